@@ -1,0 +1,272 @@
+//! Guards: the only way to reach a pooled item.
+
+use std::fmt;
+use std::io;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use crate::Pool;
+
+/// An item on loan from a pool that it borrows; dropping the guard resets
+/// the item and gives it back.
+///
+/// # Examples
+///
+/// See [`Pool`] and the strategy crates; a guard derefs to the item:
+///
+/// ```
+/// # use pool_core::{Pool, PoolError, Pooled, Stats, Reset};
+/// # #[derive(Default)] struct One(std::sync::Mutex<Vec<String>>);
+/// # impl Pool for One {
+/// #     type Item = String;
+/// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+/// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), self))
+/// #     }
+/// #     fn recycle(&self, mut s: String) { s.reset(); self.0.lock().unwrap().push(s) }
+/// #     fn note_detached(&self) {}
+/// #     fn stats(&self) -> Stats { Stats::default() }
+/// # }
+/// # let pool = One::default();
+/// let mut s = pool.try_get()?;
+/// s.push_str("kept?");
+/// let kept: String = Pooled::detach(s);
+/// assert_eq!(kept, "kept?");
+/// # Ok::<(), PoolError>(())
+/// ```
+#[must_use = "dropping a guard at once returns its item at once"]
+pub struct Pooled<'a, P: Pool> {
+    /// `Some` from construction until drop or detach.
+    item: Option<P::Item>,
+    pool: &'a P,
+}
+
+impl<'a, P: Pool> Pooled<'a, P> {
+    /// Wraps `item`, which `pool` handed out, in a guard. Strategy crates
+    /// call this; the item goes to `pool.recycle` when the guard drops.
+    #[inline]
+    pub fn new(item: P::Item, pool: &'a P) -> Self {
+        Pooled {
+            item: Some(item),
+            pool,
+        }
+    }
+
+    /// Takes the item out for good; the pool counts it as detached.
+    ///
+    /// An associated function (`Pooled::detach(guard)`) so that it never
+    /// shadows a method of the item.
+    #[inline]
+    pub fn detach(mut this: Self) -> P::Item {
+        this.pool.note_detached();
+        this.take()
+    }
+
+    /// The pool the item came from.
+    #[inline]
+    pub fn pool(this: &Self) -> &'a P {
+        this.pool
+    }
+
+    /// Takes the item without counting anything (used to turn a borrowed
+    /// guard into an owned one).
+    pub(crate) fn into_item_uncounted(mut this: Self) -> P::Item {
+        this.take()
+    }
+
+    #[inline]
+    fn take(&mut self) -> P::Item {
+        match self.item.take() {
+            Some(item) => item,
+            None => unreachable!("a guard holds its item until drop or detach"),
+        }
+    }
+}
+
+/// An item on loan from a pool held by `Arc`: `Send + 'static` when the
+/// item is `Send`, so it can move to another thread or task. Dropping it,
+/// on any thread, resets the item and gives it back.
+#[must_use = "dropping a guard at once returns its item at once"]
+pub struct OwnedPooled<P: Pool> {
+    /// `Some` from construction until drop or detach.
+    item: Option<P::Item>,
+    pool: Arc<P>,
+}
+
+impl<P: Pool> OwnedPooled<P> {
+    /// Wraps `item`, which `pool` handed out, in an owned guard.
+    #[inline]
+    pub fn new(item: P::Item, pool: Arc<P>) -> Self {
+        OwnedPooled {
+            item: Some(item),
+            pool,
+        }
+    }
+
+    /// Takes the item out for good; the pool counts it as detached.
+    #[inline]
+    pub fn detach(mut this: Self) -> P::Item {
+        this.pool.note_detached();
+        match this.item.take() {
+            Some(item) => item,
+            None => unreachable!("a guard holds its item until drop or detach"),
+        }
+    }
+
+    /// The pool the item came from.
+    #[inline]
+    pub fn pool(this: &Self) -> &Arc<P> {
+        &this.pool
+    }
+}
+
+macro_rules! guard_impls {
+    ($($ty:ty => $name:literal),*) => {$(
+        impl<P: Pool> Deref for $ty {
+            type Target = P::Item;
+            #[inline]
+            fn deref(&self) -> &P::Item {
+                match &self.item {
+                    Some(item) => item,
+                    None => unreachable!("a guard holds its item until drop or detach"),
+                }
+            }
+        }
+
+        impl<P: Pool> DerefMut for $ty {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut P::Item {
+                match &mut self.item {
+                    Some(item) => item,
+                    None => unreachable!("a guard holds its item until drop or detach"),
+                }
+            }
+        }
+
+        impl<P: Pool> Drop for $ty {
+            #[inline]
+            fn drop(&mut self) {
+                if let Some(item) = self.item.take() {
+                    self.pool.recycle(item);
+                }
+            }
+        }
+
+        impl<P: Pool> fmt::Debug for $ty
+        where
+            P::Item: fmt::Debug,
+        {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple($name).field(&**self).finish()
+            }
+        }
+
+        impl<P: Pool, U: ?Sized> AsRef<U> for $ty
+        where
+            P::Item: AsRef<U>,
+        {
+            #[inline]
+            fn as_ref(&self) -> &U {
+                (**self).as_ref()
+            }
+        }
+
+        impl<P: Pool, U: ?Sized> AsMut<U> for $ty
+        where
+            P::Item: AsMut<U>,
+        {
+            #[inline]
+            fn as_mut(&mut self) -> &mut U {
+                (**self).as_mut()
+            }
+        }
+
+        impl<P: Pool> io::Write for $ty
+        where
+            P::Item: io::Write,
+        {
+            #[inline]
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                (**self).write(buf)
+            }
+            #[inline]
+            fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+                (**self).write_all(buf)
+            }
+            #[inline]
+            fn flush(&mut self) -> io::Result<()> {
+                (**self).flush()
+            }
+        }
+    )*};
+}
+
+guard_impls!(Pooled<'_, P> => "Pooled", OwnedPooled<P> => "OwnedPooled");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PoolError, Reset, Stats};
+    use std::io::Write;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Stack {
+        idle: Mutex<Vec<Vec<u8>>>,
+        recycled: AtomicUsize,
+        detached: AtomicUsize,
+    }
+
+    impl Pool for Stack {
+        type Item = Vec<u8>;
+        fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+            let v = self.idle.lock().unwrap().pop().unwrap_or_default();
+            Ok(Pooled::new(v, self))
+        }
+        fn recycle(&self, mut item: Vec<u8>) {
+            item.reset();
+            self.recycled.fetch_add(1, Ordering::Relaxed);
+            self.idle.lock().unwrap().push(item);
+        }
+        fn note_detached(&self) {
+            self.detached.fetch_add(1, Ordering::Relaxed);
+        }
+        fn stats(&self) -> Stats {
+            Stats::default()
+        }
+    }
+
+    #[test]
+    fn drop_recycles_once_and_detach_does_not() {
+        let pool = Stack::default();
+        {
+            let mut g = pool.try_get().unwrap();
+            g.write_all(b"abc").unwrap();
+            assert_eq!(g.as_slice(), b"abc");
+        }
+        assert_eq!(pool.recycled.load(Ordering::Relaxed), 1);
+        assert!(pool.idle.lock().unwrap()[0].is_empty(), "reset ran");
+
+        let g = pool.try_get().unwrap();
+        let v = Pooled::detach(g);
+        assert!(v.is_empty());
+        assert_eq!(pool.recycled.load(Ordering::Relaxed), 1);
+        assert_eq!(pool.detached.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn owned_guard_moves_to_another_thread() {
+        let pool = Arc::new(Stack::default());
+        let mut g = pool.try_get_owned().unwrap();
+        g.push(7);
+        std::thread::spawn(move || {
+            assert_eq!(g[0], 7);
+            drop(g);
+        })
+        .join()
+        .unwrap();
+        assert_eq!(pool.recycled.load(Ordering::Relaxed), 1);
+        assert_eq!(pool.detached.load(Ordering::Relaxed), 0);
+        assert_eq!(format!("{:?}", pool.try_get().unwrap()), "Pooled([])");
+    }
+}

@@ -1,0 +1,56 @@
+//! The contract shared by every pool in the family.
+//!
+//! A pool hands out items through guards; dropping a guard **resets** the
+//! item ([`Reset`]) and gives it back, so an item is never used after it
+//! went back, never returned twice, and never reaches its next user with the
+//! last user's data. Every strategy crate (`pool-local`, `pool-fixed`,
+//! `pool-tiered`, `pool-ring`) implements [`Pool`], reports [`Stats`] and
+//! fails with [`PoolError`].
+//!
+//! ```
+//! use pool_core::{Reset, Stats, PoolError};
+//!
+//! // Reset keeps the allocation: that is what pooling saves.
+//! let mut buf: Vec<u8> = Vec::with_capacity(4096);
+//! buf.extend_from_slice(b"request 1");
+//! buf.reset();
+//! assert!(buf.is_empty());
+//! assert_eq!(buf.heap_bytes(), 4096);
+//!
+//! // Errors say what was wrong and what was expected.
+//! let err = PoolError::invalid_config("cache_size", 0, "at least 1");
+//! assert!(err.to_string().contains("expected at least 1"));
+//!
+//! // Statistics obey gets = hits + misses.
+//! let s = Stats::default();
+//! assert_eq!(s.gets, s.hits + s.misses);
+//! ```
+//!
+//! # Seed misuse and what happens here
+//!
+//! | misuse in the seeds | here |
+//! |---|---|
+//! | use after `Put` (seed 001, pitfall 1) | compile error: the item is reached only through its guard, which is gone |
+//! | returning a pooled buffer to a caller (seed 001, pitfall 2) | compile error for [`Pooled`] (it borrows the pool); [`Pooled::detach`] hands the item over explicitly |
+//! | forgetting `Reset` before `Put` (seed 001, pitfall 3) | impossible: the pool runs [`Reset::reset`] when the guard drops |
+//! | releasing a buffer twice (seed 000's panic) | compile error: a guard is dropped once |
+//! | a buffer that grew huge polluting the pool (seed 002) | dropped on return and counted ([`Discards::too_large`]) where a byte limit is set |
+//!
+//! # Features
+//!
+//! - `bytes`: [`Reset`] for `bytes::BytesMut`.
+//! - `serde`: `serde::Serialize` for [`Stats`] and [`Discards`].
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod error;
+mod guard;
+mod pool;
+mod reset;
+pub mod stats;
+
+pub use error::PoolError;
+pub use guard::{OwnedPooled, Pooled};
+pub use pool::Pool;
+pub use reset::Reset;
+pub use stats::{Counter, CounterRegistry, Counters, Discards, Stats};

@@ -1,0 +1,89 @@
+//! The trait every strategy implements.
+
+use std::sync::Arc;
+
+use crate::{OwnedPooled, PoolError, Pooled, Stats};
+
+/// A pool of reusable items, whatever its strategy.
+///
+/// Generic code (a service, a benchmark, `cargo xtask bench`) written
+/// against `Pool` switches strategy by changing the line that builds the
+/// pool. Items are reached only through guards: [`Pooled`] borrows the pool,
+/// [`OwnedPooled`] holds an `Arc` of it and is `Send + 'static`. Dropping a
+/// guard hands the item to [`recycle`](Pool::recycle), which resets it and
+/// keeps or drops it; using an item after it went back, or returning it
+/// twice, does not compile.
+///
+/// # Examples
+///
+/// A function that works with any pool of byte vectors:
+///
+/// ```
+/// use pool_core::{Pool, PoolError};
+///
+/// fn frame<P: Pool<Item = Vec<u8>>>(pool: &P, payload: &[u8]) -> Result<usize, PoolError> {
+///     let mut buf = pool.try_get()?;
+///     buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+///     buf.extend_from_slice(payload);
+///     Ok(buf.len())
+///     // `buf` drops here: cleared and back in the pool.
+/// }
+/// # use pool_core::{Stats, Reset};
+/// # #[derive(Default)] struct One(std::sync::Mutex<Vec<Vec<u8>>>);
+/// # impl Pool for One {
+/// #     type Item = Vec<u8>;
+/// #     fn try_get(&self) -> Result<pool_core::Pooled<'_, Self>, PoolError> {
+/// #         let v = self.0.lock().unwrap().pop().unwrap_or_default();
+/// #         Ok(pool_core::Pooled::new(v, self))
+/// #     }
+/// #     fn recycle(&self, mut v: Vec<u8>) { v.reset(); self.0.lock().unwrap().push(v) }
+/// #     fn note_detached(&self) {}
+/// #     fn stats(&self) -> Stats { Stats::default() }
+/// # }
+/// # let pool = One::default();
+/// assert_eq!(frame(&pool, b"hi")?, 6);
+/// # Ok::<(), PoolError>(())
+/// ```
+pub trait Pool: Send + Sync + Sized {
+    /// What the pool hands out.
+    type Item;
+
+    /// Takes an item without blocking: an idle one, or a new one where the
+    /// strategy creates items on demand.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Exhausted`] when a bounded pool has every item out,
+    /// [`PoolError::Closed`] when the pool was closed. Pools that create
+    /// items on demand never fail.
+    fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError>;
+
+    /// Like [`try_get`](Pool::try_get), with a guard that owns a handle to
+    /// the pool, so it can move to another thread or task.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_get`](Pool::try_get).
+    fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+        let guard = self.try_get()?;
+        let item = Pooled::into_item_uncounted(guard);
+        Ok(OwnedPooled::new(item, Arc::clone(self)))
+    }
+
+    /// Takes back an item whose guard dropped: resets it, then keeps it or
+    /// drops it (and counts which). Guards call this; calling it with an
+    /// item that did not come from this pool counts as a return without a
+    /// get.
+    fn recycle(&self, item: Self::Item);
+
+    /// Counts an item taken out for good by [`Pooled::detach`] or
+    /// [`OwnedPooled::detach`].
+    fn note_detached(&self);
+
+    /// A snapshot of the pool's counters.
+    fn stats(&self) -> Stats;
+
+    /// Frees idle items the pool no longer needs; what "no longer needed"
+    /// means is the strategy's (the default does nothing).
+    fn trim(&self) {}
+}

@@ -1,0 +1,203 @@
+//! The reset-before-put contract.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, Hash};
+use std::mem::size_of;
+
+/// An item that can be made ready for its next user while keeping its
+/// allocation.
+///
+/// Pools call [`reset`](Reset::reset) themselves when a guard drops, before
+/// the item becomes visible to anyone else: a caller cannot forget it (seed
+/// 001's pitfall 3). An implementation clears contents and keeps capacity
+/// (`Vec::clear`, not `Vec::new`): keeping the allocation is the point of
+/// pooling.
+///
+/// [`heap_bytes`](Reset::heap_bytes) tells a pool how much heap memory the
+/// item keeps alive, so it can drop items that grew too large ("pool
+/// pollution", seed 002) and keep its total under a cap. The default returns
+/// 0, which turns both limits off for that type.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::Reset;
+///
+/// struct Response {
+///     status: u16,
+///     body: Vec<u8>,
+/// }
+///
+/// impl Reset for Response {
+///     fn reset(&mut self) {
+///         self.status = 0;
+///         self.body.reset();
+///     }
+///     fn heap_bytes(&self) -> usize {
+///         self.body.heap_bytes()
+///     }
+/// }
+///
+/// let mut r = Response { status: 200, body: Vec::with_capacity(1024) };
+/// r.body.extend_from_slice(b"hello");
+/// r.reset();
+/// assert_eq!((r.status, r.body.len()), (0, 0));
+/// assert_eq!(r.heap_bytes(), 1024);
+/// ```
+pub trait Reset {
+    /// Clears the item for its next user, keeping its allocations.
+    fn reset(&mut self);
+
+    /// The heap bytes this item keeps alive (its retained capacity).
+    ///
+    /// Called after [`reset`](Reset::reset); it should be cheap (a
+    /// capacity read, not a walk).
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+impl<T> Reset for Vec<T> {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
+    }
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        self.capacity().saturating_mul(size_of::<T>())
+    }
+}
+
+impl Reset for String {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
+    }
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl<T> Reset for VecDeque<T> {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
+    }
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        self.capacity().saturating_mul(size_of::<T>())
+    }
+}
+
+impl<K: Eq + Hash, V, S: BuildHasher> Reset for HashMap<K, V, S> {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
+    }
+    /// An estimate: capacity times the size of a key and a value (the
+    /// table's control bytes are not counted).
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        self.capacity().saturating_mul(size_of::<(K, V)>())
+    }
+}
+
+impl<T: Eq + Hash, S: BuildHasher> Reset for HashSet<T, S> {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
+    }
+    /// An estimate: capacity times the size of an element.
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        self.capacity().saturating_mul(size_of::<T>())
+    }
+}
+
+impl<T: Reset + ?Sized> Reset for Box<T> {
+    #[inline]
+    fn reset(&mut self) {
+        (**self).reset();
+    }
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        size_of_val::<T>(self).saturating_add((**self).heap_bytes())
+    }
+}
+
+#[cfg(feature = "bytes")]
+impl Reset for bytes::BytesMut {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
+    }
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        self.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vec_keeps_capacity_and_reports_bytes() {
+        let mut v: Vec<u32> = Vec::with_capacity(100);
+        v.extend(0..50);
+        v.reset();
+        assert!(v.is_empty());
+        assert_eq!(v.capacity(), 100);
+        assert_eq!(v.heap_bytes(), 400);
+    }
+
+    #[test]
+    fn string_deque_map_set_clear() {
+        let mut s = String::with_capacity(32);
+        s.push_str("secret");
+        s.reset();
+        assert!(s.is_empty());
+        assert_eq!(s.heap_bytes(), s.capacity());
+
+        let mut d: VecDeque<u8> = VecDeque::with_capacity(16);
+        d.push_back(1);
+        d.reset();
+        assert!(d.is_empty());
+        assert!(d.heap_bytes() >= 16);
+
+        let mut m: HashMap<u64, u64> = HashMap::with_capacity(8);
+        m.insert(1, 2);
+        let cap = m.capacity();
+        m.reset();
+        assert!(m.is_empty());
+        assert_eq!(m.capacity(), cap);
+        assert_eq!(m.heap_bytes(), cap * 16);
+
+        let mut h: HashSet<u32> = HashSet::with_capacity(8);
+        h.insert(3);
+        h.reset();
+        assert!(h.is_empty());
+        assert_eq!(h.heap_bytes(), h.capacity() * 4);
+    }
+
+    #[test]
+    fn boxed_item_resets_inner_and_counts_box() {
+        let mut b: Box<Vec<u8>> = Box::new(Vec::with_capacity(10));
+        b.push(1);
+        b.reset();
+        assert!(b.is_empty());
+        assert_eq!(b.heap_bytes(), size_of::<Vec<u8>>() + 10);
+    }
+
+    #[cfg(feature = "bytes")]
+    #[test]
+    fn bytes_mut_clears() {
+        let mut b = bytes::BytesMut::with_capacity(64);
+        b.extend_from_slice(b"abc");
+        b.reset();
+        assert!(b.is_empty());
+        assert!(b.heap_bytes() >= 64);
+    }
+}

@@ -1,0 +1,405 @@
+//! Statistics: a snapshot type, and counters that cost no shared write on a
+//! per-thread fast path.
+//!
+//! A pool keeps one [`Counters`] block per thread (registered in a
+//! [`CounterRegistry`]); the owning thread bumps them with a plain load and
+//! store, never an atomic read-modify-write, and [`CounterRegistry::snapshot`]
+//! sums every block into a [`Stats`] when somebody asks.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crossbeam_utils::CachePadded;
+
+/// Why items that came back were dropped instead of kept.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::Discards;
+///
+/// let d = Discards { too_large: 2, full: 1, ..Discards::default() };
+/// assert_eq!(d.total(), 3);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Discards {
+    /// The item grew past the per-item byte limit ("pool pollution").
+    pub too_large: u64,
+    /// The pool's item limits were reached (cache and spill full).
+    pub full: u64,
+    /// Keeping the item would have taken retained bytes over the cap.
+    pub over_byte_cap: u64,
+    /// `Reset::reset` panicked, so the item was not trusted and dropped.
+    pub panicked: u64,
+    /// The pool was closed when the item came back.
+    pub closed: u64,
+    /// The item predates a `reset` of the pool and was not mixed back in.
+    pub stale: u64,
+}
+
+impl Discards {
+    /// The sum over every reason.
+    pub fn total(&self) -> u64 {
+        self.too_large + self.full + self.over_byte_cap + self.panicked + self.closed + self.stale
+    }
+}
+
+/// A snapshot of what a pool has done.
+///
+/// Counts are totals since the pool was built. In a quiescent pool they obey
+///
+/// - `gets == hits + misses`
+/// - `gets == returns + discarded.total() + detached + outstanding`
+///
+/// While other threads work, the per-thread blocks are read one after the
+/// other, so a snapshot can be a few operations out of step.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::Stats;
+///
+/// let s = Stats { gets: 10, hits: 9, misses: 1, returns: 10, ..Stats::default() };
+/// assert_eq!(s.hit_rate(), 0.9);
+/// assert!(s.to_string().contains("hit rate 90.0%"));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Stats {
+    /// Items handed out.
+    pub gets: u64,
+    /// Gets served from an idle item.
+    pub hits: u64,
+    /// Gets that had to create an item (the factory ran).
+    pub misses: u64,
+    /// Items that came back and were kept for reuse.
+    pub returns: u64,
+    /// Items that came back and were dropped, by reason.
+    pub discarded: Discards,
+    /// Items taken out of the pool for good (`detach`).
+    pub detached: u64,
+    /// Items handed out and not yet back: a leak shows here.
+    pub outstanding: u64,
+    /// Items created straight into the pool (pre-allocation), not for a get.
+    pub prefilled: u64,
+    /// Idle items freed by `trim`.
+    pub trimmed: u64,
+    /// Idle items the pool holds now.
+    pub retained_items: u64,
+    /// Heap bytes the idle items hold now (as `Reset::heap_bytes` reports).
+    pub retained_bytes: u64,
+}
+
+impl Stats {
+    /// The share of gets served without creating an item, in `0.0..=1.0`;
+    /// `0.0` before the first get.
+    pub fn hit_rate(&self) -> f64 {
+        if self.gets == 0 {
+            0.0
+        } else {
+            self.hits as f64 / self.gets as f64
+        }
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "gets {} (hits {}, misses {}), hit rate {:.1}%",
+            self.gets,
+            self.hits,
+            self.misses,
+            self.hit_rate() * 100.0
+        )?;
+        writeln!(
+            f,
+            "returns {}, detached {}, outstanding {}, trimmed {}, prefilled {}",
+            self.returns, self.detached, self.outstanding, self.trimmed, self.prefilled
+        )?;
+        let d = &self.discarded;
+        writeln!(
+            f,
+            "discarded {} (too large {}, full {}, over byte cap {}, panicked {}, closed {}, stale {})",
+            d.total(),
+            d.too_large,
+            d.full,
+            d.over_byte_cap,
+            d.panicked,
+            d.closed,
+            d.stale
+        )?;
+        write!(
+            f,
+            "retained {} items, {} bytes",
+            self.retained_items, self.retained_bytes
+        )
+    }
+}
+
+/// A monotonic counter bumped by one thread at a time without an atomic
+/// read-modify-write.
+///
+/// [`incr`](Counter::incr) and [`add`](Counter::add) are a relaxed load and a
+/// relaxed store: on x86 and Arm a plain `mov`/`add`, no `lock` prefix and no
+/// exclusive monitor. That is exact when only one thread writes the counter
+/// (the owner of a per-thread block); concurrent writers would lose counts,
+/// never memory safety. [`add_shared`](Counter::add_shared) is the
+/// read-modify-write form for counters that several threads write.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::Counter;
+///
+/// let c = Counter::default();
+/// c.incr();
+/// c.add(4);
+/// c.add_shared(1);
+/// assert_eq!(c.get(), 6);
+/// ```
+#[derive(Debug, Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    /// Adds one. Only one thread at a time may call the non-shared adders.
+    #[inline]
+    pub fn incr(&self) {
+        self.add(1);
+    }
+
+    /// Adds `n`. Only one thread at a time may call the non-shared adders.
+    #[inline]
+    pub fn add(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+
+    /// Adds `n` with an atomic read-modify-write, for counters several
+    /// threads write.
+    #[inline]
+    pub fn add_shared(&self, n: u64) {
+        self.0.fetch_add(n, Relaxed);
+    }
+
+    /// The current value.
+    #[inline]
+    pub fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+/// The counters one thread keeps for one pool.
+///
+/// Every field is a [`Counter`]; derived figures (gets, outstanding,
+/// retained items and bytes) are computed when a snapshot is taken, so the
+/// fast path writes as little as possible.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Gets served from an idle item.
+    pub hits: Counter,
+    /// Gets that created an item.
+    pub misses: Counter,
+    /// Items kept on return.
+    pub returns: Counter,
+    /// Items detached.
+    pub detached: Counter,
+    /// Idle items freed by trim.
+    pub trimmed: Counter,
+    /// Items created straight into the pool.
+    pub prefilled: Counter,
+    /// Returned items dropped: grew past the per-item limit.
+    pub discarded_too_large: Counter,
+    /// Returned items dropped: the pool was full.
+    pub discarded_full: Counter,
+    /// Returned items dropped: over the retained-byte cap.
+    pub discarded_over_byte_cap: Counter,
+    /// Returned items dropped: `reset` panicked.
+    pub discarded_panicked: Counter,
+    /// Returned items dropped: the pool was closed.
+    pub discarded_closed: Counter,
+    /// Returned items dropped: older than the pool's last reset.
+    pub discarded_stale: Counter,
+    /// Heap bytes of items entering the idle set (returns and prefill).
+    pub bytes_in: Counter,
+    /// Heap bytes of items leaving the idle set through hits.
+    pub bytes_out: Counter,
+    /// Heap bytes of items freed by trim.
+    pub bytes_trimmed: Counter,
+}
+
+impl Counters {
+    /// Adds this block's counts into `stats` (call [`Stats`]-deriving
+    /// [`finish`] once every block is in).
+    fn add_to(&self, acc: &mut Accumulator) {
+        acc.hits += self.hits.get();
+        acc.misses += self.misses.get();
+        acc.returns += self.returns.get();
+        acc.detached += self.detached.get();
+        acc.trimmed += self.trimmed.get();
+        acc.prefilled += self.prefilled.get();
+        acc.discards.too_large += self.discarded_too_large.get();
+        acc.discards.full += self.discarded_full.get();
+        acc.discards.over_byte_cap += self.discarded_over_byte_cap.get();
+        acc.discards.panicked += self.discarded_panicked.get();
+        acc.discards.closed += self.discarded_closed.get();
+        acc.discards.stale += self.discarded_stale.get();
+        acc.bytes_in += self.bytes_in.get();
+        acc.bytes_out += self.bytes_out.get();
+        acc.bytes_trimmed += self.bytes_trimmed.get();
+    }
+}
+
+#[derive(Default)]
+struct Accumulator {
+    hits: u64,
+    misses: u64,
+    returns: u64,
+    detached: u64,
+    trimmed: u64,
+    prefilled: u64,
+    discards: Discards,
+    bytes_in: u64,
+    bytes_out: u64,
+    bytes_trimmed: u64,
+}
+
+/// Derives the snapshot from summed counters.
+fn finish(a: Accumulator) -> Stats {
+    let gets = a.hits + a.misses;
+    let ended = a.returns + a.discards.total() + a.detached;
+    // Items enter the idle set by return or prefill and leave it by hit or
+    // trim (discarded items never entered it).
+    let idle_in = a.returns + a.prefilled;
+    let idle_out = a.hits + a.trimmed;
+    Stats {
+        gets,
+        hits: a.hits,
+        misses: a.misses,
+        returns: a.returns,
+        discarded: a.discards,
+        detached: a.detached,
+        outstanding: gets.saturating_sub(ended),
+        prefilled: a.prefilled,
+        trimmed: a.trimmed,
+        retained_items: idle_in.saturating_sub(idle_out),
+        retained_bytes: a.bytes_in.saturating_sub(a.bytes_out + a.bytes_trimmed),
+    }
+}
+
+/// The counter blocks of one pool, one per thread that used it.
+///
+/// Registering takes a lock (once per thread and pool); counting takes
+/// nothing; [`snapshot`](CounterRegistry::snapshot) takes the lock and sums.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::CounterRegistry;
+///
+/// let registry = CounterRegistry::default();
+/// let mine = registry.register();
+/// mine.misses.incr();
+/// mine.returns.incr();
+/// mine.bytes_in.add(4096);
+/// mine.hits.incr();
+/// mine.bytes_out.add(4096);
+///
+/// let s = registry.snapshot();
+/// assert_eq!((s.gets, s.hits, s.misses, s.outstanding), (2, 1, 1, 1));
+/// assert_eq!((s.retained_items, s.retained_bytes), (0, 0));
+/// ```
+#[derive(Debug, Default)]
+pub struct CounterRegistry {
+    blocks: Mutex<Vec<Arc<CachePadded<Counters>>>>,
+}
+
+impl CounterRegistry {
+    /// Adds a zeroed block for a new thread and returns it.
+    pub fn register(&self) -> Arc<CachePadded<Counters>> {
+        let block = Arc::new(CachePadded::new(Counters::default()));
+        self.blocks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::clone(&block));
+        block
+    }
+
+    /// Sums every block into a [`Stats`].
+    pub fn snapshot(&self) -> Stats {
+        let mut acc = Accumulator::default();
+        for block in self
+            .blocks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            block.add_to(&mut acc);
+        }
+        finish(acc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_derives_invariants() {
+        let r = CounterRegistry::default();
+        let a = r.register();
+        let b = r.register();
+        // Thread a: 3 misses, one item comes back on thread b, one detached,
+        // one too large.
+        a.misses.add(3);
+        b.returns.incr();
+        b.bytes_in.add(100);
+        a.detached.incr();
+        b.discarded_too_large.incr();
+        let s = r.snapshot();
+        assert_eq!(s.gets, 3);
+        assert_eq!(s.outstanding, 0);
+        assert_eq!(s.gets, s.returns + s.discarded.total() + s.detached + s.outstanding);
+        assert_eq!((s.retained_items, s.retained_bytes), (1, 100));
+        // Trim the idle one.
+        b.trimmed.incr();
+        b.bytes_trimmed.add(100);
+        let s = r.snapshot();
+        assert_eq!((s.retained_items, s.retained_bytes, s.trimmed), (0, 0, 1));
+    }
+
+    #[test]
+    fn hit_rate_before_any_get_is_zero() {
+        assert_eq!(Stats::default().hit_rate(), 0.0);
+    }
+
+    #[test]
+    fn display_names_every_figure() {
+        let s = Stats {
+            gets: 4,
+            hits: 3,
+            misses: 1,
+            ..Stats::default()
+        };
+        let text = s.to_string();
+        for word in ["gets 4", "hits 3", "misses 1", "hit rate 75.0%", "outstanding", "retained"] {
+            assert!(text.contains(word), "{text:?} lacks {word:?}");
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serializes_to_json() {
+        let s = Stats {
+            gets: 2,
+            hits: 1,
+            misses: 1,
+            ..Stats::default()
+        };
+        let v = serde_json::to_value(s).unwrap();
+        assert_eq!(v["gets"], 2);
+        assert_eq!(v["discarded"]["too_large"], 0);
+    }
+}

@@ -1,0 +1,222 @@
+//! The builder, validated once so the hot path never re-checks.
+
+use std::fmt;
+
+use pool_core::{PoolError, Reset};
+
+use crate::LocalPool;
+
+/// Largest per-thread cache accepted.
+pub const MAX_CACHE_SIZE: usize = 1 << 16;
+/// Largest global spill accepted, in items.
+pub const MAX_SPILL_SIZE: usize = 1 << 24;
+
+/// Configures a [`LocalPool`]; made by [`LocalPool::builder`].
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | [`cache_size`](Self::cache_size) | 64 | idle items each thread keeps |
+/// | [`spill_size`](Self::spill_size) | 1024 | idle items the global spill keeps (rounded up to whole batches of `cache_size / 2`) |
+/// | [`max_item_bytes`](Self::max_item_bytes) | none | an item whose `Reset::heap_bytes` exceeds this is dropped on return |
+/// | [`max_retained_bytes`](Self::max_retained_bytes) | none | idle items never hold more heap bytes than this, in all |
+///
+/// # Examples
+///
+/// ```
+/// use pool_local::LocalPool;
+///
+/// let pool = LocalPool::builder()
+///     .cache_size(32)
+///     .spill_size(256)
+///     .max_item_bytes(64 << 10)
+///     .max_retained_bytes(16 << 20)
+///     .build(|| Vec::<u8>::with_capacity(4096))?;
+/// assert_eq!(pool.get().capacity(), 4096);
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct LocalPoolBuilder {
+    pub(crate) cache_size: usize,
+    pub(crate) spill_size: usize,
+    pub(crate) max_item_bytes: Option<usize>,
+    pub(crate) max_retained_bytes: Option<usize>,
+}
+
+impl Default for LocalPoolBuilder {
+    fn default() -> Self {
+        LocalPoolBuilder {
+            cache_size: 64,
+            spill_size: 1024,
+            max_item_bytes: None,
+            max_retained_bytes: None,
+        }
+    }
+}
+
+impl LocalPoolBuilder {
+    /// Idle items each thread keeps before half of them move to the global
+    /// spill; `1..=65536`.
+    pub fn cache_size(mut self, items: usize) -> Self {
+        self.cache_size = items;
+        self
+    }
+
+    /// Idle items the global spill keeps; `1..=16777216`, rounded up to
+    /// whole batches of `max(cache_size / 2, 1)` items.
+    pub fn spill_size(mut self, items: usize) -> Self {
+        self.spill_size = items;
+        self
+    }
+
+    /// Drops, instead of keeping, an item whose `Reset::heap_bytes` exceeds
+    /// `bytes` when it comes back (seed 002's "pool pollution"); at least 1.
+    pub fn max_item_bytes(mut self, bytes: usize) -> Self {
+        self.max_item_bytes = Some(bytes);
+        self
+    }
+
+    /// Caps the heap bytes held by idle items, across all threads; at least
+    /// 1, and at least `max_item_bytes` when both are set.
+    pub fn max_retained_bytes(mut self, bytes: usize) -> Self {
+        self.max_retained_bytes = Some(bytes);
+        self
+    }
+
+    /// Checks every setting and returns the first that is out of range.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming the setting, its value and the
+    /// accepted range.
+    pub fn validate(&self) -> Result<(), PoolError> {
+        if !(1..=MAX_CACHE_SIZE).contains(&self.cache_size) {
+            return Err(PoolError::invalid_config(
+                "cache_size",
+                self.cache_size,
+                format!("1..={MAX_CACHE_SIZE} items"),
+            ));
+        }
+        if !(1..=MAX_SPILL_SIZE).contains(&self.spill_size) {
+            return Err(PoolError::invalid_config(
+                "spill_size",
+                self.spill_size,
+                format!("1..={MAX_SPILL_SIZE} items"),
+            ));
+        }
+        if self.max_item_bytes == Some(0) {
+            return Err(PoolError::invalid_config(
+                "max_item_bytes",
+                0,
+                "at least 1 byte",
+            ));
+        }
+        match (self.max_retained_bytes, self.max_item_bytes) {
+            (Some(0), _) => Err(PoolError::invalid_config(
+                "max_retained_bytes",
+                0,
+                "at least 1 byte",
+            )),
+            (Some(cap), Some(item)) if cap < item => Err(PoolError::invalid_config(
+                "max_retained_bytes",
+                cap,
+                format!("at least max_item_bytes ({item} bytes), or no item could be kept"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Builds the pool; `factory` makes an item on a miss.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] as [`validate`](Self::validate).
+    pub fn build<T, F>(self, factory: F) -> Result<LocalPool<T>, PoolError>
+    where
+        T: Reset + Send,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        self.validate()?;
+        Ok(LocalPool::from_config(Config::from(self), Box::new(factory)))
+    }
+}
+
+/// The validated settings, in the form the hot path wants.
+#[derive(Clone, Copy)]
+pub(crate) struct Config {
+    pub(crate) cache_size: usize,
+    /// Items moved to or from the spill at once.
+    pub(crate) batch: usize,
+    pub(crate) spill_batches: usize,
+    /// `usize::MAX` when unset.
+    pub(crate) max_item_bytes: usize,
+    pub(crate) max_retained_bytes: Option<usize>,
+}
+
+impl From<LocalPoolBuilder> for Config {
+    fn from(b: LocalPoolBuilder) -> Self {
+        let batch = (b.cache_size / 2).max(1);
+        Config {
+            cache_size: b.cache_size,
+            batch,
+            spill_batches: b.spill_size.div_ceil(batch),
+            max_item_bytes: b.max_item_bytes.unwrap_or(usize::MAX),
+            max_retained_bytes: b.max_retained_bytes,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("cache_size", &self.cache_size)
+            .field("batch", &self.batch)
+            .field("spill_batches", &self.spill_batches)
+            .field("max_item_bytes", &self.max_item_bytes)
+            .field("max_retained_bytes", &self.max_retained_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(b: LocalPoolBuilder) -> (&'static str, String) {
+        match b.build(Vec::<u8>::new) {
+            Err(e @ PoolError::InvalidConfig { field, .. }) => (field, e.to_string()),
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bad_value_names_its_field_and_range() {
+        let b = LocalPoolBuilder::default();
+        let (f, m) = field_of(b.cache_size(0));
+        assert_eq!(f, "cache_size");
+        assert!(m.contains("is 0") && m.contains("1..=65536"), "{m}");
+        let (f, m) = field_of(b.cache_size(MAX_CACHE_SIZE + 1));
+        assert_eq!(f, "cache_size");
+        assert!(m.contains("65537"), "{m}");
+        let (f, m) = field_of(b.spill_size(0));
+        assert_eq!(f, "spill_size");
+        assert!(m.contains("1..=16777216"), "{m}");
+        let (f, m) = field_of(b.max_item_bytes(0));
+        assert_eq!(f, "max_item_bytes");
+        assert!(m.contains("at least 1 byte"), "{m}");
+        let (f, m) = field_of(b.max_retained_bytes(0));
+        assert_eq!(f, "max_retained_bytes");
+        assert!(m.contains("at least 1 byte"), "{m}");
+        let (f, m) = field_of(b.max_item_bytes(4096).max_retained_bytes(1000));
+        assert_eq!(f, "max_retained_bytes");
+        assert!(m.contains("is 1000") && m.contains("max_item_bytes (4096 bytes)"), "{m}");
+    }
+
+    #[test]
+    fn spill_rounds_up_to_whole_batches() {
+        let c = Config::from(LocalPoolBuilder::default().cache_size(10).spill_size(11));
+        assert_eq!((c.batch, c.spill_batches), (5, 3));
+        let c = Config::from(LocalPoolBuilder::default().cache_size(1).spill_size(1));
+        assert_eq!((c.batch, c.spill_batches), (1, 1));
+    }
+}

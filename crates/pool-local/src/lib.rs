@@ -1,0 +1,91 @@
+//! A pool whose get and put touch only the current thread's cache, like Go's
+//! `sync.Pool` and its per-P caches: the strategy most services want.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use pool_local::LocalPool;
+//!
+//! let pool = Arc::new(
+//!     LocalPool::builder()
+//!         .cache_size(32)
+//!         .max_item_bytes(1 << 20)      // drop buffers that grew past 1 MiB
+//!         .max_retained_bytes(64 << 20) // idle buffers hold at most 64 MiB
+//!         .build(|| Vec::<u8>::with_capacity(4096))?,
+//! );
+//!
+//! std::thread::scope(|s| {
+//!     for t in 0..4u8 {
+//!         let pool = &pool;
+//!         s.spawn(move || {
+//!             for _ in 0..1000 {
+//!                 let mut buf = pool.get();       // from this thread's cache
+//!                 buf.extend_from_slice(&[t; 16]);
+//!             }                                   // cleared and cached again
+//!         });
+//!     }
+//! });
+//!
+//! let stats = pool.stats();
+//! assert_eq!(stats.gets, 4000);
+//! assert_eq!(stats.outstanding, 0);
+//! assert!(stats.hit_rate() > 0.99);
+//! # Ok::<(), pool_core::PoolError>(())
+//! ```
+//!
+//! # Design
+//!
+//! - **Per-thread cache.** Each thread has its own stack of idle items in a
+//!   [`thread_local::ThreadLocal`] owned by the pool (so two pools never
+//!   evict each other's caches), padded to its own cache line. Get pops and
+//!   put pushes there: no lock, no atomic read-modify-write, no write to a
+//!   line another thread writes. The only shared read is the trim epoch,
+//!   which changes only when [`LocalPool::trim`] runs.
+//! - **Global spill.** When a thread's cache is full, its older half moves
+//!   to a global queue in one batch; when a cache is empty, it takes a batch
+//!   from there before making a new item. A producer that only takes and a
+//!   consumer that only drops thus pass items back in batches. The spill is
+//!   a [`crossbeam_queue::ArrayQueue`] of batches: this crate hand-writes no
+//!   synchronisation there.
+//! - **Cross-thread drops.** A guard dropped on another thread returns its
+//!   item to *that* thread's cache, as `sync.Pool.Put` does, at the cost of
+//!   a same-thread return.
+//! - **Limits.** An item whose [`Reset::heap_bytes`](pool_core::Reset::heap_bytes)
+//!   exceeds `max_item_bytes` is dropped on return (seed 002's "pool
+//!   pollution"). Retained bytes never exceed `max_retained_bytes`: each
+//!   thread reserves byte credit from one shared counter in chunks of 1/256
+//!   of the cap, so the counter is touched only when a thread's credit runs
+//!   out or piles up; this counter is the crate's one piece of hand-written
+//!   synchronisation, and a loom model checks it.
+//! - **Trim.** `sync.Pool` frees an idle item at its second GC; here an idle
+//!   item that sat unused through two [`LocalPool::trim`] calls is freed.
+//!   See [`LocalPool::trim`] for how other threads' caches are reached, and
+//!   [`LocalPool::clear`] to free everything at once.
+//! - **Statistics.** Counted per thread with plain stores, summed by
+//!   [`LocalPool::stats`].
+//!
+//! # Seed 001's pitfalls, here
+//!
+//! | `sync.Pool` pitfall | here |
+//! |---|---|
+//! | using an object after `Put` | compile error: the guard is gone |
+//! | returning the pooled buffer to a caller | compile error for [`Pooled`](pool_core::Pooled); [`Pooled::detach`](pool_core::Pooled::detach) to keep it |
+//! | forgetting `Reset` | impossible: the pool resets on drop |
+//! | pooling tiny objects | still a bad idea below ~256 B: `cargo xtask bench` shows where it stops paying |
+//!
+//! # Panics
+//!
+//! A panicking factory propagates to the caller of `get`; nothing is counted
+//! and the pool stays usable. A panicking `Reset::reset` drops the item
+//! (counted as discarded, reason `panicked`) and propagates; if that happens
+//! while the thread is already unwinding, Rust aborts, as for any drop.
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod budget;
+mod config;
+mod pool;
+mod sync;
+
+pub use config::{LocalPoolBuilder, MAX_CACHE_SIZE, MAX_SPILL_SIZE};
+pub use pool::LocalPool;
+pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
