@@ -361,7 +361,10 @@ mod tests {
         let s = r.snapshot();
         assert_eq!(s.gets, 3);
         assert_eq!(s.outstanding, 0);
-        assert_eq!(s.gets, s.returns + s.discarded.total() + s.detached + s.outstanding);
+        assert_eq!(
+            s.gets,
+            s.returns + s.discarded.total() + s.detached + s.outstanding
+        );
         assert_eq!((s.retained_items, s.retained_bytes), (1, 100));
         // Trim the idle one.
         b.trimmed.incr();
@@ -384,7 +387,14 @@ mod tests {
             ..Stats::default()
         };
         let text = s.to_string();
-        for word in ["gets 4", "hits 3", "misses 1", "hit rate 75.0%", "outstanding", "retained"] {
+        for word in [
+            "gets 4",
+            "hits 3",
+            "misses 1",
+            "hit rate 75.0%",
+            "outstanding",
+            "retained",
+        ] {
             assert!(text.contains(word), "{text:?} lacks {word:?}");
         }
     }

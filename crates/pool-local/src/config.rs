@@ -137,7 +137,10 @@ impl LocalPoolBuilder {
         F: Fn() -> T + Send + Sync + 'static,
     {
         self.validate()?;
-        Ok(LocalPool::from_config(Config::from(self), Box::new(factory)))
+        Ok(LocalPool::from_config(
+            Config::from(self),
+            Box::new(factory),
+        ))
     }
 }
 
@@ -209,7 +212,10 @@ mod tests {
         assert!(m.contains("at least 1 byte"), "{m}");
         let (f, m) = field_of(b.max_item_bytes(4096).max_retained_bytes(1000));
         assert_eq!(f, "max_retained_bytes");
-        assert!(m.contains("is 1000") && m.contains("max_item_bytes (4096 bytes)"), "{m}");
+        assert!(
+            m.contains("is 1000") && m.contains("max_item_bytes (4096 bytes)"),
+            "{m}"
+        );
     }
 
     #[test]

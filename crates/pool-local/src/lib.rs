@@ -49,7 +49,7 @@
 //! - **Cross-thread drops.** A guard dropped on another thread returns its
 //!   item to *that* thread's cache, as `sync.Pool.Put` does, at the cost of
 //!   a same-thread return.
-//! - **Limits.** An item whose [`Reset::heap_bytes`](pool_core::Reset::heap_bytes)
+//! - **Limits.** An item whose [`Reset::heap_bytes`]
 //!   exceeds `max_item_bytes` is dropped on return (seed 002's "pool
 //!   pollution"). Retained bytes never exceed `max_retained_bytes`: each
 //!   thread reserves byte credit from one shared counter in chunks of 1/256
@@ -68,7 +68,7 @@
 //! | `sync.Pool` pitfall | here |
 //! |---|---|
 //! | using an object after `Put` | compile error: the guard is gone |
-//! | returning the pooled buffer to a caller | compile error for [`Pooled`](pool_core::Pooled); [`Pooled::detach`](pool_core::Pooled::detach) to keep it |
+//! | returning the pooled buffer to a caller | compile error for [`Pooled`]; [`Pooled::detach`] to keep it |
 //! | forgetting `Reset` | impossible: the pool resets on drop |
 //! | pooling tiny objects | still a bad idea below ~256 B: `cargo xtask bench` shows where it stops paying |
 //!

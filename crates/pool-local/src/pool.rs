@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
-use pool_core::{Counter, CounterRegistry, Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+use pool_core::{
+    Counter, CounterRegistry, Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats,
+};
 use thread_local::ThreadLocal;
 
 use crate::budget::ByteBudget;
@@ -115,10 +117,7 @@ impl<T: Reset + Send> LocalPool<T> {
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        LocalPool::from_config(
-            Config::from(LocalPoolBuilder::default()),
-            Box::new(factory),
-        )
+        LocalPool::from_config(Config::from(LocalPoolBuilder::default()), Box::new(factory))
     }
 
     pub(crate) fn from_config(cfg: Config, factory: Factory<T>) -> Self {
@@ -285,7 +284,10 @@ impl<T: Reset + Send> LocalPool<T> {
     pub fn clear(&mut self) {
         let mut released = 0usize;
         for local in self.locals.iter_mut() {
-            let Local { cache, counters: local_counters } = &mut **local;
+            let Local {
+                cache,
+                counters: local_counters,
+            } = &mut **local;
             let cache = cache.get_mut();
             let bytes: usize = cache.items.iter().map(|i| i.bytes).sum();
             local_counters.trimmed.add(cache.items.len() as u64);

@@ -1,0 +1,241 @@
+//! Behaviours named in the design: cross-thread returns, spill hand-off,
+//! trim, the byte cap, and panic safety.
+
+mod common;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::{Arc, Barrier, mpsc};
+
+use common::assert_accounting;
+use pool_core::{Pool, Pooled, Reset};
+use pool_local::LocalPool;
+
+#[test]
+fn item_dropped_on_another_thread_joins_that_threads_cache() {
+    let pool = LocalPool::new(|| Vec::<u8>::with_capacity(64));
+    let g = pool.get();
+    let ptr = g.as_ptr() as usize;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            drop(g);
+            // Same thread, next get: the very buffer it took back.
+            let again = pool.get();
+            assert_eq!(again.as_ptr() as usize, ptr);
+        });
+    });
+    // The first thread's cache is empty: a new item is made.
+    let fresh = pool.get();
+    assert_ne!(fresh.as_ptr() as usize, ptr);
+    let s = pool.stats();
+    assert_eq!((s.hits, s.misses), (1, 2));
+}
+
+#[test]
+fn producer_consumer_items_come_back_through_the_spill() {
+    // The producer only takes, the consumer only drops: without the spill the
+    // producer would miss forever.
+    let pool = Arc::new(
+        LocalPool::builder()
+            .cache_size(16)
+            .spill_size(256)
+            .build(|| Vec::<u8>::with_capacity(256))
+            .unwrap(),
+    );
+    let (tx, rx) = mpsc::sync_channel(4);
+    let consumer = {
+        std::thread::spawn(move || {
+            for g in rx {
+                drop::<pool_core::OwnedPooled<LocalPool<Vec<u8>>>>(g);
+            }
+        })
+    };
+    for _ in 0..10_000 {
+        tx.send(pool.get_owned()).unwrap();
+    }
+    drop(tx);
+    consumer.join().unwrap();
+    let s = pool.stats();
+    assert_accounting(&s);
+    assert!(s.hit_rate() > 0.9, "batches came back to the producer: {s}");
+    assert!(s.misses < 100, "{s}");
+}
+
+#[test]
+fn trim_frees_only_items_idle_through_two_trims() {
+    let pool = LocalPool::builder()
+        .cache_size(8)
+        .build(|| vec![0u8; 100])
+        .unwrap();
+    let guards: Vec<_> = (0..4).map(|_| pool.get()).collect();
+    drop(guards);
+    assert_eq!(pool.stats().retained_items, 4);
+    pool.trim();
+    // Touch one item between the trims: the top of the stack is reused.
+    drop(pool.get());
+    pool.trim();
+    let s = pool.stats();
+    // The three untouched items went; the one used since the first trim stays.
+    assert_eq!((s.trimmed, s.retained_items, s.retained_bytes), (3, 1, 100));
+    pool.trim();
+    assert_eq!(pool.stats().retained_items, 0);
+}
+
+#[test]
+fn another_threads_cache_is_trimmed_at_its_next_use() {
+    let pool = LocalPool::new(|| vec![0u8; 100]);
+    let (go, wait) = (Barrier::new(2), Barrier::new(2));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            drop((pool.get(), pool.get()));
+            go.wait();
+            wait.wait();
+            // Two trims passed while this thread slept: its next get acts on them.
+            let _g = pool.get();
+        });
+        go.wait();
+        assert_eq!(pool.stats().retained_items, 2);
+        pool.trim();
+        pool.trim();
+        assert_eq!(pool.stats().retained_items, 2, "not touched from here");
+        wait.wait();
+    });
+    let s = pool.stats();
+    assert_eq!((s.trimmed, s.misses), (2, 3), "{s}");
+}
+
+#[test]
+fn retained_bytes_never_exceed_the_cap() {
+    let pool = Arc::new(
+        LocalPool::builder()
+            .cache_size(64)
+            .spill_size(1024)
+            .max_item_bytes(1000)
+            .max_retained_bytes(10_000)
+            .build(|| Vec::<u8>::with_capacity(1000))
+            .unwrap(),
+    );
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    let burst: Vec<_> = (0..40).map(|_| pool.get()).collect();
+                    drop(burst);
+                    let r = pool.stats().retained_bytes;
+                    assert!(r <= 10_000, "retained {r}");
+                }
+            });
+        }
+    });
+    let s = pool.stats();
+    assert_accounting(&s);
+    assert!(s.retained_bytes <= 10_000, "{s}");
+    assert!(s.discarded.over_byte_cap > 0, "{s}");
+}
+
+#[test]
+fn grown_items_are_dropped_not_pooled() {
+    let pool = LocalPool::builder()
+        .max_item_bytes(4096)
+        .build(|| Vec::<u8>::with_capacity(1024))
+        .unwrap();
+    {
+        let mut g = pool.get();
+        g.resize(1 << 20, 1);
+    }
+    let s = pool.stats();
+    assert_eq!((s.discarded.too_large, s.retained_items), (1, 0));
+    assert_eq!(pool.get().capacity(), 1024);
+}
+
+struct Fragile {
+    panic_on_reset: bool,
+    data: Vec<u8>,
+}
+
+impl Reset for Fragile {
+    fn reset(&mut self) {
+        if self.panic_on_reset {
+            panic!("reset failed");
+        }
+        self.data.clear();
+    }
+}
+
+#[test]
+fn panic_in_reset_drops_the_item_and_keeps_the_pool_usable() {
+    let made = Arc::new(AtomicUsize::new(0));
+    let m = Arc::clone(&made);
+    let pool = LocalPool::new(move || {
+        m.fetch_add(1, SeqCst);
+        Fragile {
+            panic_on_reset: false,
+            data: Vec::with_capacity(8),
+        }
+    });
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        let mut g = pool.get();
+        g.data.push(1);
+        g.panic_on_reset = true;
+    }));
+    assert!(r.is_err());
+    let s = pool.stats();
+    assert_eq!(
+        (s.discarded.panicked, s.retained_items, s.outstanding),
+        (1, 0, 0)
+    );
+    assert_accounting(&s);
+    // Not half-reset into the pool: the next get makes a new one.
+    let g = pool.get();
+    assert!(g.data.is_empty() && !g.panic_on_reset);
+    assert_eq!(made.load(SeqCst), 2);
+}
+
+#[test]
+fn panic_in_factory_counts_nothing_and_the_pool_recovers() {
+    let fail = Arc::new(AtomicBool::new(true));
+    let f = Arc::clone(&fail);
+    let pool = LocalPool::new(move || {
+        if f.load(SeqCst) {
+            panic!("factory failed");
+        }
+        Vec::<u8>::new()
+    });
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(pool.get()))).is_err());
+    assert_eq!(pool.stats().gets, 0);
+    fail.store(false, SeqCst);
+    drop(pool.get());
+    let s = pool.stats();
+    assert_eq!((s.gets, s.misses, s.returns), (1, 1, 1));
+}
+
+#[test]
+fn panic_while_holding_a_guard_returns_the_item() {
+    let pool = Arc::new(LocalPool::new(|| Vec::<u8>::with_capacity(32)));
+    let p = Arc::clone(&pool);
+    let r = std::thread::spawn(move || {
+        let mut g = p.get();
+        g.extend_from_slice(b"half-written");
+        panic!("worker died");
+    })
+    .join();
+    assert!(r.is_err());
+    let s = pool.stats();
+    assert_eq!((s.returns, s.outstanding), (1, 0));
+    assert_accounting(&s);
+    // Other threads are unaffected: no poisoning.
+    assert!(pool.get().is_empty());
+}
+
+#[test]
+fn generic_code_sees_the_same_pool_through_the_trait() {
+    fn use_pool<P: Pool<Item = Vec<u8>>>(p: &P) -> usize {
+        let mut g = p.try_get().unwrap();
+        g.push(1);
+        Pooled::detach(g).len()
+    }
+    let pool = LocalPool::new(Vec::new);
+    assert_eq!(use_pool(&pool), 1);
+    assert_eq!(Pool::stats(&pool).detached, 1);
+}

@@ -1,0 +1,71 @@
+//! Object and buffer pools with one contract.
+//!
+//! Pick the strategy that fits, switch with one line, and see what the pool
+//! does:
+//!
+//! ```
+//! # #[cfg(feature = "local")] {
+//! use pool::prelude::*;
+//!
+//! let pool = LocalPool::new(|| Vec::<u8>::with_capacity(4096));
+//!
+//! for request in 0..100u32 {
+//!     let mut buf = pool.get();          // an idle buffer, or a new one
+//!     buf.extend_from_slice(&request.to_be_bytes());
+//! }                                      // cleared and back in the pool
+//!
+//! let stats = pool.stats();
+//! assert_eq!(stats.gets, 100);
+//! assert_eq!(stats.misses, 1);
+//! assert!(stats.hit_rate() > 0.98);
+//! # }
+//! ```
+//!
+//! # Which strategy
+//!
+//! | you have | use | feature | notes |
+//! |---|---|---|---|
+//! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line |
+//!
+//! More strategies (a bounded pool with blocking acquire, a size-class byte
+//! pool, a lock-free ring) join this table as they land; each implements
+//! [`Pool`], so generic code switches between them without other changes.
+//!
+//! # The contract
+//!
+//! Items are reached only through guards ([`Pooled`], [`OwnedPooled`]).
+//! Dropping a guard resets the item ([`Reset`]) and gives it back, so
+//! use-after-put and double release do not compile, and no caller sees the
+//! last caller's bytes. [`Pooled::detach`] takes an item out for good.
+//! Statistics ([`Stats`]) count gets, hits, misses, returns, discards by
+//! reason, detached and outstanding items, and retained items and bytes.
+//! Bad configuration is a [`PoolError`] that names the field and the
+//! accepted range.
+//!
+//! # Features
+//!
+//! - `local` (default): [`LocalPool`].
+//! - `bytes`: [`Reset`] for `bytes::BytesMut`.
+//! - `serde`: `serde::Serialize` for [`Stats`].
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+pub use pool_core::{
+    Counter, CounterRegistry, Counters, Discards, OwnedPooled, Pool, PoolError, Pooled, Reset,
+    Stats, stats,
+};
+
+/// The per-thread-cache strategy ([`pool_local`]).
+#[cfg(feature = "local")]
+pub use pool_local as local;
+#[cfg(feature = "local")]
+pub use pool_local::{LocalPool, LocalPoolBuilder};
+
+/// What most users import: the trait, the guards, the errors and every
+/// enabled strategy.
+pub mod prelude {
+    pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+
+    #[cfg(feature = "local")]
+    pub use pool_local::LocalPool;
+}
