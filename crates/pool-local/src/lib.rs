@@ -78,12 +78,14 @@
 //! and the pool stays usable. A panicking `Reset::reset` drops the item
 //! (counted as discarded, reason `panicked`) and propagates; if that happens
 //! while the thread is already unwinding, Rust aborts, as for any drop.
-#![forbid(unsafe_code)]
+
 #![doc(test(attr(deny(warnings))))]
 
 mod budget;
 mod config;
 mod pool;
+#[allow(unsafe_code)]
+mod raw;
 mod sync;
 
 pub use config::{LocalPoolBuilder, MAX_CACHE_SIZE, MAX_SPILL_SIZE};

@@ -15,6 +15,7 @@ use thread_local::ThreadLocal;
 
 use crate::budget::ByteBudget;
 use crate::config::{Config, LocalPoolBuilder};
+use crate::raw::pop_words;
 
 type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
 
@@ -313,6 +314,15 @@ impl<T: Reset + Send> LocalPool<T> {
     /// The calling thread's slot, made on first use.
     #[inline]
     fn local(&self) -> &Local<T> {
+        match self.locals.get() {
+            Some(local) => local,
+            None => self.new_local(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_local(&self) -> &Local<T> {
         self.locals.get_or(|| {
             CachePadded::new(Local {
                 cache: RefCell::new(Cache {
@@ -333,7 +343,7 @@ impl<T: Reset + Send> LocalPool<T> {
         let epoch = self.epoch.load(Relaxed);
         let mut cache = local.cache.borrow_mut();
         if cache.seen_epoch == epoch
-            && let Some(idle) = cache.items.pop()
+            && let Some(idle) = pop_words(&mut cache.items)
         {
             let len = cache.items.len();
             cache.low_water = cache.low_water.min(len);

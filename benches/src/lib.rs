@@ -1,0 +1,826 @@
+//! The contenders and scenarios shared by the bench targets.
+//!
+//! Every contender does the same thing per operation: take a `Vec<u8>`-like
+//! buffer of the scenario's size, write 16 bytes into it, and give it back
+//! (or drop it, for plain allocation). Each peer is used as its docs intend,
+//! with its reset or clear hook where it has one.
+//!
+//! Settings come from the environment so that a bench binary copied to
+//! another machine takes them too:
+//!
+//! - `POOL_BENCH_THREADS`: thread counts for the threaded scenario
+//!   (default `1,2,<available parallelism>`);
+//! - `POOL_BENCH_SIZES`: buffer sizes in bytes (default
+//!   `64,4096,65536,1048576`).
+
+// Several peers' pool types implement no `Debug`; neither can ours that hold them.
+#![allow(missing_debug_implementations)]
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::mem::MaybeUninit;
+use std::sync::{Barrier, mpsc};
+use std::time::{Duration, Instant};
+
+use criterion::BenchmarkGroup;
+use criterion::measurement::WallTime;
+use crossbeam_queue::ArrayQueue;
+use pool::LocalPool;
+use pool_core::Pooled;
+
+/// The 16 bytes every operation writes.
+const DATA: [u8; 16] = *b"0123456789abcdef";
+
+/// Buffer sizes measured in the threaded and cross-thread scenarios (when
+/// also in the size list).
+pub const THREADED_SIZES: [usize; 2] = [4096, 65536];
+
+/// One way of getting a buffer, writing to it and giving it back.
+pub trait Contender: Sync + Sized {
+    /// What a get hands out.
+    type Item<'a>: Send
+    where
+        Self: 'a;
+    /// Builds the contender for buffers of `size` bytes.
+    fn build(size: usize) -> Self;
+    /// Takes a buffer.
+    fn get(&self) -> Self::Item<'_>;
+    /// Writes the 16 bytes.
+    fn touch(item: &mut Self::Item<'_>);
+    /// Gives the buffer back.
+    #[inline]
+    fn put(&self, item: Self::Item<'_>) {
+        drop(item);
+    }
+}
+
+#[inline]
+fn write_vec(v: &mut Vec<u8>) {
+    v.extend_from_slice(black_box(&DATA));
+    black_box(v.as_ptr());
+}
+
+/// Our per-thread-cache pool, through its guard.
+#[derive(Debug)]
+pub struct PoolLocal(LocalPool<Vec<u8>>);
+
+impl Contender for PoolLocal {
+    type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolLocal(LocalPool::new(move || Vec::with_capacity(size)))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// The reference: a naive `thread_local!` + `RefCell<Vec<_>>` stack.
+#[derive(Debug)]
+pub struct TlsStack(usize);
+
+thread_local! {
+    static STACK: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer of [`TlsStack`]; pushed onto the dropping thread's stack.
+#[derive(Debug)]
+pub struct TlsBuf(Vec<u8>);
+
+impl Drop for TlsBuf {
+    #[inline]
+    fn drop(&mut self) {
+        let mut v = std::mem::take(&mut self.0);
+        v.clear();
+        STACK.with_borrow_mut(|s| {
+            if s.len() < 64 {
+                s.push(v);
+            }
+        });
+    }
+}
+
+impl Contender for TlsStack {
+    type Item<'a> = TlsBuf;
+    fn build(size: usize) -> Self {
+        STACK.with_borrow_mut(Vec::clear);
+        TlsStack(size)
+    }
+    #[inline]
+    fn get(&self) -> TlsBuf {
+        match STACK.with_borrow_mut(Vec::pop) {
+            Some(v) if v.capacity() == self.0 => TlsBuf(v),
+            _ => TlsBuf(Vec::with_capacity(self.0)),
+        }
+    }
+    #[inline]
+    fn touch(item: &mut TlsBuf) {
+        write_vec(&mut item.0);
+    }
+}
+
+/// Plain allocation: `Vec::with_capacity(n)` and drop.
+#[derive(Debug)]
+pub struct Alloc(usize);
+
+impl Contender for Alloc {
+    type Item<'a> = Vec<u8>;
+    fn build(size: usize) -> Self {
+        Alloc(size)
+    }
+    #[inline]
+    fn get(&self) -> Vec<u8> {
+        Vec::with_capacity(black_box(self.0))
+    }
+    #[inline]
+    fn touch(item: &mut Vec<u8>) {
+        write_vec(item);
+    }
+}
+
+/// Zeroed allocation: `vec![0; n]` and drop.
+#[derive(Debug)]
+pub struct AllocZeroed(usize);
+
+impl Contender for AllocZeroed {
+    type Item<'a> = Vec<u8>;
+    fn build(size: usize) -> Self {
+        AllocZeroed(size)
+    }
+    #[inline]
+    fn get(&self) -> Vec<u8> {
+        vec![0; black_box(self.0)]
+    }
+    #[inline]
+    fn touch(item: &mut Vec<u8>) {
+        let n = DATA.len().min(item.len());
+        item[..n].copy_from_slice(&black_box(DATA)[..n]);
+        black_box(item.as_ptr());
+    }
+}
+
+/// zeropool 0.7: size classes and per-thread caches; `alloc_uninit`, its
+/// fast path for buffers the caller writes.
+#[derive(Debug)]
+pub struct Zeropool(zeropool::ZeroPool, usize);
+
+impl Contender for Zeropool {
+    type Item<'a> = zeropool::BufUninit<'a>;
+    fn build(size: usize) -> Self {
+        Zeropool(zeropool::ZeroPool::new(), size)
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.alloc_uninit(self.1)
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        let buf = item.as_uninit_mut();
+        let n = DATA.len().min(buf.len());
+        for (d, s) in buf[..n].iter_mut().zip(black_box(DATA)) {
+            *d = MaybeUninit::new(s);
+        }
+        black_box(buf.as_ptr());
+    }
+}
+
+/// The allocator opool asks for: makes and clears buffers.
+#[derive(Debug)]
+pub struct OpoolAlloc(usize);
+
+impl opool::PoolAllocator<Vec<u8>> for OpoolAlloc {
+    #[inline]
+    fn allocate(&self) -> Vec<u8> {
+        Vec::with_capacity(self.0)
+    }
+    #[inline]
+    fn reset(&self, obj: &mut Vec<u8>) {
+        obj.clear();
+    }
+}
+
+/// opool 0.2: one `ArrayQueue` shared by all threads.
+pub struct Opool(opool::Pool<OpoolAlloc, Vec<u8>>);
+
+impl Contender for Opool {
+    type Item<'a> = opool::RefGuard<'a, OpoolAlloc, Vec<u8>>;
+    fn build(size: usize) -> Self {
+        Opool(opool::Pool::new(1024, OpoolAlloc(size)))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// object-pool 0.6: a `Mutex<Vec<_>>`-style pool; it has no reset hook, so
+/// the caller clears before the drop, as its users must.
+pub struct ObjectPool(object_pool::Pool<Vec<u8>>, usize);
+
+impl Contender for ObjectPool {
+    type Item<'a> = object_pool::Reusable<'a, Vec<u8>>;
+    fn build(size: usize) -> Self {
+        ObjectPool(object_pool::Pool::new(64, move || Vec::with_capacity(size)), size)
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        let size = self.1;
+        self.0.pull(move || Vec::with_capacity(size))
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+    #[inline]
+    fn put(&self, mut item: Self::Item<'_>) {
+        item.clear();
+        drop(item);
+    }
+}
+
+/// lockfree-object-pool 0.1.6, its linear (fastest) flavour, with a reset.
+pub struct LockfreeObjectPool(lockfree_object_pool::LinearObjectPool<Vec<u8>>);
+
+impl Contender for LockfreeObjectPool {
+    type Item<'a> = lockfree_object_pool::LinearReusable<'a, Vec<u8>>;
+    fn build(size: usize) -> Self {
+        LockfreeObjectPool(lockfree_object_pool::LinearObjectPool::new(
+            move || Vec::with_capacity(size),
+            |v| v.clear(),
+        ))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.pull()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// sharded-slab 0.1.7 `Pool`: create in place, clear by key (its `Clear`
+/// keeps the capacity).
+pub struct ShardedSlab(sharded_slab::Pool<Vec<u8>>, usize);
+
+impl Contender for ShardedSlab {
+    type Item<'a> = usize;
+    fn build(size: usize) -> Self {
+        ShardedSlab(sharded_slab::Pool::new(), size)
+    }
+    #[inline]
+    fn get(&self) -> usize {
+        let size = self.1;
+        self.0
+            .create_with(|v| {
+                v.reserve(size);
+                write_vec(v);
+            })
+            .expect("sharded-slab has room for the few items a bench holds")
+    }
+    #[inline]
+    fn touch(_key: &mut usize) {}
+    #[inline]
+    fn put(&self, key: usize) {
+        self.0.clear(key);
+    }
+}
+
+/// One crossbeam `ArrayQueue` shared by all threads: the design every
+/// shared-queue pool reduces to.
+#[derive(Debug)]
+pub struct SharedQueue(ArrayQueue<Vec<u8>>, usize);
+
+impl Contender for SharedQueue {
+    type Item<'a> = Vec<u8>;
+    fn build(size: usize) -> Self {
+        SharedQueue(ArrayQueue::new(1024), size)
+    }
+    #[inline]
+    fn get(&self) -> Vec<u8> {
+        self.0.pop().unwrap_or_else(|| Vec::with_capacity(self.1))
+    }
+    #[inline]
+    fn touch(item: &mut Vec<u8>) {
+        write_vec(item);
+    }
+    #[inline]
+    fn put(&self, mut item: Vec<u8>) {
+        item.clear();
+        let _ = self.0.push(item);
+    }
+}
+
+/// One get, touch and put.
+#[inline(always)]
+fn op<C: Contender>(c: &C) {
+    let mut item = c.get();
+    C::touch(&mut item);
+    c.put(item);
+}
+
+/// `iters` operations on each of `threads` threads that start together;
+/// returns the slowest thread's time (so `time / iters` is ns per op per
+/// thread, and `threads / that` the aggregate rate).
+pub fn run_threads<C: Contender>(c: &C, threads: usize, iters: u64) -> Duration {
+    if threads == 1 {
+        for _ in 0..64 {
+            op(c);
+        }
+        let start = Instant::now();
+        for _ in 0..iters {
+            op(c);
+        }
+        return start.elapsed();
+    }
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    for _ in 0..64 {
+                        op(c);
+                    }
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        op(c);
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bench thread panicked"))
+            .max()
+            .unwrap_or_default()
+    })
+}
+
+/// `iters` buffers taken and written on one thread and given back on
+/// another (through a bounded channel); returns the total time.
+pub fn run_cross<C: Contender>(c: &C, iters: u64) -> Duration {
+    let (tx, rx) = mpsc::sync_channel::<C::Item<'_>>(64);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for item in rx {
+                c.put(item);
+            }
+        });
+        let start = Instant::now();
+        for _ in 0..iters {
+            let mut item = c.get();
+            C::touch(&mut item);
+            tx.send(item).expect("the consumer runs until the channel closes");
+        }
+        drop(tx);
+        start
+    })
+    .elapsed()
+}
+
+/// A contender that serves any length (the mixed-size scenario).
+pub trait SizedContender: Sync + Sized {
+    /// Builds it.
+    fn build() -> Self;
+    /// One get of `len` bytes, a 16-byte write, and a put.
+    fn op(&self, len: usize);
+}
+
+impl SizedContender for Alloc {
+    fn build() -> Self {
+        Alloc(0)
+    }
+    #[inline]
+    fn op(&self, len: usize) {
+        let mut v = Vec::with_capacity(black_box(len));
+        write_vec(&mut v);
+    }
+}
+
+impl SizedContender for AllocZeroed {
+    fn build() -> Self {
+        AllocZeroed(0)
+    }
+    #[inline]
+    fn op(&self, len: usize) {
+        let mut v = vec![0u8; black_box(len)];
+        let mut item = std::mem::take(&mut v);
+        <AllocZeroed as Contender>::touch(&mut item);
+    }
+}
+
+impl SizedContender for Zeropool {
+    fn build() -> Self {
+        Zeropool(zeropool::ZeroPool::new(), 0)
+    }
+    #[inline]
+    fn op(&self, len: usize) {
+        let mut b = self.0.alloc_uninit(len);
+        <Zeropool as Contender>::touch(&mut b);
+    }
+}
+
+/// Request lengths drawn from a log-normal distribution (median 4 KiB,
+/// sigma 1.5 in log space) clamped to 64 B..=1 MiB, from a fixed seed.
+pub fn mixed_lengths(n: usize) -> Vec<usize> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        // xorshift64*: deterministic, good enough for a size mix.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| {
+            // Box-Muller.
+            let (u1, u2) = (next().max(f64::MIN_POSITIVE), next());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            let len = (4096f64.ln() + 1.5 * z).exp();
+            len.clamp(64.0, (1 << 20) as f64) as usize
+        })
+        .collect()
+}
+
+/// `iters` operations over the mixed lengths.
+pub fn run_mixed<C: SizedContender>(c: &C, lengths: &[usize], iters: u64) -> Duration {
+    let start = Instant::now();
+    let mut i = 0;
+    for _ in 0..iters {
+        c.op(lengths[i]);
+        i = (i + 1) % lengths.len();
+    }
+    start.elapsed()
+}
+
+/// Parses a list of positive whole numbers (`"1,2,16"`); sizes may end in
+/// `k` or `m` (KiB, MiB).
+///
+/// # Errors
+///
+/// A message naming the entry that is not a positive number.
+pub fn parse_list(text: &str, what: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let lower = part.to_ascii_lowercase();
+        let (digits, mult) = if let Some(d) = lower.strip_suffix(['k']) {
+            (d, 1024)
+        } else if let Some(d) = lower.strip_suffix(['m']) {
+            (d, 1024 * 1024)
+        } else {
+            (lower.as_str(), 1)
+        };
+        match digits.parse::<usize>() {
+            Ok(n) if n > 0 => out.push(n * mult),
+            _ => return Err(format!("{what}: `{part}` is not a positive whole number")),
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("{what}: the list is empty"));
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+fn env_list(var: &str, default: Vec<usize>) -> Vec<usize> {
+    match std::env::var(var) {
+        Ok(text) => parse_list(&text, var).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(2)
+        }),
+        Err(_) => default,
+    }
+}
+
+/// The thread counts to measure.
+pub fn thread_list() -> Vec<usize> {
+    let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut d = vec![1, 2, n];
+    d.sort_unstable();
+    d.dedup();
+    env_list("POOL_BENCH_THREADS", d)
+}
+
+/// The buffer sizes to measure.
+pub fn size_list() -> Vec<usize> {
+    env_list("POOL_BENCH_SIZES", vec![64, 4096, 65536, 1 << 20])
+}
+
+/// `4096` -> `4KiB`.
+pub fn size_label(size: usize) -> String {
+    if size >= 1 << 20 && size % (1 << 20) == 0 {
+        format!("{}MiB", size >> 20)
+    } else if size >= 1024 && size % 1024 == 0 {
+        format!("{}KiB", size >> 10)
+    } else {
+        format!("{size}B")
+    }
+}
+
+/// Registers the benchmark of contender `C` under `name` in `group` for
+/// `threads` threads and buffers of `size` bytes.
+pub fn bench_threads<C: Contender>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    size: usize,
+    threads: usize,
+) {
+    let c = C::build(size);
+    group.bench_function(name, |b| b.iter_custom(|iters| run_threads(&c, threads, iters)));
+}
+
+/// Registers the cross-thread benchmark of contender `C`.
+pub fn bench_cross<C: Contender>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, size: usize) {
+    let c = C::build(size);
+    group.bench_function(name, |b| b.iter_custom(|iters| run_cross(&c, iters)));
+}
+
+/// Registers the mixed-size benchmark of contender `C`.
+pub fn bench_mixed<C: SizedContender>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str) {
+    let c = C::build();
+    let lengths = mixed_lengths(4096);
+    group.bench_function(name, |b| b.iter_custom(|iters| run_mixed(&c, &lengths, iters)));
+}
+
+/// Every fixed-size contender, by name, as a function that registers its
+/// benchmark (pool strategies, the reference stack and the peers; plain
+/// allocation is added by each bench target with its allocator's name).
+pub type Register = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize);
+
+/// The pools: ours, the reference and the peers.
+pub const POOLS: &[(&str, Register)] = &[
+    ("pool-local", bench_threads::<PoolLocal>),
+    ("tls-stack", bench_threads::<TlsStack>),
+    ("zeropool", bench_threads::<Zeropool>),
+    ("opool", bench_threads::<Opool>),
+    ("object-pool", bench_threads::<ObjectPool>),
+    ("lockfree-object-pool", bench_threads::<LockfreeObjectPool>),
+    ("sharded-slab", bench_threads::<ShardedSlab>),
+    ("arrayqueue", bench_threads::<SharedQueue>),
+];
+
+/// The same contenders for the cross-thread scenario.
+pub type RegisterCross = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
+
+/// The pools, cross-thread.
+pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
+    ("pool-local", bench_cross::<PoolLocal>),
+    ("tls-stack", bench_cross::<TlsStack>),
+    ("zeropool", bench_cross::<Zeropool>),
+    ("opool", bench_cross::<Opool>),
+    ("object-pool", bench_cross::<ObjectPool>),
+    ("lockfree-object-pool", bench_cross::<LockfreeObjectPool>),
+    ("sharded-slab", bench_cross::<ShardedSlab>),
+    ("arrayqueue", bench_cross::<SharedQueue>),
+];
+
+/// Runs every scenario for the pools (when `with_pools`) and for plain
+/// allocation named after `allocator`: the body of both bench targets.
+pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) {
+    let alloc_name = format!("alloc-{allocator}");
+    let zeroed_name = format!("alloc-zeroed-{allocator}");
+    let baselines: [(&str, Register); 2] = [
+        (&alloc_name, bench_threads::<Alloc>),
+        (&zeroed_name, bench_threads::<AllocZeroed>),
+    ];
+    let sizes = size_list();
+    let threads = thread_list();
+    let pools: &[(&str, Register)] = if with_pools { POOLS } else { &[] };
+
+    for &size in &sizes {
+        let mut g = c.benchmark_group(format!("single/{}/1t", size_label(size)));
+        for (name, register) in pools.iter().chain(baselines.iter()) {
+            register(&mut g, name, size, 1);
+        }
+        g.finish();
+    }
+    for &size in sizes.iter().filter(|s| THREADED_SIZES.contains(s)) {
+        for &t in &threads {
+            let mut g = c.benchmark_group(format!("threads/{}/{t}t", size_label(size)));
+            for (name, register) in pools.iter().chain(baselines.iter()) {
+                register(&mut g, name, size, t);
+            }
+            g.finish();
+        }
+    }
+    if let Some(&size) = sizes.iter().find(|s| THREADED_SIZES.contains(s)) {
+        let mut g = c.benchmark_group(format!("cross/{}/2t", size_label(size)));
+        let cross: &[(&str, RegisterCross)] = if with_pools { POOLS_CROSS } else { &[] };
+        for (name, register) in cross {
+            register(&mut g, name, size);
+        }
+        bench_cross::<Alloc>(&mut g, &alloc_name, size);
+        g.finish();
+    }
+    let mut g = c.benchmark_group("mixed/64B-1MiB/1t");
+    bench_mixed::<Alloc>(&mut g, &alloc_name);
+    bench_mixed::<AllocZeroed>(&mut g, &zeroed_name);
+    if with_pools {
+        bench_mixed::<Zeropool>(&mut g, "zeropool");
+    }
+    g.finish();
+}
+
+
+/// What the burst scenario needs besides [`Contender`]: filling a whole
+/// buffer (so its pages count in RSS), trimming, and retained bytes where
+/// the pool reports them.
+pub trait Burst: Contender {
+    /// Writes all `size` bytes of the buffer.
+    fn fill(item: &mut Self::Item<'_>, size: usize);
+    /// Gives idle memory back, where the pool can.
+    fn trim(&self) {}
+    /// Idle bytes the pool reports holding, where it reports them.
+    fn retained_bytes(&self) -> Option<u64> {
+        None
+    }
+}
+
+fn fill_vec(v: &mut Vec<u8>, size: usize) {
+    v.clear();
+    v.resize(size, 0xA5);
+    black_box(v.as_ptr());
+}
+
+macro_rules! burst_vec {
+    ($($ty:ty => |$item:ident| $vec:expr),* $(,)?) => {$(
+        impl Burst for $ty {
+            fn fill($item: &mut Self::Item<'_>, size: usize) {
+                fill_vec($vec, size);
+            }
+        }
+    )*};
+}
+
+burst_vec!(
+    TlsStack => |item| &mut item.0,
+    Alloc => |item| item,
+    Opool => |item| item,
+    ObjectPool => |item| item,
+    LockfreeObjectPool => |item| item,
+    SharedQueue => |item| item,
+);
+
+impl Burst for PoolLocal {
+    fn fill(item: &mut Self::Item<'_>, size: usize) {
+        fill_vec(item, size);
+    }
+    fn trim(&self) {
+        // An idle item goes at the second trim that finds it idle.
+        self.0.trim();
+        self.0.trim();
+    }
+    fn retained_bytes(&self) -> Option<u64> {
+        Some(self.0.stats().retained_bytes)
+    }
+}
+
+impl Burst for Zeropool {
+    fn fill(item: &mut Self::Item<'_>, _size: usize) {
+        for b in item.as_uninit_mut() {
+            *b = MaybeUninit::new(0xA5);
+        }
+    }
+}
+
+/// The process's resident set size in bytes (Linux; 0 elsewhere).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// One burst measurement.
+#[derive(Debug, Clone, Copy)]
+pub struct BurstResult {
+    /// RSS after the steady phase.
+    pub rss_steady: u64,
+    /// RSS while the burst's items are all out.
+    pub rss_peak: u64,
+    /// RSS after the burst's items came back and the pool was trimmed.
+    pub rss_after: u64,
+    /// Retained bytes the pool reports after the trim, where it reports them.
+    pub retained_after: Option<u64>,
+}
+
+/// Steady load holding `steady` buffers at a time, then `10 * steady` at
+/// once, then all back and a trim; RSS at each stage.
+pub fn run_burst<C: Burst>(size: usize, steady: usize) -> BurstResult {
+    let c = C::build(size);
+    let round = |n: usize| {
+        let mut held: Vec<_> = (0..n).map(|_| c.get()).collect();
+        for item in &mut held {
+            C::fill(item, size);
+        }
+        held
+    };
+    for _ in 0..200 {
+        for item in round(steady) {
+            c.put(item);
+        }
+    }
+    let rss_steady = rss_bytes();
+    let burst = round(10 * steady);
+    let rss_peak = rss_bytes();
+    for item in burst {
+        c.put(item);
+    }
+    c.trim();
+    BurstResult {
+        rss_steady,
+        rss_peak,
+        rss_after: rss_bytes(),
+        retained_after: c.retained_bytes(),
+    }
+}
+
+/// The contenders of the burst scenario (sharded-slab is left out: its
+/// items are written only inside `create_with`, so a whole-buffer fill
+/// would measure something else).
+pub const BURST: &[(&str, fn(usize, usize) -> BurstResult)] = &[
+    ("pool-local", run_burst::<PoolLocal>),
+    ("tls-stack", run_burst::<TlsStack>),
+    ("alloc-system", run_burst::<Alloc>),
+    ("zeropool", run_burst::<Zeropool>),
+    ("opool", run_burst::<Opool>),
+    ("object-pool", run_burst::<ObjectPool>),
+    ("lockfree-object-pool", run_burst::<LockfreeObjectPool>),
+    ("arrayqueue", run_burst::<SharedQueue>),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_parse_and_reject_clearly() {
+        assert_eq!(parse_list("16,1, 2,2", "t").unwrap(), vec![1, 2, 16]);
+        assert_eq!(parse_list("64,4k,1M", "s").unwrap(), vec![64, 4096, 1 << 20]);
+        let e = parse_list("1,x", "POOL_BENCH_THREADS").unwrap_err();
+        assert!(e.contains("`x` is not a positive whole number"), "{e}");
+        assert!(parse_list("0", "t").is_err());
+        assert!(parse_list("", "t").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn mixed_lengths_are_fixed_and_in_range() {
+        let a = mixed_lengths(1000);
+        assert_eq!(a, mixed_lengths(1000));
+        assert!(a.iter().all(|&l| (64..=1 << 20).contains(&l)));
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        let median = sorted[500];
+        assert!((1024..16384).contains(&median), "median {median}");
+    }
+
+    #[test]
+    fn every_contender_writes_and_returns() {
+        fn check<C: Contender>() {
+            let c = C::build(4096);
+            let d = run_threads(&c, 2, 100);
+            assert!(d > Duration::ZERO);
+            run_cross(&c, 100);
+        }
+        check::<PoolLocal>();
+        check::<TlsStack>();
+        check::<Alloc>();
+        check::<AllocZeroed>();
+        check::<Zeropool>();
+        check::<Opool>();
+        check::<ObjectPool>();
+        check::<LockfreeObjectPool>();
+        check::<ShardedSlab>();
+        check::<SharedQueue>();
+    }
+
+    #[test]
+    fn pool_local_gives_memory_back_after_a_burst() {
+        let r = run_burst::<PoolLocal>(4096, 4);
+        assert_eq!(r.retained_after, Some(0));
+        assert!(r.rss_peak >= r.rss_steady);
+    }
+
+    #[test]
+    fn size_labels() {
+        assert_eq!(size_label(64), "64B");
+        assert_eq!(size_label(4096), "4KiB");
+        assert_eq!(size_label(1 << 20), "1MiB");
+    }
+}
