@@ -60,7 +60,10 @@ fn main() {
             .output()
             .expect("the bench can run itself");
         if !out.status.success() {
-            eprintln!("burst: {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "burst: {name} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             std::process::exit(1);
         }
         let line = String::from_utf8_lossy(&out.stdout).trim().to_string();

@@ -19,7 +19,7 @@
 use std::cell::RefCell;
 use std::hint::black_box;
 use std::mem::MaybeUninit;
-use std::sync::{Barrier, mpsc};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use criterion::BenchmarkGroup;
@@ -228,7 +228,10 @@ pub struct ObjectPool(object_pool::Pool<Vec<u8>>, usize);
 impl Contender for ObjectPool {
     type Item<'a> = object_pool::Reusable<'a, Vec<u8>>;
     fn build(size: usize) -> Self {
-        ObjectPool(object_pool::Pool::new(64, move || Vec::with_capacity(size)), size)
+        ObjectPool(
+            object_pool::Pool::new(64, move || Vec::with_capacity(size)),
+            size,
+        )
     }
     #[inline]
     fn get(&self) -> Self::Item<'_> {
@@ -368,22 +371,40 @@ pub fn run_threads<C: Contender>(c: &C, threads: usize, iters: u64) -> Duration 
 }
 
 /// `iters` buffers taken and written on one thread and given back on
-/// another (through a bounded channel); returns the total time.
+/// another; returns the total time. The hand-off is a bounded lock-free
+/// queue with spinning on both sides, so that the transport costs tens of
+/// nanoseconds and the pools' own behaviour shows (a blocking channel would
+/// cost microseconds per message in wake-ups).
 pub fn run_cross<C: Contender>(c: &C, iters: u64) -> Duration {
-    let (tx, rx) = mpsc::sync_channel::<C::Item<'_>>(64);
+    let queue: ArrayQueue<C::Item<'_>> = ArrayQueue::new(256);
+    let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
-        s.spawn(move || {
-            for item in rx {
-                c.put(item);
+        s.spawn(|| {
+            let backoff = crossbeam_utils::Backoff::new();
+            loop {
+                if let Some(item) = queue.pop() {
+                    c.put(item);
+                    backoff.reset();
+                } else if done.load(std::sync::atomic::Ordering::Acquire) && queue.is_empty() {
+                    break;
+                } else {
+                    backoff.snooze();
+                }
             }
         });
         let start = Instant::now();
+        let backoff = crossbeam_utils::Backoff::new();
         for _ in 0..iters {
             let mut item = c.get();
             C::touch(&mut item);
-            tx.send(item).expect("the consumer runs until the channel closes");
+            let mut pending = item;
+            while let Err(back) = queue.push(pending) {
+                pending = back;
+                backoff.snooze();
+            }
+            backoff.reset();
         }
-        drop(tx);
+        done.store(true, std::sync::atomic::Ordering::Release);
         start
     })
     .elapsed()
@@ -520,9 +541,9 @@ pub fn size_list() -> Vec<usize> {
 
 /// `4096` -> `4KiB`.
 pub fn size_label(size: usize) -> String {
-    if size >= 1 << 20 && size % (1 << 20) == 0 {
+    if size >= 1 << 20 && size.is_multiple_of(1 << 20) {
         format!("{}MiB", size >> 20)
-    } else if size >= 1024 && size % 1024 == 0 {
+    } else if size >= 1024 && size.is_multiple_of(1024) {
         format!("{}KiB", size >> 10)
     } else {
         format!("{size}B")
@@ -538,11 +559,17 @@ pub fn bench_threads<C: Contender>(
     threads: usize,
 ) {
     let c = C::build(size);
-    group.bench_function(name, |b| b.iter_custom(|iters| run_threads(&c, threads, iters)));
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| run_threads(&c, threads, iters))
+    });
 }
 
 /// Registers the cross-thread benchmark of contender `C`.
-pub fn bench_cross<C: Contender>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, size: usize) {
+pub fn bench_cross<C: Contender>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    size: usize,
+) {
     let c = C::build(size);
     group.bench_function(name, |b| b.iter_custom(|iters| run_cross(&c, iters)));
 }
@@ -551,7 +578,9 @@ pub fn bench_cross<C: Contender>(group: &mut BenchmarkGroup<'_, WallTime>, name:
 pub fn bench_mixed<C: SizedContender>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str) {
     let c = C::build();
     let lengths = mixed_lengths(4096);
-    group.bench_function(name, |b| b.iter_custom(|iters| run_mixed(&c, &lengths, iters)));
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| run_mixed(&c, &lengths, iters))
+    });
 }
 
 /// Every fixed-size contender, by name, as a function that registers its
@@ -632,7 +661,6 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
     }
     g.finish();
 }
-
 
 /// What the burst scenario needs besides [`Contender`]: filling a whole
 /// buffer (so its pages count in RSS), trimming, and retained bytes where
@@ -751,10 +779,13 @@ pub fn run_burst<C: Burst>(size: usize, steady: usize) -> BurstResult {
     }
 }
 
+/// Runs the burst for one contender: `(size, steady)`.
+pub type RunBurst = fn(usize, usize) -> BurstResult;
+
 /// The contenders of the burst scenario (sharded-slab is left out: its
 /// items are written only inside `create_with`, so a whole-buffer fill
 /// would measure something else).
-pub const BURST: &[(&str, fn(usize, usize) -> BurstResult)] = &[
+pub const BURST: &[(&str, RunBurst)] = &[
     ("pool-local", run_burst::<PoolLocal>),
     ("tls-stack", run_burst::<TlsStack>),
     ("alloc-system", run_burst::<Alloc>),
@@ -772,7 +803,10 @@ mod tests {
     #[test]
     fn lists_parse_and_reject_clearly() {
         assert_eq!(parse_list("16,1, 2,2", "t").unwrap(), vec![1, 2, 16]);
-        assert_eq!(parse_list("64,4k,1M", "s").unwrap(), vec![64, 4096, 1 << 20]);
+        assert_eq!(
+            parse_list("64,4k,1M", "s").unwrap(),
+            vec![64, 4096, 1 << 20]
+        );
         let e = parse_list("1,x", "POOL_BENCH_THREADS").unwrap_err();
         assert!(e.contains("`x` is not a positive whole number"), "{e}");
         assert!(parse_list("0", "t").is_err());

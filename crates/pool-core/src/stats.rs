@@ -7,7 +7,8 @@
 //! sums every block into a [`Stats`] when somebody asks.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crossbeam_utils::CachePadded;
@@ -142,9 +143,9 @@ impl fmt::Display for Stats {
 /// A monotonic counter bumped by one thread at a time without an atomic
 /// read-modify-write.
 ///
-/// [`incr`](Counter::incr) and [`add`](Counter::add) are a relaxed load and a
-/// relaxed store: on x86 and Arm a plain `mov`/`add`, no `lock` prefix and no
-/// exclusive monitor. That is exact when only one thread writes the counter
+/// [`incr`](Counter::incr) and [`add`](Counter::add) are a load and a
+/// release store: on x86 a plain `mov`/`add`, no `lock` prefix, and on Arm
+/// no exclusive monitor. That is exact when only one thread writes the counter
 /// (the owner of a per-thread block); concurrent writers would lose counts,
 /// never memory safety. [`add_shared`](Counter::add_shared) is the
 /// read-modify-write form for counters that several threads write.
@@ -173,20 +174,23 @@ impl Counter {
     /// Adds `n`. Only one thread at a time may call the non-shared adders.
     #[inline]
     pub fn add(&self, n: u64) {
-        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
+        // Release: a reader that sees this value (Acquire in `get`) also
+        // sees every earlier count of this thread, so a snapshot never
+        // counts a return without the get that preceded it.
+        self.0.store(self.0.load(Relaxed).wrapping_add(n), Release);
     }
 
     /// Adds `n` with an atomic read-modify-write, for counters several
     /// threads write.
     #[inline]
     pub fn add_shared(&self, n: u64) {
-        self.0.fetch_add(n, Relaxed);
+        self.0.fetch_add(n, Release);
     }
 
     /// The current value.
     #[inline]
     pub fn get(&self) -> u64 {
-        self.0.load(Relaxed)
+        self.0.load(Acquire)
     }
 }
 
@@ -231,22 +235,26 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// Adds this block's counts into `stats` (call [`Stats`]-deriving
-    /// [`finish`] once every block is in).
+    /// Adds this block's counts into `acc`.
+    ///
+    /// Items enter the idle set (returns, prefill) after they left it (a
+    /// hit), so the entering counts are read first and the leaving ones
+    /// after: a snapshot taken while the thread works may then miss a recent
+    /// return, but never counts one without the hit before it.
     fn add_to(&self, acc: &mut Accumulator) {
+        acc.returns += self.returns.get();
+        acc.prefilled += self.prefilled.get();
+        acc.bytes_in += self.bytes_in.get();
         acc.hits += self.hits.get();
         acc.misses += self.misses.get();
-        acc.returns += self.returns.get();
         acc.detached += self.detached.get();
         acc.trimmed += self.trimmed.get();
-        acc.prefilled += self.prefilled.get();
         acc.discards.too_large += self.discarded_too_large.get();
         acc.discards.full += self.discarded_full.get();
         acc.discards.over_byte_cap += self.discarded_over_byte_cap.get();
         acc.discards.panicked += self.discarded_panicked.get();
         acc.discards.closed += self.discarded_closed.get();
         acc.discards.stale += self.discarded_stale.get();
-        acc.bytes_in += self.bytes_in.get();
         acc.bytes_out += self.bytes_out.get();
         acc.bytes_trimmed += self.bytes_trimmed.get();
     }

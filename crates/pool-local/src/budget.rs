@@ -64,7 +64,7 @@ impl ByteBudget {
         }
     }
 
-    #[cfg(test)]
+    /// Bytes not reserved by anyone right now.
     pub(crate) fn available(&self) -> usize {
         self.available.load(Relaxed)
     }

@@ -207,7 +207,16 @@ impl<T: Reset + Send> LocalPool<T> {
     /// assert_eq!((s.retained_items, s.retained_bytes), (1, 100));
     /// ```
     pub fn stats(&self) -> Stats {
-        self.registry.snapshot()
+        let mut stats = self.registry.snapshot();
+        if let (Some(budget), Some(cap)) = (&self.budget, self.cfg.max_retained_bytes) {
+            // Per-thread counters are read one after the other while their
+            // threads work, so the derived figure can run ahead of the truth
+            // for a moment; the bytes reserved from the budget are an exact
+            // upper bound of what idle items hold.
+            let reserved = cap.saturating_sub(budget.available()) as u64;
+            stats.retained_bytes = stats.retained_bytes.min(reserved);
+        }
+        stats
     }
 
     /// Frees idle items that sat unused through two consecutive trims, as

@@ -51,15 +51,19 @@ fn producer_consumer_items_come_back_through_the_spill() {
             }
         })
     };
-    for _ in 0..10_000 {
+    for _ in 0..if cfg!(miri) { 200 } else { 10_000 } {
         tx.send(pool.get_owned()).unwrap();
     }
     drop(tx);
     consumer.join().unwrap();
     let s = pool.stats();
     assert_accounting(&s);
-    assert!(s.hit_rate() > 0.9, "batches came back to the producer: {s}");
-    assert!(s.misses < 100, "{s}");
+    let floor = if cfg!(miri) { 0.7 } else { 0.9 };
+    assert!(
+        s.hit_rate() > floor,
+        "batches came back to the producer: {s}"
+    );
+    assert!(s.misses < if cfg!(miri) { 60 } else { 100 }, "{s}");
 }
 
 #[test]
@@ -119,7 +123,7 @@ fn retained_bytes_never_exceed_the_cap() {
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
-                for _ in 0..50 {
+                for _ in 0..if cfg!(miri) { 3 } else { 50 } {
                     let burst: Vec<_> = (0..40).map(|_| pool.get()).collect();
                     drop(burst);
                     let r = pool.stats().retained_bytes;
@@ -142,7 +146,7 @@ fn grown_items_are_dropped_not_pooled() {
         .unwrap();
     {
         let mut g = pool.get();
-        g.resize(1 << 20, 1);
+        g.resize(8192, 1);
     }
     let s = pool.stats();
     assert_eq!((s.discarded.too_large, s.retained_items), (1, 0));

@@ -50,6 +50,11 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+/// The README's Rust snippets, compiled and run as doctests.
+#[cfg(all(doctest, feature = "local"))]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 pub use pool_core::{
     Counter, CounterRegistry, Counters, Discards, OwnedPooled, Pool, PoolError, Pooled, Reset,
     Stats, stats,

@@ -1,0 +1,272 @@
+//! Command-line parsing, with clear messages for bad input.
+
+use std::path::PathBuf;
+
+pub(crate) const USAGE: &str = "\
+usage:
+  cargo xtask bench [--full] [--threads LIST] [--sizes LIST] [--filter TEXT] [--no-burst]
+      Compare every pool strategy with plain allocation and the peer crates.
+      --full           criterion's full sampling (minutes) instead of the quick default
+      --threads LIST   thread counts for the threaded scenario, e.g. 1,2,4,8,16
+                       (default: 1, 2 and this machine's parallelism)
+      --sizes LIST     buffer sizes, e.g. 64,4k,64k,1m (default: 64,4k,64k,1m)
+      --filter TEXT    only benchmarks whose id (scenario/size/threads/contender)
+                       contains TEXT, e.g. `threads`, `4KiB`, `pool-local`
+      --no-burst       skip the memory (burst) scenario
+      Writes target/pool-report/{report.md,report.json,scaling.svg}.
+  cargo xtask bench-bin
+      Build the bench binaries and run.sh into target/pool-bench/, to copy to
+      another machine of the same architecture (no registry needed there).
+  cargo xtask report --from DIR [--out DIR]
+      Write the report for results that run.sh produced in DIR.";
+
+/// Names a filter can match, besides sizes and thread counts.
+pub(crate) const KNOWN: &[&str] = &[
+    "single",
+    "threads",
+    "cross",
+    "mixed",
+    "burst",
+    "pool-local",
+    "tls-stack",
+    "zeropool",
+    "opool",
+    "object-pool",
+    "lockfree-object-pool",
+    "sharded-slab",
+    "arrayqueue",
+    "alloc-system",
+    "alloc-zeroed-system",
+    "alloc-mimalloc",
+    "alloc-zeroed-mimalloc",
+];
+
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct BenchArgs {
+    pub(crate) full: bool,
+    pub(crate) threads: Option<Vec<usize>>,
+    pub(crate) sizes: Option<Vec<usize>>,
+    pub(crate) filter: Option<String>,
+    pub(crate) burst: bool,
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) enum Task {
+    Help,
+    Bench(BenchArgs),
+    BenchBin,
+    Report { from: PathBuf, out: PathBuf },
+}
+
+pub(crate) fn join(list: &[usize]) -> String {
+    list.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Parses `1,2,16` (and `4k`, `1m` where `sizes`), each in `range`.
+fn parse_list(
+    text: &str,
+    flag: &str,
+    range: std::ops::RangeInclusive<usize>,
+    sizes: bool,
+) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let lower = part.to_ascii_lowercase();
+        let (digits, mult) = match lower.strip_suffix(['k', 'm']) {
+            Some(d) if sizes => (
+                d,
+                if lower.ends_with('k') {
+                    1 << 10
+                } else {
+                    1 << 20
+                },
+            ),
+            _ => (lower.as_str(), 1),
+        };
+        let value = digits
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_mul(mult));
+        match value {
+            Some(n) if range.contains(&n) => out.push(n),
+            _ => {
+                return Err(format!(
+                    "{flag}: `{part}` is not valid; expected comma-separated whole numbers in {}..={}{}",
+                    range.start(),
+                    range.end(),
+                    if sizes {
+                        " (bytes; k and m suffixes allowed)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
+    let task = args.next().unwrap_or_else(|| "bench".into());
+    let rest: Vec<String> = args.collect();
+    let mut it = rest.into_iter();
+    let value = |it: &mut std::vec::IntoIter<String>, flag: &str| {
+        it.next().ok_or_else(|| format!("{flag} needs a value"))
+    };
+    match task.as_str() {
+        "-h" | "--help" | "help" => Ok(Task::Help),
+        "bench" => {
+            let mut a = BenchArgs {
+                burst: true,
+                ..BenchArgs::default()
+            };
+            while let Some(flag) = it.next() {
+                match flag.as_str() {
+                    "--full" => a.full = true,
+                    "--no-burst" => a.burst = false,
+                    "--threads" => {
+                        a.threads = Some(parse_list(
+                            &value(&mut it, "--threads")?,
+                            "--threads",
+                            1..=1024,
+                            false,
+                        )?)
+                    }
+                    "--sizes" => {
+                        a.sizes = Some(parse_list(
+                            &value(&mut it, "--sizes")?,
+                            "--sizes",
+                            1..=1 << 30,
+                            true,
+                        )?)
+                    }
+                    "--filter" => {
+                        let f = value(&mut it, "--filter")?;
+                        check_filter(&f)?;
+                        a.filter = Some(f);
+                    }
+                    other => return Err(format!("bench: unknown option `{other}`")),
+                }
+            }
+            Ok(Task::Bench(a))
+        }
+        "bench-bin" => match it.next() {
+            None => Ok(Task::BenchBin),
+            Some(other) => Err(format!("bench-bin: unexpected argument `{other}`")),
+        },
+        "report" => {
+            let (mut from, mut out) = (None, None);
+            while let Some(flag) = it.next() {
+                match flag.as_str() {
+                    "--from" => from = Some(PathBuf::from(value(&mut it, "--from")?)),
+                    "--out" => out = Some(PathBuf::from(value(&mut it, "--out")?)),
+                    other => return Err(format!("report: unknown option `{other}`")),
+                }
+            }
+            let from = from.ok_or("report: --from DIR is required")?;
+            if !from.is_dir() {
+                return Err(format!("report: `{}` is not a folder", from.display()));
+            }
+            let out = out.unwrap_or_else(|| from.clone());
+            Ok(Task::Report { from, out })
+        }
+        other => Err(format!(
+            "unknown task `{other}`; expected bench, bench-bin or report"
+        )),
+    }
+}
+
+/// A filter must be able to match something: a scenario, a contender, a
+/// size label (`4KiB`) or a thread count (`16t`).
+fn check_filter(f: &str) -> Result<(), String> {
+    if f.is_empty() {
+        return Err("--filter: the filter is empty".into());
+    }
+    let looks_like_size_or_threads = f.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && (f.ends_with("KiB") || f.ends_with("MiB") || f.ends_with('B') || f.ends_with('t'));
+    let matches_name = KNOWN.iter().any(|k| k.contains(f) || f.contains(k));
+    if matches_name || looks_like_size_or_threads {
+        Ok(())
+    } else {
+        Err(format!(
+            "--filter: `{f}` matches no benchmark; use part of a scenario or contender name ({}), a size such as 4KiB, or a thread count such as 16t",
+            KNOWN.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Task, String> {
+        parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_to_a_quick_bench() {
+        assert_eq!(
+            p(&[]).unwrap(),
+            Task::Bench(BenchArgs {
+                burst: true,
+                ..BenchArgs::default()
+            })
+        );
+    }
+
+    #[test]
+    fn parses_lists_and_flags() {
+        let Task::Bench(a) = p(&[
+            "bench",
+            "--full",
+            "--threads",
+            "16,1,2",
+            "--sizes",
+            "4k,64,1m",
+            "--filter",
+            "pool-local",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert!(a.full);
+        assert_eq!(a.threads, Some(vec![1, 2, 16]));
+        assert_eq!(a.sizes, Some(vec![64, 4096, 1 << 20]));
+        assert_eq!(a.filter.as_deref(), Some("pool-local"));
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_message() {
+        let e = p(&["bench", "--threads", "1,x"]).unwrap_err();
+        assert!(
+            e.contains("`x` is not valid") && e.contains("1..=1024"),
+            "{e}"
+        );
+        let e = p(&["bench", "--threads", "0"]).unwrap_err();
+        assert!(e.contains("`0`"), "{e}");
+        let e = p(&["bench", "--sizes", "4q"]).unwrap_err();
+        assert!(e.contains("k and m suffixes"), "{e}");
+        let e = p(&["bench", "--filter", "nosuchpool"]).unwrap_err();
+        assert!(e.contains("matches no benchmark"), "{e}");
+        let e = p(&["bench", "--threads"]).unwrap_err();
+        assert!(e.contains("needs a value"), "{e}");
+        let e = p(&["bench", "--fast"]).unwrap_err();
+        assert!(e.contains("unknown option `--fast`"), "{e}");
+        let e = p(&["frobnicate"]).unwrap_err();
+        assert!(e.contains("unknown task"), "{e}");
+        let e = p(&["report"]).unwrap_err();
+        assert!(e.contains("--from DIR is required"), "{e}");
+    }
+
+    #[test]
+    fn filters_by_size_and_threads_are_accepted() {
+        assert!(check_filter("4KiB").is_ok());
+        assert!(check_filter("16t").is_ok());
+        assert!(check_filter("local").is_ok());
+    }
+}

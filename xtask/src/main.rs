@@ -1,0 +1,225 @@
+//! Project tasks, run as `cargo xtask <task>`.
+//!
+//! - `bench`: every pool strategy against plain allocation and the peer
+//!   crates, side by side; prints a table per scenario and writes
+//!   `target/pool-report/{report.md,report.json,scaling.svg}`.
+//! - `bench-bin`: builds the bench binaries and a script into
+//!   `target/pool-bench/`, to copy to another machine of the same
+//!   architecture and run there.
+//! - `report --from DIR`: the report of results produced elsewhere.
+
+mod args;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use args::{BenchArgs, Task};
+
+fn main() -> ExitCode {
+    let task = match args::parse(std::env::args().skip(1)) {
+        Ok(task) => task,
+        Err(message) => {
+            eprintln!("error: {message}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let result = match task {
+        Task::Help => {
+            println!("{}", args::USAGE);
+            Ok(())
+        }
+        Task::Bench(a) => bench(&a),
+        Task::BenchBin => bench_bin(),
+        Task::Report { from, out } => report::write(&from, &out, None),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's folder).
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(project_root());
+    cmd
+}
+
+fn run(mut cmd: Command, what: &str) -> Result<(), String> {
+    eprintln!("$ {}", describe(&cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: could not start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let envs: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
+        .collect();
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    format!(
+        "{}{}{} {}",
+        envs.join(" "),
+        if envs.is_empty() { "" } else { " " },
+        cmd.get_program().to_string_lossy(),
+        args.join(" ")
+    )
+}
+
+/// The criterion options of a quick or a full run.
+fn criterion_args(full: bool) -> Vec<String> {
+    if full {
+        vec!["--noplot".into()]
+    } else {
+        [
+            "--warm-up-time",
+            "0.2",
+            "--measurement-time",
+            "0.5",
+            "--sample-size",
+            "10",
+            "--noplot",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+}
+
+fn bench(a: &BenchArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let out = project_root().join("target/pool-report");
+    let criterion_home = out.join("criterion");
+    if criterion_home.exists() {
+        std::fs::remove_dir_all(&criterion_home)
+            .map_err(|e| format!("cannot clear {}: {e}", criterion_home.display()))?;
+    }
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let burst_out = out.join("burst.jsonl");
+    let _ = std::fs::remove_file(&burst_out);
+
+    let targets: [(&str, bool); 3] = [
+        ("pools", true),
+        ("pools_mimalloc", true),
+        ("burst", a.burst),
+    ];
+    let total = targets.iter().filter(|t| t.1).count();
+    for (i, (target, wanted)) in targets.iter().filter(|t| t.1).enumerate() {
+        let _ = wanted;
+        eprintln!("\n[{}/{total}] bench target `{target}`", i + 1);
+        let mut cmd = cargo();
+        cmd.args(["bench", "-p", "pool-benches", "--bench", target, "--"]);
+        if *target != "burst" {
+            cmd.args(criterion_args(a.full));
+        }
+        if let Some(filter) = &a.filter {
+            cmd.arg(filter);
+        }
+        cmd.env("CRITERION_HOME", &criterion_home)
+            .env("POOL_BENCH_BURST_OUT", &burst_out);
+        if let Some(t) = &a.threads {
+            cmd.env("POOL_BENCH_THREADS", args::join(t));
+        }
+        if let Some(s) = &a.sizes {
+            cmd.env("POOL_BENCH_SIZES", args::join(s));
+        }
+        run(cmd, &format!("bench target `{target}`"))?;
+    }
+    report::write(&out, &out, Some(started.elapsed()))
+}
+
+fn bench_bin() -> Result<(), String> {
+    let dest = project_root().join("target/pool-bench");
+    std::fs::create_dir_all(&dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
+    let mut cmd = cargo();
+    cmd.args([
+        "bench",
+        "-p",
+        "pool-benches",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    eprintln!("$ {}", describe(&cmd));
+    let output = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cargo bench --no-run: {e}"))?;
+    if !output.status.success() {
+        return Err("building the bench binaries failed".into());
+    }
+    let mut copied = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let kinds = msg["target"]["kind"].as_array();
+        let is_bench = kinds.is_some_and(|k| k.iter().any(|k| k == "bench"));
+        let (Some(name), Some(exe)) = (msg["target"]["name"].as_str(), msg["executable"].as_str())
+        else {
+            continue;
+        };
+        if is_bench && ["pools", "pools_mimalloc", "burst"].contains(&name) {
+            let to = dest.join(name);
+            std::fs::copy(exe, &to).map_err(|e| format!("copy {exe}: {e}"))?;
+            copied.push(name.to_string());
+        }
+    }
+    if copied.len() != 3 {
+        return Err(format!("expected 3 bench binaries, found {copied:?}"));
+    }
+    let script = dest.join("run.sh");
+    std::fs::write(&script, RUN_SH).map_err(|e| format!("write {}: {e}", script.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("chmod {}: {e}", script.display()))?;
+    }
+    println!(
+        "Built {} with run.sh.\nCopy the folder to a machine of the same architecture and run\n  \
+         ./run.sh [threads] [sizes] [out]     e.g. ./run.sh 1,2,4,8,16 4096,65536 results\n\
+         then bring `results` back and run\n  cargo xtask report --from results",
+        dest.display()
+    );
+    Ok(())
+}
+
+/// The script shipped beside the bench binaries.
+const RUN_SH: &str = r#"#!/bin/sh
+# Runs the pool benches here and writes criterion's results and the burst
+# figures into OUT; bring OUT back and run `cargo xtask report --from OUT`.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+threads=${1:-1,2,$(nproc)}
+sizes=${2:-64,4096,65536,1048576}
+out=${3:-pool-results}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+export POOL_BENCH_THREADS="$threads" POOL_BENCH_SIZES="$sizes"
+export CRITERION_HOME="$out/criterion" POOL_BENCH_BURST_OUT="$out/burst.jsonl"
+quick="--warm-up-time ${WARMUP:-0.2} --measurement-time ${MEASURE:-0.5} --sample-size 10 --noplot"
+"$here/pools" --bench $quick ${FILTER:-}
+"$here/pools_mimalloc" --bench $quick ${FILTER:-}
+"$here/burst" --bench
+echo "results in $out"
+"#;

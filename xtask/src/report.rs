@@ -1,0 +1,566 @@
+//! Reads criterion's results and the burst figures, and writes the report:
+//! tables on stdout, `report.md`, `report.json`, `scaling.svg`, and one
+//! recommendation per scenario.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Contenders shown for reference but never recommended.
+const REFERENCE: &[&str] = &["tls-stack"];
+
+#[derive(Debug, Clone)]
+struct Row {
+    scenario: String,
+    size_label: String,
+    size: usize,
+    threads: usize,
+    contender: String,
+    ns: f64,
+}
+
+impl Row {
+    /// Operations per second over all threads, in millions.
+    fn mops(&self) -> f64 {
+        let parallel = if self.scenario == "threads" {
+            self.threads
+        } else {
+            1
+        };
+        parallel as f64 * 1e3 / self.ns
+    }
+}
+
+/// `4KiB` -> 4096.
+fn parse_size(label: &str) -> usize {
+    let (num, mult) = if let Some(n) = label.strip_suffix("MiB") {
+        (n, 1 << 20)
+    } else if let Some(n) = label.strip_suffix("KiB") {
+        (n, 1 << 10)
+    } else if let Some(n) = label.strip_suffix('B') {
+        (n, 1)
+    } else {
+        (label, 1)
+    };
+    num.parse::<usize>().map_or(0, |n| n * mult)
+}
+
+fn scenario_rank(s: &str) -> usize {
+    ["single", "threads", "cross", "mixed"]
+        .iter()
+        .position(|x| *x == s)
+        .unwrap_or(9)
+}
+
+fn read_json(path: &Path) -> Option<Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// Every `new/benchmark.json` under `dir`, with its median estimate.
+fn collect(dir: &Path, rows: &mut Vec<Row>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "new") {
+                if let (Some(b), Some(e)) = (
+                    read_json(&path.join("benchmark.json")),
+                    read_json(&path.join("estimates.json")),
+                ) {
+                    let group = b["group_id"].as_str().unwrap_or_default();
+                    let parts: Vec<&str> = group.split('/').collect();
+                    let ns = e["median"]["point_estimate"].as_f64();
+                    if let ([scenario, size, threads], Some(ns), Some(contender)) =
+                        (parts.as_slice(), ns, b["function_id"].as_str())
+                    {
+                        rows.push(Row {
+                            scenario: scenario.to_string(),
+                            size_label: size.to_string(),
+                            size: parse_size(size),
+                            threads: threads.trim_end_matches('t').parse().unwrap_or(1),
+                            contender: contender.to_string(),
+                            ns,
+                        });
+                    }
+                }
+            } else {
+                collect(&path, rows);
+            }
+        }
+    }
+}
+
+type Case = (usize, usize, usize, String);
+
+fn case_key(r: &Row) -> Case {
+    (
+        scenario_rank(&r.scenario),
+        r.size,
+        r.threads,
+        r.size_label.clone(),
+    )
+}
+
+/// Writes the report for the results in `from` into `out`.
+pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Result<(), String> {
+    let mut rows = Vec::new();
+    collect(&from.join("criterion"), &mut rows);
+    if rows.is_empty() {
+        return Err(format!(
+            "no criterion results under {}; did the benches run (and did the filter match anything)?",
+            from.join("criterion").display()
+        ));
+    }
+    let burst: Vec<Value> = std::fs::read_to_string(from.join("burst.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+
+    let mut cases: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
+    for r in rows {
+        cases.entry(case_key(&r)).or_default().push(r);
+    }
+    let mut md = String::new();
+    let mut text = String::new();
+    let mut json_rows = Vec::new();
+    let mut recommendations = Vec::new();
+    let _ = writeln!(md, "# Pool benchmark report\n");
+    let _ = writeln!(
+        md,
+        "ns/op is the median time of one get + 16-byte write + put per thread (cross: per buffer handed from one thread to another). \
+         ratio is to the fastest in the same table; Mops/s is over all threads. `tls-stack` is a naive `thread_local!` stack, shown for reference.\n"
+    );
+    for ((_, _, threads, size_label), list) in &mut cases {
+        list.sort_by(|a, b| a.ns.total_cmp(&b.ns));
+        let scenario = list[0].scenario.clone();
+        let best = list[0].ns;
+        let title = format!(
+            "{scenario} / {size_label} / {threads} thread{}",
+            if *threads == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(
+            md,
+            "## {title}\n\n| contender | ns/op | ratio | Mops/s |\n|---|---:|---:|---:|"
+        );
+        let _ = writeln!(
+            text,
+            "\n{title}\n  {:<24} {:>12} {:>8} {:>10}",
+            "contender", "ns/op", "ratio", "Mops/s"
+        );
+        for r in list.iter() {
+            let ratio = r.ns / best;
+            let _ = writeln!(
+                md,
+                "| {} | {:.1} | {:.2}x | {:.1} |",
+                r.contender,
+                r.ns,
+                ratio,
+                r.mops()
+            );
+            let _ = writeln!(
+                text,
+                "  {:<24} {:>12.1} {:>7.2}x {:>10.1}",
+                r.contender,
+                r.ns,
+                ratio,
+                r.mops()
+            );
+            json_rows.push(json!({
+                "scenario": r.scenario, "contender": r.contender, "threads": r.threads,
+                "size": r.size, "size_label": r.size_label, "ns_per_op": r.ns,
+                "ratio": ratio, "mops": r.mops(),
+            }));
+        }
+        let pickable: Vec<&Row> = list
+            .iter()
+            .filter(|r| !REFERENCE.contains(&r.contender.as_str()))
+            .collect();
+        if let Some(first) = pickable.first() {
+            let mut line = format!(
+                "{size_label}, {title_t}: ",
+                title_t = thread_words(&scenario, *threads)
+            );
+            if first.contender.starts_with("alloc") {
+                let _ = write!(
+                    line,
+                    "plain allocation ({}); pooling does not pay here",
+                    first.contender
+                );
+                if let Some(pool) = pickable.iter().find(|r| !r.contender.starts_with("alloc")) {
+                    let _ = write!(
+                        line,
+                        "; best pool {} at {:.2}x",
+                        pool.contender,
+                        pool.ns / first.ns
+                    );
+                }
+            } else {
+                let _ = write!(line, "{}", first.contender);
+                if let Some(next) = pickable.get(1) {
+                    let _ = write!(
+                        line,
+                        "; next best {} at {:.2}x",
+                        next.contender,
+                        next.ns / first.ns
+                    );
+                }
+            }
+            let line = format!("{scenario}: {line}");
+            let _ = writeln!(md, "\n**Recommendation:** {line}\n");
+            recommendations.push(line);
+        }
+    }
+
+    let targets = targets(&cases);
+    if !targets.is_empty() {
+        let _ = writeln!(md, "## Targets\n");
+        for t in &targets {
+            let _ = writeln!(md, "- {t}");
+        }
+        let _ = writeln!(md);
+    }
+    if !burst.is_empty() {
+        let _ = writeln!(md, "## Burst: memory before, at the peak and after trim\n");
+        let _ = writeln!(
+            md,
+            "| contender | RSS steady MiB | RSS peak MiB | RSS after MiB | retained after (bytes) |\n|---|---:|---:|---:|---:|"
+        );
+        let _ = writeln!(text, "\nburst (RSS in MiB: steady, peak, after trim)");
+        let mib = |v: &Value| v.as_f64().unwrap_or(0.0) / (1 << 20) as f64;
+        for b in &burst {
+            let retained = b["retained_after"]
+                .as_u64()
+                .map_or("n/a".to_string(), |v| v.to_string());
+            let _ = writeln!(
+                md,
+                "| {} | {:.1} | {:.1} | {:.1} | {} |",
+                b["contender"].as_str().unwrap_or("?"),
+                mib(&b["rss_steady"]),
+                mib(&b["rss_peak"]),
+                mib(&b["rss_after"]),
+                retained
+            );
+            let _ = writeln!(
+                text,
+                "  {:<24} {:>6.1} {:>6.1} {:>6.1}   retained after: {retained}",
+                b["contender"].as_str().unwrap_or("?"),
+                mib(&b["rss_steady"]),
+                mib(&b["rss_peak"]),
+                mib(&b["rss_after"])
+            );
+        }
+    }
+    let _ = writeln!(md, "\n## Recommendations\n");
+    for r in &recommendations {
+        let _ = writeln!(md, "- {r}");
+    }
+
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let chart = out.join("scaling.svg");
+    scaling_chart(&cases, &chart)?;
+    let report = json!({
+        "machine": { "available_parallelism": std::thread::available_parallelism().map_or(0, |n| n.get()) },
+        "results": json_rows,
+        "burst": burst,
+        "targets": targets,
+        "recommendations": recommendations,
+    });
+    std::fs::write(
+        out.join("report.json"),
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+    )
+    .map_err(|e| format!("cannot write report.json: {e}"))?;
+    std::fs::write(out.join("report.md"), &md)
+        .map_err(|e| format!("cannot write report.md: {e}"))?;
+
+    println!("{text}");
+    if !targets.is_empty() {
+        println!("\ntargets");
+        for t in &targets {
+            println!("  {t}");
+        }
+    }
+    println!("\nrecommendations");
+    for r in &recommendations {
+        println!("  {r}");
+    }
+    println!(
+        "\nwrote {}, report.json and scaling.svg{}",
+        out.join("report.md").display(),
+        elapsed.map_or(String::new(), |d| format!(" ({:.0} s)", d.as_secs_f64()))
+    );
+    Ok(())
+}
+
+fn thread_words(scenario: &str, threads: usize) -> String {
+    match scenario {
+        "cross" => "taken on one thread, dropped on another".into(),
+        "mixed" => "mixed sizes, 1 thread".into(),
+        _ => format!("{threads} thread{}", if threads == 1 { "" } else { "s" }),
+    }
+}
+
+fn find<'a>(
+    cases: &'a BTreeMap<Case, Vec<Row>>,
+    scenario: &str,
+    size: usize,
+    threads: usize,
+) -> Option<&'a Vec<Row>> {
+    cases
+        .iter()
+        .find(|(k, v)| k.1 == size && k.2 == threads && v[0].scenario == scenario)
+        .map(|(_, v)| v)
+}
+
+fn ns_of(list: &[Row], who: &str) -> Option<f64> {
+    list.iter().find(|r| r.contender == who).map(|r| r.ns)
+}
+
+/// The issue's targets, checked where the run measured what they need.
+fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
+    let mut out = Vec::new();
+    let max_t = cases
+        .keys()
+        .filter(|k| k.0 == scenario_rank("threads"))
+        .map(|k| k.2)
+        .max();
+    for size in [4096usize, 65536] {
+        let label = if size == 4096 { "4KiB" } else { "64KiB" };
+        let mut checks = vec![("single", 1)];
+        if let Some(t) = max_t {
+            checks.push(("threads", t));
+        }
+        for (scenario, t) in checks {
+            let Some(list) = find(cases, scenario, size, t) else {
+                continue;
+            };
+            let Some(ours) = ns_of(list, "pool-local") else {
+                continue;
+            };
+            let peers = [
+                "zeropool",
+                "opool",
+                "object-pool",
+                "lockfree-object-pool",
+                "sharded-slab",
+                "arrayqueue",
+            ];
+            let best_peer = list
+                .iter()
+                .filter(|r| peers.contains(&r.contender.as_str()))
+                .min_by(|a, b| a.ns.total_cmp(&b.ns));
+            if let Some(p) = best_peer {
+                let ok = ours < p.ns;
+                out.push(format!(
+                    "{} pool-local faster than every peer, {label}, {t} thread(s): {:.1} ns vs best peer {} {:.1} ns ({:.2}x)",
+                    if ok { "MET " } else { "MISS" }, ours, p.contender, p.ns, ours / p.ns
+                ));
+            }
+            if let Some(stack) = ns_of(list, "tls-stack") {
+                let r = ours / stack;
+                out.push(format!(
+                    "{} pool-local within 1.5x of the naive thread-local stack, {label}, {t} thread(s): {r:.2}x",
+                    if r <= 1.5 { "MET " } else { "MISS" }
+                ));
+            }
+        }
+    }
+    if let Some(list) = find(cases, "single", 65536, 1)
+        && let (Some(ours), Some(mi)) = (ns_of(list, "pool-local"), ns_of(list, "alloc-mimalloc"))
+    {
+        let r = mi / ours;
+        out.push(format!(
+            "{} pool-local at least 2x faster than Vec::with_capacity + drop with mimalloc, 64KiB, 1 thread: {r:.2}x",
+            if r >= 2.0 { "MET " } else { "MISS" }
+        ));
+    }
+    if let Some(t) = max_t.filter(|&t| t > 1) {
+        for size in [4096usize, 65536] {
+            if let (Some(one), Some(many)) = (
+                find(cases, "threads", size, 1),
+                find(cases, "threads", size, t),
+            ) && let (Some(a), Some(b)) = (
+                one.iter().find(|r| r.contender == "pool-local"),
+                many.iter().find(|r| r.contender == "pool-local"),
+            ) {
+                let eff = b.mops() / (t as f64 * a.mops());
+                out.push(format!(
+                    "{} pool-local scaling at {t} threads, {}: {:.0} Mops/s = {eff:.2} x {t} x one thread's {:.0} (target 0.8)",
+                    if eff >= 0.8 { "MET " } else { "MISS" }, b.size_label, b.mops(), a.mops()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Aggregate Mops/s against threads, one line per contender, for the first
+/// size measured in the threaded scenario.
+fn scaling_chart(cases: &BTreeMap<Case, Vec<Row>>, path: &Path) -> Result<(), String> {
+    use plotters::prelude::*;
+
+    let threaded: Vec<&Row> = cases
+        .values()
+        .flatten()
+        .filter(|r| r.scenario == "threads")
+        .collect();
+    let Some(size) = threaded.iter().map(|r| r.size).min() else {
+        // Nothing threaded was measured: an empty chart says so.
+        std::fs::write(path, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"40\"><text x=\"10\" y=\"25\">no threaded results</text></svg>")
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        return Ok(());
+    };
+    let rows: Vec<&Row> = threaded.into_iter().filter(|r| r.size == size).collect();
+    let mut lines: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for r in &rows {
+        lines
+            .entry(r.contender.as_str())
+            .or_default()
+            .push((r.threads as f64, r.mops()));
+    }
+    let max_t = rows.iter().map(|r| r.threads).max().unwrap_or(1) as f64;
+    let max_y = rows.iter().map(|r| r.mops()).fold(1.0, f64::max) * 2.0;
+    let min_y = rows
+        .iter()
+        .map(|r| r.mops())
+        .fold(f64::INFINITY, f64::min)
+        .max(1e-3)
+        / 2.0;
+
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "Aggregate throughput, {} buffers (get + write + put)",
+                rows[0].size_label
+            ),
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.5f64..max_t + 0.5, (min_y..max_y).log_scale())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("threads")
+        .y_desc("Mops/s, all threads (log)")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, (name, mut points)) in lines.into_iter().enumerate() {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let color = Palette99::pick(i).to_rgba();
+        let width = if name == "pool-local" { 4 } else { 2 };
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(width)))
+            .map_err(|e| e.to_string())?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerLeft)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present()
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_labels_parse() {
+        assert_eq!(parse_size("64B"), 64);
+        assert_eq!(parse_size("4KiB"), 4096);
+        assert_eq!(parse_size("1MiB"), 1 << 20);
+    }
+
+    fn row(scenario: &str, size: usize, threads: usize, contender: &str, ns: f64) -> Row {
+        Row {
+            scenario: scenario.into(),
+            size_label: if size == 4096 {
+                "4KiB".into()
+            } else {
+                "64KiB".into()
+            },
+            size,
+            threads,
+            contender: contender.into(),
+            ns,
+        }
+    }
+
+    #[test]
+    fn report_recommends_the_fastest_product_and_checks_targets() {
+        let dir = std::env::temp_dir().join(format!("xtask-report-{}", std::process::id()));
+        let crit = dir.join("criterion");
+        let mut n = 0;
+        let mut put = |r: Row| {
+            n += 1;
+            let d = crit.join(format!("b{n}")).join("new");
+            std::fs::create_dir_all(&d).unwrap();
+            let group = format!("{}/{}/{}t", r.scenario, r.size_label, r.threads);
+            std::fs::write(
+                d.join("benchmark.json"),
+                json!({"group_id": group, "function_id": r.contender}).to_string(),
+            )
+            .unwrap();
+            std::fs::write(
+                d.join("estimates.json"),
+                json!({"median": {"point_estimate": r.ns}}).to_string(),
+            )
+            .unwrap();
+        };
+        put(row("single", 4096, 1, "tls-stack", 5.0));
+        put(row("single", 4096, 1, "pool-local", 7.0));
+        put(row("single", 4096, 1, "opool", 14.0));
+        put(row("threads", 4096, 1, "pool-local", 7.0));
+        put(row("threads", 4096, 2, "pool-local", 7.5));
+        put(row("threads", 4096, 2, "arrayqueue", 70.0));
+        write(&dir, &dir, None).unwrap();
+        let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(
+            md.contains("single: 4KiB, 1 thread: pool-local; next best opool at 2.00x"),
+            "{md}"
+        );
+        assert!(
+            md.contains("MET  pool-local faster than every peer, 4KiB, 1 thread(s)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("within 1.5x of the naive thread-local stack, 4KiB, 1 thread(s): 1.40x"),
+            "{md}"
+        );
+        assert!(md.contains("scaling at 2 threads"), "{md}");
+        let j: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap())
+                .unwrap();
+        assert_eq!(j["results"].as_array().unwrap().len(), 6);
+        let svg = std::fs::read_to_string(dir.join("scaling.svg")).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("pool-local"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn empty_results_are_an_error_not_a_panic() {
+        let dir = std::env::temp_dir().join(format!("xtask-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = write(&dir, &dir, None).unwrap_err();
+        assert!(e.contains("no criterion results"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
