@@ -62,7 +62,7 @@ fn write_vec(v: &mut Vec<u8>) {
 
 /// Our per-thread-cache pool, through its guard.
 #[derive(Debug)]
-pub struct PoolLocal(LocalPool<Vec<u8>>);
+pub struct PoolLocal(pub LocalPool<Vec<u8>>);
 
 impl Contender for PoolLocal {
     type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
