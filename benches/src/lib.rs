@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use criterion::BenchmarkGroup;
 use criterion::measurement::WallTime;
 use crossbeam_queue::ArrayQueue;
-use pool::LocalPool;
+use pool::{LocalPool, RingPool};
 use pool_core::Pooled;
 
 /// The 16 bytes every operation writes.
@@ -68,6 +68,26 @@ impl Contender for PoolLocal {
     type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
     fn build(size: usize) -> Self {
         PoolLocal(LocalPool::new(move || Vec::with_capacity(size)))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// Our lock-free ring, sized for the threads that share it (64 slots,
+/// allocating when every probed slot is busy).
+#[derive(Debug)]
+pub struct PoolRing(pub RingPool<Vec<u8>>);
+
+impl Contender for PoolRing {
+    type Item<'a> = Pooled<'a, RingPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolRing(RingPool::new(64, move || Vec::with_capacity(size)).expect("64 slots are valid"))
     }
     #[inline]
     fn get(&self) -> Self::Item<'_> {
@@ -591,6 +611,7 @@ pub type Register = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize);
 /// The pools: ours, the reference and the peers.
 pub const POOLS: &[(&str, Register)] = &[
     ("pool-local", bench_threads::<PoolLocal>),
+    ("pool-ring", bench_threads::<PoolRing>),
     ("tls-stack", bench_threads::<TlsStack>),
     ("zeropool", bench_threads::<Zeropool>),
     ("opool", bench_threads::<Opool>),
@@ -606,6 +627,7 @@ pub type RegisterCross = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
 /// The pools, cross-thread.
 pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
     ("pool-local", bench_cross::<PoolLocal>),
+    ("pool-ring", bench_cross::<PoolRing>),
     ("tls-stack", bench_cross::<TlsStack>),
     ("zeropool", bench_cross::<Zeropool>),
     ("opool", bench_cross::<Opool>),
@@ -693,6 +715,7 @@ macro_rules! burst_vec {
 }
 
 burst_vec!(
+    PoolRing => |item| item,
     TlsStack => |item| &mut item.0,
     Alloc => |item| item,
     Opool => |item| item,
@@ -787,6 +810,7 @@ pub type RunBurst = fn(usize, usize) -> BurstResult;
 /// would measure something else).
 pub const BURST: &[(&str, RunBurst)] = &[
     ("pool-local", run_burst::<PoolLocal>),
+    ("pool-ring", run_burst::<PoolRing>),
     ("tls-stack", run_burst::<TlsStack>),
     ("alloc-system", run_burst::<Alloc>),
     ("zeropool", run_burst::<Zeropool>),
@@ -833,6 +857,7 @@ mod tests {
             run_cross(&c, 100);
         }
         check::<PoolLocal>();
+        check::<PoolRing>();
         check::<TlsStack>();
         check::<Alloc>();
         check::<AllocZeroed>();

@@ -28,6 +28,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "mixed",
     "burst",
     "pool-local",
+    "pool-ring",
     "tls-stack",
     "zeropool",
     "opool",

@@ -380,6 +380,37 @@ fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             if r >= 2.0 { "MET " } else { "MISS" }
         ));
     }
+    // pool-ring: 5x a shared ArrayQueue and lockfree-object-pool at the most
+    // threads; within 1.5x of pool-local on one thread.
+    if let Some(t) = max_t {
+        for size in [4096usize, 65536] {
+            let Some(list) = find(cases, "threads", size, t) else {
+                continue;
+            };
+            let Some(ring) = list.iter().find(|r| r.contender == "pool-ring") else {
+                continue;
+            };
+            for peer in ["arrayqueue", "lockfree-object-pool"] {
+                if let Some(p) = list.iter().find(|r| r.contender == peer) {
+                    let x = ring.mops() / p.mops();
+                    out.push(format!(
+                        "{} pool-ring at least 5x {peer}'s throughput, {}, {t} threads: {x:.1}x",
+                        if x >= 5.0 { "MET " } else { "MISS" },
+                        ring.size_label
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(list) = find(cases, "single", 4096, 1)
+        && let (Some(ring), Some(local)) = (ns_of(list, "pool-ring"), ns_of(list, "pool-local"))
+    {
+        let r = ring / local;
+        out.push(format!(
+            "{} pool-ring within 1.5x of pool-local, 4KiB, 1 thread: {r:.2}x",
+            if r <= 1.5 { "MET " } else { "MISS" }
+        ));
+    }
     if let Some(t) = max_t.filter(|&t| t > 1) {
         for size in [4096usize, 65536] {
             if let (Some(one), Some(many)) = (

@@ -19,11 +19,12 @@ use crate::Pool;
 /// # #[derive(Default)] struct One(std::sync::Mutex<Vec<String>>);
 /// # impl Pool for One {
 /// #     type Item = String;
+/// #     type Ticket = ();
 /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-/// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), self))
+/// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), (), self))
 /// #     }
-/// #     fn recycle(&self, mut s: String) { s.reset(); self.0.lock().unwrap().push(s) }
-/// #     fn note_detached(&self) {}
+/// #     fn recycle(&self, mut s: String, _: ()) { s.reset(); self.0.lock().unwrap().push(s) }
+/// #     fn note_detached(&self, _: ()) {}
 /// #     fn stats(&self) -> Stats { Stats::default() }
 /// # }
 /// # let pool = One::default();
@@ -35,18 +36,20 @@ use crate::Pool;
 /// ```
 #[must_use = "dropping a guard at once returns its item at once"]
 pub struct Pooled<'a, P: Pool> {
-    /// `Some` from construction until drop or detach.
-    item: Option<P::Item>,
+    /// The item and its ticket: `Some` from construction until drop or
+    /// detach.
+    inner: Option<(P::Item, P::Ticket)>,
     pool: &'a P,
 }
 
 impl<'a, P: Pool> Pooled<'a, P> {
-    /// Wraps `item`, which `pool` handed out, in a guard. Strategy crates
-    /// call this; the item goes to `pool.recycle` when the guard drops.
+    /// Wraps `item`, which `pool` handed out with `ticket`, in a guard.
+    /// Strategy crates call this; item and ticket go to `pool.recycle` when
+    /// the guard drops.
     #[inline]
-    pub fn new(item: P::Item, pool: &'a P) -> Self {
+    pub fn new(item: P::Item, ticket: P::Ticket, pool: &'a P) -> Self {
         Pooled {
-            item: Some(item),
+            inner: Some((item, ticket)),
             pool,
         }
     }
@@ -57,8 +60,9 @@ impl<'a, P: Pool> Pooled<'a, P> {
     /// shadows a method of the item.
     #[inline]
     pub fn detach(mut this: Self) -> P::Item {
-        this.pool.note_detached();
-        this.take()
+        let (item, ticket) = this.take();
+        this.pool.note_detached(ticket);
+        item
     }
 
     /// The pool the item came from.
@@ -67,16 +71,16 @@ impl<'a, P: Pool> Pooled<'a, P> {
         this.pool
     }
 
-    /// Takes the item without counting anything (used to turn a borrowed
-    /// guard into an owned one).
-    pub(crate) fn into_item_uncounted(mut this: Self) -> P::Item {
+    /// Takes item and ticket without counting anything (used to turn a
+    /// borrowed guard into an owned one).
+    pub(crate) fn into_parts_uncounted(mut this: Self) -> (P::Item, P::Ticket) {
         this.take()
     }
 
     #[inline]
-    fn take(&mut self) -> P::Item {
-        match self.item.take() {
-            Some(item) => item,
+    fn take(&mut self) -> (P::Item, P::Ticket) {
+        match self.inner.take() {
+            Some(parts) => parts,
             None => unreachable!("a guard holds its item until drop or detach"),
         }
     }
@@ -87,17 +91,19 @@ impl<'a, P: Pool> Pooled<'a, P> {
 /// on any thread, resets the item and gives it back.
 #[must_use = "dropping a guard at once returns its item at once"]
 pub struct OwnedPooled<P: Pool> {
-    /// `Some` from construction until drop or detach.
-    item: Option<P::Item>,
+    /// The item and its ticket: `Some` from construction until drop or
+    /// detach.
+    inner: Option<(P::Item, P::Ticket)>,
     pool: Arc<P>,
 }
 
 impl<P: Pool> OwnedPooled<P> {
-    /// Wraps `item`, which `pool` handed out, in an owned guard.
+    /// Wraps `item`, which `pool` handed out with `ticket`, in an owned
+    /// guard.
     #[inline]
-    pub fn new(item: P::Item, pool: Arc<P>) -> Self {
+    pub fn new(item: P::Item, ticket: P::Ticket, pool: Arc<P>) -> Self {
         OwnedPooled {
-            item: Some(item),
+            inner: Some((item, ticket)),
             pool,
         }
     }
@@ -105,11 +111,12 @@ impl<P: Pool> OwnedPooled<P> {
     /// Takes the item out for good; the pool counts it as detached.
     #[inline]
     pub fn detach(mut this: Self) -> P::Item {
-        this.pool.note_detached();
-        match this.item.take() {
-            Some(item) => item,
+        let (item, ticket) = match this.inner.take() {
+            Some(parts) => parts,
             None => unreachable!("a guard holds its item until drop or detach"),
-        }
+        };
+        this.pool.note_detached(ticket);
+        item
     }
 
     /// The pool the item came from.
@@ -125,8 +132,8 @@ macro_rules! guard_impls {
             type Target = P::Item;
             #[inline]
             fn deref(&self) -> &P::Item {
-                match &self.item {
-                    Some(item) => item,
+                match &self.inner {
+                    Some((item, _)) => item,
                     None => unreachable!("a guard holds its item until drop or detach"),
                 }
             }
@@ -135,8 +142,8 @@ macro_rules! guard_impls {
         impl<P: Pool> DerefMut for $ty {
             #[inline]
             fn deref_mut(&mut self) -> &mut P::Item {
-                match &mut self.item {
-                    Some(item) => item,
+                match &mut self.inner {
+                    Some((item, _)) => item,
                     None => unreachable!("a guard holds its item until drop or detach"),
                 }
             }
@@ -145,8 +152,8 @@ macro_rules! guard_impls {
         impl<P: Pool> Drop for $ty {
             #[inline]
             fn drop(&mut self) {
-                if let Some(item) = self.item.take() {
-                    self.pool.recycle(item);
+                if let Some((item, ticket)) = self.inner.take() {
+                    self.pool.recycle(item, ticket);
                 }
             }
         }
@@ -219,16 +226,17 @@ mod tests {
 
     impl Pool for Stack {
         type Item = Vec<u8>;
+        type Ticket = ();
         fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
             let v = self.idle.lock().unwrap().pop().unwrap_or_default();
-            Ok(Pooled::new(v, self))
+            Ok(Pooled::new(v, (), self))
         }
-        fn recycle(&self, mut item: Vec<u8>) {
+        fn recycle(&self, mut item: Vec<u8>, _: ()) {
             item.reset();
             self.recycled.fetch_add(1, Ordering::Relaxed);
             self.idle.lock().unwrap().push(item);
         }
-        fn note_detached(&self) {
+        fn note_detached(&self, _: ()) {
             self.detached.fetch_add(1, Ordering::Relaxed);
         }
         fn stats(&self) -> Stats {

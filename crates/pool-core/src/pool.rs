@@ -32,12 +32,13 @@ use crate::{OwnedPooled, PoolError, Pooled, Stats};
 /// # #[derive(Default)] struct One(std::sync::Mutex<Vec<Vec<u8>>>);
 /// # impl Pool for One {
 /// #     type Item = Vec<u8>;
+/// #     type Ticket = ();
 /// #     fn try_get(&self) -> Result<pool_core::Pooled<'_, Self>, PoolError> {
 /// #         let v = self.0.lock().unwrap().pop().unwrap_or_default();
-/// #         Ok(pool_core::Pooled::new(v, self))
+/// #         Ok(pool_core::Pooled::new(v, (), self))
 /// #     }
-/// #     fn recycle(&self, mut v: Vec<u8>) { v.reset(); self.0.lock().unwrap().push(v) }
-/// #     fn note_detached(&self) {}
+/// #     fn recycle(&self, mut v: Vec<u8>, _: ()) { v.reset(); self.0.lock().unwrap().push(v) }
+/// #     fn note_detached(&self, _: ()) {}
 /// #     fn stats(&self) -> Stats { Stats::default() }
 /// # }
 /// # let pool = One::default();
@@ -47,6 +48,13 @@ use crate::{OwnedPooled, PoolError, Pooled, Stats};
 pub trait Pool: Send + Sync + Sized {
     /// What the pool hands out.
     type Item;
+
+    /// What a guard keeps besides the item so that the pool can take it
+    /// back: `()` for most pools, a slot for a ring, a generation for a
+    /// pool that can be reset. A pool whose memory safety rests on its
+    /// tickets makes them impossible to forge or copy (private fields, no
+    /// `Clone`), so only its own guards ever hold one.
+    type Ticket: Send + Sync;
 
     /// Takes an item without blocking: an idle one, or a new one where the
     /// strategy creates items on demand.
@@ -66,19 +74,18 @@ pub trait Pool: Send + Sync + Sized {
     /// As [`try_get`](Pool::try_get).
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let guard = self.try_get()?;
-        let item = Pooled::into_item_uncounted(guard);
-        Ok(OwnedPooled::new(item, Arc::clone(self)))
+        let (item, ticket) = Pooled::into_parts_uncounted(guard);
+        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
     }
 
     /// Takes back an item whose guard dropped: resets it, then keeps it or
-    /// drops it (and counts which). Guards call this; calling it with an
-    /// item that did not come from this pool counts as a return without a
-    /// get.
-    fn recycle(&self, item: Self::Item);
+    /// drops it (and counts which). Guards call this with the ticket the
+    /// item was handed out with.
+    fn recycle(&self, item: Self::Item, ticket: Self::Ticket);
 
     /// Counts an item taken out for good by [`Pooled::detach`] or
-    /// [`OwnedPooled::detach`].
-    fn note_detached(&self);
+    /// [`OwnedPooled::detach`], and frees whatever its ticket held.
+    fn note_detached(&self, ticket: Self::Ticket);
 
     /// A snapshot of the pool's counters.
     fn stats(&self) -> Stats;

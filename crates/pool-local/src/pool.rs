@@ -163,7 +163,7 @@ impl<T: Reset + Send> LocalPool<T> {
     /// ```
     #[inline]
     pub fn get(&self) -> Pooled<'_, Self> {
-        Pooled::new(self.take(), self)
+        Pooled::new(self.take(), (), self)
     }
 
     /// Like [`get`](Self::get), with a guard that holds an `Arc` of the pool
@@ -188,7 +188,7 @@ impl<T: Reset + Send> LocalPool<T> {
     /// ```
     #[inline]
     pub fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
-        OwnedPooled::new(self.take(), Arc::clone(self))
+        OwnedPooled::new(self.take(), (), Arc::clone(self))
     }
 
     /// A snapshot of the counters of every thread.
@@ -534,6 +534,7 @@ impl Drop for CountOnUnwind<'_> {
 
 impl<T: Reset + Send> Pool for LocalPool<T> {
     type Item = T;
+    type Ticket = ();
 
     /// Never fails: a miss makes a new item.
     #[inline]
@@ -547,11 +548,11 @@ impl<T: Reset + Send> Pool for LocalPool<T> {
     }
 
     #[inline]
-    fn recycle(&self, item: T) {
+    fn recycle(&self, item: T, (): ()) {
         self.put(item);
     }
 
-    fn note_detached(&self) {
+    fn note_detached(&self, (): ()) {
         self.local().counters.detached.incr();
     }
 

@@ -26,9 +26,10 @@
 //! | you have | use | feature | notes |
 //! |---|---|---|---|
 //! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line |
+//! | a fixed working set (registered I/O buffers), no per-thread state, few threads | [`RingPool`] | `ring` | `2^k` pre-filled slots, one atomic index, slots claimed by compare-exchange; allocates or fails when full |
 //!
 //! More strategies (a bounded pool with blocking acquire, a size-class byte
-//! pool, a lock-free ring) join this table as they land; each implements
+//! pool) join this table as they land; each implements
 //! [`Pool`], so generic code switches between them without other changes.
 //!
 //! # The contract
@@ -45,6 +46,7 @@
 //! # Features
 //!
 //! - `local` (default): [`LocalPool`].
+//! - `ring` (default): [`RingPool`].
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
 //! - `serde`: `serde::Serialize` for [`Stats`].
 #![forbid(unsafe_code)]
@@ -66,6 +68,12 @@ pub use pool_local as local;
 #[cfg(feature = "local")]
 pub use pool_local::{LocalPool, LocalPoolBuilder};
 
+/// The lock-free ring strategy ([`pool_ring`]).
+#[cfg(feature = "ring")]
+pub use pool_ring as ring;
+#[cfg(feature = "ring")]
+pub use pool_ring::{OnFull, RingPool, RingPoolBuilder};
+
 /// What most users import: the trait, the guards, the errors and every
 /// enabled strategy.
 pub mod prelude {
@@ -73,4 +81,6 @@ pub mod prelude {
 
     #[cfg(feature = "local")]
     pub use pool_local::LocalPool;
+    #[cfg(feature = "ring")]
+    pub use pool_ring::{OnFull, RingPool};
 }

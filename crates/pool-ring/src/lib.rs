@@ -1,0 +1,72 @@
+//! A lock-free ring of `2^k` pre-filled slots handed out round-robin by one
+//! atomic index: seed 002's `RingPool`, without its race.
+//!
+//! ```
+//! use pool_ring::RingPool;
+//!
+//! // 16 registered I/O buffers, say: a fixed working set, no per-thread state.
+//! let pool = RingPool::new(16, || Vec::<u8>::with_capacity(2048))?;
+//! std::thread::scope(|s| {
+//!     for t in 0..4u8 {
+//!         let pool = &pool;
+//!         s.spawn(move || {
+//!             for _ in 0..1000 {
+//!                 let mut buf = pool.get();   // claims one slot, or makes one if all are busy
+//!                 buf.push(t);                // nobody else holds this buffer
+//!             }                               // reset and back in its own slot
+//!         });
+//!     }
+//! });
+//! let s = pool.stats();
+//! assert_eq!(s.gets, 4000);
+//! assert_eq!(s.outstanding, 0);
+//! # Ok::<(), pool_core::PoolError>(())
+//! ```
+//!
+//! # What seed 002 gets wrong
+//!
+//! ```go
+//! func (p *RingPool) Get() []byte {
+//!     idx := atomic.AddInt64(&p.index, 1) & p.mask
+//!     return p.buffers[idx][:0]   // nobody checks that buffers[idx] is free
+//! }
+//! ```
+//!
+//! Buffers are never given back and never marked in use: once the index
+//! wraps while a buffer is still held, two callers write the same memory.
+//! Here each slot has an atomic state: a get adds one to the index, then
+//! claims that slot with a compare-exchange, trying the next few slots
+//! (`probes`) if it is busy; the guard puts the reset item back into *its*
+//! slot and frees it with a Release store. No slot ever has two holders, and
+//! when every probed slot is busy the pool makes a fresh item
+//! ([`OnFull::Allocate`]) or reports [`PoolError::Exhausted`]
+//! ([`OnFull::Fail`]).
+//!
+//! # When to pick the ring
+//!
+//! - A fixed working set of items that must stay the same (registered or
+//!   pinned I/O buffers, DMA regions), lowest latency at low thread counts,
+//!   and no per-thread state (threads come and go freely).
+//! - Pick `pool-local` instead for many threads and unknown counts: every
+//!   ring get writes the shared index, one cache line all threads contend
+//!   on, while `pool-local`'s get and put touch only the calling thread's
+//!   cache.
+//!
+//! # Implementation notes
+//!
+//! The only `unsafe` is in the `slot` module: a slot's item sits in an
+//! `UnsafeCell` reached only through a claim, which exists once per busy
+//! slot (see the module's docs). Loom models check the claim and release
+//! paths (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-ring --release
+//! --lib loom_`), and Miri runs the tests.
+#![deny(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod ring;
+#[allow(unsafe_code)]
+mod slot;
+mod sync;
+
+pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+pub use ring::{MAX_SLOTS, OnFull, RingPool, RingPoolBuilder};
+pub use slot::RingTicket;

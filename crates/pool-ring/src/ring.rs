@@ -1,0 +1,619 @@
+//! `RingPool`: the slots, the atomic index, and the guard paths.
+
+use std::fmt;
+use std::mem;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+
+use crossbeam_utils::CachePadded;
+use pool_core::{Counter, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+
+use crate::slot::{Claim, RingTicket, Slot, Ticket};
+use crate::sync::AtomicUsize;
+
+/// Largest ring accepted (slots, after rounding up).
+pub const MAX_SLOTS: usize = 1 << 20;
+
+/// Hands out a distinct id to every pool, so a ticket names its pool.
+static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What a get does when every probed slot is busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFull {
+    /// Make a fresh item with the factory (counted as a miss); it is kept
+    /// on return only if a slot lost its item to `detach`, else dropped.
+    #[default]
+    Allocate,
+    /// Fail with [`PoolError::Exhausted`].
+    Fail,
+}
+
+/// Configures a [`RingPool`]; made by [`RingPool::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use pool_ring::{OnFull, RingPool};
+///
+/// let pool = RingPool::builder()
+///     .slots(6) // rounded up to 8
+///     .probes(4)
+///     .on_full(OnFull::Fail)
+///     .build(|| Vec::<u8>::with_capacity(1500))?;
+/// assert_eq!(pool.capacity(), 8);
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct RingPoolBuilder {
+    slots: usize,
+    probes: Option<usize>,
+    on_full: OnFull,
+}
+
+impl RingPoolBuilder {
+    /// Slots in the ring, `1..=1048576`, rounded up to a power of two.
+    pub fn slots(mut self, n: usize) -> Self {
+        self.slots = n;
+        self
+    }
+
+    /// Slots a get tries after the one its index lands on before it gives
+    /// up (default: `min(slots, 8)`); `1..=slots`.
+    pub fn probes(mut self, n: usize) -> Self {
+        self.probes = Some(n);
+        self
+    }
+
+    /// What a get does when every probed slot is busy (default
+    /// [`OnFull::Allocate`]).
+    pub fn on_full(mut self, on_full: OnFull) -> Self {
+        self.on_full = on_full;
+        self
+    }
+
+    /// Builds the ring and fills every slot with `factory`.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming `slots` or `probes` when out of
+    /// range.
+    pub fn build<T, F>(self, factory: F) -> Result<RingPool<T>, PoolError>
+    where
+        T: Reset + Send,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        if !(1..=MAX_SLOTS).contains(&self.slots) {
+            return Err(PoolError::invalid_config(
+                "slots",
+                self.slots,
+                format!("1..={MAX_SLOTS} (rounded up to a power of two)"),
+            ));
+        }
+        let size = self.slots.next_power_of_two();
+        let probes = self.probes.unwrap_or(size.min(8));
+        if !(1..=size).contains(&probes) {
+            return Err(PoolError::invalid_config(
+                "probes",
+                probes,
+                format!("1..={size} (the ring's size after rounding)"),
+            ));
+        }
+        let slots: Box<[CachePadded<Slot<T>>]> = (0..size)
+            .map(|_| CachePadded::new(Slot::new(None)))
+            .collect();
+        // Pre-fill: each slot gets its item, counted as prefilled.
+        for slot in slots.iter() {
+            let mut claim = slot.try_claim().expect("a new slot is free");
+            let item = factory();
+            claim.counters().bytes_in.add(item.heap_bytes() as u64);
+            claim.put(item);
+            claim.release();
+        }
+        Ok(RingPool {
+            slots,
+            mask: size - 1,
+            next: CachePadded::new(AtomicUsize::new(0)),
+            probes,
+            on_full: self.on_full,
+            factory: Box::new(factory),
+            id: NEXT_POOL_ID.fetch_add(1, Relaxed),
+            fallback: FallbackCounters::default(),
+        })
+    }
+}
+
+/// Counts for items that live outside the ring: written by any thread (a
+/// read-modify-write), but only when the ring is full.
+#[derive(Debug, Default)]
+struct FallbackCounters {
+    misses: Counter,
+    kept: Counter,
+    bytes_kept: Counter,
+    discarded_full: Counter,
+    detached: Counter,
+    panicked: Counter,
+}
+
+/// A ring of `2^k` pre-filled slots handed out round-robin by one atomic
+/// index: each get adds one to the index and claims that slot with a
+/// compare-exchange, probing the next few if it is busy. No per-thread
+/// state, no lock; a slot never has two holders.
+///
+/// See the [crate docs](crate) for when to pick it.
+pub struct RingPool<T> {
+    /// Each on its own cache line.
+    slots: Box<[CachePadded<Slot<T>>]>,
+    /// `slots.len() - 1`; `slots.len()` is a power of two.
+    mask: usize,
+    /// The round-robin index; only ever incremented.
+    next: CachePadded<AtomicUsize>,
+    /// Slots tried per get, `1..=slots.len()`.
+    probes: usize,
+    on_full: OnFull,
+    factory: Box<dyn Fn() -> T + Send + Sync>,
+    /// Distinct per pool; tickets carry it.
+    id: u64,
+    fallback: FallbackCounters,
+}
+
+impl RingPool<()> {
+    /// A builder (8 slots, `min(slots, 8)` probes, [`OnFull::Allocate`]).
+    /// It names no item type: `build` infers it from the factory.
+    pub fn builder() -> RingPoolBuilder {
+        RingPoolBuilder {
+            slots: 8,
+            probes: None,
+            on_full: OnFull::Allocate,
+        }
+    }
+}
+
+impl<T: Reset + Send> RingPool<T> {
+    /// A ring of `slots` (rounded up to a power of two) pre-filled by
+    /// `factory`, allocating when full.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] if `slots` is 0 or over
+    /// [`MAX_SLOTS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::new(3, || vec![0u8; 2048])?;
+    /// assert_eq!(pool.capacity(), 4);
+    /// assert_eq!(pool.stats().retained_items, 4);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn new<F>(slots: usize, factory: F) -> Result<Self, PoolError>
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        RingPool::builder().slots(slots).build(factory)
+    }
+
+    /// The number of slots.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Takes the item of the next free slot. When every probed slot is busy
+    /// it makes a fresh item, whatever [`OnFull`] says.
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics (the slot is freed first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::new(2, || Vec::<u8>::with_capacity(64))?;
+    /// let (a, b, c) = (pool.get(), pool.get(), pool.get()); // the third is made
+    /// assert_eq!(pool.stats().misses, 1);
+    /// # drop((a, b, c));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[inline]
+    pub fn get(&self) -> Pooled<'_, Self> {
+        let (item, ticket) = self
+            .take(OnFull::Allocate)
+            .unwrap_or_else(|_| unreachable!());
+        Pooled::new(item, ticket, self)
+    }
+
+    /// Takes the item of the next free slot; when every probed slot is busy,
+    /// does what [`OnFull`] says.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Exhausted`] when the probed slots are busy and the pool
+    /// was built with [`OnFull::Fail`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::PoolError;
+    /// use pool_ring::{OnFull, RingPool};
+    ///
+    /// let pool = RingPool::builder().slots(1).on_full(OnFull::Fail).build(|| [0u8; 64].to_vec())?;
+    /// let held = pool.try_get()?;
+    /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Exhausted { capacity: 1 });
+    /// drop(held);
+    /// assert!(pool.try_get().is_ok());
+    /// # Ok::<(), PoolError>(())
+    /// ```
+    #[inline]
+    pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        let (item, ticket) = self.take(self.on_full)?;
+        Ok(Pooled::new(item, ticket, self))
+    }
+
+    /// Like [`try_get`](Self::try_get), with a `Send + 'static` guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_get`](Self::try_get).
+    pub fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+        let (item, ticket) = self.take(self.on_full)?;
+        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+    }
+
+    /// A snapshot of the counters of every slot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::new(4, || Vec::<u8>::with_capacity(100))?;
+    /// for _ in 0..10 {
+    ///     drop(pool.get());
+    /// }
+    /// let s = pool.stats();
+    /// assert_eq!((s.gets, s.hits, s.misses, s.outstanding), (10, 10, 0, 0));
+    /// assert_eq!((s.retained_items, s.retained_bytes), (4, 400));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::default();
+        let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
+        // Entering counts first, leaving ones after (see `Counters`).
+        for slot in self.slots.iter() {
+            let c = &slot.counters;
+            s.returns += c.returns.get();
+            bytes_in += c.bytes_in.get();
+        }
+        for slot in self.slots.iter() {
+            let c = &slot.counters;
+            s.hits += c.hits.get();
+            s.misses += c.misses.get();
+            s.detached += c.detached.get();
+            s.discarded.panicked += c.panicked.get();
+            bytes_out += c.bytes_out.get();
+        }
+        let f = &self.fallback;
+        s.returns += f.kept.get();
+        bytes_in += f.bytes_kept.get();
+        s.misses += f.misses.get();
+        s.detached += f.detached.get();
+        s.discarded.full += f.discarded_full.get();
+        s.discarded.panicked += f.panicked.get();
+        s.prefilled = self.slots.len() as u64;
+        s.gets = s.hits + s.misses;
+        let ended = s.returns + s.discarded.total() + s.detached;
+        s.outstanding = s.gets.saturating_sub(ended);
+        s.retained_items = (s.prefilled + s.returns).saturating_sub(s.hits);
+        s.retained_bytes = bytes_in.saturating_sub(bytes_out);
+        s
+    }
+
+    /// The next slot index, then up to `probes` slots from there.
+    #[inline]
+    fn claim(&self) -> Option<(usize, Claim<'_, T>)> {
+        let start = self.next.fetch_add(1, Relaxed);
+        for k in 0..self.probes {
+            let i = start.wrapping_add(k) & self.mask;
+            if let Some(claim) = self.slots[i].try_claim() {
+                return Some((i, claim));
+            }
+        }
+        None
+    }
+
+    #[inline]
+    fn take(&self, on_full: OnFull) -> Result<(T, RingTicket), PoolError> {
+        if let Some((index, mut claim)) = self.claim() {
+            let counters = claim.counters();
+            let item = match claim.take() {
+                Some(item) => {
+                    counters.hits.incr();
+                    counters.bytes_out.add(item.heap_bytes() as u64);
+                    item
+                }
+                None => {
+                    // The slot's item was detached: make another, freeing
+                    // the slot if the factory panics.
+                    let mut claim_guard = ReleaseOnUnwind {
+                        claim: Some(claim),
+                        count_panic: false,
+                    };
+                    let item = (self.factory)();
+                    claim = claim_guard.defuse();
+                    counters.misses.incr();
+                    item
+                }
+            };
+            return Ok((item, RingTicket(Ticket::Slot(claim.park(self.id, index)))));
+        }
+        match on_full {
+            OnFull::Fail => Err(PoolError::Exhausted {
+                capacity: self.slots.len(),
+            }),
+            OnFull::Allocate => {
+                let item = (self.factory)();
+                self.fallback.misses.add_shared(1);
+                Ok((item, RingTicket(Ticket::Fallback)))
+            }
+        }
+    }
+
+    #[inline]
+    fn put(&self, mut item: T, ticket: RingTicket) {
+        match ticket.0 {
+            Ticket::Slot(t) => {
+                let index = t.index();
+                let claim = self.slots[index & self.mask].resume(t, self.id, index);
+                // If `reset` unwinds, the item is dropped (never pooled
+                // half-reset), the slot is freed empty, and it is counted.
+                let mut guard = ReleaseOnUnwind {
+                    claim: Some(claim),
+                    count_panic: true,
+                };
+                item.reset();
+                let mut claim = guard.defuse();
+                let counters = claim.counters();
+                counters.returns.incr();
+                counters.bytes_in.add(item.heap_bytes() as u64);
+                let previous = claim.put(item);
+                debug_assert!(previous.is_none(), "a busy slot's item is with its holder");
+                claim.release();
+                drop(previous);
+            }
+            Ticket::Fallback => self.put_fallback(item),
+        }
+    }
+
+    /// An item made because the ring was full: kept only in a slot that
+    /// lost its item to `detach`.
+    #[cold]
+    fn put_fallback(&self, mut item: T) {
+        struct CountOnUnwind<'a>(&'a Counter);
+        impl Drop for CountOnUnwind<'_> {
+            fn drop(&mut self) {
+                self.0.add_shared(1);
+            }
+        }
+        let on_panic = CountOnUnwind(&self.fallback.panicked);
+        item.reset();
+        mem::forget(on_panic);
+        let start = self.next.load(Relaxed);
+        for k in 0..self.probes {
+            let i = start.wrapping_add(k) & self.mask;
+            if let Some(mut claim) = self.slots[i].try_claim() {
+                match claim.take() {
+                    None => {
+                        self.fallback.kept.add_shared(1);
+                        self.fallback
+                            .bytes_kept
+                            .add_shared(item.heap_bytes() as u64);
+                        claim.put(item);
+                        claim.release();
+                        return;
+                    }
+                    Some(own) => {
+                        claim.put(own);
+                        claim.release();
+                    }
+                }
+            }
+        }
+        self.fallback.discarded_full.add_shared(1);
+    }
+}
+
+/// Frees a claimed slot, empty, if dropped while unwinding (counting a
+/// discarded item when `count_panic`); `defuse` hands the claim back
+/// otherwise.
+struct ReleaseOnUnwind<'a, T> {
+    claim: Option<Claim<'a, T>>,
+    count_panic: bool,
+}
+
+impl<'a, T> ReleaseOnUnwind<'a, T> {
+    fn defuse(&mut self) -> Claim<'a, T> {
+        match self.claim.take() {
+            Some(claim) => claim,
+            None => unreachable!("defused once"),
+        }
+    }
+}
+
+impl<T> Drop for ReleaseOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        if let Some(mut claim) = self.claim.take() {
+            if self.count_panic {
+                claim.counters().panicked.incr();
+            }
+            drop(claim.take());
+            claim.release();
+        }
+    }
+}
+
+impl<T: Reset + Send> Pool for RingPool<T> {
+    type Item = T;
+    type Ticket = RingTicket;
+
+    #[inline]
+    fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        RingPool::try_get(self)
+    }
+
+    fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+        RingPool::try_get_owned(self)
+    }
+
+    #[inline]
+    fn recycle(&self, item: T, ticket: RingTicket) {
+        self.put(item, ticket);
+    }
+
+    fn note_detached(&self, ticket: RingTicket) {
+        match ticket.0 {
+            Ticket::Slot(t) => {
+                let index = t.index();
+                let claim = self.slots[index & self.mask].resume(t, self.id, index);
+                // The slot stays empty; its next claimer makes a new item.
+                claim.counters().detached.incr();
+                claim.release();
+            }
+            Ticket::Fallback => self.fallback.detached.add_shared(1),
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        RingPool::stats(self)
+    }
+}
+
+impl<T> fmt::Debug for RingPool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RingPool")
+            .field("slots", &self.slots.len())
+            .field("probes", &self.probes)
+            .field("on_full", &self.on_full)
+            .finish_non_exhaustive()
+    }
+}
+
+/// loom models: `RUSTFLAGS="--cfg pool_loom" cargo test -p pool-ring
+/// --release --lib loom_` (set `LOOM_MAX_PREEMPTIONS=3` to bound the
+/// three-thread model).
+#[cfg(all(test, pool_loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    fn ring(slots: usize, on_full: OnFull) -> RingPool<Vec<u64>> {
+        RingPool::builder()
+            .slots(slots)
+            .probes(slots)
+            .on_full(on_full)
+            .build(|| Vec::with_capacity(2))
+            .unwrap()
+    }
+
+    /// Two threads, one slot: at most one holds it, and each sees the item
+    /// empty (the last holder's reset is published by its release).
+    #[test]
+    fn loom_one_slot_two_threads_never_share() {
+        loom::model(|| {
+            let pool = Arc::new(ring(1, OnFull::Fail));
+            let handles: Vec<_> = (1..=2u64)
+                .map(|me| {
+                    let pool = Arc::clone(&pool);
+                    thread::spawn(move || {
+                        if let Ok(mut g) = pool.try_get() {
+                            assert!(g.is_empty(), "stale data or a second holder");
+                            g.push(me);
+                            assert_eq!(*g, [me]);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            let s = pool.stats();
+            assert_eq!(s.outstanding, 0);
+            assert_eq!(s.gets, s.returns);
+        });
+    }
+
+    /// A slot held across the index wrapping is never handed out again.
+    #[test]
+    fn loom_wrap_around_skips_the_held_slot() {
+        loom::model(|| {
+            let pool = Arc::new(ring(2, OnFull::Fail));
+            let mut held = pool.try_get().unwrap();
+            held.push(7);
+            let p2 = Arc::clone(&pool);
+            let t = thread::spawn(move || {
+                for _ in 0..2 {
+                    let mut g = p2.try_get().unwrap();
+                    assert!(g.is_empty());
+                    g.push(1);
+                }
+            });
+            held.push(8);
+            t.join().unwrap();
+            assert_eq!(*held, [7, 8]);
+        });
+    }
+
+    /// Three threads on two slots with fallback allocation: every item
+    /// has one holder, and the accounting adds up.
+    #[test]
+    fn loom_full_ring_falls_back_to_allocation() {
+        loom::model(|| {
+            let pool = Arc::new(ring(2, OnFull::Allocate));
+            let handles: Vec<_> = (1..=3u64)
+                .map(|me| {
+                    let pool = Arc::clone(&pool);
+                    thread::spawn(move || {
+                        let mut g = pool.get();
+                        assert!(g.is_empty());
+                        g.push(me);
+                        assert_eq!(*g, [me]);
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            let s = pool.stats();
+            assert_eq!(s.gets, 3);
+            assert_eq!(s.outstanding, 0);
+            assert_eq!(s.gets, s.returns + s.discarded.total());
+            assert_eq!(s.retained_items, 2);
+        });
+    }
+
+    /// A detached item's slot is refilled by the next claimer, once.
+    #[test]
+    fn loom_detach_then_refill() {
+        loom::model(|| {
+            let pool = Arc::new(ring(1, OnFull::Fail));
+            let p2 = Arc::clone(&pool);
+            let t = thread::spawn(move || {
+                if let Ok(g) = p2.try_get() {
+                    drop(Pooled::detach(g));
+                }
+            });
+            if let Ok(mut g) = pool.try_get() {
+                g.push(1);
+            }
+            t.join().unwrap();
+            let s = pool.stats();
+            assert_eq!(s.outstanding, 0);
+            assert!(s.misses <= s.detached);
+        });
+    }
+}
