@@ -1,0 +1,173 @@
+//! `Buffer<T>`: seed 000's fixed-capacity buffer, with a full and a valid
+//! view.
+
+use std::fmt;
+
+use pool_core::{PoolError, Reset};
+
+/// A buffer of fixed capacity with a valid length, as seed 000's `Buffer`:
+/// [`full`](Buffer::full) is `GetFullData`, [`valid`](Buffer::valid) is
+/// `GetValidData`, [`set_len`](Buffer::set_len) is `SetLength`.
+///
+/// Resetting it (which the pool does when a guard drops) zeroes every
+/// element that was written and sets the valid length to 0, so the next
+/// holder sees zeros even through the full view.
+///
+/// # Examples
+///
+/// ```
+/// use pool_fixed::Buffer;
+///
+/// let mut buf = Buffer::<u8>::new(8)?;
+/// buf.full_mut()[..3].copy_from_slice(b"abc");
+/// buf.set_len(3)?;
+/// assert_eq!(buf.valid(), b"abc");
+/// assert_eq!(buf.full().len(), 8);
+/// assert!(buf.set_len(9).is_err(), "past the capacity");
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Buffer<T> {
+    data: Box<[T]>,
+    /// Invariant: `len <= data.len()`.
+    len: usize,
+    /// Elements `..dirty` may hold non-default values.
+    dirty: usize,
+}
+
+impl<T: Copy + Default> Buffer<T> {
+    /// A buffer of `capacity` default (zero) elements and valid length 0.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] if `capacity` is 0.
+    pub fn new(capacity: usize) -> Result<Self, PoolError> {
+        if capacity == 0 {
+            return Err(PoolError::invalid_config(
+                "capacity",
+                0,
+                "at least 1 element",
+            ));
+        }
+        Ok(Buffer {
+            data: vec![T::default(); capacity].into_boxed_slice(),
+            len: 0,
+            dirty: 0,
+        })
+    }
+}
+
+impl<T> Buffer<T> {
+    /// Every element, whatever the valid length (seed 000's `GetFullData`).
+    pub fn full(&self) -> &[T] {
+        &self.data
+    }
+
+    /// Every element, to write into.
+    pub fn full_mut(&mut self) -> &mut [T] {
+        self.dirty = self.data.len();
+        &mut self.data
+    }
+
+    /// The first [`len`](Self::len) elements (seed 000's `GetValidData`).
+    pub fn valid(&self) -> &[T] {
+        &self.data[..self.len]
+    }
+
+    /// The valid elements, to change in place.
+    pub fn valid_mut(&mut self) -> &mut [T] {
+        self.dirty = self.dirty.max(self.len);
+        &mut self.data[..self.len]
+    }
+
+    /// Sets the valid length (seed 000's `SetLength`).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::TooLarge`] if `len` exceeds the capacity; the length is
+    /// left as it was.
+    pub fn set_len(&mut self, len: usize) -> Result<(), PoolError> {
+        if len > self.data.len() {
+            return Err(PoolError::TooLarge {
+                requested: len,
+                max: self.data.len(),
+            });
+        }
+        self.len = len;
+        Ok(())
+    }
+
+    /// The valid length.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the valid length is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The fixed capacity.
+    pub fn capacity(&self) -> usize {
+        self.data.len()
+    }
+}
+
+impl<T: Copy + Default> Reset for Buffer<T> {
+    fn reset(&mut self) {
+        let dirty = self.dirty.max(self.len).min(self.data.len());
+        self.data[..dirty].fill(T::default());
+        self.len = 0;
+        self.dirty = 0;
+    }
+
+    fn heap_bytes(&self) -> usize {
+        size_of_val::<[T]>(&self.data)
+    }
+}
+
+impl<T> fmt::Debug for Buffer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Buffer")
+            .field("len", &self.len)
+            .field("capacity", &self.data.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_zeroes_what_was_written() {
+        let mut b = Buffer::<u8>::new(16).unwrap();
+        b.full_mut()[10] = 9;
+        b.set_len(4).unwrap();
+        b.valid_mut()[0] = 1;
+        b.reset();
+        assert!(b.full().iter().all(|&x| x == 0));
+        assert_eq!(b.len(), 0);
+        assert_eq!(b.heap_bytes(), 16);
+    }
+
+    #[test]
+    fn bad_sizes_are_errors() {
+        assert!(matches!(
+            Buffer::<u8>::new(0),
+            Err(PoolError::InvalidConfig {
+                field: "capacity",
+                ..
+            })
+        ));
+        let mut b = Buffer::<u32>::new(2).unwrap();
+        assert_eq!(
+            b.set_len(3),
+            Err(PoolError::TooLarge {
+                requested: 3,
+                max: 2
+            })
+        );
+        assert_eq!(b.len(), 0);
+    }
+}

@@ -1,0 +1,77 @@
+//! A bounded, pre-allocated pool: exactly `count` items, made up front,
+//! handed out without blocking, with blocking, with a timeout, or
+//! asynchronously (seed 000's `BuffPool`, and seed 003's pre-allocation).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use pool_fixed::{Buffer, FixedPool};
+//!
+//! // Seed 000: `pool.Init(10, 1024)`, then 20 workers share the 10 buffers.
+//! let pool = Arc::new(FixedPool::<Buffer<u8>>::buffers(10, 1024)?);
+//! std::thread::scope(|s| {
+//!     for worker in 0..20u8 {
+//!         let pool = Arc::clone(&pool);
+//!         s.spawn(move || {
+//!             let mut buf = pool.acquire().expect("the pool stays open");
+//!             buf.full_mut()[0] = worker;       // GetFullData
+//!             buf.set_len(1).expect("1 <= 1024"); // SetLength
+//!             assert_eq!(buf.valid(), [worker]); // GetValidData
+//!         }); // the guard drops: zeroed and back (buf.Release())
+//!     }
+//! });
+//! assert_eq!(pool.stats().gets, 20);
+//! assert!(pool.stats().misses == 0, "never more than 10 buffers");
+//! pool.close(); // seed 000's pool.Release()
+//! # Ok::<(), pool_core::PoolError>(())
+//! ```
+//!
+//! # Seed 000, mapped
+//!
+//! | seed 000 | here |
+//! |---|---|
+//! | `NewPool[T]()` + `Init(10, 1024)` | [`FixedPool::buffers(10, 1024)`](FixedPool::buffers), or [`FixedPool::new(count, factory)`](FixedPool::new) for any item |
+//! | `Acquire() (buf, ok)` | [`try_acquire`](FixedPool::try_acquire) (never blocks), [`acquire`](FixedPool::acquire), [`acquire_timeout`](FixedPool::acquire_timeout), [`acquire_async`](FixedPool::acquire_async) |
+//! | `buf.Release()` | drop the guard |
+//! | `GetFullData`, `GetValidData`, `SetLength` | [`Buffer::full`], [`Buffer::valid`], [`Buffer::set_len`] |
+//! | `Available()` | [`available`](FixedPool::available), with [`capacity`](FixedPool::capacity) and [`in_use`](FixedPool::in_use) |
+//! | `Reset()` (creates new buffers) | [`reset`](FixedPool::reset): idle items replaced, items out freed when they return |
+//! | pool `Release()` | [`close`](FixedPool::close): idempotent, wakes every waiter with `Closed` |
+//! | `BufferChan()` | [`iter`](FixedPool::iter) (blocking) and [`stream`](FixedPool::stream) (async), both end when the pool closes |
+//!
+//! | seed 000 misuse (a runtime panic there) | here |
+//! |---|---|
+//! | releasing an already released buffer | compile error: a guard is dropped once |
+//! | using a buffer after releasing it | compile error: the guard is gone |
+//! | returning a buffer to a full pool | impossible: only guards return items, and at most `count` exist |
+//! | using a buffer still marked in use | impossible: only its guard reaches it |
+//! | acquiring from a released pool | [`PoolError::Closed`] |
+//! | `Init(0, n)`, `Init(n, 0)` | [`PoolError::InvalidConfig`] naming `count` or `capacity` |
+//! | `SetLength` past the capacity | [`PoolError::TooLarge`] |
+//!
+//! # Design
+//!
+//! Idle items live in a per-thread slot (one item per thread) in front of a
+//! shared [`crossbeam_queue::ArrayQueue`]. A thread that takes and returns
+//! one item at a time touches only its own slot. A counter of tokens (items
+//! in the queue minus waiters) decides, with one read-modify-write, whether
+//! a get may pop the queue and whether a put must hand its item to a
+//! waiter, so no wake-up is lost: waiters register their debt before they
+//! look in the slots one last time, and a put reads the counter while it
+//! holds its slot. Waiters are served first come, first served.
+//!
+//! Loom models check the waiting and waking paths, a timeout racing a
+//! return included (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-fixed
+//! --release --lib loom_`).
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod buffer;
+mod pool;
+mod sync;
+mod wait;
+
+pub use buffer::Buffer;
+pub use pool::{
+    AcquireFuture, AcquireOwnedFuture, FixedPool, FixedTicket, ItemStream, Iter, MAX_ITEMS,
+};
+pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};

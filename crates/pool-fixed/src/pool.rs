@@ -1,0 +1,1003 @@
+//! `FixedPool`: exactly `count` items, a per-thread slot in front of a
+//! shared queue, and FIFO waiters.
+
+use std::fmt;
+use std::future::Future;
+use std::mem;
+use std::pin::Pin;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
+use pool_core::{
+    Counter, CounterRegistry, Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats,
+};
+use thread_local::ThreadLocal;
+
+use crate::Buffer;
+use crate::sync::{
+    Arc, AtomicBool, AtomicIsize, AtomicU64, Mutex, current, lock, park_until, spin,
+};
+use crate::wait::{Idle, Notify, Outcome, WaitCell, WaitQueue};
+
+/// Largest pool accepted.
+pub const MAX_ITEMS: usize = 1 << 24;
+
+type Slot<T> = Arc<CachePadded<Mutex<Option<Idle<T>>>>>;
+
+/// What each thread owns for one pool.
+struct Local<T> {
+    /// One idle item kept for this thread; others may steal it.
+    slot: Slot<T>,
+    counters: Arc<CachePadded<Counters>>,
+}
+
+/// What a [`FixedPool`] guard carries besides its item: the pool
+/// generation it was handed out in, so that an item from before a
+/// [`reset`](FixedPool::reset) is freed when it comes back.
+#[derive(Debug)]
+pub struct FixedTicket {
+    generation: u64,
+}
+
+/// A bounded pool of exactly `count` items, all made up front (seed 000's
+/// `BuffPool`).
+///
+/// - [`try_acquire`](Self::try_acquire) never blocks;
+///   [`acquire`](Self::acquire) blocks until an item comes back or the pool
+///   closes; [`acquire_timeout`](Self::acquire_timeout) gives up after a
+///   while; [`acquire_async`](Self::acquire_async) waits without blocking a
+///   thread, on any executor.
+/// - Waiters are served in the order they started waiting (FIFO): a
+///   returned item goes straight to the oldest waiter.
+/// - Each thread keeps one idle item in a slot of its own, so a thread that
+///   takes and returns one item touches no shared cache line; other threads
+///   steal from those slots before they report exhaustion or wait, so no
+///   idle item is ever hidden from them.
+/// - The bound is exact: items are made only at construction and to replace
+///   one that left (detached, reset panicked, or stale after
+///   [`reset`](Self::reset)), never more than `count` at a time.
+///
+/// See the [crate docs](crate) for seed 000's API, mapped.
+pub struct FixedPool<T: Send> {
+    /// Idle items not in a thread's slot. Never full: at most `count`
+    /// items exist.
+    queue: ArrayQueue<Idle<T>>,
+    /// Items in `queue` (or being pushed there) minus registered waiters.
+    /// A get that takes a token (Acquire/Release read-modify-write) is
+    /// owed an item from the queue; a put that finds it negative hands its
+    /// item to the oldest waiter.
+    avail: CachePadded<AtomicIsize>,
+    waitq: Mutex<WaitQueue<T>>,
+    closed: AtomicBool,
+    /// Bumped by `reset`; idle items and tickets of older generations are
+    /// stale.
+    generation: CachePadded<AtomicU64>,
+    /// Items that left for good and may be replaced by the factory.
+    missing: CachePadded<AtomicIsize>,
+    locals: ThreadLocal<Local<T>>,
+    /// Every thread's slot, for stealing; locked to add a slot or to scan.
+    slots: Mutex<Vec<Slot<T>>>,
+    registry: CounterRegistry,
+    factory: Box<dyn Fn() -> T + Send + Sync>,
+    count: usize,
+}
+
+impl<T: Reset + Send> FixedPool<T> {
+    /// A pool of `count` items made now by `factory`.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] if `count` is 0 or over [`MAX_ITEMS`].
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(4, || Vec::<u8>::with_capacity(1500))?;
+    /// assert_eq!((pool.capacity(), pool.available(), pool.in_use()), (4, 4, 0));
+    /// let buf = pool.try_acquire()?;
+    /// assert_eq!(pool.in_use(), 1);
+    /// # drop(buf);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn new<F>(count: usize, factory: F) -> Result<Self, PoolError>
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        if !(1..=MAX_ITEMS).contains(&count) {
+            return Err(PoolError::invalid_config(
+                "count",
+                count,
+                format!("1..={MAX_ITEMS} items"),
+            ));
+        }
+        let pool = FixedPool {
+            queue: ArrayQueue::new(count),
+            avail: CachePadded::new(AtomicIsize::new(0)),
+            waitq: Mutex::new(WaitQueue::new()),
+            closed: AtomicBool::new(false),
+            generation: CachePadded::new(AtomicU64::new(0)),
+            missing: CachePadded::new(AtomicIsize::new(0)),
+            locals: ThreadLocal::new(),
+            slots: Mutex::new(Vec::new()),
+            registry: CounterRegistry::default(),
+            factory: Box::new(factory),
+            count,
+        };
+        let counters = &pool.local().counters;
+        for _ in 0..count {
+            let item = (pool.factory)();
+            counters.prefilled.incr();
+            counters.bytes_in.add(item.heap_bytes() as u64);
+            pool.put_shared(Idle {
+                item,
+                generation: 0,
+            });
+        }
+        Ok(pool)
+    }
+
+    /// The number of items the pool holds in all.
+    pub fn capacity(&self) -> usize {
+        self.count
+    }
+
+    /// Items that can be handed out now without waiting (idle ones, and
+    /// replacements for items that left). A snapshot: other threads move on.
+    pub fn available(&self) -> usize {
+        if self.closed.load(Acquire) {
+            return 0;
+        }
+        let idle = self.stats().retained_items as usize;
+        (idle + self.missing.load(Relaxed).max(0) as usize).min(self.count)
+    }
+
+    /// Items handed out and not back yet. A snapshot.
+    pub fn in_use(&self) -> usize {
+        (self.stats().outstanding as usize).min(self.count)
+    }
+
+    /// Acquires waiting for an item right now (blocking and async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
+    /// let held = pool.acquire()?;
+    /// std::thread::scope(|s| {
+    ///     let waiter = s.spawn(|| pool.acquire().is_ok());
+    ///     while pool.waiting() == 0 {
+    ///         std::thread::yield_now();
+    ///     }
+    ///     drop(held);
+    ///     assert!(waiter.join().unwrap());
+    /// });
+    /// assert_eq!(pool.waiting(), 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn waiting(&self) -> usize {
+        lock(&self.waitq).waiters.len()
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Acquire)
+    }
+
+    /// A snapshot of the counters of every thread.
+    pub fn stats(&self) -> Stats {
+        self.registry.snapshot()
+    }
+
+    /// Takes an idle item without blocking.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Exhausted`] when every item is out,
+    /// [`PoolError::Closed`] after [`close`](Self::close).
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics while replacing an item that left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::PoolError;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(1, String::new)?;
+    /// let s = pool.try_acquire()?;
+    /// assert_eq!(pool.try_acquire().unwrap_err(), PoolError::Exhausted { capacity: 1 });
+    /// drop(s);
+    /// assert!(pool.try_acquire().is_ok());
+    /// # Ok::<(), PoolError>(())
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        let (item, ticket) = self.try_take()?;
+        Ok(Pooled::new(item, ticket, self))
+    }
+
+    /// Like [`try_acquire`](Self::try_acquire), with a `Send + 'static`
+    /// guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    pub fn try_acquire_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+        let (item, ticket) = self.try_take()?;
+        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+    }
+
+    /// Waits until an item is free, and takes it.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Closed`] if the pool is or gets closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
+    /// let first = pool.acquire()?;
+    /// std::thread::scope(|s| {
+    ///     let waiter = s.spawn(|| pool.acquire().map(|b| b.len()));
+    ///     drop(first); // wakes the waiter
+    ///     assert_eq!(waiter.join().unwrap(), Ok(0));
+    /// });
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn acquire(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        let (item, ticket) = self.take_blocking(None)?;
+        Ok(Pooled::new(item, ticket, self))
+    }
+
+    /// Waits at most `timeout` for an item.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::TimedOut`] when none came back in time,
+    /// [`PoolError::Closed`] if the pool is or gets closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pool_core::PoolError;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
+    /// let _held = pool.acquire()?;
+    /// let err = pool.acquire_timeout(Duration::from_millis(10)).unwrap_err();
+    /// assert!(matches!(err, PoolError::TimedOut { .. }));
+    /// # Ok::<(), PoolError>(())
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<Pooled<'_, Self>, PoolError> {
+        let (item, ticket) = self.take_blocking(Some(timeout))?;
+        Ok(Pooled::new(item, ticket, self))
+    }
+
+    /// Waits for an item without blocking the thread; works on any
+    /// executor. Cancellation-safe: dropping the future before it completes
+    /// loses no item and no wake-up (an item already handed to it goes to
+    /// the next waiter).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(2, || Vec::<u8>::with_capacity(64))?;
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let len = rt.block_on(async {
+    ///     let mut buf = pool.acquire_async().await?;
+    ///     buf.extend_from_slice(b"async");
+    ///     Ok::<_, pool_core::PoolError>(buf.len())
+    /// })?;
+    /// assert_eq!(len, 5);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn acquire_async(&self) -> AcquireFuture<'_, T> {
+        AcquireFuture {
+            pool: self,
+            wait: Wait { cell: None },
+        }
+    }
+
+    /// Like [`acquire_async`](Self::acquire_async), resolving to a
+    /// `Send + 'static` guard.
+    pub fn acquire_owned_async(self: &Arc<Self>) -> AcquireOwnedFuture<T> {
+        AcquireOwnedFuture {
+            pool: Arc::clone(self),
+            wait: Wait { cell: None },
+        }
+    }
+
+    /// Seed 000's `BufferChan`: an iterator that yields items as they
+    /// become free (blocking) and ends when the pool closes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(2, Vec::<u8>::new)?;
+    /// let mut taken = 0;
+    /// for mut buf in pool.iter() {
+    ///     buf.push(1);
+    ///     taken += 1;
+    ///     if taken == 5 {
+    ///         pool.close();
+    ///     }
+    /// }
+    /// assert_eq!(taken, 5);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { pool: self }
+    }
+
+    /// The async counterpart of [`iter`](Self::iter): a
+    /// [`futures_core::Stream`] of items that ends when the pool closes.
+    pub fn stream(&self) -> ItemStream<'_, T> {
+        ItemStream {
+            pool: self,
+            wait: Wait { cell: None },
+        }
+    }
+
+    /// Closes the pool (seed 000's pool `Release`). Idempotent. Waiters
+    /// wake with [`PoolError::Closed`], later acquires fail with it, idle
+    /// items are freed now, and items still out are freed when their guards
+    /// drop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::PoolError;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(2, Vec::<u8>::new)?;
+    /// let out = pool.acquire()?;
+    /// pool.close();
+    /// pool.close();
+    /// assert_eq!(pool.try_acquire().unwrap_err(), PoolError::Closed);
+    /// drop(out); // freed, not pooled
+    /// assert_eq!(pool.stats().discarded.closed, 1);
+    /// # Ok::<(), PoolError>(())
+    /// ```
+    pub fn close(&self) {
+        if self.closed.swap(true, AcqRel) {
+            return;
+        }
+        let waiters = {
+            let mut q = lock(&self.waitq);
+            q.closed = true;
+            mem::take(&mut q.waiters)
+        };
+        for cell in waiters {
+            // Each waiter's debt in `avail` is cancelled with it.
+            self.avail.fetch_add(1, AcqRel);
+            cell.serve(Err(PoolError::Closed));
+        }
+        let local = self.local();
+        for idle in self.drain_idle() {
+            self.count_trim(local, &idle);
+        }
+    }
+
+    /// Replaces every idle item with a fresh one from the factory (seed
+    /// 000's `Reset`). Items out now are freed when they come back, and
+    /// replaced then; none is mixed back in.
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics (the items not yet replaced are made later, on
+    /// demand).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(2, || vec![0u8; 4])?;
+    /// let old = pool.acquire()?;
+    /// pool.reset();
+    /// drop(old); // from before the reset: freed
+    /// let s = pool.stats();
+    /// assert_eq!((s.discarded.stale, s.trimmed), (1, 1));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn reset(&self) {
+        if self.closed.load(Acquire) {
+            return;
+        }
+        let generation = self.generation.fetch_add(1, AcqRel) + 1;
+        let local = self.local();
+        let old = self.drain_idle();
+        let n = old.len();
+        for idle in old {
+            self.count_trim(local, &idle);
+        }
+        // Counted as missing first, so a panicking factory leaves them to
+        // be made on demand.
+        self.missing.fetch_add(n as isize, AcqRel);
+        for _ in 0..n {
+            if !self.take_missing() {
+                break;
+            }
+            let item = (self.factory)();
+            local.counters.prefilled.incr();
+            local.counters.bytes_in.add(item.heap_bytes() as u64);
+            self.put_idle(Idle { item, generation });
+        }
+    }
+
+    // ----- internals -----
+
+    #[inline]
+    fn local(&self) -> &Local<T> {
+        match self.locals.get() {
+            Some(local) => local,
+            None => self.new_local(),
+        }
+    }
+
+    #[cold]
+    fn new_local(&self) -> &Local<T> {
+        self.locals.get_or(|| {
+            let slot: Slot<T> = Arc::new(CachePadded::new(Mutex::new(None)));
+            // Registered before first use: see `steal`.
+            lock(&self.slots).push(Arc::clone(&slot));
+            Local {
+                slot,
+                counters: self.registry.register(),
+            }
+        })
+    }
+
+    fn ticket(&self) -> FixedTicket {
+        FixedTicket {
+            generation: self.generation.load(Acquire),
+        }
+    }
+
+    /// Counts a hit and turns an idle item into what a guard holds.
+    #[inline]
+    fn hand_out(&self, local: &Local<T>, idle: Idle<T>) -> (T, FixedTicket) {
+        local.counters.hits.incr();
+        local.counters.bytes_out.add(idle.item.heap_bytes() as u64);
+        (
+            idle.item,
+            FixedTicket {
+                generation: idle.generation,
+            },
+        )
+    }
+
+    fn count_trim(&self, local: &Local<T>, idle: &Idle<T>) {
+        local.counters.trimmed.incr();
+        local
+            .counters
+            .bytes_trimmed
+            .add(idle.item.heap_bytes() as u64);
+    }
+
+    /// Drops `idle` if it is from before a reset (counting it trimmed and
+    /// owing a replacement).
+    #[inline]
+    fn fresh(&self, local: &Local<T>, idle: Idle<T>) -> Option<Idle<T>> {
+        if idle.generation == self.generation.load(Acquire) {
+            Some(idle)
+        } else {
+            self.count_trim(local, &idle);
+            self.missing.fetch_add(1, AcqRel);
+            None
+        }
+    }
+
+    /// Own slot, then the shared queue, then other threads' slots, then a
+    /// replacement for an item that left.
+    #[inline]
+    fn try_take(&self) -> Result<(T, FixedTicket), PoolError> {
+        let local = self.local();
+        if let Some(idle) = lock(&local.slot).take()
+            && let Some(idle) = self.fresh(local, idle)
+        {
+            return Ok(self.hand_out(local, idle));
+        }
+        self.try_take_slow(local)
+    }
+
+    #[cold]
+    fn try_take_slow(&self, local: &Local<T>) -> Result<(T, FixedTicket), PoolError> {
+        loop {
+            if self.closed.load(Acquire) {
+                return Err(PoolError::Closed);
+            }
+            let idle = match self.take_shared() {
+                Some(idle) => idle,
+                None => match self.steal() {
+                    Some(idle) => idle,
+                    None => return self.make_missing(local),
+                },
+            };
+            if let Some(idle) = self.fresh(local, idle) {
+                return Ok(self.hand_out(local, idle));
+            }
+        }
+    }
+
+    /// Makes a replacement if an item left, else reports exhaustion.
+    fn make_missing(&self, local: &Local<T>) -> Result<(T, FixedTicket), PoolError> {
+        if !self.take_missing() {
+            return Err(PoolError::Exhausted {
+                capacity: self.count,
+            });
+        }
+        struct Owe<'a>(&'a AtomicIsize);
+        impl Drop for Owe<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, AcqRel);
+            }
+        }
+        let owe = Owe(&self.missing);
+        let item = (self.factory)();
+        mem::forget(owe);
+        local.counters.misses.incr();
+        Ok((item, self.ticket()))
+    }
+
+    fn take_missing(&self) -> bool {
+        self.missing
+            .fetch_update(AcqRel, Relaxed, |m| (m > 0).then(|| m - 1))
+            .is_ok()
+    }
+
+    /// Takes a token from `avail` if one is there, then the item it stands
+    /// for from the queue.
+    fn take_shared(&self) -> Option<Idle<T>> {
+        self.avail
+            .fetch_update(AcqRel, Relaxed, |a| (a > 0).then(|| a - 1))
+            .ok()?;
+        Some(self.pop_owed())
+    }
+
+    /// Pops the item a token was taken for; its putter may still be on the
+    /// way between the token and the push.
+    fn pop_owed(&self) -> Idle<T> {
+        loop {
+            if let Some(idle) = self.queue.pop() {
+                return idle;
+            }
+            spin();
+        }
+    }
+
+    /// Takes an idle item from any thread's slot.
+    fn steal(&self) -> Option<Idle<T>> {
+        let slots = lock(&self.slots);
+        slots.iter().find_map(|slot| lock(slot).take())
+    }
+
+    /// Every idle item: the queue's (with their tokens) and the slots'.
+    fn drain_idle(&self) -> Vec<Idle<T>> {
+        let mut out = Vec::new();
+        while let Some(idle) = self.take_shared() {
+            out.push(idle);
+        }
+        let slots = lock(&self.slots);
+        out.extend(slots.iter().filter_map(|slot| lock(slot).take()));
+        out
+    }
+
+    /// Puts an idle item where the next get finds it: the oldest waiter,
+    /// else the queue.
+    fn put_shared(&self, idle: Idle<T>) {
+        if self.avail.fetch_add(1, AcqRel) < 0 {
+            self.hand_to_waiter(idle);
+        } else {
+            if let Err(idle) = self.queue.push(idle) {
+                // At most `count` items exist, and the queue holds `count`.
+                debug_assert!(false, "the queue of a bounded pool overflowed");
+                drop(idle);
+            }
+            if self.closed.load(Acquire) {
+                // Returned while `close` ran: free what is idle now.
+                let local = self.local();
+                for idle in self.drain_idle() {
+                    self.count_trim(local, &idle);
+                }
+            }
+        }
+    }
+
+    #[cold]
+    fn hand_to_waiter(&self, idle: Idle<T>) {
+        let cell = lock(&self.waitq).waiters.pop_front();
+        match cell {
+            Some(cell) => cell.serve(Ok(idle)),
+            // The waiter gave up (and returned its debt) after we took the
+            // token: the item goes to the queue, where its token counts it.
+            None => {
+                if let Err(idle) = self.queue.push(idle) {
+                    debug_assert!(false, "the queue of a bounded pool overflowed");
+                    drop(idle);
+                }
+            }
+        }
+    }
+
+    /// An idle item: this thread's slot if free and nobody waits, else the
+    /// shared path.
+    #[inline]
+    fn put_idle(&self, idle: Idle<T>) {
+        let local = self.local();
+        {
+            let mut slot = lock(&local.slot);
+            // Read under the slot's lock: a waiter registers (takes its
+            // debt) before it scans the slots, so either it finds this item
+            // or this load sees its debt.
+            if slot.is_none() && self.avail.load(Acquire) >= 0 && !self.closed.load(Acquire) {
+                *slot = Some(idle);
+                return;
+            }
+        }
+        self.put_shared(idle);
+    }
+
+    #[inline]
+    fn put(&self, mut item: T, ticket: FixedTicket) {
+        let local = self.local();
+        {
+            let on_panic = OnUnwind {
+                counter: &local.counters.discarded_panicked,
+                missing: &self.missing,
+            };
+            item.reset();
+            mem::forget(on_panic);
+        }
+        if self.closed.load(Acquire) {
+            local.counters.discarded_closed.incr();
+            return;
+        }
+        let generation = self.generation.load(Acquire);
+        if ticket.generation != generation {
+            local.counters.discarded_stale.incr();
+            self.missing.fetch_add(1, AcqRel);
+            return;
+        }
+        local.counters.returns.incr();
+        local.counters.bytes_in.add(item.heap_bytes() as u64);
+        self.put_idle(Idle { item, generation });
+    }
+
+    /// Blocks until served, timed out or closed.
+    fn take_blocking(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket), PoolError> {
+        match self.try_take() {
+            Err(PoolError::Exhausted { .. }) => {}
+            done => return done,
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let cell = WaitCell::new(Notify::Thread(current()));
+        if let Some(done) = self.register(&cell) {
+            return done;
+        }
+        loop {
+            if let Some(outcome) = cell.take_outcome() {
+                return self.finish(outcome);
+            }
+            if let Some(d) = deadline
+                && Instant::now() >= d
+            {
+                return match self.cancel(&cell) {
+                    None => Err(PoolError::TimedOut {
+                        waited: timeout.unwrap_or_default(),
+                    }),
+                    Some(outcome) => self.finish(outcome),
+                };
+            }
+            park_until(deadline);
+        }
+    }
+
+    /// Joins the waiters (taking a debt in `avail`), then looks once more
+    /// in every slot. `Some` when already done.
+    fn register(&self, cell: &Arc<WaitCell<T>>) -> Option<Result<(T, FixedTicket), PoolError>> {
+        {
+            let mut q = lock(&self.waitq);
+            if q.closed {
+                return Some(Err(PoolError::Closed));
+            }
+            if self.avail.fetch_sub(1, AcqRel) > 0 {
+                drop(q);
+                let idle = self.pop_owed();
+                return Some(self.finish(Ok(idle)));
+            }
+            q.waiters.push_back(Arc::clone(cell));
+        }
+        // Items parked in slots before our debt was visible are found here.
+        if let Some(stolen) = self.steal() {
+            return Some(match self.cancel(cell) {
+                None => self.finish(Ok(stolen)),
+                Some(outcome) => {
+                    // Served meanwhile: keep that one, the stolen goes back.
+                    self.put_idle(stolen);
+                    self.finish(outcome)
+                }
+            });
+        }
+        None
+    }
+
+    /// Leaves the waiters. `None` if still waiting (its debt is returned);
+    /// else the outcome it was served.
+    fn cancel(&self, cell: &Arc<WaitCell<T>>) -> Option<Outcome<T>> {
+        let mut q = lock(&self.waitq);
+        if q.remove(cell) {
+            self.avail.fetch_add(1, AcqRel);
+            None
+        } else {
+            drop(q);
+            // Served (or closed) before we got the lock: the outcome is set.
+            Some(match cell.take_outcome() {
+                Some(outcome) => outcome,
+                None => unreachable!("a waiter leaves the queue only when served"),
+            })
+        }
+    }
+
+    /// Turns an outcome into a guard's parts, replacing stale items.
+    fn finish(&self, outcome: Outcome<T>) -> Result<(T, FixedTicket), PoolError> {
+        let local = self.local();
+        let idle = outcome?;
+        match self.fresh(local, idle) {
+            Some(idle) => Ok(self.hand_out(local, idle)),
+            None => self
+                .make_missing(local)
+                .or_else(|_| self.take_blocking(None)),
+        }
+    }
+
+    /// One poll of an async acquire.
+    fn poll_take(
+        &self,
+        wait: &mut Wait<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(T, FixedTicket), PoolError>> {
+        if let Some(cell) = &wait.cell {
+            return match cell.take_outcome_or_wake(cx.waker()) {
+                Some(outcome) => {
+                    wait.cell = None;
+                    Poll::Ready(self.finish(outcome))
+                }
+                None => Poll::Pending,
+            };
+        }
+        match self.try_take() {
+            Err(PoolError::Exhausted { .. }) => {}
+            done => return Poll::Ready(done),
+        }
+        let cell = WaitCell::new(Notify::Waker(cx.waker().clone()));
+        if let Some(done) = self.register(&cell) {
+            return Poll::Ready(done);
+        }
+        match cell.take_outcome() {
+            Some(outcome) => Poll::Ready(self.finish(outcome)),
+            None => {
+                wait.cell = Some(cell);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// A future dropped while waiting: leave, and pass on an item it was
+    /// already handed.
+    fn abandon(&self, wait: &mut Wait<T>) {
+        if let Some(cell) = wait.cell.take()
+            && let Some(Ok(idle)) = self.cancel(&cell)
+        {
+            self.put_idle(idle);
+        }
+    }
+}
+
+impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
+    /// `count` buffers of `capacity` elements each, as seed 000's
+    /// `Init(count, capacity)`.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming `count` or `capacity` when 0 (or
+    /// `count` over [`MAX_ITEMS`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::<pool_fixed::Buffer<u8>>::buffers(10, 1024)?;
+    /// let mut buf = pool.acquire()?;
+    /// buf.full_mut()[..5].copy_from_slice(b"hello");
+    /// buf.set_len(5)?;
+    /// assert_eq!(buf.valid(), b"hello");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn buffers(count: usize, capacity: usize) -> Result<Self, PoolError> {
+        Buffer::<T>::new(capacity)?;
+        FixedPool::new(count, move || match Buffer::new(capacity) {
+            Ok(b) => b,
+            Err(_) => unreachable!("capacity was checked"),
+        })
+    }
+}
+
+/// Counts a discarded item, and owes a replacement, if `reset` unwinds.
+struct OnUnwind<'a> {
+    counter: &'a Counter,
+    missing: &'a AtomicIsize,
+}
+
+impl Drop for OnUnwind<'_> {
+    fn drop(&mut self) {
+        self.counter.incr();
+        self.missing.fetch_add(1, AcqRel);
+    }
+}
+
+/// The state of an async wait: the cell while queued.
+struct Wait<T> {
+    cell: Option<Arc<WaitCell<T>>>,
+}
+
+/// The future of [`FixedPool::acquire_async`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct AcquireFuture<'a, T: Reset + Send> {
+    pool: &'a FixedPool<T>,
+    wait: Wait<T>,
+}
+
+impl<'a, T: Reset + Send> Future for AcquireFuture<'a, T> {
+    type Output = Result<Pooled<'a, FixedPool<T>>, PoolError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let pool = this.pool;
+        pool.poll_take(&mut this.wait, cx)
+            .map(|r| r.map(|(item, ticket)| Pooled::new(item, ticket, pool)))
+    }
+}
+
+impl<T: Reset + Send> Drop for AcquireFuture<'_, T> {
+    fn drop(&mut self) {
+        self.pool.abandon(&mut self.wait);
+    }
+}
+
+/// The future of [`FixedPool::acquire_owned_async`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct AcquireOwnedFuture<T: Reset + Send> {
+    pool: Arc<FixedPool<T>>,
+    wait: Wait<T>,
+}
+
+impl<T: Reset + Send> Future for AcquireOwnedFuture<T> {
+    type Output = Result<OwnedPooled<FixedPool<T>>, PoolError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let pool = &this.pool;
+        pool.poll_take(&mut this.wait, cx)
+            .map(|r| r.map(|(item, ticket)| OwnedPooled::new(item, ticket, Arc::clone(pool))))
+    }
+}
+
+impl<T: Reset + Send> Drop for AcquireOwnedFuture<T> {
+    fn drop(&mut self) {
+        self.pool.abandon(&mut self.wait);
+    }
+}
+
+/// Seed 000's `BufferChan`, blocking: made by [`FixedPool::iter`].
+pub struct Iter<'a, T: Reset + Send> {
+    pool: &'a FixedPool<T>,
+}
+
+impl<'a, T: Reset + Send> Iterator for Iter<'a, T> {
+    type Item = Pooled<'a, FixedPool<T>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.pool.acquire().ok()
+    }
+}
+
+/// Seed 000's `BufferChan`, async: made by [`FixedPool::stream`].
+pub struct ItemStream<'a, T: Reset + Send> {
+    pool: &'a FixedPool<T>,
+    wait: Wait<T>,
+}
+
+impl<'a, T: Reset + Send> futures_core::Stream for ItemStream<'a, T> {
+    type Item = Pooled<'a, FixedPool<T>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let pool = this.pool;
+        pool.poll_take(&mut this.wait, cx).map(|r| match r {
+            Ok((item, ticket)) => Some(Pooled::new(item, ticket, pool)),
+            Err(_) => None,
+        })
+    }
+}
+
+impl<T: Reset + Send> Drop for ItemStream<'_, T> {
+    fn drop(&mut self) {
+        self.pool.abandon(&mut self.wait);
+    }
+}
+
+impl<T: Reset + Send> Pool for FixedPool<T> {
+    type Item = T;
+    type Ticket = FixedTicket;
+
+    #[inline]
+    fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        self.try_acquire()
+    }
+
+    fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+        self.try_acquire_owned()
+    }
+
+    #[inline]
+    fn recycle(&self, item: T, ticket: FixedTicket) {
+        self.put(item, ticket);
+    }
+
+    /// The item left for good: a replacement is made on demand, so the
+    /// pool keeps `count` items.
+    fn note_detached(&self, ticket: FixedTicket) {
+        self.local().counters.detached.incr();
+        if !self.closed.load(Acquire) && ticket.generation == self.generation.load(Acquire) {
+            self.missing.fetch_add(1, AcqRel);
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        FixedPool::stats(self)
+    }
+}
+
+impl<T: Send> fmt::Debug for FixedPool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedPool")
+            .field("count", &self.count)
+            .field("closed", &self.closed.load(Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! debug_opaque {
+    ($($ty:ty => $name:literal),*) => {$(
+        impl<T: Reset + Send> fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($name)
+            }
+        }
+    )*};
+}
+
+debug_opaque!(AcquireFuture<'_, T> => "AcquireFuture", AcquireOwnedFuture<T> => "AcquireOwnedFuture", Iter<'_, T> => "Iter", ItemStream<'_, T> => "ItemStream");

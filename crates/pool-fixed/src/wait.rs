@@ -1,0 +1,99 @@
+//! Waiters: one cell per blocked acquire, served in FIFO order.
+
+use std::collections::VecDeque;
+use std::task::Waker;
+
+use pool_core::PoolError;
+
+use crate::sync::{Arc, Mutex, Thread, lock};
+
+/// An idle item and the pool generation it belongs to.
+pub(crate) struct Idle<T> {
+    pub(crate) item: T,
+    pub(crate) generation: u64,
+}
+
+/// How to wake a waiter.
+pub(crate) enum Notify {
+    Thread(Thread),
+    Waker(Waker),
+}
+
+/// What a waiter gets: an item, or `Closed`.
+pub(crate) type Outcome<T> = Result<Idle<T>, PoolError>;
+
+struct CellState<T> {
+    /// Set once, by the putter or `close` that serves this waiter.
+    outcome: Option<Outcome<T>>,
+    notify: Notify,
+}
+
+/// One waiting acquire.
+pub(crate) struct WaitCell<T> {
+    state: Mutex<CellState<T>>,
+}
+
+impl<T> WaitCell<T> {
+    pub(crate) fn new(notify: Notify) -> Arc<Self> {
+        Arc::new(WaitCell {
+            state: Mutex::new(CellState {
+                outcome: None,
+                notify,
+            }),
+        })
+    }
+
+    /// Serves the waiter and wakes it.
+    pub(crate) fn serve(&self, outcome: Outcome<T>) {
+        let mut s = lock(&self.state);
+        debug_assert!(s.outcome.is_none(), "a waiter is served once");
+        s.outcome = Some(outcome);
+        match &s.notify {
+            Notify::Thread(t) => t.unpark(),
+            Notify::Waker(w) => w.wake_by_ref(),
+        }
+    }
+
+    /// The outcome, if served.
+    pub(crate) fn take_outcome(&self) -> Option<Outcome<T>> {
+        lock(&self.state).outcome.take()
+    }
+
+    /// The outcome if served; else remembers `waker` for the wake-up.
+    pub(crate) fn take_outcome_or_wake(&self, waker: &Waker) -> Option<Outcome<T>> {
+        let mut s = lock(&self.state);
+        if s.outcome.is_none() {
+            match &mut s.notify {
+                Notify::Waker(w) if w.will_wake(waker) => {}
+                n => *n = Notify::Waker(waker.clone()),
+            }
+        }
+        s.outcome.take()
+    }
+}
+
+/// The queue of waiters, oldest first, behind the pool's wait lock.
+pub(crate) struct WaitQueue<T> {
+    pub(crate) waiters: VecDeque<Arc<WaitCell<T>>>,
+    pub(crate) closed: bool,
+}
+
+impl<T> WaitQueue<T> {
+    pub(crate) fn new() -> Self {
+        WaitQueue {
+            waiters: VecDeque::new(),
+            closed: false,
+        }
+    }
+
+    /// Removes `cell` if it is still waiting; true if it was.
+    pub(crate) fn remove(&mut self, cell: &Arc<WaitCell<T>>) -> bool {
+        match self.waiters.iter().position(|c| Arc::ptr_eq(c, cell)) {
+            Some(i) => {
+                self.waiters.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}

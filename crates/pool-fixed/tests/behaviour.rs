@@ -1,0 +1,324 @@
+//! Blocking, timeouts, FIFO waiters, close, reset, detach, async and
+//! cancellation, panics and bad input.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use pool_core::{Pool, PoolError, Pooled, Reset};
+use pool_fixed::{Buffer, FixedPool};
+
+fn counted(n: usize) -> (FixedPool<Vec<u8>>, Arc<AtomicUsize>) {
+    let made = Arc::new(AtomicUsize::new(0));
+    let m = Arc::clone(&made);
+    let pool = FixedPool::new(n, move || {
+        m.fetch_add(1, SeqCst);
+        Vec::with_capacity(16)
+    })
+    .unwrap();
+    (pool, made)
+}
+
+#[test]
+fn all_items_exist_after_construction_and_no_more_are_made() {
+    let (pool, made) = counted(3);
+    assert_eq!(made.load(SeqCst), 3);
+    let held: Vec<_> = (0..3).map(|_| pool.try_acquire().unwrap()).collect();
+    assert_eq!(
+        pool.try_acquire().unwrap_err(),
+        PoolError::Exhausted { capacity: 3 }
+    );
+    assert_eq!((pool.in_use(), pool.available()), (3, 0));
+    drop(held);
+    for _ in 0..100 {
+        drop(pool.try_acquire().unwrap());
+    }
+    assert_eq!(made.load(SeqCst), 3, "the factory ran only up front");
+}
+
+#[test]
+fn timeout_is_not_early_and_a_release_ends_the_wait() {
+    let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
+    let held = pool.acquire().unwrap();
+    let start = Instant::now();
+    let err = pool.acquire_timeout(Duration::from_millis(30)).unwrap_err();
+    assert!(matches!(err, PoolError::TimedOut { .. }));
+    assert!(
+        start.elapsed() >= Duration::from_millis(30),
+        "gave up before the timeout"
+    );
+
+    // A waiter with a long timeout gets the item once it is released.
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            pool.acquire_timeout(Duration::from_secs(60))
+                .map(|g| g.len())
+        });
+        while pool.waiting() == 0 {
+            std::thread::yield_now();
+        }
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), Ok(0));
+    });
+}
+
+#[test]
+fn waiters_are_served_in_arrival_order() {
+    let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
+    let held = pool.acquire().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let mut handles = Vec::new();
+    for i in 0..3 {
+        let (p, tx) = (Arc::clone(&pool), tx.clone());
+        handles.push(std::thread::spawn(move || {
+            let g = p.acquire().unwrap();
+            tx.send(i).unwrap();
+            drop(g);
+        }));
+        // Wait until this waiter is queued before starting the next.
+        while pool.waiting() < i + 1 {
+            std::thread::yield_now();
+        }
+    }
+    drop(held);
+    for h in handles {
+        h.join().unwrap();
+    }
+    let order: Vec<usize> = rx.try_iter().collect();
+    assert_eq!(order, [0, 1, 2]);
+}
+
+#[test]
+fn close_wakes_waiters_frees_idle_and_later_returns() {
+    let tracker = Arc::new(AtomicUsize::new(0));
+    #[derive(Debug)]
+    struct Live(Arc<AtomicUsize>);
+    impl Drop for Live {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, SeqCst);
+        }
+    }
+    impl Reset for Live {
+        fn reset(&mut self) {}
+    }
+    let t = Arc::clone(&tracker);
+    let pool = FixedPool::new(2, move || {
+        t.fetch_add(1, SeqCst);
+        Live(Arc::clone(&t))
+    })
+    .unwrap();
+    let a = pool.acquire().unwrap();
+    let b = pool.acquire().unwrap();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| pool.acquire().map(|_| ()));
+        while pool.waiting() == 0 {
+            std::thread::yield_now();
+        }
+        pool.close();
+        pool.close(); // idempotent
+        assert_eq!(waiter.join().unwrap(), Err(PoolError::Closed));
+    });
+    assert_eq!(pool.try_acquire().unwrap_err(), PoolError::Closed);
+    assert_eq!(
+        pool.acquire_timeout(Duration::from_secs(5)).unwrap_err(),
+        PoolError::Closed
+    );
+    assert_eq!(tracker.load(SeqCst), 2);
+    drop(a);
+    drop(b);
+    assert_eq!(
+        tracker.load(SeqCst),
+        0,
+        "items returned after close are freed"
+    );
+    assert_eq!(pool.stats().discarded.closed, 2);
+}
+
+#[test]
+fn reset_replaces_idle_items_and_frees_stale_ones() {
+    #[derive(Debug)]
+    struct Live(Arc<AtomicUsize>);
+    impl Drop for Live {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, SeqCst);
+        }
+    }
+    impl Reset for Live {
+        fn reset(&mut self) {}
+    }
+    let (live, made) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (l, m) = (Arc::clone(&live), Arc::clone(&made));
+    let pool = FixedPool::new(2, move || {
+        m.fetch_add(1, SeqCst);
+        l.fetch_add(1, SeqCst);
+        Live(Arc::clone(&l))
+    })
+    .unwrap();
+    let old = pool.acquire().unwrap();
+    pool.reset();
+    assert_eq!(made.load(SeqCst), 3, "the idle one was replaced");
+    assert_eq!(live.load(SeqCst), 2, "and freed");
+    drop(old);
+    assert_eq!(pool.stats().discarded.stale, 1);
+    assert_eq!(live.load(SeqCst), 1, "the stale one was freed, not pooled");
+    // Its replacement is made on demand; there are never more than 2.
+    let a = pool.acquire().unwrap();
+    let b = pool.acquire().unwrap();
+    assert_eq!((made.load(SeqCst), live.load(SeqCst)), (4, 2));
+    assert!(pool.try_acquire().is_err(), "still exactly 2 items");
+    drop((a, b));
+}
+
+#[test]
+fn detached_items_are_replaced_on_demand() {
+    let (pool, made) = counted(1);
+    let kept = Pooled::detach(pool.acquire().unwrap());
+    assert_eq!(pool.stats().detached, 1);
+    let g = pool.try_acquire().unwrap();
+    assert_eq!(made.load(SeqCst), 2);
+    assert!(pool.try_acquire().is_err());
+    drop((g, kept));
+}
+
+#[test]
+fn iterator_ends_when_the_pool_closes() {
+    let pool = FixedPool::<Buffer<u8>>::buffers(2, 8).unwrap();
+    let n = pool
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            if i == 9 {
+                pool.close();
+            }
+        })
+        .count();
+    assert_eq!(n, 10);
+}
+
+#[test]
+fn buffers_are_zeroed_for_the_next_holder() {
+    let pool = FixedPool::<Buffer<u8>>::buffers(1, 16).unwrap();
+    {
+        let mut b = pool.acquire().unwrap();
+        b.full_mut().fill(7);
+        b.set_len(16).unwrap();
+    }
+    let b = pool.acquire().unwrap();
+    assert!(b.is_empty());
+    assert!(
+        b.full().iter().all(|&x| x == 0),
+        "no stale bytes, even in the full view"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_acquire_waits_and_is_cancellation_safe() {
+    let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
+    let held = pool.try_acquire_owned().unwrap();
+
+    // A future that is dropped while waiting loses nothing.
+    let abandoned =
+        tokio::time::timeout(Duration::from_millis(20), pool.acquire_owned_async()).await;
+    assert!(abandoned.is_err(), "timed out while the item was held");
+
+    let p = Arc::clone(&pool);
+    let waiter = tokio::spawn(async move { p.acquire_owned_async().await.map(|g| g.len()) });
+    while pool.waiting() == 0 {
+        tokio::task::yield_now().await;
+    }
+    drop(held);
+    assert_eq!(waiter.await.unwrap(), Ok(0));
+    assert!(pool.try_acquire().is_ok(), "the item is back");
+}
+
+#[tokio::test]
+async fn a_future_dropped_after_being_served_passes_the_item_on() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+
+    let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
+    let held = pool.try_acquire().unwrap();
+    {
+        let mut fut = pin!(pool.acquire_async());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        drop(held); // served now: the item sits in the future's cell
+    } // dropped without being polled again
+    assert!(pool.try_acquire().is_ok(), "the served item went back");
+    let s = pool.stats();
+    assert_eq!(s.outstanding, 0, "{s}");
+}
+
+#[tokio::test]
+async fn stream_yields_until_close() {
+    use futures_core::Stream;
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    let pool = FixedPool::new(2, Vec::<u8>::new).unwrap();
+    let mut stream = pool.stream();
+    let mut n = 0;
+    while let Some(buf) = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
+        drop(buf);
+        n += 1;
+        if n == 4 {
+            pool.close();
+        }
+    }
+    assert_eq!(n, 4);
+}
+
+struct Fragile(bool);
+impl Reset for Fragile {
+    fn reset(&mut self) {
+        assert!(!self.0, "reset failed");
+    }
+}
+
+#[test]
+fn panic_in_reset_drops_the_item_and_a_replacement_is_made() {
+    let pool = FixedPool::new(1, || Fragile(false)).unwrap();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        let mut g = pool.acquire().unwrap();
+        g.0 = true;
+    }));
+    assert!(r.is_err());
+    let g = pool.try_acquire().unwrap();
+    assert!(!g.0, "a fresh item, not the half-reset one");
+    let s = pool.stats();
+    assert_eq!((s.discarded.panicked, s.misses), (1, 1), "{s}");
+}
+
+#[test]
+fn bad_configuration_names_the_field() {
+    let e = FixedPool::new(0, Vec::<u8>::new).unwrap_err();
+    assert!(matches!(e, PoolError::InvalidConfig { field: "count", .. }));
+    assert!(
+        e.to_string()
+            .contains("`count` is 0, expected 1..=16777216 items"),
+        "{e}"
+    );
+    let e = FixedPool::<Buffer<u8>>::buffers(10, 0).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`capacity` is 0, expected at least 1 element"),
+        "{e}"
+    );
+    let e = FixedPool::<Buffer<u8>>::buffers(0, 10).unwrap_err();
+    assert!(matches!(e, PoolError::InvalidConfig { field: "count", .. }));
+}
+
+#[test]
+fn works_through_the_common_trait() {
+    fn one<P: Pool<Item = Vec<u8>>>(p: &P) -> Result<usize, PoolError> {
+        let mut g = p.try_get()?;
+        g.push(1);
+        Ok(g.len())
+    }
+    let pool = FixedPool::new(1, Vec::new).unwrap();
+    assert_eq!(one(&pool), Ok(1));
+    let _held = pool.try_acquire().unwrap();
+    assert_eq!(one(&pool), Err(PoolError::Exhausted { capacity: 1 }));
+}
