@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use criterion::BenchmarkGroup;
 use criterion::measurement::WallTime;
 use crossbeam_queue::ArrayQueue;
-use pool::{LocalPool, RingPool};
+use pool::{FixedPool, LocalPool, RingPool};
 use pool_core::Pooled;
 
 /// The 16 bytes every operation writes.
@@ -92,6 +92,28 @@ impl Contender for PoolRing {
     #[inline]
     fn get(&self) -> Self::Item<'_> {
         self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// Our bounded pool: 256 items, blocking when all are out (they never are
+/// here: each thread holds one at a time).
+#[derive(Debug)]
+pub struct PoolFixed(pub FixedPool<Vec<u8>>);
+
+impl Contender for PoolFixed {
+    type Item<'a> = Pooled<'a, FixedPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolFixed(
+            FixedPool::new(256, move || Vec::with_capacity(size)).expect("256 items are valid"),
+        )
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.acquire().expect("the bench never closes the pool")
     }
     #[inline]
     fn touch(item: &mut Self::Item<'_>) {
@@ -612,6 +634,7 @@ pub type Register = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize);
 pub const POOLS: &[(&str, Register)] = &[
     ("pool-local", bench_threads::<PoolLocal>),
     ("pool-ring", bench_threads::<PoolRing>),
+    ("pool-fixed", bench_threads::<PoolFixed>),
     ("tls-stack", bench_threads::<TlsStack>),
     ("zeropool", bench_threads::<Zeropool>),
     ("opool", bench_threads::<Opool>),
@@ -628,6 +651,7 @@ pub type RegisterCross = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
 pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
     ("pool-local", bench_cross::<PoolLocal>),
     ("pool-ring", bench_cross::<PoolRing>),
+    ("pool-fixed", bench_cross::<PoolFixed>),
     ("tls-stack", bench_cross::<TlsStack>),
     ("zeropool", bench_cross::<Zeropool>),
     ("opool", bench_cross::<Opool>),
@@ -716,6 +740,7 @@ macro_rules! burst_vec {
 
 burst_vec!(
     PoolRing => |item| item,
+    PoolFixed => |item| item,
     TlsStack => |item| &mut item.0,
     Alloc => |item| item,
     Opool => |item| item,
@@ -811,6 +836,7 @@ pub type RunBurst = fn(usize, usize) -> BurstResult;
 pub const BURST: &[(&str, RunBurst)] = &[
     ("pool-local", run_burst::<PoolLocal>),
     ("pool-ring", run_burst::<PoolRing>),
+    ("pool-fixed", run_burst::<PoolFixed>),
     ("tls-stack", run_burst::<TlsStack>),
     ("alloc-system", run_burst::<Alloc>),
     ("zeropool", run_burst::<Zeropool>),
@@ -858,6 +884,7 @@ mod tests {
         }
         check::<PoolLocal>();
         check::<PoolRing>();
+        check::<PoolFixed>();
         check::<TlsStack>();
         check::<Alloc>();
         check::<AllocZeroed>();

@@ -29,6 +29,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "burst",
     "pool-local",
     "pool-ring",
+    "pool-fixed",
     "tls-stack",
     "zeropool",
     "opool",

@@ -402,14 +402,35 @@ fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             }
         }
     }
-    if let Some(list) = find(cases, "single", 4096, 1)
-        && let (Some(ring), Some(local)) = (ns_of(list, "pool-ring"), ns_of(list, "pool-local"))
-    {
-        let r = ring / local;
-        out.push(format!(
-            "{} pool-ring within 1.5x of pool-local, 4KiB, 1 thread: {r:.2}x",
-            if r <= 1.5 { "MET " } else { "MISS" }
-        ));
+    // pool-fixed: 10x a shared ArrayQueue at the most threads.
+    if let Some(t) = max_t {
+        for size in [4096usize, 65536] {
+            let Some(list) = find(cases, "threads", size, t) else {
+                continue;
+            };
+            if let (Some(fixed), Some(q)) = (
+                list.iter().find(|r| r.contender == "pool-fixed"),
+                list.iter().find(|r| r.contender == "arrayqueue"),
+            ) {
+                let x = fixed.mops() / q.mops();
+                out.push(format!(
+                    "{} pool-fixed at least 10x arrayqueue's throughput, {}, {t} threads: {x:.1}x",
+                    if x >= 10.0 { "MET " } else { "MISS" },
+                    fixed.size_label
+                ));
+            }
+        }
+    }
+    for strategy in ["pool-ring", "pool-fixed"] {
+        if let Some(list) = find(cases, "single", 4096, 1)
+            && let (Some(ours), Some(local)) = (ns_of(list, strategy), ns_of(list, "pool-local"))
+        {
+            let r = ours / local;
+            out.push(format!(
+                "{} {strategy} within 1.5x of pool-local, 4KiB, 1 thread: {r:.2}x",
+                if r <= 1.5 { "MET " } else { "MISS" }
+            ));
+        }
     }
     if let Some(t) = max_t.filter(|&t| t > 1) {
         for size in [4096usize, 65536] {

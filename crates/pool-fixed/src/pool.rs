@@ -17,8 +17,10 @@ use pool_core::{
 use thread_local::ThreadLocal;
 
 use crate::Buffer;
+use std::sync::Arc;
+
 use crate::sync::{
-    Arc, AtomicBool, AtomicIsize, AtomicU64, Mutex, current, lock, park_until, spin,
+    Arc as CellArc, AtomicBool, AtomicIsize, AtomicU64, Mutex, current, lock, park_until, spin,
 };
 use crate::wait::{Idle, Notify, Outcome, WaitCell, WaitQueue};
 
@@ -383,16 +385,20 @@ impl<T: Reset + Send> FixedPool<T> {
         if self.closed.swap(true, AcqRel) {
             return;
         }
-        let waiters = {
+        let wakes: Vec<_> = {
             let mut q = lock(&self.waitq);
             q.closed = true;
+            // Served under the wait lock (see `hand_to_waiter`); each
+            // waiter's debt in `avail` is cancelled with it.
             mem::take(&mut q.waiters)
+                .into_iter()
+                .map(|cell| {
+                    self.avail.fetch_add(1, AcqRel);
+                    cell.serve(Err(PoolError::Closed))
+                })
+                .collect()
         };
-        for cell in waiters {
-            // Each waiter's debt in `avail` is cancelled with it.
-            self.avail.fetch_add(1, AcqRel);
-            cell.serve(Err(PoolError::Closed));
-        }
+        wakes.into_iter().for_each(|w| w.wake());
         let local = self.local();
         for idle in self.drain_idle() {
             self.count_trim(local, &idle);
@@ -627,12 +633,20 @@ impl<T: Reset + Send> FixedPool<T> {
 
     #[cold]
     fn hand_to_waiter(&self, idle: Idle<T>) {
-        let cell = lock(&self.waitq).waiters.pop_front();
-        match cell {
-            Some(cell) => cell.serve(Ok(idle)),
+        let mut q = lock(&self.waitq);
+        match q.waiters.pop_front() {
+            // Served under the wait lock, so that a waiter that is no longer
+            // queued (see `cancel`) always finds its outcome set; woken
+            // after.
+            Some(cell) => {
+                let wake = cell.serve(Ok(idle));
+                drop(q);
+                wake.wake();
+            }
             // The waiter gave up (and returned its debt) after we took the
             // token: the item goes to the queue, where its token counts it.
             None => {
+                drop(q);
                 if let Err(idle) = self.queue.push(idle) {
                     debug_assert!(false, "the queue of a bounded pool overflowed");
                     drop(idle);
@@ -716,7 +730,7 @@ impl<T: Reset + Send> FixedPool<T> {
 
     /// Joins the waiters (taking a debt in `avail`), then looks once more
     /// in every slot. `Some` when already done.
-    fn register(&self, cell: &Arc<WaitCell<T>>) -> Option<Result<(T, FixedTicket), PoolError>> {
+    fn register(&self, cell: &CellArc<WaitCell<T>>) -> Option<Result<(T, FixedTicket), PoolError>> {
         {
             let mut q = lock(&self.waitq);
             if q.closed {
@@ -727,7 +741,7 @@ impl<T: Reset + Send> FixedPool<T> {
                 let idle = self.pop_owed();
                 return Some(self.finish(Ok(idle)));
             }
-            q.waiters.push_back(Arc::clone(cell));
+            q.waiters.push_back(CellArc::clone(cell));
         }
         // Items parked in slots before our debt was visible are found here.
         if let Some(stolen) = self.steal() {
@@ -745,7 +759,7 @@ impl<T: Reset + Send> FixedPool<T> {
 
     /// Leaves the waiters. `None` if still waiting (its debt is returned);
     /// else the outcome it was served.
-    fn cancel(&self, cell: &Arc<WaitCell<T>>) -> Option<Outcome<T>> {
+    fn cancel(&self, cell: &CellArc<WaitCell<T>>) -> Option<Outcome<T>> {
         let mut q = lock(&self.waitq);
         if q.remove(cell) {
             self.avail.fetch_add(1, AcqRel);
@@ -860,7 +874,7 @@ impl Drop for OnUnwind<'_> {
 
 /// The state of an async wait: the cell while queued.
 struct Wait<T> {
-    cell: Option<Arc<WaitCell<T>>>,
+    cell: Option<CellArc<WaitCell<T>>>,
 }
 
 /// The future of [`FixedPool::acquire_async`].
@@ -969,9 +983,10 @@ impl<T: Reset + Send> Pool for FixedPool<T> {
 
     /// The item left for good: a replacement is made on demand, so the
     /// pool keeps `count` items.
-    fn note_detached(&self, ticket: FixedTicket) {
+    fn note_detached(&self, _ticket: FixedTicket) {
         self.local().counters.detached.incr();
-        if !self.closed.load(Acquire) && ticket.generation == self.generation.load(Acquire) {
+        // Stale or not, the item is gone from the pool: a replacement is owed.
+        if !self.closed.load(Acquire) {
             self.missing.fetch_add(1, AcqRel);
         }
     }
@@ -1001,3 +1016,101 @@ macro_rules! debug_opaque {
 }
 
 debug_opaque!(AcquireFuture<'_, T> => "AcquireFuture", AcquireOwnedFuture<T> => "AcquireOwnedFuture", Iter<'_, T> => "Iter", ItemStream<'_, T> => "ItemStream");
+
+/// loom models of the waiting and waking path: `RUSTFLAGS="--cfg
+/// pool_loom" cargo test -p pool-fixed --release --lib loom_`.
+#[cfg(all(test, pool_loom))]
+mod loom_tests {
+    use super::*;
+    use loom::thread;
+
+    fn pool(n: usize) -> Arc<FixedPool<Vec<u8>>> {
+        Arc::new(FixedPool::new(n, Vec::new).unwrap())
+    }
+
+    /// A blocked acquire is always woken by a return: no lost wake-up.
+    #[test]
+    fn loom_return_wakes_a_blocked_acquire() {
+        loom::model(|| {
+            let pool = pool(1);
+            let held = pool.try_acquire_owned().unwrap();
+            let p = Arc::clone(&pool);
+            let waiter = thread::spawn(move || p.acquire().map(|g| g.len()));
+            drop(held);
+            assert_eq!(waiter.join().unwrap(), Ok(0));
+            assert_eq!(pool.stats().outstanding, 0);
+        });
+    }
+
+    /// A waiter that gives up (as on a timeout) while the item comes back:
+    /// either it got the item or the item is idle in the pool; never lost,
+    /// never counted twice.
+    #[test]
+    fn loom_timeout_racing_a_return_loses_nothing() {
+        loom::model(|| {
+            let pool = pool(1);
+            let held = pool.try_acquire_owned().unwrap();
+            let p = Arc::clone(&pool);
+            let waiter = thread::spawn(move || {
+                let cell = WaitCell::new(Notify::Thread(current()));
+                let got = match p.register(&cell) {
+                    Some(done) => done.is_ok(),
+                    // Give up at once, as a timeout firing now would.
+                    None => matches!(p.cancel(&cell), Some(Ok(_))),
+                };
+                if got {
+                    // The waiter holds the item: give it back idle.
+                    p.put_idle(Idle {
+                        item: Vec::new(),
+                        generation: 0,
+                    });
+                }
+            });
+            drop(held);
+            waiter.join().unwrap();
+            // Exactly one item is idle again.
+            let g = pool.try_acquire().expect("the item was not lost");
+            assert!(pool.try_acquire().is_err(), "the item was not duplicated");
+            drop(g);
+        });
+    }
+
+    /// Closing wakes a blocked acquire with `Closed`.
+    #[test]
+    fn loom_close_wakes_a_blocked_acquire() {
+        loom::model(|| {
+            let pool = pool(1);
+            let held = pool.try_acquire_owned().unwrap();
+            let p = Arc::clone(&pool);
+            let waiter = thread::spawn(move || p.acquire().map(|_| ()));
+            pool.close();
+            assert_eq!(waiter.join().unwrap(), Err(PoolError::Closed));
+            drop(held);
+            assert_eq!(pool.stats().discarded.closed, 1);
+        });
+    }
+
+    /// Two threads returning and taking concurrently on a pool of one:
+    /// never two holders, and the item ends idle.
+    #[test]
+    fn loom_two_threads_share_one_item() {
+        loom::model(|| {
+            let pool = pool(1);
+            let handles: Vec<_> = (0..2u8)
+                .map(|me| {
+                    let p = Arc::clone(&pool);
+                    thread::spawn(move || {
+                        if let Ok(mut g) = p.try_acquire() {
+                            assert!(g.is_empty());
+                            g.push(me);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            assert!(pool.try_acquire().is_ok());
+        });
+    }
+}

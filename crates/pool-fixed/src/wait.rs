@@ -19,6 +19,18 @@ pub(crate) enum Notify {
     Waker(Waker),
 }
 
+/// Wakes a served waiter.
+pub(crate) struct Wake(Notify);
+
+impl Wake {
+    pub(crate) fn wake(self) {
+        match self.0 {
+            Notify::Thread(t) => t.unpark(),
+            Notify::Waker(w) => w.wake(),
+        }
+    }
+}
+
 /// What a waiter gets: an item, or `Closed`.
 pub(crate) type Outcome<T> = Result<Idle<T>, PoolError>;
 
@@ -43,14 +55,16 @@ impl<T> WaitCell<T> {
         })
     }
 
-    /// Serves the waiter and wakes it.
-    pub(crate) fn serve(&self, outcome: Outcome<T>) {
+    /// Serves the waiter; the caller wakes it with the returned handle
+    /// once it holds no lock (a woken thread should not find them held).
+    #[must_use = "the waiter sleeps until woken"]
+    pub(crate) fn serve(&self, outcome: Outcome<T>) -> Wake {
         let mut s = lock(&self.state);
         debug_assert!(s.outcome.is_none(), "a waiter is served once");
         s.outcome = Some(outcome);
         match &s.notify {
-            Notify::Thread(t) => t.unpark(),
-            Notify::Waker(w) => w.wake_by_ref(),
+            Notify::Thread(t) => Wake(Notify::Thread(t.clone())),
+            Notify::Waker(w) => Wake(Notify::Waker(w.clone())),
         }
     }
 

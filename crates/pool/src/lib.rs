@@ -26,10 +26,10 @@
 //! | you have | use | feature | notes |
 //! |---|---|---|---|
 //! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line |
+//! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N pre-built items; `try_acquire`, blocking `acquire`, `acquire_timeout`, `acquire_async`; `close`, `reset`; seed 000's `BuffPool` |
 //! | a fixed working set (registered I/O buffers), no per-thread state, few threads | [`RingPool`] | `ring` | `2^k` pre-filled slots, one atomic index, slots claimed by compare-exchange; allocates or fails when full |
 //!
-//! More strategies (a bounded pool with blocking acquire, a size-class byte
-//! pool) join this table as they land; each implements
+//! The size-class byte pool joins this table as they land; each implements
 //! [`Pool`], so generic code switches between them without other changes.
 //!
 //! # The contract
@@ -47,6 +47,7 @@
 //!
 //! - `local` (default): [`LocalPool`].
 //! - `ring` (default): [`RingPool`].
+//! - `fixed` (default): [`FixedPool`] and [`Buffer`].
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
 //! - `serde`: `serde::Serialize` for [`Stats`].
 #![forbid(unsafe_code)]
@@ -68,6 +69,12 @@ pub use pool_local as local;
 #[cfg(feature = "local")]
 pub use pool_local::{LocalPool, LocalPoolBuilder};
 
+/// The bounded strategy ([`pool_fixed`]).
+#[cfg(feature = "fixed")]
+pub use pool_fixed as fixed;
+#[cfg(feature = "fixed")]
+pub use pool_fixed::{Buffer, FixedPool};
+
 /// The lock-free ring strategy ([`pool_ring`]).
 #[cfg(feature = "ring")]
 pub use pool_ring as ring;
@@ -79,6 +86,8 @@ pub use pool_ring::{OnFull, RingPool, RingPoolBuilder};
 pub mod prelude {
     pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
+    #[cfg(feature = "fixed")]
+    pub use pool_fixed::{Buffer, FixedPool};
     #[cfg(feature = "local")]
     pub use pool_local::LocalPool;
     #[cfg(feature = "ring")]

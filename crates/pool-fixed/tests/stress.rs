@@ -1,0 +1,86 @@
+//! Sixteen threads on a pool of four: never more than four out, no item
+//! with two holders, nothing lost after close.
+
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use pool_core::{Pooled, Reset};
+use pool_fixed::FixedPool;
+
+const THREADS: usize = 16;
+const ROUNDS: usize = if cfg!(miri) { 8 } else { 5_000 };
+const COUNT: usize = 4;
+
+#[derive(Debug)]
+struct Tagged {
+    held: AtomicBool,
+    live: Arc<AtomicIsize>,
+}
+
+impl Drop for Tagged {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, SeqCst);
+    }
+}
+
+impl Reset for Tagged {
+    fn reset(&mut self) {}
+}
+
+#[test]
+fn sixteen_threads_on_four_items() {
+    let live = Arc::new(AtomicIsize::new(0));
+    let l = Arc::clone(&live);
+    let pool = FixedPool::new(COUNT, move || {
+        l.fetch_add(1, SeqCst);
+        Tagged {
+            held: AtomicBool::new(false),
+            live: Arc::clone(&l),
+        }
+    })
+    .unwrap();
+    let out = AtomicUsize::new(0);
+    let max_out = AtomicUsize::new(0);
+    let barrier = Barrier::new(THREADS);
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (pool, out, max_out, barrier, live) = (&pool, &out, &max_out, &barrier, &live);
+            s.spawn(move || {
+                barrier.wait();
+                for round in 0..ROUNDS {
+                    let g = match round % 3 {
+                        0 => pool.try_acquire().ok(),
+                        1 => pool.acquire_timeout(Duration::from_millis(50)).ok(),
+                        _ => pool.acquire().ok(),
+                    };
+                    let Some(g) = g else { continue };
+                    assert!(!g.held.swap(true, SeqCst), "an item with two holders");
+                    let now = out.fetch_add(1, SeqCst) + 1;
+                    max_out.fetch_max(now, SeqCst);
+                    assert!(now <= COUNT, "{now} items out of {COUNT}");
+                    assert!(
+                        live.load(SeqCst) <= COUNT as isize,
+                        "more than {COUNT} items exist"
+                    );
+                    std::hint::spin_loop();
+                    out.fetch_sub(1, SeqCst);
+                    assert!(g.held.swap(false, SeqCst));
+                    if (t + round) % 997 == 0 {
+                        drop(Pooled::detach(g)); // replaced on demand
+                    } else if (t + round) % 1999 == 0 {
+                        pool.reset();
+                    }
+                }
+            });
+        }
+    });
+    let s = pool.stats();
+    assert_eq!(s.outstanding, 0, "{s}");
+    assert_eq!(s.gets, s.hits + s.misses, "{s}");
+    assert_eq!(s.gets, s.returns + s.discarded.total() + s.detached, "{s}");
+    assert!(max_out.load(SeqCst) <= COUNT);
+    assert!(live.load(SeqCst) <= COUNT as isize);
+    pool.close();
+    assert_eq!(live.load(SeqCst), 0, "close freed every idle item");
+}
