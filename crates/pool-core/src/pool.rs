@@ -74,7 +74,7 @@ pub trait Pool: Send + Sync + Sized {
     /// As [`try_get`](Pool::try_get).
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let guard = self.try_get()?;
-        let (item, ticket) = Pooled::into_parts_uncounted(guard);
+        let (item, ticket) = Pooled::into_parts(guard);
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
     }
 

@@ -18,6 +18,8 @@ use crate::sync::AtomicUsize;
 /// Bytes that may still be reserved, shared by all threads.
 #[derive(Debug)]
 pub(crate) struct ByteBudget {
+    /// The cap itself.
+    pub(crate) cap: usize,
     /// Invariant: `available + sum over holders of reserved == cap`.
     available: CachePadded<AtomicUsize>,
     /// How much a thread reserves at once when its credit runs out.
@@ -27,6 +29,7 @@ pub(crate) struct ByteBudget {
 impl ByteBudget {
     pub(crate) fn new(cap: usize, chunk: usize) -> Self {
         ByteBudget {
+            cap,
             available: CachePadded::new(AtomicUsize::new(cap)),
             chunk: chunk.max(1),
         }
@@ -142,5 +145,60 @@ mod tests {
             budget.release(mine);
             assert_eq!(budget.available(), 10);
         });
+    }
+}
+
+/// A cap on the bytes idle items hold, shared by several pools (the size
+/// classes of a tiered pool, say): together they never retain more.
+///
+/// # Examples
+///
+/// ```
+/// use pool_local::{LocalPool, SharedByteCap};
+///
+/// let cap = SharedByteCap::new(8192)?;
+/// let small = LocalPool::builder().shared_cap(cap.clone()).build(|| Vec::<u8>::with_capacity(4096))?;
+/// let large = LocalPool::builder().shared_cap(cap.clone()).build(|| Vec::<u8>::with_capacity(8192))?;
+/// drop(small.get());
+/// drop(large.get()); // would take the total to 12 KiB: dropped instead
+/// assert_eq!(large.stats().discarded.over_byte_cap, 1);
+/// assert!(cap.available() < 8192);
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+#[cfg(not(pool_loom))]
+#[derive(Debug, Clone)]
+pub struct SharedByteCap(pub(crate) std::sync::Arc<ByteBudget>);
+
+#[cfg(not(pool_loom))]
+impl SharedByteCap {
+    /// A cap of `bytes`, at least 1.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`](pool_core::PoolError::InvalidConfig)
+    /// naming `max_retained_bytes` if `bytes` is 0.
+    pub fn new(bytes: usize) -> Result<Self, pool_core::PoolError> {
+        if bytes == 0 {
+            return Err(pool_core::PoolError::invalid_config(
+                "max_retained_bytes",
+                0,
+                "at least 1 byte",
+            ));
+        }
+        Ok(SharedByteCap(std::sync::Arc::new(ByteBudget::new(
+            bytes,
+            bytes / 256,
+        ))))
+    }
+
+    /// The cap.
+    pub fn cap(&self) -> usize {
+        self.0.cap
+    }
+
+    /// Bytes not reserved by any pool right now (an upper bound of what
+    /// their idle items hold is `cap - available`).
+    pub fn available(&self) -> usize {
+        self.0.available()
     }
 }

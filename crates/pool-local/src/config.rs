@@ -34,13 +34,15 @@ pub const MAX_SPILL_SIZE: usize = 1 << 24;
 /// assert_eq!(pool.get().capacity(), 4096);
 /// # Ok::<(), pool_core::PoolError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct LocalPoolBuilder {
     pub(crate) cache_size: usize,
     pub(crate) spill_size: usize,
     pub(crate) max_item_bytes: Option<usize>,
     pub(crate) max_retained_bytes: Option<usize>,
+    #[cfg(not(pool_loom))]
+    pub(crate) shared_cap: Option<crate::SharedByteCap>,
 }
 
 impl Default for LocalPoolBuilder {
@@ -50,6 +52,8 @@ impl Default for LocalPoolBuilder {
             spill_size: 1024,
             max_item_bytes: None,
             max_retained_bytes: None,
+            #[cfg(not(pool_loom))]
+            shared_cap: None,
         }
     }
 }
@@ -80,6 +84,15 @@ impl LocalPoolBuilder {
     /// 1, and at least `max_item_bytes` when both are set.
     pub fn max_retained_bytes(mut self, bytes: usize) -> Self {
         self.max_retained_bytes = Some(bytes);
+        self
+    }
+
+    /// Shares a retained-byte cap with other pools instead of having one
+    /// of its own (replaces [`max_retained_bytes`](Self::max_retained_bytes)).
+    #[cfg(not(pool_loom))]
+    pub fn shared_cap(mut self, cap: crate::SharedByteCap) -> Self {
+        self.max_retained_bytes = Some(cap.cap());
+        self.shared_cap = Some(cap);
         self
     }
 
@@ -137,9 +150,17 @@ impl LocalPoolBuilder {
         F: Fn() -> T + Send + Sync + 'static,
     {
         self.validate()?;
+        #[cfg(not(pool_loom))]
+        let shared = self
+            .shared_cap
+            .as_ref()
+            .map(|c| std::sync::Arc::clone(&c.0));
+        #[cfg(pool_loom)]
+        let shared = None;
         Ok(LocalPool::from_config(
-            Config::from(self),
+            Config::from(&self),
             Box::new(factory),
+            shared,
         ))
     }
 }
@@ -156,8 +177,8 @@ pub(crate) struct Config {
     pub(crate) max_retained_bytes: Option<usize>,
 }
 
-impl From<LocalPoolBuilder> for Config {
-    fn from(b: LocalPoolBuilder) -> Self {
+impl From<&LocalPoolBuilder> for Config {
+    fn from(b: &LocalPoolBuilder) -> Self {
         let batch = (b.cache_size / 2).max(1);
         Config {
             cache_size: b.cache_size,
@@ -186,6 +207,7 @@ mod tests {
     use super::*;
 
     fn field_of(b: LocalPoolBuilder) -> (&'static str, String) {
+        let b = b.clone();
         match b.build(Vec::<u8>::new) {
             Err(e @ PoolError::InvalidConfig { field, .. }) => (field, e.to_string()),
             other => panic!("expected InvalidConfig, got {other:?}"),
@@ -194,23 +216,23 @@ mod tests {
 
     #[test]
     fn every_bad_value_names_its_field_and_range() {
-        let b = LocalPoolBuilder::default();
-        let (f, m) = field_of(b.cache_size(0));
+        let b = LocalPoolBuilder::default;
+        let (f, m) = field_of(b().cache_size(0));
         assert_eq!(f, "cache_size");
         assert!(m.contains("is 0") && m.contains("1..=65536"), "{m}");
-        let (f, m) = field_of(b.cache_size(MAX_CACHE_SIZE + 1));
+        let (f, m) = field_of(b().cache_size(MAX_CACHE_SIZE + 1));
         assert_eq!(f, "cache_size");
         assert!(m.contains("65537"), "{m}");
-        let (f, m) = field_of(b.spill_size(0));
+        let (f, m) = field_of(b().spill_size(0));
         assert_eq!(f, "spill_size");
         assert!(m.contains("1..=16777216"), "{m}");
-        let (f, m) = field_of(b.max_item_bytes(0));
+        let (f, m) = field_of(b().max_item_bytes(0));
         assert_eq!(f, "max_item_bytes");
         assert!(m.contains("at least 1 byte"), "{m}");
-        let (f, m) = field_of(b.max_retained_bytes(0));
+        let (f, m) = field_of(b().max_retained_bytes(0));
         assert_eq!(f, "max_retained_bytes");
         assert!(m.contains("at least 1 byte"), "{m}");
-        let (f, m) = field_of(b.max_item_bytes(4096).max_retained_bytes(1000));
+        let (f, m) = field_of(b().max_item_bytes(4096).max_retained_bytes(1000));
         assert_eq!(f, "max_retained_bytes");
         assert!(
             m.contains("is 1000") && m.contains("max_item_bytes (4096 bytes)"),
@@ -220,9 +242,9 @@ mod tests {
 
     #[test]
     fn spill_rounds_up_to_whole_batches() {
-        let c = Config::from(LocalPoolBuilder::default().cache_size(10).spill_size(11));
+        let c = Config::from(&LocalPoolBuilder::default().cache_size(10).spill_size(11));
         assert_eq!((c.batch, c.spill_batches), (5, 3));
-        let c = Config::from(LocalPoolBuilder::default().cache_size(1).spill_size(1));
+        let c = Config::from(&LocalPoolBuilder::default().cache_size(1).spill_size(1));
         assert_eq!((c.batch, c.spill_batches), (1, 1));
     }
 }

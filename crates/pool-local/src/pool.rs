@@ -75,7 +75,7 @@ pub struct LocalPool<T: Send> {
     /// Batches of idle items shared by all threads.
     spill: ArrayQueue<Batch<T>>,
     /// The retained-byte cap, if one is set.
-    budget: Option<ByteBudget>,
+    budget: Option<Arc<ByteBudget>>,
     registry: CounterRegistry,
     factory: Factory<T>,
     cfg: Config,
@@ -118,16 +118,26 @@ impl<T: Reset + Send> LocalPool<T> {
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        LocalPool::from_config(Config::from(LocalPoolBuilder::default()), Box::new(factory))
+        LocalPool::from_config(
+            Config::from(&LocalPoolBuilder::default()),
+            Box::new(factory),
+            None,
+        )
     }
 
-    pub(crate) fn from_config(cfg: Config, factory: Factory<T>) -> Self {
-        let budget = cfg.max_retained_bytes.map(|cap| {
-            // Reserve in chunks of 1/256 of the cap (or one item's limit, if
-            // larger) so that a thread goes to the shared counter rarely,
-            // while idle threads hold back at most two chunks each.
-            let chunk = (cap / 256).max(cfg.max_item_bytes.min(cap)).max(1);
-            ByteBudget::new(cap, chunk)
+    pub(crate) fn from_config(
+        cfg: Config,
+        factory: Factory<T>,
+        shared: Option<Arc<ByteBudget>>,
+    ) -> Self {
+        let budget = shared.or_else(|| {
+            cfg.max_retained_bytes.map(|cap| {
+                // Reserve in chunks of 1/256 of the cap (or one item's limit, if
+                // larger) so that a thread goes to the shared counter rarely,
+                // while idle threads hold back at most two chunks each.
+                let chunk = (cap / 256).max(cfg.max_item_bytes.min(cap)).max(1);
+                Arc::new(ByteBudget::new(cap, chunk))
+            })
         });
         LocalPool {
             locals: ThreadLocal::new(),
@@ -208,7 +218,8 @@ impl<T: Reset + Send> LocalPool<T> {
     /// ```
     pub fn stats(&self) -> Stats {
         let mut stats = self.registry.snapshot();
-        if let (Some(budget), Some(cap)) = (&self.budget, self.cfg.max_retained_bytes) {
+        if let Some(budget) = &self.budget {
+            let cap = budget.cap;
             // Per-thread counters are read one after the other while their
             // threads work, so the derived figure can run ahead of the truth
             // for a moment; the bytes reserved from the budget are an exact
@@ -217,6 +228,25 @@ impl<T: Reset + Send> LocalPool<T> {
             stats.retained_bytes = stats.retained_bytes.min(reserved);
         }
         stats
+    }
+
+    /// Adds an item the pool did not hand out (a buffer made elsewhere, say):
+    /// reset, then kept or dropped under the same limits as a return, and
+    /// counted as prefilled rather than returned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::new(Vec::<u8>::new);
+    /// pool.give(Vec::with_capacity(4096));
+    /// assert_eq!(pool.get().capacity(), 4096);
+    /// let s = pool.stats();
+    /// assert_eq!((s.prefilled, s.hits, s.misses), (1, 1, 0));
+    /// ```
+    pub fn give(&self, item: T) {
+        self.put(item, true);
     }
 
     /// Frees idle items that sat unused through two consecutive trims, as
@@ -404,7 +434,7 @@ impl<T: Reset + Send> LocalPool<T> {
 
     /// Resets `item` and keeps it in this thread's cache, or drops it.
     #[inline]
-    fn put(&self, mut item: T) {
+    fn put(&self, mut item: T, adopted: bool) {
         let local = self.local();
         {
             // Counts the item as discarded if `reset` unwinds; the item
@@ -426,18 +456,18 @@ impl<T: Reset + Send> LocalPool<T> {
                 cache.credit -= bytes;
             }
             cache.items.push(Idle { item, bytes });
-            local.counters.returns.incr();
+            entered(&local.counters, adopted).incr();
             local.counters.bytes_in.add(bytes as u64);
             return;
         }
         drop(cache);
-        self.put_slow(local, item, bytes, epoch);
+        self.put_slow(local, item, bytes, epoch, adopted);
     }
 
     /// A trim to act on, a full cache, or no credit left.
     #[cold]
     #[inline(never)]
-    fn put_slow(&self, local: &Local<T>, item: T, bytes: usize, epoch: u64) {
+    fn put_slow(&self, local: &Local<T>, item: T, bytes: usize, epoch: u64, adopted: bool) {
         if local.cache.borrow().seen_epoch != epoch {
             self.observe_trim(local, epoch);
         }
@@ -460,7 +490,7 @@ impl<T: Reset + Send> LocalPool<T> {
             cache.credit -= bytes;
         }
         cache.items.push(Idle { item, bytes });
-        local.counters.returns.incr();
+        entered(&local.counters, adopted).incr();
         local.counters.bytes_in.add(bytes as u64);
     }
 
@@ -523,6 +553,17 @@ impl<T: Reset + Send> LocalPool<T> {
     }
 }
 
+/// The counter of an item entering the idle set: a return, or an item the
+/// pool never handed out (`give`).
+#[inline(always)]
+fn entered(counters: &Counters, adopted: bool) -> &Counter {
+    if adopted {
+        &counters.prefilled
+    } else {
+        &counters.returns
+    }
+}
+
 /// Bumps a counter when dropped during unwinding (forgotten otherwise).
 struct CountOnUnwind<'a>(&'a Counter);
 
@@ -549,7 +590,7 @@ impl<T: Reset + Send> Pool for LocalPool<T> {
 
     #[inline]
     fn recycle(&self, item: T, (): ()) {
-        self.put(item);
+        self.put(item, false);
     }
 
     fn note_detached(&self, (): ()) {

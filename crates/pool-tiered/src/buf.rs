@@ -1,0 +1,291 @@
+//! The buffers: a class item, the guard a get returns, and frozen shared
+//! buffers.
+
+use std::fmt;
+use std::io;
+use std::ops::{Bound, Deref, DerefMut, Range, RangeBounds};
+use std::sync::Arc;
+
+use pool_core::{OwnedPooled, Pooled, Reset};
+use pool_local::LocalPool;
+
+use crate::TieredPool;
+
+/// The item of one size class: a `Vec<u8>` of the class's capacity, zeroed
+/// on release when the pool is configured so.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ClassBuf {
+    data: Vec<u8>,
+    zero_on_release: bool,
+}
+
+impl ClassBuf {
+    pub(crate) fn new(capacity: usize, zero_on_release: bool) -> Self {
+        ClassBuf {
+            data: Vec::with_capacity(capacity),
+            zero_on_release,
+        }
+    }
+
+    pub(crate) fn from_vec(data: Vec<u8>, zero_on_release: bool) -> Self {
+        ClassBuf {
+            data,
+            zero_on_release,
+        }
+    }
+}
+
+impl Deref for ClassBuf {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.data
+    }
+}
+
+impl DerefMut for ClassBuf {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.data
+    }
+}
+
+impl Reset for ClassBuf {
+    #[inline]
+    fn reset(&mut self) {
+        if self.zero_on_release {
+            // Seed 003's `fill(0)`: secrets do not outlive their holder.
+            self.data.fill(0);
+        }
+        self.data.clear();
+    }
+
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        self.data.capacity()
+    }
+}
+
+pub(crate) enum Inner<'a> {
+    Class(Pooled<'a, LocalPool<ClassBuf>>, usize),
+    /// Over the largest class: allocated exactly, never pooled.
+    Oversize(Vec<u8>),
+}
+
+/// A buffer from a [`TieredPool`]: length 0 (or zeros, from
+/// [`get_zeroed`](TieredPool::get_zeroed)), capacity at least what was
+/// asked. Write it as a `Vec<u8>` (it derefs to one), through
+/// `std::io::Write`, or with the `bytes` feature through `bytes::BufMut`
+/// (on the `Vec<u8>` it derefs to). Dropping it returns it to its class;
+/// [`freeze`](TieredBuf::freeze) shares it.
+#[must_use = "dropping a buffer at once returns it at once"]
+pub struct TieredBuf<'a> {
+    pub(crate) inner: Inner<'a>,
+    pub(crate) pool: &'a TieredPool,
+}
+
+impl TieredBuf<'_> {
+    /// The size class this buffer came from; `None` for an oversize one.
+    pub fn class(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::Class(_, i) => Some(*i),
+            Inner::Oversize(_) => None,
+        }
+    }
+
+    /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`]
+    /// (seed 004's `GetBuffer` + `Retain`/`Release`): it goes back to its
+    /// class when the last clone drops, on whatever thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut buf = pool.get(11);
+    /// buf.extend_from_slice(b"hello world");
+    /// let shared = buf.freeze();
+    /// let hello = shared.slice(..5); // no copy
+    /// assert_eq!((&*hello, shared.ref_count()), (&b"hello"[..], 2));
+    /// std::thread::spawn(move || assert_eq!(&*hello, b"hello")).join().unwrap();
+    /// drop(shared); // the last handle: back in the pool
+    /// assert_eq!(pool.stats().total.returns, 1);
+    /// ```
+    pub fn freeze(self) -> SharedBuf {
+        let TieredBuf { inner, pool } = self;
+        let frozen = match inner {
+            Inner::Class(guard, class) => {
+                let (item, ()) = Pooled::into_parts(guard);
+                Frozen::Class(OwnedPooled::new(item, (), Arc::clone(&pool.pools[class])))
+            }
+            Inner::Oversize(v) => Frozen::Oversize(v),
+        };
+        let len = frozen.len();
+        SharedBuf {
+            owner: Arc::new(frozen),
+            range: 0..len,
+        }
+    }
+}
+
+impl Deref for TieredBuf<'_> {
+    type Target = Vec<u8>;
+    #[inline]
+    fn deref(&self) -> &Vec<u8> {
+        match &self.inner {
+            Inner::Class(g, _) => g,
+            Inner::Oversize(v) => v,
+        }
+    }
+}
+
+impl DerefMut for TieredBuf<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        match &mut self.inner {
+            Inner::Class(g, _) => g,
+            Inner::Oversize(v) => v,
+        }
+    }
+}
+
+impl AsRef<[u8]> for TieredBuf<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl AsMut<[u8]> for TieredBuf<'_> {
+    fn as_mut(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+impl io::Write for TieredBuf<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (**self).write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        (**self).write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for TieredBuf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TieredBuf")
+            .field("class", &self.class())
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+enum Frozen {
+    Class(OwnedPooled<LocalPool<ClassBuf>>),
+    Oversize(Vec<u8>),
+}
+
+impl Frozen {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Frozen::Class(g) => g,
+            Frozen::Oversize(v) => v,
+        }
+    }
+    fn len(&self) -> usize {
+        self.bytes().len()
+    }
+}
+
+/// An immutable pooled buffer shared by reference count (seed 004's
+/// `Buffer` with `Retain`/`Release`/`RefCount`): `clone` is a retain,
+/// `drop` a release, and the last release returns the buffer to its pool.
+/// `Send + Sync`; [`slice`](SharedBuf::slice) narrows it without copying.
+#[derive(Clone)]
+pub struct SharedBuf {
+    owner: Arc<Frozen>,
+    /// Inside `0..owner.len()`.
+    range: Range<usize>,
+}
+
+impl SharedBuf {
+    /// How many handles share the buffer (seed 004's `RefCount`).
+    pub fn ref_count(&self) -> usize {
+        Arc::strong_count(&self.owner)
+    }
+
+    /// A handle on part of this buffer, relative to it; no copy.
+    ///
+    /// # Panics
+    ///
+    /// If the range is out of bounds or decreasing, as slicing does.
+    pub fn slice(&self, range: impl RangeBounds<usize>) -> SharedBuf {
+        let len = self.range.len();
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s + 1,
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e + 1,
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => len,
+        };
+        assert!(
+            start <= end && end <= len,
+            "slice {start}..{end} out of a buffer of {len} bytes"
+        );
+        SharedBuf {
+            owner: Arc::clone(&self.owner),
+            range: self.range.start + start..self.range.start + end,
+        }
+    }
+
+    /// A `bytes::Bytes` over this buffer, without copying; the buffer goes
+    /// back to its pool when the last `Bytes` clone (and handle) drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut buf = pool.get(4);
+    /// buf.extend_from_slice(b"ping");
+    /// let bytes = buf.freeze().into_bytes();
+    /// let copy = bytes.clone();
+    /// drop(bytes);
+    /// assert_eq!(pool.stats().total.returns, 0, "a clone is still out");
+    /// assert_eq!(&copy[..], b"ping");
+    /// drop(copy);
+    /// assert_eq!(pool.stats().total.returns, 1);
+    /// ```
+    #[cfg(feature = "bytes")]
+    pub fn into_bytes(self) -> bytes::Bytes {
+        bytes::Bytes::from_owner(self)
+    }
+}
+
+impl Deref for SharedBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.owner.bytes()[self.range.clone()]
+    }
+}
+
+impl AsRef<[u8]> for SharedBuf {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl fmt::Debug for SharedBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedBuf")
+            .field("len", &self.range.len())
+            .field("ref_count", &self.ref_count())
+            .finish()
+    }
+}

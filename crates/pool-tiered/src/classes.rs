@@ -1,0 +1,209 @@
+//! Size classes: powers of two, the stream preset, or a validated list.
+
+use pool_core::PoolError;
+
+/// The buffer sizes a [`TieredPool`](crate::TieredPool) keeps, smallest
+/// first.
+///
+/// # Examples
+///
+/// ```
+/// use pool_tiered::SizeClasses;
+///
+/// let c = SizeClasses::power_of_two(128, 2 << 20)?; // seed 004's SizePowerOfTwo
+/// assert_eq!(c.sizes().len(), 15);
+/// assert_eq!(c.class_of(100), Some(0));       // 128 B
+/// assert_eq!(c.class_of(129), Some(1));       // 256 B
+/// assert_eq!(c.class_of(3 << 20), None);      // over the largest: oversize
+///
+/// let custom = SizeClasses::custom(&[1500, 9000])?;
+/// assert_eq!(custom.class_of(1600), Some(1));
+/// assert!(SizeClasses::custom(&[4096, 1024]).is_err());
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizeClasses {
+    /// Strictly increasing, all positive.
+    sizes: Vec<usize>,
+    /// `Some(log2(sizes[0]))` when the sizes are consecutive powers of two.
+    pow2_shift: Option<u32>,
+}
+
+impl SizeClasses {
+    /// Powers of two from `min` to `max` bytes (seed 004's
+    /// `SizePowerOfTwo` is 128 B to 2 MiB).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming `min` or `max` if either is not
+    /// a power of two, or `min > max`.
+    pub fn power_of_two(min: usize, max: usize) -> Result<Self, PoolError> {
+        if !min.is_power_of_two() {
+            return Err(PoolError::invalid_config(
+                "min",
+                min,
+                "a power of two, at least 1",
+            ));
+        }
+        if !max.is_power_of_two() || max < min {
+            return Err(PoolError::invalid_config(
+                "max",
+                max,
+                format!("a power of two, at least min ({min})"),
+            ));
+        }
+        let sizes = (min.trailing_zeros()..=max.trailing_zeros())
+            .map(|s| 1usize << s)
+            .collect();
+        Ok(SizeClasses {
+            sizes,
+            pow2_shift: Some(min.trailing_zeros()),
+        })
+    }
+
+    /// Sizes for byte streams (seed 004's `SizeStream`): 512 B (small
+    /// frames), 1500 (an Ethernet MTU), 4 KiB (a page), 9000 (a jumbo
+    /// frame), 16 KiB (a TLS record), 64 KiB (a socket read), 256 KiB and
+    /// 1 MiB (chunks of large bodies).
+    pub fn stream() -> Self {
+        SizeClasses {
+            sizes: vec![512, 1500, 4096, 9000, 16384, 65536, 262_144, 1 << 20],
+            pow2_shift: None,
+        }
+    }
+
+    /// Any list of sizes.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] if the list is empty, or naming the
+    /// first entry that is 0 or not larger than the one before it.
+    pub fn custom(sizes: &[usize]) -> Result<Self, PoolError> {
+        if sizes.is_empty() {
+            return Err(PoolError::invalid_config(
+                "sizes",
+                "[]",
+                "at least one size",
+            ));
+        }
+        for (i, &s) in sizes.iter().enumerate() {
+            if s == 0 {
+                return Err(PoolError::invalid_config(
+                    "sizes",
+                    format!("sizes[{i}] = 0"),
+                    "positive sizes",
+                ));
+            }
+            if i > 0 && s <= sizes[i - 1] {
+                return Err(PoolError::invalid_config(
+                    "sizes",
+                    format!("sizes[{i}] = {s} after {}", sizes[i - 1]),
+                    "strictly increasing sizes",
+                ));
+            }
+        }
+        let pow2 =
+            sizes.iter().all(|s| s.is_power_of_two()) && sizes.windows(2).all(|w| w[1] == w[0] * 2);
+        Ok(SizeClasses {
+            sizes: sizes.to_vec(),
+            pow2_shift: pow2.then(|| sizes[0].trailing_zeros()),
+        })
+    }
+
+    /// The sizes, smallest first.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// The largest size.
+    pub fn largest(&self) -> usize {
+        self.sizes[self.sizes.len() - 1]
+    }
+
+    /// The smallest class that holds `len` bytes; `None` over the largest.
+    /// O(1) for powers of two (leading zeros), a binary search otherwise.
+    #[inline]
+    pub fn class_of(&self, len: usize) -> Option<usize> {
+        match self.pow2_shift {
+            Some(shift) => {
+                let class = if len <= 1 << shift {
+                    0
+                } else {
+                    // ceil(log2(len)) - shift
+                    (usize::BITS - (len - 1).leading_zeros() - shift) as usize
+                };
+                (class < self.sizes.len()).then_some(class)
+            }
+            None => {
+                let i = self.sizes.partition_point(|&s| s < len);
+                (i < self.sizes.len()).then_some(i)
+            }
+        }
+    }
+
+    /// The largest class whose size is at most `capacity` (where a foreign
+    /// buffer of that capacity can serve); `None` below the smallest.
+    pub fn class_for_capacity(&self, capacity: usize) -> Option<usize> {
+        self.sizes
+            .partition_point(|&s| s <= capacity)
+            .checked_sub(1)
+    }
+}
+
+impl Default for SizeClasses {
+    /// 128 B to 2 MiB in powers of two.
+    fn default() -> Self {
+        match SizeClasses::power_of_two(128, 2 << 20) {
+            Ok(c) => c,
+            Err(_) => unreachable!("the default classes are valid"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pow2_lookup_matches_a_linear_search() {
+        let c = SizeClasses::default();
+        for len in (0..70_000).chain([(2 << 20) - 1, 2 << 20, (2 << 20) + 1]) {
+            let linear = c.sizes().iter().position(|&s| s >= len);
+            assert_eq!(c.class_of(len), linear, "len {len}");
+        }
+    }
+
+    #[test]
+    fn custom_lists_are_validated_with_the_offending_value() {
+        let e = SizeClasses::custom(&[]).unwrap_err();
+        assert!(e.to_string().contains("at least one size"), "{e}");
+        let e = SizeClasses::custom(&[64, 0]).unwrap_err();
+        assert!(e.to_string().contains("sizes[1] = 0"), "{e}");
+        let e = SizeClasses::custom(&[64, 128, 128]).unwrap_err();
+        assert!(
+            e.to_string().contains("sizes[2] = 128 after 128")
+                && e.to_string().contains("strictly increasing"),
+            "{e}"
+        );
+        let e = SizeClasses::power_of_two(100, 1024).unwrap_err();
+        assert!(matches!(e, PoolError::InvalidConfig { field: "min", .. }));
+        let e = SizeClasses::power_of_two(1024, 512).unwrap_err();
+        assert!(e.to_string().contains("at least min (1024)"), "{e}");
+        // A custom list of consecutive powers of two gets the O(1) lookup.
+        assert!(
+            SizeClasses::custom(&[64, 128, 256])
+                .unwrap()
+                .pow2_shift
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn foreign_capacity_goes_to_the_largest_class_it_can_serve() {
+        let c = SizeClasses::custom(&[1500, 4096, 9000]).unwrap();
+        assert_eq!(c.class_for_capacity(1000), None);
+        assert_eq!(c.class_for_capacity(1500), Some(0));
+        assert_eq!(c.class_for_capacity(8000), Some(1));
+        assert_eq!(c.class_for_capacity(1 << 20), Some(2));
+    }
+}

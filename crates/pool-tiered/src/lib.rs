@@ -1,0 +1,63 @@
+//! A size-class byte pool (seed 004's `BytePool`, seed 002's `SizedPool`):
+//! buffers of many sizes, each class a per-thread-cache pool, with shared
+//! reference-counted buffers, zero-copy `bytes::Bytes` handoff, per-class
+//! statistics, and a calibration that suggests better classes from the
+//! lengths actually requested.
+//!
+//! ```
+//! use pool_tiered::{SizeClasses, TieredPool};
+//!
+//! let pool = TieredPool::builder()
+//!     .classes(SizeClasses::power_of_two(128, 2 << 20)?) // seed 004's SizePowerOfTwo
+//!     .max_retained_bytes(64 << 20)
+//!     .build()?;
+//!
+//! let mut buf = pool.get(100);          // the 128 B class, length 0
+//! buf.extend_from_slice(b"request");
+//! let shared = buf.freeze();            // Retain/Release by clone/drop
+//! let other = shared.clone();
+//! assert_eq!(other.ref_count(), 2);
+//! drop((shared, other));                // the last release returns it
+//!
+//! let big = pool.get(3 << 20);          // over the largest class: exact, not pooled
+//! drop(big);
+//! let s = pool.stats();
+//! assert_eq!((s.total.gets, s.total.returns, s.oversize), (1, 1, 1));
+//! println!("{s}");                      // a per-class table
+//! # Ok::<(), pool_core::PoolError>(())
+//! ```
+//!
+//! # Seed 004, mapped
+//!
+//! | seed 004 | here |
+//! |---|---|
+//! | `NewPools(SizePowerOfTwo())`, `SizeStream()`, custom sizes | [`TieredPool::builder`] with [`SizeClasses::power_of_two`], [`SizeClasses::stream`], [`SizeClasses::custom`] (validated) |
+//! | `Get(length)` / `Put(buf)` | [`TieredPool::get`] (dropping returns) / [`TieredPool::put`] for foreign buffers |
+//! | `GetBuffer`, `Retain`, `Release`, `RefCount`, `Bytes()` | [`TieredBuf::freeze`] -> [`SharedBuf`]: `clone`, `drop`, [`SharedBuf::ref_count`], [`SharedBuf::slice`]; with `bytes`, `SharedBuf::into_bytes` |
+//! | per-tier get/put, `discarded`, `total_get` vs `total_put` | [`TieredStats`]: per class [`Stats`], `oversize`, `total.outstanding` |
+//! | `recent_lengths` | [`TieredPool::recent_lengths`] (the last 256 per thread) |
+//! | expvar export | `serde::Serialize` for [`TieredStats`] (feature `serde`) and `Display` |
+//! | generic `Pool[T]` | `pool_local::LocalPool<T>` |
+//!
+//! # Design
+//!
+//! Each class is a `pool_local::LocalPool` (per-thread caches, a global
+//! spill); the classes share one retained-byte cap. Class lookup is O(1)
+//! for powers of two (leading zeros) and a binary search for other lists.
+//! A buffer that grew into the next class's size is dropped on return, not
+//! kept (seed 002's pollution). The recent lengths are kept per thread
+//! (one plain store per get), so recording them puts no shared write on
+//! the hot path.
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod buf;
+mod classes;
+mod pool;
+mod stats;
+
+pub use buf::{ClassBuf, SharedBuf, TieredBuf};
+pub use classes::SizeClasses;
+pub use pool::{RECENT, TierTicket, TieredPool, TieredPoolBuilder};
+pub use pool_core::{Pool, PoolError, Stats};
+pub use stats::{Calibration, ClassStats, TieredStats};

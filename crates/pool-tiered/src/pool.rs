@@ -1,0 +1,459 @@
+//! `TieredPool`: one `LocalPool` per size class, oversize and foreign
+//! buffers, and the recent request lengths.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+
+use crossbeam_utils::CachePadded;
+use pool_core::{Counter, Pool, PoolError, Pooled, Stats};
+use pool_local::{LocalPool, SharedByteCap};
+use thread_local::ThreadLocal;
+
+use crate::SizeClasses;
+use crate::buf::{ClassBuf, Inner, TieredBuf};
+use crate::stats::{Calibration, ClassStats, TieredStats, calibrate};
+
+/// Lengths remembered per thread (seed 004's `recent_lengths`).
+pub const RECENT: usize = 256;
+
+/// One thread's ring of recent request lengths; only that thread writes it.
+pub(crate) struct Recent {
+    lengths: [AtomicU64; RECENT],
+    /// Total requests recorded; the next slot is `next % RECENT`.
+    next: AtomicUsize,
+}
+
+impl Recent {
+    fn new() -> Self {
+        Recent {
+            lengths: std::array::from_fn(|_| AtomicU64::new(0)),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    #[inline]
+    fn record(&self, len: usize) {
+        let n = self.next.load(Relaxed);
+        self.lengths[n % RECENT].store(len as u64, Relaxed);
+        self.next.store(n.wrapping_add(1), Relaxed);
+    }
+
+    fn snapshot(&self, out: &mut Vec<usize>) {
+        let n = self.next.load(Relaxed).min(RECENT);
+        out.extend(self.lengths[..n].iter().map(|l| l.load(Relaxed) as usize));
+    }
+}
+
+/// Configures a [`TieredPool`]; made by [`TieredPool::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use pool_tiered::{SizeClasses, TieredPool};
+///
+/// let pool = TieredPool::builder()
+///     .classes(SizeClasses::stream())
+///     .cache_size(16)                 // per class, per thread
+///     .max_retained_bytes(32 << 20)   // across every class
+///     .zero_on_release(true)          // seed 003's fill(0), for secrets
+///     .default_len(1500)
+///     .build()?;
+/// assert_eq!(pool.get(1400).capacity(), 1500);
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct TieredPoolBuilder {
+    classes: SizeClasses,
+    cache_size: usize,
+    spill_size: usize,
+    max_retained_bytes: Option<usize>,
+    zero_on_release: bool,
+    default_len: Option<usize>,
+}
+
+impl TieredPoolBuilder {
+    /// The size classes (default: 128 B to 2 MiB in powers of two).
+    pub fn classes(mut self, classes: SizeClasses) -> Self {
+        self.classes = classes;
+        self
+    }
+
+    /// Idle buffers each thread keeps per class (default 16).
+    pub fn cache_size(mut self, items: usize) -> Self {
+        self.cache_size = items;
+        self
+    }
+
+    /// Idle buffers each class's global spill keeps (default 256).
+    pub fn spill_size(mut self, items: usize) -> Self {
+        self.spill_size = items;
+        self
+    }
+
+    /// Caps the bytes idle buffers hold across every class.
+    pub fn max_retained_bytes(mut self, bytes: usize) -> Self {
+        self.max_retained_bytes = Some(bytes);
+        self
+    }
+
+    /// Zeroes a buffer's bytes when it comes back (default off).
+    pub fn zero_on_release(mut self, on: bool) -> Self {
+        self.zero_on_release = on;
+        self
+    }
+
+    /// The length `Pool::try_get` asks for (default: the smallest class).
+    pub fn default_len(mut self, len: usize) -> Self {
+        self.default_len = Some(len);
+        self
+    }
+
+    /// Builds the pool (no buffer is made until asked for).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming the setting: `cache_size` or
+    /// `spill_size` out of range, `max_retained_bytes` 0 or smaller than
+    /// the largest class, `default_len` over the largest class.
+    pub fn build(self) -> Result<TieredPool, PoolError> {
+        let largest = self.classes.largest();
+        let cap = match self.max_retained_bytes {
+            None => None,
+            Some(bytes) if bytes < largest => {
+                return Err(PoolError::invalid_config(
+                    "max_retained_bytes",
+                    bytes,
+                    format!("at least the largest class ({largest} bytes)"),
+                ));
+            }
+            Some(bytes) => Some(SharedByteCap::new(bytes)?),
+        };
+        let default_len = self.default_len.unwrap_or(self.classes.sizes()[0]);
+        if default_len > largest {
+            return Err(PoolError::invalid_config(
+                "default_len",
+                default_len,
+                format!("at most the largest class ({largest} bytes)"),
+            ));
+        }
+        let sizes = self.classes.sizes();
+        let mut pools = Vec::with_capacity(sizes.len());
+        for (i, &size) in sizes.iter().enumerate() {
+            let zero = self.zero_on_release;
+            // A buffer that grew into the next class's size (or past twice
+            // the largest) is dropped on return: no pool pollution.
+            let limit = sizes
+                .get(i + 1)
+                .map_or(size.saturating_mul(2), |&next| next - 1);
+            let mut b = LocalPool::builder()
+                .cache_size(self.cache_size)
+                .spill_size(self.spill_size)
+                .max_item_bytes(limit);
+            if let Some(cap) = &cap {
+                b = b.shared_cap(cap.clone());
+            }
+            pools.push(Arc::new(b.build(move || ClassBuf::new(size, zero))?));
+        }
+        Ok(TieredPool {
+            classes: self.classes,
+            pools: pools.into_boxed_slice(),
+            default_class: 0,
+            default_len,
+            oversize: CachePadded::new(Counter::default()),
+            foreign_kept: Counter::default(),
+            foreign_dropped: Counter::default(),
+            recent: ThreadLocal::new(),
+            cap,
+            zero_on_release: self.zero_on_release,
+        }
+        .with_default_class())
+    }
+}
+
+/// A byte pool of size classes (seed 004's `BytePool`, seed 002's
+/// `SizedPool`): each class is a [`LocalPool`] with per-thread caches,
+/// a request goes to the smallest class that fits, and a request over the
+/// largest class is allocated exactly and never pooled.
+///
+/// See the [crate docs](crate) for an overview.
+pub struct TieredPool {
+    classes: SizeClasses,
+    pub(crate) pools: Box<[Arc<LocalPool<ClassBuf>>]>,
+    default_class: usize,
+    default_len: usize,
+    /// Requests over the largest class (a shared counter: the oversize path
+    /// allocates anyway).
+    oversize: CachePadded<Counter>,
+    foreign_kept: Counter,
+    foreign_dropped: Counter,
+    recent: ThreadLocal<CachePadded<Recent>>,
+    cap: Option<SharedByteCap>,
+    zero_on_release: bool,
+}
+
+impl Default for TieredPool {
+    fn default() -> Self {
+        TieredPool::new()
+    }
+}
+
+impl TieredPool {
+    /// 128 B to 2 MiB in powers of two, no byte cap.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// let buf = pool.get(1000);
+    /// assert_eq!((buf.len(), buf.capacity()), (0, 1024));
+    /// ```
+    pub fn new() -> Self {
+        match TieredPool::builder().build() {
+            Ok(pool) => pool,
+            Err(_) => unreachable!("the default configuration is valid"),
+        }
+    }
+
+    /// A builder for other classes and limits.
+    pub fn builder() -> TieredPoolBuilder {
+        TieredPoolBuilder {
+            classes: SizeClasses::default(),
+            cache_size: 16,
+            spill_size: 256,
+            max_retained_bytes: None,
+            zero_on_release: false,
+            default_len: None,
+        }
+    }
+
+    fn with_default_class(mut self) -> Self {
+        self.default_class = self.classes.class_of(self.default_len).unwrap_or(0);
+        self
+    }
+
+    /// The size classes.
+    pub fn classes(&self) -> &SizeClasses {
+        &self.classes
+    }
+
+    /// A buffer of length 0 and capacity at least `len`, from the smallest
+    /// class that fits; over the largest class, one allocated exactly
+    /// (counted as oversize, never pooled). No earlier holder's bytes are
+    /// readable: the length is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut buf = pool.get(200);
+    /// write!(buf, "status={}", 200)?;
+    /// assert_eq!(&buf[..], b"status=200");
+    /// assert_eq!(buf.capacity(), 256);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn get(&self, len: usize) -> TieredBuf<'_> {
+        self.record(len);
+        let inner = match self.classes.class_of(len) {
+            Some(class) => Inner::Class(self.pools[class].get(), class),
+            None => self.oversize(len),
+        };
+        TieredBuf { inner, pool: self }
+    }
+
+    /// A buffer of length `len`, all zeros.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// let buf = pool.get_zeroed(300);
+    /// assert_eq!(buf.len(), 300);
+    /// assert!(buf.iter().all(|&b| b == 0));
+    /// ```
+    pub fn get_zeroed(&self, len: usize) -> TieredBuf<'_> {
+        let mut buf = self.get(len);
+        buf.resize(len, 0);
+        buf
+    }
+
+    /// Gives the pool a buffer made elsewhere (seed 002's `Put`): it joins
+    /// the largest class whose size is at most its capacity; one smaller
+    /// than every class is dropped and counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// pool.put(Vec::with_capacity(5000)); // serves the 4 KiB class
+    /// pool.put(Vec::with_capacity(10));   // fits no class: dropped
+    /// let s = pool.stats();
+    /// assert_eq!((s.foreign_kept, s.foreign_dropped), (1, 1));
+    /// assert_eq!(pool.get(4096).capacity(), 5000);
+    /// ```
+    pub fn put(&self, buf: Vec<u8>) {
+        match self.classes.class_for_capacity(buf.capacity()) {
+            Some(class) => {
+                self.foreign_kept.add_shared(1);
+                self.pools[class].give(ClassBuf::from_vec(buf, self.zero_on_release));
+            }
+            None => self.foreign_dropped.add_shared(1),
+        }
+    }
+
+    /// Frees idle buffers unused across two trims, in every class.
+    pub fn trim(&self) {
+        for p in self.pools.iter() {
+            p.trim();
+        }
+    }
+
+    /// Per-class and total statistics, oversize and foreign counts, and
+    /// the recent request lengths.
+    pub fn stats(&self) -> TieredStats {
+        let classes: Vec<ClassStats> = self
+            .classes
+            .sizes()
+            .iter()
+            .zip(self.pools.iter())
+            .map(|(&size, p)| ClassStats {
+                size,
+                stats: p.stats(),
+            })
+            .collect();
+        let mut total = Stats::default();
+        for c in &classes {
+            add(&mut total, &c.stats);
+        }
+        if let Some(cap) = &self.cap {
+            total.retained_bytes = total
+                .retained_bytes
+                .min((cap.cap() - cap.available()) as u64);
+        }
+        TieredStats {
+            classes,
+            total,
+            oversize: self.oversize.get(),
+            foreign_kept: self.foreign_kept.get(),
+            foreign_dropped: self.foreign_dropped.get(),
+            recent_lengths: self.recent_lengths(),
+        }
+    }
+
+    /// The recorded request lengths: the last [`RECENT`] of each thread.
+    pub fn recent_lengths(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for r in self.recent.iter() {
+            r.snapshot(&mut out);
+        }
+        out
+    }
+
+    /// Suggests at most `max_classes` sizes that cover the 95th percentile
+    /// of the recorded request lengths with the least wasted capacity, and
+    /// compares their waste with the current classes'.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// for _ in 0..50 {
+    ///     drop(pool.get(1500)); // MTU-sized frames...
+    ///     drop(pool.get(9000)); // ...and jumbo frames
+    /// }
+    /// let c = pool.calibrate(4);
+    /// assert_eq!(c.suggested, [1500, 9000]);
+    /// assert_eq!(c.waste_suggested, 0);
+    /// assert!(c.waste_current > 0, "1500 -> 2048 and 9000 -> 16384 waste");
+    /// ```
+    pub fn calibrate(&self, max_classes: usize) -> Calibration {
+        calibrate(&self.recent_lengths(), max_classes, &self.classes)
+    }
+
+    #[inline]
+    fn record(&self, len: usize) {
+        self.recent
+            .get_or(|| CachePadded::new(Recent::new()))
+            .record(len);
+    }
+
+    #[cold]
+    fn oversize(&self, len: usize) -> Inner<'static> {
+        self.oversize.add_shared(1);
+        Inner::Oversize(Vec::with_capacity(len))
+    }
+}
+
+fn add(total: &mut Stats, s: &Stats) {
+    total.gets += s.gets;
+    total.hits += s.hits;
+    total.misses += s.misses;
+    total.returns += s.returns;
+    total.detached += s.detached;
+    total.outstanding += s.outstanding;
+    total.prefilled += s.prefilled;
+    total.trimmed += s.trimmed;
+    total.retained_items += s.retained_items;
+    total.retained_bytes += s.retained_bytes;
+    let (d, e) = (&mut total.discarded, &s.discarded);
+    d.too_large += e.too_large;
+    d.full += e.full;
+    d.over_byte_cap += e.over_byte_cap;
+    d.panicked += e.panicked;
+    d.closed += e.closed;
+    d.stale += e.stale;
+}
+
+/// Which class a [`TieredPool`] item belongs to, for the [`Pool`] trait.
+#[derive(Debug)]
+pub struct TierTicket(usize);
+
+impl Pool for TieredPool {
+    type Item = ClassBuf;
+    type Ticket = TierTicket;
+
+    /// A buffer of the default length's class; never fails.
+    fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        let class = self.default_class;
+        self.record(self.default_len);
+        let (item, ()) = Pooled::into_parts(self.pools[class].get());
+        Ok(Pooled::new(item, TierTicket(class), self))
+    }
+
+    fn recycle(&self, item: ClassBuf, ticket: TierTicket) {
+        self.pools[ticket.0].recycle(item, ());
+    }
+
+    fn note_detached(&self, ticket: TierTicket) {
+        self.pools[ticket.0].note_detached(());
+    }
+
+    fn stats(&self) -> Stats {
+        TieredPool::stats(self).total
+    }
+
+    fn trim(&self) {
+        TieredPool::trim(self);
+    }
+}
+
+impl fmt::Debug for TieredPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TieredPool")
+            .field("classes", &self.classes.sizes())
+            .finish_non_exhaustive()
+    }
+}
