@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use criterion::BenchmarkGroup;
 use criterion::measurement::WallTime;
 use crossbeam_queue::ArrayQueue;
-use pool::{FixedPool, LocalPool, RingPool};
+use pool::{FixedPool, LocalPool, RingPool, TieredPool};
 use pool_core::Pooled;
 
 /// The 16 bytes every operation writes.
@@ -118,6 +118,36 @@ impl Contender for PoolFixed {
     #[inline]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
+    }
+}
+
+/// Our size-class pool, asked for the scenario's size.
+#[derive(Debug)]
+pub struct PoolTiered(pub TieredPool, usize);
+
+impl Contender for PoolTiered {
+    type Item<'a> = pool::tiered::TieredBuf<'a>;
+    fn build(size: usize) -> Self {
+        PoolTiered(TieredPool::new(), size)
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get(self.1)
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+impl SizedContender for PoolTiered {
+    fn build() -> Self {
+        PoolTiered(TieredPool::new(), 0)
+    }
+    #[inline]
+    fn op(&self, len: usize) {
+        let mut b = self.0.get(len);
+        write_vec(&mut b);
     }
 }
 
@@ -635,6 +665,7 @@ pub const POOLS: &[(&str, Register)] = &[
     ("pool-local", bench_threads::<PoolLocal>),
     ("pool-ring", bench_threads::<PoolRing>),
     ("pool-fixed", bench_threads::<PoolFixed>),
+    ("pool-tiered", bench_threads::<PoolTiered>),
     ("tls-stack", bench_threads::<TlsStack>),
     ("zeropool", bench_threads::<Zeropool>),
     ("opool", bench_threads::<Opool>),
@@ -652,6 +683,7 @@ pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
     ("pool-local", bench_cross::<PoolLocal>),
     ("pool-ring", bench_cross::<PoolRing>),
     ("pool-fixed", bench_cross::<PoolFixed>),
+    ("pool-tiered", bench_cross::<PoolTiered>),
     ("tls-stack", bench_cross::<TlsStack>),
     ("zeropool", bench_cross::<Zeropool>),
     ("opool", bench_cross::<Opool>),
@@ -703,6 +735,7 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
     bench_mixed::<Alloc>(&mut g, &alloc_name);
     bench_mixed::<AllocZeroed>(&mut g, &zeroed_name);
     if with_pools {
+        bench_mixed::<PoolTiered>(&mut g, "pool-tiered");
         bench_mixed::<Zeropool>(&mut g, "zeropool");
     }
     g.finish();
@@ -739,6 +772,7 @@ macro_rules! burst_vec {
 }
 
 burst_vec!(
+    PoolTiered => |item| item,
     PoolRing => |item| item,
     PoolFixed => |item| item,
     TlsStack => |item| &mut item.0,
@@ -837,6 +871,7 @@ pub const BURST: &[(&str, RunBurst)] = &[
     ("pool-local", run_burst::<PoolLocal>),
     ("pool-ring", run_burst::<PoolRing>),
     ("pool-fixed", run_burst::<PoolFixed>),
+    ("pool-tiered", run_burst::<PoolTiered>),
     ("tls-stack", run_burst::<TlsStack>),
     ("alloc-system", run_burst::<Alloc>),
     ("zeropool", run_burst::<Zeropool>),
@@ -885,6 +920,7 @@ mod tests {
         check::<PoolLocal>();
         check::<PoolRing>();
         check::<PoolFixed>();
+        check::<PoolTiered>();
         check::<TlsStack>();
         check::<Alloc>();
         check::<AllocZeroed>();

@@ -30,6 +30,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "pool-local",
     "pool-ring",
     "pool-fixed",
+    "pool-tiered",
     "tls-stack",
     "zeropool",
     "opool",

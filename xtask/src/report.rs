@@ -421,6 +421,54 @@ fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             }
         }
     }
+    // pool-tiered: within 1.3x of pool-local at the same size, faster than
+    // zeropool; the mixed scenario at least 3x plain allocation.
+    let mut tiered_cases = vec![("single", 1)];
+    if let Some(t) = max_t {
+        tiered_cases.push(("threads", t));
+    }
+    for (scenario, t) in tiered_cases {
+        for size in [4096usize, 65536] {
+            let Some(list) = find(cases, scenario, size, t) else {
+                continue;
+            };
+            let (Some(tiered), Some(local)) =
+                (ns_of(list, "pool-tiered"), ns_of(list, "pool-local"))
+            else {
+                continue;
+            };
+            let label = if size == 4096 { "4KiB" } else { "64KiB" };
+            let r = tiered / local;
+            out.push(format!(
+                "{} pool-tiered within 1.3x of pool-local, {label}, {t} thread(s): {r:.2}x",
+                if r <= 1.3 { "MET " } else { "MISS" }
+            ));
+            if let Some(z) = ns_of(list, "zeropool") {
+                out.push(format!(
+                    "{} pool-tiered faster than zeropool, {label}, {t} thread(s): {:.2}x zeropool's time",
+                    if tiered < z { "MET " } else { "MISS" },
+                    tiered / z
+                ));
+            }
+        }
+    }
+    if let Some((_, list)) = cases.iter().find(|(_, v)| v[0].scenario == "mixed")
+        && let (Some(tiered), Some(sys)) = (ns_of(list, "pool-tiered"), ns_of(list, "alloc-system"))
+    {
+        let x = sys / tiered;
+        out.push(format!(
+            "{} pool-tiered at least 3x faster than plain allocation (system) on mixed sizes: {x:.2}x",
+            if x >= 3.0 { "MET " } else { "MISS" }
+        ));
+    }
+    if let Some(list) = find(cases, "single", 128, 1)
+        && let (Some(tiered), Some(sys)) = (ns_of(list, "pool-tiered"), ns_of(list, "alloc-system"))
+    {
+        out.push(format!(
+            "INFO pool-tiered at 128 B vs plain allocation (system): {:.2}x faster (seed 004 claims 6x over Go's make)",
+            sys / tiered
+        ));
+    }
     for strategy in ["pool-ring", "pool-fixed"] {
         if let Some(list) = find(cases, "single", 4096, 1)
             && let (Some(ours), Some(local)) = (ns_of(list, strategy), ns_of(list, "pool-local"))

@@ -231,8 +231,9 @@ impl<T: Reset + Send> LocalPool<T> {
     }
 
     /// Adds an item the pool did not hand out (a buffer made elsewhere, say):
-    /// reset, then kept or dropped under the same limits as a return, and
-    /// counted as prefilled rather than returned.
+    /// reset, then kept or dropped under the same limits as a return; true
+    /// if kept (counted as prefilled), false if dropped (not counted: it
+    /// was never out).
     ///
     /// # Examples
     ///
@@ -240,13 +241,13 @@ impl<T: Reset + Send> LocalPool<T> {
     /// use pool_local::LocalPool;
     ///
     /// let pool = LocalPool::new(Vec::<u8>::new);
-    /// pool.give(Vec::with_capacity(4096));
+    /// assert!(pool.give(Vec::with_capacity(4096)));
     /// assert_eq!(pool.get().capacity(), 4096);
     /// let s = pool.stats();
     /// assert_eq!((s.prefilled, s.hits, s.misses), (1, 1, 0));
     /// ```
-    pub fn give(&self, item: T) {
-        self.put(item, true);
+    pub fn give(&self, item: T) -> bool {
+        self.put(item, true)
     }
 
     /// Frees idle items that sat unused through two consecutive trims, as
@@ -433,20 +434,23 @@ impl<T: Reset + Send> LocalPool<T> {
     }
 
     /// Resets `item` and keeps it in this thread's cache, or drops it.
+    /// Resets `item` and keeps it, or drops it; true if kept. Items the
+    /// pool never handed out (`adopted`) count as prefilled when kept and
+    /// are not counted when dropped (they were never out).
     #[inline]
-    fn put(&self, mut item: T, adopted: bool) {
+    fn put(&self, mut item: T, adopted: bool) -> bool {
         let local = self.local();
         {
             // Counts the item as discarded if `reset` unwinds; the item
             // itself is dropped by the unwinding, never pooled half-reset.
-            let on_panic = CountOnUnwind(&local.counters.discarded_panicked);
+            let on_panic = CountOnUnwind((!adopted).then_some(&local.counters.discarded_panicked));
             item.reset();
             mem::forget(on_panic);
         }
         let bytes = item.heap_bytes();
         if bytes > self.cfg.max_item_bytes {
-            local.counters.discarded_too_large.incr();
-            return;
+            discard(&local.counters.discarded_too_large, adopted);
+            return false;
         }
         let epoch = self.epoch.load(Relaxed);
         let mut cache = local.cache.borrow_mut();
@@ -458,22 +462,22 @@ impl<T: Reset + Send> LocalPool<T> {
             cache.items.push(Idle { item, bytes });
             entered(&local.counters, adopted).incr();
             local.counters.bytes_in.add(bytes as u64);
-            return;
+            return true;
         }
         drop(cache);
-        self.put_slow(local, item, bytes, epoch, adopted);
+        self.put_slow(local, item, bytes, epoch, adopted)
     }
 
     /// A trim to act on, a full cache, or no credit left.
     #[cold]
     #[inline(never)]
-    fn put_slow(&self, local: &Local<T>, item: T, bytes: usize, epoch: u64, adopted: bool) {
+    fn put_slow(&self, local: &Local<T>, item: T, bytes: usize, epoch: u64, adopted: bool) -> bool {
         if local.cache.borrow().seen_epoch != epoch {
             self.observe_trim(local, epoch);
         }
         if local.cache.borrow().items.len() >= self.cfg.cache_size && !self.spill_half(local) {
-            local.counters.discarded_full.incr();
-            return;
+            discard(&local.counters.discarded_full, adopted);
+            return false;
         }
         let mut cache = local.cache.borrow_mut();
         if let Some(budget) = &self.budget {
@@ -482,8 +486,8 @@ impl<T: Reset + Send> LocalPool<T> {
                 let got = budget.reserve_up_to(need, need.max(budget.chunk));
                 if got == 0 {
                     drop(cache);
-                    local.counters.discarded_over_byte_cap.incr();
-                    return;
+                    discard(&local.counters.discarded_over_byte_cap, adopted);
+                    return false;
                 }
                 cache.credit += got;
             }
@@ -492,6 +496,7 @@ impl<T: Reset + Send> LocalPool<T> {
         cache.items.push(Idle { item, bytes });
         entered(&local.counters, adopted).incr();
         local.counters.bytes_in.add(bytes as u64);
+        true
     }
 
     /// Moves the older half of this thread's cache to the spill in one
@@ -564,12 +569,23 @@ fn entered(counters: &Counters, adopted: bool) -> &Counter {
     }
 }
 
+/// Counts a dropped return (an adopted item that is dropped was never out,
+/// so it is not counted).
+#[inline]
+fn discard(counter: &Counter, adopted: bool) {
+    if !adopted {
+        counter.incr();
+    }
+}
+
 /// Bumps a counter when dropped during unwinding (forgotten otherwise).
-struct CountOnUnwind<'a>(&'a Counter);
+struct CountOnUnwind<'a>(Option<&'a Counter>);
 
 impl Drop for CountOnUnwind<'_> {
     fn drop(&mut self) {
-        self.0.incr();
+        if let Some(c) = self.0 {
+            c.incr();
+        }
     }
 }
 

@@ -288,7 +288,8 @@ impl TieredPool {
 
     /// Gives the pool a buffer made elsewhere (seed 002's `Put`): it joins
     /// the largest class whose size is at most its capacity; one smaller
-    /// than every class is dropped and counted.
+    /// than every class (or that its class cannot keep: full, at the byte
+    /// cap, or grown into the next class's size) is dropped and counted.
     ///
     /// # Examples
     ///
@@ -304,11 +305,13 @@ impl TieredPool {
     /// ```
     pub fn put(&self, buf: Vec<u8>) {
         match self.classes.class_for_capacity(buf.capacity()) {
-            Some(class) => {
+            Some(class)
+                if self.pools[class].give(ClassBuf::from_vec(buf, self.zero_on_release)) =>
+            {
                 self.foreign_kept.add_shared(1);
-                self.pools[class].give(ClassBuf::from_vec(buf, self.zero_on_release));
             }
-            None => self.foreign_dropped.add_shared(1),
+            // Fits no class, or the class is full or at the byte cap.
+            _ => self.foreign_dropped.add_shared(1),
         }
     }
 

@@ -195,8 +195,8 @@ pub(crate) fn calibrate(
     let inf = u64::MAX;
     let mut best = vec![vec![inf; m]; k + 1];
     let mut from = vec![vec![0usize; m]; k + 1];
-    for j in 0..m {
-        best[1][j] = cost(0, j);
+    for (j, b) in best[1].iter_mut().enumerate() {
+        *b = cost(0, j);
     }
     for c in 2..=k {
         for j in 0..m {

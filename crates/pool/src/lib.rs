@@ -27,10 +27,11 @@
 //! |---|---|---|---|
 //! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line |
 //! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N pre-built items; `try_acquire`, blocking `acquire`, `acquire_timeout`, `acquire_async`; `close`, `reset`; seed 000's `BuffPool` |
+//! | byte buffers of many sizes (network frames, bodies, encodings) | [`TieredPool`] | `tiered` | size classes, each a per-thread-cache pool; `freeze` to share by reference count, `into_bytes` for `bytes::Bytes`; per-class statistics and class calibration; seed 004's `BytePool` |
 //! | a fixed working set (registered I/O buffers), no per-thread state, few threads | [`RingPool`] | `ring` | `2^k` pre-filled slots, one atomic index, slots claimed by compare-exchange; allocates or fails when full |
 //!
-//! The size-class byte pool joins this table as they land; each implements
-//! [`Pool`], so generic code switches between them without other changes.
+//! Every strategy implements [`Pool`] as they land, so generic code switches between them
+//! without other changes.
 //!
 //! # The contract
 //!
@@ -48,6 +49,7 @@
 //! - `local` (default): [`LocalPool`].
 //! - `ring` (default): [`RingPool`].
 //! - `fixed` (default): [`FixedPool`] and [`Buffer`].
+//! - `tiered` (default): [`TieredPool`] and [`SizeClasses`].
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
 //! - `serde`: `serde::Serialize` for [`Stats`].
 #![forbid(unsafe_code)]
@@ -74,6 +76,12 @@ pub use pool_local::{LocalPool, LocalPoolBuilder};
 pub use pool_fixed as fixed;
 #[cfg(feature = "fixed")]
 pub use pool_fixed::{Buffer, FixedPool};
+
+/// The size-class byte pool ([`pool_tiered`]).
+#[cfg(feature = "tiered")]
+pub use pool_tiered as tiered;
+#[cfg(feature = "tiered")]
+pub use pool_tiered::{SharedBuf, SizeClasses, TieredPool};
 
 /// The lock-free ring strategy ([`pool_ring`]).
 #[cfg(feature = "ring")]
