@@ -262,7 +262,7 @@ impl TieredPool {
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
         self.record(len);
         let inner = match self.classes.class_of(len) {
-            Some(class) => Inner::Class(self.pools[class].get(), class),
+            Some(class) => Inner::Class(self.pools[class].get()),
             None => self.oversize(len),
         };
         TieredBuf { inner, pool: self }
