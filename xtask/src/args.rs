@@ -18,7 +18,15 @@ usage:
       Build the bench binaries and run.sh into target/pool-bench/, to copy to
       another machine of the same architecture (no registry needed there).
   cargo xtask report --from DIR [--out DIR]
-      Write the report for results that run.sh produced in DIR.";
+      Write the report for results that run.sh produced in DIR.
+  cargo xtask ci [--only GROUPS] [--skip GROUPS] [--fuzz-secs N]
+      Everything CI runs, with a time summary. GROUPS (comma-separated):
+      lint, test, loom, miri, tsan, asan, fuzz, coverage, bench.";
+
+/// The groups `cargo xtask ci` knows.
+pub(crate) const CI_GROUPS: &[&str] = &[
+    "lint", "test", "loom", "miri", "tsan", "asan", "fuzz", "coverage", "bench",
+];
 
 /// Names a filter can match, besides sizes and thread counts.
 pub(crate) const KNOWN: &[&str] = &[
@@ -58,7 +66,32 @@ pub(crate) enum Task {
     Help,
     Bench(BenchArgs),
     BenchBin,
-    Report { from: PathBuf, out: PathBuf },
+    Report {
+        from: PathBuf,
+        out: PathBuf,
+    },
+    Ci {
+        only: Option<Vec<String>>,
+        skip: Vec<String>,
+        fuzz_secs: u32,
+    },
+}
+
+fn groups(text: &str, flag: &str) -> Result<Vec<String>, String> {
+    let list: Vec<String> = text
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for g in &list {
+        if !CI_GROUPS.contains(&g.as_str()) {
+            return Err(format!(
+                "{flag}: unknown group `{g}`; expected some of {}",
+                CI_GROUPS.join(", ")
+            ));
+        }
+    }
+    Ok(list)
 }
 
 pub(crate) fn join(list: &[usize]) -> String {
@@ -178,8 +211,34 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, Stri
             let out = out.unwrap_or_else(|| from.clone());
             Ok(Task::Report { from, out })
         }
+        "ci" => {
+            let (mut only, mut skip, mut fuzz_secs) = (None, Vec::new(), 20u32);
+            while let Some(flag) = it.next() {
+                match flag.as_str() {
+                    "--only" => only = Some(groups(&value(&mut it, "--only")?, "--only")?),
+                    "--skip" => skip = groups(&value(&mut it, "--skip")?, "--skip")?,
+                    "--fuzz-secs" => {
+                        let v = value(&mut it, "--fuzz-secs")?;
+                        fuzz_secs = match v.parse::<u32>() {
+                            Ok(n @ 1..=3600) => n,
+                            _ => {
+                                return Err(format!(
+                                    "--fuzz-secs: `{v}` is not valid; expected whole seconds in 1..=3600"
+                                ));
+                            }
+                        };
+                    }
+                    other => return Err(format!("ci: unknown option `{other}`")),
+                }
+            }
+            Ok(Task::Ci {
+                only,
+                skip,
+                fuzz_secs,
+            })
+        }
         other => Err(format!(
-            "unknown task `{other}`; expected bench, bench-bin or report"
+            "unknown task `{other}`; expected bench, bench-bin, report or ci"
         )),
     }
 }
@@ -262,6 +321,18 @@ mod tests {
         assert!(e.contains("unknown option `--fast`"), "{e}");
         let e = p(&["frobnicate"]).unwrap_err();
         assert!(e.contains("unknown task"), "{e}");
+        let e = p(&["ci", "--only", "lint,frobs"]).unwrap_err();
+        assert!(e.contains("unknown group `frobs`"), "{e}");
+        let e = p(&["ci", "--fuzz-secs", "0"]).unwrap_err();
+        assert!(e.contains("1..=3600"), "{e}");
+        assert_eq!(
+            p(&["ci", "--skip", "fuzz,coverage"]).unwrap(),
+            Task::Ci {
+                only: None,
+                skip: vec!["fuzz".into(), "coverage".into()],
+                fuzz_secs: 20
+            }
+        );
         let e = p(&["report"]).unwrap_err();
         assert!(e.contains("--from DIR is required"), "{e}");
     }

@@ -7,8 +7,11 @@
 //!   `target/pool-bench/`, to copy to another machine of the same
 //!   architecture and run there.
 //! - `report --from DIR`: the report of results produced elsewhere.
+//! - `ci`: every check CI runs (lint, tests, loom, Miri, sanitizers,
+//!   fuzzing, coverage, bench smoke), with a time summary.
 
 mod args;
+mod ci;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +36,11 @@ fn main() -> ExitCode {
         Task::Bench(a) => bench(&a),
         Task::BenchBin => bench_bin(),
         Task::Report { from, out } => report::write(&from, &out, None),
+        Task::Ci {
+            only,
+            skip,
+            fuzz_secs,
+        } => ci::run(only, skip, fuzz_secs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,436 @@
+//! `cargo xtask ci`: every check CI runs, with a time summary at the end.
+//!
+//! A new crate is covered by adding one line to [`CRATES`].
+
+use std::process::Command;
+use std::time::Instant;
+
+use crate::{cargo, describe, project_root};
+
+/// The pinned nightly for Miri, the sanitizers and cargo-fuzz.
+const NIGHTLY: &str = "nightly-2026-05-20";
+/// The pinned stable (rust-toolchain.toml).
+const STABLE: &str = "1.95.0";
+/// The target the sanitizers build std for.
+const TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// What each crate gets beyond the workspace-wide checks.
+struct Crate {
+    name: &'static str,
+    /// Has loom models (`loom_*` tests under `--cfg pool_loom`).
+    loom: bool,
+    /// Has `unsafe` or hand-written synchronisation: Miri runs its tests.
+    miri: bool,
+    /// Its multi-thread stress test, run under ThreadSanitizer.
+    stress: Option<&'static str>,
+    /// Its fuzz target in `fuzz/`.
+    fuzz: Option<&'static str>,
+}
+
+const CRATES: &[Crate] = &[
+    Crate {
+        name: "pool-core",
+        loom: false,
+        miri: false,
+        stress: None,
+        fuzz: None,
+    },
+    Crate {
+        name: "pool-local",
+        loom: true,
+        miri: true,
+        stress: Some("stress"),
+        fuzz: Some("local"),
+    },
+    Crate {
+        name: "pool-ring",
+        loom: true,
+        miri: true,
+        stress: Some("stress"),
+        fuzz: Some("ring"),
+    },
+    Crate {
+        name: "pool-fixed",
+        loom: true,
+        miri: true,
+        stress: Some("stress"),
+        fuzz: Some("fixed"),
+    },
+    Crate {
+        name: "pool-tiered",
+        loom: false,
+        miri: false,
+        stress: Some("shared"),
+        fuzz: Some("tiered"),
+    },
+];
+
+struct Step {
+    name: String,
+    secs: f64,
+    ok: bool,
+}
+
+struct Runner {
+    steps: Vec<Step>,
+    only: Option<Vec<String>>,
+    skip: Vec<String>,
+}
+
+impl Runner {
+    /// Runs `cmd` whatever the selection (setup that selected steps need).
+    fn run_always(&mut self, name: &str, cmd: Command) -> bool {
+        let only = self.only.take();
+        let skip = std::mem::take(&mut self.skip);
+        let ok = self.run("always", name, cmd);
+        self.only = only;
+        self.skip = skip;
+        ok
+    }
+
+    fn wanted(&self, group: &str) -> bool {
+        !self.skip.iter().any(|s| s == group)
+            && self
+                .only
+                .as_ref()
+                .is_none_or(|o| o.iter().any(|s| s == group))
+    }
+
+    /// Runs `cmd` as step `name` of `group`; records its time and outcome.
+    fn run(&mut self, group: &str, name: &str, mut cmd: Command) -> bool {
+        if !self.wanted(group) {
+            return true;
+        }
+        eprintln!("\n==> {name}: {}", describe(&cmd));
+        let start = Instant::now();
+        let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
+        let secs = start.elapsed().as_secs_f64();
+        if !ok {
+            eprintln!("\n!!!!!!!! FAILED: {name} !!!!!!!!");
+        }
+        self.steps.push(Step {
+            name: name.to_string(),
+            secs,
+            ok,
+        });
+        ok
+    }
+}
+
+fn rustup(args: &[&str]) -> Command {
+    let mut c = Command::new("rustup");
+    c.args(args).current_dir(project_root());
+    c
+}
+
+/// `cargo` of the pinned nightly, through rustup (the `CARGO` this task
+/// runs under is the stable toolchain's binary, which knows no `+toolchain`).
+fn nightly_cargo(args: &[&str]) -> Command {
+    let mut c = Command::new("rustup");
+    c.args(["run", NIGHTLY, "cargo"])
+        .args(args)
+        .current_dir(project_root());
+    for var in [
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC",
+        "RUSTDOC",
+        "CARGO",
+        "RUSTC_WRAPPER",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("cargo")
+        .args([tool, "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// `cargo xtask ci [--only a,b] [--skip a,b]`; groups: lint, test, loom,
+/// miri, tsan, asan, fuzz, coverage, bench.
+pub(crate) fn run(
+    only: Option<Vec<String>>,
+    skip: Vec<String>,
+    fuzz_secs: u32,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let mut r = Runner {
+        steps: Vec::new(),
+        only,
+        skip,
+    };
+
+    r.run_always(
+        "toolchain",
+        rustup(&[
+            "toolchain",
+            "install",
+            STABLE,
+            "--profile",
+            "minimal",
+            "--component",
+            "rustfmt,clippy,llvm-tools",
+        ]),
+    );
+    let mut c = cargo();
+    c.args(["fmt", "--all", "--", "--check"]);
+    r.run("lint", "fmt", c);
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    r.run("lint", "clippy", c);
+    let mut c = cargo();
+    c.args(["test", "--workspace", "--all-features"]);
+    r.run("test", "test", c);
+    let mut c = cargo();
+    c.args(["doc", "--workspace", "--no-deps", "--all-features"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    r.run("lint", "doc", c);
+
+    // loom: one crate-prefixed cfg for the workspace, release, its own
+    // target directory, preemptions bounded.
+    let loom: Vec<&str> = CRATES.iter().filter(|c| c.loom).map(|c| c.name).collect();
+    let mut c = cargo();
+    c.arg("test");
+    for name in &loom {
+        c.args(["-p", name]);
+    }
+    c.args(["--release", "--lib", "loom_"])
+        .env("RUSTFLAGS", "--cfg pool_loom")
+        .env("CARGO_TARGET_DIR", project_root().join("target/loom"))
+        .env("LOOM_MAX_PREEMPTIONS", "3");
+    r.run("loom", "loom", c);
+
+    let needs_nightly = ["miri", "tsan", "asan", "fuzz"].iter().any(|g| r.wanted(g));
+    if needs_nightly {
+        let ok = r.run_always(
+            "nightly",
+            rustup(&[
+                "toolchain",
+                "install",
+                NIGHTLY,
+                "--profile",
+                "minimal",
+                "--component",
+                "miri,rust-src",
+            ]),
+        );
+        if !ok {
+            eprintln!(
+                "FAILED: the pinned nightly {NIGHTLY} could not be installed; Miri, the sanitizers and fuzzing cannot run"
+            );
+        }
+    }
+
+    // Miri: every crate with unsafe or hand-written synchronisation; the
+    // stress tests again under several seeds.
+    for krate in CRATES.iter().filter(|c| c.miri) {
+        let mut c = nightly_cargo(&["miri", "test", "-p", krate.name, "--lib", "--tests"]);
+        c.env("MIRIFLAGS", "-Zmiri-disable-isolation");
+        r.run("miri", &format!("miri {}", krate.name), c);
+        if let Some(stress) = krate.stress {
+            let mut c = nightly_cargo(&["miri", "test", "-p", krate.name, "--test", stress]);
+            c.env(
+                "MIRIFLAGS",
+                "-Zmiri-disable-isolation -Zmiri-many-seeds=0..4",
+            );
+            r.run("miri", &format!("miri {} {stress} x4 seeds", krate.name), c);
+        }
+    }
+
+    // ThreadSanitizer on the stress tests, three loops each.
+    for krate in CRATES.iter() {
+        let Some(stress) = krate.stress else { continue };
+        for i in 1..=3 {
+            let mut c = nightly_cargo(&[
+                "test",
+                "-Zbuild-std",
+                "--target",
+                TARGET,
+                "-p",
+                krate.name,
+                "--test",
+                stress,
+            ]);
+            c.env("RUSTFLAGS", "-Zsanitizer=thread")
+                .env("CARGO_TARGET_DIR", project_root().join("target/tsan"))
+                .env("TSAN_OPTIONS", "halt_on_error=1");
+            r.run("tsan", &format!("tsan {} {stress} #{i}", krate.name), c);
+        }
+    }
+
+    // AddressSanitizer on every crate's tests.
+    let mut c = nightly_cargo(&[
+        "test",
+        "-Zbuild-std",
+        "--target",
+        TARGET,
+        "--lib",
+        "--tests",
+    ]);
+    for krate in CRATES {
+        c.args(["-p", krate.name]);
+    }
+    c.env("RUSTFLAGS", "-Zsanitizer=address")
+        .env("CARGO_TARGET_DIR", project_root().join("target/asan"))
+        .env("ASAN_OPTIONS", "detect_leaks=0");
+    r.run("asan", "asan", c);
+
+    // Fuzzing: each pool's target for a bounded time.
+    if r.wanted("fuzz") && !have("fuzz") {
+        let mut c = cargo();
+        c.args(["install", "cargo-fuzz", "--locked"]);
+        r.run("fuzz", "install cargo-fuzz", c);
+    }
+    for krate in CRATES.iter() {
+        let Some(target) = krate.fuzz else { continue };
+        let mut c = nightly_cargo(&[
+            "fuzz",
+            "run",
+            target,
+            "--",
+            &format!("-max_total_time={fuzz_secs}"),
+        ]);
+        c.current_dir(project_root().join("fuzz"));
+        r.run("fuzz", &format!("fuzz {target}"), c);
+    }
+
+    // Coverage, per crate.
+    if r.wanted("coverage") && !have("llvm-cov") {
+        let mut c = cargo();
+        c.args(["install", "cargo-llvm-cov", "--locked"]);
+        r.run("coverage", "install cargo-llvm-cov", c);
+    }
+    if r.wanted("coverage") {
+        let start = Instant::now();
+        let mut c = cargo();
+        c.args([
+            "llvm-cov",
+            "--workspace",
+            "--all-features",
+            "--json",
+            "--summary-only",
+            "--output-path",
+        ])
+        .arg(project_root().join("target/coverage.json"));
+        let ok = r.run("coverage", "coverage", c);
+        if ok {
+            match coverage_table() {
+                Ok(table) => println!("\n{table}"),
+                Err(e) => {
+                    eprintln!("FAILED: coverage table: {e}");
+                    r.steps.push(Step {
+                        name: "coverage table".into(),
+                        secs: start.elapsed().as_secs_f64(),
+                        ok: false,
+                    });
+                }
+            }
+        }
+    }
+
+    // The benches never rot: each once, tiny sizes; then the report.
+    let mut c = cargo();
+    c.args(["test", "-p", "pool-benches", "--benches", "--release"])
+        .env("POOL_BENCH_SIZES", "64,4096")
+        .env("POOL_BENCH_THREADS", "1,2")
+        .env("POOL_BENCH_BURST_SIZE", "4096");
+    r.run("bench", "bench smoke", c);
+    let mut c = cargo();
+    c.args([
+        "xtask",
+        "bench",
+        "--sizes",
+        "4k",
+        "--threads",
+        "1,2",
+        "--filter",
+        "pool-local",
+        "--no-burst",
+    ]);
+    r.run("bench", "xtask bench smoke", c);
+
+    println!(
+        "\n==> summary ({:.0} s in all)",
+        started.elapsed().as_secs_f64()
+    );
+    for s in &r.steps {
+        println!(
+            "  {:<40} {:>7.1} s  {}",
+            s.name,
+            s.secs,
+            if s.ok { "ok" } else { "FAILED" }
+        );
+    }
+    let failed: Vec<&str> = r
+        .steps
+        .iter()
+        .filter(|s| !s.ok)
+        .map(|s| s.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("FAILED steps: {}", failed.join(", ")))
+    }
+}
+
+/// Line coverage per crate from cargo-llvm-cov's JSON summary.
+fn coverage_table() -> Result<String, String> {
+    let path = project_root().join("target/coverage.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let files = v["data"][0]["files"]
+        .as_array()
+        .ok_or("no files in the coverage report")?;
+    let mut per: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for f in files {
+        let name = f["filename"].as_str().unwrap_or_default();
+        let Some(rest) = name
+            .split("/crates/")
+            .nth(1)
+            .or_else(|| name.split("/xtask/").nth(1).map(|_| "xtask/"))
+        else {
+            continue;
+        };
+        let krate = rest
+            .split('/')
+            .next()
+            .unwrap_or("?")
+            .trim_end_matches('/')
+            .to_string();
+        let lines = &f["summary"]["lines"];
+        let e = per
+            .entry(if krate.is_empty() {
+                "xtask".into()
+            } else {
+                krate
+            })
+            .or_default();
+        e.0 += lines["covered"].as_u64().unwrap_or(0);
+        e.1 += lines["count"].as_u64().unwrap_or(0);
+    }
+    let mut out = String::from("coverage (lines)\n");
+    for (k, (covered, count)) in per {
+        let pct = if count == 0 {
+            100.0
+        } else {
+            covered as f64 * 100.0 / count as f64
+        };
+        out.push_str(&format!(
+            "  {k:<14} {covered:>6} / {count:<6} {pct:>5.1}%\n"
+        ));
+    }
+    Ok(out)
+}
