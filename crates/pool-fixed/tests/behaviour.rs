@@ -89,19 +89,23 @@ fn waiters_are_served_in_arrival_order() {
     assert_eq!(order, [0, 1, 2]);
 }
 
+/// An item that counts how many of its kind are alive.
+#[derive(Debug)]
+struct Live(Arc<AtomicUsize>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, SeqCst);
+    }
+}
+
+impl Reset for Live {
+    fn reset(&mut self) {}
+}
+
 #[test]
 fn close_wakes_waiters_frees_idle_and_later_returns() {
     let tracker = Arc::new(AtomicUsize::new(0));
-    #[derive(Debug)]
-    struct Live(Arc<AtomicUsize>);
-    impl Drop for Live {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, SeqCst);
-        }
-    }
-    impl Reset for Live {
-        fn reset(&mut self) {}
-    }
     let t = Arc::clone(&tracker);
     let pool = FixedPool::new(2, move || {
         t.fetch_add(1, SeqCst);
@@ -137,16 +141,6 @@ fn close_wakes_waiters_frees_idle_and_later_returns() {
 
 #[test]
 fn reset_replaces_idle_items_and_frees_stale_ones() {
-    #[derive(Debug)]
-    struct Live(Arc<AtomicUsize>);
-    impl Drop for Live {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, SeqCst);
-        }
-    }
-    impl Reset for Live {
-        fn reset(&mut self) {}
-    }
     let (live, made) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (l, m) = (Arc::clone(&live), Arc::clone(&made));
     let pool = FixedPool::new(2, move || {
