@@ -6,7 +6,16 @@ use libfuzzer_sys::fuzz_target;
 use pool_core::Pooled;
 use pool_ring::{OnFull, RingPool};
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: {
+    // Registers this thread's thread-local destructors before the leak
+    // checks start.
+    let pool = RingPool::new(1, Vec::<u8>::new).unwrap();
+    drop(pool.get());
+    std::thread::scope(|s| {
+        s.spawn(|| drop(pool.get()));
+    });
+},
+|data: &[u8]| {
     let Some((&first, ops)) = data.split_first() else { return };
     let on_full = if first % 2 == 0 { OnFull::Allocate } else { OnFull::Fail };
     let slots = 1 + (first as usize / 2) % 4;

@@ -5,7 +5,16 @@
 use libfuzzer_sys::fuzz_target;
 use pool_tiered::{SharedBuf, SizeClasses, TieredBuf, TieredPool};
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: {
+    // Registers this thread's thread-local destructors before the leak
+    // checks start.
+    let pool = TieredPool::new();
+    drop(pool.get(100));
+    std::thread::scope(|s| {
+        s.spawn(|| drop(pool.get(100)));
+    });
+},
+|data: &[u8]| {
     let classes = SizeClasses::power_of_two(64, 4096).unwrap();
     let pool = TieredPool::builder().classes(classes.clone()).cache_size(2).max_retained_bytes(16 << 10).build().unwrap();
     let mut held: Vec<TieredBuf<'_>> = Vec::new();
