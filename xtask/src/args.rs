@@ -28,7 +28,17 @@ pub(crate) const CI_GROUPS: &[&str] = &[
     "lint", "test", "loom", "miri", "tsan", "asan", "fuzz", "coverage", "bench",
 ];
 
-/// Names a filter can match, besides sizes and thread counts.
+/// The peer crates among the contenders.
+pub(crate) const PEERS: &[&str] = &[
+    "zeropool",
+    "opool",
+    "object-pool",
+    "lockfree-object-pool",
+    "sharded-slab",
+    "arrayqueue",
+];
+
+/// Names a filter can match, besides the peers, sizes and thread counts.
 pub(crate) const KNOWN: &[&str] = &[
     "single",
     "threads",
@@ -40,12 +50,6 @@ pub(crate) const KNOWN: &[&str] = &[
     "pool-fixed",
     "pool-tiered",
     "tls-stack",
-    "zeropool",
-    "opool",
-    "object-pool",
-    "lockfree-object-pool",
-    "sharded-slab",
-    "arrayqueue",
     "alloc-system",
     "alloc-zeroed-system",
     "alloc-mimalloc",
@@ -251,13 +255,16 @@ fn check_filter(f: &str) -> Result<(), String> {
     }
     let looks_like_size_or_threads = f.chars().next().is_some_and(|c| c.is_ascii_digit())
         && (f.ends_with("KiB") || f.ends_with("MiB") || f.ends_with('B') || f.ends_with('t'));
-    let matches_name = KNOWN.iter().any(|k| k.contains(f) || f.contains(k));
+    let matches_name = KNOWN
+        .iter()
+        .chain(PEERS)
+        .any(|k| k.contains(f) || f.contains(k));
     if matches_name || looks_like_size_or_threads {
         Ok(())
     } else {
         Err(format!(
             "--filter: `{f}` matches no benchmark; use part of a scenario or contender name ({}), a size such as 4KiB, or a thread count such as 16t",
-            KNOWN.join(", ")
+            [KNOWN, PEERS].concat().join(", ")
         ))
     }
 }

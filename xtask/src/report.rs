@@ -343,17 +343,9 @@ fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             let Some(ours) = ns_of(list, "pool-local") else {
                 continue;
             };
-            let peers = [
-                "zeropool",
-                "opool",
-                "object-pool",
-                "lockfree-object-pool",
-                "sharded-slab",
-                "arrayqueue",
-            ];
             let best_peer = list
                 .iter()
-                .filter(|r| peers.contains(&r.contender.as_str()))
+                .filter(|r| crate::args::PEERS.contains(&r.contender.as_str()))
                 .min_by(|a, b| a.ns.total_cmp(&b.ns));
             if let Some(p) = best_peer {
                 let ok = ours < p.ns;

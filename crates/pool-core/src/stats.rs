@@ -105,6 +105,44 @@ impl Stats {
     }
 }
 
+impl std::ops::AddAssign<&Discards> for Discards {
+    fn add_assign(&mut self, o: &Discards) {
+        self.too_large += o.too_large;
+        self.full += o.full;
+        self.over_byte_cap += o.over_byte_cap;
+        self.panicked += o.panicked;
+        self.closed += o.closed;
+        self.stale += o.stale;
+    }
+}
+
+/// Sums two snapshots (of two pools that make up one, say).
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::Stats;
+///
+/// let mut total = Stats { gets: 2, hits: 2, ..Stats::default() };
+/// total += &Stats { gets: 1, misses: 1, ..Stats::default() };
+/// assert_eq!((total.gets, total.hits, total.misses), (3, 2, 1));
+/// ```
+impl std::ops::AddAssign<&Stats> for Stats {
+    fn add_assign(&mut self, o: &Stats) {
+        self.gets += o.gets;
+        self.hits += o.hits;
+        self.misses += o.misses;
+        self.returns += o.returns;
+        self.discarded += &o.discarded;
+        self.detached += o.detached;
+        self.outstanding += o.outstanding;
+        self.prefilled += o.prefilled;
+        self.trimmed += o.trimmed;
+        self.retained_items += o.retained_items;
+        self.retained_bytes += o.retained_bytes;
+    }
+}
+
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(

@@ -367,8 +367,7 @@ impl<T: Reset + Send> RingPool<T> {
     fn put(&self, mut item: T, ticket: RingTicket) {
         match ticket.0 {
             Ticket::Slot(t) => {
-                let index = t.index();
-                let claim = self.slots[index & self.mask].resume(t, self.id, index);
+                let claim = self.slots[t.index()].resume(t, self.id);
                 // If `reset` unwinds, the item is dropped (never pooled
                 // half-reset), the slot is freed empty, and it is counted.
                 let mut guard = ReleaseOnUnwind {
@@ -477,8 +476,7 @@ impl<T: Reset + Send> Pool for RingPool<T> {
     fn note_detached(&self, ticket: RingTicket) {
         match ticket.0 {
             Ticket::Slot(t) => {
-                let index = t.index();
-                let claim = self.slots[index & self.mask].resume(t, self.id, index);
+                let claim = self.slots[t.index()].resume(t, self.id);
                 // The slot stays empty; its next claimer makes a new item.
                 claim.counters().detached.incr();
                 claim.release();

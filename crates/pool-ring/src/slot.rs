@@ -74,13 +74,14 @@ impl<T> Slot<T> {
     ///
     /// # Panics
     ///
-    /// If `ticket` was not parked from this slot of the pool `pool` (a
-    /// broken invariant: tickets live only inside this pool's guards).
+    /// If `ticket` was not parked by the pool `pool` (a broken invariant:
+    /// tickets live only inside this pool's guards, and the caller looks
+    /// the slot up by the ticket's own index).
     #[inline]
-    pub(crate) fn resume(&self, ticket: SlotTicket, pool: u64, index: usize) -> Claim<'_, T> {
+    pub(crate) fn resume(&self, ticket: SlotTicket, pool: u64) -> Claim<'_, T> {
         assert!(
-            ticket.pool == pool && ticket.index == index,
-            "a ring ticket came back to the wrong slot"
+            ticket.pool == pool,
+            "a ring ticket came back to another pool"
         );
         Claim { slot: self }
     }

@@ -337,7 +337,7 @@ impl TieredPool {
             .collect();
         let mut total = Stats::default();
         for c in &classes {
-            add(&mut total, &c.stats);
+            total += &c.stats;
         }
         if let Some(cap) = &self.cap {
             total.retained_bytes = total
@@ -398,26 +398,6 @@ impl TieredPool {
         self.oversize.add_shared(1);
         Inner::Oversize(Vec::with_capacity(len))
     }
-}
-
-fn add(total: &mut Stats, s: &Stats) {
-    total.gets += s.gets;
-    total.hits += s.hits;
-    total.misses += s.misses;
-    total.returns += s.returns;
-    total.detached += s.detached;
-    total.outstanding += s.outstanding;
-    total.prefilled += s.prefilled;
-    total.trimmed += s.trimmed;
-    total.retained_items += s.retained_items;
-    total.retained_bytes += s.retained_bytes;
-    let (d, e) = (&mut total.discarded, &s.discarded);
-    d.too_large += e.too_large;
-    d.full += e.full;
-    d.over_byte_cap += e.over_byte_cap;
-    d.panicked += e.panicked;
-    d.closed += e.closed;
-    d.stale += e.stale;
 }
 
 /// Which class a [`TieredPool`] item belongs to, for the [`Pool`] trait.
