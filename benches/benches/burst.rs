@@ -40,6 +40,7 @@ fn main() {
             "rss_steady": r.rss_steady,
             "rss_peak": r.rss_peak,
             "rss_after": r.rss_after,
+            "retained_before_trim": r.retained_before_trim,
             "retained_after": r.retained_after,
         });
         println!("{json}");
