@@ -40,11 +40,14 @@
 //!
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
 //! - `serde`: `serde::Serialize` for [`Stats`] and [`Discards`].
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod error;
 mod guard;
+#[allow(unsafe_code)]
+pub mod per_thread;
+mod per_thread_sync;
 mod pool;
 mod reset;
 pub mod stats;

@@ -58,6 +58,13 @@ pub trait Reset {
     }
 }
 
+/// Nothing to clear: lets a builder name a pool type before the factory
+/// gives the item type (`LocalPool::builder()`).
+impl Reset for () {
+    #[inline]
+    fn reset(&mut self) {}
+}
+
 impl<T> Reset for Vec<T> {
     #[inline]
     fn reset(&mut self) {

@@ -312,6 +312,30 @@ struct Accumulator {
     bytes_trimmed: u64,
 }
 
+impl Stats {
+    /// Sums counter blocks (one per thread, say) into a snapshot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::{Counters, Stats};
+    ///
+    /// let (a, b) = (Counters::default(), Counters::default());
+    /// a.misses.incr();
+    /// b.returns.incr();
+    /// b.bytes_in.add(64);
+    /// let s = Stats::from_counters([&a, &b]);
+    /// assert_eq!((s.gets, s.returns, s.outstanding, s.retained_bytes), (1, 1, 0, 64));
+    /// ```
+    pub fn from_counters<'a>(blocks: impl IntoIterator<Item = &'a Counters>) -> Stats {
+        let mut acc = Accumulator::default();
+        for block in blocks {
+            block.add_to(&mut acc);
+        }
+        finish(acc)
+    }
+}
+
 /// Derives the snapshot from summed counters.
 fn finish(a: Accumulator) -> Stats {
     let gets = a.hits + a.misses;

@@ -1,13 +1,26 @@
 //! The retained-byte cap, shared by every thread's cache without a shared
 //! write on the fast path.
 //!
-//! `available` starts at the cap. A thread *reserves* bytes from it in
-//! chunks and keeps the unused part as local credit; putting an item spends
-//! credit, taking one gives credit back, and only a thread whose credit runs
-//! out (or piles up past two chunks) touches `available`. Bytes of idle
-//! items are always reserved, so at every instant
+//! `available` starts at the cap. A thread *reserves* bytes from it and
+//! keeps the unused part as local credit; putting an item spends credit,
+//! taking one gives credit back, and only a thread whose credit runs out
+//! (or piles up) touches `available`. Bytes of idle items are always
+//! reserved, so at every instant
 //!
 //! `sum(idle bytes) <= sum(reserved) = cap - available <= cap`.
+//!
+//! # One formula for the chunk
+//!
+//! A thread reserves `chunk = max(1, cap / (16 x threads))` at a time,
+//! where `threads` is the number of threads that hold a slot in a pool
+//! using this budget now (updated when a thread first uses a pool and
+//! when it exits). A thread keeps at most `max(2 x chunk, b)` credit after
+//! taking an item of `b` bytes (what it needs to give that item back), and
+//! none after it sees a trim or exits. So the credit all threads hold back
+//! is at most `cap / 8 + threads x largest item`, and a return is refused
+//! as over the cap only when retained bytes are above
+//! `cap - cap / 8 - threads x largest item - this item`: over half the cap
+//! whenever `threads x largest item <= cap / 4`.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -22,17 +35,43 @@ pub(crate) struct ByteBudget {
     pub(crate) cap: usize,
     /// Invariant: `available + sum over holders of reserved == cap`.
     available: CachePadded<AtomicUsize>,
-    /// How much a thread reserves at once when its credit runs out.
-    pub(crate) chunk: usize,
+    /// How much a thread reserves at once: `cap / (16 x threads)`; read on
+    /// the fast path, written only when a thread arrives or leaves.
+    chunk: CachePadded<AtomicUsize>,
+    /// Threads holding a slot in a pool that uses this budget.
+    threads: AtomicUsize,
 }
 
 impl ByteBudget {
-    pub(crate) fn new(cap: usize, chunk: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         ByteBudget {
             cap,
             available: CachePadded::new(AtomicUsize::new(cap)),
-            chunk: chunk.max(1),
+            chunk: CachePadded::new(AtomicUsize::new(Self::chunk_for(cap, 0))),
+            threads: AtomicUsize::new(0),
         }
+    }
+
+    fn chunk_for(cap: usize, threads: usize) -> usize {
+        (cap / 16usize.saturating_mul(threads.max(1))).max(1)
+    }
+
+    /// The current chunk.
+    #[inline]
+    pub(crate) fn chunk(&self) -> usize {
+        self.chunk.load(Relaxed)
+    }
+
+    /// A thread started using a pool with this budget.
+    pub(crate) fn attach(&self) {
+        let n = self.threads.fetch_add(1, Relaxed) + 1;
+        self.chunk.store(Self::chunk_for(self.cap, n), Relaxed);
+    }
+
+    /// A thread that used a pool with this budget exited.
+    pub(crate) fn detach(&self) {
+        let n = self.threads.fetch_sub(1, Relaxed).saturating_sub(1);
+        self.chunk.store(Self::chunk_for(self.cap, n), Relaxed);
     }
 
     /// Reserves `n` bytes; false (and nothing reserved) if fewer remain.
@@ -79,7 +118,7 @@ mod tests {
 
     #[test]
     fn reserve_never_goes_below_zero() {
-        let b = ByteBudget::new(100, 40);
+        let b = ByteBudget::new(100);
         assert_eq!(b.reserve_up_to(30, 40), 40);
         assert_eq!(b.reserve_up_to(30, 40), 40);
         assert_eq!(b.reserve_up_to(30, 40), 0, "only 20 left");
@@ -87,6 +126,23 @@ mod tests {
         assert_eq!(b.available(), 0);
         b.release(100);
         assert_eq!(b.available(), 100);
+    }
+
+    #[test]
+    fn chunk_shrinks_with_threads_and_grows_back() {
+        let b = ByteBudget::new(16 << 20);
+        assert_eq!(b.chunk(), 1 << 20, "cap / 16 before any thread");
+        b.attach();
+        assert_eq!(b.chunk(), 1 << 20);
+        for _ in 1..64 {
+            b.attach();
+        }
+        assert_eq!(b.chunk(), (16 << 20) / (16 * 64));
+        for _ in 0..64 {
+            b.detach();
+        }
+        assert_eq!(b.chunk(), 1 << 20);
+        assert_eq!(ByteBudget::new(1).chunk(), 1, "never 0");
     }
 }
 
@@ -104,7 +160,7 @@ mod tests {
     #[test]
     fn loom_reservations_never_exceed_cap() {
         loom::model(|| {
-            let budget = Arc::new(ByteBudget::new(100, 60));
+            let budget = Arc::new(ByteBudget::new(100));
             let held = Arc::new(LoomUsize::new(0));
             let handles: Vec<_> = (0..2)
                 .map(|_| {
@@ -132,7 +188,7 @@ mod tests {
     #[test]
     fn loom_failed_reserve_takes_nothing() {
         loom::model(|| {
-            let budget = Arc::new(ByteBudget::new(10, 10));
+            let budget = Arc::new(ByteBudget::new(10));
             let b2 = Arc::clone(&budget);
             let t = thread::spawn(move || {
                 let got = b2.reserve_up_to(10, 10);
@@ -185,10 +241,7 @@ impl SharedByteCap {
                 "at least 1 byte",
             ));
         }
-        Ok(SharedByteCap(std::sync::Arc::new(ByteBudget::new(
-            bytes,
-            bytes / 256,
-        ))))
+        Ok(SharedByteCap(std::sync::Arc::new(ByteBudget::new(bytes))))
     }
 
     /// The cap.

@@ -86,6 +86,8 @@ mod config;
 mod pool;
 #[allow(unsafe_code)]
 mod raw;
+#[doc(hidden)]
+pub mod shelf;
 mod sync;
 
 #[cfg(not(pool_loom))]

@@ -1,0 +1,539 @@
+//! The per-thread layer every per-thread strategy is built on: one
+//! thread-local access per get and per put, safe while the thread's
+//! thread-locals are being destroyed, and nothing stranded when a thread
+//! exits.
+//!
+//! A pool owns a [`PerThread`]: its shared part `G` (spill queues, byte
+//! budget, configuration) and one [`Slot`] per thread that uses it. A slot
+//! has two halves:
+//!
+//! - [`Slot::owned`]: what only the owning thread touches (idle items, byte
+//!   credit), in a `RefCell`; no lock, no atomic read-modify-write;
+//! - [`Slot::shared`]: what other threads may read (counters), `Sync`.
+//!
+//! # How the current thread's slot is found
+//!
+//! Each pool gets an id from a global counter (never reused, unlike an
+//! address or a thread id). Every thread keeps a small direct-mapped cache
+//! of `(pool id, slot address)` pairs in a `const`-initialised
+//! `thread_local!` without a destructor, so [`PerThread::with`] costs one
+//! thread-local read and one compare when it hits. On a miss it looks in the
+//! thread's list of slots (a `thread_local!` with a destructor), and on the
+//! thread's first use of the pool it takes a free slot (one a thread that
+//! exited left behind) or makes one.
+//!
+//! # When a thread exits
+//!
+//! The destructor of that list first empties the cache, then hands every
+//! slot back to its pool (if the pool is still alive):
+//! [`ThreadState::thread_exited`] moves what the slot held into the pool's
+//! shared part, and the slot goes on the pool's free list for the next new
+//! thread. A pool used by 10,000 short-lived threads one after the other
+//! thus has one slot, not 10,000.
+//!
+//! Code that runs later in the thread's teardown (a guard kept in another
+//! thread-local, dropped after the list) finds no slot: `with` passes
+//! `None`, and the pool serves it from its shared part. Nothing aborts,
+//! nothing is lost, whatever the order in which thread-locals are destroyed.
+//!
+//! # Examples
+//!
+//! A per-thread counter of calls, summed over threads, that survives thread
+//! exit:
+//!
+//! ```
+//! use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+//! use pool_core::per_thread::{PerThread, ThreadState};
+//!
+//! #[derive(Default)]
+//! struct Calls {
+//!     /// Calls counted by threads that have exited.
+//!     exited: AtomicU64,
+//! }
+//!
+//! impl ThreadState for Calls {
+//!     type Owned = u64;             // this thread's calls, owner-only
+//!     type Shared = ();
+//!     fn new_owned(&self) -> u64 { 0 }
+//!     fn new_shared(&self) {}
+//!     fn thread_exited(&self, calls: u64, (): &()) {
+//!         self.exited.fetch_add(calls, Relaxed);
+//!     }
+//! }
+//!
+//! let calls = PerThread::new(Calls::default());
+//! std::thread::scope(|s| {
+//!     for _ in 0..4 {
+//!         s.spawn(|| {
+//!             for _ in 0..10 {
+//!                 calls.with(|slot| match slot {
+//!                     Some(slot) => *slot.owned().borrow_mut() += 1,
+//!                     None => { calls.global().exited.fetch_add(1, Relaxed); }
+//!                 });
+//!             }
+//!         });
+//!     }
+//! });
+//! // Every thread has exited and handed its count back.
+//! assert_eq!(calls.global().exited.load(Relaxed), 40);
+//! assert_eq!(calls.threads(), 0);
+//! ```
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+
+use crossbeam_utils::CachePadded;
+
+use crate::per_thread_sync::{Arc, AtomicUsize, Mutex, lock};
+
+/// A pool's state, split into what each thread owns and what all share.
+///
+/// `Self` is the pool's shared part (the `G` of [`PerThread<G>`]).
+pub trait ThreadState: Send + Sync + Sized + 'static {
+    /// What only the owning thread touches: idle items, byte credit.
+    type Owned: Send + 'static;
+    /// What other threads may read while the owner works: counters.
+    type Shared: Send + Sync + 'static;
+
+    /// The owned half of a new slot. Runs under the pool's slot lock: it
+    /// must not use the [`PerThread`] it belongs to.
+    fn new_owned(&self) -> Self::Owned;
+
+    /// The shared half of a new slot. Slots are reused: a thread that
+    /// takes over a slot keeps the shared half its last owner left (so
+    /// counters keep adding up). Runs under the pool's slot lock.
+    fn new_shared(&self) -> Self::Shared;
+
+    /// The thread that owned a slot exited: move what `owned` holds into
+    /// the shared part (or free it, and count it in `shared`). Runs on the
+    /// exiting thread, which still owns `shared` (the slot is reused only
+    /// after this returns), so owner-only counters may be written.
+    fn thread_exited(&self, owned: Self::Owned, shared: &Self::Shared);
+
+    /// A thread took a slot (its first use of the pool); byte budgets
+    /// size their per-thread chunks from the number of such threads. The
+    /// matching departure is [`thread_exited`](Self::thread_exited).
+    fn thread_arrived(&self) {}
+}
+
+/// One thread's slot in a pool.
+///
+/// `Slot` is not `Sync`: a `&Slot` never leaves the thread that
+/// [`PerThread::with`] gave it to.
+pub struct Slot<G: ThreadState> {
+    owned: RefCell<G::Owned>,
+    shared: G::Shared,
+    /// Held while a thread-exit hand-back or [`PerThread::for_each_owned`]
+    /// works on `owned`, so the two never meet.
+    handover: Mutex<()>,
+}
+
+impl<G: ThreadState> Slot<G> {
+    /// The owner-only half. A pool that finds it borrowed already (a
+    /// re-entrant call from an item's `Drop` or a factory) should use its
+    /// shared part instead of panicking.
+    #[inline]
+    pub fn owned(&self) -> &RefCell<G::Owned> {
+        &self.owned
+    }
+
+    /// The half other threads read.
+    #[inline]
+    pub fn shared(&self) -> &G::Shared {
+        &self.shared
+    }
+}
+
+impl<G: ThreadState> fmt::Debug for Slot<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slot").finish_non_exhaustive()
+    }
+}
+
+/// The slots of one pool.
+struct Slots<G: ThreadState> {
+    /// Every slot ever made, boxed so that its address never changes while
+    /// the pool lives (threads cache it).
+    all: Vec<Box<CachePadded<Slot<G>>>>,
+    /// Indexes into `all` of slots no thread owns.
+    free: Vec<usize>,
+}
+
+struct Inner<G: ThreadState> {
+    global: G,
+    slots: Mutex<Slots<G>>,
+    /// Threads holding a slot now.
+    threads: AtomicUsize,
+}
+
+/// Per-thread state for one pool, with a shared part `G`; see the
+/// [module docs](self).
+pub struct PerThread<G: ThreadState> {
+    /// Compared with the thread's cache on every access.
+    id: u64,
+    inner: Arc<Inner<G>>,
+}
+
+/// Pool ids: never 0 (the empty cache entry), never reused.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<G: ThreadState> PerThread<G> {
+    /// Per-thread state around the shared part `global`; no slot is made
+    /// until a thread asks.
+    pub fn new(global: G) -> Self {
+        let id = NEXT_ID.fetch_add(1, Relaxed);
+        PerThread {
+            id,
+            inner: Arc::new(Inner {
+                global,
+                slots: Mutex::new(Slots {
+                    all: Vec::new(),
+                    free: Vec::new(),
+                }),
+                threads: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// The shared part.
+    #[inline]
+    pub fn global(&self) -> &G {
+        &self.inner.global
+    }
+
+    /// This pool's id: unique in the process, never reused.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Threads that hold a slot now (they used the pool and have not
+    /// exited).
+    pub fn threads(&self) -> usize {
+        self.inner.threads.load(Relaxed)
+    }
+
+    /// Slots made so far: at most the largest number of threads that used
+    /// the pool at the same time.
+    pub fn slots(&self) -> usize {
+        lock(&self.inner.slots).all.len()
+    }
+
+    /// Calls `f` with an iterator over every slot's shared half (for
+    /// statistics) and the shared part. Takes the slot lock, so `f` must
+    /// not call [`with`](Self::with) for a thread that has no slot yet.
+    pub fn with_shared<R>(
+        &self,
+        f: impl for<'s> FnOnce(&mut dyn Iterator<Item = &'s G::Shared>, &'s G) -> R,
+    ) -> R {
+        let slots = lock(&self.inner.slots);
+        f(
+            &mut slots.all.iter().map(|slot| &slot.shared),
+            &self.inner.global,
+        )
+    }
+
+    /// Calls `f` with the shared part and every slot's owned and shared
+    /// halves, whichever thread owns it: `&mut self` proves that no thread
+    /// is inside [`with`](Self::with) for this pool, and a thread that
+    /// exits meanwhile waits for `f` (or `f` for it).
+    pub fn for_each_owned(&mut self, mut f: impl FnMut(&G, &mut G::Owned, &G::Shared)) {
+        let global = &self.inner.global;
+        let slots = lock(&self.inner.slots);
+        for slot in &slots.all {
+            let _handover = lock(&slot.handover);
+            // Cannot fail: owners are outside `with` (`&mut self`), and a
+            // hand-back holds `handover` while it borrows.
+            if let Ok(mut owned) = slot.owned.try_borrow_mut() {
+                f(global, &mut owned, &slot.shared);
+            }
+        }
+    }
+}
+
+impl<G: ThreadState> fmt::Debug for PerThread<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PerThread")
+            .field("id", &self.id)
+            .field("threads", &self.threads())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<G: ThreadState> Inner<G> {
+    /// Takes a free slot or makes one, for the calling thread.
+    fn assign(&self) -> (usize, *const Slot<G>) {
+        let (index, ptr) = {
+            let mut slots = lock(&self.slots);
+            let index = match slots.free.pop() {
+                // Its last owner left a fresh owned half (see `release`);
+                // the shared half (counters) stays.
+                Some(index) => index,
+                None => {
+                    // Padded: neighbouring threads' slots never share a
+                    // cache line.
+                    let slot = Box::new(CachePadded::new(Slot {
+                        owned: RefCell::new(self.global.new_owned()),
+                        shared: self.global.new_shared(),
+                        handover: Mutex::new(()),
+                    }));
+                    slots.all.push(slot);
+                    slots.all.len() - 1
+                }
+            };
+            let ptr: *const Slot<G> = &**slots.all[index];
+            self.threads.fetch_add(1, Relaxed);
+            (index, ptr)
+        };
+        self.global.thread_arrived();
+        (index, ptr)
+    }
+
+    /// The thread that owned slot `index` exited: hands what it held to
+    /// the shared part, then frees the slot for another thread.
+    fn release(&self, index: usize) {
+        let ptr: *const Slot<G> = {
+            let slots = lock(&self.slots);
+            &**slots.all[index]
+        };
+        // SAFETY: slots are boxed and never removed from `all` while the
+        // pool lives, and the caller holds a strong reference to the pool,
+        // so the box is alive. Only a shared reference is made; `owned` is
+        // reached through its `RefCell` under `handover`.
+        let slot = unsafe { &*ptr };
+        {
+            let _handover = lock(&slot.handover);
+            let owned = match slot.owned.try_borrow_mut() {
+                Ok(mut owned) => Some(std::mem::replace(&mut *owned, self.global.new_owned())),
+                // Borrowed: only possible if the thread is tearing down in
+                // the middle of a pool call, which std never does. Leave the
+                // items in the slot; the next owner or the pool's drop frees
+                // them.
+                Err(_) => None,
+            };
+            if let Some(owned) = owned {
+                self.global.thread_exited(owned, &slot.shared);
+            }
+        }
+        let mut slots = lock(&self.slots);
+        slots.free.push(index);
+        self.threads.fetch_sub(1, Relaxed);
+    }
+}
+
+// ----- the thread-local side (not under loom: loom threads share std's
+// thread-locals) -----
+
+#[cfg(not(pool_loom))]
+mod tls {
+    use std::cell::{Cell, RefCell};
+    use std::ptr;
+
+    use std::sync::{Arc, Weak};
+
+    use super::{Inner, PerThread, Slot, ThreadState};
+
+    /// Entries in the per-thread cache; a power of two. Pool ids are
+    /// consecutive, so up to this many pools used by one thread in turn
+    /// never evict each other.
+    const WAYS: usize = 4;
+
+    type Way = Cell<(u64, *const ())>;
+
+    thread_local! {
+        /// `(pool id, slot address)` of recently used slots, direct-mapped
+        /// by id. `const` and without a destructor: reading it is a plain
+        /// load from thread-local storage, valid until the thread is gone.
+        static RECENT: [Way; WAYS] = const { [const { Cell::new((0, ptr::null())) }; WAYS] };
+
+        /// Every slot this thread holds; its destructor hands them back.
+        static OWNER: Owner = const { Owner { entries: RefCell::new(Vec::new()) } };
+    }
+
+    /// What a thread's exit needs from a pool, whatever its `G`.
+    trait Release: Send + Sync {
+        fn release(&self, index: usize);
+    }
+
+    impl<G: ThreadState> Release for Inner<G> {
+        fn release(&self, index: usize) {
+            Inner::release(self, index);
+        }
+    }
+
+    struct Entry {
+        id: u64,
+        slot: *const (),
+        index: usize,
+        /// Weak: a thread never keeps a dropped pool alive.
+        pool: Weak<dyn Release>,
+    }
+
+    struct Owner {
+        entries: RefCell<Vec<Entry>>,
+    }
+
+    impl Drop for Owner {
+        fn drop(&mut self) {
+            // Forget every cached slot first: from here on `with` finds
+            // none (this thread-local is destroyed, so it cannot register
+            // again) and pools serve this thread from their shared part.
+            RECENT.with(|ways| {
+                for way in ways {
+                    way.set((0, ptr::null()));
+                }
+            });
+            let entries = std::mem::take(self.entries.get_mut());
+            for entry in entries {
+                if let Some(pool) = entry.pool.upgrade() {
+                    pool.release(entry.index);
+                }
+            }
+        }
+    }
+
+    impl<G: ThreadState> PerThread<G> {
+        /// Calls `f` with the calling thread's slot, made on first use, or
+        /// with `None` while the thread's thread-locals are being destroyed
+        /// (or on a re-entrant first use): the pool then serves the call
+        /// from its shared part.
+        ///
+        /// One thread-local read and one compare when the slot is cached.
+        #[inline]
+        pub fn with<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> R {
+            let (id, ptr) = RECENT.with(|ways| ways[self.id as usize & (WAYS - 1)].get());
+            if id == self.id {
+                // SAFETY: a cache entry holds the address of the slot this
+                // thread owns in the pool with that id. Ids are never
+                // reused, and the caller borrows the pool with this id, so
+                // that pool (and every boxed slot of it) is alive. The slot
+                // stays this thread's until the thread's `Owner` destructor,
+                // which clears the entry before it gives the slot back; that
+                // destructor cannot run while this thread is inside `with`.
+                // `Slot` is not `Sync`, so the reference cannot leave this
+                // thread, and the higher-ranked closure cannot keep it.
+                let slot = unsafe { &*ptr.cast::<Slot<G>>() };
+                return f(Some(slot));
+            }
+            let slot = self.slow_slot();
+            // SAFETY: as above; `slow_slot` returned this thread's slot of
+            // this pool (or null).
+            f(unsafe { slot.cast::<Slot<G>>().as_ref() })
+        }
+
+        /// Finds or takes this thread's slot and caches it; null if the
+        /// thread is being torn down.
+        #[cold]
+        #[inline(never)]
+        fn slow_slot(&self) -> *const () {
+            let found = OWNER.try_with(|owner| {
+                let Ok(mut entries) = owner.entries.try_borrow_mut() else {
+                    return ptr::null();
+                };
+                if let Some(e) = entries.iter().find(|e| e.id == self.id) {
+                    return e.slot;
+                }
+                // Forget pools that were dropped (their ids never come
+                // back), so a long-lived thread's list stays short.
+                entries.retain(|e| e.pool.strong_count() > 0);
+                let (index, slot) = self.inner.assign();
+                let pool: Arc<dyn Release> = self.inner.clone();
+                entries.push(Entry {
+                    id: self.id,
+                    slot: slot.cast(),
+                    index,
+                    pool: Arc::downgrade(&pool),
+                });
+                slot.cast()
+            });
+            let slot = found.unwrap_or(ptr::null());
+            if !slot.is_null() {
+                RECENT.with(|ways| ways[self.id as usize & (WAYS - 1)].set((self.id, slot)));
+            }
+            slot
+        }
+    }
+}
+
+/// loom models of slot hand-over: `RUSTFLAGS="--cfg pool_loom" cargo test
+/// -p pool-core --release --lib loom_`.
+#[cfg(all(test, pool_loom))]
+mod loom_tests {
+    use super::*;
+    use loom::thread;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    /// Items a thread holds; handed to `spill` when it exits.
+    struct Items {
+        spill: Mutex<Vec<u32>>,
+    }
+
+    impl ThreadState for Items {
+        type Owned = Vec<u32>;
+        type Shared = AtomicUsize;
+        fn new_owned(&self) -> Vec<u32> {
+            Vec::new()
+        }
+        fn new_shared(&self) -> AtomicUsize {
+            AtomicUsize::new(0)
+        }
+        fn thread_exited(&self, owned: Vec<u32>, shared: &AtomicUsize) {
+            shared.fetch_add(owned.len(), SeqCst);
+            lock(&self.spill).extend(owned);
+        }
+    }
+
+    fn pool() -> PerThread<Items> {
+        PerThread::new(Items {
+            spill: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A thread exits (hands its slot back) while another clears every
+    /// slot: each item ends in exactly one place.
+    #[test]
+    fn loom_exit_races_clear() {
+        loom::model(|| {
+            let mut pool = pool();
+            let (index, slot) = pool.inner.assign();
+            // SAFETY: the slot is alive while `pool` is, and only this
+            // thread uses it until `release`.
+            unsafe { &*slot }.owned.borrow_mut().extend([1, 2]);
+            let inner = Arc::clone(&pool.inner);
+            let exiting = thread::spawn(move || inner.release(index));
+            let mut cleared = Vec::new();
+            pool.for_each_owned(|_, owned, _| cleared.append(owned));
+            exiting.join().unwrap();
+            let mut all = cleared;
+            all.extend(lock(&pool.global().spill).iter().copied());
+            all.sort();
+            assert_eq!(all, [1, 2], "every item exactly once");
+            assert_eq!(pool.threads(), 0);
+        });
+    }
+
+    /// A thread exits while a new thread takes a slot: the newcomer never
+    /// sees the leaver's items, and at most two slots exist.
+    #[test]
+    fn loom_exit_races_a_newcomer() {
+        loom::model(|| {
+            let pool = pool();
+            let (index, slot) = pool.inner.assign();
+            // SAFETY: as above.
+            unsafe { &*slot }.owned.borrow_mut().push(7);
+            let inner = Arc::clone(&pool.inner);
+            let exiting = thread::spawn(move || inner.release(index));
+            let (i, slot) = pool.inner.assign();
+            // SAFETY: this thread owns the slot it was assigned until it
+            // releases it.
+            let seen = unsafe { &*slot }.owned.borrow().clone();
+            pool.inner.release(i);
+            exiting.join().unwrap();
+            assert!(seen.is_empty(), "a slot is handed over empty: {seen:?}");
+            assert_eq!(*lock(&pool.global().spill), [7]);
+            assert_eq!(pool.threads(), 0);
+            assert!(pool.slots() <= 2);
+        });
+    }
+}

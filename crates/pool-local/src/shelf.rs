@@ -1,0 +1,485 @@
+//! One kind of item: its per-thread [`Cache`] and its shared [`Shelf`]
+//! (global spill, limits, byte budget, factory).
+//!
+//! [`LocalPool`](crate::LocalPool) is one shelf behind the per-thread
+//! layer; `pool-tiered` puts one shelf per size class behind one layer, so
+//! a get or put of any class finds every class's cache with one
+//! thread-local access. The functions here take the cache they work on;
+//! the layer decides whose it is.
+
+use std::mem;
+use std::sync::Arc;
+
+use crossbeam_queue::ArrayQueue;
+use pool_core::{Counter, Counters, Reset};
+
+use crate::budget::ByteBudget;
+use crate::config::Config;
+use crate::raw::pop_words;
+
+pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
+
+/// An idle item and the heap bytes it was measured to hold when it came
+/// back (so taking it out needs no second measurement).
+pub(crate) struct Idle<T> {
+    item: T,
+    bytes: usize,
+}
+
+/// Idle items moved between a thread's cache and the spill in one go.
+struct Batch<T> {
+    /// Never empty.
+    items: Vec<Idle<T>>,
+    /// Sum of `items[..].bytes`; reserved from the budget, if there is one.
+    bytes: usize,
+    /// The trim epoch when the batch was spilled.
+    epoch: u64,
+}
+
+/// One thread's idle items of one shelf. Only the owning thread touches it
+/// (the per-thread layer guarantees that).
+pub struct Cache<T> {
+    /// Idle items, the most recently returned last (LIFO keeps them warm).
+    /// Invariant: `len <= cache_size`.
+    items: Vec<Idle<T>>,
+    /// Bytes reserved from the budget and not held by an item (0 without a
+    /// budget).
+    credit: usize,
+    /// The last trim epoch this cache acted on.
+    seen_epoch: u64,
+    /// The lowest `items.len()` since `seen_epoch` was taken: the items
+    /// below it have not been touched since.
+    low_water: usize,
+}
+
+impl<T> std::fmt::Debug for Cache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("items", &self.items.len())
+            .field("credit", &self.credit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one kind of item shares across threads.
+pub struct Shelf<T> {
+    /// Batches of idle items shared by all threads.
+    spill: ArrayQueue<Batch<T>>,
+    /// The retained-byte cap, if one is set.
+    budget: Option<Arc<ByteBudget>>,
+    factory: Factory<T>,
+    pub(crate) cfg: Config,
+}
+
+impl<T> std::fmt::Debug for Shelf<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shelf")
+            .field("config", &self.cfg)
+            .field("spilled_batches", &self.spill.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The counter of an item entering the idle set: a return, or an item the
+/// pool never handed out (`give`).
+#[inline(always)]
+fn entered(counters: &Counters, adopted: bool) -> &Counter {
+    if adopted {
+        &counters.prefilled
+    } else {
+        &counters.returns
+    }
+}
+
+impl<T: Reset> Shelf<T> {
+    pub(crate) fn new(cfg: Config, factory: Factory<T>, budget: Option<Arc<ByteBudget>>) -> Self {
+        Shelf {
+            spill: ArrayQueue::new(cfg.spill_batches),
+            budget,
+            factory,
+            cfg,
+        }
+    }
+
+    /// The budget, if there is one.
+    pub(crate) fn budget(&self) -> Option<&ByteBudget> {
+        self.budget.as_deref()
+    }
+
+    /// An empty cache for a thread, as of trim epoch `epoch`.
+    pub fn new_cache(&self, epoch: u64) -> Cache<T> {
+        Cache {
+            items: Vec::with_capacity(self.cfg.cache_size),
+            credit: 0,
+            seen_epoch: epoch,
+            low_water: 0,
+        }
+    }
+
+    /// A thread started using this shelf (sizes the budget's chunk).
+    pub fn thread_arrived(&self) {
+        if let Some(b) = &self.budget {
+            b.attach();
+        }
+    }
+
+    /// Takes an item: from `cache`, else a batch from the spill, else a
+    /// new one (a miss). `c` is the owner's counter block.
+    #[inline]
+    pub fn take(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) -> T {
+        if cache.seen_epoch == epoch
+            && let Some(idle) = pop_words(&mut cache.items)
+        {
+            let len = cache.items.len();
+            cache.low_water = cache.low_water.min(len);
+            c.hits.incr();
+            c.bytes_out.add(idle.bytes as u64);
+            if let Some(budget) = &self.budget {
+                // The item's bytes become credit, kept for its return; what
+                // piles up past two chunks goes back to the budget.
+                cache.credit += idle.bytes;
+                let chunk = budget.chunk();
+                if cache.credit > idle.bytes.max(2 * chunk) {
+                    let keep = idle.bytes.max(chunk);
+                    budget.release(cache.credit - keep);
+                    cache.credit = keep;
+                }
+            }
+            return idle.item;
+        }
+        self.take_slow(cache, c, epoch)
+    }
+
+    /// A trim to act on, an empty cache: refill from the spill or make one.
+    #[cold]
+    #[inline(never)]
+    fn take_slow(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) -> T {
+        if cache.seen_epoch != epoch {
+            self.observe_trim(cache, c, epoch);
+            return self.take(cache, c, epoch);
+        }
+        if let Some(mut batch) = self.spill.pop() {
+            let first = match batch.items.pop() {
+                Some(first) => first,
+                None => unreachable!("spilled batches are never empty"),
+            };
+            cache.items.append(&mut batch.items);
+            cache.low_water = 0;
+            if self.budget.is_some() {
+                // The batch's bytes were reserved; the taken item's become credit.
+                cache.credit += first.bytes;
+            }
+            c.hits.incr();
+            c.bytes_out.add(first.bytes as u64);
+            return first.item;
+        }
+        let item = (self.factory)();
+        c.misses.incr();
+        item
+    }
+
+    /// Keeps an item that was reset already and measured at `bytes`, or
+    /// drops it; true if kept. Items the pool never handed out (`adopted`)
+    /// count as prefilled when kept and are not counted when dropped.
+    #[inline]
+    pub fn keep(
+        &self,
+        cache: &mut Cache<T>,
+        c: &Counters,
+        item: T,
+        bytes: usize,
+        epoch: u64,
+        adopted: bool,
+    ) -> bool {
+        if bytes > self.cfg.max_item_bytes {
+            discard(&c.discarded_too_large, adopted);
+            return false;
+        }
+        let credit_ok = self.budget.is_none() || cache.credit >= bytes;
+        if cache.seen_epoch == epoch && cache.items.len() < self.cfg.cache_size && credit_ok {
+            if self.budget.is_some() {
+                cache.credit -= bytes;
+            }
+            cache.items.push(Idle { item, bytes });
+            entered(c, adopted).incr();
+            c.bytes_in.add(bytes as u64);
+            return true;
+        }
+        self.keep_slow(cache, c, item, bytes, epoch, adopted)
+    }
+
+    /// A trim to act on, a full cache, or no credit left.
+    #[cold]
+    #[inline(never)]
+    fn keep_slow(
+        &self,
+        cache: &mut Cache<T>,
+        c: &Counters,
+        item: T,
+        bytes: usize,
+        epoch: u64,
+        adopted: bool,
+    ) -> bool {
+        if cache.seen_epoch != epoch {
+            self.observe_trim(cache, c, epoch);
+        }
+        if cache.items.len() >= self.cfg.cache_size && !self.spill_half(cache, epoch) {
+            discard(&c.discarded_full, adopted);
+            return false;
+        }
+        if let Some(budget) = &self.budget {
+            if cache.credit < bytes {
+                let need = bytes - cache.credit;
+                let got = budget.reserve_up_to(need, need.max(budget.chunk()));
+                if got == 0 {
+                    discard(&c.discarded_over_byte_cap, adopted);
+                    return false;
+                }
+                cache.credit += got;
+            }
+            cache.credit -= bytes;
+        }
+        cache.items.push(Idle { item, bytes });
+        entered(c, adopted).incr();
+        c.bytes_in.add(bytes as u64);
+        true
+    }
+
+    /// Moves the older half of the cache to the spill in one batch; false
+    /// if the spill is full (the cache is left as it was).
+    fn spill_half(&self, cache: &mut Cache<T>, epoch: u64) -> bool {
+        if self.spill.is_full() {
+            return false;
+        }
+        let n = self.cfg.batch.min(cache.items.len());
+        let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
+        cache.low_water = cache.low_water.saturating_sub(n);
+        let bytes = items.iter().map(|i| i.bytes).sum();
+        match self.spill.push(Batch {
+            items,
+            bytes,
+            epoch,
+        }) {
+            Ok(()) => true,
+            Err(batch) => {
+                // Filled by another thread since the check: put them back.
+                let mut items = batch.items;
+                items.append(&mut cache.items);
+                cache.items = items;
+                false
+            }
+        }
+    }
+
+    /// Acts on trims this cache has not seen: frees the items that stayed
+    /// below the low-water mark since the last trim (all of them if two or
+    /// more trims passed), and gives all idle credit back.
+    #[cold]
+    pub fn observe_trim(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) {
+        let behind = epoch.wrapping_sub(cache.seen_epoch);
+        let idle = if behind >= 2 {
+            cache.items.len()
+        } else if behind == 1 {
+            cache.low_water.min(cache.items.len())
+        } else {
+            0
+        };
+        let freed: Vec<Idle<T>> = cache.items.drain(..idle).collect();
+        cache.seen_epoch = epoch;
+        cache.low_water = cache.items.len();
+        let bytes: usize = freed.iter().map(|i| i.bytes).sum();
+        c.trimmed.add(freed.len() as u64);
+        c.bytes_trimmed.add(bytes as u64);
+        if let Some(budget) = &self.budget {
+            budget.release(bytes + mem::take(&mut cache.credit));
+        }
+    }
+
+    /// The trim of the shared part: frees spilled batches that sat through
+    /// two trims. Counts into `c` with shared adds (any thread may trim).
+    pub fn trim_spill(&self, c: &Counters, epoch: u64) {
+        let n = self.spill.len();
+        let mut young = Vec::with_capacity(n);
+        let (mut freed, mut freed_bytes) = (0usize, 0usize);
+        for _ in 0..n {
+            let Some(batch) = self.spill.pop() else { break };
+            if epoch.wrapping_sub(batch.epoch) >= 2 {
+                freed += batch.items.len();
+                freed_bytes += batch.bytes;
+            } else {
+                young.push(batch);
+            }
+        }
+        for batch in young {
+            if let Err(batch) = self.spill.push(batch) {
+                // Other threads spilled meanwhile: this batch is idle, free it.
+                freed += batch.items.len();
+                freed_bytes += batch.bytes;
+            }
+        }
+        c.trimmed.add_shared(freed as u64);
+        c.bytes_trimmed.add_shared(freed_bytes as u64);
+        if let Some(budget) = &self.budget {
+            budget.release(freed_bytes);
+        }
+    }
+
+    /// Frees every item of a cache and its credit (the owner is not using
+    /// it); counts into the cache's own counters `c`.
+    pub fn clear_cache(&self, cache: &mut Cache<T>, c: &Counters) {
+        let bytes: usize = cache.items.iter().map(|i| i.bytes).sum();
+        c.trimmed.add(cache.items.len() as u64);
+        c.bytes_trimmed.add(bytes as u64);
+        cache.items.clear();
+        cache.low_water = 0;
+        if let Some(budget) = &self.budget {
+            budget.release(bytes + mem::take(&mut cache.credit));
+        }
+    }
+
+    /// Frees every spilled batch; counts into `c` with shared adds.
+    pub fn clear_spill(&self, c: &Counters) {
+        let (mut items, mut bytes) = (0u64, 0usize);
+        while let Some(batch) = self.spill.pop() {
+            items += batch.items.len() as u64;
+            bytes += batch.bytes;
+        }
+        c.trimmed.add_shared(items);
+        c.bytes_trimmed.add_shared(bytes as u64);
+        if let Some(budget) = &self.budget {
+            budget.release(bytes);
+        }
+    }
+
+    /// The owner of `cache` exited: its items go to the spill in batches
+    /// (what does not fit is freed and counted as trimmed), its credit back
+    /// to the budget. `c` is still the owner's counter block.
+    pub fn thread_exited(&self, mut cache: Cache<T>, c: &Counters, epoch: u64) {
+        let mut freed = (0u64, 0usize);
+        while !cache.items.is_empty() {
+            let n = self.cfg.batch.min(cache.items.len());
+            let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
+            let bytes = items.iter().map(|i| i.bytes).sum();
+            if let Err(batch) = self.spill.push(Batch {
+                items,
+                bytes,
+                epoch,
+            }) {
+                freed.0 += batch.items.len() as u64;
+                freed.1 += batch.bytes;
+            }
+        }
+        c.trimmed.add(freed.0);
+        c.bytes_trimmed.add(freed.1 as u64);
+        if let Some(budget) = &self.budget {
+            budget.release(freed.1 + cache.credit);
+            budget.detach();
+        }
+    }
+
+    /// A get with no cache (the thread is being torn down, or a factory or
+    /// `Drop` re-entered the pool): one item from a spilled batch, else a
+    /// new one. Counts into `c` with shared adds.
+    #[cold]
+    pub fn take_shared(&self, c: &Counters) -> T {
+        if let Some(mut batch) = self.spill.pop() {
+            let first = match batch.items.pop() {
+                Some(first) => first,
+                None => unreachable!("spilled batches are never empty"),
+            };
+            batch.bytes -= first.bytes;
+            if let Some(budget) = &self.budget {
+                budget.release(first.bytes);
+            }
+            if !batch.items.is_empty()
+                && let Err(rest) = self.spill.push(batch)
+            {
+                c.trimmed.add_shared(rest.items.len() as u64);
+                c.bytes_trimmed.add_shared(rest.bytes as u64);
+                if let Some(budget) = &self.budget {
+                    budget.release(rest.bytes);
+                }
+            }
+            c.hits.add_shared(1);
+            c.bytes_out.add_shared(first.bytes as u64);
+            return first.item;
+        }
+        let item = (self.factory)();
+        c.misses.add_shared(1);
+        item
+    }
+
+    /// A put with no cache (see [`take_shared`](Self::take_shared)): the
+    /// reset item joins the spill as a batch of one, within the limits, or
+    /// is dropped and counted. Counts into `c` with shared adds.
+    #[cold]
+    pub fn keep_shared(&self, c: &Counters, item: T, bytes: usize, epoch: u64, adopted: bool) -> bool {
+        let count = |counter: &Counter| {
+            if !adopted {
+                counter.add_shared(1);
+            }
+        };
+        if bytes > self.cfg.max_item_bytes {
+            count(&c.discarded_too_large);
+            return false;
+        }
+        if let Some(budget) = &self.budget
+            && !budget.try_reserve(bytes)
+        {
+            count(&c.discarded_over_byte_cap);
+            return false;
+        }
+        let batch = Batch {
+            items: vec![Idle { item, bytes }],
+            bytes,
+            epoch,
+        };
+        if self.spill.push(batch).is_err() {
+            if let Some(budget) = &self.budget {
+                budget.release(bytes);
+            }
+            count(&c.discarded_full);
+            return false;
+        }
+        if adopted {
+            c.prefilled.add_shared(1);
+        } else {
+            c.returns.add_shared(1);
+        }
+        c.bytes_in.add_shared(bytes as u64);
+        true
+    }
+}
+
+/// Counts a dropped return (an adopted item that is dropped was never out,
+/// so it is not counted).
+#[inline]
+fn discard(counter: &Counter, adopted: bool) {
+    if !adopted {
+        counter.incr();
+    }
+}
+
+/// Resets `item`, counting it as discarded (reason `panicked`) in `c` if
+/// `reset` or `heap_bytes` unwinds (the unwinding drops the item, never
+/// pooled half-reset); `shared` picks the counter's shared add. Returns the
+/// heap bytes the reset item holds.
+#[inline]
+pub fn reset_and_measure<T: Reset>(item: &mut T, c: &Counters, shared: bool, adopted: bool) -> usize {
+    /// Bumps a counter when dropped during unwinding (forgotten otherwise).
+    struct CountOnUnwind<'a>(Option<(&'a Counter, bool)>);
+    impl Drop for CountOnUnwind<'_> {
+        fn drop(&mut self) {
+            match self.0 {
+                Some((c, true)) => c.add_shared(1),
+                Some((c, false)) => c.incr(),
+                None => {}
+            }
+        }
+    }
+    let on_panic = CountOnUnwind((!adopted).then_some((&c.discarded_panicked, shared)));
+    item.reset();
+    let bytes = item.heap_bytes();
+    mem::forget(on_panic);
+    bytes
+}
