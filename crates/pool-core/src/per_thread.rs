@@ -82,7 +82,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crossbeam_utils::CachePadded;
 
@@ -209,9 +209,11 @@ impl<G: ThreadState> PerThread<G> {
     }
 
     /// Threads that hold a slot now (they used the pool and have not
-    /// exited).
+    /// exited). A thread's exit is over (what it held handed back) once
+    /// this no longer counts it; `JoinHandle::join` waits for that, the end
+    /// of a `thread::scope` does not.
     pub fn threads(&self) -> usize {
-        self.inner.threads.load(Relaxed)
+        self.inner.threads.load(Acquire)
     }
 
     /// Slots made so far: at most the largest number of threads that used
@@ -318,7 +320,8 @@ impl<G: ThreadState> Inner<G> {
         }
         let mut slots = lock(&self.slots);
         slots.free.push(index);
-        self.threads.fetch_sub(1, Relaxed);
+        // Release: whoever sees the lower count sees the hand-back.
+        self.threads.fetch_sub(1, Release);
     }
 }
 
@@ -420,6 +423,20 @@ mod tls {
             // SAFETY: as above; `slow_slot` returned this thread's slot of
             // this pool (or null).
             f(unsafe { slot.cast::<Slot<G>>().as_ref() })
+        }
+
+        /// The calling thread's shared half, made on first use; `None` while
+        /// the thread's thread-locals are being destroyed. The shared half
+        /// is `Sync` and lives as long as the pool, so the reference may
+        /// outlive the call (its owner-only counters are meant for this
+        /// thread, though).
+        #[inline]
+        pub fn shared_slot(&self) -> Option<&G::Shared> {
+            let shared = self.with(|slot| slot.map(|s| ptr::from_ref(s.shared())));
+            // SAFETY: slots are boxed and never freed or moved while the
+            // pool lives, and `&self` keeps the pool alive; `G::Shared` is
+            // `Sync`, so sharing the reference with any thread is sound.
+            shared.map(|p| unsafe { &*p })
         }
 
         /// Finds or takes this thread's slot and caches it; null if the

@@ -11,10 +11,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
-use pool_core::{
-    Counter, CounterRegistry, Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats,
-};
-use thread_local::ThreadLocal;
+use pool_core::per_thread::{PerThread, ThreadState};
+use pool_core::{Counter, Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::Buffer;
 use std::sync::Arc;
@@ -27,13 +25,42 @@ use crate::wait::{Idle, Notify, Outcome, WaitCell, WaitQueue};
 /// Largest pool accepted.
 pub const MAX_ITEMS: usize = 1 << 24;
 
-type Slot<T> = Arc<CachePadded<Mutex<Option<Idle<T>>>>>;
-
-/// What each thread owns for one pool.
+/// What each thread keeps for one pool, in its slot of the per-thread
+/// layer (the shared half: other threads steal from `slot` and read the
+/// counters).
 struct Local<T> {
     /// One idle item kept for this thread; others may steal it.
-    slot: Slot<T>,
-    counters: Arc<CachePadded<Counters>>,
+    slot: Mutex<Option<Idle<T>>>,
+    /// Written by the owner only.
+    counters: Counters,
+}
+
+/// The calling thread's view: its slot and counters, or (while its
+/// thread-locals are being destroyed) no slot and the pool's shared
+/// counters, bumped with read-modify-writes.
+struct Tally<'a, T> {
+    slot: Option<&'a Mutex<Option<Idle<T>>>>,
+    counters: &'a Counters,
+    shared: bool,
+}
+
+impl<T> Clone for Tally<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Tally<'_, T> {}
+
+impl<T> Tally<'_, T> {
+    #[inline]
+    fn add(&self, counter: impl Fn(&Counters) -> &Counter, n: u64) {
+        let c = counter(self.counters);
+        if self.shared {
+            c.add_shared(n);
+        } else {
+            c.add(n);
+        }
+    }
 }
 
 /// What a [`FixedPool`] guard carries besides its item: the pool
@@ -63,7 +90,12 @@ pub struct FixedTicket {
 ///   [`reset`](Self::reset)), never more than `count` at a time.
 ///
 /// See the [crate docs](crate) for seed 000's API, mapped.
-pub struct FixedPool<T: Send> {
+pub struct FixedPool<T: Reset + Send + 'static> {
+    threads: PerThread<Core<T>>,
+}
+
+/// What every thread shares.
+struct Core<T> {
     /// Idle items not in a thread's slot. Never full: at most `count`
     /// items exist.
     queue: ArrayQueue<Idle<T>>,
@@ -79,15 +111,115 @@ pub struct FixedPool<T: Send> {
     generation: CachePadded<AtomicU64>,
     /// Items that left for good and may be replaced by the factory.
     missing: CachePadded<AtomicIsize>,
-    locals: ThreadLocal<Local<T>>,
-    /// Every thread's slot, for stealing; locked to add a slot or to scan.
-    slots: Mutex<Vec<Slot<T>>>,
-    registry: CounterRegistry,
+    /// Counts of calls made by threads without a slot (shared adds).
+    orphan: Counters,
     factory: Box<dyn Fn() -> T + Send + Sync>,
     count: usize,
 }
 
-impl<T: Reset + Send> FixedPool<T> {
+impl<T: Reset + Send + 'static> ThreadState for Core<T> {
+    type Owned = ();
+    type Shared = Local<T>;
+
+    fn new_owned(&self) {}
+
+    fn new_shared(&self) -> Local<T> {
+        Local {
+            slot: Mutex::new(None),
+            counters: Counters::default(),
+        }
+    }
+
+    /// The exiting thread's idle item goes where other threads find it.
+    fn thread_exited(&self, (): (), local: &Local<T>) {
+        let Some(idle) = lock(&local.slot).take() else {
+            return;
+        };
+        let stale = idle.generation != self.generation.load(Acquire);
+        if stale || self.closed.load(Acquire) {
+            local.counters.trimmed.incr();
+            local
+                .counters
+                .bytes_trimmed
+                .add(idle.item.heap_bytes() as u64);
+            if stale && !self.closed.load(Acquire) {
+                self.missing.fetch_add(1, AcqRel);
+            }
+            return;
+        }
+        self.put_queue(idle);
+        if self.closed.load(Acquire) {
+            // Closed meanwhile: `close` may have drained before the push.
+            while let Some(idle) = self.take_shared() {
+                local.counters.trimmed.incr();
+                local
+                    .counters
+                    .bytes_trimmed
+                    .add(idle.item.heap_bytes() as u64);
+            }
+        }
+    }
+}
+
+impl<T> Core<T> {
+    /// Takes a token from `avail` if one is there, then the item it stands
+    /// for from the queue.
+    fn take_shared(&self) -> Option<Idle<T>> {
+        self.avail
+            .fetch_update(AcqRel, Relaxed, |a| (a > 0).then(|| a - 1))
+            .ok()?;
+        Some(self.pop_owed())
+    }
+
+    /// Pops the item a token was taken for; its putter may still be on the
+    /// way between the token and the push.
+    fn pop_owed(&self) -> Idle<T> {
+        loop {
+            if let Some(idle) = self.queue.pop() {
+                return idle;
+            }
+            spin();
+        }
+    }
+
+    /// Puts an idle item where the next get finds it: the oldest waiter,
+    /// else the queue.
+    fn put_queue(&self, idle: Idle<T>) {
+        if self.avail.fetch_add(1, AcqRel) < 0 {
+            self.hand_to_waiter(idle);
+        } else if let Err(idle) = self.queue.push(idle) {
+            // At most `count` items exist, and the queue holds `count`.
+            debug_assert!(false, "the queue of a bounded pool overflowed");
+            drop(idle);
+        }
+    }
+
+    #[cold]
+    fn hand_to_waiter(&self, idle: Idle<T>) {
+        let mut q = lock(&self.waitq);
+        match q.waiters.pop_front() {
+            // Served under the wait lock, so that a waiter that is no longer
+            // queued (see `cancel`) always finds its outcome set; woken
+            // after.
+            Some(cell) => {
+                let wake = cell.serve(Ok(idle));
+                drop(q);
+                wake.wake();
+            }
+            // The waiter gave up (and returned its debt) after we took the
+            // token: the item goes to the queue, where its token counts it.
+            None => {
+                drop(q);
+                if let Err(idle) = self.queue.push(idle) {
+                    debug_assert!(false, "the queue of a bounded pool overflowed");
+                    drop(idle);
+                }
+            }
+        }
+    }
+}
+
+impl<T: Reset + Send + 'static> FixedPool<T> {
     /// A pool of `count` items made now by `factory`.
     ///
     /// # Errors
@@ -122,24 +254,24 @@ impl<T: Reset + Send> FixedPool<T> {
             ));
         }
         let pool = FixedPool {
-            queue: ArrayQueue::new(count),
-            avail: CachePadded::new(AtomicIsize::new(0)),
-            waitq: Mutex::new(WaitQueue::new()),
-            closed: AtomicBool::new(false),
-            generation: CachePadded::new(AtomicU64::new(0)),
-            missing: CachePadded::new(AtomicIsize::new(0)),
-            locals: ThreadLocal::new(),
-            slots: Mutex::new(Vec::new()),
-            registry: CounterRegistry::default(),
-            factory: Box::new(factory),
-            count,
+            threads: PerThread::new(Core {
+                queue: ArrayQueue::new(count),
+                avail: CachePadded::new(AtomicIsize::new(0)),
+                waitq: Mutex::new(WaitQueue::new()),
+                closed: AtomicBool::new(false),
+                generation: CachePadded::new(AtomicU64::new(0)),
+                missing: CachePadded::new(AtomicIsize::new(0)),
+                orphan: Counters::default(),
+                factory: Box::new(factory),
+                count,
+            }),
         };
-        let counters = &pool.local().counters;
+        let local = pool.local();
         for _ in 0..count {
-            let item = (pool.factory)();
-            counters.prefilled.incr();
-            counters.bytes_in.add(item.heap_bytes() as u64);
-            pool.put_shared(Idle {
+            let item = (pool.c().factory)();
+            local.add(|c| &c.prefilled, 1);
+            local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
+            pool.c().put_queue(Idle {
                 item,
                 generation: 0,
             });
@@ -149,22 +281,22 @@ impl<T: Reset + Send> FixedPool<T> {
 
     /// The number of items the pool holds in all.
     pub fn capacity(&self) -> usize {
-        self.count
+        self.c().count
     }
 
     /// Items that can be handed out now without waiting (idle ones, and
     /// replacements for items that left). A snapshot: other threads move on.
     pub fn available(&self) -> usize {
-        if self.closed.load(Acquire) {
+        if self.c().closed.load(Acquire) {
             return 0;
         }
         let idle = self.stats().retained_items as usize;
-        (idle + self.missing.load(Relaxed).max(0) as usize).min(self.count)
+        (idle + self.c().missing.load(Relaxed).max(0) as usize).min(self.c().count)
     }
 
     /// Items handed out and not back yet. A snapshot.
     pub fn in_use(&self) -> usize {
-        (self.stats().outstanding as usize).min(self.count)
+        (self.stats().outstanding as usize).min(self.c().count)
     }
 
     /// Acquires waiting for an item right now (blocking and async).
@@ -188,17 +320,19 @@ impl<T: Reset + Send> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn waiting(&self) -> usize {
-        lock(&self.waitq).waiters.len()
+        lock(&self.c().waitq).waiters.len()
     }
 
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Acquire)
+        self.c().closed.load(Acquire)
     }
 
     /// A snapshot of the counters of every thread.
     pub fn stats(&self) -> Stats {
-        self.registry.snapshot()
+        self.threads.with_shared(|slots, core| {
+            Stats::from_counters(slots.map(|l| &l.counters).chain([&core.orphan]))
+        })
     }
 
     /// Takes an idle item without blocking.
@@ -382,18 +516,18 @@ impl<T: Reset + Send> FixedPool<T> {
     /// # Ok::<(), PoolError>(())
     /// ```
     pub fn close(&self) {
-        if self.closed.swap(true, AcqRel) {
+        if self.c().closed.swap(true, AcqRel) {
             return;
         }
         let wakes: Vec<_> = {
-            let mut q = lock(&self.waitq);
+            let mut q = lock(&self.c().waitq);
             q.closed = true;
             // Served under the wait lock (see `hand_to_waiter`); each
             // waiter's debt in `avail` is cancelled with it.
             mem::take(&mut q.waiters)
                 .into_iter()
                 .map(|cell| {
-                    self.avail.fetch_add(1, AcqRel);
+                    self.c().avail.fetch_add(1, AcqRel);
                     cell.serve(Err(PoolError::Closed))
                 })
                 .collect()
@@ -428,10 +562,10 @@ impl<T: Reset + Send> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn reset(&self) {
-        if self.closed.load(Acquire) {
+        if self.c().closed.load(Acquire) {
             return;
         }
-        let generation = self.generation.fetch_add(1, AcqRel) + 1;
+        let generation = self.c().generation.fetch_add(1, AcqRel) + 1;
         let local = self.local();
         let old = self.drain_idle();
         let n = old.len();
@@ -440,14 +574,14 @@ impl<T: Reset + Send> FixedPool<T> {
         }
         // Counted as missing first, so a panicking factory leaves them to
         // be made on demand.
-        self.missing.fetch_add(n as isize, AcqRel);
+        self.c().missing.fetch_add(n as isize, AcqRel);
         for _ in 0..n {
             if !self.take_missing() {
                 break;
             }
-            let item = (self.factory)();
-            local.counters.prefilled.incr();
-            local.counters.bytes_in.add(item.heap_bytes() as u64);
+            let item = (self.c().factory)();
+            local.add(|c| &c.prefilled, 1);
+            local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
             self.put_idle(Idle { item, generation });
         }
     }
@@ -455,37 +589,38 @@ impl<T: Reset + Send> FixedPool<T> {
     // ----- internals -----
 
     #[inline]
-    fn local(&self) -> &Local<T> {
-        match self.locals.get() {
-            Some(local) => local,
-            None => self.new_local(),
-        }
+    fn c(&self) -> &Core<T> {
+        self.threads.global()
     }
 
-    #[cold]
-    fn new_local(&self) -> &Local<T> {
-        self.locals.get_or(|| {
-            let slot: Slot<T> = Arc::new(CachePadded::new(Mutex::new(None)));
-            // Registered before first use: see `steal`.
-            lock(&self.slots).push(Arc::clone(&slot));
-            Local {
-                slot,
-                counters: self.registry.register(),
-            }
-        })
+    /// The calling thread's slot and counters (one per-thread lookup).
+    #[inline]
+    fn local(&self) -> Tally<'_, T> {
+        match self.threads.shared_slot() {
+            Some(local) => Tally {
+                slot: Some(&local.slot),
+                counters: &local.counters,
+                shared: false,
+            },
+            None => Tally {
+                slot: None,
+                counters: &self.c().orphan,
+                shared: true,
+            },
+        }
     }
 
     fn ticket(&self) -> FixedTicket {
         FixedTicket {
-            generation: self.generation.load(Acquire),
+            generation: self.c().generation.load(Acquire),
         }
     }
 
     /// Counts a hit and turns an idle item into what a guard holds.
     #[inline]
-    fn hand_out(&self, local: &Local<T>, idle: Idle<T>) -> (T, FixedTicket) {
-        local.counters.hits.incr();
-        local.counters.bytes_out.add(idle.item.heap_bytes() as u64);
+    fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket) {
+        local.add(|c| &c.hits, 1);
+        local.add(|c| &c.bytes_out, idle.item.heap_bytes() as u64);
         (
             idle.item,
             FixedTicket {
@@ -494,23 +629,20 @@ impl<T: Reset + Send> FixedPool<T> {
         )
     }
 
-    fn count_trim(&self, local: &Local<T>, idle: &Idle<T>) {
-        local.counters.trimmed.incr();
-        local
-            .counters
-            .bytes_trimmed
-            .add(idle.item.heap_bytes() as u64);
+    fn count_trim(&self, local: Tally<'_, T>, idle: &Idle<T>) {
+        local.add(|c| &c.trimmed, 1);
+        local.add(|c| &c.bytes_trimmed, idle.item.heap_bytes() as u64);
     }
 
     /// Drops `idle` if it is from before a reset (counting it trimmed and
     /// owing a replacement).
     #[inline]
-    fn fresh(&self, local: &Local<T>, idle: Idle<T>) -> Option<Idle<T>> {
-        if idle.generation == self.generation.load(Acquire) {
+    fn fresh(&self, local: Tally<'_, T>, idle: Idle<T>) -> Option<Idle<T>> {
+        if idle.generation == self.c().generation.load(Acquire) {
             Some(idle)
         } else {
             self.count_trim(local, &idle);
-            self.missing.fetch_add(1, AcqRel);
+            self.c().missing.fetch_add(1, AcqRel);
             None
         }
     }
@@ -520,7 +652,7 @@ impl<T: Reset + Send> FixedPool<T> {
     #[inline]
     fn try_take(&self) -> Result<(T, FixedTicket), PoolError> {
         let local = self.local();
-        if let Some(idle) = lock(&local.slot).take()
+        if let Some(idle) = local.slot.and_then(|slot| lock(slot).take())
             && let Some(idle) = self.fresh(local, idle)
         {
             return Ok(self.hand_out(local, idle));
@@ -529,9 +661,9 @@ impl<T: Reset + Send> FixedPool<T> {
     }
 
     #[cold]
-    fn try_take_slow(&self, local: &Local<T>) -> Result<(T, FixedTicket), PoolError> {
+    fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
         loop {
-            if self.closed.load(Acquire) {
+            if self.c().closed.load(Acquire) {
                 return Err(PoolError::Closed);
             }
             let idle = match self.take_shared() {
@@ -548,10 +680,10 @@ impl<T: Reset + Send> FixedPool<T> {
     }
 
     /// Makes a replacement if an item left, else reports exhaustion.
-    fn make_missing(&self, local: &Local<T>) -> Result<(T, FixedTicket), PoolError> {
+    fn make_missing(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
         if !self.take_missing() {
             return Err(PoolError::Exhausted {
-                capacity: self.count,
+                capacity: self.c().count,
             });
         }
         struct Owe<'a>(&'a AtomicIsize);
@@ -560,43 +692,32 @@ impl<T: Reset + Send> FixedPool<T> {
                 self.0.fetch_add(1, AcqRel);
             }
         }
-        let owe = Owe(&self.missing);
-        let item = (self.factory)();
+        let owe = Owe(&self.c().missing);
+        let item = (self.c().factory)();
         mem::forget(owe);
-        local.counters.misses.incr();
+        local.add(|c| &c.misses, 1);
         Ok((item, self.ticket()))
     }
 
     fn take_missing(&self) -> bool {
-        self.missing
+        self.c()
+            .missing
             .fetch_update(AcqRel, Relaxed, |m| (m > 0).then(|| m - 1))
             .is_ok()
     }
 
-    /// Takes a token from `avail` if one is there, then the item it stands
-    /// for from the queue.
     fn take_shared(&self) -> Option<Idle<T>> {
-        self.avail
-            .fetch_update(AcqRel, Relaxed, |a| (a > 0).then(|| a - 1))
-            .ok()?;
-        Some(self.pop_owed())
+        self.c().take_shared()
     }
 
-    /// Pops the item a token was taken for; its putter may still be on the
-    /// way between the token and the push.
     fn pop_owed(&self) -> Idle<T> {
-        loop {
-            if let Some(idle) = self.queue.pop() {
-                return idle;
-            }
-            spin();
-        }
+        self.c().pop_owed()
     }
 
     /// Takes an idle item from any thread's slot.
     fn steal(&self) -> Option<Idle<T>> {
-        let slots = lock(&self.slots);
-        slots.iter().find_map(|slot| lock(slot).take())
+        self.threads
+            .with_shared(|slots, _| Iterator::find_map(&mut &mut *slots, |l| lock(&l.slot).take()))
     }
 
     /// Every idle item: the queue's (with their tokens) and the slots'.
@@ -605,52 +726,21 @@ impl<T: Reset + Send> FixedPool<T> {
         while let Some(idle) = self.take_shared() {
             out.push(idle);
         }
-        let slots = lock(&self.slots);
-        out.extend(slots.iter().filter_map(|slot| lock(slot).take()));
+        self.threads.with_shared(|slots, _| {
+            out.extend(slots.filter_map(|l| lock(&l.slot).take()));
+        });
         out
     }
 
     /// Puts an idle item where the next get finds it: the oldest waiter,
-    /// else the queue.
+    /// else the queue (freed if the pool closed meanwhile).
     fn put_shared(&self, idle: Idle<T>) {
-        if self.avail.fetch_add(1, AcqRel) < 0 {
-            self.hand_to_waiter(idle);
-        } else {
-            if let Err(idle) = self.queue.push(idle) {
-                // At most `count` items exist, and the queue holds `count`.
-                debug_assert!(false, "the queue of a bounded pool overflowed");
-                drop(idle);
-            }
-            if self.closed.load(Acquire) {
-                // Returned while `close` ran: free what is idle now.
-                let local = self.local();
-                for idle in self.drain_idle() {
-                    self.count_trim(local, &idle);
-                }
-            }
-        }
-    }
-
-    #[cold]
-    fn hand_to_waiter(&self, idle: Idle<T>) {
-        let mut q = lock(&self.waitq);
-        match q.waiters.pop_front() {
-            // Served under the wait lock, so that a waiter that is no longer
-            // queued (see `cancel`) always finds its outcome set; woken
-            // after.
-            Some(cell) => {
-                let wake = cell.serve(Ok(idle));
-                drop(q);
-                wake.wake();
-            }
-            // The waiter gave up (and returned its debt) after we took the
-            // token: the item goes to the queue, where its token counts it.
-            None => {
-                drop(q);
-                if let Err(idle) = self.queue.push(idle) {
-                    debug_assert!(false, "the queue of a bounded pool overflowed");
-                    drop(idle);
-                }
+        self.c().put_queue(idle);
+        if self.c().closed.load(Acquire) {
+            // Returned while `close` ran: free what is idle now.
+            let local = self.local();
+            for idle in self.drain_idle() {
+                self.count_trim(local, &idle);
             }
         }
     }
@@ -659,13 +749,13 @@ impl<T: Reset + Send> FixedPool<T> {
     /// shared path.
     #[inline]
     fn put_idle(&self, idle: Idle<T>) {
-        let local = self.local();
-        {
-            let mut slot = lock(&local.slot);
+        if let Some(slot) = self.local().slot {
+            let mut slot = lock(slot);
             // Read under the slot's lock: a waiter registers (takes its
             // debt) before it scans the slots, so either it finds this item
             // or this load sees its debt.
-            if slot.is_none() && self.avail.load(Acquire) >= 0 && !self.closed.load(Acquire) {
+            if slot.is_none() && self.c().avail.load(Acquire) >= 0 && !self.c().closed.load(Acquire)
+            {
                 *slot = Some(idle);
                 return;
             }
@@ -678,24 +768,24 @@ impl<T: Reset + Send> FixedPool<T> {
         let local = self.local();
         {
             let on_panic = OnUnwind {
-                counter: &local.counters.discarded_panicked,
-                missing: &self.missing,
+                local,
+                missing: &self.c().missing,
             };
             item.reset();
             mem::forget(on_panic);
         }
-        if self.closed.load(Acquire) {
-            local.counters.discarded_closed.incr();
+        if self.c().closed.load(Acquire) {
+            local.add(|c| &c.discarded_closed, 1);
             return;
         }
-        let generation = self.generation.load(Acquire);
+        let generation = self.c().generation.load(Acquire);
         if ticket.generation != generation {
-            local.counters.discarded_stale.incr();
-            self.missing.fetch_add(1, AcqRel);
+            local.add(|c| &c.discarded_stale, 1);
+            self.c().missing.fetch_add(1, AcqRel);
             return;
         }
-        local.counters.returns.incr();
-        local.counters.bytes_in.add(item.heap_bytes() as u64);
+        local.add(|c| &c.returns, 1);
+        local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
         self.put_idle(Idle { item, generation });
     }
 
@@ -732,11 +822,11 @@ impl<T: Reset + Send> FixedPool<T> {
     /// in every slot. `Some` when already done.
     fn register(&self, cell: &CellArc<WaitCell<T>>) -> Option<Result<(T, FixedTicket), PoolError>> {
         {
-            let mut q = lock(&self.waitq);
+            let mut q = lock(&self.c().waitq);
             if q.closed {
                 return Some(Err(PoolError::Closed));
             }
-            if self.avail.fetch_sub(1, AcqRel) > 0 {
+            if self.c().avail.fetch_sub(1, AcqRel) > 0 {
                 drop(q);
                 let idle = self.pop_owed();
                 return Some(self.finish(Ok(idle)));
@@ -760,9 +850,9 @@ impl<T: Reset + Send> FixedPool<T> {
     /// Leaves the waiters. `None` if still waiting (its debt is returned);
     /// else the outcome it was served.
     fn cancel(&self, cell: &CellArc<WaitCell<T>>) -> Option<Outcome<T>> {
-        let mut q = lock(&self.waitq);
+        let mut q = lock(&self.c().waitq);
         if q.remove(cell) {
-            self.avail.fetch_add(1, AcqRel);
+            self.c().avail.fetch_add(1, AcqRel);
             None
         } else {
             drop(q);
@@ -860,14 +950,14 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
 }
 
 /// Counts a discarded item, and owes a replacement, if `reset` unwinds.
-struct OnUnwind<'a> {
-    counter: &'a Counter,
+struct OnUnwind<'a, T> {
+    local: Tally<'a, T>,
     missing: &'a AtomicIsize,
 }
 
-impl Drop for OnUnwind<'_> {
+impl<T> Drop for OnUnwind<'_, T> {
     fn drop(&mut self) {
-        self.counter.incr();
+        self.local.add(|c| &c.discarded_panicked, 1);
         self.missing.fetch_add(1, AcqRel);
     }
 }
@@ -879,12 +969,12 @@ struct Wait<T> {
 
 /// The future of [`FixedPool::acquire_async`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct AcquireFuture<'a, T: Reset + Send> {
+pub struct AcquireFuture<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
     wait: Wait<T>,
 }
 
-impl<'a, T: Reset + Send> Future for AcquireFuture<'a, T> {
+impl<'a, T: Reset + Send + 'static> Future for AcquireFuture<'a, T> {
     type Output = Result<Pooled<'a, FixedPool<T>>, PoolError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -895,7 +985,7 @@ impl<'a, T: Reset + Send> Future for AcquireFuture<'a, T> {
     }
 }
 
-impl<T: Reset + Send> Drop for AcquireFuture<'_, T> {
+impl<T: Reset + Send + 'static> Drop for AcquireFuture<'_, T> {
     fn drop(&mut self) {
         self.pool.abandon(&mut self.wait);
     }
@@ -903,12 +993,12 @@ impl<T: Reset + Send> Drop for AcquireFuture<'_, T> {
 
 /// The future of [`FixedPool::acquire_owned_async`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct AcquireOwnedFuture<T: Reset + Send> {
+pub struct AcquireOwnedFuture<T: Reset + Send + 'static> {
     pool: Arc<FixedPool<T>>,
     wait: Wait<T>,
 }
 
-impl<T: Reset + Send> Future for AcquireOwnedFuture<T> {
+impl<T: Reset + Send + 'static> Future for AcquireOwnedFuture<T> {
     type Output = Result<OwnedPooled<FixedPool<T>>, PoolError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -919,18 +1009,18 @@ impl<T: Reset + Send> Future for AcquireOwnedFuture<T> {
     }
 }
 
-impl<T: Reset + Send> Drop for AcquireOwnedFuture<T> {
+impl<T: Reset + Send + 'static> Drop for AcquireOwnedFuture<T> {
     fn drop(&mut self) {
         self.pool.abandon(&mut self.wait);
     }
 }
 
 /// Seed 000's `BufferChan`, blocking: made by [`FixedPool::iter`].
-pub struct Iter<'a, T: Reset + Send> {
+pub struct Iter<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
 }
 
-impl<'a, T: Reset + Send> Iterator for Iter<'a, T> {
+impl<'a, T: Reset + Send + 'static> Iterator for Iter<'a, T> {
     type Item = Pooled<'a, FixedPool<T>>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -939,12 +1029,12 @@ impl<'a, T: Reset + Send> Iterator for Iter<'a, T> {
 }
 
 /// Seed 000's `BufferChan`, async: made by [`FixedPool::stream`].
-pub struct ItemStream<'a, T: Reset + Send> {
+pub struct ItemStream<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
     wait: Wait<T>,
 }
 
-impl<'a, T: Reset + Send> futures_core::Stream for ItemStream<'a, T> {
+impl<'a, T: Reset + Send + 'static> futures_core::Stream for ItemStream<'a, T> {
     type Item = Pooled<'a, FixedPool<T>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -957,13 +1047,13 @@ impl<'a, T: Reset + Send> futures_core::Stream for ItemStream<'a, T> {
     }
 }
 
-impl<T: Reset + Send> Drop for ItemStream<'_, T> {
+impl<T: Reset + Send + 'static> Drop for ItemStream<'_, T> {
     fn drop(&mut self) {
         self.pool.abandon(&mut self.wait);
     }
 }
 
-impl<T: Reset + Send> Pool for FixedPool<T> {
+impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
     type Item = T;
     type Ticket = FixedTicket;
 
@@ -984,10 +1074,10 @@ impl<T: Reset + Send> Pool for FixedPool<T> {
     /// The item left for good: a replacement is made on demand, so the
     /// pool keeps `count` items.
     fn note_detached(&self, _ticket: FixedTicket) {
-        self.local().counters.detached.incr();
+        self.local().add(|c| &c.detached, 1);
         // Stale or not, the item is gone from the pool: a replacement is owed.
-        if !self.closed.load(Acquire) {
-            self.missing.fetch_add(1, AcqRel);
+        if !self.c().closed.load(Acquire) {
+            self.c().missing.fetch_add(1, AcqRel);
         }
     }
 
@@ -996,18 +1086,18 @@ impl<T: Reset + Send> Pool for FixedPool<T> {
     }
 }
 
-impl<T: Send> fmt::Debug for FixedPool<T> {
+impl<T: Reset + Send + 'static> fmt::Debug for FixedPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FixedPool")
-            .field("count", &self.count)
-            .field("closed", &self.closed.load(Relaxed))
+            .field("count", &self.c().count)
+            .field("closed", &self.c().closed.load(Relaxed))
             .finish_non_exhaustive()
     }
 }
 
 macro_rules! debug_opaque {
     ($($ty:ty => $name:literal),*) => {$(
-        impl<T: Reset + Send> fmt::Debug for $ty {
+        impl<T: Reset + Send + 'static> fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str($name)
             }

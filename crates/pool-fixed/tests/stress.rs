@@ -44,9 +44,10 @@ fn sixteen_threads_on_four_items() {
     let max_out = AtomicUsize::new(0);
     let barrier = Barrier::new(THREADS);
     std::thread::scope(|s| {
+        let mut handles = Vec::new();
         for t in 0..THREADS {
             let (pool, out, max_out, barrier, live) = (&pool, &out, &max_out, &barrier, &live);
-            s.spawn(move || {
+            handles.push(s.spawn(move || {
                 barrier.wait();
                 for round in 0..ROUNDS {
                     let g = match round % 3 {
@@ -72,7 +73,11 @@ fn sixteen_threads_on_four_items() {
                         pool.reset();
                     }
                 }
-            });
+            }));
+        }
+        // Joined: each thread's exit (its slot's item handed back) is over.
+        for h in handles {
+            h.join().unwrap();
         }
     });
     let s = pool.stats();

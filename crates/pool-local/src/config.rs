@@ -139,14 +139,16 @@ impl LocalPoolBuilder {
         }
     }
 
-    /// Builds the pool; `factory` makes an item on a miss.
+    /// Builds one [`Shelf`](crate::shelf::Shelf) (a class of a pool made of
+    /// several, such as `pool-tiered`'s size classes) with these settings.
     ///
     /// # Errors
     ///
     /// [`PoolError::InvalidConfig`] as [`validate`](Self::validate).
-    pub fn build<T, F>(self, factory: F) -> Result<LocalPool<T>, PoolError>
+    #[doc(hidden)]
+    pub fn build_shelf<T, F>(self, factory: F) -> Result<crate::shelf::Shelf<T>, PoolError>
     where
-        T: Reset + Send,
+        T: Reset,
         F: Fn() -> T + Send + Sync + 'static,
     {
         self.validate()?;
@@ -157,11 +159,25 @@ impl LocalPoolBuilder {
             .map(|c| std::sync::Arc::clone(&c.0));
         #[cfg(pool_loom)]
         let shared = None;
-        Ok(LocalPool::from_config(
-            Config::from(&self),
-            Box::new(factory),
-            shared,
-        ))
+        let cfg = Config::from(&self);
+        let budget = shared.or_else(|| {
+            cfg.max_retained_bytes
+                .map(|cap| std::sync::Arc::new(crate::budget::ByteBudget::new(cap)))
+        });
+        Ok(crate::shelf::Shelf::new(cfg, Box::new(factory), budget))
+    }
+
+    /// Builds the pool; `factory` makes an item on a miss.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] as [`validate`](Self::validate).
+    pub fn build<T, F>(self, factory: F) -> Result<LocalPool<T>, PoolError>
+    where
+        T: Reset + Send + 'static,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        Ok(LocalPool::from_shelf(self.build_shelf(factory)?))
     }
 }
 

@@ -9,9 +9,8 @@ use crossbeam_utils::CachePadded;
 use pool_core::per_thread::{PerThread, ThreadState};
 use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
-use crate::budget::ByteBudget;
-use crate::config::{Config, LocalPoolBuilder};
-use crate::shelf::{Cache, Factory, Shelf, reset_and_measure};
+use crate::config::LocalPoolBuilder;
+use crate::shelf::{Cache, Shelf, reset_and_measure};
 
 /// What all threads share: the shelf, the trim epoch, and the counters of
 /// calls served without a slot.
@@ -44,6 +43,7 @@ impl<T: Reset + Send + 'static> ThreadState for Global<T> {
     fn thread_exited(&self, cache: Cache<T>, counters: &Counters) {
         self.shelf
             .thread_exited(cache, counters, self.epoch.load(Relaxed));
+        self.shelf.thread_left();
     }
 }
 
@@ -93,23 +93,16 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        LocalPool::from_config(
-            Config::from(&LocalPoolBuilder::default()),
-            Box::new(factory),
-            None,
-        )
+        match LocalPoolBuilder::default().build(factory) {
+            Ok(pool) => pool,
+            Err(_) => unreachable!("the default configuration is valid"),
+        }
     }
 
-    pub(crate) fn from_config(
-        cfg: Config,
-        factory: Factory<T>,
-        shared: Option<Arc<ByteBudget>>,
-    ) -> Self {
-        let budget =
-            shared.or_else(|| cfg.max_retained_bytes.map(|cap| Arc::new(ByteBudget::new(cap))));
+    pub(crate) fn from_shelf(shelf: Shelf<T>) -> Self {
         LocalPool {
             threads: PerThread::new(Global {
-                shelf: Shelf::new(cfg, factory, budget),
+                shelf,
                 epoch: CachePadded::new(AtomicU64::new(0)),
                 orphan: CachePadded::new(Counters::default()),
             }),
@@ -323,13 +316,10 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
                         g.epoch.load(Relaxed),
                         adopted,
                     ),
-                    Err(_) => g.shelf.keep_shared(
-                        &g.orphan,
-                        item,
-                        bytes,
-                        g.epoch.load(Relaxed),
-                        adopted,
-                    ),
+                    Err(_) => {
+                        g.shelf
+                            .keep_shared(&g.orphan, item, bytes, g.epoch.load(Relaxed), adopted)
+                    }
                 }
             }
             None => {

@@ -106,6 +106,14 @@ impl<T: Reset> Shelf<T> {
         self.budget.as_deref()
     }
 
+    /// An upper bound of the bytes idle items hold (what is reserved from
+    /// the byte cap), if there is a cap.
+    pub fn reserved_bytes(&self) -> Option<usize> {
+        self.budget
+            .as_deref()
+            .map(|b| b.cap.saturating_sub(b.available()))
+    }
+
     /// An empty cache for a thread, as of trim epoch `epoch`.
     pub fn new_cache(&self, epoch: u64) -> Cache<T> {
         Cache {
@@ -116,10 +124,19 @@ impl<T: Reset> Shelf<T> {
         }
     }
 
-    /// A thread started using this shelf (sizes the budget's chunk).
+    /// A thread started using this shelf (sizes the budget's chunk). Pools
+    /// whose shelves share one budget call this for one shelf only.
     pub fn thread_arrived(&self) {
         if let Some(b) = &self.budget {
             b.attach();
+        }
+    }
+
+    /// A thread that used this shelf exited; pairs with
+    /// [`thread_arrived`](Self::thread_arrived).
+    pub fn thread_left(&self) {
+        if let Some(b) = &self.budget {
+            b.detach();
         }
     }
 
@@ -353,7 +370,8 @@ impl<T: Reset> Shelf<T> {
 
     /// The owner of `cache` exited: its items go to the spill in batches
     /// (what does not fit is freed and counted as trimmed), its credit back
-    /// to the budget. `c` is still the owner's counter block.
+    /// to the budget. `c` is still the owner's counter block. The caller
+    /// also calls [`thread_left`](Self::thread_left).
     pub fn thread_exited(&self, mut cache: Cache<T>, c: &Counters, epoch: u64) {
         let mut freed = (0u64, 0usize);
         while !cache.items.is_empty() {
@@ -373,7 +391,6 @@ impl<T: Reset> Shelf<T> {
         c.bytes_trimmed.add(freed.1 as u64);
         if let Some(budget) = &self.budget {
             budget.release(freed.1 + cache.credit);
-            budget.detach();
         }
     }
 
@@ -413,7 +430,14 @@ impl<T: Reset> Shelf<T> {
     /// reset item joins the spill as a batch of one, within the limits, or
     /// is dropped and counted. Counts into `c` with shared adds.
     #[cold]
-    pub fn keep_shared(&self, c: &Counters, item: T, bytes: usize, epoch: u64, adopted: bool) -> bool {
+    pub fn keep_shared(
+        &self,
+        c: &Counters,
+        item: T,
+        bytes: usize,
+        epoch: u64,
+        adopted: bool,
+    ) -> bool {
         let count = |counter: &Counter| {
             if !adopted {
                 counter.add_shared(1);
@@ -465,7 +489,12 @@ fn discard(counter: &Counter, adopted: bool) {
 /// pooled half-reset); `shared` picks the counter's shared add. Returns the
 /// heap bytes the reset item holds.
 #[inline]
-pub fn reset_and_measure<T: Reset>(item: &mut T, c: &Counters, shared: bool, adopted: bool) -> usize {
+pub fn reset_and_measure<T: Reset>(
+    item: &mut T,
+    c: &Counters,
+    shared: bool,
+    adopted: bool,
+) -> usize {
     /// Bumps a counter when dropped during unwinding (forgotten otherwise).
     struct CountOnUnwind<'a>(Option<(&'a Counter, bool)>);
     impl Drop for CountOnUnwind<'_> {

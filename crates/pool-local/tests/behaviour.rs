@@ -23,7 +23,11 @@ fn item_dropped_on_another_thread_joins_that_threads_cache() {
             // Same thread, next get: the very buffer it took back.
             let again = pool.get();
             assert_eq!(again.as_ptr() as usize, ptr);
-        });
+        })
+        // `join` waits for the thread's thread-locals to be destroyed (the
+        // end of the scope alone does not).
+        .join()
+        .unwrap();
     });
     // That thread exited: its cache went to the spill, where this
     // thread's next get finds the same buffer.

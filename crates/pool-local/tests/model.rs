@@ -76,7 +76,8 @@ proptest! {
                     let g = held.swap_remove(i % held.len());
                     if g.buf.capacity() > MAX_ITEM { too_large += 1; }
                     g.release(1);
-                    std::thread::scope(|s| { s.spawn(move || drop(g)); });
+                    // Joined: the thread's exit (its cache handed back) is over.
+                    std::thread::scope(|s| s.spawn(move || drop(g)).join().unwrap());
                 }
                 Op::Detach(i) if !held.is_empty() => {
                     let g = held.swap_remove(i % held.len());

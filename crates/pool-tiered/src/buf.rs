@@ -6,10 +6,10 @@ use std::io;
 use std::ops::{Bound, Deref, DerefMut, Range, RangeBounds};
 use std::sync::Arc;
 
-use pool_core::{OwnedPooled, Pooled, Reset};
-use pool_local::LocalPool;
+use pool_core::Reset;
 
 use crate::TieredPool;
+use crate::pool::Shared;
 
 /// The item of one size class: a `Vec<u8>` of the class's capacity, zeroed
 /// on release when the pool is configured so.
@@ -68,10 +68,13 @@ impl Reset for ClassBuf {
     }
 }
 
-pub(crate) enum Inner<'a> {
-    Class(Pooled<'a, LocalPool<ClassBuf>>),
+pub(crate) enum Inner {
+    /// A buffer of class `.1`.
+    Class(ClassBuf, usize),
     /// Over the largest class: allocated exactly, never pooled.
     Oversize(Vec<u8>),
+    /// Moved out (by `freeze`); only seen by `Drop`.
+    Gone,
 }
 
 /// A buffer from a [`TieredPool`]: length 0 (or zeros, from
@@ -82,8 +85,17 @@ pub(crate) enum Inner<'a> {
 /// [`freeze`](TieredBuf::freeze) shares it.
 #[must_use = "dropping a buffer at once returns it at once"]
 pub struct TieredBuf<'a> {
-    pub(crate) inner: Inner<'a>,
+    pub(crate) inner: Inner,
     pub(crate) pool: &'a TieredPool,
+}
+
+impl Drop for TieredBuf<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Inner::Class(buf, class) = std::mem::replace(&mut self.inner, Inner::Gone) {
+            self.pool.inner.put(class, buf, false);
+        }
+    }
 }
 
 impl TieredBuf<'_> {
@@ -91,8 +103,8 @@ impl TieredBuf<'_> {
     /// capacity reaches); `None` for an oversize one.
     pub fn class(&self) -> Option<usize> {
         match &self.inner {
-            Inner::Class(g) => self.pool.classes().class_for_capacity(g.capacity()),
-            Inner::Oversize(_) => None,
+            Inner::Class(_, class) => Some(*class),
+            Inner::Oversize(_) | Inner::Gone => None,
         }
     }
 
@@ -115,23 +127,15 @@ impl TieredBuf<'_> {
     /// drop(shared); // the last handle: back in the pool
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
-    pub fn freeze(self) -> SharedBuf {
-        let TieredBuf { inner, pool } = self;
-        let frozen = match inner {
-            Inner::Class(guard) => {
-                let class = Pooled::pool(&guard) as *const LocalPool<ClassBuf>;
-                let class = pool
-                    .pools
-                    .iter()
-                    .find(|p| std::ptr::eq(Arc::as_ptr(p), class))
-                    .map(Arc::clone);
-                let (item, ()) = Pooled::into_parts(guard);
-                match class {
-                    Some(arc) => Frozen::Class(OwnedPooled::new(item, (), arc)),
-                    None => unreachable!("a class guard comes from one of the pool's classes"),
-                }
-            }
+    pub fn freeze(mut self) -> SharedBuf {
+        let frozen = match std::mem::replace(&mut self.inner, Inner::Gone) {
+            Inner::Class(buf, class) => Frozen::Class(FrozenClass {
+                buf,
+                class,
+                pool: Arc::clone(&self.pool.inner),
+            }),
             Inner::Oversize(v) => Frozen::Oversize(v),
+            Inner::Gone => unreachable!("a buffer is frozen once"),
         };
         let len = frozen.len();
         SharedBuf {
@@ -146,8 +150,9 @@ impl Deref for TieredBuf<'_> {
     #[inline]
     fn deref(&self) -> &Vec<u8> {
         match &self.inner {
-            Inner::Class(g) => g,
+            Inner::Class(b, _) => b,
             Inner::Oversize(v) => v,
+            Inner::Gone => unreachable!("a buffer holds its bytes until drop or freeze"),
         }
     }
 }
@@ -156,8 +161,9 @@ impl DerefMut for TieredBuf<'_> {
     #[inline]
     fn deref_mut(&mut self) -> &mut Vec<u8> {
         match &mut self.inner {
-            Inner::Class(g) => g,
+            Inner::Class(b, _) => b,
             Inner::Oversize(v) => v,
+            Inner::Gone => unreachable!("a buffer holds its bytes until drop or freeze"),
         }
     }
 }
@@ -196,15 +202,30 @@ impl fmt::Debug for TieredBuf<'_> {
     }
 }
 
+/// A frozen class buffer: back to its class, on the dropping thread, when
+/// the last handle goes.
+struct FrozenClass {
+    buf: ClassBuf,
+    class: usize,
+    pool: Arc<Shared>,
+}
+
+impl Drop for FrozenClass {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        self.pool.put(self.class, buf, false);
+    }
+}
+
 enum Frozen {
-    Class(OwnedPooled<LocalPool<ClassBuf>>),
+    Class(FrozenClass),
     Oversize(Vec<u8>),
 }
 
 impl Frozen {
     fn bytes(&self) -> &[u8] {
         match self {
-            Frozen::Class(g) => g,
+            Frozen::Class(c) => &c.buf,
             Frozen::Oversize(v) => v,
         }
     }

@@ -1,14 +1,15 @@
-//! `TieredPool`: one `LocalPool` per size class, oversize and foreign
-//! buffers, and the recent request lengths.
+//! `TieredPool`: one shelf per size class behind one per-thread slot,
+//! oversize and foreign buffers, and the recent request lengths.
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use crossbeam_utils::CachePadded;
-use pool_core::{Counter, Pool, PoolError, Pooled, Stats};
+use pool_core::per_thread::{PerThread, ThreadState};
+use pool_core::{Counter, Counters, Pool, PoolError, Pooled, Stats};
+use pool_local::shelf::{Cache, Shelf, reset_and_measure};
 use pool_local::{LocalPool, SharedByteCap};
-use thread_local::ThreadLocal;
 
 use crate::SizeClasses;
 use crate::buf::{ClassBuf, Inner, TieredBuf};
@@ -139,7 +140,7 @@ impl TieredPoolBuilder {
             ));
         }
         let sizes = self.classes.sizes();
-        let mut pools = Vec::with_capacity(sizes.len());
+        let mut shelves = Vec::with_capacity(sizes.len());
         for (i, &size) in sizes.iter().enumerate() {
             let zero = self.zero_on_release;
             // A buffer that grew into the next class's size (or past twice
@@ -154,21 +155,154 @@ impl TieredPoolBuilder {
             if let Some(cap) = &cap {
                 b = b.shared_cap(cap.clone());
             }
-            pools.push(Arc::new(b.build(move || ClassBuf::new(size, zero))?));
+            shelves.push(b.build_shelf(move || ClassBuf::new(size, zero))?);
         }
-        Ok(TieredPool {
+        let n = shelves.len();
+        let mut pool = TieredPool {
+            inner: Arc::new(Shared {
+                threads: PerThread::new(Classes {
+                    shelves: shelves.into_boxed_slice(),
+                    epoch: CachePadded::new(AtomicU64::new(0)),
+                    orphan: (0..n).map(|_| Counters::default()).collect(),
+                }),
+                oversize: CachePadded::new(Counter::default()),
+                foreign_kept: Counter::default(),
+                foreign_dropped: Counter::default(),
+            }),
             classes: self.classes,
-            pools: pools.into_boxed_slice(),
             default_class: 0,
             default_len,
-            oversize: CachePadded::new(Counter::default()),
-            foreign_kept: Counter::default(),
-            foreign_dropped: Counter::default(),
-            recent: ThreadLocal::new(),
             cap,
             zero_on_release: self.zero_on_release,
+        };
+        pool.default_class = pool.classes.class_of(default_len).unwrap_or(0);
+        Ok(pool)
+    }
+}
+
+/// What all threads share: one shelf per class, the trim epoch, and the
+/// counters of calls served without a slot (shared adds).
+pub(crate) struct Classes {
+    shelves: Box<[Shelf<ClassBuf>]>,
+    epoch: CachePadded<AtomicU64>,
+    orphan: Box<[Counters]>,
+}
+
+/// What each thread publishes: per-class counters and its recent lengths.
+pub(crate) struct ThreadCounts {
+    counters: Box<[Counters]>,
+    recent: Recent,
+}
+
+impl ThreadState for Classes {
+    /// One cache per class: a get or put of any class is one slot lookup.
+    type Owned = Box<[Cache<ClassBuf>]>;
+    type Shared = ThreadCounts;
+
+    fn new_owned(&self) -> Self::Owned {
+        let epoch = self.epoch.load(Relaxed);
+        self.shelves.iter().map(|s| s.new_cache(epoch)).collect()
+    }
+
+    fn new_shared(&self) -> ThreadCounts {
+        ThreadCounts {
+            counters: self.shelves.iter().map(|_| Counters::default()).collect(),
+            recent: Recent::new(),
         }
-        .with_default_class())
+    }
+
+    fn thread_arrived(&self) {
+        // Every class shares one budget (if any): attach once.
+        self.shelves[0].thread_arrived();
+    }
+
+    fn thread_exited(&self, caches: Self::Owned, shared: &ThreadCounts) {
+        let epoch = self.epoch.load(Relaxed);
+        for ((shelf, cache), c) in self
+            .shelves
+            .iter()
+            .zip(caches.into_vec())
+            .zip(shared.counters.iter())
+        {
+            shelf.thread_exited(cache, c, epoch);
+        }
+        self.shelves[0].thread_left();
+    }
+}
+
+/// The part of a [`TieredPool`] that frozen buffers keep alive: they give
+/// their buffer back to the thread that drops them.
+pub(crate) struct Shared {
+    threads: PerThread<Classes>,
+    /// Requests over the largest class (a shared counter: the oversize path
+    /// allocates anyway).
+    oversize: CachePadded<Counter>,
+    foreign_kept: Counter,
+    foreign_dropped: Counter,
+}
+
+impl Shared {
+    /// A buffer of class `class` from this thread's cache, recording `len`.
+    #[inline]
+    fn take(&self, class: usize, len: usize) -> ClassBuf {
+        let g = self.threads.global();
+        let shelf = &g.shelves[class];
+        self.threads.with(|slot| {
+            if let Some(slot) = slot {
+                let shared = slot.shared();
+                shared.recent.record(len);
+                if let Ok(mut caches) = slot.owned().try_borrow_mut() {
+                    return shelf.take(
+                        &mut caches[class],
+                        &shared.counters[class],
+                        g.epoch.load(Relaxed),
+                    );
+                }
+            }
+            shelf.take_shared(&g.orphan[class])
+        })
+    }
+
+    /// Resets `buf` and keeps it in class `class`, or drops it; true if
+    /// kept. `adopted`: a foreign buffer (counted as prefilled).
+    #[inline]
+    pub(crate) fn put(&self, class: usize, mut buf: ClassBuf, adopted: bool) -> bool {
+        let g = self.threads.global();
+        let shelf = &g.shelves[class];
+        let epoch = || g.epoch.load(Relaxed);
+        self.threads.with(|slot| match slot {
+            Some(slot) => {
+                let c = &slot.shared().counters[class];
+                let bytes = reset_and_measure(&mut buf, c, false, adopted);
+                match slot.owned().try_borrow_mut() {
+                    Ok(mut caches) => {
+                        shelf.keep(&mut caches[class], c, buf, bytes, epoch(), adopted)
+                    }
+                    Err(_) => shelf.keep_shared(&g.orphan[class], buf, bytes, epoch(), adopted),
+                }
+            }
+            None => {
+                let c = &g.orphan[class];
+                let bytes = reset_and_measure(&mut buf, c, true, adopted);
+                shelf.keep_shared(c, buf, bytes, epoch(), adopted)
+            }
+        })
+    }
+
+    fn note_detached(&self, class: usize) {
+        let g = self.threads.global();
+        self.threads.with(|slot| match slot {
+            Some(slot) => slot.shared().counters[class].detached.incr(),
+            None => g.orphan[class].detached.add_shared(1),
+        });
+    }
+
+    fn record_only(&self, len: usize) {
+        self.threads.with(|slot| {
+            if let Some(slot) = slot {
+                slot.shared().recent.record(len);
+            }
+        });
     }
 }
 
@@ -179,16 +313,10 @@ impl TieredPoolBuilder {
 ///
 /// See the [crate docs](crate) for an overview.
 pub struct TieredPool {
+    pub(crate) inner: Arc<Shared>,
     classes: SizeClasses,
-    pub(crate) pools: Box<[Arc<LocalPool<ClassBuf>>]>,
     default_class: usize,
     default_len: usize,
-    /// Requests over the largest class (a shared counter: the oversize path
-    /// allocates anyway).
-    oversize: CachePadded<Counter>,
-    foreign_kept: Counter,
-    foreign_dropped: Counter,
-    recent: ThreadLocal<CachePadded<Recent>>,
     cap: Option<SharedByteCap>,
     zero_on_release: bool,
 }
@@ -230,11 +358,6 @@ impl TieredPool {
         }
     }
 
-    fn with_default_class(mut self) -> Self {
-        self.default_class = self.classes.class_of(self.default_len).unwrap_or(0);
-        self
-    }
-
     /// The size classes.
     pub fn classes(&self) -> &SizeClasses {
         &self.classes
@@ -260,9 +383,8 @@ impl TieredPool {
     /// ```
     #[inline]
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
-        self.record(len);
         let inner = match self.classes.class_of(len) {
-            Some(class) => Inner::Class(self.pools[class].get()),
+            Some(class) => Inner::Class(self.inner.take(class, len), class),
             None => self.oversize(len),
         };
         TieredBuf { inner, pool: self }
@@ -304,37 +426,71 @@ impl TieredPool {
     /// assert_eq!(pool.get(4096).capacity(), 5000);
     /// ```
     pub fn put(&self, buf: Vec<u8>) {
+        let inner = &self.inner;
         match self.classes.class_for_capacity(buf.capacity()) {
             Some(class)
-                if self.pools[class].give(ClassBuf::from_vec(buf, self.zero_on_release)) =>
+                if inner.put(class, ClassBuf::from_vec(buf, self.zero_on_release), true) =>
             {
-                self.foreign_kept.add_shared(1);
+                inner.foreign_kept.add_shared(1);
             }
             // Fits no class, or the class is full or at the byte cap.
-            _ => self.foreign_dropped.add_shared(1),
+            _ => inner.foreign_dropped.add_shared(1),
         }
     }
 
-    /// Frees idle buffers unused across two trims, in every class.
+    /// Frees idle buffers unused across two trims, in every class, as
+    /// [`LocalPool::trim`] does for one: the spills (which hold the caches
+    /// of threads that exited) and this thread's caches now, other live
+    /// threads' caches at their next get or put.
     pub fn trim(&self) {
-        for p in self.pools.iter() {
-            p.trim();
+        let threads = &self.inner.threads;
+        let g = threads.global();
+        let epoch = g.epoch.fetch_add(1, Relaxed).wrapping_add(1);
+        for (shelf, c) in g.shelves.iter().zip(g.orphan.iter()) {
+            shelf.trim_spill(c, epoch);
         }
+        threads.with(|slot| {
+            if let Some(slot) = slot
+                && let Ok(mut caches) = slot.owned().try_borrow_mut()
+            {
+                for ((shelf, cache), c) in g
+                    .shelves
+                    .iter()
+                    .zip(caches.iter_mut())
+                    .zip(slot.shared().counters.iter())
+                {
+                    shelf.observe_trim(cache, c, epoch);
+                }
+            }
+        });
+    }
+
+    /// Threads that hold caches in this pool now (they used it and have not
+    /// exited).
+    pub fn threads(&self) -> usize {
+        self.inner.threads.threads()
     }
 
     /// Per-class and total statistics, oversize and foreign counts, and
     /// the recent request lengths.
     pub fn stats(&self) -> TieredStats {
-        let classes: Vec<ClassStats> = self
-            .classes
-            .sizes()
-            .iter()
-            .zip(self.pools.iter())
-            .map(|(&size, p)| ClassStats {
-                size,
-                stats: p.stats(),
-            })
-            .collect();
+        let sizes = self.classes.sizes();
+        let classes: Vec<ClassStats> = self.inner.threads.with_shared(|slots, g| {
+            let slots: Vec<&ThreadCounts> = slots.collect();
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(class, &size)| ClassStats {
+                    size,
+                    stats: Stats::from_counters(
+                        slots
+                            .iter()
+                            .map(|s| &s.counters[class])
+                            .chain([&g.orphan[class]]),
+                    ),
+                })
+                .collect()
+        });
         let mut total = Stats::default();
         for c in &classes {
             total += &c.stats;
@@ -347,9 +503,9 @@ impl TieredPool {
         TieredStats {
             classes,
             total,
-            oversize: self.oversize.get(),
-            foreign_kept: self.foreign_kept.get(),
-            foreign_dropped: self.foreign_dropped.get(),
+            oversize: self.inner.oversize.get(),
+            foreign_kept: self.inner.foreign_kept.get(),
+            foreign_dropped: self.inner.foreign_dropped.get(),
             recent_lengths: self.recent_lengths(),
         }
     }
@@ -357,9 +513,11 @@ impl TieredPool {
     /// The recorded request lengths: the last [`RECENT`] of each thread.
     pub fn recent_lengths(&self) -> Vec<usize> {
         let mut out = Vec::new();
-        for r in self.recent.iter() {
-            r.snapshot(&mut out);
-        }
+        self.inner.threads.with_shared(|slots, _| {
+            for s in slots {
+                s.recent.snapshot(&mut out);
+            }
+        });
         out
     }
 
@@ -386,16 +544,10 @@ impl TieredPool {
         calibrate(&self.recent_lengths(), max_classes, &self.classes)
     }
 
-    #[inline]
-    fn record(&self, len: usize) {
-        self.recent
-            .get_or(|| CachePadded::new(Recent::new()))
-            .record(len);
-    }
-
     #[cold]
-    fn oversize(&self, len: usize) -> Inner<'static> {
-        self.oversize.add_shared(1);
+    fn oversize(&self, len: usize) -> Inner {
+        self.inner.record_only(len);
+        self.inner.oversize.add_shared(1);
         Inner::Oversize(Vec::with_capacity(len))
     }
 }
@@ -411,17 +563,16 @@ impl Pool for TieredPool {
     /// A buffer of the default length's class; never fails.
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         let class = self.default_class;
-        self.record(self.default_len);
-        let (item, ()) = Pooled::into_parts(self.pools[class].get());
+        let item = self.inner.take(class, self.default_len);
         Ok(Pooled::new(item, TierTicket(class), self))
     }
 
     fn recycle(&self, item: ClassBuf, ticket: TierTicket) {
-        self.pools[ticket.0].recycle(item, ());
+        self.inner.put(ticket.0, item, false);
     }
 
     fn note_detached(&self, ticket: TierTicket) {
-        self.pools[ticket.0].note_detached(());
+        self.inner.note_detached(ticket.0);
     }
 
     fn stats(&self) -> Stats {
