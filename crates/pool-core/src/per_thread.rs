@@ -405,24 +405,24 @@ mod tls {
         /// One thread-local read and one compare when the slot is cached.
         #[inline]
         pub fn with<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> R {
-            let (id, ptr) = RECENT.with(|ways| ways[self.id as usize & (WAYS - 1)].get());
-            if id == self.id {
-                // SAFETY: a cache entry holds the address of the slot this
-                // thread owns in the pool with that id. Ids are never
-                // reused, and the caller borrows the pool with this id, so
-                // that pool (and every boxed slot of it) is alive. The slot
-                // stays this thread's until the thread's `Owner` destructor,
-                // which clears the entry before it gives the slot back; that
-                // destructor cannot run while this thread is inside `with`.
-                // `Slot` is not `Sync`, so the reference cannot leave this
-                // thread, and the higher-ranked closure cannot keep it.
-                let slot = unsafe { &*ptr.cast::<Slot<G>>() };
-                return f(Some(slot));
-            }
-            let slot = self.slow_slot();
-            // SAFETY: as above; `slow_slot` returned this thread's slot of
-            // this pool (or null).
-            f(unsafe { slot.cast::<Slot<G>>().as_ref() })
+            let (id, cached) = RECENT.with(|ways| ways[self.id as usize & (WAYS - 1)].get());
+            let ptr = if id == self.id {
+                cached
+            } else {
+                self.slow_slot()
+            };
+            // SAFETY: a cache entry (and `slow_slot`'s answer) holds the
+            // address of the slot this thread owns in the pool with that id,
+            // or null. Ids are never reused, and the caller borrows the pool
+            // with this id, so that pool (and every boxed slot of it) is
+            // alive. The slot stays this thread's until the thread's `Owner`
+            // destructor, which clears the entry before it gives the slot
+            // back; that destructor cannot run while this thread is inside
+            // `with`. `Slot` is not `Sync`, so the reference cannot leave
+            // this thread, and the higher-ranked closure cannot keep it.
+            //
+            // One call of `f`, so that the compiler inlines it.
+            f(unsafe { ptr.cast::<Slot<G>>().as_ref() })
         }
 
         /// The calling thread's shared half, made on first use; `None` while

@@ -10,6 +10,7 @@ use pool_core::per_thread::{PerThread, ThreadState};
 use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::config::LocalPoolBuilder;
+use crate::raw::move_words;
 use crate::shelf::{Cache, Shelf, reset_and_measure};
 
 /// What all threads share: the shelf, the trim epoch, and the counters of
@@ -286,7 +287,9 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     #[inline]
     fn take(&self) -> T {
         let g = self.threads.global();
-        self.threads.with(|slot| {
+        // Word-wise: the fast and slow paths meet in a stack slot (see
+        // `move_words`).
+        move_words(self.threads.with(|slot| {
             if let Some(slot) = slot
                 && let Ok(mut cache) = slot.owned().try_borrow_mut()
             {
@@ -295,7 +298,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
             } else {
                 g.shelf.take_shared(&g.orphan)
             }
-        })
+        }))
     }
 
     /// Resets `item` and keeps it, or drops it; true if kept. Items the

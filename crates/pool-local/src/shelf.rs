@@ -15,6 +15,7 @@ use pool_core::{Counter, Counters, Reset};
 
 use crate::budget::ByteBudget;
 use crate::config::Config;
+pub use crate::raw::move_words;
 use crate::raw::pop_words;
 
 pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;

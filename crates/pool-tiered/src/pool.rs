@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use crossbeam_utils::CachePadded;
 use pool_core::per_thread::{PerThread, ThreadState};
 use pool_core::{Counter, Counters, Pool, PoolError, Pooled, Stats};
-use pool_local::shelf::{Cache, Shelf, reset_and_measure};
+use pool_local::shelf::{Cache, Shelf, move_words, reset_and_measure};
 use pool_local::{LocalPool, SharedByteCap};
 
 use crate::SizeClasses;
@@ -247,7 +247,8 @@ impl Shared {
     fn take(&self, class: usize, len: usize) -> ClassBuf {
         let g = self.threads.global();
         let shelf = &g.shelves[class];
-        self.threads.with(|slot| {
+        // Word-wise: the fast and slow paths meet in a stack slot.
+        move_words(self.threads.with(|slot| {
             if let Some(slot) = slot {
                 let shared = slot.shared();
                 shared.recent.record(len);
@@ -260,7 +261,7 @@ impl Shared {
                 }
             }
             shelf.take_shared(&g.orphan[class])
-        })
+        }))
     }
 
     /// Resets `buf` and keeps it in class `class`, or drops it; true if

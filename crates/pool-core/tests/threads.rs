@@ -1,0 +1,245 @@
+//! The per-thread layer at its edges: thread exit, thread-local
+//! destruction in either order, thousands of short-lived threads, pools
+//! dropped and rebuilt, more pools than cache entries, re-entrant use.
+//! Under Miri the counts are small; the paths are the same.
+
+use std::cell::RefCell;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::{Arc, Barrier, Mutex};
+
+use pool_core::per_thread::{PerThread, ThreadState};
+
+/// Each thread counts its calls in its owned half; at exit the count goes
+/// to `exited`. Calls made without a slot count in `orphan`.
+#[derive(Default)]
+struct Calls {
+    exited: AtomicU64,
+    orphan: AtomicU64,
+    /// Owned halves made (fresh per thread, even when a slot is reused).
+    made: AtomicU64,
+    /// Counts handed back per exit, to check none was seen twice.
+    handed: Mutex<Vec<u64>>,
+}
+
+impl ThreadState for Calls {
+    type Owned = u64;
+    type Shared = AtomicU64;
+    fn new_owned(&self) -> u64 {
+        self.made.fetch_add(1, SeqCst);
+        0
+    }
+    fn new_shared(&self) -> AtomicU64 {
+        AtomicU64::new(0)
+    }
+    fn thread_exited(&self, calls: u64, shared: &AtomicU64) {
+        shared.fetch_add(calls, SeqCst);
+        self.exited.fetch_add(calls, SeqCst);
+        self.handed.lock().unwrap().push(calls);
+    }
+}
+
+fn call(p: &PerThread<Calls>) -> bool {
+    p.with(|slot| match slot {
+        Some(slot) => {
+            *slot.owned().borrow_mut() += 1;
+            true
+        }
+        None => {
+            p.global().orphan.fetch_add(1, SeqCst);
+            false
+        }
+    })
+}
+
+fn threads_n(full: usize, miri: usize) -> usize {
+    if cfg!(miri) { miri } else { full }
+}
+
+#[test]
+fn short_lived_threads_one_at_a_time_reuse_one_slot() {
+    let p = Arc::new(PerThread::new(Calls::default()));
+    let n = threads_n(2_000, 8);
+    for _ in 0..n {
+        let p = Arc::clone(&p);
+        std::thread::spawn(move || {
+            for _ in 0..3 {
+                assert!(call(&p));
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    assert_eq!(p.slots(), 1, "one slot, reused by every thread");
+    assert_eq!(p.threads(), 0);
+    assert_eq!(p.global().exited.load(SeqCst), 3 * n as u64);
+    let handed = p.global().handed.lock().unwrap();
+    assert!(handed.iter().all(|&c| c == 3), "a reused slot starts empty");
+    // Shared halves keep adding up across owners.
+    let total: u64 = p.with_shared(|slots, _| slots.map(|s| s.load(SeqCst)).sum());
+    assert_eq!(total, 3 * n as u64);
+}
+
+#[test]
+fn waves_of_concurrent_threads_use_at_most_one_slot_each() {
+    const WAVE: usize = 16;
+    let p = Arc::new(PerThread::new(Calls::default()));
+    let waves = threads_n(40, 2);
+    for _ in 0..waves {
+        let barrier = Arc::new(Barrier::new(WAVE));
+        let handles: Vec<_> = (0..WAVE)
+            .map(|_| {
+                let (p, barrier) = (Arc::clone(&p), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    call(&p);
+                    // Every thread of the wave holds its slot at once.
+                    barrier.wait();
+                    call(&p);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+    assert!(p.slots() <= WAVE, "{} slots for waves of {WAVE}", p.slots());
+    assert_eq!(p.threads(), 0);
+    assert_eq!(p.global().exited.load(SeqCst), (2 * WAVE * waves) as u64);
+}
+
+thread_local! {
+    /// Dropped at thread exit, before or after the layer's own
+    /// thread-local depending on which was first used.
+    static LATE: RefCell<Option<LateCall>> = const { RefCell::new(None) };
+}
+
+/// Calls the layer from a thread-local destructor and reports whether a
+/// slot was there.
+struct LateCall {
+    pool: Arc<PerThread<Calls>>,
+    had_slot: Arc<Mutex<Option<bool>>>,
+}
+
+impl Drop for LateCall {
+    fn drop(&mut self) {
+        let had = call(&self.pool);
+        *self.had_slot.lock().unwrap() = Some(had);
+    }
+}
+
+#[test]
+fn a_call_during_thread_local_destruction_never_aborts() {
+    for layer_first in [false, true] {
+        let p = Arc::new(PerThread::new(Calls::default()));
+        let had_slot = Arc::new(Mutex::new(None));
+        let (p2, h2) = (Arc::clone(&p), Arc::clone(&had_slot));
+        std::thread::spawn(move || {
+            if layer_first {
+                // The layer's thread-local is registered first, so it is
+                // destroyed after `LATE` (destructors run in reverse).
+                call(&p2);
+                LATE.with(|l| {
+                    *l.borrow_mut() = Some(LateCall {
+                        pool: p2,
+                        had_slot: h2,
+                    })
+                });
+            } else {
+                LATE.with(|l| {
+                    *l.borrow_mut() = Some(LateCall {
+                        pool: Arc::clone(&p2),
+                        had_slot: h2,
+                    })
+                });
+                call(&p2);
+            }
+        })
+        .join()
+        .unwrap();
+        let had = had_slot.lock().unwrap().expect("the destructor ran");
+        let g = p.global();
+        // Every call is counted exactly once: in the slot (handed back at
+        // exit) or, once the slot is gone, in the shared part.
+        assert_eq!(
+            g.exited.load(SeqCst) + g.orphan.load(SeqCst),
+            2,
+            "layer_first={layer_first}"
+        );
+        if had {
+            assert_eq!(g.orphan.load(SeqCst), 0);
+        } else {
+            assert_eq!(g.orphan.load(SeqCst), 1);
+        }
+        assert_eq!(p.threads(), 0);
+    }
+}
+
+#[test]
+fn a_pool_rebuilt_in_place_gets_fresh_slots() {
+    // The same thread drops a pool and builds another (often at the same
+    // address): the thread's cached slot must not be mistaken for the new
+    // pool's.
+    for _ in 0..threads_n(100, 4) {
+        let p = PerThread::new(Calls::default());
+        call(&p);
+        call(&p);
+        let seen = p.with(|slot| *slot.unwrap().owned().borrow());
+        assert_eq!(seen, 2, "a new pool starts at zero");
+        drop(p);
+    }
+}
+
+#[test]
+fn more_pools_than_cache_entries_each_keep_their_slot() {
+    let pools: Vec<_> = (0..9).map(|_| PerThread::new(Calls::default())).collect();
+    for round in 1..=5u64 {
+        for p in &pools {
+            call(p);
+        }
+        for p in &pools {
+            assert_eq!(p.with(|s| *s.unwrap().owned().borrow()), round);
+        }
+    }
+}
+
+#[test]
+fn a_thread_outliving_its_pool_exits_cleanly() {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let p = Arc::new(PerThread::new(Calls::default()));
+    let p2 = Arc::clone(&p);
+    let t = std::thread::spawn(move || {
+        call(&p2);
+        drop(p2);
+        rx.recv().unwrap();
+        // The pool is gone by now; a new one works on this thread.
+        let q = PerThread::new(Calls::default());
+        assert!(call(&q));
+    });
+    drop(p); // the last handle: the pool is dropped while the thread lives
+    tx.send(()).unwrap();
+    t.join().unwrap();
+}
+
+#[test]
+fn a_re_entrant_call_sees_its_slot_borrowed() {
+    let p = PerThread::new(Calls::default());
+    p.with(|outer| {
+        let outer = outer.unwrap();
+        let _held = outer.owned().borrow_mut();
+        p.with(|inner| {
+            let inner = inner.unwrap();
+            assert!(std::ptr::eq(inner, outer), "one slot per thread");
+            assert!(inner.owned().try_borrow_mut().is_err());
+        });
+    });
+}
+
+#[test]
+fn shared_half_outlives_the_call() {
+    let p = PerThread::new(Calls::default());
+    let a = p.shared_slot().unwrap();
+    a.fetch_add(5, SeqCst);
+    let b = p.shared_slot().unwrap();
+    assert!(std::ptr::eq(a, b));
+    assert_eq!(b.load(SeqCst), 5);
+}
