@@ -153,7 +153,48 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         }
         run(cmd, &format!("bench target `{target}`"))?;
     }
+    if let Some(sizes) = stats_cost_sizes(a) {
+        // What statistics cost: pool-local and pool-tiered once more, built
+        // with every counter compiled out (`-nostats` rows). Only the
+        // crates that depend on pool-core are rebuilt.
+        eprintln!("\n[+] statistics cost: pool-local and pool-tiered with counters compiled out");
+        let mut cmd = cargo();
+        cmd.args([
+            "bench",
+            "-p",
+            "pool-benches",
+            "--bench",
+            "pools",
+            "--features",
+            "no-stats",
+            "--",
+        ]);
+        cmd.args(criterion_args(a.full))
+            .arg("single/")
+            .env("CRITERION_HOME", &criterion_home)
+            .env("POOL_BENCH_SIZES", args::join(&sizes));
+        run(cmd, "bench target `pools` with statistics off")?;
+    }
     report::write(&out, &out, Some(started.elapsed()))
+}
+
+/// The sizes (4 KiB, 64 KiB, as asked) at which to measure the statistics
+/// cost, or `None` when the run does not measure pool-local on one thread.
+fn stats_cost_sizes(a: &BenchArgs) -> Option<Vec<usize>> {
+    let sizes: Vec<usize> = [4096, 65536]
+        .into_iter()
+        .filter(|s| a.sizes.as_ref().is_none_or(|l| l.contains(s)))
+        .collect();
+    let wanted = match &a.filter {
+        None => true,
+        Some(f) => {
+            ["single/4KiB/1t/pool-local", "single/64KiB/1t/pool-tiered"]
+                .iter()
+                .any(|id| id.contains(f.as_str()))
+                || f.contains("nostats")
+        }
+    };
+    (wanted && !sizes.is_empty()).then_some(sizes)
 }
 
 fn bench_bin() -> Result<(), String> {
