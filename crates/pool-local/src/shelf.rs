@@ -148,8 +148,11 @@ impl<T: Reset> Shelf<T> {
         if cache.seen_epoch == epoch
             && let Some(idle) = pop_words(&mut cache.items)
         {
+            // A store only when the mark falls (rare in a steady state).
             let len = cache.items.len();
-            cache.low_water = cache.low_water.min(len);
+            if len < cache.low_water {
+                cache.low_water = len;
+            }
             c.hits.incr();
             c.bytes_out.add(idle.bytes as u64);
             if let Some(budget) = &self.budget {
