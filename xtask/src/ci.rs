@@ -21,8 +21,9 @@ struct Crate {
     loom: bool,
     /// Has `unsafe` or hand-written synchronisation: Miri runs its tests.
     miri: bool,
-    /// Its multi-thread stress test, run under ThreadSanitizer.
-    stress: Option<&'static str>,
+    /// Its multi-thread stress tests, run under ThreadSanitizer (and
+    /// Miri's many seeds where the crate has `miri`).
+    stress: &'static [&'static str],
     /// Its fuzz target in `fuzz/`.
     fuzz: Option<&'static str>,
 }
@@ -30,37 +31,37 @@ struct Crate {
 const CRATES: &[Crate] = &[
     Crate {
         name: "pool-core",
-        loom: false,
-        miri: false,
-        stress: None,
+        loom: true,
+        miri: true,
+        stress: &["threads"],
         fuzz: None,
     },
     Crate {
         name: "pool-local",
         loom: true,
         miri: true,
-        stress: Some("stress"),
+        stress: &["stress", "threads"],
         fuzz: Some("local"),
     },
     Crate {
         name: "pool-ring",
         loom: true,
         miri: true,
-        stress: Some("stress"),
+        stress: &["stress"],
         fuzz: Some("ring"),
     },
     Crate {
         name: "pool-fixed",
         loom: true,
         miri: true,
-        stress: Some("stress"),
+        stress: &["stress", "threads"],
         fuzz: Some("fixed"),
     },
     Crate {
         name: "pool-tiered",
         loom: false,
         miri: false,
-        stress: Some("shared"),
+        stress: &["shared", "threads"],
         fuzz: Some("tiered"),
     },
 ];
@@ -239,7 +240,7 @@ pub(crate) fn run(
         let mut c = nightly_cargo(&["miri", "test", "-p", krate.name, "--lib", "--tests"]);
         c.env("MIRIFLAGS", "-Zmiri-disable-isolation");
         r.run("miri", &format!("miri {}", krate.name), c);
-        if let Some(stress) = krate.stress {
+        for stress in krate.stress {
             let mut c = nightly_cargo(&["miri", "test", "-p", krate.name, "--test", stress]);
             c.env(
                 "MIRIFLAGS",
@@ -250,8 +251,10 @@ pub(crate) fn run(
     }
 
     // ThreadSanitizer on the stress tests, three loops each.
-    for krate in CRATES.iter() {
-        let Some(stress) = krate.stress else { continue };
+    for (krate, stress) in CRATES
+        .iter()
+        .flat_map(|k| k.stress.iter().map(move |s| (k, s)))
+    {
         for i in 1..=3 {
             let mut c = nightly_cargo(&[
                 "test",

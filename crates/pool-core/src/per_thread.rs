@@ -254,6 +254,21 @@ impl<G: ThreadState> PerThread<G> {
     }
 }
 
+impl<G: ThreadState> PerThread<G> {
+    /// The calling thread's shared half, made on first use; `None` while
+    /// the thread's thread-locals are being destroyed. The shared half is
+    /// `Sync` and lives as long as the pool, so the reference may outlive
+    /// the call (its owner-only counters are meant for this thread, though).
+    #[inline]
+    pub fn shared_slot(&self) -> Option<&G::Shared> {
+        let shared = self.with(|slot| slot.map(|s| std::ptr::from_ref(s.shared())));
+        // SAFETY: slots are boxed and never freed or moved while the pool
+        // lives, and `&self` keeps the pool alive; `G::Shared` is `Sync`,
+        // so sharing the reference with any thread is sound.
+        shared.map(|p| unsafe { &*p })
+    }
+}
+
 impl<G: ThreadState> fmt::Debug for PerThread<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PerThread")
@@ -294,6 +309,7 @@ impl<G: ThreadState> Inner<G> {
 
     /// The thread that owned slot `index` exited: hands what it held to
     /// the shared part, then frees the slot for another thread.
+    #[cfg_attr(all(pool_loom, not(test)), allow(dead_code))]
     fn release(&self, index: usize) {
         let ptr: *const Slot<G> = {
             let slots = lock(&self.slots);
@@ -425,20 +441,6 @@ mod tls {
             f(unsafe { ptr.cast::<Slot<G>>().as_ref() })
         }
 
-        /// The calling thread's shared half, made on first use; `None` while
-        /// the thread's thread-locals are being destroyed. The shared half
-        /// is `Sync` and lives as long as the pool, so the reference may
-        /// outlive the call (its owner-only counters are meant for this
-        /// thread, though).
-        #[inline]
-        pub fn shared_slot(&self) -> Option<&G::Shared> {
-            let shared = self.with(|slot| slot.map(|s| ptr::from_ref(s.shared())));
-            // SAFETY: slots are boxed and never freed or moved while the
-            // pool lives, and `&self` keeps the pool alive; `G::Shared` is
-            // `Sync`, so sharing the reference with any thread is sound.
-            shared.map(|p| unsafe { &*p })
-        }
-
         /// Finds or takes this thread's slot and caches it; null if the
         /// thread is being torn down.
         #[cold]
@@ -469,6 +471,43 @@ mod tls {
                 RECENT.with(|ways| ways[self.id as usize & (WAYS - 1)].set((self.id, slot)));
             }
             slot
+        }
+    }
+}
+
+// ----- the same under loom: loom threads share std's thread-locals, so
+// each model thread finds its slots through loom's own `thread_local!`, with
+// no cache in front. Model threads never hand their slots back (loom drops
+// thread-locals outside the model, where no loom lock may be taken); the
+// hand-back itself is modelled directly below (`loom_exit_*`). -----
+
+#[cfg(pool_loom)]
+mod tls {
+    use std::cell::RefCell;
+
+    use super::{PerThread, Slot, ThreadState};
+
+    loom::thread_local! {
+        static OWNER: RefCell<Vec<(u64, *const ())>> = RefCell::new(Vec::new());
+    }
+
+    impl<G: ThreadState> PerThread<G> {
+        /// As without loom: the calling (model) thread's slot.
+        pub fn with<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> R {
+            let ptr = OWNER.with(|owner| {
+                let Ok(mut entries) = owner.try_borrow_mut() else {
+                    return std::ptr::null();
+                };
+                if let Some(e) = entries.iter().find(|e| e.0 == self.id) {
+                    return e.1;
+                }
+                let (_, slot) = self.inner.assign();
+                entries.push((self.id, slot.cast()));
+                slot.cast()
+            });
+            // SAFETY: as without loom: the slot is this model thread's for
+            // as long as the pool (which the caller borrows) lives.
+            f(unsafe { ptr.cast::<Slot<G>>().as_ref() })
         }
     }
 }

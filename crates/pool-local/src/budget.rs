@@ -183,6 +183,39 @@ mod tests {
         });
     }
 
+    /// Two threads arrive (the chunk shrinks), reserve, and exit handing
+    /// their credit back, racing each other: neither is refused while the
+    /// other's credit is idle beyond what the cap allows, and at the end
+    /// every byte and the one-thread chunk are back.
+    #[test]
+    fn loom_credit_comes_back_at_thread_exit() {
+        loom::model(|| {
+            let budget = Arc::new(ByteBudget::new(64));
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let budget = Arc::clone(&budget);
+                    thread::spawn(move || {
+                        budget.attach();
+                        let chunk = budget.chunk();
+                        assert!(chunk == 4 || chunk == 2, "cap / (16 x threads): {chunk}");
+                        // One item of 16 bytes: fits whatever the other holds
+                        // (at most 4 of credit plus its item).
+                        let got = budget.reserve_up_to(16, 16usize.max(chunk));
+                        assert!(got >= 16, "refused with the cap mostly idle");
+                        // Exit: the item was trimmed and the credit goes back.
+                        budget.release(got);
+                        budget.detach();
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            assert_eq!(budget.available(), 64);
+            assert_eq!(budget.chunk(), 4);
+        });
+    }
+
     /// A reservation that fails leaves the budget untouched, whatever runs
     /// beside it.
     #[test]
