@@ -660,16 +660,16 @@ pub fn bench_mixed<C: SizedContender>(group: &mut BenchmarkGroup<'_, WallTime>, 
 /// allocation is added by each bench target with its allocator's name).
 pub type Register = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize);
 
-/// With the `no-stats` feature: pool-local and pool-tiered with every
+/// Built with `--cfg pool_no_stats`: pool-local and pool-tiered with every
 /// statistics counter compiled out (named `-nostats`), nothing else.
-#[cfg(feature = "no-stats")]
+#[cfg(pool_no_stats)]
 pub const POOLS: &[(&str, Register)] = &[
     ("pool-local-nostats", bench_threads::<PoolLocal>),
     ("pool-tiered-nostats", bench_threads::<PoolTiered>),
 ];
 
 /// The pools: ours, the reference and the peers.
-#[cfg(not(feature = "no-stats"))]
+#[cfg(not(pool_no_stats))]
 pub const POOLS: &[(&str, Register)] = &[
     ("pool-local", bench_threads::<PoolLocal>),
     ("pool-ring", bench_threads::<PoolRing>),
@@ -715,11 +715,7 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
     let threads = thread_list();
     let pools: &[(&str, Register)] = if with_pools { POOLS } else { &[] };
     // The statistics-off build measures its two pools and nothing else.
-    let baselines: &[(&str, Register)] = if cfg!(feature = "no-stats") {
-        &[]
-    } else {
-        &baselines
-    };
+    let baselines: &[(&str, Register)] = if cfg!(pool_no_stats) { &[] } else { &baselines };
 
     for &size in &sizes {
         let mut g = c.benchmark_group(format!("single/{}/1t", size_label(size)));

@@ -155,22 +155,15 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     }
     if let Some(sizes) = stats_cost_sizes(a) {
         // What statistics cost: pool-local and pool-tiered once more, built
-        // with every counter compiled out (`-nostats` rows). Only the
-        // crates that depend on pool-core are rebuilt.
+        // with every counter compiled out (`-nostats` rows), in a target
+        // folder of their own (the cfg applies to every crate).
         eprintln!("\n[+] statistics cost: pool-local and pool-tiered with counters compiled out");
         let mut cmd = cargo();
-        cmd.args([
-            "bench",
-            "-p",
-            "pool-benches",
-            "--bench",
-            "pools",
-            "--features",
-            "no-stats",
-            "--",
-        ]);
+        cmd.args(["bench", "-p", "pool-benches", "--bench", "pools", "--"]);
         cmd.args(criterion_args(a.full))
             .arg("single/")
+            .env("RUSTFLAGS", "--cfg pool_no_stats")
+            .env("CARGO_TARGET_DIR", project_root().join("target/nostats"))
             .env("CRITERION_HOME", &criterion_home)
             .env("POOL_BENCH_SIZES", args::join(&sizes));
         run(cmd, "bench target `pools` with statistics off")?;

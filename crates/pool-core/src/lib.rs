@@ -26,6 +26,9 @@
 //! assert_eq!(s.gets, s.hits + s.misses);
 //! ```
 //!
+//! [`per_thread`] is the per-thread layer the per-thread strategies share:
+//! one thread-local access per get and put, safe at thread exit.
+//!
 //! # Seed misuse and what happens here
 //!
 //! | misuse in the seeds | here |

@@ -63,16 +63,21 @@
 //!
 //! let calls = PerThread::new(Calls::default());
 //! std::thread::scope(|s| {
-//!     for _ in 0..4 {
-//!         s.spawn(|| {
-//!             for _ in 0..10 {
-//!                 calls.with(|slot| match slot {
-//!                     Some(slot) => *slot.owned().borrow_mut() += 1,
-//!                     None => { calls.global().exited.fetch_add(1, Relaxed); }
-//!                 });
-//!             }
-//!         });
-//!     }
+//!     let threads: Vec<_> = (0..4)
+//!         .map(|_| {
+//!             s.spawn(|| {
+//!                 for _ in 0..10 {
+//!                     calls.with(|slot| match slot {
+//!                         Some(slot) => *slot.owned().borrow_mut() += 1,
+//!                         None => { calls.global().exited.fetch_add(1, Relaxed); }
+//!                     });
+//!                 }
+//!             })
+//!         })
+//!         .collect();
+//!     // `join` waits for each thread's thread-locals to be destroyed (the
+//!     // end of the scope alone does not).
+//!     threads.into_iter().for_each(|t| t.join().unwrap());
 //! });
 //! // Every thread has exited and handed its count back.
 //! assert_eq!(calls.global().exited.load(Relaxed), 40);

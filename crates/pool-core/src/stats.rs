@@ -181,6 +181,10 @@ impl fmt::Display for Stats {
 /// A monotonic counter bumped by one thread at a time without an atomic
 /// read-modify-write.
 ///
+/// Built with `RUSTFLAGS="--cfg pool_no_stats"` (measurement only: `cargo
+/// xtask bench` does, in its own target folder, to show what statistics
+/// cost), every counter is a no-op and statistics read zeros.
+///
 /// [`incr`](Counter::incr) and [`add`](Counter::add) are a load and a
 /// release store: on x86 a plain `mov`/`add`, no `lock` prefix, and on Arm
 /// no exclusive monitor. That is exact when only one thread writes the counter
@@ -212,7 +216,7 @@ impl Counter {
     /// Adds `n`. Only one thread at a time may call the non-shared adders.
     #[inline]
     pub fn add(&self, n: u64) {
-        if cfg!(feature = "measure-no-stats") {
+        if cfg!(pool_no_stats) {
             return;
         }
         // Release: a reader that sees this value (Acquire in `get`) also
@@ -225,7 +229,7 @@ impl Counter {
     /// threads write.
     #[inline]
     pub fn add_shared(&self, n: u64) {
-        if cfg!(feature = "measure-no-stats") {
+        if cfg!(pool_no_stats) {
             return;
         }
         self.0.fetch_add(n, Release);

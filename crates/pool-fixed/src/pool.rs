@@ -81,10 +81,14 @@ pub struct FixedTicket {
 ///   thread, on any executor.
 /// - Waiters are served in the order they started waiting (FIFO): a
 ///   returned item goes straight to the oldest waiter.
-/// - Each thread keeps one idle item in a slot of its own, so a thread that
-///   takes and returns one item touches no shared cache line; other threads
-///   steal from those slots before they report exhaustion or wait, so no
-///   idle item is ever hidden from them.
+/// - Each thread keeps one idle item in a slot of its own (from
+///   `pool_core::per_thread`, the layer the per-thread strategies share),
+///   so a thread that takes and returns one item touches no shared cache
+///   line; other threads steal from those slots before they report
+///   exhaustion or wait, so no idle item is ever hidden from them. When a
+///   thread exits, the item in its slot goes to the shared queue (or to the
+///   oldest waiter); a guard dropped during a thread's teardown does the
+///   same.
 /// - The bound is exact: items are made only at construction and to replace
 ///   one that left (detached, reset panicked, or stale after
 ///   [`reset`](Self::reset)), never more than `count` at a time.

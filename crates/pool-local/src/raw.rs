@@ -55,7 +55,7 @@ pub(crate) fn pop_words<T>(v: &mut Vec<T>) -> Option<T> {
 /// whole 8-byte words). A value that reaches its holder through a stack
 /// slot written by field-sized stores (where a fast and a slow path meet)
 /// would otherwise be copied with a 16-byte vector load that stalls on
-/// those stores, as in [`pop_words`]. Measured with a minimal get+put loop
+/// those stores, as when popping (see this module). Measured with a minimal get+put loop
 /// (4 KiB `Vec<u8>`): about 17 ns without, 10 ns with.
 #[inline(always)]
 pub fn move_words<T>(t: T) -> T {

@@ -41,13 +41,18 @@
 //!
 //! # Design
 //!
-//! Each class is a `pool_local::LocalPool` (per-thread caches, a global
-//! spill); the classes share one retained-byte cap. Class lookup is O(1)
-//! for powers of two (leading zeros) and a binary search for other lists.
-//! A buffer that grew into the next class's size is dropped on return, not
-//! kept (seed 002's pollution). The recent lengths are kept per thread
-//! (one plain store per get), so recording them puts no shared write on
-//! the hot path.
+//! Each class has the building blocks of `pool_local::LocalPool` (a cache
+//! per thread, a global spill, limits); every class's cache, counters and
+//! the recent lengths of one thread live in one slot of
+//! `pool_core::per_thread`, so a get or put of any class costs one
+//! per-thread lookup. The classes share one retained-byte cap. Class lookup
+//! is O(1) for powers of two (leading zeros) and a binary search for other
+//! lists. A buffer that grew into the next class's size is dropped on
+//! return, not kept (seed 002's pollution). The recent lengths are kept per
+//! thread (plain stores), so recording them puts no shared write on the
+//! hot path. When a thread exits, its caches go to the spills and its byte
+//! credit back to the cap, so [`TieredPool::trim`] reaches everything; a
+//! buffer dropped during a thread's teardown goes straight to its spill.
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
