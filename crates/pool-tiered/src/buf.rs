@@ -11,71 +11,52 @@ use pool_core::Reset;
 use crate::TieredPool;
 use crate::pool::Shared;
 
-/// The item of one size class: a `Vec<u8>` of the class's capacity, zeroed
-/// on release when the pool is configured so.
+/// The item of one size class, as the [`Pool`](pool_core::Pool) trait
+/// hands it out: a `Vec<u8>` of the class's capacity. The pool zeroes it on
+/// release when it is configured to (see
+/// [`zero_on_release`](crate::TieredPoolBuilder::zero_on_release)).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ClassBuf {
-    data: Vec<u8>,
-    /// 1 to zero on release. A whole word, not a `bool`: the pool moves
-    /// items word by word, and a lone byte plus padding makes the compiler
-    /// store odd-sized pieces that the next load cannot forward from
-    /// (measured: get(4096)+drop went from 23.6 to about 19 ns).
-    zero_on_release: usize,
-}
+#[repr(transparent)]
+pub struct ClassBuf(pub(crate) Vec<u8>);
 
 impl ClassBuf {
-    pub(crate) fn new(capacity: usize, zero_on_release: bool) -> Self {
-        ClassBuf {
-            data: Vec::with_capacity(capacity),
-            zero_on_release: usize::from(zero_on_release),
-        }
-    }
-
-    pub(crate) fn from_vec(data: Vec<u8>, zero_on_release: bool) -> Self {
-        ClassBuf {
-            data,
-            zero_on_release: usize::from(zero_on_release),
-        }
+    /// The buffer, for keeps.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0
     }
 }
 
 impl Deref for ClassBuf {
     type Target = Vec<u8>;
     fn deref(&self) -> &Vec<u8> {
-        &self.data
+        &self.0
     }
 }
 
 impl DerefMut for ClassBuf {
     fn deref_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.data
+        &mut self.0
     }
 }
 
 impl Reset for ClassBuf {
     #[inline]
     fn reset(&mut self) {
-        if self.zero_on_release != 0 {
-            // Seed 003's `fill(0)`: secrets do not outlive their holder.
-            self.data.fill(0);
-        }
-        self.data.clear();
+        self.0.clear();
     }
 
     #[inline]
     fn heap_bytes(&self) -> usize {
-        self.data.capacity()
+        self.0.capacity()
     }
 }
 
-pub(crate) enum Inner {
-    /// A buffer of class `.1`.
-    Class(ClassBuf, usize),
-    /// Over the largest class: allocated exactly, never pooled.
-    Oversize(Vec<u8>),
-    /// Moved out (by `freeze`); only seen by `Drop`.
-    Gone,
-}
+/// What a [`TieredBuf`] holds besides its bytes: the class it came from.
+/// Not a class index: over the largest class (allocated exactly, never
+/// pooled).
+pub(crate) const OVERSIZE: usize = usize::MAX;
+/// Not a class index: the bytes were moved out (by `freeze`).
+pub(crate) const GONE: usize = usize::MAX - 1;
 
 /// A buffer from a [`TieredPool`]: length 0 (or zeros, from
 /// [`get_zeroed`](TieredPool::get_zeroed)), capacity at least what was
@@ -85,15 +66,19 @@ pub(crate) enum Inner {
 /// [`freeze`](TieredBuf::freeze) shares it.
 #[must_use = "dropping a buffer at once returns it at once"]
 pub struct TieredBuf<'a> {
-    pub(crate) inner: Inner,
+    /// The bytes: a plain field, so that reaching them takes no match.
+    pub(crate) buf: Vec<u8>,
+    /// The class index, or [`OVERSIZE`] or [`GONE`].
+    pub(crate) class: usize,
     pub(crate) pool: &'a TieredPool,
 }
 
 impl Drop for TieredBuf<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Inner::Class(buf, class) = std::mem::replace(&mut self.inner, Inner::Gone) {
-            self.pool.inner.put(class, buf, false);
+        if self.class < OVERSIZE - 1 {
+            let buf = std::mem::take(&mut self.buf);
+            self.pool.inner.put(self.class, ClassBuf(buf), false);
         }
     }
 }
@@ -102,10 +87,7 @@ impl TieredBuf<'_> {
     /// The size class this buffer serves (the largest whose size its
     /// capacity reaches); `None` for an oversize one.
     pub fn class(&self) -> Option<usize> {
-        match &self.inner {
-            Inner::Class(_, class) => Some(*class),
-            Inner::Oversize(_) | Inner::Gone => None,
-        }
+        (self.class < GONE).then_some(self.class)
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`]
@@ -128,14 +110,16 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
     pub fn freeze(mut self) -> SharedBuf {
-        let frozen = match std::mem::replace(&mut self.inner, Inner::Gone) {
-            Inner::Class(buf, class) => Frozen::Class(FrozenClass {
-                buf,
+        let buf = std::mem::take(&mut self.buf);
+        let class = std::mem::replace(&mut self.class, GONE);
+        let frozen = if class == OVERSIZE {
+            Frozen::Oversize(buf)
+        } else {
+            Frozen::Class(FrozenClass {
+                buf: ClassBuf(buf),
                 class,
                 pool: Arc::clone(&self.pool.inner),
-            }),
-            Inner::Oversize(v) => Frozen::Oversize(v),
-            Inner::Gone => unreachable!("a buffer is frozen once"),
+            })
         };
         let len = frozen.len();
         SharedBuf {
@@ -149,22 +133,14 @@ impl Deref for TieredBuf<'_> {
     type Target = Vec<u8>;
     #[inline]
     fn deref(&self) -> &Vec<u8> {
-        match &self.inner {
-            Inner::Class(b, _) => b,
-            Inner::Oversize(v) => v,
-            Inner::Gone => unreachable!("a buffer holds its bytes until drop or freeze"),
-        }
+        &self.buf
     }
 }
 
 impl DerefMut for TieredBuf<'_> {
     #[inline]
     fn deref_mut(&mut self) -> &mut Vec<u8> {
-        match &mut self.inner {
-            Inner::Class(b, _) => b,
-            Inner::Oversize(v) => v,
-            Inner::Gone => unreachable!("a buffer holds its bytes until drop or freeze"),
-        }
+        &mut self.buf
     }
 }
 

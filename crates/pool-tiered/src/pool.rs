@@ -12,7 +12,7 @@ use pool_local::shelf::{Cache, Shelf, move_words, reset_and_measure};
 use pool_local::{LocalPool, SharedByteCap};
 
 use crate::SizeClasses;
-use crate::buf::{ClassBuf, Inner, TieredBuf};
+use crate::buf::{ClassBuf, OVERSIZE, TieredBuf};
 use crate::stats::{Calibration, ClassStats, TieredStats, calibrate};
 
 /// Lengths remembered per thread (seed 004's `recent_lengths`).
@@ -142,7 +142,6 @@ impl TieredPoolBuilder {
         let sizes = self.classes.sizes();
         let mut shelves = Vec::with_capacity(sizes.len());
         for (i, &size) in sizes.iter().enumerate() {
-            let zero = self.zero_on_release;
             // A buffer that grew into the next class's size (or past twice
             // the largest) is dropped on return: no pool pollution.
             let limit = sizes
@@ -155,7 +154,7 @@ impl TieredPoolBuilder {
             if let Some(cap) = &cap {
                 b = b.shared_cap(cap.clone());
             }
-            shelves.push(b.build_shelf(move || ClassBuf::new(size, zero))?);
+            shelves.push(b.build_shelf(move || ClassBuf(Vec::with_capacity(size)))?);
         }
         let n = shelves.len();
         let mut pool = TieredPool {
@@ -165,6 +164,7 @@ impl TieredPoolBuilder {
                     epoch: CachePadded::new(AtomicU64::new(0)),
                     orphan: (0..n).map(|_| Counters::default()).collect(),
                 }),
+                zero_on_release: self.zero_on_release,
                 oversize: CachePadded::new(Counter::default()),
                 foreign_kept: Counter::default(),
                 foreign_dropped: Counter::default(),
@@ -173,7 +173,6 @@ impl TieredPoolBuilder {
             default_class: 0,
             default_len,
             cap,
-            zero_on_release: self.zero_on_release,
         };
         pool.default_class = pool.classes.class_of(default_len).unwrap_or(0);
         Ok(pool)
@@ -234,6 +233,8 @@ impl ThreadState for Classes {
 /// their buffer back to the thread that drops them.
 pub(crate) struct Shared {
     threads: PerThread<Classes>,
+    /// Zero a buffer's bytes before it is kept (seed 003's `fill(0)`).
+    zero_on_release: bool,
     /// Requests over the largest class (a shared counter: the oversize path
     /// allocates anyway).
     oversize: CachePadded<Counter>,
@@ -268,6 +269,10 @@ impl Shared {
     /// kept. `adopted`: a foreign buffer (counted as prefilled).
     #[inline]
     pub(crate) fn put(&self, class: usize, mut buf: ClassBuf, adopted: bool) -> bool {
+        if self.zero_on_release {
+            // Seed 003's `fill(0)`: secrets do not outlive their holder.
+            buf.0.fill(0);
+        }
         let g = self.threads.global();
         let shelf = &g.shelves[class];
         let epoch = || g.epoch.load(Relaxed);
@@ -319,7 +324,6 @@ pub struct TieredPool {
     default_class: usize,
     default_len: usize,
     cap: Option<SharedByteCap>,
-    zero_on_release: bool,
 }
 
 impl Default for TieredPool {
@@ -384,11 +388,14 @@ impl TieredPool {
     /// ```
     #[inline]
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
-        let inner = match self.classes.class_of(len) {
-            Some(class) => Inner::Class(self.inner.take(class, len), class),
+        match self.classes.class_of(len) {
+            Some(class) => TieredBuf {
+                buf: self.inner.take(class, len).0,
+                class,
+                pool: self,
+            },
             None => self.oversize(len),
-        };
-        TieredBuf { inner, pool: self }
+        }
     }
 
     /// A buffer of length `len`, all zeros.
@@ -429,9 +436,7 @@ impl TieredPool {
     pub fn put(&self, buf: Vec<u8>) {
         let inner = &self.inner;
         match self.classes.class_for_capacity(buf.capacity()) {
-            Some(class)
-                if inner.put(class, ClassBuf::from_vec(buf, self.zero_on_release), true) =>
-            {
+            Some(class) if inner.put(class, ClassBuf(buf), true) => {
                 inner.foreign_kept.add_shared(1);
             }
             // Fits no class, or the class is full or at the byte cap.
@@ -546,10 +551,14 @@ impl TieredPool {
     }
 
     #[cold]
-    fn oversize(&self, len: usize) -> Inner {
+    fn oversize(&self, len: usize) -> TieredBuf<'_> {
         self.inner.record_only(len);
         self.inner.oversize.add_shared(1);
-        Inner::Oversize(Vec::with_capacity(len))
+        TieredBuf {
+            buf: Vec::with_capacity(len),
+            class: OVERSIZE,
+            pool: self,
+        }
     }
 }
 
