@@ -221,9 +221,7 @@ impl<T: Reset> Shelf<T> {
             if self.budget.is_some() {
                 cache.credit -= bytes;
             }
-            cache.items.push(Idle { item, bytes });
-            entered(c, adopted).incr();
-            c.bytes_in.add(bytes as u64);
+            push_kept(cache, c, Idle { item, bytes }, adopted);
             return true;
         }
         self.keep_slow(cache, c, item, bytes, epoch, adopted)
@@ -260,9 +258,7 @@ impl<T: Reset> Shelf<T> {
             }
             cache.credit -= bytes;
         }
-        cache.items.push(Idle { item, bytes });
-        entered(c, adopted).incr();
-        c.bytes_in.add(bytes as u64);
+        push_kept(cache, c, Idle { item, bytes }, adopted);
         true
     }
 
@@ -477,6 +473,15 @@ impl<T: Reset> Shelf<T> {
         c.bytes_in.add_shared(bytes as u64);
         true
     }
+}
+
+/// Adds a kept item to the cache and counts it entering the idle set.
+#[inline(always)]
+fn push_kept<T>(cache: &mut Cache<T>, c: &Counters, idle: Idle<T>, adopted: bool) {
+    let bytes = idle.bytes as u64;
+    cache.items.push(idle);
+    entered(c, adopted).incr();
+    c.bytes_in.add(bytes);
 }
 
 /// Counts a dropped return (an adopted item that is dropped was never out,
