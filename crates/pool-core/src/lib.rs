@@ -54,6 +54,8 @@ mod per_thread_sync;
 mod pool;
 mod reset;
 pub mod stats;
+#[cfg(not(pool_loom))]
+pub mod trimmer;
 
 pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};

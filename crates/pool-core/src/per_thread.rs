@@ -274,6 +274,35 @@ impl<G: ThreadState> PerThread<G> {
     }
 }
 
+#[cfg(not(pool_loom))]
+impl<G: ThreadState + crate::trimmer::Trim> crate::trimmer::Trim for Inner<G> {
+    fn trim(&self) {
+        self.global.trim();
+    }
+    fn timed_trim(&self) {
+        self.global.timed_trim();
+    }
+}
+
+#[cfg(not(pool_loom))]
+impl<G: ThreadState + crate::trimmer::Trim> PerThread<G> {
+    /// Registers the shared part with the process-wide
+    /// [`trimmer`](crate::trimmer): trimmed every `interval` (if `Some`)
+    /// and by every [`trim_all`](crate::trimmer::trim_all). Held weakly.
+    pub fn register_trim(&self, interval: Option<std::time::Duration>) {
+        let strong: std::sync::Arc<dyn crate::trimmer::Trim> = self.inner.clone();
+        crate::trimmer::register(std::sync::Arc::downgrade(&strong), interval);
+    }
+}
+
+impl<G: ThreadState> Drop for PerThread<G> {
+    fn drop(&mut self) {
+        // The trimmer holds the shared part weakly; let it notice now.
+        #[cfg(not(pool_loom))]
+        crate::trimmer::forget();
+    }
+}
+
 impl<G: ThreadState> fmt::Debug for PerThread<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PerThread")

@@ -85,8 +85,14 @@ pub struct Stats {
     pub outstanding: u64,
     /// Items created straight into the pool (pre-allocation), not for a get.
     pub prefilled: u64,
-    /// Idle items freed by `trim`.
+    /// Idle items freed by `trim` (timed or not, including those freed by a
+    /// thread acting on a trim at its next get or put).
     pub trimmed: u64,
+    /// Trims run by the process-wide trimmer on the pool's schedule.
+    pub timed_trims: u64,
+    /// Idle items timed trims freed from the pool's shared part (also
+    /// counted in `trimmed`).
+    pub timed_trimmed: u64,
     /// Idle items the pool holds now.
     pub retained_items: u64,
     /// Heap bytes the idle items hold now (as `Reset::heap_bytes` reports).
@@ -138,6 +144,8 @@ impl std::ops::AddAssign<&Stats> for Stats {
         self.outstanding += o.outstanding;
         self.prefilled += o.prefilled;
         self.trimmed += o.trimmed;
+        self.timed_trims += o.timed_trims;
+        self.timed_trimmed += o.timed_trimmed;
         self.retained_items += o.retained_items;
         self.retained_bytes += o.retained_bytes;
     }
@@ -158,6 +166,13 @@ impl fmt::Display for Stats {
             "returns {}, detached {}, outstanding {}, trimmed {}, prefilled {}",
             self.returns, self.detached, self.outstanding, self.trimmed, self.prefilled
         )?;
+        if self.timed_trims > 0 {
+            writeln!(
+                f,
+                "timed trims {} (freed {} items from the shared part)",
+                self.timed_trims, self.timed_trimmed
+            )?;
+        }
         let d = &self.discarded;
         writeln!(
             f,
@@ -260,6 +275,10 @@ pub struct Counters {
     pub detached: Counter,
     /// Idle items freed by trim.
     pub trimmed: Counter,
+    /// Trims run by the trimmer thread.
+    pub timed_trims: Counter,
+    /// Idle items timed trims freed from the shared part.
+    pub timed_trimmed: Counter,
     /// Items created straight into the pool.
     pub prefilled: Counter,
     /// Returned items dropped: grew past the per-item limit.
@@ -297,6 +316,8 @@ impl Counters {
         acc.misses += self.misses.get();
         acc.detached += self.detached.get();
         acc.trimmed += self.trimmed.get();
+        acc.timed_trims += self.timed_trims.get();
+        acc.timed_trimmed += self.timed_trimmed.get();
         acc.discards.too_large += self.discarded_too_large.get();
         acc.discards.full += self.discarded_full.get();
         acc.discards.over_byte_cap += self.discarded_over_byte_cap.get();
@@ -315,6 +336,8 @@ struct Accumulator {
     returns: u64,
     detached: u64,
     trimmed: u64,
+    timed_trims: u64,
+    timed_trimmed: u64,
     prefilled: u64,
     discards: Discards,
     bytes_in: u64,
@@ -364,6 +387,8 @@ fn finish(a: Accumulator) -> Stats {
         outstanding: gets.saturating_sub(ended),
         prefilled: a.prefilled,
         trimmed: a.trimmed,
+        timed_trims: a.timed_trims,
+        timed_trimmed: a.timed_trimmed,
         retained_items: idle_in.saturating_sub(idle_out),
         retained_bytes: a.bytes_in.saturating_sub(a.bytes_out + a.bytes_trimmed),
     }

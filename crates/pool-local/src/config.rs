@@ -2,7 +2,12 @@
 
 use std::fmt;
 
+use std::time::Duration;
+
 use pool_core::{PoolError, Reset};
+
+/// The shortest trim interval accepted (`pool_core::trimmer::MIN_INTERVAL`).
+const MIN_TRIM_INTERVAL: Duration = Duration::from_millis(1);
 
 use crate::LocalPool;
 
@@ -19,6 +24,7 @@ pub const MAX_SPILL_SIZE: usize = 1 << 24;
 /// | [`spill_size`](Self::spill_size) | 1024 | idle items the global spill keeps (rounded up to whole batches of `cache_size / 2`) |
 /// | [`max_item_bytes`](Self::max_item_bytes) | none | an item whose `Reset::heap_bytes` exceeds this is dropped on return |
 /// | [`max_retained_bytes`](Self::max_retained_bytes) | none | idle items never hold more heap bytes than this, in all |
+/// | [`trim_interval`](Self::trim_interval) | none | trimmed this often by the process-wide trimmer thread |
 ///
 /// # Examples
 ///
@@ -41,6 +47,7 @@ pub struct LocalPoolBuilder {
     pub(crate) spill_size: usize,
     pub(crate) max_item_bytes: Option<usize>,
     pub(crate) max_retained_bytes: Option<usize>,
+    pub(crate) trim_interval: Option<Duration>,
     #[cfg(not(pool_loom))]
     pub(crate) shared_cap: Option<crate::SharedByteCap>,
 }
@@ -52,6 +59,7 @@ impl Default for LocalPoolBuilder {
             spill_size: 1024,
             max_item_bytes: None,
             max_retained_bytes: None,
+            trim_interval: None,
             #[cfg(not(pool_loom))]
             shared_cap: None,
         }
@@ -87,6 +95,17 @@ impl LocalPoolBuilder {
         self
     }
 
+    /// Trims the pool every `interval` from the process-wide trimmer thread
+    /// (`pool_core::trimmer`), so idle memory comes back after a burst
+    /// without a call to [`LocalPool::trim`]: what sat idle through two
+    /// intervals is freed. `None` (the default) turns timed trimming off;
+    /// `pool_core::trimmer::SUGGESTED_INTERVAL` (10 s) is a good start. At
+    /// least 1 ms; `Duration::MAX` is accepted and never comes.
+    pub fn trim_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
+        self.trim_interval = interval.into();
+        self
+    }
+
     /// Shares a retained-byte cap with other pools instead of having one
     /// of its own (replaces [`max_retained_bytes`](Self::max_retained_bytes)).
     #[cfg(not(pool_loom))]
@@ -115,6 +134,15 @@ impl LocalPoolBuilder {
                 "spill_size",
                 self.spill_size,
                 format!("1..={MAX_SPILL_SIZE} items"),
+            ));
+        }
+        if let Some(i) = self.trim_interval
+            && i < MIN_TRIM_INTERVAL
+        {
+            return Err(PoolError::invalid_config(
+                "trim_interval",
+                format!("{i:?}"),
+                "at least 1ms, or None for no timed trimming",
             ));
         }
         if self.max_item_bytes == Some(0) {
@@ -191,6 +219,7 @@ pub(crate) struct Config {
     /// `usize::MAX` when unset.
     pub(crate) max_item_bytes: usize,
     pub(crate) max_retained_bytes: Option<usize>,
+    pub(crate) trim_interval: Option<Duration>,
 }
 
 impl From<&LocalPoolBuilder> for Config {
@@ -202,6 +231,7 @@ impl From<&LocalPoolBuilder> for Config {
             spill_batches: b.spill_size.div_ceil(batch),
             max_item_bytes: b.max_item_bytes.unwrap_or(usize::MAX),
             max_retained_bytes: b.max_retained_bytes,
+            trim_interval: b.trim_interval,
         }
     }
 }
@@ -214,6 +244,7 @@ impl fmt::Debug for Config {
             .field("spill_batches", &self.spill_batches)
             .field("max_item_bytes", &self.max_item_bytes)
             .field("max_retained_bytes", &self.max_retained_bytes)
+            .field("trim_interval", &self.trim_interval)
             .finish()
     }
 }

@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crossbeam_utils::CachePadded;
 use pool_core::per_thread::{PerThread, ThreadState};
+#[cfg(not(pool_loom))]
+use pool_core::trimmer::Trim;
 use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::config::LocalPoolBuilder;
@@ -23,6 +25,29 @@ struct Global<T> {
     /// thread-locals being destroyed, or a re-entrant call), and of trims
     /// of the spill: written with shared adds.
     orphan: CachePadded<Counters>,
+}
+
+impl<T: Reset + Send + 'static> Global<T> {
+    /// A trim of the shared part, from any thread: the epoch (which every
+    /// thread acts on at its next get or put) and the spill. Returns the
+    /// items freed from the spill.
+    fn trim_shared(&self) -> u64 {
+        let epoch = self.epoch.fetch_add(1, Relaxed).wrapping_add(1);
+        self.shelf.trim_spill(&self.orphan, epoch)
+    }
+}
+
+#[cfg(not(pool_loom))]
+impl<T: Reset + Send + 'static> Trim for Global<T> {
+    fn trim(&self) {
+        self.trim_shared();
+    }
+
+    fn timed_trim(&self) {
+        let freed = self.trim_shared();
+        self.orphan.timed_trims.add_shared(1);
+        self.orphan.timed_trimmed.add_shared(freed);
+    }
 }
 
 impl<T: Reset + Send + 'static> ThreadState for Global<T> {
@@ -101,13 +126,19 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     }
 
     pub(crate) fn from_shelf(shelf: Shelf<T>) -> Self {
-        LocalPool {
+        let interval = shelf.cfg.trim_interval;
+        let pool = LocalPool {
             threads: PerThread::new(Global {
                 shelf,
                 epoch: CachePadded::new(AtomicU64::new(0)),
                 orphan: CachePadded::new(Counters::default()),
             }),
-        }
+        };
+        #[cfg(not(pool_loom))]
+        pool.threads.register_trim(interval);
+        #[cfg(pool_loom)]
+        let _ = interval;
+        pool
     }
 
     /// Takes an idle item from this thread's cache, else a batch from the
@@ -240,8 +271,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// ```
     pub fn trim(&self) {
         let g = self.threads.global();
-        let epoch = g.epoch.fetch_add(1, Relaxed).wrapping_add(1);
-        g.shelf.trim_spill(&g.orphan, epoch);
+        g.trim_shared();
         self.threads.with(|slot| {
             if let Some(slot) = slot
                 && let Ok(mut cache) = slot.owned().try_borrow_mut()

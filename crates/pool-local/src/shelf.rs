@@ -313,8 +313,9 @@ impl<T: Reset> Shelf<T> {
     }
 
     /// The trim of the shared part: frees spilled batches that sat through
-    /// two trims. Counts into `c` with shared adds (any thread may trim).
-    pub fn trim_spill(&self, c: &Counters, epoch: u64) {
+    /// two trims. Counts into `c` with shared adds (any thread may trim);
+    /// returns the items freed.
+    pub fn trim_spill(&self, c: &Counters, epoch: u64) -> u64 {
         let n = self.spill.len();
         let mut young = Vec::with_capacity(n);
         let (mut freed, mut freed_bytes) = (0usize, 0usize);
@@ -339,6 +340,7 @@ impl<T: Reset> Shelf<T> {
         if let Some(budget) = &self.budget {
             budget.release(freed_bytes);
         }
+        freed as u64
     }
 
     /// Frees every item of a cache and its credit (the owner is not using

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use crossbeam_utils::CachePadded;
+use std::time::Duration;
+
 use pool_core::per_thread::{PerThread, ThreadState};
+use pool_core::trimmer::Trim;
 use pool_core::{Counter, Counters, Pool, PoolError, Pooled, Stats};
 use pool_local::shelf::{Cache, Shelf, move_words, reset_and_measure};
 use pool_local::{LocalPool, SharedByteCap};
@@ -72,9 +75,21 @@ pub struct TieredPoolBuilder {
     max_retained_bytes: Option<usize>,
     zero_on_release: bool,
     default_len: Option<usize>,
+    trim_interval: Option<Duration>,
 }
 
 impl TieredPoolBuilder {
+    /// Trims every class every `interval` from the process-wide trimmer
+    /// thread (`pool_core::trimmer`), as [`TieredPool::trim`] does, so
+    /// memory comes back after a burst without a call. `None` (the
+    /// default) turns timed trimming off; 10 s
+    /// (`pool_core::trimmer::SUGGESTED_INTERVAL`) is a good start. At
+    /// least 1 ms.
+    pub fn trim_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
+        self.trim_interval = interval.into();
+        self
+    }
+
     /// The size classes (default: 128 B to 2 MiB in powers of two).
     pub fn classes(mut self, classes: SizeClasses) -> Self {
         self.classes = classes;
@@ -119,6 +134,15 @@ impl TieredPoolBuilder {
     /// `spill_size` out of range, `max_retained_bytes` 0 or smaller than
     /// the largest class, `default_len` over the largest class.
     pub fn build(self) -> Result<TieredPool, PoolError> {
+        if let Some(i) = self.trim_interval
+            && i < pool_core::trimmer::MIN_INTERVAL
+        {
+            return Err(PoolError::invalid_config(
+                "trim_interval",
+                format!("{i:?}"),
+                "at least 1ms, or None for no timed trimming",
+            ));
+        }
         let largest = self.classes.largest();
         let cap = match self.max_retained_bytes {
             None => None,
@@ -175,6 +199,7 @@ impl TieredPoolBuilder {
             cap,
         };
         pool.default_class = pool.classes.class_of(default_len).unwrap_or(0);
+        pool.inner.threads.register_trim(self.trim_interval);
         Ok(pool)
     }
 }
@@ -191,6 +216,32 @@ pub(crate) struct Classes {
 pub(crate) struct ThreadCounts {
     counters: Box<[Counters]>,
     recent: Recent,
+}
+
+impl Classes {
+    /// A trim of the shared part, from any thread: the epoch and every
+    /// spill. Returns the items freed from the spills.
+    fn trim_shared(&self) -> u64 {
+        let epoch = self.epoch.fetch_add(1, Relaxed).wrapping_add(1);
+        self.shelves
+            .iter()
+            .zip(self.orphan.iter())
+            .map(|(shelf, c)| shelf.trim_spill(c, epoch))
+            .sum()
+    }
+}
+
+impl Trim for Classes {
+    fn trim(&self) {
+        self.trim_shared();
+    }
+
+    fn timed_trim(&self) {
+        let freed = self.trim_shared();
+        // Counted once for the pool (in its first class).
+        self.orphan[0].timed_trims.add_shared(1);
+        self.orphan[0].timed_trimmed.add_shared(freed);
+    }
 }
 
 impl ThreadState for Classes {
@@ -360,6 +411,7 @@ impl TieredPool {
             max_retained_bytes: None,
             zero_on_release: false,
             default_len: None,
+            trim_interval: None,
         }
     }
 
@@ -451,10 +503,8 @@ impl TieredPool {
     pub fn trim(&self) {
         let threads = &self.inner.threads;
         let g = threads.global();
-        let epoch = g.epoch.fetch_add(1, Relaxed).wrapping_add(1);
-        for (shelf, c) in g.shelves.iter().zip(g.orphan.iter()) {
-            shelf.trim_spill(c, epoch);
-        }
+        g.trim_shared();
+        let epoch = g.epoch.load(Relaxed);
         threads.with(|slot| {
             if let Some(slot) = slot
                 && let Ok(mut caches) = slot.owned().try_borrow_mut()

@@ -1,0 +1,224 @@
+//! Memory that comes back by itself: one process-wide trimmer thread for
+//! every pool that asked for timed trimming, and [`trim_all`] for a
+//! service to call on memory pressure.
+//!
+//! Go's `sync.Pool` gives idle items back at every garbage collection; here
+//! a pool built with a trim interval (`trim_interval` on the `LocalPool`
+//! and `TieredPool` builders; [`SUGGESTED_INTERVAL`] is a good start) is
+//! trimmed by one background thread every interval, so a burst's peak goes
+//! away after two intervals without anyone calling `trim`.
+//!
+//! Off unless set: a pool nobody configured starts no thread and never
+//! frees anything on its own, so its behaviour (and its tests) are exactly
+//! what its calls make them. Set an interval on any pool that sees bursts.
+//!
+//! - Nothing is added to get or put: a trim bumps the pool's trim epoch,
+//!   which get and put read already.
+//! - The thread starts when the first pool asks for timed trimming and
+//!   ends when no live pool needs it. It holds pools weakly: a dropped pool
+//!   is forgotten, never kept alive.
+//! - Every pool of the family registers (timed or not), so [`trim_all`]
+//!   reaches every live pool: call it from a cgroup memory event, a signal
+//!   handler's thread or an admin endpoint.
+//!
+//! What a trim frees: idle items that sat unused through two trims in the
+//! pool's shared part (the spill, which also holds what exited threads
+//! left) at once, and in each live thread's cache at that thread's next get
+//! or put. A live thread that stays idle keeps at most its cache
+//! (`cache_size` items, 64 by default) until it exits or uses the pool.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::{Arc, atomic::{AtomicU64, Ordering::Relaxed}};
+//! use std::time::Duration;
+//! use pool_core::trimmer::{self, Trim};
+//!
+//! #[derive(Default)]
+//! struct Counted(AtomicU64);
+//! impl Trim for Counted {
+//!     fn trim(&self) {
+//!         self.0.fetch_add(1, Relaxed);
+//!     }
+//! }
+//!
+//! let pool = Arc::new(Counted::default());
+//! let handle: Arc<dyn Trim> = pool.clone();
+//! trimmer::register(Arc::downgrade(&handle), None); // trim_all only
+//! assert!(trimmer::trim_all() >= 1);
+//! assert_eq!(pool.0.load(Relaxed), 1);
+//! ```
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+/// What the trimmer calls. Pools implement it on the part that the trimmer
+/// holds weakly.
+pub trait Trim: Send + Sync {
+    /// Frees what the pool no longer needs (see the pool's `trim`).
+    fn trim(&self);
+
+    /// A trim run by the trimmer thread on the pool's schedule; pools count
+    /// these separately. The default is [`trim`](Trim::trim).
+    fn timed_trim(&self) {
+        self.trim();
+    }
+}
+
+/// The shortest interval accepted: below it the trimmer would spin.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// A good first interval for a service: 10 s. Memory of a burst is back
+/// within 20 s, and the trimmer wakes at most once every 10 s per pool (a
+/// trim of an idle pool is one atomic add and a look at an empty queue).
+/// Shorter intervals give memory back sooner at the price of refilling
+/// caches that a steady load still uses.
+pub const SUGGESTED_INTERVAL: Duration = Duration::from_secs(10);
+
+struct Entry {
+    pool: Weak<dyn Trim>,
+    interval: Option<Duration>,
+    /// Next timed trim; `None` when untimed or beyond `Instant`'s range.
+    due: Option<Instant>,
+}
+
+struct Registry {
+    entries: Vec<Entry>,
+    /// A trimmer thread is running (or starting).
+    running: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    entries: Vec::new(),
+    running: false,
+});
+/// Wakes the trimmer: a pool registered or was dropped.
+static WAKE: Condvar = Condvar::new();
+/// Signalled when the trimmer thread ends.
+static ENDED: Condvar = Condvar::new();
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Registers a pool: trimmed every `interval` (if `Some`) by the trimmer
+/// thread, and by every [`trim_all`]. Starts the thread if it is needed
+/// and not running.
+///
+/// # Panics
+///
+/// If the trimmer thread cannot be spawned (the OS refused a thread).
+pub fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
+    let mut reg = registry();
+    reg.entries.retain(|e| e.pool.strong_count() > 0);
+    let interval = interval.map(|i| i.max(MIN_INTERVAL));
+    reg.entries.push(Entry {
+        pool,
+        interval,
+        due: interval.and_then(|i| Instant::now().checked_add(i)),
+    });
+    if interval.is_some() && !reg.running {
+        reg.running = true;
+        drop(reg);
+        std::thread::Builder::new()
+            .name("pool-trimmer".into())
+            .spawn(run)
+            .expect("the trimmer thread could be spawned");
+    } else {
+        drop(reg);
+        WAKE.notify_all();
+    }
+}
+
+/// A pool was dropped: lets the trimmer see it (and end if it was the last
+/// timed one) now rather than at its next interval.
+pub fn forget() {
+    WAKE.notify_all();
+}
+
+/// Trims every live pool of the process now, timed or not; returns how
+/// many were reached. For memory pressure: a cgroup event, a signal, an
+/// admin endpoint. Each pool frees what sat idle through two trims, so
+/// call it twice to free everything idle.
+pub fn trim_all() -> usize {
+    let pools: Vec<_> = {
+        let mut reg = registry();
+        reg.entries.retain(|e| e.pool.strong_count() > 0);
+        reg.entries
+            .iter()
+            .filter_map(|e| e.pool.upgrade())
+            .collect()
+    };
+    for p in &pools {
+        p.trim();
+    }
+    pools.len()
+}
+
+/// Whether the trimmer thread is running (for tests and diagnostics).
+pub fn is_running() -> bool {
+    registry().running
+}
+
+/// Waits until the trimmer thread has ended (no live pool needs it), at
+/// most `timeout`; true if it has. For tests and orderly shutdowns.
+pub fn wait_ended(timeout: Duration) -> bool {
+    let reg = registry();
+    let (reg, _) = ENDED
+        .wait_timeout_while(reg, timeout, |r| r.running)
+        .unwrap_or_else(PoisonError::into_inner);
+    !reg.running
+}
+
+/// The trimmer thread: trims each timed pool when it is due, sleeps until
+/// the next one, ends when none is left.
+fn run() {
+    let mut reg = registry();
+    loop {
+        reg.entries.retain(|e| e.pool.strong_count() > 0);
+        let now = Instant::now();
+        let mut due = Vec::new();
+        let mut next: Option<Instant> = None;
+        let mut timed = false;
+        for e in &mut reg.entries {
+            let Some(interval) = e.interval else { continue };
+            timed = true;
+            if let Some(at) = e.due {
+                if at <= now {
+                    due.push(e.pool.clone());
+                    e.due = now.checked_add(interval);
+                }
+                if let Some(at) = e.due {
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+            }
+        }
+        if !timed {
+            reg.running = false;
+            drop(reg);
+            ENDED.notify_all();
+            return;
+        }
+        if !due.is_empty() {
+            drop(reg);
+            for pool in due {
+                // Upgraded only for the trim: a pool dropped meanwhile is
+                // freed here or by its owner, whichever lets go last.
+                if let Some(pool) = pool.upgrade() {
+                    pool.timed_trim();
+                }
+            }
+            reg = registry();
+            continue;
+        }
+        reg = match next {
+            Some(at) => {
+                WAKE.wait_timeout(reg, at.saturating_duration_since(now))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            }
+            // Every timed pool's next trim is beyond `Instant`'s range.
+            None => WAKE.wait(reg).unwrap_or_else(PoisonError::into_inner),
+        };
+    }
+}

@@ -1,0 +1,92 @@
+//! Timed trimming: memory comes back after a burst with no call from the
+//! user (`trim_all`, which reaches every pool of the process, is tested in
+//! `trimmer_ends.rs`, a process of its own). The waits below poll the pool's
+//! own statistics for the trims to happen (with a deadline), since they are
+//! driven by the trimmer's clock.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
+use std::time::{Duration, Instant};
+
+use common::{Tagged, Tracker};
+use pool_core::PoolError;
+use pool_local::LocalPool;
+
+const ITEM: usize = 64 << 10;
+
+/// Waits until `done` holds, at most 20 s (the trims come every few ms).
+fn wait_for(mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "the timed trims never came");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_burst_comes_back_after_two_intervals_without_a_call() {
+    let tracker = Arc::new(Tracker::default());
+    let t = Arc::clone(&tracker);
+    let pool = LocalPool::builder()
+        .cache_size(8)
+        .spill_size(256)
+        .trim_interval(Duration::from_millis(20))
+        .build(move || Tagged::new(&t, ITEM))
+        .unwrap();
+    // Steady: eight buffers at a time.
+    for _ in 0..50 {
+        let held: Vec<_> = (0..8).map(|_| pool.get()).collect();
+        drop(held);
+    }
+    let steady = pool.stats().retained_bytes;
+    assert_eq!(steady, 8 * ITEM as u64);
+    // A burst of ten times that, all given back; then nothing at all.
+    let burst: Vec<_> = (0..80).map(|_| pool.get()).collect();
+    drop(burst);
+    assert_eq!(pool.stats().retained_bytes, 80 * ITEM as u64);
+    let before = pool.stats().timed_trims;
+    wait_for(|| {
+        let s = pool.stats();
+        s.timed_trims >= before + 2 && s.retained_bytes <= steady * 11 / 10
+    });
+    let s = pool.stats();
+    assert!(s.timed_trimmed >= 72, "the spilled burst was freed: {s}");
+    assert_eq!(
+        tracker.live.load(SeqCst) as u64,
+        s.retained_items,
+        "freed, not leaked: {s}"
+    );
+    // This thread's own cache (the steady eight) sat idle through two
+    // trims as well: its next get frees it, as `sync.Pool` would.
+    drop(pool.get());
+    let s = pool.stats();
+    assert!(s.retained_items <= 1, "{s}");
+    assert_eq!(tracker.live.load(SeqCst) as u64, s.retained_items);
+}
+
+#[test]
+fn bad_intervals_are_refused_and_huge_ones_accepted() {
+    let e = LocalPool::builder()
+        .trim_interval(Duration::ZERO)
+        .build(Vec::<u8>::new)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PoolError::InvalidConfig {
+                field: "trim_interval",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("at least 1ms"), "{e}");
+    let never = LocalPool::builder()
+        .trim_interval(Duration::MAX)
+        .build(Vec::<u8>::new)
+        .unwrap();
+    drop(never.get());
+    assert_eq!(never.stats().timed_trims, 0);
+}
