@@ -79,6 +79,58 @@ impl Contender for PoolLocal {
     }
 }
 
+/// How often the `-timed` contenders are trimmed by the process-wide
+/// trimmer (no call from the bench).
+pub const TIMED_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// pool-local with timed trimming every [`TIMED_INTERVAL`]: beside
+/// `pool-local`, what timed trimming costs on get and put.
+#[derive(Debug)]
+pub struct PoolLocalTimed(pub LocalPool<Vec<u8>>);
+
+impl Contender for PoolLocalTimed {
+    type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolLocalTimed(
+            LocalPool::builder()
+                .trim_interval(TIMED_INTERVAL)
+                .build(move || Vec::with_capacity(size))
+                .expect("a valid configuration"),
+        )
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// pool-tiered with timed trimming every [`TIMED_INTERVAL`].
+#[derive(Debug)]
+pub struct PoolTieredTimed(pub TieredPool, usize);
+
+impl Contender for PoolTieredTimed {
+    type Item<'a> = pool::tiered::TieredBuf<'a>;
+    fn build(size: usize) -> Self {
+        let pool = TieredPool::builder()
+            .trim_interval(TIMED_INTERVAL)
+            .build()
+            .expect("a valid configuration");
+        PoolTieredTimed(pool, size)
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get(self.1)
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
 /// Our lock-free ring, sized for the threads that share it (64 slots,
 /// allocating when every probed slot is busy).
 #[derive(Debug)]
@@ -672,6 +724,7 @@ pub const POOLS: &[(&str, Register)] = &[
 #[cfg(not(pool_no_stats))]
 pub const POOLS: &[(&str, Register)] = &[
     ("pool-local", bench_threads::<PoolLocal>),
+    ("pool-local-timed", bench_threads::<PoolLocalTimed>),
     ("pool-ring", bench_threads::<PoolRing>),
     ("pool-fixed", bench_threads::<PoolFixed>),
     ("pool-tiered", bench_threads::<PoolTiered>),
@@ -783,7 +836,6 @@ macro_rules! burst_vec {
 }
 
 burst_vec!(
-    PoolTiered => |item| item,
     PoolRing => |item| item,
     PoolFixed => |item| item,
     TlsStack => |item| &mut item.0,
@@ -805,6 +857,52 @@ impl Burst for PoolLocal {
     }
     fn retained_bytes(&self) -> Option<u64> {
         Some(self.0.stats().retained_bytes)
+    }
+}
+
+impl Burst for PoolTiered {
+    fn fill(item: &mut Self::Item<'_>, size: usize) {
+        fill_vec(item, size);
+    }
+    fn trim(&self) {
+        // As pool-local: an idle buffer goes at the second trim.
+        self.0.trim();
+        self.0.trim();
+    }
+    fn retained_bytes(&self) -> Option<u64> {
+        Some(self.0.stats().total.retained_bytes)
+    }
+}
+
+/// Waits two and a half trim intervals (calling nothing), then does one
+/// get and put, as a load that resumes: the timed trims freed the spill
+/// meanwhile, and that thread frees its own idle cache at its next call.
+fn timed_idle_then_resume<C: Contender>(c: &C) {
+    std::thread::sleep(TIMED_INTERVAL * 5 / 2);
+    drop(c.get());
+}
+
+impl Burst for PoolLocalTimed {
+    fn fill(item: &mut Self::Item<'_>, size: usize) {
+        fill_vec(item, size);
+    }
+    fn trim(&self) {
+        timed_idle_then_resume(self);
+    }
+    fn retained_bytes(&self) -> Option<u64> {
+        Some(self.0.stats().retained_bytes)
+    }
+}
+
+impl Burst for PoolTieredTimed {
+    fn fill(item: &mut Self::Item<'_>, size: usize) {
+        fill_vec(item, size);
+    }
+    fn trim(&self) {
+        timed_idle_then_resume(self);
+    }
+    fn retained_bytes(&self) -> Option<u64> {
+        Some(self.0.stats().total.retained_bytes)
     }
 }
 
@@ -885,6 +983,8 @@ pub type RunBurst = fn(usize, usize) -> BurstResult;
 /// would measure something else).
 pub const BURST: &[(&str, RunBurst)] = &[
     ("pool-local", run_burst::<PoolLocal>),
+    ("pool-local-timed", run_burst::<PoolLocalTimed>),
+    ("pool-tiered-timed", run_burst::<PoolTieredTimed>),
     ("pool-ring", run_burst::<PoolRing>),
     ("pool-fixed", run_burst::<PoolFixed>),
     ("pool-tiered", run_burst::<PoolTiered>),

@@ -46,6 +46,8 @@ pub(crate) const KNOWN: &[&str] = &[
     "mixed",
     "burst",
     "pool-local",
+    "pool-local-timed",
+    "pool-tiered-timed",
     "pool-ring",
     "pool-fixed",
     "pool-tiered",

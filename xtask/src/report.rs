@@ -135,7 +135,8 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
         md,
         "ns/op is the median time of one get + 16-byte write + put per thread (cross: per buffer handed from one thread to another). \
          ratio is to the fastest in the same table; Mops/s is over all threads. `tls-stack` is a naive `thread_local!` stack, shown for reference; \
-         `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost.\n"
+         `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
+         `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs.\n"
     );
     for ((_, _, threads, size_label), list) in &mut cases {
         list.sort_by(|a, b| a.ns.total_cmp(&b.ns));
@@ -181,7 +182,9 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
         let pickable: Vec<&Row> = list
             .iter()
             .filter(|r| {
-                !REFERENCE.contains(&r.contender.as_str()) && !r.contender.ends_with("-nostats")
+                !REFERENCE.contains(&r.contender.as_str())
+                    && !r.contender.ends_with("-nostats")
+                    && !r.contender.ends_with("-timed")
             })
             .collect();
         if let Some(first) = pickable.first() {
@@ -230,6 +233,11 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
     }
     if !burst.is_empty() {
         let _ = writeln!(md, "## Burst: memory before, at the peak and after trim\n");
+        let _ = writeln!(
+            md,
+            "`-timed` contenders call nothing: the process-wide trimmer trims them every 10 ms; \
+             \"after\" is two and a half intervals of idleness and one get + put (a load resuming).\n"
+        );
         let _ = writeln!(
             md,
             "| contender | RSS steady MiB | RSS peak MiB | RSS after MiB | retained after (bytes) |\n|---|---:|---:|---:|---:|"
@@ -359,6 +367,14 @@ fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
                 out.push(format!(
                     "{} pool-local within 1.1x of the naive thread-local stack, {label}, 1 thread: {r:.2}x",
                     mark(r <= 1.1)
+                ));
+            }
+            if let Some(timed) = ns_of(list, "pool-local-timed") {
+                let r = timed / ours - 1.0;
+                out.push(format!(
+                    "{} pool-local timed trimming (every 10 ms) costs under 3%, {label}, 1 thread: {:+.1}% ({timed:.1} vs {ours:.1} ns)",
+                    mark(r < 0.03),
+                    r * 100.0
                 ));
             }
             if let Some(off) = ns_of(list, "pool-local-nostats") {
