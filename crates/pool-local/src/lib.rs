@@ -85,6 +85,38 @@
 //! thread-locals are destroyed, which `JoinHandle::join` waits for and the
 //! end of a `std::thread::scope` does not.
 //!
+//! # Memory
+//!
+//! What each setting keeps, and what gives it back:
+//!
+//! | setting | keeps at most | given back by | costs |
+//! |---|---|---|---|
+//! | `cache_size` (64) | that many idle items per thread that used the pool | a trim (at the thread's next get or put), the thread's exit, [`LocalPool::clear`] | nothing on the hot path |
+//! | `spill_size` (1024) | that many idle items shared by all threads (among them what exited threads left) | [`LocalPool::trim`], timed trims, `trim_all`, `clear` | nothing on the hot path |
+//! | `max_item_bytes` | - | an item that grew past it is dropped on return | one compare per put |
+//! | `max_retained_bytes` | that many heap bytes of idle items, in all | as above | a shared atomic only when a thread's credit runs out or piles up |
+//! | `trim_interval` (off) | - | the process-wide trimmer trims the pool every interval: what sat idle through two intervals is freed | one background thread for the whole process while a timed pool lives; nothing on get or put (measured by `cargo xtask bench`: `pool-local-timed`) |
+//!
+//! An idle item is freed at the second trim that finds it idle, as Go's
+//! `sync.Pool` frees at its second GC. A live thread that stops using the
+//! pool keeps its cache (at most `cache_size` items) until it uses the pool
+//! again or exits. Without `trim_interval`, memory comes back only when
+//! someone calls [`LocalPool::trim`] (twice) or
+//! `pool_core::trimmer::trim_all`; with it, a burst's peak is gone two
+//! intervals after the burst.
+//!
+//! ```
+//! use std::time::Duration;
+//! use pool_local::LocalPool;
+//!
+//! let pool = LocalPool::builder()
+//!     .trim_interval(Duration::from_secs(10)) // memory back within ~20 s of a burst
+//!     .build(|| Vec::<u8>::with_capacity(64 << 10))?;
+//! drop(pool.get());
+//! assert_eq!(pool.stats().timed_trims, 0); // the first comes after 10 s
+//! # Ok::<(), pool_core::PoolError>(())
+//! ```
+//!
 //! # Seed 001's pitfalls, here
 //!
 //! | `sync.Pool` pitfall | here |

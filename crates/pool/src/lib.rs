@@ -65,6 +65,10 @@ pub use pool_core::{
     Stats, stats,
 };
 
+/// Timed trimming and [`trim_all`](trimmer::trim_all) for memory pressure
+/// ([`pool_core::trimmer`]).
+pub use pool_core::trimmer;
+
 /// The per-thread-cache strategy ([`pool_local`]).
 #[cfg(feature = "local")]
 pub use pool_local as local;
