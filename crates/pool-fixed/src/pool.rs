@@ -136,11 +136,13 @@ impl<T: Reset + Send + 'static> ThreadState for Core<T> {
 
     /// The exiting thread's idle item goes where other threads find it.
     fn thread_exited(&self, (): (), local: &Local<T>) {
-        let Some(idle) = lock(&local.slot).take() else {
+        let mut slot = lock(&local.slot);
+        let Some(idle) = slot.take() else {
             return;
         };
         let stale = idle.generation != self.generation.load(Acquire);
         if stale || self.closed.load(Acquire) {
+            drop(slot);
             local.counters.trimmed.incr();
             local
                 .counters
@@ -151,7 +153,12 @@ impl<T: Reset + Send + 'static> ThreadState for Core<T> {
             }
             return;
         }
+        // Into the queue while the slot is still locked: a thread that
+        // steals from this slot meanwhile waits, then finds the item's token
+        // in `avail` (see `try_take_slow`), so the item is never out of
+        // sight.
         self.put_queue(idle);
+        drop(slot);
         if self.closed.load(Acquire) {
             // Closed meanwhile: `close` may have drained before the push.
             while let Some(idle) = self.take_shared() {
@@ -670,12 +677,17 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             if self.c().closed.load(Acquire) {
                 return Err(PoolError::Closed);
             }
-            let idle = match self.take_shared() {
+            // Shared queue, other threads' slots, then the queue once more:
+            // an exiting thread moves its slot's item to the queue under
+            // that slot's lock, so an item missed by the first look is
+            // found by the steal or the second.
+            let idle = match self
+                .take_shared()
+                .or_else(|| self.steal())
+                .or_else(|| self.take_shared())
+            {
                 Some(idle) => idle,
-                None => match self.steal() {
-                    Some(idle) => idle,
-                    None => return self.make_missing(local),
-                },
+                None => return self.make_missing(local),
             };
             if let Some(idle) = self.fresh(local, idle) {
                 return Ok(self.hand_out(local, idle));

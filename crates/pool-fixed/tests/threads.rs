@@ -52,3 +52,18 @@ fn an_item_idle_in_an_exited_threads_slot_is_found() {
     assert!(pool.try_acquire().is_ok());
     assert_eq!(pool.available(), 1);
 }
+
+#[test]
+fn an_item_moving_out_of_an_exiting_threads_slot_is_never_out_of_sight() {
+    // The thread's item moves from its slot to the queue while its
+    // thread-locals are destroyed, which the end of a scope does not wait
+    // for: a `try_acquire` racing that move must still find the item.
+    let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
+    for _ in 0..if cfg!(miri) { 10 } else { 2000 } {
+        let g = pool.try_acquire().unwrap();
+        std::thread::scope(|s| {
+            s.spawn(move || drop(g));
+        });
+        assert!(pool.try_acquire().is_ok(), "an idle item was out of sight");
+    }
+}
