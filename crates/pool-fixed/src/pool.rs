@@ -148,6 +148,8 @@ impl<T: Reset + Send + 'static> ThreadState for Core<T> {
                 .counters
                 .bytes_trimmed
                 .add(idle.item.heap_bytes() as u64);
+            // Freed before it is owed: never more than `count` items.
+            drop(idle);
             if stale && !self.closed.load(Acquire) {
                 self.missing.fetch_add(1, AcqRel);
             }
@@ -653,6 +655,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             Some(idle)
         } else {
             self.count_trim(local, &idle);
+            // Freed before it is owed: never more than `count` items.
+            drop(idle);
             self.c().missing.fetch_add(1, AcqRel);
             None
         }
@@ -797,6 +801,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let generation = self.c().generation.load(Acquire);
         if ticket.generation != generation {
             local.add(|c| &c.discarded_stale, 1);
+            // Freed before it is owed: never more than `count` items.
+            drop(item);
             self.c().missing.fetch_add(1, AcqRel);
             return;
         }
