@@ -295,9 +295,10 @@ impl<G: ThreadState + crate::trimmer::Trim> PerThread<G> {
     }
 }
 
-impl<G: ThreadState> Drop for PerThread<G> {
+impl<G: ThreadState> Drop for Inner<G> {
     fn drop(&mut self) {
-        // The trimmer holds the shared part weakly; let it notice now.
+        // The trimmer holds the shared part weakly: now that it is gone,
+        // let the trimmer notice (and end, if this was its last pool).
         #[cfg(not(pool_loom))]
         crate::trimmer::forget();
     }

@@ -94,6 +94,8 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 /// Wakes the trimmer: a pool registered or was dropped.
 static WAKE: Condvar = Condvar::new();
+/// The trimmer thread, for [`wait_ended`] to join.
+static THREAD: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
 /// Signalled when the trimmer thread ends.
 static ENDED: Condvar = Condvar::new();
 
@@ -119,11 +121,21 @@ pub fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
     });
     if interval.is_some() && !reg.running {
         reg.running = true;
-        drop(reg);
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("pool-trimmer".into())
             .spawn(run)
             .expect("the trimmer thread could be spawned");
+        // Under the registry lock: `wait_ended` takes the handle only once
+        // `running` is false, that is, from the thread that ended.
+        let old = THREAD
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(handle);
+        drop(reg);
+        // A previous trimmer that ended and was never joined.
+        if let Some(old) = old {
+            let _ = old.join();
+        }
     } else {
         drop(reg);
         WAKE.notify_all();
@@ -160,14 +172,23 @@ pub fn is_running() -> bool {
     registry().running
 }
 
-/// Waits until the trimmer thread has ended (no live pool needs it), at
-/// most `timeout`; true if it has. For tests and orderly shutdowns.
+/// Waits until the trimmer thread has ended and is joined (no live pool
+/// needs it), at most `timeout`; true if it has. For tests and orderly
+/// shutdowns.
 pub fn wait_ended(timeout: Duration) -> bool {
     let reg = registry();
     let (reg, _) = ENDED
         .wait_timeout_while(reg, timeout, |r| r.running)
         .unwrap_or_else(PoisonError::into_inner);
-    !reg.running
+    if reg.running {
+        return false;
+    }
+    let handle = THREAD.lock().unwrap_or_else(PoisonError::into_inner).take();
+    drop(reg);
+    if let Some(handle) = handle {
+        let _ = handle.join();
+    }
+    true
 }
 
 /// The trimmer thread: trims each timed pool when it is due, sleeps until

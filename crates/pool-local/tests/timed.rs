@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{Tagged, Tracker};
 use pool_core::PoolError;
+use pool_core::trimmer;
 use pool_local::LocalPool;
 
 const ITEM: usize = 64 << 10;
@@ -40,19 +41,25 @@ fn a_burst_comes_back_after_two_intervals_without_a_call() {
         let held: Vec<_> = (0..8).map(|_| pool.get()).collect();
         drop(held);
     }
-    let steady = pool.stats().retained_bytes;
-    assert_eq!(steady, 8 * ITEM as u64);
+    // What the steady load keeps: its eight buffers (fewer if a timed trim
+    // came between two rounds on a slow machine).
+    let steady = 8 * ITEM as u64;
+    assert!(pool.stats().retained_bytes <= steady);
     // A burst of ten times that, all given back; then nothing at all.
     let burst: Vec<_> = (0..80).map(|_| pool.get()).collect();
     drop(burst);
-    assert_eq!(pool.stats().retained_bytes, 80 * ITEM as u64);
+    // (On a slow machine, or under Miri, timed trims may already have come
+    // during the burst: nothing below depends on when they start.)
     let before = pool.stats().timed_trims;
     wait_for(|| {
         let s = pool.stats();
         s.timed_trims >= before + 2 && s.retained_bytes <= steady * 11 / 10
     });
     let s = pool.stats();
-    assert!(s.timed_trimmed >= 72, "the spilled burst was freed: {s}");
+    // Nothing here calls `trim`: every trim was a timed one, whether the
+    // trimmer freed the spill or this thread acted on a trim it saw.
+    assert!(s.trimmed >= 72, "the burst was freed: {s}");
+    assert!(s.timed_trimmed > 0, "{s}");
     assert_eq!(
         tracker.live.load(SeqCst) as u64,
         s.retained_items,
@@ -64,6 +71,14 @@ fn a_burst_comes_back_after_two_intervals_without_a_call() {
     let s = pool.stats();
     assert!(s.retained_items <= 1, "{s}");
     assert_eq!(tracker.live.load(SeqCst) as u64, s.retained_items);
+    drop(pool);
+    settle();
+}
+
+/// Lets the trimmer thread end once the timed pools of this binary are
+/// gone (Miri wants every thread finished when the process ends).
+fn settle() {
+    trimmer::wait_ended(Duration::from_secs(60));
 }
 
 #[test]
@@ -89,4 +104,6 @@ fn bad_intervals_are_refused_and_huge_ones_accepted() {
         .unwrap();
     drop(never.get());
     assert_eq!(never.stats().timed_trims, 0);
+    drop(never);
+    settle();
 }
