@@ -31,7 +31,6 @@
 //!
 //! ```
 //! use std::sync::{Arc, atomic::{AtomicU64, Ordering::Relaxed}};
-//! use std::time::Duration;
 //! use pool_core::trimmer::{self, Trim};
 //!
 //! #[derive(Default)]
