@@ -28,6 +28,9 @@ use crossbeam_utils::CachePadded;
 pub struct Discards {
     /// The item grew past the per-item byte limit ("pool pollution").
     pub too_large: u64,
+    /// The item shrank below what its pool promises (a holder called
+    /// `shrink_to_fit`, or swapped or took the buffer out).
+    pub too_small: u64,
     /// The pool's item limits were reached (cache and spill full).
     pub full: u64,
     /// Keeping the item would have taken retained bytes over the cap.
@@ -43,7 +46,13 @@ pub struct Discards {
 impl Discards {
     /// The sum over every reason.
     pub fn total(&self) -> u64 {
-        self.too_large + self.full + self.over_byte_cap + self.panicked + self.closed + self.stale
+        self.too_large
+            + self.too_small
+            + self.full
+            + self.over_byte_cap
+            + self.panicked
+            + self.closed
+            + self.stale
     }
 }
 
@@ -114,6 +123,7 @@ impl Stats {
 impl std::ops::AddAssign<&Discards> for Discards {
     fn add_assign(&mut self, o: &Discards) {
         self.too_large += o.too_large;
+        self.too_small += o.too_small;
         self.full += o.full;
         self.over_byte_cap += o.over_byte_cap;
         self.panicked += o.panicked;
@@ -176,9 +186,10 @@ impl fmt::Display for Stats {
         let d = &self.discarded;
         writeln!(
             f,
-            "discarded {} (too large {}, full {}, over byte cap {}, panicked {}, closed {}, stale {})",
+            "discarded {} (too large {}, too small {}, full {}, over byte cap {}, panicked {}, closed {}, stale {})",
             d.total(),
             d.too_large,
+            d.too_small,
             d.full,
             d.over_byte_cap,
             d.panicked,
@@ -283,6 +294,8 @@ pub struct Counters {
     pub prefilled: Counter,
     /// Returned items dropped: grew past the per-item limit.
     pub discarded_too_large: Counter,
+    /// Returned items dropped: shrank below what the pool promises.
+    pub discarded_too_small: Counter,
     /// Returned items dropped: the pool was full.
     pub discarded_full: Counter,
     /// Returned items dropped: over the retained-byte cap.
@@ -319,6 +332,7 @@ impl Counters {
         acc.timed_trims += self.timed_trims.get();
         acc.timed_trimmed += self.timed_trimmed.get();
         acc.discards.too_large += self.discarded_too_large.get();
+        acc.discards.too_small += self.discarded_too_small.get();
         acc.discards.full += self.discarded_full.get();
         acc.discards.over_byte_cap += self.discarded_over_byte_cap.get();
         acc.discards.panicked += self.discarded_panicked.get();

@@ -90,6 +90,31 @@ impl TieredBuf<'_> {
         (self.class < GONE).then_some(self.class)
     }
 
+    /// Takes the buffer out of the pool for good (counted as detached for a
+    /// class buffer); an associated function, so that it never shadows a
+    /// method of the `Vec` it derefs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::{TieredBuf, TieredPool};
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut b = pool.get(100);
+    /// b.extend_from_slice(b"kept");
+    /// let v: Vec<u8> = TieredBuf::detach(b);
+    /// assert_eq!(v, b"kept");
+    /// assert_eq!(pool.stats().total.detached, 1);
+    /// ```
+    pub fn detach(mut this: Self) -> Vec<u8> {
+        let buf = std::mem::take(&mut this.buf);
+        let class = std::mem::replace(&mut this.class, GONE);
+        if class < GONE {
+            this.pool.inner.note_detached(class);
+        }
+        buf
+    }
+
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`]
     /// (seed 004's `GetBuffer` + `Retain`/`Release`): it goes back to its
     /// class when the last clone drops, on whatever thread.
@@ -231,27 +256,52 @@ impl SharedBuf {
     ///
     /// # Panics
     ///
-    /// If the range is out of bounds or decreasing, as slicing does.
+    /// If the range is out of bounds or decreasing, as slicing does (an
+    /// end of `..=usize::MAX` included); [`try_slice`](Self::try_slice)
+    /// returns `None` instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut b = pool.get(5);
+    /// b.extend_from_slice(b"hello");
+    /// let s = b.freeze();
+    /// assert_eq!(&*s.slice(1..=2), b"el");
+    /// assert!(s.try_slice(..=usize::MAX).is_none());
+    /// ```
     pub fn slice(&self, range: impl RangeBounds<usize>) -> SharedBuf {
+        let len = self.range.len();
+        match self.try_slice((range.start_bound().cloned(), range.end_bound().cloned())) {
+            Some(s) => s,
+            None => panic!(
+                "range {:?}..{:?} out of a buffer of {len} bytes",
+                range.start_bound(),
+                range.end_bound()
+            ),
+        }
+    }
+
+    /// Like [`slice`](Self::slice), with `None` for a range out of bounds
+    /// or decreasing.
+    pub fn try_slice(&self, range: impl RangeBounds<usize>) -> Option<SharedBuf> {
         let len = self.range.len();
         let start = match range.start_bound() {
             Bound::Included(&s) => s,
-            Bound::Excluded(&s) => s + 1,
+            Bound::Excluded(&s) => s.checked_add(1)?,
             Bound::Unbounded => 0,
         };
         let end = match range.end_bound() {
-            Bound::Included(&e) => e + 1,
+            Bound::Included(&e) => e.checked_add(1)?,
             Bound::Excluded(&e) => e,
             Bound::Unbounded => len,
         };
-        assert!(
-            start <= end && end <= len,
-            "slice {start}..{end} out of a buffer of {len} bytes"
-        );
-        SharedBuf {
+        (start <= end && end <= len).then(|| SharedBuf {
             owner: Arc::clone(&self.owner),
             range: self.range.start + start..self.range.start + end,
-        }
+        })
     }
 
     /// A `bytes::Bytes` over this buffer, without copying; the buffer goes

@@ -45,7 +45,7 @@ impl SizeClasses {
                 "a power of two, at least 1",
             ));
         }
-        if !max.is_power_of_two() || max < min {
+        if !max.is_power_of_two() || max < min || max > isize::MAX as usize {
             return Err(PoolError::invalid_config(
                 "max",
                 max,
@@ -77,7 +77,8 @@ impl SizeClasses {
     /// # Errors
     ///
     /// [`PoolError::InvalidConfig`] if the list is empty, or naming the
-    /// first entry that is 0 or not larger than the one before it.
+    /// first entry that is 0, over `isize::MAX` (more than a `Vec<u8>` can
+    /// hold) or not larger than the one before it.
     pub fn custom(sizes: &[usize]) -> Result<Self, PoolError> {
         if sizes.is_empty() {
             return Err(PoolError::invalid_config(
@@ -92,6 +93,13 @@ impl SizeClasses {
                     "sizes",
                     format!("sizes[{i}] = 0"),
                     "positive sizes",
+                ));
+            }
+            if s > isize::MAX as usize {
+                return Err(PoolError::invalid_config(
+                    "sizes",
+                    format!("sizes[{i}] = {s}"),
+                    format!("sizes a Vec<u8> can hold (at most {})", isize::MAX),
                 ));
             }
             if i > 0 && s <= sizes[i - 1] {

@@ -76,9 +76,26 @@ pub struct TieredPoolBuilder {
     zero_on_release: bool,
     default_len: Option<usize>,
     trim_interval: Option<Duration>,
+    max_len: usize,
+}
+
+impl Default for TieredPoolBuilder {
+    fn default() -> Self {
+        TieredPool::builder()
+    }
 }
 
 impl TieredPoolBuilder {
+    /// The longest length [`TieredPool::try_get`] accepts (default
+    /// `isize::MAX`, the most a `Vec<u8>` can hold): a length read from the
+    /// network above it is refused with [`PoolError::TooLarge`] instead of
+    /// deciding how much memory the process tries to take. Lengths over the
+    /// largest class and up to this are allocated exactly (never pooled).
+    pub fn max_len(mut self, bytes: usize) -> Self {
+        self.max_len = bytes;
+        self
+    }
+
     /// Trims every class every `interval` from the process-wide trimmer
     /// thread (`pool_core::trimmer`), as [`TieredPool::trim`] does, so
     /// memory comes back after a burst without a call. `None` (the
@@ -144,6 +161,13 @@ impl TieredPoolBuilder {
             ));
         }
         let largest = self.classes.largest();
+        if self.max_len == 0 || self.max_len > isize::MAX as usize {
+            return Err(PoolError::invalid_config(
+                "max_len",
+                self.max_len,
+                format!("1..={} bytes", isize::MAX),
+            ));
+        }
         let cap = match self.max_retained_bytes {
             None => None,
             Some(bytes) if bytes < largest => {
@@ -184,6 +208,7 @@ impl TieredPoolBuilder {
         let mut pool = TieredPool {
             inner: Arc::new(Shared {
                 threads: PerThread::new(Classes {
+                    sizes: sizes.into(),
                     shelves: shelves.into_boxed_slice(),
                     epoch: CachePadded::new(AtomicU64::new(0)),
                     orphan: (0..n).map(|_| Counters::default()).collect(),
@@ -194,6 +219,7 @@ impl TieredPoolBuilder {
                 foreign_dropped: Counter::default(),
             }),
             classes: self.classes,
+            max_len: self.max_len,
             default_class: 0,
             default_len,
             cap,
@@ -207,6 +233,8 @@ impl TieredPoolBuilder {
 /// What all threads share: one shelf per class, the trim epoch, and the
 /// counters of calls served without a slot (shared adds).
 pub(crate) struct Classes {
+    /// Each class's size: a buffer that comes back smaller is not kept.
+    sizes: Box<[usize]>,
     shelves: Box<[Shelf<ClassBuf>]>,
     epoch: CachePadded<AtomicU64>,
     orphan: Box<[Counters]>,
@@ -320,11 +348,23 @@ impl Shared {
     /// kept. `adopted`: a foreign buffer (counted as prefilled).
     #[inline]
     pub(crate) fn put(&self, class: usize, mut buf: ClassBuf, adopted: bool) -> bool {
-        if self.zero_on_release {
-            // Seed 003's `fill(0)`: secrets do not outlive their holder.
-            buf.0.fill(0);
-        }
         let g = self.threads.global();
+        if buf.0.capacity() < g.sizes[class] {
+            // The holder shrank, swapped or took the buffer: keeping it
+            // would break `get(len)`'s promise of capacity >= len.
+            self.count_too_small(class, adopted);
+            return false;
+        }
+        if self.zero_on_release {
+            // Seed 003's `fill(0)`, over the whole capacity: whatever the
+            // holder did with the length (clear, truncate, freeze), nothing
+            // it wrote is left for the next holder. Costs a memset of the
+            // class size per release.
+            buf.0.clear();
+            buf.0
+                .spare_capacity_mut()
+                .fill(std::mem::MaybeUninit::new(0));
+        }
         let shelf = &g.shelves[class];
         let epoch = || g.epoch.load(Relaxed);
         self.threads.with(|slot| match slot {
@@ -346,7 +386,19 @@ impl Shared {
         })
     }
 
-    fn note_detached(&self, class: usize) {
+    #[cold]
+    fn count_too_small(&self, class: usize, adopted: bool) {
+        if adopted {
+            return; // never out: not counted
+        }
+        let g = self.threads.global();
+        self.threads.with(|slot| match slot {
+            Some(slot) => slot.shared().counters[class].discarded_too_small.incr(),
+            None => g.orphan[class].discarded_too_small.add_shared(1),
+        });
+    }
+
+    pub(crate) fn note_detached(&self, class: usize) {
         let g = self.threads.global();
         self.threads.with(|slot| match slot {
             Some(slot) => slot.shared().counters[class].detached.incr(),
@@ -372,6 +424,7 @@ impl Shared {
 pub struct TieredPool {
     pub(crate) inner: Arc<Shared>,
     classes: SizeClasses,
+    max_len: usize,
     default_class: usize,
     default_len: usize,
     cap: Option<SharedByteCap>,
@@ -412,6 +465,7 @@ impl TieredPool {
             zero_on_release: false,
             default_len: None,
             trim_interval: None,
+            max_len: isize::MAX as usize,
         }
     }
 
@@ -438,16 +492,55 @@ impl TieredPool {
     /// assert_eq!(buf.capacity(), 256);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `len` is over [`max_len`](TieredPoolBuilder::max_len)
+    /// (`isize::MAX` unless set); [`try_get`](Self::try_get) returns an
+    /// error instead, for lengths that come from outside.
     #[inline]
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
-        match self.classes.class_of(len) {
+        match self.try_get(len) {
+            Ok(buf) => buf,
+            Err(e) => panic!("TieredPool::get: {e}"),
+        }
+    }
+
+    /// Like [`get`](Self::get), for lengths from outside (a header read
+    /// from the network, say): a length over
+    /// [`max_len`](TieredPoolBuilder::max_len) is refused, never allocated.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::TooLarge`] naming the length and the limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::{PoolError, TieredPool};
+    ///
+    /// let pool = TieredPool::builder().max_len(1 << 20).build()?;
+    /// assert_eq!(pool.try_get(1500)?.capacity(), 2048);
+    /// let e = pool.try_get(usize::MAX).unwrap_err();
+    /// assert_eq!(e, PoolError::TooLarge { requested: usize::MAX, max: 1 << 20 });
+    /// # Ok::<(), PoolError>(())
+    /// ```
+    #[inline]
+    pub fn try_get(&self, len: usize) -> Result<TieredBuf<'_>, PoolError> {
+        if len > self.max_len {
+            return Err(PoolError::TooLarge {
+                requested: len,
+                max: self.max_len,
+            });
+        }
+        Ok(match self.classes.class_of(len) {
             Some(class) => TieredBuf {
                 buf: self.inner.take(class, len).0,
                 class,
                 pool: self,
             },
             None => self.oversize(len),
-        }
+        })
     }
 
     /// A buffer of length `len`, all zeros.

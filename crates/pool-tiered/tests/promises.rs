@@ -1,0 +1,156 @@
+//! The tiered pool's promises, tried through its public API the way a
+//! holder or a network peer can: zeroing whatever the holder did with the
+//! length, the capacity promise whatever it did to the `Vec`, untrusted
+//! lengths and slice bounds.
+
+use std::mem::MaybeUninit;
+
+use pool_tiered::{PoolError, SizeClasses, TieredBuf, TieredPool};
+
+/// The first `n` bytes of the buffer's spare capacity. Every byte read was
+/// written earlier (by a holder, then by the pool's zeroing).
+fn old_bytes(b: &mut TieredBuf<'_>, n: usize) -> Vec<u8> {
+    let spare: &mut [MaybeUninit<u8>] = b.spare_capacity_mut();
+    // SAFETY: the callers only read bytes a previous holder wrote.
+    spare[..n]
+        .iter()
+        .map(|x| unsafe { x.assume_init() })
+        .collect()
+}
+
+#[test]
+fn zero_on_release_holds_whatever_the_holder_did_with_the_length() {
+    let pool = TieredPool::builder().zero_on_release(true).build().unwrap();
+    // Cleared before the drop.
+    {
+        let mut b = pool.get(100);
+        b.extend_from_slice(&[0x5A; 100]);
+        b.clear();
+    }
+    let mut b = pool.get(100);
+    assert!(
+        old_bytes(&mut b, 100).iter().all(|&x| x == 0),
+        "clear() left secrets"
+    );
+    drop(b);
+    // Truncated, then frozen and shared.
+    {
+        let mut b = pool.get(120);
+        b.extend_from_slice(&[0xA5; 120]);
+        b.truncate(4);
+        let shared = b.freeze();
+        drop(shared.clone());
+    }
+    let mut b = pool.get(120);
+    assert!(
+        old_bytes(&mut b, 120).iter().all(|&x| x == 0),
+        "truncate + freeze left secrets"
+    );
+    assert_eq!(pool.stats().total.misses, 1, "the same buffer every time");
+}
+
+#[test]
+fn get_keeps_its_capacity_promise_whatever_the_holder_does() {
+    let pool = TieredPool::new();
+    {
+        let mut b = pool.get(1 << 20);
+        b.shrink_to_fit();
+    }
+    {
+        let mut b = pool.get(4096);
+        drop(std::mem::take(&mut *b));
+    }
+    {
+        let mut b = pool.get(4096);
+        let mut small = Vec::with_capacity(3);
+        std::mem::swap(&mut *b, &mut small);
+    }
+    for len in [1 << 20, 4096, 4096, 3000] {
+        assert!(pool.get(len).capacity() >= len, "get({len})");
+    }
+    let s = pool.stats().total;
+    assert_eq!(s.discarded.too_small, 3, "{s}");
+    assert_eq!(s.outstanding, 0);
+}
+
+#[test]
+fn untrusted_lengths_are_refused_not_allocated() {
+    let pool = TieredPool::builder().max_len(16 << 20).build().unwrap();
+    assert_eq!(
+        pool.try_get(usize::MAX).unwrap_err(),
+        PoolError::TooLarge {
+            requested: usize::MAX,
+            max: 16 << 20
+        }
+    );
+    assert!(pool.try_get((16 << 20) + 1).is_err());
+    // Over the largest class and under the limit: allocated exactly.
+    let big = pool.try_get(3 << 20).unwrap();
+    assert_eq!(big.capacity(), 3 << 20);
+    assert_eq!(big.class(), None);
+    // The default limit is what a Vec<u8> can hold.
+    let e = TieredPool::new().try_get(usize::MAX).unwrap_err();
+    assert!(e.to_string().contains(&isize::MAX.to_string()), "{e}");
+    // `get` panics with the same message, never "capacity overflow".
+    let msg = std::panic::catch_unwind(|| drop(TieredPool::new().get(usize::MAX)))
+        .unwrap_err()
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        msg.contains("requested 18446744073709551615 bytes"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn classes_that_cannot_be_allocated_are_refused() {
+    let e = SizeClasses::custom(&[64, usize::MAX]).unwrap_err();
+    assert!(
+        matches!(e, PoolError::InvalidConfig { field: "sizes", .. }),
+        "{e}"
+    );
+    assert!(SizeClasses::power_of_two(64, 1 << 63).is_err());
+    let e = TieredPool::builder().max_len(0).build().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PoolError::InvalidConfig {
+                field: "max_len",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn slice_bounds_never_wrap() {
+    let pool = TieredPool::new();
+    let mut b = pool.get(10);
+    b.extend_from_slice(b"0123456789");
+    let s = b.freeze();
+    assert!(s.try_slice(..=usize::MAX).is_none());
+    assert!(
+        s.try_slice((
+            std::ops::Bound::Excluded(usize::MAX),
+            std::ops::Bound::Unbounded
+        ))
+        .is_none()
+    );
+    assert!(s.try_slice(5..3).is_none());
+    assert!(s.try_slice(0..11).is_none());
+    assert_eq!(&*s.try_slice(2..=4).unwrap(), b"234");
+    let slice_all = std::panic::AssertUnwindSafe(|| s.slice(..=usize::MAX));
+    assert!(std::panic::catch_unwind(slice_all).is_err());
+}
+
+#[test]
+fn a_buffer_can_leave_for_good() {
+    let pool = TieredPool::new();
+    let mut b = pool.get(64);
+    b.extend_from_slice(b"mine");
+    let v = TieredBuf::detach(b);
+    assert_eq!(v, b"mine");
+    let s = pool.stats().total;
+    assert_eq!((s.detached, s.outstanding, s.returns), (1, 0, 0));
+}
