@@ -203,6 +203,123 @@ impl fmt::Debug for TieredBuf<'_> {
     }
 }
 
+/// A buffer from [`TieredPool::get_owned`](crate::TieredPool::get_owned):
+/// a [`TieredBuf`] that owns a handle to the pool instead of borrowing it,
+/// so it is `Send + 'static` and can move, mutable, to another thread or
+/// task. Dropping it (on any thread) returns it to its class.
+///
+/// # Examples
+///
+/// ```
+/// use pool_tiered::TieredPool;
+///
+/// let pool = TieredPool::new();
+/// let mut buf = pool.get_owned(1500);
+/// std::thread::spawn(move || {
+///     buf.extend_from_slice(b"filled on another thread");
+///     assert_eq!(buf.len(), 24);
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(pool.stats().total.returns, 1);
+/// ```
+#[must_use = "dropping a buffer at once returns it at once"]
+pub struct OwnedTieredBuf {
+    buf: Vec<u8>,
+    /// The class index, or [`OVERSIZE`] or [`GONE`].
+    class: usize,
+    pool: Arc<Shared>,
+}
+
+impl OwnedTieredBuf {
+    pub(crate) fn new(buf: Vec<u8>, class: usize, pool: Arc<Shared>) -> Self {
+        OwnedTieredBuf { buf, class, pool }
+    }
+
+    /// The size class this buffer serves; `None` for an oversize one.
+    pub fn class(&self) -> Option<usize> {
+        (self.class < GONE).then_some(self.class)
+    }
+
+    /// Takes the buffer out of the pool for good (counted as detached for a
+    /// class buffer).
+    pub fn detach(mut this: Self) -> Vec<u8> {
+        let buf = std::mem::take(&mut this.buf);
+        let class = std::mem::replace(&mut this.class, GONE);
+        if class < GONE {
+            this.pool.note_detached(class);
+        }
+        buf
+    }
+
+    /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`],
+    /// as [`TieredBuf::freeze`] does.
+    pub fn freeze(mut this: Self) -> SharedBuf {
+        let buf = std::mem::take(&mut this.buf);
+        let class = std::mem::replace(&mut this.class, GONE);
+        let frozen = if class == OVERSIZE {
+            Frozen::Oversize(buf)
+        } else {
+            Frozen::Class(FrozenClass {
+                buf: ClassBuf(buf),
+                class,
+                pool: Arc::clone(&this.pool),
+            })
+        };
+        let len = frozen.len();
+        SharedBuf {
+            owner: Arc::new(frozen),
+            range: 0..len,
+        }
+    }
+}
+
+impl Drop for OwnedTieredBuf {
+    fn drop(&mut self) {
+        if self.class < GONE {
+            let buf = std::mem::take(&mut self.buf);
+            self.pool.put(self.class, ClassBuf(buf), false);
+        }
+    }
+}
+
+impl Deref for OwnedTieredBuf {
+    type Target = Vec<u8>;
+    #[inline]
+    fn deref(&self) -> &Vec<u8> {
+        &self.buf
+    }
+}
+
+impl DerefMut for OwnedTieredBuf {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+}
+
+impl io::Write for OwnedTieredBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.buf.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.buf.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for OwnedTieredBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedTieredBuf")
+            .field("class", &self.class())
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
 /// A frozen class buffer: back to its class, on the dropping thread, when
 /// the last handle goes.
 struct FrozenClass {

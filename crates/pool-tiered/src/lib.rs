@@ -61,7 +61,7 @@ mod classes;
 mod pool;
 mod stats;
 
-pub use buf::{ClassBuf, SharedBuf, TieredBuf};
+pub use buf::{ClassBuf, OwnedTieredBuf, SharedBuf, TieredBuf};
 pub use classes::SizeClasses;
 pub use pool::{RECENT, TierTicket, TieredPool, TieredPoolBuilder};
 pub use pool_core::{Pool, PoolError, Stats};

@@ -15,7 +15,7 @@ use pool_local::shelf::{Cache, Shelf, move_words, reset_and_measure};
 use pool_local::{LocalPool, SharedByteCap};
 
 use crate::SizeClasses;
-use crate::buf::{ClassBuf, OVERSIZE, TieredBuf};
+use crate::buf::{ClassBuf, OVERSIZE, OwnedTieredBuf, TieredBuf};
 use crate::stats::{Calibration, ClassStats, TieredStats, calibrate};
 
 /// Lengths remembered per thread (seed 004's `recent_lengths`).
@@ -543,6 +543,33 @@ impl TieredPool {
         })
     }
 
+    /// Like [`get`](Self::get), with a buffer that owns a handle to the
+    /// pool: `Send + 'static`, for another thread or task (see
+    /// [`OwnedTieredBuf`]).
+    ///
+    /// # Panics
+    ///
+    /// As [`get`](Self::get), over [`max_len`](TieredPoolBuilder::max_len);
+    /// [`try_get_owned`](Self::try_get_owned) returns an error instead.
+    pub fn get_owned(&self, len: usize) -> OwnedTieredBuf {
+        match self.try_get_owned(len) {
+            Ok(buf) => buf,
+            Err(e) => panic!("TieredPool::get_owned: {e}"),
+        }
+    }
+
+    /// Like [`try_get`](Self::try_get), with an [`OwnedTieredBuf`].
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::TooLarge`] over [`max_len`](TieredPoolBuilder::max_len).
+    pub fn try_get_owned(&self, len: usize) -> Result<OwnedTieredBuf, PoolError> {
+        let mut buf = self.try_get(len)?;
+        let (vec, class) = (std::mem::take(&mut buf.buf), buf.class);
+        buf.class = crate::buf::GONE;
+        Ok(OwnedTieredBuf::new(vec, class, Arc::clone(&self.inner)))
+    }
+
     /// A buffer of length `len`, all zeros.
     ///
     /// # Examples
@@ -612,6 +639,53 @@ impl TieredPool {
                 }
             }
         });
+    }
+
+    /// Frees every idle buffer in every class, at once: every thread's
+    /// caches and the spills. `&mut self` proves no [`TieredBuf`] is out; if
+    /// frozen or owned buffers are still out (they keep a handle to the
+    /// pool), other threads' caches cannot be reached safely, so they are
+    /// freed at their owners' next get or put instead (as after two trims)
+    /// and the spills and this thread's caches are freed now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let mut pool = TieredPool::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| drop((pool.get(100), pool.get(5000))));
+    /// });
+    /// drop(pool.get(100));
+    /// pool.clear();
+    /// assert_eq!(pool.stats().total.retained_bytes, 0);
+    /// ```
+    pub fn clear(&mut self) {
+        if let Some(shared) = Arc::get_mut(&mut self.inner) {
+            shared.threads.for_each_owned(|g, caches, counts| {
+                for ((shelf, cache), c) in g
+                    .shelves
+                    .iter()
+                    .zip(caches.iter_mut())
+                    .zip(counts.counters.iter())
+                {
+                    shelf.clear_cache(cache, c);
+                }
+            });
+            let g = shared.threads.global();
+            for (shelf, c) in g.shelves.iter().zip(g.orphan.iter()) {
+                shelf.clear_spill(c);
+            }
+        } else {
+            // Two epochs: every cache frees all it holds at its next use.
+            self.inner.threads.global().trim_shared();
+            self.trim();
+            let g = self.inner.threads.global();
+            for (shelf, c) in g.shelves.iter().zip(g.orphan.iter()) {
+                shelf.clear_spill(c);
+            }
+        }
     }
 
     /// Threads that hold caches in this pool now (they used it and have not

@@ -155,3 +155,53 @@ fn a_buffer_can_leave_for_good() {
     let s = pool.stats().total;
     assert_eq!((s.detached, s.outstanding, s.returns), (1, 0, 0));
 }
+
+#[test]
+fn an_owned_buffer_travels_mutable_and_comes_back() {
+    fn send_static<T: Send + 'static>(_: &T) {}
+    let pool = TieredPool::new();
+    let mut owned = pool.get_owned(3000);
+    send_static(&owned);
+    assert_eq!(owned.class(), Some(pool.classes().class_of(3000).unwrap()));
+    let handle = std::thread::spawn(move || {
+        owned.extend_from_slice(b"written elsewhere");
+        owned
+    });
+    let owned = handle.join().unwrap();
+    assert_eq!(&owned[..], b"written elsewhere");
+    drop(owned); // back in its class, from this thread
+    let again = pool.get_owned(3000);
+    assert!(again.is_empty());
+    let kept = pool_tiered::OwnedTieredBuf::detach(again);
+    assert!(kept.capacity() >= 3000);
+    let frozen = pool_tiered::OwnedTieredBuf::freeze(pool.get_owned(10));
+    drop(frozen);
+    let s = pool.stats().total;
+    assert_eq!(
+        (s.gets, s.returns, s.detached, s.outstanding),
+        (3, 2, 1, 0),
+        "{s}"
+    );
+    assert!(pool.try_get_owned(usize::MAX).is_err());
+}
+
+#[test]
+fn clear_frees_every_idle_buffer() {
+    let mut pool = TieredPool::new();
+    std::thread::scope(|s| {
+        s.spawn(|| drop((pool.get(100), pool.get(5000))))
+            .join()
+            .unwrap();
+    });
+    drop(pool.get(100));
+    pool.clear();
+    assert_eq!(pool.stats().total.retained_bytes, 0);
+    // With a frozen buffer out (it keeps a handle to the pool).
+    let frozen = pool.get(300).freeze();
+    drop((pool.get(100), pool.get(70_000)));
+    pool.clear();
+    let s = pool.stats().total;
+    assert_eq!((s.retained_items, s.retained_bytes), (0, 0), "{s}");
+    drop(frozen);
+    assert_eq!(pool.stats().total.retained_items, 1);
+}
