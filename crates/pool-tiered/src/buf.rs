@@ -11,9 +11,9 @@ use pool_core::Reset;
 use crate::TieredPool;
 use crate::pool::Shared;
 
-/// The item of one size class, as the [`Pool`](pool_core::Pool) trait
-/// hands it out: a `Vec<u8>` of the class's capacity. The pool zeroes it on
-/// release when it is configured to (see
+/// The item a size class keeps: a `Vec<u8>` of the class's capacity (the
+/// [`Pool`](pool_core::Pool) trait hands out the `Vec<u8>` itself). The
+/// pool zeroes it on release when it is configured to (see
 /// [`zero_on_release`](crate::TieredPoolBuilder::zero_on_release)).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 #[repr(transparent)]

@@ -783,19 +783,21 @@ impl TieredPool {
 #[derive(Debug)]
 pub struct TierTicket(usize);
 
+/// Items are plain `Vec<u8>`s, so generic code written for any pool of
+/// byte vectors (`P: Pool<Item = Vec<u8>>`) takes a `TieredPool` as it is.
 impl Pool for TieredPool {
-    type Item = ClassBuf;
+    type Item = Vec<u8>;
     type Ticket = TierTicket;
 
     /// A buffer of the default length's class; never fails.
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         let class = self.default_class;
-        let item = self.inner.take(class, self.default_len);
+        let item = self.inner.take(class, self.default_len).0;
         Ok(Pooled::new(item, TierTicket(class), self))
     }
 
-    fn recycle(&self, item: ClassBuf, ticket: TierTicket) {
-        self.inner.put(ticket.0, item, false);
+    fn recycle(&self, item: Vec<u8>, ticket: TierTicket) {
+        self.inner.put(ticket.0, ClassBuf(item), false);
     }
 
     fn note_detached(&self, ticket: TierTicket) {

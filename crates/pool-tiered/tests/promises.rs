@@ -205,3 +205,15 @@ fn clear_frees_every_idle_buffer() {
     drop(frozen);
     assert_eq!(pool.stats().total.retained_items, 1);
 }
+
+#[test]
+fn generic_code_over_byte_vectors_takes_a_tiered_pool() {
+    fn frame<P: pool_core::Pool<Item = Vec<u8>>>(pool: &P, payload: &[u8]) -> usize {
+        let mut buf = pool.try_get().unwrap();
+        buf.extend_from_slice(payload);
+        buf.len()
+    }
+    let pool = TieredPool::builder().default_len(1500).build().unwrap();
+    assert_eq!(frame(&pool, b"hello"), 5);
+    assert_eq!(pool.stats().total.returns, 1);
+}
