@@ -40,7 +40,9 @@ impl<T: Copy + Default> Buffer<T> {
     ///
     /// # Errors
     ///
-    /// [`PoolError::InvalidConfig`] if `capacity` is 0.
+    /// [`PoolError::InvalidConfig`] naming `capacity` if it is 0, more
+    /// than a slice can hold (`isize::MAX` bytes), or more than the system
+    /// would allocate.
     pub fn new(capacity: usize) -> Result<Self, PoolError> {
         if capacity == 0 {
             return Err(PoolError::invalid_config(
@@ -49,8 +51,17 @@ impl<T: Copy + Default> Buffer<T> {
                 "at least 1 element",
             ));
         }
+        let mut data = Vec::new();
+        data.try_reserve_exact(capacity).map_err(|e| {
+            PoolError::invalid_config(
+                "capacity",
+                capacity,
+                format!("a buffer the system can allocate ({e})"),
+            )
+        })?;
+        data.resize(capacity, T::default());
         Ok(Buffer {
-            data: vec![T::default(); capacity].into_boxed_slice(),
+            data: data.into_boxed_slice(),
             len: 0,
             dirty: 0,
         })

@@ -817,7 +817,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             Err(PoolError::Exhausted { .. }) => {}
             done => return done,
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too long to add to now (`Duration::MAX`) means no
+        // deadline.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let cell = WaitCell::new(Notify::Thread(current()));
         if let Some(done) = self.register(&cell) {
             return done;
@@ -948,7 +950,14 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
     /// # Errors
     ///
     /// [`PoolError::InvalidConfig`] naming `count` or `capacity` when 0 (or
-    /// `count` over [`MAX_ITEMS`]).
+    /// `count` over [`MAX_ITEMS`]), or naming `capacity` when `count`
+    /// buffers of it would be more than `isize::MAX` bytes or the system
+    /// would not allocate one.
+    ///
+    /// # Panics
+    ///
+    /// If the system runs out of memory after the first buffers (each is
+    /// allocated fallibly, but the pool is built whole or not at all).
     ///
     /// # Examples
     ///
@@ -963,10 +972,20 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn buffers(count: usize, capacity: usize) -> Result<Self, PoolError> {
+        let total = capacity
+            .checked_mul(size_of::<T>().max(1))
+            .and_then(|b| b.checked_mul(count));
+        if total.is_none_or(|b| b > isize::MAX as usize) {
+            return Err(PoolError::invalid_config(
+                "capacity",
+                capacity,
+                format!("at most isize::MAX bytes over all {count} buffers"),
+            ));
+        }
         Buffer::<T>::new(capacity)?;
         FixedPool::new(count, move || match Buffer::new(capacity) {
             Ok(b) => b,
-            Err(_) => unreachable!("capacity was checked"),
+            Err(e) => panic!("FixedPool::buffers: {e}"),
         })
     }
 }

@@ -67,3 +67,52 @@ fn an_item_moving_out_of_an_exiting_threads_slot_is_never_out_of_sight() {
         assert!(pool.try_acquire().is_ok(), "an idle item was out of sight");
     }
 }
+
+#[test]
+fn any_duration_is_a_valid_timeout() {
+    let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
+    let held = pool.try_acquire_owned().unwrap();
+    let p = Arc::clone(&pool);
+    let waiter = std::thread::spawn(move || {
+        p.acquire_timeout(std::time::Duration::MAX)
+            .map(|g| g.capacity())
+    });
+    while pool.waiting() == 0 {
+        std::thread::yield_now();
+    }
+    drop(held);
+    assert_eq!(
+        waiter.join().unwrap(),
+        Ok(0),
+        "Duration::MAX means no deadline"
+    );
+    // And a zero timeout on an exhausted pool is an immediate `TimedOut`.
+    let _held = pool.try_acquire().unwrap();
+    let e = pool.acquire_timeout(std::time::Duration::ZERO).unwrap_err();
+    assert!(matches!(e, pool_core::PoolError::TimedOut { .. }), "{e}");
+}
+
+#[test]
+fn huge_buffers_are_a_typed_error_not_an_abort() {
+    use pool_core::PoolError;
+    use pool_fixed::Buffer;
+    // (1, usize::MAX / 4) reaches the allocator, which refuses it; Miri
+    // cannot model an allocator refusing 4 EiB, so it checks the two that
+    // are refused before any allocation.
+    let cases = [(1, usize::MAX / 4), (4, usize::MAX / 4), (1, usize::MAX)];
+    for (count, capacity) in cases.into_iter().skip(usize::from(cfg!(miri))) {
+        let e = FixedPool::<Buffer<u8>>::buffers(count, capacity).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PoolError::InvalidConfig {
+                    field: "capacity",
+                    ..
+                }
+            ),
+            "{count} x {capacity}: {e}"
+        );
+    }
+    assert!(Buffer::<u64>::new(usize::MAX / 4).is_err());
+    assert!(FixedPool::<Buffer<u8>>::buffers(2, 1024).is_ok());
+}
