@@ -107,12 +107,7 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.detached, 1);
     /// ```
     pub fn detach(mut this: Self) -> Vec<u8> {
-        let buf = std::mem::take(&mut this.buf);
-        let class = std::mem::replace(&mut this.class, GONE);
-        if class < GONE {
-            this.pool.inner.note_detached(class);
-        }
-        buf
+        detach_parts(&mut this.buf, &mut this.class, &this.pool.inner)
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`]
@@ -135,22 +130,38 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
     pub fn freeze(mut self) -> SharedBuf {
-        let buf = std::mem::take(&mut self.buf);
-        let class = std::mem::replace(&mut self.class, GONE);
-        let frozen = if class == OVERSIZE {
-            Frozen::Oversize(buf)
-        } else {
-            Frozen::Class(FrozenClass {
-                buf: ClassBuf(buf),
-                class,
-                pool: Arc::clone(&self.pool.inner),
-            })
-        };
-        let len = frozen.len();
-        SharedBuf {
-            owner: Arc::new(frozen),
-            range: 0..len,
-        }
+        freeze_parts(&mut self.buf, &mut self.class, &self.pool.inner)
+    }
+}
+
+/// Moves a guard's bytes out for good, leaving it empty and [`GONE`]; a
+/// class buffer counts as detached.
+fn detach_parts(buf: &mut Vec<u8>, class: &mut usize, pool: &Shared) -> Vec<u8> {
+    let class = std::mem::replace(class, GONE);
+    if class < GONE {
+        pool.note_detached(class);
+    }
+    std::mem::take(buf)
+}
+
+/// Moves a guard's bytes into a [`SharedBuf`], leaving the guard empty and
+/// [`GONE`].
+fn freeze_parts(buf: &mut Vec<u8>, class: &mut usize, pool: &Arc<Shared>) -> SharedBuf {
+    let buf = std::mem::take(buf);
+    let class = std::mem::replace(class, GONE);
+    let frozen = if class == OVERSIZE {
+        Frozen::Oversize(buf)
+    } else {
+        Frozen::Class(FrozenClass {
+            buf: ClassBuf(buf),
+            class,
+            pool: Arc::clone(pool),
+        })
+    };
+    let len = frozen.len();
+    SharedBuf {
+        owner: Arc::new(frozen),
+        range: 0..len,
     }
 }
 
@@ -244,33 +255,13 @@ impl OwnedTieredBuf {
     /// Takes the buffer out of the pool for good (counted as detached for a
     /// class buffer).
     pub fn detach(mut this: Self) -> Vec<u8> {
-        let buf = std::mem::take(&mut this.buf);
-        let class = std::mem::replace(&mut this.class, GONE);
-        if class < GONE {
-            this.pool.note_detached(class);
-        }
-        buf
+        detach_parts(&mut this.buf, &mut this.class, &this.pool)
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`],
     /// as [`TieredBuf::freeze`] does.
     pub fn freeze(mut this: Self) -> SharedBuf {
-        let buf = std::mem::take(&mut this.buf);
-        let class = std::mem::replace(&mut this.class, GONE);
-        let frozen = if class == OVERSIZE {
-            Frozen::Oversize(buf)
-        } else {
-            Frozen::Class(FrozenClass {
-                buf: ClassBuf(buf),
-                class,
-                pool: Arc::clone(&this.pool),
-            })
-        };
-        let len = frozen.len();
-        SharedBuf {
-            owner: Arc::new(frozen),
-            range: 0..len,
-        }
+        freeze_parts(&mut this.buf, &mut this.class, &this.pool)
     }
 }
 
