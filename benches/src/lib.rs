@@ -60,40 +60,31 @@ fn write_vec(v: &mut Vec<u8>) {
     black_box(v.as_ptr());
 }
 
-/// Our per-thread-cache pool, through its guard.
-#[derive(Debug)]
-pub struct PoolLocal(pub LocalPool<Vec<u8>>);
-
-impl Contender for PoolLocal {
-    type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
-    fn build(size: usize) -> Self {
-        PoolLocal(LocalPool::new(move || Vec::with_capacity(size)))
-    }
-    #[inline]
-    fn get(&self) -> Self::Item<'_> {
-        self.0.get()
-    }
-    #[inline]
-    fn touch(item: &mut Self::Item<'_>) {
-        write_vec(item);
-    }
-}
-
 /// How often the `-timed` contenders are trimmed by the process-wide
 /// trimmer (no call from the bench).
 pub const TIMED_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// pool-local with timed trimming every [`TIMED_INTERVAL`]: beside
-/// `pool-local`, what timed trimming costs on get and put.
-#[derive(Debug)]
-pub struct PoolLocalTimed(pub LocalPool<Vec<u8>>);
+/// The trim interval of a contender: every [`TIMED_INTERVAL`] when `TIMED`.
+fn interval(timed: bool) -> Option<std::time::Duration> {
+    timed.then_some(TIMED_INTERVAL)
+}
 
-impl Contender for PoolLocalTimed {
+/// Our per-thread-cache pool, through its guard; with `TIMED`, trimmed
+/// every [`TIMED_INTERVAL`] by the trimmer (what timed trimming costs).
+#[derive(Debug)]
+pub struct PoolLocalWith<const TIMED: bool>(pub LocalPool<Vec<u8>>);
+
+/// pool-local, as its docs build it.
+pub type PoolLocal = PoolLocalWith<false>;
+/// pool-local with timed trimming.
+pub type PoolLocalTimed = PoolLocalWith<true>;
+
+impl<const TIMED: bool> Contender for PoolLocalWith<TIMED> {
     type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
     fn build(size: usize) -> Self {
-        PoolLocalTimed(
+        PoolLocalWith(
             LocalPool::builder()
-                .trim_interval(TIMED_INTERVAL)
+                .trim_interval(interval(TIMED))
                 .build(move || Vec::with_capacity(size))
                 .expect("a valid configuration"),
         )
@@ -101,29 +92,6 @@ impl Contender for PoolLocalTimed {
     #[inline]
     fn get(&self) -> Self::Item<'_> {
         self.0.get()
-    }
-    #[inline]
-    fn touch(item: &mut Self::Item<'_>) {
-        write_vec(item);
-    }
-}
-
-/// pool-tiered with timed trimming every [`TIMED_INTERVAL`].
-#[derive(Debug)]
-pub struct PoolTieredTimed(pub TieredPool, usize);
-
-impl Contender for PoolTieredTimed {
-    type Item<'a> = pool::tiered::TieredBuf<'a>;
-    fn build(size: usize) -> Self {
-        let pool = TieredPool::builder()
-            .trim_interval(TIMED_INTERVAL)
-            .build()
-            .expect("a valid configuration");
-        PoolTieredTimed(pool, size)
-    }
-    #[inline]
-    fn get(&self) -> Self::Item<'_> {
-        self.0.get(self.1)
     }
     #[inline]
     fn touch(item: &mut Self::Item<'_>) {
@@ -173,14 +141,24 @@ impl Contender for PoolFixed {
     }
 }
 
-/// Our size-class pool, asked for the scenario's size.
+/// Our size-class pool, asked for the scenario's size; with `TIMED`,
+/// trimmed every [`TIMED_INTERVAL`] by the trimmer.
 #[derive(Debug)]
-pub struct PoolTiered(pub TieredPool, usize);
+pub struct PoolTieredWith<const TIMED: bool>(pub TieredPool, usize);
 
-impl Contender for PoolTiered {
+/// pool-tiered, as its docs build it.
+pub type PoolTiered = PoolTieredWith<false>;
+/// pool-tiered with timed trimming.
+pub type PoolTieredTimed = PoolTieredWith<true>;
+
+impl<const TIMED: bool> Contender for PoolTieredWith<TIMED> {
     type Item<'a> = pool::tiered::TieredBuf<'a>;
     fn build(size: usize) -> Self {
-        PoolTiered(TieredPool::new(), size)
+        let pool = TieredPool::builder()
+            .trim_interval(interval(TIMED))
+            .build()
+            .expect("a valid configuration");
+        PoolTieredWith(pool, size)
     }
     #[inline]
     fn get(&self) -> Self::Item<'_> {
@@ -194,7 +172,7 @@ impl Contender for PoolTiered {
 
 impl SizedContender for PoolTiered {
     fn build() -> Self {
-        PoolTiered(TieredPool::new(), 0)
+        PoolTieredWith(TieredPool::new(), 0)
     }
     #[inline]
     fn op(&self, len: usize) {
@@ -846,60 +824,39 @@ burst_vec!(
     SharedQueue => |item| item,
 );
 
-impl Burst for PoolLocal {
+/// A burst's end for our pools: untimed, two trims (an idle item goes at
+/// the second trim that finds it idle); timed, two and a half intervals of
+/// calling nothing, then one get and put, as a load that resumes (the timed
+/// trims freed the spill meanwhile, and that thread frees its own idle
+/// cache at its next call).
+fn burst_end<C: Contender>(c: &C, timed: bool, trim: impl Fn()) {
+    if timed {
+        std::thread::sleep(TIMED_INTERVAL * 5 / 2);
+        drop(c.get());
+    } else {
+        trim();
+        trim();
+    }
+}
+
+impl<const TIMED: bool> Burst for PoolLocalWith<TIMED> {
     fn fill(item: &mut Self::Item<'_>, size: usize) {
         fill_vec(item, size);
     }
     fn trim(&self) {
-        // An idle item goes at the second trim that finds it idle.
-        self.0.trim();
-        self.0.trim();
+        burst_end(self, TIMED, || self.0.trim());
     }
     fn retained_bytes(&self) -> Option<u64> {
         Some(self.0.stats().retained_bytes)
     }
 }
 
-impl Burst for PoolTiered {
+impl<const TIMED: bool> Burst for PoolTieredWith<TIMED> {
     fn fill(item: &mut Self::Item<'_>, size: usize) {
         fill_vec(item, size);
     }
     fn trim(&self) {
-        // As pool-local: an idle buffer goes at the second trim.
-        self.0.trim();
-        self.0.trim();
-    }
-    fn retained_bytes(&self) -> Option<u64> {
-        Some(self.0.stats().total.retained_bytes)
-    }
-}
-
-/// Waits two and a half trim intervals (calling nothing), then does one
-/// get and put, as a load that resumes: the timed trims freed the spill
-/// meanwhile, and that thread frees its own idle cache at its next call.
-fn timed_idle_then_resume<C: Contender>(c: &C) {
-    std::thread::sleep(TIMED_INTERVAL * 5 / 2);
-    drop(c.get());
-}
-
-impl Burst for PoolLocalTimed {
-    fn fill(item: &mut Self::Item<'_>, size: usize) {
-        fill_vec(item, size);
-    }
-    fn trim(&self) {
-        timed_idle_then_resume(self);
-    }
-    fn retained_bytes(&self) -> Option<u64> {
-        Some(self.0.stats().retained_bytes)
-    }
-}
-
-impl Burst for PoolTieredTimed {
-    fn fill(item: &mut Self::Item<'_>, size: usize) {
-        fill_vec(item, size);
-    }
-    fn trim(&self) {
-        timed_idle_then_resume(self);
+        burst_end(self, TIMED, || self.0.trim());
     }
     fn retained_bytes(&self) -> Option<u64> {
         Some(self.0.stats().total.retained_bytes)

@@ -107,14 +107,6 @@ impl<T: Reset> Shelf<T> {
         self.budget.as_deref()
     }
 
-    /// An upper bound of the bytes idle items hold (what is reserved from
-    /// the byte cap), if there is a cap.
-    pub fn reserved_bytes(&self) -> Option<usize> {
-        self.budget
-            .as_deref()
-            .map(|b| b.cap.saturating_sub(b.available()))
-    }
-
     /// An empty cache for a thread, as of trim epoch `epoch`.
     pub fn new_cache(&self, epoch: u64) -> Cache<T> {
         Cache {
