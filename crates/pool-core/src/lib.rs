@@ -61,4 +61,4 @@ pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};
 pub use pool::Pool;
 pub use reset::Reset;
-pub use stats::{Counter, CounterRegistry, Counters, Discards, Stats};
+pub use stats::{Counter, CounterRegistry, Counters, Discards, Stats, Waits};

@@ -78,6 +78,20 @@ pub trait Pool: Send + Sync + Sized {
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
     }
 
+    /// Takes an item, waiting at most `timeout` for one where the pool is
+    /// bounded and every item is out; generic code written for any pool
+    /// waits for a bounded one through this. The default (pools that make
+    /// items on demand, or never wait) is [`try_get`](Pool::try_get).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_get`](Pool::try_get), and [`PoolError::TimedOut`] when a
+    /// bounded pool had nothing free in time.
+    fn get_timeout(&self, timeout: std::time::Duration) -> Result<Pooled<'_, Self>, PoolError> {
+        let _ = timeout;
+        self.try_get()
+    }
+
     /// Takes back an item whose guard dropped: resets it, then keeps it or
     /// drops it (and counts which). Guards call this with the ticket the
     /// item was handed out with.

@@ -106,6 +106,8 @@ pub struct Stats {
     pub retained_items: u64,
     /// Heap bytes the idle items hold now (as `Reset::heap_bytes` reports).
     pub retained_bytes: u64,
+    /// Acquires that waited for a bounded pool.
+    pub waits: Waits,
 }
 
 impl Stats {
@@ -158,6 +160,7 @@ impl std::ops::AddAssign<&Stats> for Stats {
         self.timed_trimmed += o.timed_trimmed;
         self.retained_items += o.retained_items;
         self.retained_bytes += o.retained_bytes;
+        self.waits += &o.waits;
     }
 }
 
@@ -200,7 +203,19 @@ impl fmt::Display for Stats {
             f,
             "retained {} items, {} bytes",
             self.retained_items, self.retained_bytes
-        )
+        )?;
+        let w = &self.waits;
+        if w.waited > 0 {
+            write!(
+                f,
+                "\nwaited {} (timed out {}), mean {:?}, longest {:?}",
+                w.waited,
+                w.timed_out,
+                w.mean_wait(),
+                std::time::Duration::from_nanos(w.max_wait_ns)
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -405,6 +420,50 @@ fn finish(a: Accumulator) -> Stats {
         timed_trimmed: a.timed_trimmed,
         retained_items: idle_in.saturating_sub(idle_out),
         retained_bytes: a.bytes_in.saturating_sub(a.bytes_out + a.bytes_trimmed),
+        waits: Waits::default(),
+    }
+}
+
+/// Acquires that had to wait for a bounded pool (bb8's `Statistics`):
+/// zeros for pools that never make a caller wait.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::Waits;
+///
+/// let w = Waits { waited: 4, timed_out: 1, wait_ns: 8_000, max_wait_ns: 5_000 };
+/// assert_eq!(w.mean_wait(), std::time::Duration::from_micros(2));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Waits {
+    /// Acquires that found nothing free and queued (blocking or async).
+    pub waited: u64,
+    /// Of those, the ones that gave up at their timeout.
+    pub timed_out: u64,
+    /// Time spent queued, summed over every wait, in nanoseconds.
+    pub wait_ns: u64,
+    /// The longest single wait, in nanoseconds.
+    pub max_wait_ns: u64,
+}
+
+impl Waits {
+    /// The mean time a wait lasted; zero before the first.
+    pub fn mean_wait(&self) -> std::time::Duration {
+        match self.wait_ns.checked_div(self.waited) {
+            Some(ns) => std::time::Duration::from_nanos(ns),
+            None => std::time::Duration::ZERO,
+        }
+    }
+}
+
+impl std::ops::AddAssign<&Waits> for Waits {
+    fn add_assign(&mut self, o: &Waits) {
+        self.waited += o.waited;
+        self.timed_out += o.timed_out;
+        self.wait_ns = self.wait_ns.saturating_add(o.wait_ns);
+        self.max_wait_ns = self.max_wait_ns.max(o.max_wait_ns);
     }
 }
 

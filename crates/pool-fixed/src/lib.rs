@@ -59,19 +59,36 @@
 //! look in the slots one last time, and a put reads the counter while it
 //! holds its slot. Waiters are served first come, first served.
 //!
+//! An item that leaves circulation (detached, stale after
+//! [`reset`](FixedPool::reset), dropped because its `Reset` or
+//! `heap_bytes` panicked) is owed: the oldest waiter gets the right to make
+//! its replacement (it runs the factory on its own thread), or the next
+//! acquire does. The owing side and a registering waiter both look under
+//! the wait lock, so neither misses the other: a pool of `count` always has
+//! exactly `count` items that exist or are owed, and no waiter sleeps
+//! while one is owed.
+//!
 //! Loom models check the waiting and waking paths, a timeout racing a
-//! return included (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-fixed
+//! return and a detach or stale return racing a waiter included (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-fixed
 //! --release --lib loom_`).
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod buffer;
+mod builder;
+mod core;
+mod future;
+#[cfg(all(test, pool_loom))]
+mod loom_tests;
 mod pool;
+mod status;
 mod sync;
 mod wait;
+mod waiting;
 
 pub use buffer::Buffer;
-pub use pool::{
-    AcquireFuture, AcquireOwnedFuture, FixedPool, FixedTicket, ItemStream, Iter, MAX_ITEMS,
-};
+pub use builder::FixedPoolBuilder;
+pub use future::{AcquireFuture, AcquireOwnedFuture, ItemStream, Iter};
+pub use pool::{FixedPool, FixedTicket, MAX_ITEMS};
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+pub use status::Status;

@@ -9,10 +9,10 @@ pub(crate) use loom::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64};
 #[cfg(pool_loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(pool_loom)]
-pub(crate) use loom::thread::{Thread, current, park, yield_now as spin};
+pub(crate) use loom::thread::{Thread, current, park};
 
 #[cfg(not(pool_loom))]
-pub(crate) use std::hint::spin_loop as spin;
+pub(crate) use crossbeam_utils::Backoff;
 #[cfg(not(pool_loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64};
 #[cfg(not(pool_loom))]
@@ -51,5 +51,20 @@ pub(crate) fn park_until(deadline: Option<std::time::Instant>) {
                 std::thread::park_timeout(d - now);
             }
         }
+    }
+}
+
+/// loom's stand-in for `crossbeam_utils::Backoff`: every snooze yields to
+/// the model's other threads.
+#[cfg(pool_loom)]
+pub(crate) struct Backoff;
+
+#[cfg(pool_loom)]
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff
+    }
+    pub(crate) fn snooze(&self) {
+        loom::thread::yield_now();
     }
 }

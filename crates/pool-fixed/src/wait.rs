@@ -1,9 +1,12 @@
-//! Waiters: one cell per blocked acquire, served in FIFO order.
+//! Waiters: one cell per blocked acquire, served in FIFO order, and the
+//! totals of how long they waited.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::task::Waker;
+use std::time::Duration;
 
-use pool_core::PoolError;
+use pool_core::{PoolError, Waits};
 
 use crate::sync::{Arc, Mutex, Thread, lock};
 
@@ -31,8 +34,18 @@ impl Wake {
     }
 }
 
-/// What a waiter gets: an item, or `Closed`.
-pub(crate) type Outcome<T> = Result<Idle<T>, PoolError>;
+/// What a served waiter is given.
+pub(crate) enum Grant<T> {
+    /// An idle item.
+    Idle(Idle<T>),
+    /// The right to make one: an item left circulation (detached, stale,
+    /// dropped by a panic), and its replacement is this waiter's to make
+    /// with the factory, on its own thread.
+    Make,
+}
+
+/// What a waiter gets: an item, the right to make one, or `Closed`.
+pub(crate) type Outcome<T> = Result<Grant<T>, PoolError>;
 
 struct CellState<T> {
     /// Set once, by the putter or `close` that serves this waiter.
@@ -108,6 +121,41 @@ impl<T> WaitQueue<T> {
                 true
             }
             None => false,
+        }
+    }
+}
+
+/// How long waiters waited, summed when each wait ends (the waiting path
+/// only: an acquire that finds an item writes none of these).
+#[derive(Default)]
+pub(crate) struct WaitTotals {
+    waited: AtomicU64,
+    timed_out: AtomicU64,
+    wait_ns: AtomicU64,
+    max_wait_ns: AtomicU64,
+}
+
+impl WaitTotals {
+    /// Counts one wait that lasted `waited`.
+    pub(crate) fn record(&self, waited: Duration, timed_out: bool) {
+        let ns = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
+        self.waited.fetch_add(1, Relaxed);
+        if timed_out {
+            self.timed_out.fetch_add(1, Relaxed);
+        }
+        // Saturating: a sum past 584 years of waiting stays at the top.
+        let _ = self
+            .wait_ns
+            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(ns)));
+        self.max_wait_ns.fetch_max(ns, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> Waits {
+        Waits {
+            waited: self.waited.load(Relaxed),
+            timed_out: self.timed_out.load(Relaxed),
+            wait_ns: self.wait_ns.load(Relaxed),
+            max_wait_ns: self.max_wait_ns.load(Relaxed),
         }
     }
 }

@@ -319,3 +319,137 @@ fn works_through_the_common_trait() {
     let _held = pool.try_acquire().unwrap();
     assert_eq!(one(&pool), Err(PoolError::Exhausted { capacity: 1 }));
 }
+
+#[test]
+fn a_lazy_pool_makes_items_on_demand_and_never_more_than_count() {
+    let made = Arc::new(AtomicUsize::new(0));
+    let m = Arc::clone(&made);
+    let pool = FixedPool::builder()
+        .count(3)
+        .lazy(true)
+        .build(move || {
+            m.fetch_add(1, SeqCst);
+            vec![7u8; 8]
+        })
+        .unwrap();
+    assert_eq!(made.load(SeqCst), 0, "nothing made up front");
+    assert_eq!((pool.available(), pool.in_use()), (3, 0));
+    let a = pool.try_acquire().unwrap();
+    drop(a);
+    let a = pool.try_acquire().unwrap();
+    assert_eq!(made.load(SeqCst), 1, "the returned item is reused");
+    let b = pool.try_acquire().unwrap();
+    let c = pool.try_acquire().unwrap();
+    assert_eq!(
+        pool.try_acquire().unwrap_err(),
+        PoolError::Exhausted { capacity: 3 }
+    );
+    assert_eq!(made.load(SeqCst), 3);
+    let s = pool.stats();
+    assert_eq!((s.prefilled, s.misses, s.hits), (0, 3, 1), "{s}");
+    drop((a, b, c));
+    assert_eq!(pool.available(), 3);
+}
+
+#[test]
+fn the_builder_refuses_bad_counts() {
+    for count in [0, pool_fixed::MAX_ITEMS + 1, usize::MAX] {
+        let err = FixedPool::builder()
+            .count(count)
+            .build(Vec::<u8>::new)
+            .unwrap_err();
+        assert!(
+            matches!(err, PoolError::InvalidConfig { field: "count", .. }),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn blocking_owned_acquire_waits_and_travels() {
+    let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
+    let held = pool.acquire_owned().unwrap();
+    let p = Arc::clone(&pool);
+    let waiter = std::thread::spawn(move || {
+        let mut g = p.acquire_owned().unwrap();
+        g.push(9);
+        g
+    });
+    while pool.waiting() == 0 {
+        std::thread::yield_now();
+    }
+    drop(held);
+    let g = waiter.join().unwrap();
+    assert_eq!(*g, [9]);
+    assert_eq!(pool.in_use(), 1);
+    drop(g);
+    assert_eq!(pool.in_use(), 0);
+}
+
+#[test]
+fn waits_are_counted_with_their_length() {
+    let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
+    assert_eq!(pool.stats().waits, pool_core::Waits::default());
+    // An acquire that finds an item does not count as a wait.
+    drop(pool.acquire().unwrap());
+    assert_eq!(pool.stats().waits.waited, 0);
+    let held = pool.acquire().unwrap();
+    let timeout = Duration::from_millis(20);
+    assert!(pool.acquire_timeout(timeout).is_err());
+    let w = pool.stats().waits;
+    assert_eq!((w.waited, w.timed_out), (1, 1));
+    assert!(w.max_wait_ns >= timeout.as_nanos() as u64, "{w:?}");
+    assert_eq!(w.wait_ns, w.max_wait_ns);
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| pool.acquire().map(drop));
+        while pool.waiting() == 0 {
+            std::thread::yield_now();
+        }
+        drop(held);
+        waiter.join().unwrap().unwrap();
+    });
+    let w = pool.stats().waits;
+    assert_eq!((w.waited, w.timed_out), (2, 1));
+    assert!(w.wait_ns >= w.max_wait_ns);
+    assert!(pool.stats().to_string().contains("waited 2 (timed out 1)"));
+}
+
+#[test]
+fn generic_code_waits_for_a_bounded_pool_through_the_trait() {
+    fn take_within<P: Pool<Item = Vec<u8>>>(pool: &P, t: Duration) -> Result<usize, PoolError> {
+        pool.get_timeout(t).map(|g| g.capacity())
+    }
+    let pool = FixedPool::new(1, || Vec::with_capacity(32)).unwrap();
+    let held = pool.try_acquire().unwrap();
+    assert!(matches!(
+        take_within(&pool, Duration::from_millis(5)),
+        Err(PoolError::TimedOut { .. })
+    ));
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| take_within(&pool, Duration::MAX));
+        while pool.waiting() == 0 {
+            std::thread::yield_now();
+        }
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), Ok(32));
+    });
+}
+
+#[test]
+fn status_is_one_consistent_snapshot() {
+    let pool = FixedPool::new(3, Vec::<u8>::new).unwrap();
+    let a = pool.try_acquire().unwrap();
+    let b = Pooled::detach(pool.try_acquire().unwrap());
+    let st = pool.status();
+    // The detached item is owed: available, not in use.
+    assert_eq!(
+        (st.available, st.in_use, st.waiting, st.closed),
+        (2, 1, 0, false)
+    );
+    assert_eq!(st.to_string(), "3 items: 2 available, 1 in use, 0 waiting");
+    pool.close();
+    let st = pool.status();
+    assert_eq!((st.available, st.in_use, st.closed), (0, 1, true));
+    assert!(st.to_string().ends_with("(closed)"));
+    drop((a, b));
+}

@@ -103,6 +103,17 @@ proptest! {
             if closed {
                 prop_assert_eq!(owned, held.len() as isize, "idle items survived close");
             }
+            // The status is exact on a quiet pool, and never counts more
+            // items than exist.
+            let st = pool.status();
+            prop_assert_eq!(st.in_use, held.len(), "{}", st);
+            if closed {
+                prop_assert_eq!(st.available, 0);
+            } else {
+                prop_assert_eq!(st.available, count - held.len(), "{}", st);
+                prop_assert_eq!(st.available + st.in_use, count);
+            }
+            prop_assert_eq!((pool.available(), pool.in_use()), (st.available, st.in_use));
             let ids: HashSet<u64> = held.iter().map(|g| g.id).collect();
             prop_assert_eq!(ids.len(), held.len(), "an item held twice");
         }

@@ -66,6 +66,11 @@ fn sixteen_threads_on_four_items() {
                     let now = out.fetch_add(1, SeqCst) + 1;
                     max_out.fetch_max(now, SeqCst);
                     assert!(now <= COUNT, "{now} items out of {COUNT}");
+                    if round % 64 == 0 {
+                        let st = pool.status();
+                        assert!(st.available <= COUNT, "{st}");
+                        assert_eq!(st.available + st.in_use, COUNT, "{st}");
+                    }
                     // Live first: a replacement it counts was owed after its
                     // detached item was counted in `kept_n`.
                     let live_now = live.load(SeqCst);

@@ -1,0 +1,95 @@
+//! [`FixedPoolBuilder`]: the settings of a bounded pool.
+
+use pool_core::{PoolError, Reset};
+
+use crate::pool::{FixedPool, MAX_ITEMS};
+
+/// Settings for a [`FixedPool`], from [`FixedPool::builder`].
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | [`count`](Self::count) | 16 | items in the pool, `1..=MAX_ITEMS`: the bound |
+/// | [`lazy`](Self::lazy) | `false` | make items on first need instead of up front |
+///
+/// # Examples
+///
+/// ```
+/// use pool_fixed::FixedPool;
+///
+/// let pool = FixedPool::builder().count(4).build(|| String::with_capacity(256))?;
+/// assert_eq!(pool.capacity(), 4);
+/// assert_eq!(pool.stats().prefilled, 4);
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build`"]
+pub struct FixedPoolBuilder {
+    count: usize,
+    lazy: bool,
+}
+
+impl Default for FixedPoolBuilder {
+    fn default() -> Self {
+        FixedPoolBuilder {
+            count: 16,
+            lazy: false,
+        }
+    }
+}
+
+impl FixedPoolBuilder {
+    /// Items in the pool, `1..=`[`MAX_ITEMS`]: never more exist at once.
+    pub fn count(mut self, count: usize) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// `true`: no item is made up front; each is made the first time an
+    /// acquire finds nothing idle, until `count` exist (deadpool's way).
+    /// Start-up is instant and a pool that never needs `count` items never
+    /// makes them; the first acquires pay for the factory. `false` (the
+    /// default): all `count` are made by `build`, as seed 000's `Init`.
+    pub fn lazy(mut self, lazy: bool) -> Self {
+        self.lazy = lazy;
+        self
+    }
+
+    /// Checks the settings without building.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming `count` if it is 0 or over
+    /// [`MAX_ITEMS`].
+    pub fn validate(&self) -> Result<(), PoolError> {
+        if !(1..=MAX_ITEMS).contains(&self.count) {
+            return Err(PoolError::invalid_config(
+                "count",
+                self.count,
+                format!("1..={MAX_ITEMS} items"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds the pool; `factory` makes its items.
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate).
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics while the items are made up front.
+    pub fn build<T, F>(self, factory: F) -> Result<FixedPool<T>, PoolError>
+    where
+        T: Reset + Send + 'static,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        self.validate()?;
+        Ok(FixedPool::from_parts(
+            self.count,
+            self.lazy,
+            Box::new(factory),
+        ))
+    }
+}

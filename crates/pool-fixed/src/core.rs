@@ -1,0 +1,314 @@
+//! What every thread of a [`FixedPool`](crate::FixedPool) shares: the
+//! queue of idle items, the token counter that pairs gets with puts, the
+//! count of items owed, and what each thread keeps in its slot.
+//!
+//! # Every item is accounted for
+//!
+//! At every moment the pool's `count` items are each in exactly one place:
+//! idle (in the queue or in a thread's slot), held (by a guard, or on its
+//! way to a waiter), or owed (`missing`: it left circulation, detached,
+//! stale after a reset or dropped by a panic, and a replacement may be
+//! made). Owed items go to the oldest waiter first: [`Core::owe`] gives the
+//! waiter the right to make one ([`Grant::Make`]), and a waiter that
+//! registers while something is owed makes it at once. Both look under the
+//! wait lock, so one of the two always sees the other.
+
+use std::mem;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+
+use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
+use pool_core::per_thread::ThreadState;
+use pool_core::{Counter, Counters, Reset};
+
+use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Backoff, Mutex, lock};
+use crate::wait::{Grant, Idle, WaitQueue, WaitTotals, Wake};
+
+/// What each thread keeps for one pool, in its slot of the per-thread
+/// layer (the shared half: other threads steal from `slot` and read the
+/// counters).
+pub(crate) struct Local<T> {
+    /// One idle item kept for this thread; others may steal it.
+    pub(crate) slot: Mutex<Option<Idle<T>>>,
+    /// Written by the owner only.
+    pub(crate) counters: Counters,
+}
+
+/// The calling thread's view: its slot and counters, or (while its
+/// thread-locals are being destroyed) no slot and the pool's shared
+/// counters, bumped with read-modify-writes.
+pub(crate) struct Tally<'a, T> {
+    pub(crate) slot: Option<&'a Mutex<Option<Idle<T>>>>,
+    pub(crate) counters: &'a Counters,
+    pub(crate) shared: bool,
+}
+
+impl<T> Clone for Tally<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Tally<'_, T> {}
+
+impl<T> Tally<'_, T> {
+    #[inline]
+    pub(crate) fn add(&self, counter: impl Fn(&Counters) -> &Counter, n: u64) {
+        let c = counter(self.counters);
+        if self.shared {
+            c.add_shared(n);
+        } else {
+            c.add(n);
+        }
+    }
+}
+
+/// The factory, boxed.
+pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
+
+/// What every thread shares.
+pub(crate) struct Core<T> {
+    /// Idle items not in a thread's slot. Never full: at most `count`
+    /// items exist.
+    pub(crate) queue: ArrayQueue<Idle<T>>,
+    /// Items in `queue` (or being pushed there) minus registered waiters.
+    /// A get that takes a token (Acquire/Release read-modify-write) is
+    /// owed an item from the queue; a put that finds it negative hands its
+    /// item to the oldest waiter.
+    pub(crate) avail: CachePadded<AtomicIsize>,
+    pub(crate) waitq: Mutex<WaitQueue<T>>,
+    pub(crate) closed: AtomicBool,
+    /// Bumped by `reset`; idle items and tickets of older generations are
+    /// stale.
+    pub(crate) generation: CachePadded<AtomicU64>,
+    /// Items that left circulation and may be replaced by the factory.
+    pub(crate) missing: CachePadded<AtomicIsize>,
+    /// Counts of calls made by threads without a slot (shared adds).
+    pub(crate) orphan: Counters,
+    pub(crate) waits: WaitTotals,
+    pub(crate) factory: Factory<T>,
+    pub(crate) count: usize,
+}
+
+impl<T: Reset + Send + 'static> ThreadState for Core<T> {
+    type Owned = ();
+    type Shared = Local<T>;
+
+    fn new_owned(&self) {}
+
+    fn new_shared(&self) -> Local<T> {
+        Local {
+            slot: Mutex::new(None),
+            counters: Counters::default(),
+        }
+    }
+
+    /// The exiting thread's idle item goes where other threads find it.
+    fn thread_exited(&self, (): (), local: &Local<T>) {
+        let mut slot = lock(&local.slot);
+        let Some(idle) = slot.take() else {
+            return;
+        };
+        let stale = idle.generation != self.generation.load(Acquire);
+        if stale || self.closed.load(Acquire) {
+            drop(slot);
+            self.count_trim_quietly(&local.counters, &idle);
+            // Freed before it is owed: never more than `count` items.
+            drop(idle);
+            if stale && !self.closed.load(Acquire) {
+                self.owe(1);
+            }
+            return;
+        }
+        // Into the queue while the slot is still locked: a thread that
+        // steals from this slot meanwhile waits, then finds the item's token
+        // in `avail` (see `FixedPool::try_take_slow`), so the item is never
+        // out of sight.
+        self.put_queue(idle);
+        drop(slot);
+        if self.closed.load(Acquire) {
+            // Closed meanwhile: `close` may have drained before the push.
+            while let Some(idle) = self.take_shared() {
+                self.count_trim_quietly(&local.counters, &idle);
+            }
+        }
+    }
+}
+
+impl<T> Core<T> {
+    /// Takes a token from `avail` if one is there, then the item it stands
+    /// for from the queue.
+    pub(crate) fn take_shared(&self) -> Option<Idle<T>> {
+        self.avail
+            .fetch_update(AcqRel, Relaxed, |a| (a > 0).then(|| a - 1))
+            .ok()?;
+        Some(self.pop_owed())
+    }
+
+    /// Pops the item a token was taken for; its putter may still be on the
+    /// way between the token and the push.
+    pub(crate) fn pop_owed(&self) -> Idle<T> {
+        let backoff = Backoff::new();
+        loop {
+            if let Some(idle) = self.queue.pop() {
+                return idle;
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// Puts an idle item where the next get finds it: the oldest waiter,
+    /// else the queue.
+    pub(crate) fn put_queue(&self, idle: Idle<T>) {
+        if self.avail.fetch_add(1, AcqRel) < 0 {
+            self.hand_to_waiter(idle);
+        } else {
+            self.push_queue(idle);
+        }
+    }
+
+    fn push_queue(&self, idle: Idle<T>) {
+        if let Err(idle) = self.queue.push(idle) {
+            // At most `count` items exist, and the queue holds `count`.
+            debug_assert!(false, "the queue of a bounded pool overflowed");
+            drop(idle);
+        }
+    }
+
+    #[cold]
+    fn hand_to_waiter(&self, idle: Idle<T>) {
+        let mut q = lock(&self.waitq);
+        match q.waiters.pop_front() {
+            // Served under the wait lock, so that a waiter that is no longer
+            // queued (see `cancel`) always finds its outcome set; woken
+            // after.
+            Some(cell) => {
+                let wake = cell.serve(Ok(Grant::Idle(idle)));
+                drop(q);
+                wake.wake();
+            }
+            // The waiter gave up (and returned its debt) after we took the
+            // token: the item goes to the queue, where its token counts it.
+            None => {
+                drop(q);
+                self.push_queue(idle);
+            }
+        }
+    }
+
+    /// Takes one owed item, to make now.
+    pub(crate) fn take_missing(&self) -> bool {
+        self.missing
+            .fetch_update(AcqRel, Relaxed, |m| (m > 0).then(|| m - 1))
+            .is_ok()
+    }
+
+    /// `n` items left circulation (already freed or detached): owes their
+    /// replacements, to the oldest waiters first.
+    pub(crate) fn owe(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.missing.fetch_add(n as isize, AcqRel);
+        self.serve_owed();
+    }
+
+    /// Gives what is owed to the waiters, oldest first, as the right to
+    /// make an item each. Under the wait lock: a waiter registers under it
+    /// and then takes what is owed itself, so no debt and no waiter miss
+    /// each other.
+    #[cold]
+    pub(crate) fn serve_owed(&self) {
+        let mut wakes: Vec<Wake> = Vec::new();
+        {
+            let mut q = lock(&self.waitq);
+            while !q.waiters.is_empty() && self.take_missing() {
+                let Some(cell) = q.waiters.pop_front() else {
+                    break;
+                };
+                // The waiter's debt in `avail` is cancelled, as `cancel`
+                // does for a waiter that leaves.
+                self.avail.fetch_add(1, AcqRel);
+                wakes.push(cell.serve(Ok(Grant::Make)));
+            }
+        }
+        wakes.into_iter().for_each(Wake::wake);
+    }
+
+    /// Counts an idle item freed by a trim (close, reset, thread exit),
+    /// in `counters` with plain adds or shared ones.
+    pub(crate) fn count_trim(&self, tally: Tally<'_, T>, idle: &Idle<T>)
+    where
+        T: Reset,
+    {
+        tally.add(|c| &c.trimmed, 1);
+        tally.add(|c| &c.bytes_trimmed, heap_bytes_quietly(&idle.item));
+    }
+
+    fn count_trim_quietly(&self, counters: &Counters, idle: &Idle<T>)
+    where
+        T: Reset,
+    {
+        counters.trimmed.incr();
+        counters.bytes_trimmed.add(heap_bytes_quietly(&idle.item));
+    }
+}
+
+/// `heap_bytes` of an item being freed: a panic there only loses the
+/// figure (0), not the item's accounting, and never unwinds out of a
+/// thread-local destructor (which would abort).
+pub(crate) fn heap_bytes_quietly<T: Reset>(item: &T) -> u64 {
+    catch_unwind(AssertUnwindSafe(|| item.heap_bytes())).map_or(0, |b| b as u64)
+}
+
+/// Picks one counter out of a block.
+type CounterOf = fn(&Counters) -> &Counter;
+
+/// Owes one item back (and serves a waiter) if dropped while armed: wraps
+/// the user code (factory, `Reset`, `heap_bytes`) that runs while an item
+/// is on its way in or out, so that a panic there loses no item. The item
+/// itself is dropped by the unwinding first (its binding is declared after
+/// the guard); [`Owe::disarm`] once past the user code.
+pub(crate) struct Owe<'a, T> {
+    core: &'a Core<T>,
+    /// The counter that records the item's end (`None` when the factory
+    /// panicked: no item existed).
+    count: Option<(Tally<'a, T>, CounterOf)>,
+}
+
+impl<'a, T> Owe<'a, T> {
+    /// Around a factory call: a panic leaves the item owed.
+    pub(crate) fn arm(core: &'a Core<T>) -> Self {
+        Owe { core, count: None }
+    }
+    /// Around a returning item's `Reset` and `heap_bytes`: a panic drops
+    /// the item, counted as discarded, and owes it.
+    pub(crate) fn arm_return(core: &'a Core<T>, tally: Tally<'a, T>) -> Self {
+        Owe {
+            core,
+            count: Some((tally, |c| &c.discarded_panicked)),
+        }
+    }
+    /// Around an idle item's `heap_bytes` on its way out: a panic drops
+    /// the item, counted as trimmed (it leaves the idle set), and owes it.
+    pub(crate) fn arm_idle(core: &'a Core<T>, tally: Tally<'a, T>) -> Self {
+        Owe {
+            core,
+            count: Some((tally, |c| &c.trimmed)),
+        }
+    }
+    pub(crate) fn disarm(self) {
+        mem::forget(self);
+    }
+}
+
+impl<T> Drop for Owe<'_, T> {
+    fn drop(&mut self) {
+        if let Some((tally, counter)) = self.count {
+            tally.add(counter, 1);
+        }
+        if !self.core.closed.load(Acquire) {
+            self.core.owe(1);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Waiting without blocking a thread: the acquire futures, the blocking
+//! iterator and the stream (seed 000's `BufferChan`).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
+
+use crate::pool::{FixedPool, FixedTicket};
+use crate::sync::Arc as CellArc;
+use crate::wait::{Notify, WaitCell};
+
+/// The state of an async wait: the cell while queued, and when it queued.
+pub(crate) struct Wait<T> {
+    cell: Option<(CellArc<WaitCell<T>>, Instant)>,
+}
+
+impl<T> Wait<T> {
+    fn new() -> Self {
+        Wait { cell: None }
+    }
+}
+
+impl<T: Reset + Send + 'static> FixedPool<T> {
+    /// Waits for an item without blocking the thread; works on any
+    /// executor. Cancellation-safe: dropping the future before it completes
+    /// loses no item and no wake-up (an item already handed to it goes to
+    /// the next waiter).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(2, || Vec::<u8>::with_capacity(64))?;
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let len = rt.block_on(async {
+    ///     let mut buf = pool.acquire_async().await?;
+    ///     buf.extend_from_slice(b"async");
+    ///     Ok::<_, pool_core::PoolError>(buf.len())
+    /// })?;
+    /// assert_eq!(len, 5);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn acquire_async(&self) -> AcquireFuture<'_, T> {
+        AcquireFuture {
+            pool: self,
+            wait: Wait::new(),
+        }
+    }
+
+    /// Like [`acquire_async`](Self::acquire_async), resolving to a
+    /// `Send + 'static` guard.
+    pub fn acquire_owned_async(self: &Arc<Self>) -> AcquireOwnedFuture<T> {
+        AcquireOwnedFuture {
+            pool: Arc::clone(self),
+            wait: Wait::new(),
+        }
+    }
+
+    /// Seed 000's `BufferChan`: an iterator that yields items as they
+    /// become free (blocking) and ends when the pool closes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(2, Vec::<u8>::new)?;
+    /// let mut taken = 0;
+    /// for mut buf in pool.iter() {
+    ///     buf.push(1);
+    ///     taken += 1;
+    ///     if taken == 5 {
+    ///         pool.close();
+    ///     }
+    /// }
+    /// assert_eq!(taken, 5);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { pool: self }
+    }
+
+    /// The async counterpart of [`iter`](Self::iter): a
+    /// [`futures_core::Stream`] of items that ends when the pool closes.
+    pub fn stream(&self) -> ItemStream<'_, T> {
+        ItemStream {
+            pool: self,
+            wait: Wait::new(),
+        }
+    }
+
+    /// One poll of an async acquire.
+    fn poll_take(
+        &self,
+        wait: &mut Wait<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(T, FixedTicket), PoolError>> {
+        if let Some((cell, start)) = &wait.cell {
+            return match cell.take_outcome_or_wake(cx.waker()) {
+                Some(outcome) => {
+                    self.c().waits.record(start.elapsed(), false);
+                    wait.cell = None;
+                    Poll::Ready(self.finish(outcome))
+                }
+                None => Poll::Pending,
+            };
+        }
+        match self.try_take() {
+            Err(PoolError::Exhausted { .. }) => {}
+            done => return Poll::Ready(done),
+        }
+        let cell = WaitCell::new(Notify::Waker(cx.waker().clone()));
+        if let Some(done) = self.register(&cell) {
+            return Poll::Ready(done);
+        }
+        match cell.take_outcome() {
+            Some(outcome) => Poll::Ready(self.finish(outcome)),
+            None => {
+                wait.cell = Some((cell, Instant::now()));
+                Poll::Pending
+            }
+        }
+    }
+
+    /// A future dropped while waiting: leave, and pass on what it was
+    /// already handed.
+    fn abandon(&self, wait: &mut Wait<T>) {
+        if let Some((cell, _)) = wait.cell.take()
+            && let Some(outcome) = self.cancel(&cell)
+        {
+            self.pass_on(outcome);
+        }
+    }
+}
+
+/// The future of [`FixedPool::acquire_async`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct AcquireFuture<'a, T: Reset + Send + 'static> {
+    pool: &'a FixedPool<T>,
+    wait: Wait<T>,
+}
+
+impl<'a, T: Reset + Send + 'static> Future for AcquireFuture<'a, T> {
+    type Output = Result<Pooled<'a, FixedPool<T>>, PoolError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let pool = this.pool;
+        pool.poll_take(&mut this.wait, cx)
+            .map(|r| r.map(|(item, ticket)| Pooled::new(item, ticket, pool)))
+    }
+}
+
+impl<T: Reset + Send + 'static> Drop for AcquireFuture<'_, T> {
+    fn drop(&mut self) {
+        self.pool.abandon(&mut self.wait);
+    }
+}
+
+/// The future of [`FixedPool::acquire_owned_async`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct AcquireOwnedFuture<T: Reset + Send + 'static> {
+    pool: Arc<FixedPool<T>>,
+    wait: Wait<T>,
+}
+
+impl<T: Reset + Send + 'static> Future for AcquireOwnedFuture<T> {
+    type Output = Result<OwnedPooled<FixedPool<T>>, PoolError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let pool = &this.pool;
+        pool.poll_take(&mut this.wait, cx)
+            .map(|r| r.map(|(item, ticket)| OwnedPooled::new(item, ticket, Arc::clone(pool))))
+    }
+}
+
+impl<T: Reset + Send + 'static> Drop for AcquireOwnedFuture<T> {
+    fn drop(&mut self) {
+        self.pool.abandon(&mut self.wait);
+    }
+}
+
+/// Seed 000's `BufferChan`, blocking: made by [`FixedPool::iter`].
+pub struct Iter<'a, T: Reset + Send + 'static> {
+    pool: &'a FixedPool<T>,
+}
+
+impl<'a, T: Reset + Send + 'static> Iterator for Iter<'a, T> {
+    type Item = Pooled<'a, FixedPool<T>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.pool.acquire().ok()
+    }
+}
+
+/// Seed 000's `BufferChan`, async: made by [`FixedPool::stream`].
+pub struct ItemStream<'a, T: Reset + Send + 'static> {
+    pool: &'a FixedPool<T>,
+    wait: Wait<T>,
+}
+
+impl<'a, T: Reset + Send + 'static> futures_core::Stream for ItemStream<'a, T> {
+    type Item = Pooled<'a, FixedPool<T>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let pool = this.pool;
+        pool.poll_take(&mut this.wait, cx).map(|r| match r {
+            Ok((item, ticket)) => Some(Pooled::new(item, ticket, pool)),
+            Err(_) => None,
+        })
+    }
+}
+
+impl<T: Reset + Send + 'static> Drop for ItemStream<'_, T> {
+    fn drop(&mut self) {
+        self.pool.abandon(&mut self.wait);
+    }
+}
+
+macro_rules! debug_opaque {
+    ($($ty:ty => $name:literal),*) => {$(
+        impl<T: Reset + Send + 'static> fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($name)
+            }
+        }
+    )*};
+}
+
+debug_opaque!(AcquireFuture<'_, T> => "AcquireFuture", AcquireOwnedFuture<T> => "AcquireOwnedFuture", Iter<'_, T> => "Iter", ItemStream<'_, T> => "ItemStream");

@@ -1,0 +1,166 @@
+//! loom models of the waiting and waking paths: `RUSTFLAGS="--cfg
+//! pool_loom" cargo test -p pool-fixed --release --lib loom_`.
+
+use std::sync::Arc;
+
+use loom::thread;
+use pool_core::{OwnedPooled, Pool, PoolError};
+
+use crate::FixedPool;
+use crate::sync::current;
+use crate::wait::{Grant, Idle, Notify, WaitCell};
+
+fn pool(n: usize) -> Arc<FixedPool<Vec<u8>>> {
+    Arc::new(FixedPool::new(n, Vec::new).unwrap())
+}
+
+/// A blocked acquire is always woken by a return: no lost wake-up.
+#[test]
+fn loom_return_wakes_a_blocked_acquire() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_acquire_owned().unwrap();
+        let p = Arc::clone(&pool);
+        let waiter = thread::spawn(move || p.acquire().map(|g| g.len()));
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), Ok(0));
+        assert_eq!(pool.stats().outstanding, 0);
+    });
+}
+
+/// An item detached while an acquire registers is owed to it: whichever
+/// of the two goes first, the waiter gets an item (made by the factory)
+/// and never more than one exists.
+#[test]
+fn loom_detach_wakes_a_blocked_acquire() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_acquire_owned().unwrap();
+        let p = Arc::clone(&pool);
+        let waiter = thread::spawn(move || p.acquire().map(|g| g.len()));
+        drop(OwnedPooled::detach(held));
+        assert_eq!(waiter.join().unwrap(), Ok(0));
+        assert_eq!(pool.stats().misses, 1, "one replacement made");
+        assert!(pool.try_acquire().is_ok());
+    });
+}
+
+/// A stale return (after `reset`) racing a waiter's registration: the
+/// waiter is served.
+#[test]
+fn loom_stale_return_wakes_a_blocked_acquire() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_acquire_owned().unwrap();
+        pool.reset();
+        let p = Arc::clone(&pool);
+        let waiter = thread::spawn(move || p.acquire().map(|g| g.len()));
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), Ok(0));
+        assert_eq!(pool.stats().discarded.stale, 1);
+    });
+}
+
+/// A waiter that gives up (as on a timeout) while the item comes back:
+/// either it got the item or the item is idle in the pool; never lost,
+/// never counted twice.
+#[test]
+fn loom_timeout_racing_a_return_loses_nothing() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_acquire_owned().unwrap();
+        let p = Arc::clone(&pool);
+        let waiter = thread::spawn(move || {
+            let cell = WaitCell::new(Notify::Thread(current()));
+            let got = match p.register(&cell) {
+                Some(done) => done.is_ok(),
+                // Give up at once, as a timeout firing now would.
+                None => matches!(p.cancel(&cell), Some(Ok(_))),
+            };
+            if got {
+                // The waiter holds the item: give it back idle.
+                p.put_idle(Idle {
+                    item: Vec::new(),
+                    generation: 0,
+                });
+            }
+        });
+        drop(held);
+        waiter.join().unwrap();
+        // Exactly one item is idle again.
+        let g = pool.try_acquire().expect("the item was not lost");
+        assert!(pool.try_acquire().is_err(), "the item was not duplicated");
+        drop(g);
+    });
+}
+
+/// A waiter that gives up while an owed item is granted to it passes the
+/// grant on: the item stays owed, never lost, never made twice.
+#[test]
+fn loom_timeout_racing_a_detach_loses_nothing() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_acquire_owned().unwrap();
+        let p = Arc::clone(&pool);
+        let waiter = thread::spawn(move || {
+            let cell = WaitCell::new(Notify::Thread(current()));
+            match p.register(&cell) {
+                // Served at once (made it): give the item back.
+                Some(done) => {
+                    let (item, ticket) = done.unwrap();
+                    p.recycle(item, ticket);
+                }
+                None => {
+                    if let Some(outcome) = p.cancel(&cell) {
+                        assert!(matches!(outcome, Ok(Grant::Make)));
+                        p.pass_on(outcome);
+                    }
+                }
+            }
+        });
+        drop(OwnedPooled::detach(held));
+        waiter.join().unwrap();
+        let g = pool.try_acquire().expect("the owed item was not lost");
+        assert!(pool.try_acquire().is_err(), "never two items");
+        drop(g);
+    });
+}
+
+/// Closing wakes a blocked acquire with `Closed`.
+#[test]
+fn loom_close_wakes_a_blocked_acquire() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_acquire_owned().unwrap();
+        let p = Arc::clone(&pool);
+        let waiter = thread::spawn(move || p.acquire().map(|_| ()));
+        pool.close();
+        assert_eq!(waiter.join().unwrap(), Err(PoolError::Closed));
+        drop(held);
+        assert_eq!(pool.stats().discarded.closed, 1);
+    });
+}
+
+/// Two threads returning and taking concurrently on a pool of one:
+/// never two holders, and the item ends idle.
+#[test]
+fn loom_two_threads_share_one_item() {
+    loom::model(|| {
+        let pool = pool(1);
+        let handles: Vec<_> = (0..2u8)
+            .map(|me| {
+                let p = Arc::clone(&pool);
+                thread::spawn(move || {
+                    if let Ok(mut g) = p.try_acquire() {
+                        assert!(g.is_empty());
+                        g.push(me);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert!(pool.try_acquire().is_ok());
+    });
+}

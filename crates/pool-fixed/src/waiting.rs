@@ -1,0 +1,245 @@
+//! The waiter protocol: blocking acquires, and the steps every wait
+//! shares with the async ones (register, cancel, finish).
+//!
+//! A waiter registers under the wait lock: it takes a debt in `avail` (a
+//! put that finds the counter negative hands its item to the oldest
+//! waiter), takes an owed item if one is there (see `Core::owe`), then
+//! looks in every slot once more, so no item parked before its debt was
+//! visible stays hidden.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::AcqRel;
+use std::time::{Duration, Instant};
+
+use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
+
+use crate::pool::{FixedPool, FixedTicket};
+use crate::sync::{Arc as CellArc, current, lock, park_until};
+use crate::wait::{Grant, Notify, Outcome, WaitCell};
+
+impl<T: Reset + Send + 'static> FixedPool<T> {
+    /// Waits until an item is free, and takes it.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Closed`] if the pool is or gets closed.
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics while this waiter makes an item owed to it
+    /// (the item stays owed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
+    /// let first = pool.acquire()?;
+    /// std::thread::scope(|s| {
+    ///     let waiter = s.spawn(|| pool.acquire().map(|b| b.len()));
+    ///     drop(first); // wakes the waiter
+    ///     assert_eq!(waiter.join().unwrap(), Ok(0));
+    /// });
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn acquire(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        let (item, ticket) = self.take_blocking(None)?;
+        Ok(Pooled::new(item, ticket, self))
+    }
+
+    /// Like [`acquire`](Self::acquire), with a `Send + 'static` guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new)?);
+    /// let mut buf = pool.acquire_owned()?;
+    /// std::thread::spawn(move || buf.push(1)).join().unwrap();
+    /// assert_eq!(pool.available(), 1);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn acquire_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+        let (item, ticket) = self.take_blocking(None)?;
+        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+    }
+
+    /// Waits at most `timeout` for an item. Any `Duration` is accepted:
+    /// one too long to add to the clock (`Duration::MAX`) means no
+    /// deadline, and `Duration::ZERO` only tries.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::TimedOut`] when none came back in time,
+    /// [`PoolError::Closed`] if the pool is or gets closed.
+    ///
+    /// # Panics
+    ///
+    /// As [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pool_core::PoolError;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
+    /// let _held = pool.acquire()?;
+    /// let err = pool.acquire_timeout(Duration::from_millis(10)).unwrap_err();
+    /// assert!(matches!(err, PoolError::TimedOut { .. }));
+    /// assert_eq!(pool.stats().waits.timed_out, 1);
+    /// # Ok::<(), PoolError>(())
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<Pooled<'_, Self>, PoolError> {
+        let (item, ticket) = self.take_blocking(Some(timeout))?;
+        Ok(Pooled::new(item, ticket, self))
+    }
+
+    /// Like [`acquire_timeout`](Self::acquire_timeout), with a
+    /// `Send + 'static` guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`acquire_timeout`](Self::acquire_timeout).
+    pub fn acquire_owned_timeout(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> Result<OwnedPooled<Self>, PoolError> {
+        let (item, ticket) = self.take_blocking(Some(timeout))?;
+        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+    }
+
+    /// Blocks until served, timed out or closed.
+    fn take_blocking(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket), PoolError> {
+        match self.try_take() {
+            Err(PoolError::Exhausted { .. }) => {}
+            done => return done,
+        }
+        let start = Instant::now();
+        // A timeout too long to add to now (`Duration::MAX`) means no
+        // deadline.
+        let deadline = timeout.and_then(|t| start.checked_add(t));
+        let cell = WaitCell::new(Notify::Thread(current()));
+        if let Some(done) = self.register(&cell) {
+            return done;
+        }
+        loop {
+            if let Some(outcome) = cell.take_outcome() {
+                self.c().waits.record(start.elapsed(), false);
+                return self.finish(outcome);
+            }
+            if let Some(d) = deadline
+                && Instant::now() >= d
+            {
+                return match self.cancel(&cell) {
+                    None => {
+                        self.c().waits.record(start.elapsed(), true);
+                        Err(PoolError::TimedOut {
+                            waited: timeout.unwrap_or_default(),
+                        })
+                    }
+                    Some(outcome) => {
+                        self.c().waits.record(start.elapsed(), false);
+                        self.finish(outcome)
+                    }
+                };
+            }
+            park_until(deadline);
+        }
+    }
+
+    /// Joins the waiters (taking a debt in `avail`), takes what is owed,
+    /// then looks once more in every slot. `Some` when already done.
+    pub(crate) fn register(
+        &self,
+        cell: &CellArc<WaitCell<T>>,
+    ) -> Option<Result<(T, FixedTicket), PoolError>> {
+        {
+            let mut q = lock(&self.c().waitq);
+            if q.closed {
+                return Some(Err(PoolError::Closed));
+            }
+            if self.c().avail.fetch_sub(1, AcqRel) > 0 {
+                drop(q);
+                let idle = self.c().pop_owed();
+                return Some(self.finish(Ok(Grant::Idle(idle))));
+            }
+            // Under the lock: an item owed before now is seen here, one
+            // owed after sees this waiter (`Core::serve_owed`).
+            if self.c().take_missing() {
+                // Not queued after all: the debt is returned (a put that
+                // saw it hands its item to the next waiter or the queue).
+                self.c().avail.fetch_add(1, AcqRel);
+                drop(q);
+                return Some(self.finish(Ok(Grant::Make)));
+            }
+            q.waiters.push_back(CellArc::clone(cell));
+        }
+        // Items parked in slots before our debt was visible are found here.
+        if let Some(stolen) = self.steal() {
+            return Some(match self.cancel(cell) {
+                None => self.finish(Ok(Grant::Idle(stolen))),
+                Some(outcome) => {
+                    // Served meanwhile: keep that one, the stolen goes back.
+                    self.put_idle(stolen);
+                    self.finish(outcome)
+                }
+            });
+        }
+        None
+    }
+
+    /// Leaves the waiters. `None` if still waiting (its debt is returned);
+    /// else the outcome it was served.
+    pub(crate) fn cancel(&self, cell: &CellArc<WaitCell<T>>) -> Option<Outcome<T>> {
+        let mut q = lock(&self.c().waitq);
+        if q.remove(cell) {
+            self.c().avail.fetch_add(1, AcqRel);
+            None
+        } else {
+            drop(q);
+            // Served (or closed) before we got the lock: the outcome is set.
+            Some(match cell.take_outcome() {
+                Some(outcome) => outcome,
+                None => unreachable!("a waiter leaves the queue only when served"),
+            })
+        }
+    }
+
+    /// Turns an outcome into a guard's parts: a fresh item handed out, a
+    /// stale one replaced, or an owed one made.
+    pub(crate) fn finish(&self, outcome: Outcome<T>) -> Result<(T, FixedTicket), PoolError> {
+        let local = self.local();
+        match outcome? {
+            Grant::Make => Ok(self.make_owed(local)),
+            Grant::Idle(idle) => match self.fresh(local, idle) {
+                Some(idle) => Ok(self.hand_out(local, idle)),
+                // Stale: `fresh` freed it and owed it, to the oldest waiter
+                // (maybe this one) or the next take.
+                None => match self.try_take() {
+                    Err(PoolError::Exhausted { .. }) => self.take_blocking(None),
+                    done => done,
+                },
+            },
+        }
+    }
+
+    /// Gives back what a waiter that will not use it was served: an item
+    /// goes to the next waiter or the pool, the right to make one is owed
+    /// again.
+    pub(crate) fn pass_on(&self, outcome: Outcome<T>) {
+        match outcome {
+            Ok(Grant::Idle(idle)) => self.put_idle(idle),
+            Ok(Grant::Make) => self.c().owe(1),
+            Err(_) => {}
+        }
+    }
+}
