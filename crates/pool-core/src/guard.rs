@@ -156,7 +156,9 @@ macro_rules! guard_impls {
         impl<P: Pool> Drop for $ty {
             #[inline]
             fn drop(&mut self) {
-                if let Some((item, ticket)) = self.inner.take() {
+                // In words: the guard was filled moments ago, and a wider
+                // load would stall on those stores (see `crate::words`).
+                if let Some((item, ticket)) = crate::words::take_words(&mut self.inner) {
                     self.pool.recycle(item, ticket);
                 }
             }

@@ -46,6 +46,8 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+#[allow(unsafe_code)]
+pub mod atomic_box;
 mod error;
 mod guard;
 #[allow(unsafe_code)]
@@ -56,6 +58,8 @@ mod reset;
 pub mod stats;
 #[cfg(not(pool_loom))]
 pub mod trimmer;
+#[allow(unsafe_code)]
+pub mod words;
 
 pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};

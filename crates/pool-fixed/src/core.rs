@@ -15,11 +15,13 @@
 
 use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
+use pool_core::atomic_box::AtomicBox;
 use pool_core::per_thread::ThreadState;
+use pool_core::words::take_words;
 use pool_core::{Counter, Counters, Reset};
 
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Backoff, Mutex, lock};
@@ -29,8 +31,9 @@ use crate::wait::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 /// layer (the shared half: other threads steal from `slot` and read the
 /// counters).
 pub(crate) struct Local<T> {
-    /// One idle item kept for this thread; others may steal it.
-    pub(crate) slot: Mutex<Option<Idle<T>>>,
+    /// One idle item kept for this thread; others may steal it. Taken and
+    /// filled with one atomic exchange each (no lock).
+    pub(crate) slot: AtomicBox<Option<Idle<T>>>,
     /// Written by the owner only.
     pub(crate) counters: Counters,
 }
@@ -39,7 +42,7 @@ pub(crate) struct Local<T> {
 /// thread-locals are being destroyed) no slot and the pool's shared
 /// counters, bumped with read-modify-writes.
 pub(crate) struct Tally<'a, T> {
-    pub(crate) slot: Option<&'a Mutex<Option<Idle<T>>>>,
+    pub(crate) slot: Option<&'a AtomicBox<Option<Idle<T>>>>,
     pub(crate) counters: &'a Counters,
     pub(crate) shared: bool,
 }
@@ -61,6 +64,20 @@ impl<T> Tally<'_, T> {
             c.add(n);
         }
     }
+}
+
+/// The box an idle item sits in while parked in a slot. It travels with
+/// the item (in the guard's ticket while the item is out), so parking an
+/// item allocates nothing after its first time.
+pub(crate) type Parcel<T> = Box<Option<Idle<T>>>;
+
+/// Opens a parcel taken from a slot: the item, and the empty box. The item
+/// is read in words (`pool_core::words`): it was written moments ago by a
+/// put, and a wider load would stall on those stores.
+#[inline]
+pub(crate) fn unpack<T>(mut parcel: Parcel<T>) -> Option<(Idle<T>, Parcel<T>)> {
+    let idle = take_words(&mut *parcel)?;
+    Some((idle, parcel))
 }
 
 /// The factory, boxed.
@@ -98,41 +115,17 @@ impl<T: Reset + Send + 'static> ThreadState for Core<T> {
 
     fn new_shared(&self) -> Local<T> {
         Local {
-            slot: Mutex::new(None),
+            slot: AtomicBox::new(None),
             counters: Counters::default(),
         }
     }
 
-    /// The exiting thread's idle item goes where other threads find it.
-    fn thread_exited(&self, (): (), local: &Local<T>) {
-        let mut slot = lock(&local.slot);
-        let Some(idle) = slot.take() else {
-            return;
-        };
-        let stale = idle.generation != self.generation.load(Acquire);
-        if stale || self.closed.load(Acquire) {
-            drop(slot);
-            self.count_trim_quietly(&local.counters, &idle);
-            // Freed before it is owed: never more than `count` items.
-            drop(idle);
-            if stale && !self.closed.load(Acquire) {
-                self.owe(1);
-            }
-            return;
-        }
-        // Into the queue while the slot is still locked: a thread that
-        // steals from this slot meanwhile waits, then finds the item's token
-        // in `avail` (see `FixedPool::try_take_slow`), so the item is never
-        // out of sight.
-        self.put_queue(idle);
-        drop(slot);
-        if self.closed.load(Acquire) {
-            // Closed meanwhile: `close` may have drained before the push.
-            while let Some(idle) = self.take_shared() {
-                self.count_trim_quietly(&local.counters, &idle);
-            }
-        }
-    }
+    /// The exiting thread's idle item stays in its slot: other threads
+    /// steal it from there, and the next thread to take the slot over uses
+    /// it. Nothing needs to move: the put that parked it already made sure
+    /// no waiter was queued and the pool was open (or took it back), and a
+    /// stale one is freed by whoever takes it.
+    fn thread_exited(&self, (): (), _local: &Local<T>) {}
 }
 
 impl<T> Core<T> {
@@ -140,7 +133,7 @@ impl<T> Core<T> {
     /// for from the queue.
     pub(crate) fn take_shared(&self) -> Option<Idle<T>> {
         self.avail
-            .fetch_update(AcqRel, Relaxed, |a| (a > 0).then(|| a - 1))
+            .fetch_update(SeqCst, SeqCst, |a| (a > 0).then(|| a - 1))
             .ok()?;
         Some(self.pop_owed())
     }
@@ -160,7 +153,7 @@ impl<T> Core<T> {
     /// Puts an idle item where the next get finds it: the oldest waiter,
     /// else the queue.
     pub(crate) fn put_queue(&self, idle: Idle<T>) {
-        if self.avail.fetch_add(1, AcqRel) < 0 {
+        if self.avail.fetch_add(1, SeqCst) < 0 {
             self.hand_to_waiter(idle);
         } else {
             self.push_queue(idle);
@@ -228,7 +221,7 @@ impl<T> Core<T> {
                 };
                 // The waiter's debt in `avail` is cancelled, as `cancel`
                 // does for a waiter that leaves.
-                self.avail.fetch_add(1, AcqRel);
+                self.avail.fetch_add(1, SeqCst);
                 wakes.push(cell.serve(Ok(Grant::Make)));
             }
         }
@@ -243,14 +236,6 @@ impl<T> Core<T> {
     {
         tally.add(|c| &c.trimmed, 1);
         tally.add(|c| &c.bytes_trimmed, heap_bytes_quietly(&idle.item));
-    }
-
-    fn count_trim_quietly(&self, counters: &Counters, idle: &Idle<T>)
-    where
-        T: Reset,
-    {
-        counters.trimmed.incr();
-        counters.bytes_trimmed.add(heap_bytes_quietly(&idle.item));
     }
 }
 

@@ -100,7 +100,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         &self,
         wait: &mut Wait<T>,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<(T, FixedTicket), PoolError>> {
+    ) -> Poll<Result<(T, FixedTicket<T>), PoolError>> {
         if let Some((cell, start)) = &wait.cell {
             return match cell.take_outcome_or_wake(cx.waker()) {
                 Some(outcome) => {

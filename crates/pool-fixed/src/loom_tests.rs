@@ -79,10 +79,14 @@ fn loom_timeout_racing_a_return_loses_nothing() {
             };
             if got {
                 // The waiter holds the item: give it back idle.
-                p.put_idle(Idle {
-                    item: Vec::new(),
-                    generation: 0,
-                });
+                p.put_idle(
+                    p.local(),
+                    Idle {
+                        item: Vec::new(),
+                        generation: 0,
+                    },
+                    None,
+                );
             }
         });
         drop(held);

@@ -3,14 +3,16 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
+use pool_core::atomic_box::AtomicBox;
 use pool_core::per_thread::PerThread;
+use pool_core::words::move_words;
 use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
-use crate::core::{Core, Factory, Owe, Tally};
+use crate::core::{Core, Factory, Owe, Parcel, Tally, unpack};
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait::{Idle, WaitQueue, WaitTotals};
@@ -22,9 +24,29 @@ pub const MAX_ITEMS: usize = 1 << 24;
 /// What a [`FixedPool`] guard carries besides its item: the pool
 /// generation it was handed out in, so that an item from before a
 /// [`reset`](FixedPool::reset) is freed when it comes back.
-#[derive(Debug)]
-pub struct FixedTicket {
+///
+/// It also carries the small box the item parks in when it comes back to
+/// a thread's slot, so that parking allocates nothing.
+pub struct FixedTicket<T> {
     pub(crate) generation: u64,
+    pub(crate) parcel: AtomicBox<Option<Idle<T>>>,
+}
+
+impl<T> FixedTicket<T> {
+    pub(crate) fn new(generation: u64, parcel: Option<Parcel<T>>) -> Self {
+        FixedTicket {
+            generation,
+            parcel: AtomicBox::new(parcel),
+        }
+    }
+}
+
+impl<T> fmt::Debug for FixedTicket<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedTicket")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A bounded pool of exactly `count` items, made up front or on demand.
@@ -218,7 +240,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let idle = c.queue.len()
             + self
                 .threads
-                .with_shared(|slots, _| slots.filter(|l| lock(&l.slot).is_some()).count());
+                .with_shared(|slots, _| slots.filter(|l| l.slot.is_some()).count());
         let owed = c.missing.load(Acquire).max(0) as usize;
         let available = if closed {
             0
@@ -280,7 +302,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        let (item, ticket) = self.try_take()?;
+        // Read in words: see `pool_core::words`.
+        let (item, ticket) = move_words(self.try_take())?;
         Ok(Pooled::new(item, ticket, self))
     }
 
@@ -316,7 +339,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), PoolError>(())
     /// ```
     pub fn close(&self) {
-        if self.c().closed.swap(true, AcqRel) {
+        // SeqCst, against a put's SeqCst park then look at `closed`: the put
+        // sees the flag or the drain below finds its item.
+        if self.c().closed.swap(true, SeqCst) {
             return;
         }
         let wakes: Vec<_> = {
@@ -327,7 +352,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             std::mem::take(&mut q.waiters)
                 .into_iter()
                 .map(|cell| {
-                    self.c().avail.fetch_add(1, AcqRel);
+                    self.c().avail.fetch_add(1, SeqCst);
                     cell.serve(Err(PoolError::Closed))
                 })
                 .collect()
@@ -377,7 +402,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             owe.disarm();
             local.add(|c| &c.prefilled, 1);
             local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
-            self.put_idle(Idle { item, generation });
+            self.put_idle(local, Idle { item, generation }, None);
         }
     }
 
@@ -417,19 +442,19 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Counts a hit and turns an idle item into what a guard holds.
     #[inline]
-    pub(crate) fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket) {
+    pub(crate) fn hand_out(
+        &self,
+        local: Tally<'_, T>,
+        idle: Idle<T>,
+        parcel: Option<Parcel<T>>,
+    ) -> (T, FixedTicket<T>) {
         let owe = Owe::arm_idle(self.c(), local);
         let item = idle.item;
         let bytes = item.heap_bytes() as u64;
         owe.disarm();
         local.add(|c| &c.hits, 1);
         local.add(|c| &c.bytes_out, bytes);
-        (
-            item,
-            FixedTicket {
-                generation: idle.generation,
-            },
-        )
+        (item, FixedTicket::new(idle.generation, parcel))
     }
 
     /// Drops `idle` if it is from before a reset (counting it trimmed and
@@ -450,33 +475,34 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Own slot, then the shared queue, then other threads' slots, then a
     /// replacement for an item that left.
     #[inline]
-    pub(crate) fn try_take(&self) -> Result<(T, FixedTicket), PoolError> {
+    pub(crate) fn try_take(&self) -> Result<(T, FixedTicket<T>), PoolError> {
         let local = self.local();
-        if let Some(idle) = local.slot.and_then(|slot| lock(slot).take())
+        if let Some((idle, parcel)) = local.slot.and_then(AtomicBox::take).and_then(unpack)
             && let Some(idle) = self.fresh(local, idle)
         {
-            return Ok(self.hand_out(local, idle));
+            return Ok(self.hand_out(local, idle, Some(parcel)));
         }
         self.try_take_slow(local)
     }
 
     #[cold]
-    fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
+    fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket<T>), PoolError> {
         loop {
             if self.c().closed.load(Acquire) {
                 return Err(PoolError::Closed);
             }
             // Shared queue, other threads' slots, then the queue once more:
-            // an exiting thread moves its slot's item to the queue under
-            // that slot's lock, so an item missed by the first look is
+            // a put that parked its item in a slot and then saw a waiter
+            // moves it to the queue, so an item missed by the first look is
             // found by the steal or the second.
-            let idle = match self
+            let (idle, parcel) = match self
                 .c()
                 .take_shared()
-                .or_else(|| self.steal())
-                .or_else(|| self.c().take_shared())
+                .map(|idle| (idle, None))
+                .or_else(|| self.steal().map(|(idle, parcel)| (idle, Some(parcel))))
+                .or_else(|| self.c().take_shared().map(|idle| (idle, None)))
             {
-                Some(idle) => idle,
+                Some(found) => found,
                 None if self.c().take_missing() => return Ok(self.make_owed(local)),
                 None => {
                     return Err(PoolError::Exhausted {
@@ -485,30 +511,29 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
                 }
             };
             if let Some(idle) = self.fresh(local, idle) {
-                return Ok(self.hand_out(local, idle));
+                return Ok(self.hand_out(local, idle, parcel));
             }
         }
     }
 
     /// Makes an item owed (one taken from `missing`): a panicking factory
     /// leaves it owed.
-    pub(crate) fn make_owed(&self, local: Tally<'_, T>) -> (T, FixedTicket) {
+    pub(crate) fn make_owed(&self, local: Tally<'_, T>) -> (T, FixedTicket<T>) {
         let owe = Owe::arm(self.c());
         let item = (self.c().factory)();
         owe.disarm();
         local.add(|c| &c.misses, 1);
         (
             item,
-            FixedTicket {
-                generation: self.c().generation.load(Acquire),
-            },
+            FixedTicket::new(self.c().generation.load(Acquire), None),
         )
     }
 
-    /// Takes an idle item from any thread's slot.
-    pub(crate) fn steal(&self) -> Option<Idle<T>> {
-        self.threads
-            .with_shared(|slots, _| Iterator::find_map(&mut &mut *slots, |l| lock(&l.slot).take()))
+    /// Takes an idle item (and its box) from any thread's slot.
+    pub(crate) fn steal(&self) -> Option<(Idle<T>, Parcel<T>)> {
+        self.threads.with_shared(|slots, _| {
+            Iterator::find_map(&mut &mut *slots, |l| l.slot.take().and_then(unpack))
+        })
     }
 
     /// Every idle item: the queue's (with their tokens) and the slots'.
@@ -518,7 +543,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             out.push(idle);
         }
         self.threads.with_shared(|slots, _| {
-            out.extend(slots.filter_map(|l| lock(&l.slot).take()));
+            out.extend(slots.filter_map(|l| l.slot.take().and_then(unpack).map(|(i, _)| i)));
         });
         out
     }
@@ -533,26 +558,37 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
     }
 
-    /// An idle item: this thread's slot if free and nobody waits, else the
-    /// shared path.
+    /// Parks an idle item in this thread's slot, in `parcel` (a new box if
+    /// none); a waiter queued or the pool closing send it down the shared
+    /// path instead.
     #[inline]
-    pub(crate) fn put_idle(&self, idle: Idle<T>) {
-        if let Some(slot) = self.local().slot {
-            let mut slot = lock(slot);
-            // Read under the slot's lock: a waiter registers (takes its
-            // debt) before it scans the slots, so either it finds this item
-            // or this load sees its debt.
-            if slot.is_none() && self.c().avail.load(Acquire) >= 0 && !self.c().closed.load(Acquire)
-            {
-                *slot = Some(idle);
-                return;
-            }
+    pub(crate) fn put_idle(&self, local: Tally<'_, T>, idle: Idle<T>, parcel: Option<Parcel<T>>) {
+        let Some(slot) = local.slot else {
+            return self.put_shared(idle);
+        };
+        let mut parcel = parcel.unwrap_or_default();
+        *parcel = Some(idle);
+        let displaced = slot.swap(Some(parcel));
+        // A waiter takes its debt before it looks in every slot, and
+        // `close` sets its flag before it drains them; both look by
+        // swapping the slot (a read-modify-write, as this park is). The
+        // slot's swaps are totally ordered: if theirs came first, this
+        // swap read what it wrote and so sees their debt or flag here; if
+        // this one came first, they find the item.
+        if (self.c().avail.load(SeqCst) < 0 || self.c().closed.load(SeqCst))
+            && let Some((idle, _)) = slot.take().and_then(unpack)
+        {
+            self.put_shared(idle);
         }
-        self.put_shared(idle);
+        // The slot held an item already (this thread holds several): that
+        // one goes to the queue.
+        if let Some((idle, _)) = displaced.and_then(unpack) {
+            self.put_shared(idle);
+        }
     }
 
     #[inline]
-    fn put(&self, item: T, ticket: FixedTicket) {
+    fn put(&self, item: T, ticket: FixedTicket<T>) {
         let local = self.local();
         // A panic in `reset` or `heap_bytes` drops the item (this binding
         // unwinds before `owe`), counts it and owes it.
@@ -575,7 +611,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
         local.add(|c| &c.returns, 1);
         local.add(|c| &c.bytes_in, bytes);
-        self.put_idle(Idle { item, generation });
+        self.put_idle(local, Idle { item, generation }, ticket.parcel.into_inner());
     }
 }
 
@@ -628,7 +664,7 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
 
 impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
     type Item = T;
-    type Ticket = FixedTicket;
+    type Ticket = FixedTicket<T>;
 
     #[inline]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
@@ -646,13 +682,13 @@ impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
     }
 
     #[inline]
-    fn recycle(&self, item: T, ticket: FixedTicket) {
+    fn recycle(&self, item: T, ticket: FixedTicket<T>) {
         self.put(item, ticket);
     }
 
     /// The item left for good: a replacement is owed, to the oldest waiter
     /// first, so the pool keeps `count` items.
-    fn note_detached(&self, _ticket: FixedTicket) {
+    fn note_detached(&self, _ticket: FixedTicket<T>) {
         self.local().add(|c| &c.detached, 1);
         // Stale or not, the item is gone from the pool: a replacement is owed.
         if !self.c().closed.load(Acquire) {

@@ -68,3 +68,4 @@ impl Backoff {
         loom::thread::yield_now();
     }
 }
+

@@ -8,7 +8,7 @@
 //! visible stays hidden.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering::AcqRel;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
 use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
@@ -118,7 +118,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// Blocks until served, timed out or closed.
-    fn take_blocking(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket), PoolError> {
+    fn take_blocking(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket<T>), PoolError> {
         match self.try_take() {
             Err(PoolError::Exhausted { .. }) => {}
             done => return done,
@@ -161,13 +161,13 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub(crate) fn register(
         &self,
         cell: &CellArc<WaitCell<T>>,
-    ) -> Option<Result<(T, FixedTicket), PoolError>> {
+    ) -> Option<Result<(T, FixedTicket<T>), PoolError>> {
         {
             let mut q = lock(&self.c().waitq);
             if q.closed {
                 return Some(Err(PoolError::Closed));
             }
-            if self.c().avail.fetch_sub(1, AcqRel) > 0 {
+            if self.c().avail.fetch_sub(1, SeqCst) > 0 {
                 drop(q);
                 let idle = self.c().pop_owed();
                 return Some(self.finish(Ok(Grant::Idle(idle))));
@@ -177,19 +177,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             if self.c().take_missing() {
                 // Not queued after all: the debt is returned (a put that
                 // saw it hands its item to the next waiter or the queue).
-                self.c().avail.fetch_add(1, AcqRel);
+                self.c().avail.fetch_add(1, SeqCst);
                 drop(q);
                 return Some(self.finish(Ok(Grant::Make)));
             }
             q.waiters.push_back(CellArc::clone(cell));
         }
-        // Items parked in slots before our debt was visible are found here.
-        if let Some(stolen) = self.steal() {
+        // Items parked in slots before our debt was visible are found here
+        // (see `put_idle`: this look swaps every slot it passes, so a put
+        // that parks after it reads our debt).
+        if let Some((stolen, parcel)) = self.steal() {
             return Some(match self.cancel(cell) {
                 None => self.finish(Ok(Grant::Idle(stolen))),
                 Some(outcome) => {
                     // Served meanwhile: keep that one, the stolen goes back.
-                    self.put_idle(stolen);
+                    self.put_idle(self.local(), stolen, Some(parcel));
                     self.finish(outcome)
                 }
             });
@@ -202,7 +204,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub(crate) fn cancel(&self, cell: &CellArc<WaitCell<T>>) -> Option<Outcome<T>> {
         let mut q = lock(&self.c().waitq);
         if q.remove(cell) {
-            self.c().avail.fetch_add(1, AcqRel);
+            self.c().avail.fetch_add(1, SeqCst);
             None
         } else {
             drop(q);
@@ -216,12 +218,12 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Turns an outcome into a guard's parts: a fresh item handed out, a
     /// stale one replaced, or an owed one made.
-    pub(crate) fn finish(&self, outcome: Outcome<T>) -> Result<(T, FixedTicket), PoolError> {
+    pub(crate) fn finish(&self, outcome: Outcome<T>) -> Result<(T, FixedTicket<T>), PoolError> {
         let local = self.local();
         match outcome? {
             Grant::Make => Ok(self.make_owed(local)),
             Grant::Idle(idle) => match self.fresh(local, idle) {
-                Some(idle) => Ok(self.hand_out(local, idle)),
+                Some(idle) => Ok(self.hand_out(local, idle, None)),
                 // Stale: `fresh` freed it and owed it, to the oldest waiter
                 // (maybe this one) or the next take.
                 None => match self.try_take() {
@@ -237,7 +239,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// again.
     pub(crate) fn pass_on(&self, outcome: Outcome<T>) {
         match outcome {
-            Ok(Grant::Idle(idle)) => self.put_idle(idle),
+            Ok(Grant::Idle(idle)) => self.put_idle(self.local(), idle, None),
             Ok(Grant::Make) => self.c().owe(1),
             Err(_) => {}
         }

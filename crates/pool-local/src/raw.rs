@@ -51,35 +51,7 @@ pub(crate) fn pop_words<T>(v: &mut Vec<T>) -> Option<T> {
     }
 }
 
-/// `t`, moved with word-sized loads (identity for items that are not
-/// whole 8-byte words). A value that reaches its holder through a stack
-/// slot written by field-sized stores (where a fast and a slow path meet)
-/// would otherwise be copied with a 16-byte vector load that stalls on
-/// those stores, as when popping (see this module). Measured with a minimal get+put loop
-/// (4 KiB `Vec<u8>`): about 17 ns without, 10 ns with.
-#[inline(always)]
-pub fn move_words<T>(t: T) -> T {
-    if size_of::<T>() > MAX_WORDS * 8 || align_of::<T>() < 8 || !size_of::<T>().is_multiple_of(8) {
-        return t;
-    }
-    let src = std::mem::ManuallyDrop::new(t);
-    let words = size_of::<T>() / 8;
-    let mut out = MaybeUninit::<T>::uninit();
-    // SAFETY: `src` is a valid `T` that is never dropped (`ManuallyDrop`),
-    // so the copy made here is its one owner. `T` is 8-byte aligned and a
-    // multiple of 8 bytes long (checked above), so every word pointer is
-    // aligned and in bounds; words are copied as `MaybeUninit<u64>`, which
-    // may hold padding and keeps provenance, so `out` is a byte-exact copy
-    // of a valid `T`.
-    unsafe {
-        let from = (&raw const src).cast::<MaybeUninit<u64>>();
-        let to = out.as_mut_ptr().cast::<MaybeUninit<u64>>();
-        for i in 0..words {
-            to.add(i).write(ptr::read_volatile(from.add(i)));
-        }
-        out.assume_init()
-    }
-}
+pub use pool_core::words::move_words;
 
 #[cfg(test)]
 mod tests {
