@@ -52,12 +52,15 @@
 //!
 //! Idle items live in a per-thread slot (one item per thread) in front of a
 //! shared [`crossbeam_queue::ArrayQueue`]. A thread that takes and returns
-//! one item at a time touches only its own slot. A counter of tokens (items
-//! in the queue minus waiters) decides, with one read-modify-write, whether
-//! a get may pop the queue and whether a put must hand its item to a
-//! waiter, so no wake-up is lost: waiters register their debt before they
-//! look in the slots one last time, and a put reads the counter while it
-//! holds its slot. Waiters are served first come, first served.
+//! one item at a time touches only its own slot, with one atomic exchange
+//! each way and no lock (`pool_core::atomic_box`: the item parks in a small
+//! box that travels with it, so parking allocates nothing). A counter of
+//! tokens (items in the queue minus waiters) decides, with one
+//! read-modify-write, whether a get may pop the queue and whether a put
+//! must hand its item to a waiter, so no wake-up is lost: waiters register
+//! their debt before they swap every slot one last time, and a put reads
+//! the counter after its own swap, so one of the two always sees the
+//! other. Waiters are served first come, first served.
 //!
 //! An item that leaves circulation (detached, stale after
 //! [`reset`](FixedPool::reset), dropped because its `Reset` or
@@ -69,8 +72,9 @@
 //! while one is owed.
 //!
 //! Loom models check the waiting and waking paths, a timeout racing a
-//! return and a detach or stale return racing a waiter included (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-fixed
-//! --release --lib loom_`).
+//! return, a park racing a waiter's last look, and a detach or stale
+//! return racing a waiter included (`RUSTFLAGS="--cfg pool_loom" cargo
+//! test -p pool-fixed --release --lib loom_`).
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 

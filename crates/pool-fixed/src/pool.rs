@@ -64,9 +64,10 @@ impl<T> fmt::Debug for FixedTicket<T> {
 ///   so a thread that takes and returns one item at a time touches no
 ///   shared cache line; other threads steal from those slots before they
 ///   report exhaustion or wait, so no idle item is ever hidden from them.
-///   When a thread exits, the item in its slot goes to the shared queue (or
-///   to the oldest waiter); a guard dropped during a thread's teardown does
-///   the same.
+///   When a thread exits, the item in its slot stays there for other
+///   threads to steal (and for the next thread that takes the slot over);
+///   a guard dropped during a thread's teardown goes to the shared queue or
+///   the oldest waiter.
 ///
 /// # The bound
 ///

@@ -68,4 +68,3 @@ impl Backoff {
         loom::thread::yield_now();
     }
 }
-

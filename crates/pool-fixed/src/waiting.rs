@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
+use pool_core::words::move_words;
 use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
 
 use crate::pool::{FixedPool, FixedTicket};
@@ -43,8 +44,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// });
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[inline]
     pub fn acquire(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        let (item, ticket) = self.take_blocking(None)?;
+        let (item, ticket) = move_words(self.take_blocking(None))?;
         Ok(Pooled::new(item, ticket, self))
     }
 
@@ -118,11 +120,18 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// Blocks until served, timed out or closed.
+    #[inline]
     fn take_blocking(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket<T>), PoolError> {
-        match self.try_take() {
-            Err(PoolError::Exhausted { .. }) => {}
-            done => return done,
+        // Read in words: see `pool_core::words`.
+        match move_words(self.try_take()) {
+            Err(PoolError::Exhausted { .. }) => self.wait_for(timeout),
+            done => done,
         }
+    }
+
+    /// Queues until served, timed out or closed (nothing was free).
+    #[cold]
+    fn wait_for(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket<T>), PoolError> {
         let start = Instant::now();
         // A timeout too long to add to now (`Duration::MAX`) means no
         // deadline.
