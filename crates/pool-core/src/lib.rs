@@ -42,7 +42,8 @@
 //! # Features
 //!
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
-//! - `serde`: `serde::Serialize` for [`Stats`] and [`Discards`].
+//! - `serde`: `serde::Serialize` and `serde::Deserialize` for [`Stats`],
+//!   [`Discards`] and [`Waits`] (the JSON also carries the hit rate).
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -23,8 +23,9 @@ use crossbeam_utils::CachePadded;
 /// let d = Discards { too_large: 2, full: 1, ..Discards::default() };
 /// assert_eq!(d.total(), 3);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Discards {
     /// The item grew past the per-item byte limit ("pool pollution").
     pub too_large: u64,
@@ -75,8 +76,15 @@ impl Discards {
 /// assert_eq!(s.hit_rate(), 0.9);
 /// assert!(s.to_string().contains("hit rate 90.0%"));
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+///
+/// With the `serde` feature, `Stats` serializes with one more field,
+/// `hit_rate` (as [`Stats::hit_rate`], `0.0..=1.0`), for whoever reads the
+/// JSON without this crate; deserializing ignores it (it is derived) and
+/// takes missing fields as zero, so snapshots saved by older versions
+/// still load.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Stats {
     /// Items handed out.
     pub gets: u64,
@@ -119,6 +127,68 @@ impl Stats {
         } else {
             self.hits as f64 / self.gets as f64
         }
+    }
+}
+
+/// `Stats` as JSON: every field, and the hit rate people read first.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+struct StatsJson<'a> {
+    gets: u64,
+    hits: u64,
+    misses: u64,
+    hit_rate: f64,
+    returns: u64,
+    discarded: &'a Discards,
+    detached: u64,
+    outstanding: u64,
+    prefilled: u64,
+    trimmed: u64,
+    timed_trims: u64,
+    timed_trimmed: u64,
+    retained_items: u64,
+    retained_bytes: u64,
+    waits: &'a Waits,
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Stats {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Destructured, so a new field cannot be forgotten here.
+        let Stats {
+            gets,
+            hits,
+            misses,
+            returns,
+            ref discarded,
+            detached,
+            outstanding,
+            prefilled,
+            trimmed,
+            timed_trims,
+            timed_trimmed,
+            retained_items,
+            retained_bytes,
+            ref waits,
+        } = *self;
+        StatsJson {
+            gets,
+            hits,
+            misses,
+            hit_rate: self.hit_rate(),
+            returns,
+            discarded,
+            detached,
+            outstanding,
+            prefilled,
+            trimmed,
+            timed_trims,
+            timed_trimmed,
+            retained_items,
+            retained_bytes,
+            waits,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -435,8 +505,9 @@ fn finish(a: Accumulator) -> Stats {
 /// let w = Waits { waited: 4, timed_out: 1, wait_ns: 8_000, max_wait_ns: 5_000 };
 /// assert_eq!(w.mean_wait(), std::time::Duration::from_micros(2));
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Waits {
     /// Acquires that found nothing free and queued (blocking or async).
     pub waited: u64,
@@ -581,5 +652,41 @@ mod tests {
         let v = serde_json::to_value(s).unwrap();
         assert_eq!(v["gets"], 2);
         assert_eq!(v["discarded"]["too_large"], 0);
+        assert_eq!(v["hit_rate"], 0.5);
+        assert_eq!(v["waits"]["waited"], 0);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn round_trips_through_json_and_loads_partial_snapshots() {
+        let s = Stats {
+            gets: 7,
+            hits: 5,
+            misses: 2,
+            returns: 6,
+            outstanding: 1,
+            retained_items: 3,
+            retained_bytes: 4096,
+            discarded: Discards {
+                panicked: 1,
+                ..Discards::default()
+            },
+            waits: Waits {
+                waited: 2,
+                timed_out: 1,
+                wait_ns: 30,
+                max_wait_ns: 20,
+            },
+            ..Stats::default()
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        let back: Stats = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s, "{json}");
+        // Older snapshots: no waits, no hit rate, fields missing.
+        let old: Stats = serde_json::from_str(r#"{"gets": 3, "hits": 3}"#).unwrap();
+        assert_eq!((old.gets, old.hits, old.waits), (3, 3, Waits::default()));
+        // Wrong types are a clear error, not a panic.
+        let err = serde_json::from_str::<Stats>(r#"{"gets": -1}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid value"), "{err}");
     }
 }

@@ -8,7 +8,7 @@ use crate::SizeClasses;
 
 /// One class's figures.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ClassStats {
     /// The class's buffer size.
     pub size: usize,
@@ -23,7 +23,7 @@ pub struct ClassStats {
 /// `total.gets - total.returns - ...` is seed 004's `total_get` vs
 /// `total_put` leak check: [`Stats::outstanding`] counts buffers out now.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TieredStats {
     /// Each class, smallest first.
     pub classes: Vec<ClassStats>,
@@ -92,7 +92,7 @@ impl fmt::Display for TieredStats {
 
 /// What [`TieredPool::calibrate`](crate::TieredPool::calibrate) found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Calibration {
     /// Recorded lengths looked at.
     pub samples: usize,

@@ -140,6 +140,15 @@ fn stats_serialize_for_machines_and_display_for_people() {
     assert_eq!(v["total"]["gets"], 2);
     assert_eq!(v["classes"][0]["size"], 128);
     assert_eq!(v["recent_lengths"], serde_json::json!([100, 5000]));
+    // The hit rate the text prints is in the JSON too: two misses here.
+    assert_eq!(v["total"]["hit_rate"], 0.0);
+    drop(pool.get(100));
+    let v = serde_json::to_value(pool.stats()).unwrap();
+    assert_eq!(v["total"]["hit_rate"], 1.0 / 3.0);
+    assert_eq!(v["classes"][0]["stats"]["hit_rate"], 0.5);
+    // What was exported loads back (the bench replays exported stats).
+    let back: pool_tiered::TieredStats = serde_json::from_value(v).unwrap();
+    assert_eq!(back, pool.stats());
     let text = s.to_string();
     assert!(
         text.contains("8192") && text.contains("total") && text.contains("hit rate"),
