@@ -1,4 +1,4 @@
-//! Random operation sequences on a FixedPool: try_acquire, drop, detach,
+//! Random operation sequences on a FixedPool: try_get, drop, detach,
 //! close, reset, cross-thread drop; never more than `count` out.
 #![no_main]
 
@@ -10,9 +10,9 @@ fuzz_target!(init: {
     // Registers this thread's thread-local destructors before the leak
     // checks start.
     let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
-    drop(pool.try_acquire());
+    drop(pool.try_get());
     std::thread::scope(|s| {
-        s.spawn(|| drop(pool.try_acquire()));
+        s.spawn(|| drop(pool.try_get()));
     });
 },
 |data: &[u8]| {
@@ -24,7 +24,7 @@ fuzz_target!(init: {
     for pair in ops.chunks(2) {
         let (op, arg) = (pair[0] % 6, *pair.get(1).unwrap_or(&0) as usize);
         match op {
-            0 => match pool.try_acquire() {
+            0 => match pool.try_get() {
                 Ok(g) => {
                     assert!(!closed && held.len() < count);
                     held.push(g);
@@ -45,7 +45,7 @@ fuzz_target!(init: {
                 pool.close();
                 closed = true;
             }
-            5 => pool.reset(),
+            5 => pool.renew(),
             _ => {}
         }
         let s = pool.stats();

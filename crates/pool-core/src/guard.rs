@@ -71,13 +71,11 @@ impl<'a, P: Pool> Pooled<'a, P> {
         this.pool
     }
 
-    /// Takes item and ticket out of the guard without counting anything,
-    /// for pools built from other pools (a guard of a size class becoming
-    /// a guard of the tiered pool, say). The caller owes the pool its item
-    /// back: through [`Pool::recycle`] with the ticket, or
-    /// [`Pool::note_detached`]; an item never given back is counted as
-    /// outstanding forever.
-    pub fn into_parts(mut this: Self) -> (P::Item, P::Ticket) {
+    /// Takes item and ticket out of the guard without counting anything
+    /// (the default `Pool::try_get_owned` turns a borrowed guard into an
+    /// owned one with it). Not public: an item taken apart and never given
+    /// back would be counted as outstanding forever.
+    pub(crate) fn into_parts(mut this: Self) -> (P::Item, P::Ticket) {
         this.take()
     }
 

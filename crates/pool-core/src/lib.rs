@@ -66,4 +66,4 @@ pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};
 pub use pool::Pool;
 pub use reset::Reset;
-pub use stats::{Counter, CounterRegistry, Counters, Discards, Stats, Waits};
+pub use stats::{Counter, Counters, Discards, Stats, Waits};

@@ -50,10 +50,17 @@ pub trait Pool: Send + Sync + Sized {
     type Item;
 
     /// What a guard keeps besides the item so that the pool can take it
-    /// back: `()` for most pools, a slot for a ring, a generation for a
-    /// pool that can be reset. A pool whose memory safety rests on its
-    /// tickets makes them impossible to forge or copy (private fields, no
-    /// `Clone`), so only its own guards ever hold one.
+    /// back: a generation for a pool that can be reset, a slot for a ring,
+    /// a class for a size-class pool, or just the proof that the item came
+    /// from the pool.
+    ///
+    /// Every pool of this family makes its ticket impossible to build or
+    /// copy outside the pool (private fields, no `Clone`), so only its own
+    /// guards ever hold one. That is what keeps the hooks below harmless:
+    /// [`recycle`](Pool::recycle), [`note_detached`](Pool::note_detached)
+    /// and [`Pooled::new`] cannot be called with an item the pool never
+    /// handed out, and the counters stay exact. A strategy written outside
+    /// this family should do the same.
     type Ticket: Send + Sync;
 
     /// Takes an item without blocking: an idle one, or a new one where the
@@ -94,7 +101,7 @@ pub trait Pool: Send + Sync + Sized {
 
     /// Takes back an item whose guard dropped: resets it, then keeps it or
     /// drops it (and counts which). Guards call this with the ticket the
-    /// item was handed out with.
+    /// item was handed out with; nobody else holds one.
     fn recycle(&self, item: Self::Item, ticket: Self::Ticket);
 
     /// Counts an item taken out for good by [`Pooled::detach`] or

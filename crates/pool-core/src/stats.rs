@@ -1,17 +1,15 @@
 //! Statistics: a snapshot type, and counters that cost no shared write on a
 //! per-thread fast path.
 //!
-//! A pool keeps one [`Counters`] block per thread (registered in a
-//! [`CounterRegistry`]); the owning thread bumps them with a plain load and
-//! store, never an atomic read-modify-write, and [`CounterRegistry::snapshot`]
-//! sums every block into a [`Stats`] when somebody asks.
+//! A pool keeps one [`Counters`] block per thread (in its slot of the
+//! [per-thread layer](crate::per_thread)); the owning thread bumps them with
+//! a plain load and store, never an atomic read-modify-write, and
+//! [`Stats::from_counters`] sums every block into a [`Stats`] when somebody
+//! asks. Strategy crates use the counters; users read [`Stats`].
 
 use std::fmt;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::{Arc, Mutex, PoisonError};
-
-use crossbeam_utils::CachePadded;
 
 /// Why items that came back were dropped instead of kept.
 ///
@@ -538,60 +536,13 @@ impl std::ops::AddAssign<&Waits> for Waits {
     }
 }
 
-/// The counter blocks of one pool, one per thread that used it.
-///
-/// Registering takes a lock (once per thread and pool); counting takes
-/// nothing; [`snapshot`](CounterRegistry::snapshot) takes the lock and sums.
-///
-/// # Examples
-///
-/// ```
-/// use pool_core::CounterRegistry;
-///
-/// let registry = CounterRegistry::default();
-/// let mine = registry.register();
-/// mine.misses.incr();
-/// mine.returns.incr();
-/// mine.bytes_in.add(4096);
-/// mine.hits.incr();
-/// mine.bytes_out.add(4096);
-///
-/// let s = registry.snapshot();
-/// assert_eq!((s.gets, s.hits, s.misses, s.outstanding), (2, 1, 1, 1));
-/// assert_eq!((s.retained_items, s.retained_bytes), (0, 0));
-/// ```
-#[derive(Debug, Default)]
-pub struct CounterRegistry {
-    blocks: Mutex<Vec<Arc<CachePadded<Counters>>>>,
-}
-
-impl CounterRegistry {
-    /// Adds a zeroed block for a new thread and returns it.
-    pub fn register(&self) -> Arc<CachePadded<Counters>> {
-        let block = Arc::new(CachePadded::new(Counters::default()));
-        self.blocks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Arc::clone(&block));
-        block
-    }
-
-    /// Sums every block into a [`Stats`].
-    pub fn snapshot(&self) -> Stats {
-        let blocks = self.blocks.lock().unwrap_or_else(PoisonError::into_inner);
-        Stats::from_counters(blocks.iter().map(|b| &***b))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn snapshot_derives_invariants() {
-        let r = CounterRegistry::default();
-        let a = r.register();
-        let b = r.register();
+        let (a, b) = (Counters::default(), Counters::default());
         // Thread a: 3 misses, one item comes back on thread b, one detached,
         // one too large.
         a.misses.add(3);
@@ -599,7 +550,7 @@ mod tests {
         b.bytes_in.add(100);
         a.detached.incr();
         b.discarded_too_large.incr();
-        let s = r.snapshot();
+        let s = Stats::from_counters([&a, &b]);
         assert_eq!(s.gets, 3);
         assert_eq!(s.outstanding, 0);
         assert_eq!(
@@ -610,7 +561,7 @@ mod tests {
         // Trim the idle one.
         b.trimmed.incr();
         b.bytes_trimmed.add(100);
-        let s = r.snapshot();
+        let s = Stats::from_counters([&a, &b]);
         assert_eq!((s.retained_items, s.retained_bytes, s.trimmed), (0, 0, 1));
     }
 

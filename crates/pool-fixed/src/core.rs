@@ -7,7 +7,7 @@
 //! At every moment the pool's `count` items are each in exactly one place:
 //! idle (in the queue or in a thread's slot), held (by a guard, or on its
 //! way to a waiter), or owed (`missing`: it left circulation, detached,
-//! stale after a reset or dropped by a panic, and a replacement may be
+//! stale after a renew or dropped by a panic, and a replacement may be
 //! made). Owed items go to the oldest waiter first: [`Core::owe`] gives the
 //! waiter the right to make one ([`Grant::Make`]), and a waiter that
 //! registers while something is owed makes it at once. Both look under the
@@ -95,7 +95,7 @@ pub(crate) struct Core<T> {
     pub(crate) avail: CachePadded<AtomicIsize>,
     pub(crate) waitq: Mutex<WaitQueue<T>>,
     pub(crate) closed: AtomicBool,
-    /// Bumped by `reset`; idle items and tickets of older generations are
+    /// Bumped by `renew`; idle items and tickets of older generations are
     /// stale.
     pub(crate) generation: CachePadded<AtomicU64>,
     /// Items that left circulation and may be replaced by the factory.
@@ -228,7 +228,7 @@ impl<T> Core<T> {
         wakes.into_iter().for_each(Wake::wake);
     }
 
-    /// Counts an idle item freed by a trim (close, reset, thread exit),
+    /// Counts an idle item freed by a trim (close, renew),
     /// in `counters` with plain adds or shared ones.
     pub(crate) fn count_trim(&self, tally: Tally<'_, T>, idle: &Idle<T>)
     where

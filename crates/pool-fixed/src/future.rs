@@ -39,24 +39,24 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// let pool = FixedPool::new(2, || Vec::<u8>::with_capacity(64))?;
     /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     /// let len = rt.block_on(async {
-    ///     let mut buf = pool.acquire_async().await?;
+    ///     let mut buf = pool.get_async().await?;
     ///     buf.extend_from_slice(b"async");
     ///     Ok::<_, pool_core::PoolError>(buf.len())
     /// })?;
     /// assert_eq!(len, 5);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn acquire_async(&self) -> AcquireFuture<'_, T> {
-        AcquireFuture {
+    pub fn get_async(&self) -> GetFuture<'_, T> {
+        GetFuture {
             pool: self,
             wait: Wait::new(),
         }
     }
 
-    /// Like [`acquire_async`](Self::acquire_async), resolving to a
+    /// Like [`get_async`](Self::get_async), resolving to a
     /// `Send + 'static` guard.
-    pub fn acquire_owned_async(self: &Arc<Self>) -> AcquireOwnedFuture<T> {
-        AcquireOwnedFuture {
+    pub fn get_owned_async(self: &Arc<Self>) -> GetOwnedFuture<T> {
+        GetOwnedFuture {
             pool: Arc::clone(self),
             wait: Wait::new(),
         }
@@ -72,7 +72,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     ///
     /// let pool = FixedPool::new(2, Vec::<u8>::new)?;
     /// let mut taken = 0;
-    /// for mut buf in pool.iter() {
+    /// for mut buf in pool.blocking_iter() {
     ///     buf.push(1);
     ///     taken += 1;
     ///     if taken == 5 {
@@ -82,11 +82,11 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(taken, 5);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn iter(&self) -> Iter<'_, T> {
-        Iter { pool: self }
+    pub fn blocking_iter(&self) -> BlockingIter<'_, T> {
+        BlockingIter { pool: self }
     }
 
-    /// The async counterpart of [`iter`](Self::iter): a
+    /// The async counterpart of [`blocking_iter`](Self::blocking_iter): a
     /// [`futures_core::Stream`] of items that ends when the pool closes.
     pub fn stream(&self) -> ItemStream<'_, T> {
         ItemStream {
@@ -139,14 +139,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 }
 
-/// The future of [`FixedPool::acquire_async`].
+/// The future of [`FixedPool::get_async`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct AcquireFuture<'a, T: Reset + Send + 'static> {
+pub struct GetFuture<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
     wait: Wait<T>,
 }
 
-impl<'a, T: Reset + Send + 'static> Future for AcquireFuture<'a, T> {
+impl<'a, T: Reset + Send + 'static> Future for GetFuture<'a, T> {
     type Output = Result<Pooled<'a, FixedPool<T>>, PoolError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -157,20 +157,20 @@ impl<'a, T: Reset + Send + 'static> Future for AcquireFuture<'a, T> {
     }
 }
 
-impl<T: Reset + Send + 'static> Drop for AcquireFuture<'_, T> {
+impl<T: Reset + Send + 'static> Drop for GetFuture<'_, T> {
     fn drop(&mut self) {
         self.pool.abandon(&mut self.wait);
     }
 }
 
-/// The future of [`FixedPool::acquire_owned_async`].
+/// The future of [`FixedPool::get_owned_async`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct AcquireOwnedFuture<T: Reset + Send + 'static> {
+pub struct GetOwnedFuture<T: Reset + Send + 'static> {
     pool: Arc<FixedPool<T>>,
     wait: Wait<T>,
 }
 
-impl<T: Reset + Send + 'static> Future for AcquireOwnedFuture<T> {
+impl<T: Reset + Send + 'static> Future for GetOwnedFuture<T> {
     type Output = Result<OwnedPooled<FixedPool<T>>, PoolError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -181,22 +181,22 @@ impl<T: Reset + Send + 'static> Future for AcquireOwnedFuture<T> {
     }
 }
 
-impl<T: Reset + Send + 'static> Drop for AcquireOwnedFuture<T> {
+impl<T: Reset + Send + 'static> Drop for GetOwnedFuture<T> {
     fn drop(&mut self) {
         self.pool.abandon(&mut self.wait);
     }
 }
 
-/// Seed 000's `BufferChan`, blocking: made by [`FixedPool::iter`].
-pub struct Iter<'a, T: Reset + Send + 'static> {
+/// Seed 000's `BufferChan`, blocking: made by [`FixedPool::blocking_iter`].
+pub struct BlockingIter<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
 }
 
-impl<'a, T: Reset + Send + 'static> Iterator for Iter<'a, T> {
+impl<'a, T: Reset + Send + 'static> Iterator for BlockingIter<'a, T> {
     type Item = Pooled<'a, FixedPool<T>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.pool.acquire().ok()
+        self.pool.get().ok()
     }
 }
 
@@ -235,4 +235,4 @@ macro_rules! debug_opaque {
     )*};
 }
 
-debug_opaque!(AcquireFuture<'_, T> => "AcquireFuture", AcquireOwnedFuture<T> => "AcquireOwnedFuture", Iter<'_, T> => "Iter", ItemStream<'_, T> => "ItemStream");
+debug_opaque!(GetFuture<'_, T> => "GetFuture", GetOwnedFuture<T> => "GetOwnedFuture", BlockingIter<'_, T> => "BlockingIter", ItemStream<'_, T> => "ItemStream");

@@ -12,7 +12,7 @@
 //!     for worker in 0..20u8 {
 //!         let pool = Arc::clone(&pool);
 //!         s.spawn(move || {
-//!             let mut buf = pool.acquire().expect("the pool stays open");
+//!             let mut buf = pool.get().expect("the pool stays open");
 //!             buf.full_mut()[0] = worker;       // GetFullData
 //!             buf.set_len(1).expect("1 <= 1024"); // SetLength
 //!             assert_eq!(buf.valid(), [worker]); // GetValidData
@@ -30,13 +30,13 @@
 //! | seed 000 | here |
 //! |---|---|
 //! | `NewPool[T]()` + `Init(10, 1024)` | [`FixedPool::buffers(10, 1024)`](FixedPool::buffers), or [`FixedPool::new(count, factory)`](FixedPool::new) for any item |
-//! | `Acquire() (buf, ok)` | [`try_acquire`](FixedPool::try_acquire) (never blocks), [`acquire`](FixedPool::acquire), [`acquire_timeout`](FixedPool::acquire_timeout), [`acquire_async`](FixedPool::acquire_async) |
+//! | `Acquire() (buf, ok)` | [`try_get`](FixedPool::try_get) (never blocks), [`get`](FixedPool::get), [`get_timeout`](FixedPool::get_timeout), [`get_async`](FixedPool::get_async) |
 //! | `buf.Release()` | drop the guard |
 //! | `GetFullData`, `GetValidData`, `SetLength` | [`Buffer::full`], [`Buffer::valid`], [`Buffer::set_len`] |
 //! | `Available()` | [`available`](FixedPool::available), with [`capacity`](FixedPool::capacity) and [`in_use`](FixedPool::in_use) |
-//! | `Reset()` (creates new buffers) | [`reset`](FixedPool::reset): idle items replaced, items out freed when they return |
+//! | `Reset()` (creates new buffers) | [`renew`](FixedPool::renew): idle items replaced, items out freed when they return |
 //! | pool `Release()` | [`close`](FixedPool::close): idempotent, wakes every waiter with `Closed` |
-//! | `BufferChan()` | [`iter`](FixedPool::iter) (blocking) and [`stream`](FixedPool::stream) (async), both end when the pool closes |
+//! | `BufferChan()` | [`blocking_iter`](FixedPool::blocking_iter) (blocking) and [`stream`](FixedPool::stream) (async), both end when the pool closes |
 //!
 //! | seed 000 misuse (a runtime panic there) | here |
 //! |---|---|
@@ -63,7 +63,7 @@
 //! other. Waiters are served first come, first served.
 //!
 //! An item that leaves circulation (detached, stale after
-//! [`reset`](FixedPool::reset), dropped because its `Reset` or
+//! [`renew`](FixedPool::renew), dropped because its `Reset` or
 //! `heap_bytes` panicked) is owed: the oldest waiter gets the right to make
 //! its replacement (it runs the factory on its own thread), or the next
 //! acquire does. The owing side and a registering waiter both look under
@@ -92,7 +92,7 @@ mod waiting;
 
 pub use buffer::Buffer;
 pub use builder::FixedPoolBuilder;
-pub use future::{AcquireFuture, AcquireOwnedFuture, ItemStream, Iter};
+pub use future::{BlockingIter, GetFuture, GetOwnedFuture, ItemStream};
 pub use pool::{FixedPool, FixedTicket, MAX_ITEMS};
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 pub use status::Status;

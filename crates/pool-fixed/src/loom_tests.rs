@@ -19,9 +19,9 @@ fn pool(n: usize) -> Arc<FixedPool<Vec<u8>>> {
 fn loom_return_wakes_a_blocked_acquire() {
     loom::model(|| {
         let pool = pool(1);
-        let held = pool.try_acquire_owned().unwrap();
+        let held = pool.try_get_owned().unwrap();
         let p = Arc::clone(&pool);
-        let waiter = thread::spawn(move || p.acquire().map(|g| g.len()));
+        let waiter = thread::spawn(move || p.get().map(|g| g.len()));
         drop(held);
         assert_eq!(waiter.join().unwrap(), Ok(0));
         assert_eq!(pool.stats().outstanding, 0);
@@ -35,26 +35,26 @@ fn loom_return_wakes_a_blocked_acquire() {
 fn loom_detach_wakes_a_blocked_acquire() {
     loom::model(|| {
         let pool = pool(1);
-        let held = pool.try_acquire_owned().unwrap();
+        let held = pool.try_get_owned().unwrap();
         let p = Arc::clone(&pool);
-        let waiter = thread::spawn(move || p.acquire().map(|g| g.len()));
+        let waiter = thread::spawn(move || p.get().map(|g| g.len()));
         drop(OwnedPooled::detach(held));
         assert_eq!(waiter.join().unwrap(), Ok(0));
         assert_eq!(pool.stats().misses, 1, "one replacement made");
-        assert!(pool.try_acquire().is_ok());
+        assert!(pool.try_get().is_ok());
     });
 }
 
-/// A stale return (after `reset`) racing a waiter's registration: the
+/// A stale return (after `renew`) racing a waiter's registration: the
 /// waiter is served.
 #[test]
 fn loom_stale_return_wakes_a_blocked_acquire() {
     loom::model(|| {
         let pool = pool(1);
-        let held = pool.try_acquire_owned().unwrap();
-        pool.reset();
+        let held = pool.try_get_owned().unwrap();
+        pool.renew();
         let p = Arc::clone(&pool);
-        let waiter = thread::spawn(move || p.acquire().map(|g| g.len()));
+        let waiter = thread::spawn(move || p.get().map(|g| g.len()));
         drop(held);
         assert_eq!(waiter.join().unwrap(), Ok(0));
         assert_eq!(pool.stats().discarded.stale, 1);
@@ -68,7 +68,7 @@ fn loom_stale_return_wakes_a_blocked_acquire() {
 fn loom_timeout_racing_a_return_loses_nothing() {
     loom::model(|| {
         let pool = pool(1);
-        let held = pool.try_acquire_owned().unwrap();
+        let held = pool.try_get_owned().unwrap();
         let p = Arc::clone(&pool);
         let waiter = thread::spawn(move || {
             let cell = WaitCell::new(Notify::Thread(current()));
@@ -92,8 +92,8 @@ fn loom_timeout_racing_a_return_loses_nothing() {
         drop(held);
         waiter.join().unwrap();
         // Exactly one item is idle again.
-        let g = pool.try_acquire().expect("the item was not lost");
-        assert!(pool.try_acquire().is_err(), "the item was not duplicated");
+        let g = pool.try_get().expect("the item was not lost");
+        assert!(pool.try_get().is_err(), "the item was not duplicated");
         drop(g);
     });
 }
@@ -104,7 +104,7 @@ fn loom_timeout_racing_a_return_loses_nothing() {
 fn loom_timeout_racing_a_detach_loses_nothing() {
     loom::model(|| {
         let pool = pool(1);
-        let held = pool.try_acquire_owned().unwrap();
+        let held = pool.try_get_owned().unwrap();
         let p = Arc::clone(&pool);
         let waiter = thread::spawn(move || {
             let cell = WaitCell::new(Notify::Thread(current()));
@@ -124,8 +124,8 @@ fn loom_timeout_racing_a_detach_loses_nothing() {
         });
         drop(OwnedPooled::detach(held));
         waiter.join().unwrap();
-        let g = pool.try_acquire().expect("the owed item was not lost");
-        assert!(pool.try_acquire().is_err(), "never two items");
+        let g = pool.try_get().expect("the owed item was not lost");
+        assert!(pool.try_get().is_err(), "never two items");
         drop(g);
     });
 }
@@ -135,9 +135,9 @@ fn loom_timeout_racing_a_detach_loses_nothing() {
 fn loom_close_wakes_a_blocked_acquire() {
     loom::model(|| {
         let pool = pool(1);
-        let held = pool.try_acquire_owned().unwrap();
+        let held = pool.try_get_owned().unwrap();
         let p = Arc::clone(&pool);
-        let waiter = thread::spawn(move || p.acquire().map(|_| ()));
+        let waiter = thread::spawn(move || p.get().map(|_| ()));
         pool.close();
         assert_eq!(waiter.join().unwrap(), Err(PoolError::Closed));
         drop(held);
@@ -155,7 +155,7 @@ fn loom_two_threads_share_one_item() {
             .map(|me| {
                 let p = Arc::clone(&pool);
                 thread::spawn(move || {
-                    if let Ok(mut g) = p.try_acquire() {
+                    if let Ok(mut g) = p.try_get() {
                         assert!(g.is_empty());
                         g.push(me);
                     }
@@ -165,6 +165,6 @@ fn loom_two_threads_share_one_item() {
         for h in handles {
             h.join().unwrap();
         }
-        assert!(pool.try_acquire().is_ok());
+        assert!(pool.try_get().is_ok());
     });
 }

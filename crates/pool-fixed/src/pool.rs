@@ -23,7 +23,7 @@ pub const MAX_ITEMS: usize = 1 << 24;
 
 /// What a [`FixedPool`] guard carries besides its item: the pool
 /// generation it was handed out in, so that an item from before a
-/// [`reset`](FixedPool::reset) is freed when it comes back.
+/// [`renew`](FixedPool::renew) is freed when it comes back.
 ///
 /// It also carries the small box the item parks in when it comes back to
 /// a thread's slot, so that parking allocates nothing.
@@ -51,10 +51,10 @@ impl<T> fmt::Debug for FixedTicket<T> {
 
 /// A bounded pool of exactly `count` items, made up front or on demand.
 ///
-/// - [`try_acquire`](Self::try_acquire) never blocks;
-///   [`acquire`](Self::acquire) blocks until an item comes back or the pool
-///   closes; [`acquire_timeout`](Self::acquire_timeout) gives up after a
-///   while; [`acquire_async`](Self::acquire_async) waits without blocking a
+/// - [`try_get`](Self::try_get) never blocks;
+///   [`get`](Self::get) blocks until an item comes back or the pool
+///   closes; [`get_timeout`](Self::get_timeout) gives up after a
+///   while; [`get_async`](Self::get_async) waits without blocking a
 ///   thread, on any executor.
 /// - Waiters are served in the order they started waiting (FIFO): a
 ///   returned item goes straight to the oldest waiter, and so does an item
@@ -73,7 +73,7 @@ impl<T> fmt::Debug for FixedTicket<T> {
 ///
 /// A pool of `count` has, at every moment, exactly `count` items that
 /// exist or are owed. An item leaves circulation when its guard is
-/// detached, when it comes back after [`reset`](Self::reset) (stale), or
+/// detached, when it comes back after [`renew`](Self::renew) (stale), or
 /// when its `Reset::reset` or `Reset::heap_bytes` panics (it is dropped);
 /// each time, a replacement is owed, and goes to the oldest waiter if one
 /// is queued (that waiter runs the factory) or to the next acquire.
@@ -96,7 +96,7 @@ impl FixedPool<()> {
     /// let pool = FixedPool::builder().count(8).lazy(true).build(|| vec![0u8; 1024])?;
     /// assert_eq!(pool.stats().prefilled, 0);
     /// assert_eq!(pool.available(), 8);
-    /// let buf = pool.try_acquire()?;
+    /// let buf = pool.try_get()?;
     /// assert_eq!((buf.len(), pool.stats().misses), (1024, 1));
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
@@ -126,7 +126,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     ///
     /// let pool = FixedPool::new(4, || Vec::<u8>::with_capacity(1500))?;
     /// assert_eq!((pool.capacity(), pool.available(), pool.in_use()), (4, 4, 0));
-    /// let buf = pool.try_acquire()?;
+    /// let buf = pool.try_get()?;
     /// assert_eq!(pool.in_use(), 1);
     /// # drop(buf);
     /// # Ok::<(), pool_core::PoolError>(())
@@ -195,9 +195,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
-    /// let held = pool.acquire()?;
+    /// let held = pool.get()?;
     /// std::thread::scope(|s| {
-    ///     let waiter = s.spawn(|| pool.acquire().is_ok());
+    ///     let waiter = s.spawn(|| pool.get().is_ok());
     ///     while pool.waiting() == 0 {
     ///         std::thread::yield_now();
     ///     }
@@ -226,7 +226,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::{FixedPool, Status};
     ///
     /// let pool = FixedPool::new(3, Vec::<u8>::new)?;
-    /// let held = pool.acquire()?;
+    /// let held = pool.get()?;
     /// let s: Status = pool.status();
     /// assert_eq!((s.capacity, s.available, s.in_use, s.waiting), (3, 2, 1, 0));
     /// assert_eq!(s.to_string(), "3 items: 2 available, 1 in use, 0 waiting");
@@ -295,26 +295,27 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(1, String::new)?;
-    /// let s = pool.try_acquire()?;
-    /// assert_eq!(pool.try_acquire().unwrap_err(), PoolError::Exhausted { capacity: 1 });
+    /// let s = pool.try_get()?;
+    /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Exhausted { capacity: 1 });
     /// drop(s);
-    /// assert!(pool.try_acquire().is_ok());
+    /// assert!(pool.try_get().is_ok());
     /// # Ok::<(), PoolError>(())
     /// ```
+    #[doc(alias = "acquire")]
     #[inline]
-    pub fn try_acquire(&self) -> Result<Pooled<'_, Self>, PoolError> {
+    pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         // Read in words: see `pool_core::words`.
         let (item, ticket) = move_words(self.try_take())?;
         Ok(Pooled::new(item, ticket, self))
     }
 
-    /// Like [`try_acquire`](Self::try_acquire), with a `Send + 'static`
+    /// Like [`try_get`](Self::try_get), with a `Send + 'static`
     /// guard.
     ///
     /// # Errors
     ///
-    /// As [`try_acquire`](Self::try_acquire).
-    pub fn try_acquire_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+    /// As [`try_get`](Self::try_get).
+    pub fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.try_take()?;
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
     }
@@ -331,10 +332,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(2, Vec::<u8>::new)?;
-    /// let out = pool.acquire()?;
+    /// let out = pool.get()?;
     /// pool.close();
     /// pool.close();
-    /// assert_eq!(pool.try_acquire().unwrap_err(), PoolError::Closed);
+    /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Closed);
     /// drop(out); // freed, not pooled
     /// assert_eq!(pool.stats().discarded.closed, 1);
     /// # Ok::<(), PoolError>(())
@@ -377,14 +378,15 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(2, || vec![0u8; 4])?;
-    /// let old = pool.acquire()?;
-    /// pool.reset();
-    /// drop(old); // from before the reset: freed
+    /// let old = pool.get()?;
+    /// pool.renew();
+    /// drop(old); // from before the renewal: freed
     /// let s = pool.stats();
     /// assert_eq!((s.discarded.stale, s.trimmed), (1, 1));
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn reset(&self) {
+    #[doc(alias = "reset")]
+    pub fn renew(&self) {
         if self.c().closed.load(Acquire) {
             return;
         }
@@ -458,7 +460,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         (item, FixedTicket::new(idle.generation, parcel))
     }
 
-    /// Drops `idle` if it is from before a reset (counting it trimmed and
+    /// Drops `idle` if it is from before a renewal (counting it trimmed and
     /// owing a replacement).
     #[inline]
     pub(crate) fn fresh(&self, local: Tally<'_, T>, idle: Idle<T>) -> Option<Idle<T>> {
@@ -638,7 +640,7 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::<pool_fixed::Buffer<u8>>::buffers(10, 1024)?;
-    /// let mut buf = pool.acquire()?;
+    /// let mut buf = pool.get()?;
     /// buf.full_mut()[..5].copy_from_slice(b"hello");
     /// buf.set_len(5)?;
     /// assert_eq!(buf.valid(), b"hello");
@@ -669,17 +671,17 @@ impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
 
     #[inline]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        self.try_acquire()
+        FixedPool::try_get(self)
     }
 
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
-        self.try_acquire_owned()
+        FixedPool::try_get_owned(self)
     }
 
     /// Waits at most `timeout` for an item, as
-    /// [`acquire_timeout`](FixedPool::acquire_timeout).
+    /// [`get_timeout`](FixedPool::get_timeout).
     fn get_timeout(&self, timeout: std::time::Duration) -> Result<Pooled<'_, Self>, PoolError> {
-        self.acquire_timeout(timeout)
+        FixedPool::get_timeout(self, timeout)
     }
 
     #[inline]

@@ -36,25 +36,26 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
-    /// let first = pool.acquire()?;
+    /// let first = pool.get()?;
     /// std::thread::scope(|s| {
-    ///     let waiter = s.spawn(|| pool.acquire().map(|b| b.len()));
+    ///     let waiter = s.spawn(|| pool.get().map(|b| b.len()));
     ///     drop(first); // wakes the waiter
     ///     assert_eq!(waiter.join().unwrap(), Ok(0));
     /// });
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[doc(alias = "acquire")]
     #[inline]
-    pub fn acquire(&self) -> Result<Pooled<'_, Self>, PoolError> {
+    pub fn get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         let (item, ticket) = move_words(self.take_blocking(None))?;
         Ok(Pooled::new(item, ticket, self))
     }
 
-    /// Like [`acquire`](Self::acquire), with a `Send + 'static` guard.
+    /// Like [`get`](Self::get), with a `Send + 'static` guard.
     ///
     /// # Errors
     ///
-    /// As [`acquire`](Self::acquire).
+    /// As [`get`](Self::get).
     ///
     /// # Examples
     ///
@@ -63,12 +64,12 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new)?);
-    /// let mut buf = pool.acquire_owned()?;
+    /// let mut buf = pool.get_owned()?;
     /// std::thread::spawn(move || buf.push(1)).join().unwrap();
     /// assert_eq!(pool.available(), 1);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn acquire_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+    pub fn get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.take_blocking(None)?;
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
     }
@@ -84,7 +85,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     ///
     /// # Panics
     ///
-    /// As [`acquire`](Self::acquire).
+    /// As [`get`](Self::get).
     ///
     /// # Examples
     ///
@@ -94,24 +95,24 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
-    /// let _held = pool.acquire()?;
-    /// let err = pool.acquire_timeout(Duration::from_millis(10)).unwrap_err();
+    /// let _held = pool.get()?;
+    /// let err = pool.get_timeout(Duration::from_millis(10)).unwrap_err();
     /// assert!(matches!(err, PoolError::TimedOut { .. }));
     /// assert_eq!(pool.stats().waits.timed_out, 1);
     /// # Ok::<(), PoolError>(())
     /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<Pooled<'_, Self>, PoolError> {
+    pub fn get_timeout(&self, timeout: Duration) -> Result<Pooled<'_, Self>, PoolError> {
         let (item, ticket) = self.take_blocking(Some(timeout))?;
         Ok(Pooled::new(item, ticket, self))
     }
 
-    /// Like [`acquire_timeout`](Self::acquire_timeout), with a
+    /// Like [`get_timeout`](Self::get_timeout), with a
     /// `Send + 'static` guard.
     ///
     /// # Errors
     ///
-    /// As [`acquire_timeout`](Self::acquire_timeout).
-    pub fn acquire_owned_timeout(
+    /// As [`get_timeout`](Self::get_timeout).
+    pub fn get_owned_timeout(
         self: &Arc<Self>,
         timeout: Duration,
     ) -> Result<OwnedPooled<Self>, PoolError> {

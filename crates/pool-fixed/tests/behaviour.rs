@@ -24,15 +24,15 @@ fn counted(n: usize) -> (FixedPool<Vec<u8>>, Arc<AtomicUsize>) {
 fn all_items_exist_after_construction_and_no_more_are_made() {
     let (pool, made) = counted(3);
     assert_eq!(made.load(SeqCst), 3);
-    let held: Vec<_> = (0..3).map(|_| pool.try_acquire().unwrap()).collect();
+    let held: Vec<_> = (0..3).map(|_| pool.try_get().unwrap()).collect();
     assert_eq!(
-        pool.try_acquire().unwrap_err(),
+        pool.try_get().unwrap_err(),
         PoolError::Exhausted { capacity: 3 }
     );
     assert_eq!((pool.in_use(), pool.available()), (3, 0));
     drop(held);
     for _ in 0..100 {
-        drop(pool.try_acquire().unwrap());
+        drop(pool.try_get().unwrap());
     }
     assert_eq!(made.load(SeqCst), 3, "the factory ran only up front");
 }
@@ -40,9 +40,9 @@ fn all_items_exist_after_construction_and_no_more_are_made() {
 #[test]
 fn timeout_is_not_early_and_a_release_ends_the_wait() {
     let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
-    let held = pool.acquire().unwrap();
+    let held = pool.get().unwrap();
     let start = Instant::now();
-    let err = pool.acquire_timeout(Duration::from_millis(30)).unwrap_err();
+    let err = pool.get_timeout(Duration::from_millis(30)).unwrap_err();
     assert!(matches!(err, PoolError::TimedOut { .. }));
     assert!(
         start.elapsed() >= Duration::from_millis(30),
@@ -51,10 +51,7 @@ fn timeout_is_not_early_and_a_release_ends_the_wait() {
 
     // A waiter with a long timeout gets the item once it is released.
     std::thread::scope(|s| {
-        let waiter = s.spawn(|| {
-            pool.acquire_timeout(Duration::from_secs(60))
-                .map(|g| g.len())
-        });
+        let waiter = s.spawn(|| pool.get_timeout(Duration::from_secs(60)).map(|g| g.len()));
         while pool.waiting() == 0 {
             std::thread::yield_now();
         }
@@ -66,13 +63,13 @@ fn timeout_is_not_early_and_a_release_ends_the_wait() {
 #[test]
 fn waiters_are_served_in_arrival_order() {
     let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
-    let held = pool.acquire().unwrap();
+    let held = pool.get().unwrap();
     let (tx, rx) = mpsc::channel();
     let mut handles = Vec::new();
     for i in 0..3 {
         let (p, tx) = (Arc::clone(&pool), tx.clone());
         handles.push(std::thread::spawn(move || {
-            let g = p.acquire().unwrap();
+            let g = p.get().unwrap();
             tx.send(i).unwrap();
             drop(g);
         }));
@@ -112,10 +109,10 @@ fn close_wakes_waiters_frees_idle_and_later_returns() {
         Live(Arc::clone(&t))
     })
     .unwrap();
-    let a = pool.acquire().unwrap();
-    let b = pool.acquire().unwrap();
+    let a = pool.get().unwrap();
+    let b = pool.get().unwrap();
     std::thread::scope(|s| {
-        let waiter = s.spawn(|| pool.acquire().map(|_| ()));
+        let waiter = s.spawn(|| pool.get().map(|_| ()));
         while pool.waiting() == 0 {
             std::thread::yield_now();
         }
@@ -123,9 +120,9 @@ fn close_wakes_waiters_frees_idle_and_later_returns() {
         pool.close(); // idempotent
         assert_eq!(waiter.join().unwrap(), Err(PoolError::Closed));
     });
-    assert_eq!(pool.try_acquire().unwrap_err(), PoolError::Closed);
+    assert_eq!(pool.try_get().unwrap_err(), PoolError::Closed);
     assert_eq!(
-        pool.acquire_timeout(Duration::from_secs(5)).unwrap_err(),
+        pool.get_timeout(Duration::from_secs(5)).unwrap_err(),
         PoolError::Closed
     );
     assert_eq!(tracker.load(SeqCst), 2);
@@ -149,29 +146,29 @@ fn reset_replaces_idle_items_and_frees_stale_ones() {
         Live(Arc::clone(&l))
     })
     .unwrap();
-    let old = pool.acquire().unwrap();
-    pool.reset();
+    let old = pool.get().unwrap();
+    pool.renew();
     assert_eq!(made.load(SeqCst), 3, "the idle one was replaced");
     assert_eq!(live.load(SeqCst), 2, "and freed");
     drop(old);
     assert_eq!(pool.stats().discarded.stale, 1);
     assert_eq!(live.load(SeqCst), 1, "the stale one was freed, not pooled");
     // Its replacement is made on demand; there are never more than 2.
-    let a = pool.acquire().unwrap();
-    let b = pool.acquire().unwrap();
+    let a = pool.get().unwrap();
+    let b = pool.get().unwrap();
     assert_eq!((made.load(SeqCst), live.load(SeqCst)), (4, 2));
-    assert!(pool.try_acquire().is_err(), "still exactly 2 items");
+    assert!(pool.try_get().is_err(), "still exactly 2 items");
     drop((a, b));
 }
 
 #[test]
 fn detached_items_are_replaced_on_demand() {
     let (pool, made) = counted(1);
-    let kept = Pooled::detach(pool.acquire().unwrap());
+    let kept = Pooled::detach(pool.get().unwrap());
     assert_eq!(pool.stats().detached, 1);
-    let g = pool.try_acquire().unwrap();
+    let g = pool.try_get().unwrap();
     assert_eq!(made.load(SeqCst), 2);
-    assert!(pool.try_acquire().is_err());
+    assert!(pool.try_get().is_err());
     drop((g, kept));
 }
 
@@ -179,7 +176,7 @@ fn detached_items_are_replaced_on_demand() {
 fn iterator_ends_when_the_pool_closes() {
     let pool = FixedPool::<Buffer<u8>>::buffers(2, 8).unwrap();
     let n = pool
-        .iter()
+        .blocking_iter()
         .enumerate()
         .map(|(i, _)| {
             if i == 9 {
@@ -194,11 +191,11 @@ fn iterator_ends_when_the_pool_closes() {
 fn buffers_are_zeroed_for_the_next_holder() {
     let pool = FixedPool::<Buffer<u8>>::buffers(1, 16).unwrap();
     {
-        let mut b = pool.acquire().unwrap();
+        let mut b = pool.get().unwrap();
         b.full_mut().fill(7);
         b.set_len(16).unwrap();
     }
-    let b = pool.acquire().unwrap();
+    let b = pool.get().unwrap();
     assert!(b.is_empty());
     assert!(
         b.full().iter().all(|&x| x == 0),
@@ -210,21 +207,20 @@ fn buffers_are_zeroed_for_the_next_holder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_acquire_waits_and_is_cancellation_safe() {
     let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
-    let held = pool.try_acquire_owned().unwrap();
+    let held = pool.try_get_owned().unwrap();
 
     // A future that is dropped while waiting loses nothing.
-    let abandoned =
-        tokio::time::timeout(Duration::from_millis(20), pool.acquire_owned_async()).await;
+    let abandoned = tokio::time::timeout(Duration::from_millis(20), pool.get_owned_async()).await;
     assert!(abandoned.is_err(), "timed out while the item was held");
 
     let p = Arc::clone(&pool);
-    let waiter = tokio::spawn(async move { p.acquire_owned_async().await.map(|g| g.len()) });
+    let waiter = tokio::spawn(async move { p.get_owned_async().await.map(|g| g.len()) });
     while pool.waiting() == 0 {
         tokio::task::yield_now().await;
     }
     drop(held);
     assert_eq!(waiter.await.unwrap(), Ok(0));
-    assert!(pool.try_acquire().is_ok(), "the item is back");
+    assert!(pool.try_get().is_ok(), "the item is back");
 }
 
 #[cfg(not(miri))]
@@ -235,14 +231,14 @@ async fn a_future_dropped_after_being_served_passes_the_item_on() {
     use std::task::{Context, Waker};
 
     let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
-    let held = pool.try_acquire().unwrap();
+    let held = pool.try_get().unwrap();
     {
-        let mut fut = pin!(pool.acquire_async());
+        let mut fut = pin!(pool.get_async());
         let mut cx = Context::from_waker(Waker::noop());
         assert!(fut.as_mut().poll(&mut cx).is_pending());
         drop(held); // served now: the item sits in the future's cell
     } // dropped without being polled again
-    assert!(pool.try_acquire().is_ok(), "the served item went back");
+    assert!(pool.try_get().is_ok(), "the served item went back");
     let s = pool.stats();
     assert_eq!(s.outstanding, 0, "{s}");
 }
@@ -278,11 +274,11 @@ impl Reset for Fragile {
 fn panic_in_reset_drops_the_item_and_a_replacement_is_made() {
     let pool = FixedPool::new(1, || Fragile(false)).unwrap();
     let r = catch_unwind(AssertUnwindSafe(|| {
-        let mut g = pool.acquire().unwrap();
+        let mut g = pool.get().unwrap();
         g.0 = true;
     }));
     assert!(r.is_err());
-    let g = pool.try_acquire().unwrap();
+    let g = pool.try_get().unwrap();
     assert!(!g.0, "a fresh item, not the half-reset one");
     let s = pool.stats();
     assert_eq!((s.discarded.panicked, s.misses), (1, 1), "{s}");
@@ -316,7 +312,7 @@ fn works_through_the_common_trait() {
     }
     let pool = FixedPool::new(1, Vec::new).unwrap();
     assert_eq!(one(&pool), Ok(1));
-    let _held = pool.try_acquire().unwrap();
+    let _held = pool.try_get().unwrap();
     assert_eq!(one(&pool), Err(PoolError::Exhausted { capacity: 1 }));
 }
 
@@ -334,14 +330,14 @@ fn a_lazy_pool_makes_items_on_demand_and_never_more_than_count() {
         .unwrap();
     assert_eq!(made.load(SeqCst), 0, "nothing made up front");
     assert_eq!((pool.available(), pool.in_use()), (3, 0));
-    let a = pool.try_acquire().unwrap();
+    let a = pool.try_get().unwrap();
     drop(a);
-    let a = pool.try_acquire().unwrap();
+    let a = pool.try_get().unwrap();
     assert_eq!(made.load(SeqCst), 1, "the returned item is reused");
-    let b = pool.try_acquire().unwrap();
-    let c = pool.try_acquire().unwrap();
+    let b = pool.try_get().unwrap();
+    let c = pool.try_get().unwrap();
     assert_eq!(
-        pool.try_acquire().unwrap_err(),
+        pool.try_get().unwrap_err(),
         PoolError::Exhausted { capacity: 3 }
     );
     assert_eq!(made.load(SeqCst), 3);
@@ -368,10 +364,10 @@ fn the_builder_refuses_bad_counts() {
 #[test]
 fn blocking_owned_acquire_waits_and_travels() {
     let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
-    let held = pool.acquire_owned().unwrap();
+    let held = pool.get_owned().unwrap();
     let p = Arc::clone(&pool);
     let waiter = std::thread::spawn(move || {
-        let mut g = p.acquire_owned().unwrap();
+        let mut g = p.get_owned().unwrap();
         g.push(9);
         g
     });
@@ -391,17 +387,17 @@ fn waits_are_counted_with_their_length() {
     let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
     assert_eq!(pool.stats().waits, pool_core::Waits::default());
     // An acquire that finds an item does not count as a wait.
-    drop(pool.acquire().unwrap());
+    drop(pool.get().unwrap());
     assert_eq!(pool.stats().waits.waited, 0);
-    let held = pool.acquire().unwrap();
+    let held = pool.get().unwrap();
     let timeout = Duration::from_millis(20);
-    assert!(pool.acquire_timeout(timeout).is_err());
+    assert!(pool.get_timeout(timeout).is_err());
     let w = pool.stats().waits;
     assert_eq!((w.waited, w.timed_out), (1, 1));
     assert!(w.max_wait_ns >= timeout.as_nanos() as u64, "{w:?}");
     assert_eq!(w.wait_ns, w.max_wait_ns);
     std::thread::scope(|s| {
-        let waiter = s.spawn(|| pool.acquire().map(drop));
+        let waiter = s.spawn(|| pool.get().map(drop));
         while pool.waiting() == 0 {
             std::thread::yield_now();
         }
@@ -420,7 +416,7 @@ fn generic_code_waits_for_a_bounded_pool_through_the_trait() {
         pool.get_timeout(t).map(|g| g.capacity())
     }
     let pool = FixedPool::new(1, || Vec::with_capacity(32)).unwrap();
-    let held = pool.try_acquire().unwrap();
+    let held = pool.try_get().unwrap();
     assert!(matches!(
         take_within(&pool, Duration::from_millis(5)),
         Err(PoolError::TimedOut { .. })
@@ -438,8 +434,8 @@ fn generic_code_waits_for_a_bounded_pool_through_the_trait() {
 #[test]
 fn status_is_one_consistent_snapshot() {
     let pool = FixedPool::new(3, Vec::<u8>::new).unwrap();
-    let a = pool.try_acquire().unwrap();
-    let b = Pooled::detach(pool.try_acquire().unwrap());
+    let a = pool.try_get().unwrap();
+    let b = Pooled::detach(pool.try_get().unwrap());
     let st = pool.status();
     // The detached item is owed: available, not in use.
     assert_eq!(

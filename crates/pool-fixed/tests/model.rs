@@ -1,4 +1,4 @@
-//! A proptest model: random try_acquire, acquire with a timeout, drop,
+//! A proptest model: random try_get, acquire with a timeout, drop,
 //! detach, close and reset against a simple model.
 
 use std::collections::HashSet;
@@ -68,8 +68,8 @@ proptest! {
             match op {
                 Op::TryAcquire | Op::AcquireTimeout => {
                     let r = match op {
-                        Op::TryAcquire => pool.try_acquire(),
-                        _ => pool.acquire_timeout(Duration::from_millis(1)),
+                        Op::TryAcquire => pool.try_get(),
+                        _ => pool.get_timeout(Duration::from_millis(1)),
                     };
                     match r {
                         Ok(g) => {
@@ -90,7 +90,7 @@ proptest! {
                 Op::Drop(k) if !held.is_empty() => drop(held.swap_remove(k % held.len())),
                 Op::Detach(k) if !held.is_empty() => detached.push(Pooled::detach(held.swap_remove(k % held.len()))),
                 Op::Close => { pool.close(); closed = true; }
-                Op::Reset => pool.reset(),
+                Op::Reset => pool.renew(),
                 _ => {}
             }
             let s = pool.stats();

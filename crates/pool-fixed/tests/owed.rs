@@ -67,12 +67,12 @@ fn start_waiter(
     let p = Arc::clone(pool);
     std::thread::spawn(move || {
         let got = match kind {
-            Waiter::Blocking => p.acquire_owned(),
-            Waiter::Timed => p.acquire_owned_timeout(LIMIT * 2),
+            Waiter::Blocking => p.get_owned(),
+            Waiter::Timed => p.get_owned_timeout(LIMIT * 2),
             Waiter::Async => tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap()
-                .block_on(p.acquire_owned_async()),
+                .block_on(p.get_owned_async()),
         };
         let _ = tx.send(got);
     });
@@ -95,21 +95,18 @@ fn assert_served(
     let guard = got.unwrap_or_else(|e| panic!("{kind:?} waiter failed after {what}: {e}"));
     assert_eq!(pool.waiting(), 0);
     assert!(
-        matches!(
-            pool.try_acquire(),
-            Err(PoolError::Exhausted { capacity: 1 })
-        ),
+        matches!(pool.try_get(), Err(PoolError::Exhausted { capacity: 1 })),
         "{what}: more than one item exists"
     );
     drop(guard);
-    assert!(pool.try_acquire().is_ok(), "{what}: the item was lost");
+    assert!(pool.try_get().is_ok(), "{what}: the item was lost");
 }
 
 #[test]
 fn a_detached_item_is_owed_to_the_waiter() {
     for kind in WAITERS {
         let (pool, made) = pool_of_one();
-        let held = pool.try_acquire().unwrap();
+        let held = pool.try_get().unwrap();
         let rx = start_waiter(&pool, kind);
         drop(pool_core::Pooled::detach(held));
         assert_served(&pool, &rx, "detach", kind);
@@ -125,7 +122,7 @@ fn a_detached_item_is_owed_to_the_waiter() {
 fn an_owned_detached_item_is_owed_to_the_waiter() {
     for kind in WAITERS {
         let (pool, _) = pool_of_one();
-        let held = pool.try_acquire_owned().unwrap();
+        let held = pool.try_get_owned().unwrap();
         let rx = start_waiter(&pool, kind);
         drop(OwnedPooled::detach(held));
         assert_served(&pool, &rx, "an owned detach", kind);
@@ -136,9 +133,9 @@ fn an_owned_detached_item_is_owed_to_the_waiter() {
 fn a_stale_return_is_owed_to_the_waiter() {
     for kind in WAITERS {
         let (pool, _) = pool_of_one();
-        let held = pool.try_acquire().unwrap();
+        let held = pool.try_get().unwrap();
         let rx = start_waiter(&pool, kind);
-        pool.reset();
+        pool.renew();
         drop(held);
         assert_served(&pool, &rx, "a stale return", kind);
         assert_eq!(pool.stats().discarded.stale, 1);
@@ -149,7 +146,7 @@ fn a_stale_return_is_owed_to_the_waiter() {
 fn a_panicking_reset_is_owed_to_the_waiter() {
     for kind in WAITERS {
         let (pool, _) = pool_of_one();
-        let mut held = pool.try_acquire().unwrap();
+        let mut held = pool.try_get().unwrap();
         held.panic_in_reset = true;
         let rx = start_waiter(&pool, kind);
         assert!(catch_unwind(AssertUnwindSafe(|| drop(held))).is_err());
@@ -162,7 +159,7 @@ fn a_panicking_reset_is_owed_to_the_waiter() {
 fn a_panicking_heap_bytes_is_owed_to_the_waiter() {
     for kind in WAITERS {
         let (pool, _) = pool_of_one();
-        let held = pool.try_acquire().unwrap();
+        let held = pool.try_get().unwrap();
         let rx = start_waiter(&pool, kind);
         held.panic_in_heap_bytes.store(true, SeqCst);
         assert!(catch_unwind(AssertUnwindSafe(|| drop(held))).is_err());
@@ -174,11 +171,11 @@ fn a_panicking_heap_bytes_is_owed_to_the_waiter() {
 #[test]
 fn a_panicking_heap_bytes_with_nobody_waiting_is_replaced() {
     let (pool, made) = pool_of_one();
-    let held = pool.try_acquire().unwrap();
+    let held = pool.try_get().unwrap();
     held.panic_in_heap_bytes.store(true, SeqCst);
     assert!(catch_unwind(AssertUnwindSafe(|| drop(held))).is_err());
     assert_eq!(pool.available(), 1);
-    let g = pool.try_acquire().expect("the item is owed, not lost");
+    let g = pool.try_get().expect("the item is owed, not lost");
     assert_eq!(made.load(SeqCst), 2);
     assert_eq!(pool.available(), 0);
     drop(g);
@@ -189,13 +186,13 @@ fn a_panicking_heap_bytes_on_the_way_out_loses_nothing() {
     let (pool, _) = pool_of_one();
     // The idle item panics when the next get measures it.
     {
-        let g = pool.try_acquire().unwrap();
+        let g = pool.try_get().unwrap();
         let flag = Arc::clone(&g.panic_in_heap_bytes);
         drop(g);
         flag.store(true, SeqCst);
     }
-    assert!(catch_unwind(AssertUnwindSafe(|| pool.try_acquire().map(drop))).is_err());
-    let g = pool.try_acquire().expect("a replacement is owed");
+    assert!(catch_unwind(AssertUnwindSafe(|| pool.try_get().map(drop))).is_err());
+    let g = pool.try_get().expect("a replacement is owed");
     assert!(!g.panic_in_heap_bytes.load(SeqCst), "a fresh item");
 }
 
@@ -213,11 +210,11 @@ fn a_panicking_factory_keeps_the_debt() {
         })
         .unwrap(),
     );
-    let held = pool.try_acquire().unwrap();
+    let held = pool.try_get().unwrap();
     let p = Arc::clone(&pool);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let r = catch_unwind(AssertUnwindSafe(|| p.acquire().map(drop)));
+        let r = catch_unwind(AssertUnwindSafe(|| p.get().map(drop)));
         let _ = tx.send(r.is_err());
     });
     while pool.waiting() == 0 {
@@ -230,7 +227,7 @@ fn a_panicking_factory_keeps_the_debt() {
         "the waiter saw the factory's panic"
     );
     fail.store(false, SeqCst);
-    assert!(pool.try_acquire().is_ok(), "the debt survived the panic");
+    assert!(pool.try_get().is_ok(), "the debt survived the panic");
 }
 
 /// Several waiters and several items leaving at once: every waiter is
@@ -246,7 +243,7 @@ fn many_waiters_each_get_an_owed_item() {
         })
         .unwrap(),
     );
-    let held: Vec<_> = (0..3).map(|_| pool.try_acquire_owned().unwrap()).collect();
+    let held: Vec<_> = (0..3).map(|_| pool.try_get_owned().unwrap()).collect();
     let rxs: Vec<_> = (0..3)
         .map(|i| {
             let rx = start_waiter(&pool, WAITERS[i]);
@@ -268,7 +265,7 @@ fn many_waiters_each_get_an_owed_item() {
         })
         .collect();
     assert_eq!(made.load(SeqCst), 6);
-    assert!(pool.try_acquire().is_err());
+    assert!(pool.try_get().is_err());
     drop(guards);
     assert_eq!(pool.available(), 3);
 }

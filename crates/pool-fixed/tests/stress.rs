@@ -57,9 +57,9 @@ fn sixteen_threads_on_four_items() {
                 barrier.wait();
                 for round in 0..ROUNDS {
                     let g = match round % 3 {
-                        0 => pool.try_acquire().ok(),
-                        1 => pool.acquire_timeout(Duration::from_millis(50)).ok(),
-                        _ => pool.acquire().ok(),
+                        0 => pool.try_get().ok(),
+                        1 => pool.get_timeout(Duration::from_millis(50)).ok(),
+                        _ => pool.get().ok(),
                     };
                     let Some(g) = g else { continue };
                     assert!(!g.held.swap(true, SeqCst), "an item with two holders");
@@ -87,7 +87,7 @@ fn sixteen_threads_on_four_items() {
                         kept_n.fetch_add(1, SeqCst);
                         kept.lock().unwrap().push(Pooled::detach(g)); // replaced on demand
                     } else if (t + round) % 1999 == 0 {
-                        pool.reset();
+                        pool.renew();
                     }
                 }
             }));

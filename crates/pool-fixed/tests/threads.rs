@@ -22,9 +22,9 @@ fn a_guard_dropped_at_thread_exit_reaches_the_waiter() {
         let p = Arc::clone(&pool);
         let holder = std::thread::spawn(move || {
             if pool_first {
-                drop(p.try_acquire().unwrap()); // the pool's thread-local first
+                drop(p.try_get().unwrap()); // the pool's thread-local first
             }
-            KEPT.with(|k| *k.borrow_mut() = Some(p.try_acquire_owned().unwrap()));
+            KEPT.with(|k| *k.borrow_mut() = Some(p.try_get_owned().unwrap()));
             tx.send(()).unwrap();
             // Exits once the main thread waits: the guard drops during the
             // destruction of this thread's thread-locals.
@@ -33,7 +33,7 @@ fn a_guard_dropped_at_thread_exit_reaches_the_waiter() {
             }
         });
         rx.recv().unwrap();
-        let got = pool.acquire().map(|g| g.capacity());
+        let got = pool.get().map(|g| g.capacity());
         assert_eq!(got, Ok(64), "pool_first={pool_first}");
         holder.join().unwrap();
         let s = pool.stats();
@@ -46,10 +46,10 @@ fn a_guard_dropped_at_thread_exit_reaches_the_waiter() {
 fn an_item_idle_in_an_exited_threads_slot_is_found() {
     let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
     let p = Arc::clone(&pool);
-    std::thread::spawn(move || drop(p.try_acquire().unwrap()))
+    std::thread::spawn(move || drop(p.try_get().unwrap()))
         .join()
         .unwrap();
-    assert!(pool.try_acquire().is_ok());
+    assert!(pool.try_get().is_ok());
     assert_eq!(pool.available(), 1);
 }
 
@@ -57,24 +57,24 @@ fn an_item_idle_in_an_exited_threads_slot_is_found() {
 fn an_item_moving_out_of_an_exiting_threads_slot_is_never_out_of_sight() {
     // The thread's item moves from its slot to the queue while its
     // thread-locals are destroyed, which the end of a scope does not wait
-    // for: a `try_acquire` racing that move must still find the item.
+    // for: a `try_get` racing that move must still find the item.
     let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
     for _ in 0..if cfg!(miri) { 10 } else { 2000 } {
-        let g = pool.try_acquire().unwrap();
+        let g = pool.try_get().unwrap();
         std::thread::scope(|s| {
             s.spawn(move || drop(g));
         });
-        assert!(pool.try_acquire().is_ok(), "an idle item was out of sight");
+        assert!(pool.try_get().is_ok(), "an idle item was out of sight");
     }
 }
 
 #[test]
 fn any_duration_is_a_valid_timeout() {
     let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
-    let held = pool.try_acquire_owned().unwrap();
+    let held = pool.try_get_owned().unwrap();
     let p = Arc::clone(&pool);
     let waiter = std::thread::spawn(move || {
-        p.acquire_timeout(std::time::Duration::MAX)
+        p.get_timeout(std::time::Duration::MAX)
             .map(|g| g.capacity())
     });
     while pool.waiting() == 0 {
@@ -87,8 +87,8 @@ fn any_duration_is_a_valid_timeout() {
         "Duration::MAX means no deadline"
     );
     // And a zero timeout on an exhausted pool is an immediate `TimedOut`.
-    let _held = pool.try_acquire().unwrap();
-    let e = pool.acquire_timeout(std::time::Duration::ZERO).unwrap_err();
+    let _held = pool.try_get().unwrap();
+    let e = pool.get_timeout(std::time::Duration::ZERO).unwrap_err();
     assert!(matches!(e, pool_core::PoolError::TimedOut { .. }), "{e}");
 }
 

@@ -23,6 +23,7 @@ pub const MAX_SPILL_SIZE: usize = 1 << 24;
 /// | [`cache_size`](Self::cache_size) | 64 | idle items each thread keeps |
 /// | [`spill_size`](Self::spill_size) | 1024 | idle items the global spill keeps (rounded up to whole batches of `cache_size / 2`) |
 /// | [`max_item_bytes`](Self::max_item_bytes) | none | an item whose `Reset::heap_bytes` exceeds this is dropped on return |
+/// | [`min_item_bytes`](Self::min_item_bytes) | 0 | an item whose `Reset::heap_bytes` is under this is dropped on return or `put` |
 /// | [`max_retained_bytes`](Self::max_retained_bytes) | none | idle items never hold more heap bytes than this, in all |
 /// | [`trim_interval`](Self::trim_interval) | none | trimmed this often by the process-wide trimmer thread |
 ///
@@ -46,6 +47,7 @@ pub struct LocalPoolBuilder {
     pub(crate) cache_size: usize,
     pub(crate) spill_size: usize,
     pub(crate) max_item_bytes: Option<usize>,
+    pub(crate) min_item_bytes: usize,
     pub(crate) max_retained_bytes: Option<usize>,
     pub(crate) trim_interval: Option<Duration>,
     #[cfg(not(pool_loom))]
@@ -58,6 +60,7 @@ impl Default for LocalPoolBuilder {
             cache_size: 64,
             spill_size: 1024,
             max_item_bytes: None,
+            min_item_bytes: 0,
             max_retained_bytes: None,
             trim_interval: None,
             #[cfg(not(pool_loom))]
@@ -85,6 +88,33 @@ impl LocalPoolBuilder {
     /// `bytes` when it comes back (seed 002's "pool pollution"); at least 1.
     pub fn max_item_bytes(mut self, bytes: usize) -> Self {
         self.max_item_bytes = Some(bytes);
+        self
+    }
+
+    /// Drops, instead of keeping, an item whose `Reset::heap_bytes` is under
+    /// `bytes` when it comes back or is [`put`](crate::LocalPool::put) in
+    /// (counted as `discarded.too_small`): a pool of 1024-byte buffers then
+    /// never hands out a 16-byte one that a holder shrank, swapped in or
+    /// gave. At most `max_item_bytes` when both are set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder()
+    ///     .min_item_bytes(1024)
+    ///     .build(|| Vec::<u8>::with_capacity(1024))?;
+    /// assert!(!pool.put(Vec::with_capacity(16)), "too small: dropped");
+    /// let mut buf = pool.get();
+    /// buf.shrink_to_fit(); // the holder shrinks it
+    /// drop(buf);
+    /// assert!(pool.get().capacity() >= 1024);
+    /// assert_eq!(pool.stats().discarded.too_small, 1);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn min_item_bytes(mut self, bytes: usize) -> Self {
+        self.min_item_bytes = bytes;
         self
     }
 
@@ -150,6 +180,15 @@ impl LocalPoolBuilder {
                 "max_item_bytes",
                 0,
                 "at least 1 byte",
+            ));
+        }
+        if let Some(max) = self.max_item_bytes
+            && self.min_item_bytes > max
+        {
+            return Err(PoolError::invalid_config(
+                "min_item_bytes",
+                self.min_item_bytes,
+                format!("at most max_item_bytes ({max} bytes), or no item could be kept"),
             ));
         }
         match (self.max_retained_bytes, self.max_item_bytes) {
@@ -218,6 +257,8 @@ pub(crate) struct Config {
     pub(crate) spill_batches: usize,
     /// `usize::MAX` when unset.
     pub(crate) max_item_bytes: usize,
+    /// 0 when unset.
+    pub(crate) min_item_bytes: usize,
     pub(crate) max_retained_bytes: Option<usize>,
     pub(crate) trim_interval: Option<Duration>,
 }
@@ -230,6 +271,7 @@ impl From<&LocalPoolBuilder> for Config {
             batch,
             spill_batches: b.spill_size.div_ceil(batch),
             max_item_bytes: b.max_item_bytes.unwrap_or(usize::MAX),
+            min_item_bytes: b.min_item_bytes,
             max_retained_bytes: b.max_retained_bytes,
             trim_interval: b.trim_interval,
         }
@@ -243,6 +285,7 @@ impl fmt::Debug for Config {
             .field("batch", &self.batch)
             .field("spill_batches", &self.spill_batches)
             .field("max_item_bytes", &self.max_item_bytes)
+            .field("min_item_bytes", &self.min_item_bytes)
             .field("max_retained_bytes", &self.max_retained_bytes)
             .field("trim_interval", &self.trim_interval)
             .finish()

@@ -147,5 +147,5 @@ mod sync;
 #[cfg(not(pool_loom))]
 pub use budget::SharedByteCap;
 pub use config::{LocalPoolBuilder, MAX_CACHE_SIZE, MAX_SPILL_SIZE};
-pub use pool::LocalPool;
+pub use pool::{LocalPool, LocalTicket};
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};

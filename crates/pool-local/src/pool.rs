@@ -164,7 +164,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// ```
     #[inline]
     pub fn get(&self) -> Pooled<'_, Self> {
-        Pooled::new(self.take(), (), self)
+        Pooled::new(self.take(), TICKET, self)
     }
 
     /// Like [`get`](Self::get), with a guard that holds an `Arc` of the pool
@@ -189,7 +189,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// ```
     #[inline]
     pub fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
-        OwnedPooled::new(self.take(), (), Arc::clone(self))
+        OwnedPooled::new(self.take(), TICKET, Arc::clone(self))
     }
 
     /// A snapshot of the counters of every thread.
@@ -223,10 +223,11 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
         stats
     }
 
-    /// Adds an item the pool did not hand out (a buffer made elsewhere, say):
-    /// reset, then kept or dropped under the same limits as a return; true
-    /// if kept (counted as prefilled), false if dropped (not counted: it
-    /// was never out).
+    /// Adds an item the pool did not hand out (a buffer made elsewhere, say;
+    /// `sync.Pool`'s `Put`): reset, then kept or dropped under the same
+    /// limits as a return (`min_item_bytes` refuses one too small); true if
+    /// kept (counted as prefilled), false if dropped (not counted: it was
+    /// never out).
     ///
     /// # Examples
     ///
@@ -234,13 +235,13 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// use pool_local::LocalPool;
     ///
     /// let pool = LocalPool::new(Vec::<u8>::new);
-    /// assert!(pool.give(Vec::with_capacity(4096)));
+    /// assert!(pool.put(Vec::with_capacity(4096)));
     /// assert_eq!(pool.get().capacity(), 4096);
     /// let s = pool.stats();
     /// assert_eq!((s.prefilled, s.hits, s.misses), (1, 1, 0));
     /// ```
-    pub fn give(&self, item: T) -> bool {
-        self.put(item, true)
+    pub fn put(&self, item: T) -> bool {
+        self.put_back(item, true)
     }
 
     /// Frees idle items that sat unused through two consecutive trims, as
@@ -335,7 +336,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// pool never handed out (`adopted`) count as prefilled when kept and
     /// are not counted when dropped (they were never out).
     #[inline]
-    fn put(&self, mut item: T, adopted: bool) -> bool {
+    fn put_back(&self, mut item: T, adopted: bool) -> bool {
         let g = self.threads.global();
         self.threads.with(|slot| match slot {
             Some(slot) => {
@@ -364,9 +365,39 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     }
 }
 
+/// What a [`LocalPool`] guard carries besides its item: nothing but the
+/// proof that the item came from the pool. Only the pool makes one, so
+/// [`Pool::recycle`] and [`Pooled::new`] cannot be called from outside with
+/// an item the pool never handed out (which would corrupt its counters).
+///
+/// ```compile_fail
+/// // No ticket can be made outside the pool ...
+/// let ticket = pool_local::LocalTicket { _private: () };
+/// ```
+///
+/// ```compile_fail
+/// use pool_core::Pool;
+/// let pool = pool_local::LocalPool::new(Vec::<u8>::new);
+/// // ... so an item the pool never handed out cannot be slipped in.
+/// pool.recycle(Vec::new(), ());
+/// ```
+///
+/// ```compile_fail
+/// let pool = pool_local::LocalPool::new(Vec::<u8>::new);
+/// let guard = pool.get();
+/// // Nor can a guard be taken apart to forge a second one.
+/// let (item, ticket) = pool_core::Pooled::into_parts(guard);
+/// ```
+#[derive(Debug)]
+pub struct LocalTicket {
+    _private: (),
+}
+
+const TICKET: LocalTicket = LocalTicket { _private: () };
+
 impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
     type Item = T;
-    type Ticket = ();
+    type Ticket = LocalTicket;
 
     /// Never fails: a miss makes a new item.
     #[inline]
@@ -380,11 +411,11 @@ impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
     }
 
     #[inline]
-    fn recycle(&self, item: T, (): ()) {
-        self.put(item, false);
+    fn recycle(&self, item: T, _: LocalTicket) {
+        self.put_back(item, false);
     }
 
-    fn note_detached(&self, (): ()) {
+    fn note_detached(&self, _: LocalTicket) {
         let g = self.threads.global();
         self.threads.with(|slot| match slot {
             Some(slot) => slot.shared().detached.incr(),

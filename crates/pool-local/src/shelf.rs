@@ -82,7 +82,7 @@ impl<T> std::fmt::Debug for Shelf<T> {
 }
 
 /// The counter of an item entering the idle set: a return, or an item the
-/// pool never handed out (`give`).
+/// pool never handed out (`put`).
 #[inline(always)]
 fn entered(counters: &Counters, adopted: bool) -> &Counter {
     if adopted {
@@ -204,8 +204,13 @@ impl<T: Reset> Shelf<T> {
         epoch: u64,
         adopted: bool,
     ) -> bool {
-        if bytes > self.cfg.max_item_bytes {
-            discard(&c.discarded_too_large, adopted);
+        if bytes > self.cfg.max_item_bytes || bytes < self.cfg.min_item_bytes {
+            let counter = if bytes > self.cfg.max_item_bytes {
+                &c.discarded_too_large
+            } else {
+                &c.discarded_too_small
+            };
+            discard(counter, adopted);
             return false;
         }
         let credit_ok = self.budget.is_none() || cache.credit >= bytes;
@@ -439,6 +444,10 @@ impl<T: Reset> Shelf<T> {
         };
         if bytes > self.cfg.max_item_bytes {
             count(&c.discarded_too_large);
+            return false;
+        }
+        if bytes < self.cfg.min_item_bytes {
+            count(&c.discarded_too_small);
             return false;
         }
         if let Some(budget) = &self.budget

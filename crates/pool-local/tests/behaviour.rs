@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Barrier, mpsc};
 
 use common::assert_accounting;
-use pool_core::{Pool, Pooled, Reset};
+use pool_core::{Pool, PoolError, Pooled, Reset};
 use pool_local::LocalPool;
 
 #[test]
@@ -247,4 +247,63 @@ fn generic_code_sees_the_same_pool_through_the_trait() {
     let pool = LocalPool::new(Vec::new);
     assert_eq!(use_pool(&pool), 1);
     assert_eq!(Pool::stats(&pool).detached, 1);
+}
+
+#[test]
+fn min_item_bytes_refuses_what_a_holder_shrank_swapped_or_took() {
+    let pool = LocalPool::builder()
+        .min_item_bytes(1024)
+        .build(|| Vec::<u8>::with_capacity(1024))
+        .unwrap();
+    // Whatever the holder did through `DerefMut`, the next get has 1024.
+    let mut a = pool.get();
+    a.shrink_to_fit();
+    let mut b = pool.get();
+    let _taken = std::mem::take(&mut *b);
+    let mut c = pool.get();
+    let mut small = Vec::with_capacity(8);
+    std::mem::swap(&mut *c, &mut small);
+    let mut d = pool.get();
+    d.clear(); // keeps the capacity: kept
+    drop((a, b, c, d));
+    let s = pool.stats();
+    assert_eq!((s.discarded.too_small, s.returns), (3, 1), "{s}");
+    for _ in 0..4 {
+        assert!(pool.get().capacity() >= 1024);
+    }
+    // An item given from outside is held to the same bound.
+    assert!(!pool.put(Vec::with_capacity(16)));
+    assert!(pool.put(Vec::with_capacity(4096)));
+    assert_eq!(pool.stats().prefilled, 1);
+}
+
+#[test]
+fn min_item_bytes_over_max_item_bytes_is_refused() {
+    let e = LocalPool::builder()
+        .min_item_bytes(4096)
+        .max_item_bytes(1024)
+        .build(Vec::<u8>::new)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PoolError::InvalidConfig {
+                field: "min_item_bytes",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("at most max_item_bytes (1024 bytes)"),
+        "{e}"
+    );
+    // Any size is a valid minimum on its own (usize::MAX keeps nothing).
+    let none_kept = LocalPool::builder()
+        .min_item_bytes(usize::MAX)
+        .build(|| Vec::<u8>::with_capacity(64))
+        .unwrap();
+    drop(none_kept.get());
+    assert_eq!(none_kept.stats().discarded.too_small, 1);
 }

@@ -26,7 +26,7 @@
 //! | you have | use | feature | notes |
 //! |---|---|---|---|
 //! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line |
-//! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N pre-built items; `try_acquire`, blocking `acquire`, `acquire_timeout`, `acquire_async`; `close`, `reset`; seed 000's `BuffPool` |
+//! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N pre-built items; `try_get`, blocking `get`, `get_timeout`, `get_async`; `close`, `reset`; seed 000's `BuffPool` |
 //! | byte buffers of many sizes (network frames, bodies, encodings) | [`TieredPool`] | `tiered` | size classes, each a per-thread-cache pool; `freeze` to share by reference count, `into_bytes` for `bytes::Bytes`; per-class statistics and class calibration; seed 004's `BytePool` |
 //! | a fixed working set (registered I/O buffers), no per-thread state, few threads | [`RingPool`] | `ring` | `2^k` pre-filled slots, one atomic index, slots claimed by compare-exchange; allocates or fails when full |
 //!
@@ -60,10 +60,7 @@
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use pool_core::{
-    Counter, CounterRegistry, Counters, Discards, OwnedPooled, Pool, PoolError, Pooled, Reset,
-    Stats, stats,
-};
+pub use pool_core::{Discards, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, Waits};
 
 /// Timed trimming and [`trim_all`](trimmer::trim_all) for memory pressure
 /// ([`pool_core::trimmer`]).
