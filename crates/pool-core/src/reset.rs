@@ -134,11 +134,39 @@ impl<T: Reset + ?Sized> Reset for Box<T> {
     }
 }
 
+/// Clears the buffer, then takes back the whole allocation where it can:
+/// after `split()`, `split_to()` or `advance()` the buffer sees only the
+/// rest of its allocation, and once the parts split off are dropped,
+/// `BytesMut::try_reclaim` returns the full capacity without allocating.
+/// A buffer whose split-off parts are still alive (sharing the
+/// allocation) cannot be reclaimed: `heap_bytes` then reports its smaller
+/// capacity, so a pool with a minimum item size (`LocalPool`'s
+/// `min_item_bytes`) drops it instead of handing it out shrunken.
+///
+/// ```
+/// # #[cfg(feature = "bytes")] {
+/// use bytes::BytesMut;
+/// use pool_core::Reset;
+///
+/// let mut buf = BytesMut::with_capacity(64);
+/// buf.extend_from_slice(b"header");
+/// let header = buf.split(); // `buf` now sees the last 58 bytes
+/// assert_eq!(buf.capacity(), 58);
+/// drop(header);
+/// buf.reset();
+/// assert_eq!(buf.heap_bytes(), 64, "the whole allocation is back");
+/// # }
+/// ```
 #[cfg(feature = "bytes")]
 impl Reset for bytes::BytesMut {
     #[inline]
     fn reset(&mut self) {
         self.clear();
+        // A reclaim of more than the buffer sees succeeds only when the
+        // allocation is larger and no longer shared, and then returns all of
+        // it; otherwise it changes nothing.
+        let more = self.capacity().saturating_add(1);
+        let _reclaimed = self.try_reclaim(more);
     }
     #[inline]
     fn heap_bytes(&self) -> usize {
@@ -196,6 +224,30 @@ mod tests {
         b.reset();
         assert!(b.is_empty());
         assert_eq!(b.heap_bytes(), size_of::<Vec<u8>>() + 10);
+    }
+
+    #[cfg(feature = "bytes")]
+    #[test]
+    fn bytes_mut_reclaims_its_whole_allocation_when_no_longer_shared() {
+        let mut b = bytes::BytesMut::with_capacity(64);
+        b.extend_from_slice(b"abcd");
+        let front = b.split_to(2);
+        let mut rest = b.split(); // b: empty view of the last 60 bytes
+        assert_eq!(b.capacity(), 60);
+        // Still shared with `front` and `rest`: nothing to reclaim.
+        b.reset();
+        assert_eq!(b.heap_bytes(), 60);
+        drop(front);
+        rest.clear();
+        drop(rest);
+        b.reset();
+        assert_eq!(b.heap_bytes(), 64);
+        assert!(b.is_empty());
+        // Unsplit buffers keep their capacity as they are.
+        let mut whole = bytes::BytesMut::with_capacity(32);
+        whole.extend_from_slice(b"xyz");
+        whole.reset();
+        assert_eq!((whole.len(), whole.heap_bytes()), (0, 32));
     }
 
     #[cfg(feature = "bytes")]

@@ -18,12 +18,15 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 /// ```
 /// use pool_core::Discards;
 ///
-/// let d = Discards { too_large: 2, full: 1, ..Discards::default() };
+/// let mut d = Discards::default();
+/// d.too_large = 2;
+/// d.full = 1;
 /// assert_eq!(d.total(), 3);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
+#[non_exhaustive]
 pub struct Discards {
     /// The item grew past the per-item byte limit ("pool pollution").
     pub too_large: u64,
@@ -70,7 +73,8 @@ impl Discards {
 /// ```
 /// use pool_core::Stats;
 ///
-/// let s = Stats { gets: 10, hits: 9, misses: 1, returns: 10, ..Stats::default() };
+/// let mut s = Stats::default();
+/// (s.gets, s.hits, s.misses, s.returns) = (10, 9, 1, 10);
 /// assert_eq!(s.hit_rate(), 0.9);
 /// assert!(s.to_string().contains("hit rate 90.0%"));
 /// ```
@@ -83,6 +87,7 @@ impl Discards {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
+#[non_exhaustive]
 pub struct Stats {
     /// Items handed out.
     pub gets: u64,
@@ -209,8 +214,11 @@ impl std::ops::AddAssign<&Discards> for Discards {
 /// ```
 /// use pool_core::Stats;
 ///
-/// let mut total = Stats { gets: 2, hits: 2, ..Stats::default() };
-/// total += &Stats { gets: 1, misses: 1, ..Stats::default() };
+/// let mut total = Stats::default();
+/// (total.gets, total.hits) = (2, 2);
+/// let mut other = Stats::default();
+/// (other.gets, other.misses) = (1, 1);
+/// total += &other;
 /// assert_eq!((total.gets, total.hits, total.misses), (3, 2, 1));
 /// ```
 impl std::ops::AddAssign<&Stats> for Stats {
@@ -500,12 +508,13 @@ fn finish(a: Accumulator) -> Stats {
 /// ```
 /// use pool_core::Waits;
 ///
-/// let w = Waits { waited: 4, timed_out: 1, wait_ns: 8_000, max_wait_ns: 5_000 };
+/// let w = Waits::new(4, 1, 8_000, 5_000);
 /// assert_eq!(w.mean_wait(), std::time::Duration::from_micros(2));
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
+#[non_exhaustive]
 pub struct Waits {
     /// Acquires that found nothing free and queued (blocking or async).
     pub waited: u64,
@@ -518,6 +527,17 @@ pub struct Waits {
 }
 
 impl Waits {
+    /// The figures, in the order of the fields (times in nanoseconds), for
+    /// bounded pools reporting their waits.
+    pub fn new(waited: u64, timed_out: u64, wait_ns: u64, max_wait_ns: u64) -> Self {
+        Waits {
+            waited,
+            timed_out,
+            wait_ns,
+            max_wait_ns,
+        }
+    }
+
     /// The mean time a wait lasted; zero before the first.
     pub fn mean_wait(&self) -> std::time::Duration {
         match self.wait_ns.checked_div(self.waited) {

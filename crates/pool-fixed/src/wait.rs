@@ -151,11 +151,11 @@ impl WaitTotals {
     }
 
     pub(crate) fn snapshot(&self) -> Waits {
-        Waits {
-            waited: self.waited.load(Relaxed),
-            timed_out: self.timed_out.load(Relaxed),
-            wait_ns: self.wait_ns.load(Relaxed),
-            max_wait_ns: self.max_wait_ns.load(Relaxed),
-        }
+        Waits::new(
+            self.waited.load(Relaxed),
+            self.timed_out.load(Relaxed),
+            self.wait_ns.load(Relaxed),
+            self.max_wait_ns.load(Relaxed),
+        )
     }
 }

@@ -7,8 +7,9 @@ use pool_core::Stats;
 use crate::SizeClasses;
 
 /// One class's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct ClassStats {
     /// The class's buffer size.
     pub size: usize,
@@ -22,8 +23,9 @@ pub struct ClassStats {
 ///
 /// `total.gets - total.returns - ...` is seed 004's `total_get` vs
 /// `total_put` leak check: [`Stats::outstanding`] counts buffers out now.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct TieredStats {
     /// Each class, smallest first.
     pub classes: Vec<ClassStats>,

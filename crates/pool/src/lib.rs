@@ -25,13 +25,14 @@
 //!
 //! | you have | use | feature | notes |
 //! |---|---|---|---|
-//! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line |
-//! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N pre-built items; `try_get`, blocking `get`, `get_timeout`, `get_async`; `close`, `reset`; seed 000's `BuffPool` |
-//! | byte buffers of many sizes (network frames, bodies, encodings) | [`TieredPool`] | `tiered` | size classes, each a per-thread-cache pool; `freeze` to share by reference count, `into_bytes` for `bytes::Bytes`; per-class statistics and class calibration; seed 004's `BytePool` |
+//! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line; `put` adds an item made elsewhere |
+//! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N items; `try_get`, blocking `get`, `get_timeout`, `get_async`; `close`, `renew`, [`Status`](fixed::Status) for health checks (like deadpool and bb8) |
+//! | byte buffers of many sizes (network frames, bodies, encodings) | [`TieredPool`] | `tiered` | size classes, each a per-thread-cache pool (like .NET's `ArrayPool<byte>.Shared`); `freeze` to share by reference count, `into_bytes` for `bytes::Bytes`; per-class statistics and class calibration |
 //! | a fixed working set (registered I/O buffers), no per-thread state, few threads | [`RingPool`] | `ring` | `2^k` pre-filled slots, one atomic index, slots claimed by compare-exchange; allocates or fails when full |
 //!
-//! Every strategy implements [`Pool`] as they land, so generic code switches between them
-//! without other changes.
+//! Every strategy implements [`Pool`], so generic code switches between
+//! them without other changes (and waits for a bounded one with
+//! [`Pool::get_timeout`]).
 //!
 //! # The contract
 //!
@@ -44,6 +45,29 @@
 //! Bad configuration is a [`PoolError`] that names the field and the
 //! accepted range.
 //!
+//! The hooks guards use to give items back ([`Pool::recycle`],
+//! [`Pool::note_detached`], [`Pooled::new`]) take a ticket that only the
+//! pool can make, so no code outside the pool can slip in an item it never
+//! handed out and skew its counts:
+//!
+//! ```compile_fail
+//! # #[cfg(feature = "fixed")] {
+//! use pool::prelude::*;
+//! let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
+//! // `FixedTicket` has private fields: this does not compile.
+//! pool.recycle(Vec::new(), pool::fixed::FixedTicket { generation: 0 });
+//! # }
+//! ```
+//!
+//! ```compile_fail
+//! # #[cfg(feature = "tiered")] {
+//! use pool::prelude::*;
+//! let pool = TieredPool::new();
+//! // Neither can a size-class ticket be made.
+//! let guard = Pooled::new(vec![0u8; 64], pool::tiered::TierTicket(0), &pool);
+//! # }
+//! ```
+//!
 //! # Features
 //!
 //! - `local` (default): [`LocalPool`].
@@ -51,7 +75,8 @@
 //! - `fixed` (default): [`FixedPool`] and [`Buffer`].
 //! - `tiered` (default): [`TieredPool`] and [`SizeClasses`].
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
-//! - `serde`: `serde::Serialize` for [`Stats`].
+//! - `serde`: `serde::Serialize` and `serde::Deserialize` for [`Stats`]
+//!   and the tiered statistics (the JSON carries the hit rate too).
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -76,13 +101,15 @@ pub use pool_local::{LocalPool, LocalPoolBuilder};
 #[cfg(feature = "fixed")]
 pub use pool_fixed as fixed;
 #[cfg(feature = "fixed")]
-pub use pool_fixed::{Buffer, FixedPool};
+pub use pool_fixed::{Buffer, FixedPool, FixedPoolBuilder};
 
 /// The size-class byte pool ([`pool_tiered`]).
 #[cfg(feature = "tiered")]
 pub use pool_tiered as tiered;
 #[cfg(feature = "tiered")]
-pub use pool_tiered::{SharedBuf, SizeClasses, TieredPool};
+pub use pool_tiered::{
+    OwnedTieredBuf, SharedBuf, SizeClasses, TieredBuf, TieredPool, TieredPoolBuilder, TieredStats,
+};
 
 /// The lock-free ring strategy ([`pool_ring`]).
 #[cfg(feature = "ring")]
@@ -101,4 +128,6 @@ pub mod prelude {
     pub use pool_local::LocalPool;
     #[cfg(feature = "ring")]
     pub use pool_ring::{OnFull, RingPool};
+    #[cfg(feature = "tiered")]
+    pub use pool_tiered::{SharedBuf, SizeClasses, TieredPool};
 }

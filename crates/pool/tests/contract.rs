@@ -1,0 +1,73 @@
+//! The contract as users meet it: the types are `Send` and `Sync` where the
+//! docs say so (checked at compile time), and the public API cannot put an
+//! item the pool never handed out back into it.
+
+use std::sync::Arc;
+
+use pool::prelude::*;
+
+fn send_sync<T: Send + Sync>() {}
+fn send<T: Send>() {}
+fn error<E: std::error::Error + Send + Sync + 'static>() {}
+
+// Compile-time: this constant does not build if a promise breaks.
+const _: fn() = || {
+    send_sync::<LocalPool<Vec<u8>>>();
+    send_sync::<FixedPool<Vec<u8>>>();
+    send_sync::<TieredPool>();
+    send_sync::<RingPool<Vec<u8>>>();
+    send_sync::<SharedBuf>();
+    send_sync::<Stats>();
+    // Guards: a borrowed guard moves with its borrow, an owned one anywhere.
+    send::<Pooled<'static, LocalPool<Vec<u8>>>>();
+    send::<OwnedPooled<LocalPool<Vec<u8>>>>();
+    send::<OwnedPooled<FixedPool<Vec<u8>>>>();
+    send::<OwnedPooled<RingPool<Vec<u8>>>>();
+    send::<pool::OwnedTieredBuf>();
+    send::<pool::TieredBuf<'static>>();
+    // Futures run on multi-threaded executors.
+    send::<pool::fixed::GetFuture<'static, Vec<u8>>>();
+    send::<pool::fixed::GetOwnedFuture<Vec<u8>>>();
+    error::<PoolError>();
+};
+
+/// Whatever a user does with guards through the public API, the counters
+/// keep `gets == returns + discarded + detached + outstanding` (the hooks
+/// that could break it take tickets only the pool makes).
+#[test]
+fn the_accounting_holds_whatever_users_do_with_guards() {
+    let local = Arc::new(LocalPool::new(|| Vec::<u8>::with_capacity(64)));
+    let a = local.get();
+    let b = local.get_owned();
+    let kept = Pooled::detach(local.get());
+    let c = OwnedPooled::detach(local.get_owned());
+    std::thread::spawn(move || drop(b)).join().unwrap();
+    drop(a);
+    assert!(local.put(Vec::with_capacity(64)), "an item made elsewhere");
+    let s = local.stats();
+    assert_eq!(s.gets, 4);
+    assert_eq!(
+        s.gets,
+        s.returns + s.discarded.total() + s.detached + s.outstanding,
+        "{s}"
+    );
+    assert_eq!((s.outstanding, s.detached, s.prefilled), (0, 2, 1), "{s}");
+    drop((kept, c));
+
+    let fixed = FixedPool::new(2, Vec::<u8>::new).unwrap();
+    let g = fixed.get().unwrap();
+    let d = Pooled::detach(fixed.try_get().unwrap());
+    drop(g);
+    let s = fixed.stats();
+    assert_eq!(
+        s.gets,
+        s.returns + s.discarded.total() + s.detached + s.outstanding,
+        "{s}"
+    );
+    assert_eq!(
+        fixed.status().available,
+        2,
+        "the detached item is owed back"
+    );
+    drop(d);
+}
