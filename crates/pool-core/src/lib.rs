@@ -29,15 +29,15 @@
 //! [`per_thread`] is the per-thread layer the per-thread strategies share:
 //! one thread-local access per get and put, safe at thread exit.
 //!
-//! # Seed misuse and what happens here
+//! # Pooling mistakes from other languages, and what happens here
 //!
-//! | misuse in the seeds | here |
+//! | mistake | here |
 //! |---|---|
-//! | use after `Put` (seed 001, pitfall 1) | compile error: the item is reached only through its guard, which is gone |
-//! | returning a pooled buffer to a caller (seed 001, pitfall 2) | compile error for [`Pooled`] (it borrows the pool); [`Pooled::detach`] hands the item over explicitly |
-//! | forgetting `Reset` before `Put` (seed 001, pitfall 3) | impossible: the pool runs [`Reset::reset`] when the guard drops |
-//! | releasing a buffer twice (seed 000's panic) | compile error: a guard is dropped once |
-//! | a buffer that grew huge polluting the pool (seed 002) | dropped on return and counted ([`Discards::too_large`]) where a byte limit is set |
+//! | use after `Put` (Go's `sync.Pool`) | compile error: the item is reached only through its guard, which is gone |
+//! | returning a pooled buffer to a caller (`sync.Pool`) | compile error for [`Pooled`] (it borrows the pool); [`Pooled::detach`] hands the item over explicitly |
+//! | forgetting `Reset` before `Put` (`sync.Pool`) | impossible: the pool runs [`Reset::reset`] when the guard drops |
+//! | releasing a buffer twice (a runtime panic in Go's channel-based buffer pools) | compile error: a guard is dropped once |
+//! | a buffer that grew huge polluting the pool ("pool pollution") | dropped on return and counted ([`Discards::too_large`]) where a byte limit is set |
 //!
 //! # Features
 //!

@@ -8,14 +8,14 @@ use std::mem::size_of;
 /// allocation.
 ///
 /// Pools call [`reset`](Reset::reset) themselves when a guard drops, before
-/// the item becomes visible to anyone else: a caller cannot forget it (seed
-/// 001's pitfall 3). An implementation clears contents and keeps capacity
+/// the item becomes visible to anyone else: a caller cannot forget it (a
+/// classic `sync.Pool` bug). An implementation clears contents and keeps capacity
 /// (`Vec::clear`, not `Vec::new`): keeping the allocation is the point of
 /// pooling.
 ///
 /// [`heap_bytes`](Reset::heap_bytes) tells a pool how much heap memory the
 /// item keeps alive, so it can drop items that grew too large ("pool
-/// pollution", seed 002) and keep its total under a cap. The default returns
+/// pollution") and keep its total under a cap. The default returns
 /// 0, which turns both limits off for that type.
 ///
 /// # Examples

@@ -1,11 +1,11 @@
-//! `Buffer<T>`: seed 000's fixed-capacity buffer, with a full and a valid
+//! `Buffer<T>`: a fixed-capacity buffer, with a full and a valid
 //! view.
 
 use std::fmt;
 
 use pool_core::{PoolError, Reset};
 
-/// A buffer of fixed capacity with a valid length, as seed 000's `Buffer`:
+/// A buffer of fixed capacity with a valid length (as in Go's `BuffPool`):
 /// [`full`](Buffer::full) is `GetFullData`, [`valid`](Buffer::valid) is
 /// `GetValidData`, [`set_len`](Buffer::set_len) is `SetLength`.
 ///
@@ -69,7 +69,7 @@ impl<T: Copy + Default> Buffer<T> {
 }
 
 impl<T> Buffer<T> {
-    /// Every element, whatever the valid length (seed 000's `GetFullData`).
+    /// Every element, whatever the valid length (Go's `GetFullData`).
     pub fn full(&self) -> &[T] {
         &self.data
     }
@@ -80,7 +80,7 @@ impl<T> Buffer<T> {
         &mut self.data
     }
 
-    /// The first [`len`](Self::len) elements (seed 000's `GetValidData`).
+    /// The first [`len`](Self::len) elements (Go's `GetValidData`).
     pub fn valid(&self) -> &[T] {
         &self.data[..self.len]
     }
@@ -91,7 +91,7 @@ impl<T> Buffer<T> {
         &mut self.data[..self.len]
     }
 
-    /// Sets the valid length (seed 000's `SetLength`).
+    /// Sets the valid length (Go's `SetLength`).
     ///
     /// # Errors
     ///

@@ -48,7 +48,7 @@ impl FixedPoolBuilder {
     /// acquire finds nothing idle, until `count` exist (deadpool's way).
     /// Start-up is instant and a pool that never needs `count` items never
     /// makes them; the first acquires pay for the factory. `false` (the
-    /// default): all `count` are made by `build`, as seed 000's `Init`.
+    /// default): all `count` are made by `build`.
     pub fn lazy(mut self, lazy: bool) -> Self {
         self.lazy = lazy;
         self

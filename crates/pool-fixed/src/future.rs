@@ -1,5 +1,5 @@
 //! Waiting without blocking a thread: the acquire futures, the blocking
-//! iterator and the stream (seed 000's `BufferChan`).
+//! iterator and the stream (a Go pool's `BufferChan`).
 
 use std::fmt;
 use std::future::Future;
@@ -62,7 +62,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
     }
 
-    /// Seed 000's `BufferChan`: an iterator that yields items as they
+    /// Like a Go pool's `BufferChan`: an iterator that yields items as they
     /// become free (blocking) and ends when the pool closes.
     ///
     /// # Examples
@@ -187,7 +187,7 @@ impl<T: Reset + Send + 'static> Drop for GetOwnedFuture<T> {
     }
 }
 
-/// Seed 000's `BufferChan`, blocking: made by [`FixedPool::blocking_iter`].
+/// Items as they become free, blocking: made by [`FixedPool::blocking_iter`].
 pub struct BlockingIter<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
 }
@@ -200,7 +200,7 @@ impl<'a, T: Reset + Send + 'static> Iterator for BlockingIter<'a, T> {
     }
 }
 
-/// Seed 000's `BufferChan`, async: made by [`FixedPool::stream`].
+/// Items as they become free, async: made by [`FixedPool::stream`].
 pub struct ItemStream<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
     wait: Wait<T>,

@@ -1,12 +1,13 @@
 //! A bounded, pre-allocated pool: exactly `count` items, made up front,
 //! handed out without blocking, with blocking, with a timeout, or
-//! asynchronously (seed 000's `BuffPool`, and seed 003's pre-allocation).
+//! asynchronously (Go's channel-based `BuffPool`, pre-allocated as Node.js
+//! services pre-allocate their buffers).
 //!
 //! ```
 //! use std::sync::Arc;
 //! use pool_fixed::{Buffer, FixedPool};
 //!
-//! // Seed 000: `pool.Init(10, 1024)`, then 20 workers share the 10 buffers.
+//! // Go's `pool.Init(10, 1024)`, then 20 workers share the 10 buffers.
 //! let pool = Arc::new(FixedPool::<Buffer<u8>>::buffers(10, 1024)?);
 //! std::thread::scope(|s| {
 //!     for worker in 0..20u8 {
@@ -21,13 +22,13 @@
 //! });
 //! assert_eq!(pool.stats().gets, 20);
 //! assert!(pool.stats().misses == 0, "never more than 10 buffers");
-//! pool.close(); // seed 000's pool.Release()
+//! pool.close(); // Go's pool.Release()
 //! # Ok::<(), pool_core::PoolError>(())
 //! ```
 //!
-//! # Seed 000, mapped
+//! # Coming from Go's channel-based `BuffPool`
 //!
-//! | seed 000 | here |
+//! | Go | here |
 //! |---|---|
 //! | `NewPool[T]()` + `Init(10, 1024)` | [`FixedPool::buffers(10, 1024)`](FixedPool::buffers), or [`FixedPool::new(count, factory)`](FixedPool::new) for any item |
 //! | `Acquire() (buf, ok)` | [`try_get`](FixedPool::try_get) (never blocks), [`get`](FixedPool::get), [`get_timeout`](FixedPool::get_timeout), [`get_async`](FixedPool::get_async) |
@@ -38,7 +39,7 @@
 //! | pool `Release()` | [`close`](FixedPool::close): idempotent, wakes every waiter with `Closed` |
 //! | `BufferChan()` | [`blocking_iter`](FixedPool::blocking_iter) (blocking) and [`stream`](FixedPool::stream) (async), both end when the pool closes |
 //!
-//! | seed 000 misuse (a runtime panic there) | here |
+//! | misuse (a runtime panic in Go) | here |
 //! |---|---|
 //! | releasing an already released buffer | compile error: a guard is dropped once |
 //! | using a buffer after releasing it | compile error: the guard is gone |

@@ -320,7 +320,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
     }
 
-    /// Closes the pool (seed 000's pool `Release`). Idempotent. Waiters
+    /// Closes the pool (`Release` of a Go channel-based pool). Idempotent. Waiters
     /// wake with [`PoolError::Closed`], later acquires fail with it, idle
     /// items are freed now, and items still out are freed when their guards
     /// drop.
@@ -363,8 +363,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         self.trim_idle();
     }
 
-    /// Replaces every idle item with a fresh one from the factory (seed
-    /// 000's `Reset`). Items out now are freed when they come back, and
+    /// Replaces every idle item with a fresh one from the factory (`Reset`
+    /// of a Go channel-based pool). Items out now are freed when they come back, and
     /// replaced then; none is mixed back in.
     ///
     /// # Panics
@@ -619,7 +619,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 }
 
 impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
-    /// `count` buffers of `capacity` elements each, as seed 000's
+    /// `count` buffers of `capacity` elements each, as Go's channel-based pools'
     /// `Init(count, capacity)`.
     ///
     /// # Errors

@@ -85,7 +85,7 @@ impl LocalPoolBuilder {
     }
 
     /// Drops, instead of keeping, an item whose `Reset::heap_bytes` exceeds
-    /// `bytes` when it comes back (seed 002's "pool pollution"); at least 1.
+    /// `bytes` when it comes back ("pool pollution"); at least 1.
     pub fn max_item_bytes(mut self, bytes: usize) -> Self {
         self.max_item_bytes = Some(bytes);
         self

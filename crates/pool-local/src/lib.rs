@@ -52,7 +52,7 @@
 //!   item to *that* thread's cache, as `sync.Pool.Put` does, at the cost of
 //!   a same-thread return.
 //! - **Limits.** An item whose [`Reset::heap_bytes`]
-//!   exceeds `max_item_bytes` is dropped on return (seed 002's "pool
+//!   exceeds `max_item_bytes` is dropped on return ("pool
 //!   pollution"). Retained bytes never exceed `max_retained_bytes`: each
 //!   thread reserves byte credit from one shared counter in chunks of
 //!   `cap / (16 x threads using the pool)`, keeps at most two chunks (or
@@ -117,7 +117,7 @@
 //! # Ok::<(), pool_core::PoolError>(())
 //! ```
 //!
-//! # Seed 001's pitfalls, here
+//! # `sync.Pool`'s pitfalls, here
 //!
 //! | `sync.Pool` pitfall | here |
 //! |---|---|

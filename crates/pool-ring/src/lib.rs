@@ -1,5 +1,5 @@
 //! A lock-free ring of `2^k` pre-filled slots handed out round-robin by one
-//! atomic index: seed 002's `RingPool`, without its race.
+//! atomic index: the ring pool often written in Go, without its race.
 //!
 //! ```
 //! use pool_ring::RingPool;
@@ -23,7 +23,7 @@
 //! # Ok::<(), pool_core::PoolError>(())
 //! ```
 //!
-//! # What seed 002 gets wrong
+//! # What the usual Go ring pool gets wrong
 //!
 //! ```go
 //! func (p *RingPool) Get() []byte {

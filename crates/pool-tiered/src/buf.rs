@@ -111,7 +111,7 @@ impl TieredBuf<'_> {
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`]
-    /// (seed 004's `GetBuffer` + `Retain`/`Release`): it goes back to its
+    /// (a Go `BytePool`'s `GetBuffer` + `Retain`/`Release`): it goes back to its
     /// class when the last clone drops, on whatever thread.
     ///
     /// # Examples
@@ -343,7 +343,7 @@ impl Frozen {
     }
 }
 
-/// An immutable pooled buffer shared by reference count (seed 004's
+/// An immutable pooled buffer shared by reference count (a Go `BytePool`'s
 /// `Buffer` with `Retain`/`Release`/`RefCount`): `clone` is a retain,
 /// `drop` a release, and the last release returns the buffer to its pool.
 /// `Send + Sync`; [`slice`](SharedBuf::slice) narrows it without copying.
@@ -355,7 +355,7 @@ pub struct SharedBuf {
 }
 
 impl SharedBuf {
-    /// How many handles share the buffer (seed 004's `RefCount`).
+    /// How many handles share the buffer (a Go `BytePool`'s `RefCount`).
     pub fn ref_count(&self) -> usize {
         Arc::strong_count(&self.owner)
     }

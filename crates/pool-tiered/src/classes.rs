@@ -10,7 +10,7 @@ use pool_core::PoolError;
 /// ```
 /// use pool_tiered::SizeClasses;
 ///
-/// let c = SizeClasses::power_of_two(128, 2 << 20)?; // seed 004's SizePowerOfTwo
+/// let c = SizeClasses::power_of_two(128, 2 << 20)?; // Go's SizePowerOfTwo
 /// assert_eq!(c.sizes().len(), 15);
 /// assert_eq!(c.class_of(100), Some(0));       // 128 B
 /// assert_eq!(c.class_of(129), Some(1));       // 256 B
@@ -30,7 +30,7 @@ pub struct SizeClasses {
 }
 
 impl SizeClasses {
-    /// Powers of two from `min` to `max` bytes (seed 004's
+    /// Powers of two from `min` to `max` bytes (a Go `BytePool`'s
     /// `SizePowerOfTwo` is 128 B to 2 MiB).
     ///
     /// # Errors
@@ -61,7 +61,7 @@ impl SizeClasses {
         })
     }
 
-    /// Sizes for byte streams (seed 004's `SizeStream`): 512 B (small
+    /// Sizes for byte streams (Go's `SizeStream`): 512 B (small
     /// frames), 1500 (an Ethernet MTU), 4 KiB (a page), 9000 (a jumbo
     /// frame), 16 KiB (a TLS record), 64 KiB (a socket read), 256 KiB and
     /// 1 MiB (chunks of large bodies).

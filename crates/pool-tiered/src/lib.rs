@@ -1,4 +1,4 @@
-//! A size-class byte pool (seed 004's `BytePool`, seed 002's `SizedPool`):
+//! A size-class byte pool (Go's `BytePool`, or a `SizedPool`):
 //! buffers of many sizes, each class a per-thread-cache pool, with shared
 //! reference-counted buffers, zero-copy `bytes::Bytes` handoff, per-class
 //! statistics, and a calibration that suggests better classes from the
@@ -8,7 +8,7 @@
 //! use pool_tiered::{SizeClasses, TieredPool};
 //!
 //! let pool = TieredPool::builder()
-//!     .classes(SizeClasses::power_of_two(128, 2 << 20)?) // seed 004's SizePowerOfTwo
+//!     .classes(SizeClasses::power_of_two(128, 2 << 20)?) // Go's SizePowerOfTwo
 //!     .max_retained_bytes(64 << 20)
 //!     .build()?;
 //!
@@ -27,9 +27,9 @@
 //! # Ok::<(), pool_core::PoolError>(())
 //! ```
 //!
-//! # Seed 004, mapped
+//! # Coming from Go's `BytePool`
 //!
-//! | seed 004 | here |
+//! | Go | here |
 //! |---|---|
 //! | `NewPools(SizePowerOfTwo())`, `SizeStream()`, custom sizes | [`TieredPool::builder`] with [`SizeClasses::power_of_two`], [`SizeClasses::stream`], [`SizeClasses::custom`] (validated) |
 //! | `Get(length)` / `Put(buf)` | [`TieredPool::get`] (dropping returns) / [`TieredPool::put`] for foreign buffers |
@@ -48,7 +48,7 @@
 //! per-thread lookup. The classes share one retained-byte cap. Class lookup
 //! is O(1) for powers of two (leading zeros) and a binary search for other
 //! lists. A buffer that grew into the next class's size is dropped on
-//! return, not kept (seed 002's pollution). The recent lengths are kept per
+//! return, not kept ("pool pollution"). The recent lengths are kept per
 //! thread (plain stores), so recording them puts no shared write on the
 //! hot path. When a thread exits, its caches go to the spills and its byte
 //! credit back to the cap, so [`TieredPool::trim`] reaches everything; a

@@ -18,7 +18,7 @@ use crate::SizeClasses;
 use crate::buf::{ClassBuf, OVERSIZE, OwnedTieredBuf, TieredBuf};
 use crate::stats::{Calibration, ClassStats, TieredStats, calibrate};
 
-/// Lengths remembered per thread (seed 004's `recent_lengths`).
+/// Lengths remembered per thread (as a Go `BytePool`'s `recent_lengths`).
 pub const RECENT: usize = 256;
 
 /// One thread's ring of recent request lengths; only that thread writes it.
@@ -60,7 +60,7 @@ impl Recent {
 ///     .classes(SizeClasses::stream())
 ///     .cache_size(16)                 // per class, per thread
 ///     .max_retained_bytes(32 << 20)   // across every class
-///     .zero_on_release(true)          // seed 003's fill(0), for secrets
+///     .zero_on_release(true)          // Node.js's buf.fill(0), for secrets
 ///     .default_len(1500)
 ///     .build()?;
 /// assert_eq!(pool.get(1400).capacity(), 1500);
@@ -312,7 +312,7 @@ impl ThreadState for Classes {
 /// their buffer back to the thread that drops them.
 pub(crate) struct Shared {
     threads: PerThread<Classes>,
-    /// Zero a buffer's bytes before it is kept (seed 003's `fill(0)`).
+    /// Zero a buffer's bytes before it is kept (Node.js's `buf.fill(0)`).
     zero_on_release: bool,
     /// Requests over the largest class (a shared counter: the oversize path
     /// allocates anyway).
@@ -356,7 +356,7 @@ impl Shared {
             return false;
         }
         if self.zero_on_release {
-            // Seed 003's `fill(0)`, over the whole capacity: whatever the
+            // `fill(0)`, over the whole capacity: whatever the
             // holder did with the length (clear, truncate, freeze), nothing
             // it wrote is left for the next holder. Costs a memset of the
             // class size per release.
@@ -415,7 +415,7 @@ impl Shared {
     }
 }
 
-/// A byte pool of size classes (seed 004's `BytePool`, seed 002's
+/// A byte pool of size classes (Go's `BytePool`, or a
 /// `SizedPool`): each class is a [`LocalPool`] with per-thread caches,
 /// a request goes to the smallest class that fits, and a request over the
 /// largest class is allocated exactly and never pooled.
@@ -588,7 +588,7 @@ impl TieredPool {
         buf
     }
 
-    /// Gives the pool a buffer made elsewhere (seed 002's `Put`): it joins
+    /// Gives the pool a buffer made elsewhere (`Put`): it joins
     /// the largest class whose size is at most its capacity; one smaller
     /// than every class (or that its class cannot keep: full, at the byte
     /// cap, or grown into the next class's size) is dropped and counted.

@@ -19,9 +19,9 @@ pub struct ClassStats {
 
 /// A snapshot of a [`TieredPool`](crate::TieredPool): a table for people
 /// (`Display`), a `serde::Serialize` value for machines (the `serde`
-/// feature; the Rust counterpart of seed 004's expvar export).
+/// feature; the Rust counterpart of a Go `BytePool`'s expvar export).
 ///
-/// `total.gets - total.returns - ...` is seed 004's `total_get` vs
+/// `total.gets - total.returns - ...` is a Go `BytePool`'s `total_get` vs
 /// `total_put` leak check: [`Stats::outstanding`] counts buffers out now.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -32,7 +32,7 @@ pub struct TieredStats {
     /// The sum over the classes.
     pub total: Stats,
     /// Requests over the largest class (allocated exactly, not pooled;
-    /// seed 004's `discarded`).
+    /// a Go `BytePool`'s `discarded`).
     pub oversize: u64,
     /// Foreign buffers given with `put` and kept.
     pub foreign_kept: u64,
