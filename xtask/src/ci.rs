@@ -11,6 +11,18 @@ use crate::{cargo, describe, project_root};
 const NIGHTLY: &str = "nightly-2026-05-20";
 /// The pinned stable (rust-toolchain.toml).
 const STABLE: &str = "1.95.0";
+/// The minimum supported Rust version of the library crates (the
+/// workspace's `rust-version`).
+const MSRV: &str = "1.88.0";
+/// The crates published to the registry.
+const LIBRARIES: &[&str] = &[
+    "pool-core",
+    "pool-local",
+    "pool-ring",
+    "pool-fixed",
+    "pool-tiered",
+    "pool-toolkit",
+];
 /// The target the sanitizers build std for.
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 
@@ -127,8 +139,13 @@ fn rustup(args: &[&str]) -> Command {
 /// `cargo` of the pinned nightly, through rustup (the `CARGO` this task
 /// runs under is the stable toolchain's binary, which knows no `+toolchain`).
 fn nightly_cargo(args: &[&str]) -> Command {
+    toolchain_cargo(NIGHTLY, args)
+}
+
+/// `cargo` of `toolchain`, through rustup.
+fn toolchain_cargo(toolchain: &str, args: &[&str]) -> Command {
     let mut c = Command::new("rustup");
-    c.args(["run", NIGHTLY, "cargo"])
+    c.args(["run", toolchain, "cargo"])
         .args(args)
         .current_dir(project_root());
     for var in [
@@ -198,6 +215,32 @@ pub(crate) fn run(
     c.args(["doc", "--workspace", "--no-deps", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings");
     r.run("lint", "doc", c);
+
+    // The minimum supported Rust version: the library crates, every
+    // feature, built by that toolchain (installed here, minimal profile).
+    if r.wanted("msrv") {
+        r.run(
+            "msrv",
+            "install msrv toolchain",
+            rustup(&["toolchain", "install", MSRV, "--profile", "minimal"]),
+        );
+    }
+    let mut args = vec!["check", "--all-features"];
+    for name in LIBRARIES {
+        args.extend(["-p", name]);
+    }
+    let mut c = toolchain_cargo(MSRV, &args);
+    c.env("CARGO_TARGET_DIR", project_root().join("target/msrv"));
+    r.run("msrv", &format!("msrv {MSRV}"), c);
+
+    // Every library crate packages for the registry (not verified: the
+    // crates depend on each other's unpublished versions).
+    let mut c = cargo();
+    c.args(["package", "--no-verify", "--allow-dirty"]);
+    for name in LIBRARIES {
+        c.args(["-p", name]);
+    }
+    r.run("package", "cargo package", c);
 
     // loom: one crate-prefixed cfg for the workspace, release, its own
     // target directory, preemptions bounded.

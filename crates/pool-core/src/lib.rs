@@ -44,6 +44,7 @@
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
 //! - `serde`: `serde::Serialize` and `serde::Deserialize` for [`Stats`],
 //!   [`Discards`] and [`Waits`] (the JSON also carries the hit rate).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 

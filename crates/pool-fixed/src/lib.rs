@@ -76,6 +76,7 @@
 //! return, a park racing a waiter's last look, and a detach or stale
 //! return racing a waiter included (`RUSTFLAGS="--cfg pool_loom" cargo
 //! test -p pool-fixed --release --lib loom_`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -133,6 +133,7 @@
 //! (counted as discarded, reason `panicked`) and propagates; if that happens
 //! while the thread is already unwinding, Rust aborts, as for any drop.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -59,6 +59,7 @@
 //! slot (see the module's docs). Loom models check the claim and release
 //! paths (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-ring --release
 //! --lib loom_`), and Miri runs the tests.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 

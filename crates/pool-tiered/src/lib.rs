@@ -53,6 +53,7 @@
 //! hot path. When a thread exits, its caches go to the spills and its byte
 //! credit back to the cap, so [`TieredPool::trim`] reaches everything; a
 //! buffer dropped during a thread's teardown goes straight to its spill.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 

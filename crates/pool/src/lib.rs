@@ -77,6 +77,7 @@
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
 //! - `serde`: `serde::Serialize` and `serde::Deserialize` for [`Stats`]
 //!   and the tiered statistics (the JSON carries the hit rate too).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
