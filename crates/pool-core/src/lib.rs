@@ -58,7 +58,6 @@ mod per_thread_sync;
 mod pool;
 mod reset;
 pub mod stats;
-#[cfg(not(pool_loom))]
 pub mod trimmer;
 #[allow(unsafe_code)]
 pub mod words;

@@ -254,11 +254,9 @@ mod tests {
 /// assert!(cap.available() < 8192);
 /// # Ok::<(), pool_core::PoolError>(())
 /// ```
-#[cfg(not(pool_loom))]
 #[derive(Debug, Clone)]
 pub struct SharedByteCap(pub(crate) std::sync::Arc<ByteBudget>);
 
-#[cfg(not(pool_loom))]
 impl SharedByteCap {
     /// A cap of `bytes`, at least 1.
     ///

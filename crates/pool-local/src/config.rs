@@ -50,7 +50,6 @@ pub struct LocalPoolBuilder {
     pub(crate) min_item_bytes: usize,
     pub(crate) max_retained_bytes: Option<usize>,
     pub(crate) trim_interval: Option<Duration>,
-    #[cfg(not(pool_loom))]
     pub(crate) shared_cap: Option<crate::SharedByteCap>,
 }
 
@@ -63,7 +62,6 @@ impl Default for LocalPoolBuilder {
             min_item_bytes: 0,
             max_retained_bytes: None,
             trim_interval: None,
-            #[cfg(not(pool_loom))]
             shared_cap: None,
         }
     }
@@ -138,7 +136,6 @@ impl LocalPoolBuilder {
 
     /// Shares a retained-byte cap with other pools instead of having one
     /// of its own (replaces [`max_retained_bytes`](Self::max_retained_bytes)).
-    #[cfg(not(pool_loom))]
     pub fn shared_cap(mut self, cap: crate::SharedByteCap) -> Self {
         self.max_retained_bytes = Some(cap.cap());
         self.shared_cap = Some(cap);
@@ -219,13 +216,10 @@ impl LocalPoolBuilder {
         F: Fn() -> T + Send + Sync + 'static,
     {
         self.validate()?;
-        #[cfg(not(pool_loom))]
         let shared = self
             .shared_cap
             .as_ref()
             .map(|c| std::sync::Arc::clone(&c.0));
-        #[cfg(pool_loom)]
-        let shared = None;
         let cfg = Config::from(&self);
         let budget = shared.or_else(|| {
             cfg.max_retained_bytes

@@ -146,7 +146,6 @@ mod raw;
 pub mod shelf;
 mod sync;
 
-#[cfg(not(pool_loom))]
 pub use budget::SharedByteCap;
 pub use config::{LocalPoolBuilder, MAX_CACHE_SIZE, MAX_SPILL_SIZE};
 pub use pool::{LocalPool, LocalTicket};

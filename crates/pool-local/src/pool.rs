@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crossbeam_utils::CachePadded;
 use pool_core::per_thread::{PerThread, ThreadState};
-#[cfg(not(pool_loom))]
 use pool_core::trimmer::Trim;
 use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
@@ -37,7 +36,6 @@ impl<T: Reset + Send + 'static> Global<T> {
     }
 }
 
-#[cfg(not(pool_loom))]
 impl<T: Reset + Send + 'static> Trim for Global<T> {
     fn trim(&self) {
         self.trim_shared();
@@ -134,10 +132,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
                 orphan: CachePadded::new(Counters::default()),
             }),
         };
-        #[cfg(not(pool_loom))]
         pool.threads.register_trim(interval);
-        #[cfg(pool_loom)]
-        let _ = interval;
         pool
     }
 
