@@ -59,6 +59,7 @@ mod pool;
 mod reset;
 pub mod stats;
 pub mod trimmer;
+pub mod unwind;
 #[allow(unsafe_code)]
 pub mod words;
 

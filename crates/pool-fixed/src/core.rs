@@ -13,7 +13,6 @@
 //! registers while something is owed makes it at once. Both look under the
 //! wait lock, so one of the two always sees the other.
 
-use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
@@ -21,6 +20,7 @@ use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use pool_core::atomic_box::AtomicBox;
 use pool_core::per_thread::ThreadState;
+use pool_core::unwind::OnUnwind;
 use pool_core::words::take_words;
 use pool_core::{Counter, Counters, Reset};
 
@@ -249,51 +249,29 @@ pub(crate) fn heap_bytes_quietly<T: Reset>(item: &T) -> u64 {
 /// Picks one counter out of a block.
 type CounterOf = fn(&Counters) -> &Counter;
 
-/// Owes one item back (and serves a waiter) if dropped while armed: wraps
-/// the user code (factory, `Reset`, `heap_bytes`) that runs while an item
-/// is on its way in or out, so that a panic there loses no item. The item
-/// itself is dropped by the unwinding first (its binding is declared after
-/// the guard); [`Owe::disarm`] once past the user code.
-pub(crate) struct Owe<'a, T> {
+/// Owes one item back (and serves a waiter) if the user code it wraps
+/// (factory, `Reset`, `heap_bytes`) unwinds while an item is on its way in
+/// or out, so that a panic there loses no item; `count` records the item's
+/// end (`None` when the factory panicked: no item existed). The item itself
+/// is dropped by the unwinding first (its binding is declared after the
+/// guard). `disarm()` once past the user code.
+pub(crate) fn owe_on_unwind<'a, T>(
     core: &'a Core<T>,
-    /// The counter that records the item's end (`None` when the factory
-    /// panicked: no item existed).
     count: Option<(Tally<'a, T>, CounterOf)>,
-}
-
-impl<'a, T> Owe<'a, T> {
-    /// Around a factory call: a panic leaves the item owed.
-    pub(crate) fn arm(core: &'a Core<T>) -> Self {
-        Owe { core, count: None }
-    }
-    /// Around a returning item's `Reset` and `heap_bytes`: a panic drops
-    /// the item, counted as discarded, and owes it.
-    pub(crate) fn arm_return(core: &'a Core<T>, tally: Tally<'a, T>) -> Self {
-        Owe {
-            core,
-            count: Some((tally, |c| &c.discarded_panicked)),
-        }
-    }
-    /// Around an idle item's `heap_bytes` on its way out: a panic drops
-    /// the item, counted as trimmed (it leaves the idle set), and owes it.
-    pub(crate) fn arm_idle(core: &'a Core<T>, tally: Tally<'a, T>) -> Self {
-        Owe {
-            core,
-            count: Some((tally, |c| &c.trimmed)),
-        }
-    }
-    pub(crate) fn disarm(self) {
-        mem::forget(self);
-    }
-}
-
-impl<T> Drop for Owe<'_, T> {
-    fn drop(&mut self) {
-        if let Some((tally, counter)) = self.count {
+) -> OnUnwind<(), impl FnOnce(()) + 'a> {
+    OnUnwind::new((), move |()| {
+        if let Some((tally, counter)) = count {
             tally.add(counter, 1);
         }
-        if !self.core.closed.load(Acquire) {
-            self.core.owe(1);
+        if !core.closed.load(Acquire) {
+            core.owe(1);
         }
-    }
+    })
 }
+
+/// Around a returning item's `Reset` and `heap_bytes`: counted as
+/// discarded because of a panic.
+pub(crate) const RETURNING: CounterOf = |c| &c.discarded_panicked;
+/// Around an idle item's `heap_bytes` on its way out: counted as trimmed
+/// (it leaves the idle set).
+pub(crate) const LEAVING: CounterOf = |c| &c.trimmed;

@@ -12,7 +12,7 @@ use pool_core::per_thread::PerThread;
 use pool_core::words::move_words;
 use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
-use crate::core::{Core, Factory, Owe, Parcel, Tally, unpack};
+use crate::core::{Core, Factory, LEAVING, Parcel, RETURNING, Tally, owe_on_unwind, unpack};
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait::{Idle, WaitQueue, WaitTotals};
@@ -400,7 +400,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             if !self.c().take_missing() {
                 break;
             }
-            let owe = Owe::arm(self.c());
+            let owe = owe_on_unwind(self.c(), None);
             let item = (self.c().factory)();
             owe.disarm();
             local.add(|c| &c.prefilled, 1);
@@ -451,7 +451,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         idle: Idle<T>,
         parcel: Option<Parcel<T>>,
     ) -> (T, FixedTicket<T>) {
-        let owe = Owe::arm_idle(self.c(), local);
+        let owe = owe_on_unwind(self.c(), Some((local, LEAVING)));
         let item = idle.item;
         let bytes = item.heap_bytes() as u64;
         owe.disarm();
@@ -522,7 +522,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Makes an item owed (one taken from `missing`): a panicking factory
     /// leaves it owed.
     pub(crate) fn make_owed(&self, local: Tally<'_, T>) -> (T, FixedTicket<T>) {
-        let owe = Owe::arm(self.c());
+        let owe = owe_on_unwind(self.c(), None);
         let item = (self.c().factory)();
         owe.disarm();
         local.add(|c| &c.misses, 1);
@@ -595,7 +595,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let local = self.local();
         // A panic in `reset` or `heap_bytes` drops the item (this binding
         // unwinds before `owe`), counts it and owes it.
-        let owe = Owe::arm_return(self.c(), local);
+        let owe = owe_on_unwind(self.c(), Some((local, RETURNING)));
         let mut item = item;
         item.reset();
         let bytes = item.heap_bytes() as u64;

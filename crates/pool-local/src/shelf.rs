@@ -11,6 +11,7 @@ use std::mem;
 use std::sync::Arc;
 
 use crossbeam_queue::ArrayQueue;
+use pool_core::unwind::OnUnwind;
 use pool_core::{Counter, Counters, Reset};
 
 use crate::budget::ByteBudget;
@@ -507,20 +508,13 @@ pub fn reset_and_measure<T: Reset>(
     shared: bool,
     adopted: bool,
 ) -> usize {
-    /// Bumps a counter when dropped during unwinding (forgotten otherwise).
-    struct CountOnUnwind<'a>(Option<(&'a Counter, bool)>);
-    impl Drop for CountOnUnwind<'_> {
-        fn drop(&mut self) {
-            match self.0 {
-                Some((c, true)) => c.add_shared(1),
-                Some((c, false)) => c.incr(),
-                None => {}
-            }
-        }
-    }
-    let on_panic = CountOnUnwind((!adopted).then_some((&c.discarded_panicked, shared)));
+    let on_panic = OnUnwind::new((), |()| match (adopted, shared) {
+        (true, _) => {}
+        (false, true) => c.discarded_panicked.add_shared(1),
+        (false, false) => c.discarded_panicked.incr(),
+    });
     item.reset();
     let bytes = item.heap_bytes();
-    mem::forget(on_panic);
+    on_panic.disarm();
     bytes
 }

@@ -1,12 +1,12 @@
 //! `RingPool`: the slots, the atomic index, and the guard paths.
 
 use std::fmt;
-use std::mem;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
+use pool_core::unwind::OnUnwind;
 use pool_core::{Counter, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::slot::{Claim, RingTicket, Slot, Ticket};
@@ -339,12 +339,9 @@ impl<T: Reset + Send> RingPool<T> {
                 None => {
                     // The slot's item was detached: make another, freeing
                     // the slot if the factory panics.
-                    let mut claim_guard = ReleaseOnUnwind {
-                        claim: Some(claim),
-                        count_panic: false,
-                    };
+                    let claim_guard = release_on_unwind(claim, false);
                     let item = (self.factory)();
-                    claim = claim_guard.defuse();
+                    claim = claim_guard.disarm();
                     counters.misses.incr();
                     item
                 }
@@ -370,12 +367,9 @@ impl<T: Reset + Send> RingPool<T> {
                 let claim = self.slots[t.index()].resume(t, self.id);
                 // If `reset` unwinds, the item is dropped (never pooled
                 // half-reset), the slot is freed empty, and it is counted.
-                let mut guard = ReleaseOnUnwind {
-                    claim: Some(claim),
-                    count_panic: true,
-                };
+                let guard = release_on_unwind(claim, true);
                 item.reset();
-                let mut claim = guard.defuse();
+                let mut claim = guard.disarm();
                 let counters = claim.counters();
                 counters.returns.incr();
                 counters.bytes_in.add(item.heap_bytes() as u64);
@@ -392,15 +386,9 @@ impl<T: Reset + Send> RingPool<T> {
     /// lost its item to `detach`.
     #[cold]
     fn put_fallback(&self, mut item: T) {
-        struct CountOnUnwind<'a>(&'a Counter);
-        impl Drop for CountOnUnwind<'_> {
-            fn drop(&mut self) {
-                self.0.add_shared(1);
-            }
-        }
-        let on_panic = CountOnUnwind(&self.fallback.panicked);
+        let on_panic = OnUnwind::new((), |()| self.fallback.panicked.add_shared(1));
         item.reset();
-        mem::forget(on_panic);
+        on_panic.disarm();
         let start = self.next.load(Relaxed);
         for k in 0..self.probes {
             let i = start.wrapping_add(k) & self.mask;
@@ -426,33 +414,20 @@ impl<T: Reset + Send> RingPool<T> {
     }
 }
 
-/// Frees a claimed slot, empty, if dropped while unwinding (counting a
-/// discarded item when `count_panic`); `defuse` hands the claim back
+/// Frees a claimed slot, empty, if the code it guards unwinds (counting a
+/// discarded item when `count_panic`); `disarm` hands the claim back
 /// otherwise.
-struct ReleaseOnUnwind<'a, T> {
-    claim: Option<Claim<'a, T>>,
+fn release_on_unwind<'a, T>(
+    claim: Claim<'a, T>,
     count_panic: bool,
-}
-
-impl<'a, T> ReleaseOnUnwind<'a, T> {
-    fn defuse(&mut self) -> Claim<'a, T> {
-        match self.claim.take() {
-            Some(claim) => claim,
-            None => unreachable!("defused once"),
+) -> OnUnwind<Claim<'a, T>, impl FnOnce(Claim<'a, T>)> {
+    OnUnwind::new(claim, move |mut claim: Claim<'a, T>| {
+        if count_panic {
+            claim.counters().panicked.incr();
         }
-    }
-}
-
-impl<T> Drop for ReleaseOnUnwind<'_, T> {
-    fn drop(&mut self) {
-        if let Some(mut claim) = self.claim.take() {
-            if self.count_panic {
-                claim.counters().panicked.incr();
-            }
-            drop(claim.take());
-            claim.release();
-        }
-    }
+        drop(claim.take());
+        claim.release();
+    })
 }
 
 impl<T: Reset + Send> Pool for RingPool<T> {
