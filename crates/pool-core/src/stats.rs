@@ -412,7 +412,7 @@ impl Counters {
     /// hit), so the entering counts are read first and the leaving ones
     /// after: a snapshot taken while the thread works may then miss a recent
     /// return, but never counts one without the hit before it.
-    fn add_to(&self, acc: &mut Accumulator) {
+    fn add_to(&self, acc: &mut Totals) {
         acc.returns += self.returns.get();
         acc.prefilled += self.prefilled.get();
         acc.bytes_in += self.bytes_in.get();
@@ -434,20 +434,47 @@ impl Counters {
     }
 }
 
-#[derive(Default)]
-struct Accumulator {
-    hits: u64,
-    misses: u64,
-    returns: u64,
-    detached: u64,
-    trimmed: u64,
-    timed_trims: u64,
-    timed_trimmed: u64,
-    prefilled: u64,
-    discards: Discards,
-    bytes_in: u64,
-    bytes_out: u64,
-    bytes_trimmed: u64,
+/// Raw totals, as a strategy with counters of its own sums them, for
+/// [`Stats::from_totals`] to derive the snapshot from (gets, outstanding
+/// and retained figures are derived, never counted twice).
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::stats::{Stats, Totals};
+///
+/// let mut t = Totals::default();
+/// (t.prefilled, t.hits, t.returns, t.bytes_in) = (4, 3, 2, 2048);
+/// let s = Stats::from_totals(t);
+/// assert_eq!((s.gets, s.outstanding, s.retained_items), (3, 1, 3));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Totals {
+    /// Gets served from an idle item.
+    pub hits: u64,
+    /// Gets that created an item.
+    pub misses: u64,
+    /// Items kept on return.
+    pub returns: u64,
+    /// Items taken out for good.
+    pub detached: u64,
+    /// Idle items freed by trims.
+    pub trimmed: u64,
+    /// Timed trims run.
+    pub timed_trims: u64,
+    /// Idle items timed trims freed from the shared part.
+    pub timed_trimmed: u64,
+    /// Items created straight into the pool.
+    pub prefilled: u64,
+    /// Items dropped on return, by reason.
+    pub discards: Discards,
+    /// Heap bytes of items entering the idle set.
+    pub bytes_in: u64,
+    /// Heap bytes of items leaving it for a holder.
+    pub bytes_out: u64,
+    /// Heap bytes of idle items trims freed.
+    pub bytes_trimmed: u64,
 }
 
 impl Stats {
@@ -466,16 +493,22 @@ impl Stats {
     /// assert_eq!((s.gets, s.returns, s.outstanding, s.retained_bytes), (1, 1, 0, 64));
     /// ```
     pub fn from_counters<'a>(blocks: impl IntoIterator<Item = &'a Counters>) -> Stats {
-        let mut acc = Accumulator::default();
+        let mut acc = Totals::default();
         for block in blocks {
             block.add_to(&mut acc);
         }
-        finish(acc)
+        Stats::from_totals(acc)
+    }
+
+    /// Derives the snapshot from raw totals (see [`Totals`]); the waits
+    /// are zero.
+    pub fn from_totals(a: Totals) -> Stats {
+        finish(a)
     }
 }
 
 /// Derives the snapshot from summed counters.
-fn finish(a: Accumulator) -> Stats {
+fn finish(a: Totals) -> Stats {
     let gets = a.hits + a.misses;
     let ended = a.returns + a.discards.total() + a.detached;
     // Items enter the idle set by return or prefill and leave it by hit or

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
+use pool_core::stats::Totals;
 use pool_core::unwind::OnUnwind;
 use pool_core::{Counter, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
@@ -281,36 +282,30 @@ impl<T: Reset + Send> RingPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn stats(&self) -> Stats {
-        let mut s = Stats::default();
-        let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
+        let mut t = Totals::default();
         // Entering counts first, leaving ones after (see `Counters`).
         for slot in self.slots.iter() {
             let c = &slot.counters;
-            s.returns += c.returns.get();
-            bytes_in += c.bytes_in.get();
+            t.returns += c.returns.get();
+            t.bytes_in += c.bytes_in.get();
         }
         for slot in self.slots.iter() {
             let c = &slot.counters;
-            s.hits += c.hits.get();
-            s.misses += c.misses.get();
-            s.detached += c.detached.get();
-            s.discarded.panicked += c.panicked.get();
-            bytes_out += c.bytes_out.get();
+            t.hits += c.hits.get();
+            t.misses += c.misses.get();
+            t.detached += c.detached.get();
+            t.discards.panicked += c.panicked.get();
+            t.bytes_out += c.bytes_out.get();
         }
         let f = &self.fallback;
-        s.returns += f.kept.get();
-        bytes_in += f.bytes_kept.get();
-        s.misses += f.misses.get();
-        s.detached += f.detached.get();
-        s.discarded.full += f.discarded_full.get();
-        s.discarded.panicked += f.panicked.get();
-        s.prefilled = self.slots.len() as u64;
-        s.gets = s.hits + s.misses;
-        let ended = s.returns + s.discarded.total() + s.detached;
-        s.outstanding = s.gets.saturating_sub(ended);
-        s.retained_items = (s.prefilled + s.returns).saturating_sub(s.hits);
-        s.retained_bytes = bytes_in.saturating_sub(bytes_out);
-        s
+        t.returns += f.kept.get();
+        t.bytes_in += f.bytes_kept.get();
+        t.misses += f.misses.get();
+        t.detached += f.detached.get();
+        t.discards.full += f.discarded_full.get();
+        t.discards.panicked += f.panicked.get();
+        t.prefilled = self.slots.len() as u64;
+        Stats::from_totals(t)
     }
 
     /// The next slot index, then up to `probes` slots from there.
