@@ -9,8 +9,10 @@
 
 use std::mem;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
 
-use crossbeam_queue::ArrayQueue;
+use crossbeam_queue::SegQueue;
 use pool_core::unwind::OnUnwind;
 use pool_core::{Counter, Counters, Reset};
 
@@ -63,10 +65,56 @@ impl<T> std::fmt::Debug for Cache<T> {
     }
 }
 
+/// A bounded queue that takes memory in proportion to what it holds: a
+/// `SegQueue` (blocks of a few dozen entries, allocated as it fills and
+/// freed as it drains) and a count that keeps it within `cap`. An empty
+/// spill costs a few words, whatever its limit (a preallocated
+/// `ArrayQueue` of `MAX_SPILL_SIZE` entries took 667 MiB).
+struct Spill<T> {
+    queue: SegQueue<T>,
+    /// Entries pushed or being pushed; never over `cap` for long (a push
+    /// that takes it over gives its place back at once).
+    len: AtomicUsize,
+    cap: usize,
+}
+
+impl<T> Spill<T> {
+    fn new(cap: usize) -> Self {
+        Spill {
+            queue: SegQueue::new(),
+            len: AtomicUsize::new(0),
+            cap,
+        }
+    }
+
+    fn push(&self, value: T) -> Result<(), T> {
+        if self.len.fetch_add(1, AcqRel) >= self.cap {
+            self.len.fetch_sub(1, AcqRel);
+            return Err(value);
+        }
+        self.queue.push(value);
+        Ok(())
+    }
+
+    fn pop(&self) -> Option<T> {
+        let value = self.queue.pop()?;
+        self.len.fetch_sub(1, AcqRel);
+        Some(value)
+    }
+
+    fn len(&self) -> usize {
+        self.len.load(Acquire).min(self.cap)
+    }
+
+    fn is_full(&self) -> bool {
+        self.len.load(Acquire) >= self.cap
+    }
+}
+
 /// What one kind of item shares across threads.
 pub struct Shelf<T> {
     /// Batches of idle items shared by all threads.
-    spill: ArrayQueue<Batch<T>>,
+    spill: Spill<Batch<T>>,
     /// The retained-byte cap, if one is set.
     budget: Option<Arc<ByteBudget>>,
     factory: Factory<T>,
@@ -96,7 +144,7 @@ fn entered(counters: &Counters, adopted: bool) -> &Counter {
 impl<T: Reset> Shelf<T> {
     pub(crate) fn new(cfg: Config, factory: Factory<T>, budget: Option<Arc<ByteBudget>>) -> Self {
         Shelf {
-            spill: ArrayQueue::new(cfg.spill_batches),
+            spill: Spill::new(cfg.spill_batches),
             budget,
             factory,
             cfg,
@@ -517,4 +565,47 @@ pub fn reset_and_measure<T: Reset>(
     let bytes = item.heap_bytes();
     on_panic.disarm();
     bytes
+}
+
+#[cfg(all(test, not(pool_loom)))]
+mod tests {
+    use super::Spill;
+
+    #[test]
+    fn the_spill_holds_at_most_its_cap_and_nothing_up_front() {
+        // A limit this large would take gigabytes if it were allocated.
+        let huge: Spill<u64> = Spill::new(usize::MAX / 2);
+        assert_eq!((huge.len(), huge.is_full()), (0, false));
+        let s = Spill::new(3);
+        for i in 0..3 {
+            assert!(s.push(i).is_ok());
+        }
+        assert!(s.is_full());
+        assert_eq!(s.push(9), Err(9), "refused, and handed back");
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.pop(), Some(0), "first in, first out");
+        assert!(s.push(3).is_ok());
+        let rest: Vec<_> = std::iter::from_fn(|| s.pop()).collect();
+        assert_eq!(rest, [1, 2, 3]);
+        assert_eq!((s.len(), s.pop()), (0, None));
+    }
+
+    #[test]
+    fn concurrent_pushes_never_go_over_the_cap() {
+        let s = Spill::new(64);
+        let kept = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|sc| {
+            for _ in 0..4 {
+                sc.spawn(|| {
+                    for i in 0..if cfg!(miri) { 20 } else { 1000 } {
+                        if s.push(i).is_ok() {
+                            kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(kept.into_inner(), 64);
+        assert_eq!(std::iter::from_fn(|| s.pop()).count(), 64);
+    }
 }
