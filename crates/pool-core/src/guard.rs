@@ -58,6 +58,32 @@ impl<'a, P: Pool> Pooled<'a, P> {
     ///
     /// An associated function (`Pooled::detach(guard)`) so that it never
     /// shadows a method of the item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #![allow(unused_imports)]
+    /// # use pool_core::{Pool, PoolError, Pooled, OwnedPooled, Stats, Reset};
+    /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
+    /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
+    /// # struct Ticket(());
+    /// # impl Pool for Stack {
+    /// #     type Item = String;
+    /// #     type Ticket = Ticket;
+    /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+    /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
+    /// #     }
+    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
+    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
+    /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
+    /// # }
+    /// let pool = Stack::default();
+    /// let mut s = pool.try_get()?;
+    /// s.push_str("mine now");
+    /// let kept: String = Pooled::detach(s); // not reset, not returned
+    /// assert_eq!((kept.as_str(), pool.stats().detached), ("mine now", 1));
+    /// # Ok::<(), PoolError>(())
+    /// ```
     #[inline]
     pub fn detach(mut this: Self) -> P::Item {
         let (item, ticket) = this.take();
@@ -66,6 +92,30 @@ impl<'a, P: Pool> Pooled<'a, P> {
     }
 
     /// The pool the item came from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #![allow(unused_imports)]
+    /// # use pool_core::{Pool, PoolError, Pooled, OwnedPooled, Stats, Reset};
+    /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
+    /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
+    /// # struct Ticket(());
+    /// # impl Pool for Stack {
+    /// #     type Item = String;
+    /// #     type Ticket = Ticket;
+    /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+    /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
+    /// #     }
+    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
+    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
+    /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
+    /// # }
+    /// let pool = Stack::default();
+    /// let s = pool.try_get()?;
+    /// assert!(std::ptr::eq(Pooled::pool(&s), &pool));
+    /// # Ok::<(), PoolError>(())
+    /// ```
     #[inline]
     pub fn pool(this: &Self) -> &'a P {
         this.pool
@@ -111,6 +161,31 @@ impl<P: Pool> OwnedPooled<P> {
     }
 
     /// Takes the item out for good; the pool counts it as detached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #![allow(unused_imports)]
+    /// # use pool_core::{Pool, PoolError, Pooled, OwnedPooled, Stats, Reset};
+    /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
+    /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
+    /// # struct Ticket(());
+    /// # impl Pool for Stack {
+    /// #     type Item = String;
+    /// #     type Ticket = Ticket;
+    /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+    /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
+    /// #     }
+    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
+    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
+    /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
+    /// # }
+    /// let pool = Arc::new(Stack::default());
+    /// let s = pool.try_get_owned()?;
+    /// let kept = std::thread::spawn(move || OwnedPooled::detach(s)).join().unwrap();
+    /// assert_eq!((kept, pool.stats().detached), (String::new(), 1));
+    /// # Ok::<(), PoolError>(())
+    /// ```
     #[inline]
     pub fn detach(mut this: Self) -> P::Item {
         let (item, ticket) = match this.inner.take() {
@@ -122,6 +197,30 @@ impl<P: Pool> OwnedPooled<P> {
     }
 
     /// The pool the item came from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #![allow(unused_imports)]
+    /// # use pool_core::{Pool, PoolError, Pooled, OwnedPooled, Stats, Reset};
+    /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
+    /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
+    /// # struct Ticket(());
+    /// # impl Pool for Stack {
+    /// #     type Item = String;
+    /// #     type Ticket = Ticket;
+    /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+    /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
+    /// #     }
+    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
+    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
+    /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
+    /// # }
+    /// let pool = Arc::new(Stack::default());
+    /// let s = pool.try_get_owned()?;
+    /// assert!(Arc::ptr_eq(OwnedPooled::pool(&s), &pool));
+    /// # Ok::<(), PoolError>(())
+    /// ```
     #[inline]
     pub fn pool(this: &Self) -> &Arc<P> {
         &this.pool

@@ -47,6 +47,16 @@ pub struct Discards {
 
 impl Discards {
     /// The sum over every reason.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::Discards;
+    ///
+    /// let mut d = Discards::default();
+    /// (d.panicked, d.stale) = (1, 2);
+    /// assert_eq!(d.total(), 3);
+    /// ```
     pub fn total(&self) -> u64 {
         self.too_large
             + self.too_small
@@ -124,6 +134,17 @@ pub struct Stats {
 impl Stats {
     /// The share of gets served without creating an item, in `0.0..=1.0`;
     /// `0.0` before the first get.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::Stats;
+    ///
+    /// let mut s = Stats::default();
+    /// assert_eq!(s.hit_rate(), 0.0);
+    /// (s.gets, s.hits, s.misses) = (4, 3, 1);
+    /// assert_eq!(s.hit_rate(), 0.75);
+    /// ```
     pub fn hit_rate(&self) -> f64 {
         if self.gets == 0 {
             0.0
@@ -562,6 +583,15 @@ pub struct Waits {
 impl Waits {
     /// The figures, in the order of the fields (times in nanoseconds), for
     /// bounded pools reporting their waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::Waits;
+    ///
+    /// let w = Waits::new(3, 1, 900, 500);
+    /// assert_eq!((w.waited, w.timed_out, w.wait_ns, w.max_wait_ns), (3, 1, 900, 500));
+    /// ```
     pub fn new(waited: u64, timed_out: u64, wait_ns: u64, max_wait_ns: u64) -> Self {
         Waits {
             waited,
@@ -572,6 +602,16 @@ impl Waits {
     }
 
     /// The mean time a wait lasted; zero before the first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pool_core::Waits;
+    ///
+    /// assert_eq!(Waits::default().mean_wait(), Duration::ZERO);
+    /// assert_eq!(Waits::new(2, 0, 3_000, 2_000).mean_wait(), Duration::from_nanos(1_500));
+    /// ```
     pub fn mean_wait(&self) -> std::time::Duration {
         match self.wait_ns.checked_div(self.waited) {
             Some(ns) => std::time::Duration::from_nanos(ns),

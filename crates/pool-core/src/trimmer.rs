@@ -109,6 +109,23 @@ fn registry() -> MutexGuard<'static, Registry> {
 /// # Panics
 ///
 /// If the trimmer thread cannot be spawned (the OS refused a thread).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering::Relaxed}};
+/// use pool_core::trimmer::{self, Trim};
+///
+/// struct Counting(AtomicUsize);
+/// impl Trim for Counting {
+///     fn trim(&self) {
+///         self.0.fetch_add(1, Relaxed);
+///     }
+/// }
+/// let pool: Arc<dyn Trim> = Arc::new(Counting(AtomicUsize::new(0)));
+/// trimmer::register(Arc::downgrade(&pool), None); // trim_all only, no schedule
+/// assert!(trimmer::trim_all() >= 1);
+/// ```
 pub fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
     let mut reg = registry();
     reg.entries.retain(|e| e.pool.strong_count() > 0);
@@ -143,6 +160,15 @@ pub fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
 
 /// A pool was dropped: lets the trimmer see it (and end if it was the last
 /// timed one) now rather than at its next interval.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::trimmer;
+///
+/// // A pool's drop calls this; calling it again is harmless.
+/// trimmer::forget();
+/// ```
 pub fn forget() {
     WAKE.notify_all();
 }
@@ -151,6 +177,26 @@ pub fn forget() {
 /// many were reached. For memory pressure: a cgroup event, a signal, an
 /// admin endpoint. Each pool frees what sat idle through two trims, so
 /// call it twice to free everything idle.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering::Relaxed}};
+/// use pool_core::trimmer::{self, Trim};
+///
+/// struct Counting(AtomicUsize);
+/// impl Trim for Counting {
+///     fn trim(&self) {
+///         self.0.fetch_add(1, Relaxed);
+///     }
+/// }
+/// let pool = Arc::new(Counting(AtomicUsize::new(0)));
+/// let as_trim: Arc<dyn Trim> = pool.clone();
+/// trimmer::register(Arc::downgrade(&as_trim), None);
+/// trimmer::trim_all();
+/// trimmer::trim_all(); // twice: what sat idle through both is freed
+/// assert_eq!(pool.0.load(Relaxed), 2);
+/// ```
 pub fn trim_all() -> usize {
     let pools: Vec<_> = {
         let mut reg = registry();
@@ -167,6 +213,15 @@ pub fn trim_all() -> usize {
 }
 
 /// Whether the trimmer thread is running (for tests and diagnostics).
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::trimmer;
+///
+/// // No pool with a trim interval was registered here: no thread.
+/// assert!(!trimmer::is_running());
+/// ```
 pub fn is_running() -> bool {
     registry().running
 }
@@ -174,6 +229,16 @@ pub fn is_running() -> bool {
 /// Waits until the trimmer thread has ended and is joined (no live pool
 /// needs it), at most `timeout`; true if it has. For tests and orderly
 /// shutdowns.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use pool_core::trimmer;
+///
+/// // Nothing timed is alive: the trimmer is not running, or ends now.
+/// assert!(trimmer::wait_ended(Duration::from_secs(10)));
+/// ```
 pub fn wait_ended(timeout: Duration) -> bool {
     let reg = registry();
     let (reg, _) = ENDED

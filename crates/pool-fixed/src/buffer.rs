@@ -43,6 +43,18 @@ impl<T: Copy + Default> Buffer<T> {
     /// [`PoolError::InvalidConfig`] naming `capacity` if it is 0, more
     /// than a slice can hold (`isize::MAX` bytes), or more than the system
     /// would allocate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::Buffer;
+    ///
+    /// let b = Buffer::<u8>::new(1500)?;
+    /// assert_eq!((b.capacity(), b.len()), (1500, 0));
+    /// assert!(Buffer::<u8>::new(0).is_err());
+    /// assert!(Buffer::<u64>::new(usize::MAX).is_err(), "a typed error, not an abort");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn new(capacity: usize) -> Result<Self, PoolError> {
         if capacity == 0 {
             return Err(PoolError::invalid_config(
@@ -70,22 +82,69 @@ impl<T: Copy + Default> Buffer<T> {
 
 impl<T> Buffer<T> {
     /// Every element, whatever the valid length (Go's `GetFullData`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::Buffer;
+    ///
+    /// let b = Buffer::<u8>::new(4)?;
+    /// assert_eq!(b.full(), [0, 0, 0, 0]);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn full(&self) -> &[T] {
         &self.data
     }
 
     /// Every element, to write into.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::Buffer;
+    ///
+    /// let mut b = Buffer::<u8>::new(4)?;
+    /// b.full_mut()[..2].copy_from_slice(b"hi");
+    /// b.set_len(2)?;
+    /// assert_eq!(b.valid(), b"hi");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn full_mut(&mut self) -> &mut [T] {
         self.dirty = self.data.len();
         &mut self.data
     }
 
     /// The first [`len`](Self::len) elements (Go's `GetValidData`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::Buffer;
+    ///
+    /// let mut b = Buffer::<u8>::new(8)?;
+    /// b.full_mut()[0] = 7;
+    /// assert!(b.valid().is_empty(), "nothing is valid until set_len");
+    /// b.set_len(1)?;
+    /// assert_eq!(b.valid(), [7]);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn valid(&self) -> &[T] {
         &self.data[..self.len]
     }
 
     /// The valid elements, to change in place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::Buffer;
+    ///
+    /// let mut b = Buffer::<u32>::new(4)?;
+    /// b.set_len(2)?;
+    /// b.valid_mut().copy_from_slice(&[1, 2]);
+    /// assert_eq!(b.valid(), [1, 2]);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn valid_mut(&mut self) -> &mut [T] {
         self.dirty = self.dirty.max(self.len);
         &mut self.data[..self.len]
@@ -97,6 +156,19 @@ impl<T> Buffer<T> {
     ///
     /// [`PoolError::TooLarge`] if `len` exceeds the capacity; the length is
     /// left as it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::PoolError;
+    /// use pool_fixed::Buffer;
+    ///
+    /// let mut b = Buffer::<u8>::new(4)?;
+    /// b.set_len(4)?;
+    /// assert_eq!(b.set_len(5), Err(PoolError::TooLarge { requested: 5, max: 4 }));
+    /// assert_eq!(b.len(), 4, "unchanged");
+    /// # Ok::<(), PoolError>(())
+    /// ```
     pub fn set_len(&mut self, len: usize) -> Result<(), PoolError> {
         if len > self.data.len() {
             return Err(PoolError::TooLarge {
@@ -109,16 +181,48 @@ impl<T> Buffer<T> {
     }
 
     /// The valid length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::Buffer;
+    ///
+    /// let mut b = Buffer::<u8>::new(16)?;
+    /// b.set_len(3)?;
+    /// assert_eq!((b.len(), b.capacity()), (3, 16));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the valid length is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::Buffer;
+    ///
+    /// let mut b = Buffer::<u8>::new(16)?;
+    /// assert!(b.is_empty());
+    /// b.set_len(1)?;
+    /// assert!(!b.is_empty());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The fixed capacity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::Buffer;
+    ///
+    /// assert_eq!(Buffer::<u64>::new(32)?.capacity(), 32);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.data.len()
     }

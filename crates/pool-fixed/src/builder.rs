@@ -39,6 +39,16 @@ impl Default for FixedPoolBuilder {
 
 impl FixedPoolBuilder {
     /// Items in the pool, `1..=`[`MAX_ITEMS`]: never more exist at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::builder().count(3).build(String::new)?;
+    /// assert_eq!(pool.capacity(), 3);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn count(mut self, count: usize) -> Self {
         self.count = count;
         self
@@ -49,6 +59,18 @@ impl FixedPoolBuilder {
     /// Start-up is instant and a pool that never needs `count` items never
     /// makes them; the first acquires pay for the factory. `false` (the
     /// default): all `count` are made by `build`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::builder().count(100).lazy(true).build(|| vec![0u8; 1 << 20])?;
+    /// assert_eq!(pool.stats().prefilled, 0, "no megabyte made yet");
+    /// drop(pool.try_get()?);
+    /// assert_eq!(pool.stats().misses, 1);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn lazy(mut self, lazy: bool) -> Self {
         self.lazy = lazy;
         self
@@ -60,6 +82,16 @@ impl FixedPoolBuilder {
     ///
     /// [`PoolError::InvalidConfig`] naming `count` if it is 0 or over
     /// [`MAX_ITEMS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// assert!(FixedPool::builder().count(8).validate().is_ok());
+    /// let err = FixedPool::builder().count(0).validate().unwrap_err();
+    /// assert!(err.to_string().contains("count"));
+    /// ```
     pub fn validate(&self) -> Result<(), PoolError> {
         if !(1..=MAX_ITEMS).contains(&self.count) {
             return Err(PoolError::invalid_config(
@@ -80,6 +112,16 @@ impl FixedPoolBuilder {
     /// # Panics
     ///
     /// If the factory panics while the items are made up front.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::builder().count(2).build(|| Vec::<u8>::with_capacity(512))?;
+    /// assert_eq!(pool.get()?.capacity(), 512);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn build<T, F>(self, factory: F) -> Result<FixedPool<T>, PoolError>
     where
         T: Reset + Send + 'static,

@@ -55,6 +55,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Like [`get_async`](Self::get_async), resolving to a
     /// `Send + 'static` guard.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new)?);
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let buf = rt.block_on(pool.get_owned_async())?;
+    /// // `Send + 'static`: it can move into a spawned task or thread.
+    /// std::thread::spawn(move || drop(buf)).join().unwrap();
+    /// assert_eq!(pool.available(), 1);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn get_owned_async(self: &Arc<Self>) -> GetOwnedFuture<T> {
         GetOwnedFuture {
             pool: Arc::clone(self),
@@ -88,6 +103,27 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// The async counterpart of [`blocking_iter`](Self::blocking_iter): a
     /// [`futures_core::Stream`] of items that ends when the pool closes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use pool_fixed::FixedPool;
+    /// use std::pin::pin;
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
+    /// let mut items = pin!(pool.stream());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let Poll::Ready(Some(first)) = items.as_mut().poll_next(&mut cx) else { panic!() };
+    /// // The only item is out: the stream waits ...
+    /// assert!(items.as_mut().poll_next(&mut cx).is_pending());
+    /// drop(first); // ... until it comes back
+    /// assert!(matches!(items.as_mut().poll_next(&mut cx), Poll::Ready(Some(_))));
+    /// pool.close(); // and ends when the pool closes
+    /// assert!(matches!(items.as_mut().poll_next(&mut cx), Poll::Ready(None)));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn stream(&self) -> ItemStream<'_, T> {
         ItemStream {
             pool: self,

@@ -171,6 +171,17 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// The number of items the pool holds in all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(5, String::new)?;
+    /// let _held = pool.try_get()?;
+    /// assert_eq!(pool.capacity(), 5, "whatever is out");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.c().count
     }
@@ -178,11 +189,37 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Items that can be handed out now without waiting: idle ones, and
     /// replacements owed for items that left. 0 once closed. As
     /// [`status`](Self::status), which gives every figure at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(2, String::new)?;
+    /// let held = pool.try_get()?;
+    /// assert_eq!(pool.available(), 1);
+    /// let _gone = pool_core::Pooled::detach(held); // owed back: still available
+    /// assert_eq!(pool.available(), 2);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn available(&self) -> usize {
         self.status().available
     }
 
     /// Items handed out and not back yet. As [`status`](Self::status).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(2, String::new)?;
+    /// let a = pool.try_get()?;
+    /// assert_eq!(pool.in_use(), 1);
+    /// drop(a);
+    /// assert_eq!(pool.in_use(), 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn in_use(&self) -> usize {
         self.status().in_use
     }
@@ -263,11 +300,38 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// Whether [`close`](Self::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(1, String::new)?;
+    /// assert!(!pool.is_closed());
+    /// pool.close();
+    /// assert!(pool.is_closed());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.c().closed.load(Acquire)
     }
 
     /// A snapshot of the counters of every thread, and of the waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(1, String::new)?;
+    /// let held = pool.get()?;
+    /// assert!(pool.get_timeout(Duration::from_millis(1)).is_err());
+    /// drop(held);
+    /// let s = pool.stats();
+    /// assert_eq!((s.gets, s.hits, s.prefilled, s.waits.timed_out), (1, 1, 1, 1));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         let mut stats = self.threads.with_shared(|slots, core| {
             Stats::from_counters(slots.map(|l| &l.counters).chain([&core.orphan]))
@@ -315,6 +379,20 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Errors
     ///
     /// As [`try_get`](Self::try_get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new)?);
+    /// let mut buf = pool.try_get_owned()?;
+    /// let worker = std::thread::spawn(move || buf.push(1));
+    /// worker.join().unwrap();
+    /// assert_eq!(pool.in_use(), 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.try_take()?;
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))

@@ -112,6 +112,22 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Errors
     ///
     /// As [`get_timeout`](Self::get_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use pool_core::PoolError;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new)?);
+    /// let held = pool.get_owned_timeout(Duration::from_secs(1))?;
+    /// let err = pool.get_owned_timeout(Duration::ZERO).unwrap_err();
+    /// assert!(matches!(err, PoolError::TimedOut { .. }));
+    /// drop(held);
+    /// # Ok::<(), PoolError>(())
+    /// ```
     pub fn get_owned_timeout(
         self: &Arc<Self>,
         timeout: Duration,

@@ -264,6 +264,16 @@ impl SharedByteCap {
     ///
     /// [`PoolError::InvalidConfig`](pool_core::PoolError::InvalidConfig)
     /// naming `max_retained_bytes` if `bytes` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::SharedByteCap;
+    ///
+    /// assert_eq!(SharedByteCap::new(4096)?.cap(), 4096);
+    /// assert!(SharedByteCap::new(0).is_err());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn new(bytes: usize) -> Result<Self, pool_core::PoolError> {
         if bytes == 0 {
             return Err(pool_core::PoolError::invalid_config(
@@ -276,12 +286,35 @@ impl SharedByteCap {
     }
 
     /// The cap.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::SharedByteCap;
+    ///
+    /// let cap = SharedByteCap::new(1 << 20)?;
+    /// assert_eq!(cap.cap(), 1 << 20);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn cap(&self) -> usize {
         self.0.cap
     }
 
     /// Bytes not reserved by any pool right now (an upper bound of what
     /// their idle items hold is `cap - available`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::{LocalPool, SharedByteCap};
+    ///
+    /// let cap = SharedByteCap::new(1 << 20)?;
+    /// assert_eq!(cap.available(), 1 << 20);
+    /// let pool = LocalPool::builder().shared_cap(cap.clone()).build(|| vec![0u8; 4096])?;
+    /// drop(pool.get()); // a kept item reserves its bytes (and some credit)
+    /// assert!(cap.available() <= (1 << 20) - 4096);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn available(&self) -> usize {
         self.0.available()
     }

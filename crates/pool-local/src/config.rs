@@ -70,6 +70,18 @@ impl Default for LocalPoolBuilder {
 impl LocalPoolBuilder {
     /// Idle items each thread keeps before half of them move to the global
     /// spill; `1..=65536`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder().cache_size(2).build(|| Vec::<u8>::with_capacity(64))?;
+    /// let held: Vec<_> = (0..4).map(|_| pool.get()).collect();
+    /// drop(held); // two stay in this thread's cache, the rest go to the spill
+    /// assert_eq!(pool.stats().retained_items, 4);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn cache_size(mut self, items: usize) -> Self {
         self.cache_size = items;
         self
@@ -77,6 +89,23 @@ impl LocalPoolBuilder {
 
     /// Idle items the global spill keeps; `1..=16777216`, rounded up to
     /// whole batches of `max(cache_size / 2, 1)` items.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder()
+    ///     .cache_size(2)
+    ///     .spill_size(1) // one batch of one item
+    ///     .build(|| Vec::<u8>::with_capacity(64))?;
+    /// let held: Vec<_> = (0..6).map(|_| pool.get()).collect();
+    /// drop(held);
+    /// let s = pool.stats();
+    /// assert!(s.retained_items <= 3, "cache 2 + spill 1: {s}");
+    /// assert!(s.discarded.full >= 3);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn spill_size(mut self, items: usize) -> Self {
         self.spill_size = items;
         self
@@ -84,6 +113,19 @@ impl LocalPoolBuilder {
 
     /// Drops, instead of keeping, an item whose `Reset::heap_bytes` exceeds
     /// `bytes` when it comes back ("pool pollution"); at least 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder().max_item_bytes(1024).build(|| Vec::<u8>::with_capacity(256))?;
+    /// let mut buf = pool.get();
+    /// buf.reserve(1 << 20); // this holder needed a huge buffer once
+    /// drop(buf); // not kept: it would pin a megabyte
+    /// assert_eq!(pool.stats().discarded.too_large, 1);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn max_item_bytes(mut self, bytes: usize) -> Self {
         self.max_item_bytes = Some(bytes);
         self
@@ -118,6 +160,22 @@ impl LocalPoolBuilder {
 
     /// Caps the heap bytes held by idle items, across all threads; at least
     /// 1, and at least `max_item_bytes` when both are set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder()
+    ///     .max_retained_bytes(4096)
+    ///     .build(|| Vec::<u8>::with_capacity(1024))?;
+    /// let burst: Vec<_> = (0..16).map(|_| pool.get()).collect();
+    /// drop(burst);
+    /// let s = pool.stats();
+    /// assert!(s.retained_bytes <= 4096, "{s}");
+    /// assert!(s.discarded.over_byte_cap > 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn max_retained_bytes(mut self, bytes: usize) -> Self {
         self.max_retained_bytes = Some(bytes);
         self
@@ -129,6 +187,20 @@ impl LocalPoolBuilder {
     /// intervals is freed. `None` (the default) turns timed trimming off;
     /// `pool_core::trimmer::SUGGESTED_INTERVAL` (10 s) is a good start. At
     /// least 1 ms; `Duration::MAX` is accepted and never comes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder()
+    ///     .trim_interval(Duration::from_secs(10))
+    ///     .build(|| Vec::<u8>::with_capacity(4096))?;
+    /// drop(pool.get());
+    /// assert!(LocalPool::builder().trim_interval(Duration::ZERO).build(Vec::<u8>::new).is_err());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn trim_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
         self.trim_interval = interval.into();
         self
@@ -136,6 +208,19 @@ impl LocalPoolBuilder {
 
     /// Shares a retained-byte cap with other pools instead of having one
     /// of its own (replaces [`max_retained_bytes`](Self::max_retained_bytes)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::{LocalPool, SharedByteCap};
+    ///
+    /// let cap = SharedByteCap::new(1 << 20)?;
+    /// let a = LocalPool::builder().shared_cap(cap.clone()).build(|| Vec::<u8>::with_capacity(4096))?;
+    /// let b = LocalPool::builder().shared_cap(cap.clone()).build(|| Vec::<u8>::with_capacity(8192))?;
+    /// drop((a.get(), b.get()));
+    /// assert!(cap.available() <= (1 << 20) - 4096 - 8192);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn shared_cap(mut self, cap: crate::SharedByteCap) -> Self {
         self.max_retained_bytes = Some(cap.cap());
         self.shared_cap = Some(cap);
@@ -148,6 +233,16 @@ impl LocalPoolBuilder {
     ///
     /// [`PoolError::InvalidConfig`] naming the setting, its value and the
     /// accepted range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// assert!(LocalPool::builder().cache_size(8).validate().is_ok());
+    /// let err = LocalPool::builder().cache_size(0).validate().unwrap_err();
+    /// assert!(err.to_string().contains("cache_size"), "{err}");
+    /// ```
     pub fn validate(&self) -> Result<(), PoolError> {
         if !(1..=MAX_CACHE_SIZE).contains(&self.cache_size) {
             return Err(PoolError::invalid_config(
@@ -233,6 +328,16 @@ impl LocalPoolBuilder {
     /// # Errors
     ///
     /// [`PoolError::InvalidConfig`] as [`validate`](Self::validate).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder().cache_size(16).build(|| String::with_capacity(80))?;
+    /// assert!(pool.get().capacity() >= 80);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn build<T, F>(self, factory: F) -> Result<LocalPool<T>, PoolError>
     where
         T: Reset + Send + 'static,

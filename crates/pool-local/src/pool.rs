@@ -305,6 +305,20 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
 
     /// Threads that hold a cache in this pool now (they used it and have
     /// not exited). A thread that exits hands its cache back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::new(Vec::<u8>::new);
+    /// assert_eq!(pool.threads(), 0);
+    /// drop(pool.get());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| drop(pool.get()));
+    /// });
+    /// assert!(pool.threads() >= 1, "this thread; the other one once its exit is over");
+    /// ```
     pub fn threads(&self) -> usize {
         self.threads.threads()
     }

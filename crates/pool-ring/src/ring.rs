@@ -55,6 +55,16 @@ pub struct RingPoolBuilder {
 
 impl RingPoolBuilder {
     /// Slots in the ring, `1..=1048576`, rounded up to a power of two.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::builder().slots(5).build(|| vec![0u8; 64])?;
+    /// assert_eq!(pool.capacity(), 8, "rounded up to a power of two");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn slots(mut self, n: usize) -> Self {
         self.slots = n;
         self
@@ -62,6 +72,20 @@ impl RingPoolBuilder {
 
     /// Slots a get tries after the one its index lands on before it gives
     /// up (default: `min(slots, 8)`); `1..=slots`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::PoolError;
+    /// use pool_ring::{OnFull, RingPool};
+    ///
+    /// let pool = RingPool::builder().slots(4).probes(4).on_full(OnFull::Fail).build(String::new)?;
+    /// let all: Vec<_> = (0..4).map(|_| pool.try_get()).collect::<Result<_, _>>()?;
+    /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Exhausted { capacity: 4 });
+    /// drop(all);
+    /// assert!(RingPool::builder().slots(4).probes(5).build(String::new).is_err());
+    /// # Ok::<(), PoolError>(())
+    /// ```
     pub fn probes(mut self, n: usize) -> Self {
         self.probes = Some(n);
         self
@@ -69,6 +93,19 @@ impl RingPoolBuilder {
 
     /// What a get does when every probed slot is busy (default
     /// [`OnFull::Allocate`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::{OnFull, RingPool};
+    ///
+    /// let pool = RingPool::builder().slots(1).on_full(OnFull::Allocate).build(|| vec![0u8; 16])?;
+    /// let a = pool.get();
+    /// let b = pool.get(); // the ring is full: a fresh buffer, counted as a miss
+    /// assert_eq!(pool.stats().misses, 1);
+    /// drop((a, b));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn on_full(mut self, on_full: OnFull) -> Self {
         self.on_full = on_full;
         self
@@ -80,6 +117,16 @@ impl RingPoolBuilder {
     ///
     /// [`PoolError::InvalidConfig`] naming `slots` or `probes` when out of
     /// range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::builder().slots(16).build(|| String::with_capacity(32))?;
+    /// assert_eq!(pool.stats().prefilled, 16);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn build<T, F>(self, factory: F) -> Result<RingPool<T>, PoolError>
     where
         T: Reset + Send,
@@ -162,6 +209,16 @@ pub struct RingPool<T> {
 impl RingPool<()> {
     /// A builder (8 slots, `min(slots, 8)` probes, [`OnFull::Allocate`]).
     /// It names no item type: `build` infers it from the factory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::{OnFull, RingPool};
+    ///
+    /// let pool = RingPool::builder().slots(64).on_full(OnFull::Fail).build(Vec::<u8>::new)?;
+    /// assert_eq!(pool.capacity(), 64);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn builder() -> RingPoolBuilder {
         RingPoolBuilder {
             slots: 8,
@@ -198,6 +255,16 @@ impl<T: Reset + Send> RingPool<T> {
     }
 
     /// The number of slots.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::new(100, Vec::<u8>::new)?;
+    /// assert_eq!(pool.capacity(), 128);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.slots.len()
     }
@@ -260,6 +327,19 @@ impl<T: Reset + Send> RingPool<T> {
     /// # Errors
     ///
     /// As [`try_get`](Self::try_get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = Arc::new(RingPool::new(2, Vec::<u8>::new)?);
+    /// let mut buf = pool.try_get_owned()?;
+    /// std::thread::spawn(move || buf.push(1)).join().unwrap();
+    /// assert_eq!(pool.stats().returns, 1);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.take(self.on_full)?;
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))

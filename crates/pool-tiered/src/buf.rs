@@ -11,20 +11,14 @@ use pool_core::Reset;
 use crate::TieredPool;
 use crate::pool::Shared;
 
-/// The item a size class keeps: a `Vec<u8>` of the class's capacity (the
-/// [`Pool`](pool_core::Pool) trait hands out the `Vec<u8>` itself). The
-/// pool zeroes it on release when it is configured to (see
-/// [`zero_on_release`](crate::TieredPoolBuilder::zero_on_release)).
+/// The item a size class keeps: a `Vec<u8>` of the class's capacity. Users
+/// never hold one (guards deref to the `Vec<u8>`, and the
+/// [`Pool`](pool_core::Pool) trait hands out the `Vec<u8>` itself); public
+/// only because the classes are `pool_local` shelves of it.
+#[doc(hidden)]
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 #[repr(transparent)]
 pub struct ClassBuf(pub(crate) Vec<u8>);
-
-impl ClassBuf {
-    /// The buffer, for keeps.
-    pub fn into_vec(self) -> Vec<u8> {
-        self.0
-    }
-}
 
 impl Deref for ClassBuf {
     type Target = Vec<u8>;
@@ -86,6 +80,16 @@ impl Drop for TieredBuf<'_> {
 impl TieredBuf<'_> {
     /// The size class this buffer serves (the largest whose size its
     /// capacity reaches); `None` for an oversize one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// assert_eq!(pool.get(1000).class(), Some(3), "the 1 KiB class: 128, 256, 512, 1024");
+    /// assert_eq!(pool.get(64 << 20).class(), None, "oversize");
+    /// ```
     pub fn class(&self) -> Option<usize> {
         (self.class < GONE).then_some(self.class)
     }
@@ -248,18 +252,53 @@ impl OwnedTieredBuf {
     }
 
     /// The size class this buffer serves; `None` for an oversize one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// assert_eq!(pool.get_owned(200).class(), Some(1));
+    /// ```
     pub fn class(&self) -> Option<usize> {
         (self.class < GONE).then_some(self.class)
     }
 
     /// Takes the buffer out of the pool for good (counted as detached for a
     /// class buffer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::{OwnedTieredBuf, TieredPool};
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut buf = pool.get_owned(64);
+    /// buf.extend_from_slice(b"kept");
+    /// let v: Vec<u8> = OwnedTieredBuf::detach(buf);
+    /// assert_eq!(v, b"kept");
+    /// assert_eq!(pool.stats().total.detached, 1);
+    /// ```
     pub fn detach(mut this: Self) -> Vec<u8> {
         detach_parts(&mut this.buf, &mut this.class, &this.pool)
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`],
     /// as [`TieredBuf::freeze`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::{OwnedTieredBuf, TieredPool};
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut buf = pool.get_owned(16);
+    /// buf.extend_from_slice(b"frame");
+    /// let shared = OwnedTieredBuf::freeze(buf);
+    /// let copy = shared.clone();
+    /// assert_eq!((&*copy, shared.ref_count()), (&b"frame"[..], 2));
+    /// ```
     pub fn freeze(mut this: Self) -> SharedBuf {
         freeze_parts(&mut this.buf, &mut this.class, &this.pool)
     }
@@ -356,6 +395,20 @@ pub struct SharedBuf {
 
 impl SharedBuf {
     /// How many handles share the buffer (a Go `BytePool`'s `RefCount`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::{TieredBuf, TieredPool};
+    ///
+    /// let pool = TieredPool::new();
+    /// let shared = TieredBuf::freeze(pool.get(8));
+    /// assert_eq!(shared.ref_count(), 1);
+    /// let other = shared.clone();
+    /// assert_eq!(shared.ref_count(), 2);
+    /// drop(other);
+    /// assert_eq!(shared.ref_count(), 1);
+    /// ```
     pub fn ref_count(&self) -> usize {
         Arc::strong_count(&self.owner)
     }
@@ -394,6 +447,20 @@ impl SharedBuf {
 
     /// Like [`slice`](Self::slice), with `None` for a range out of bounds
     /// or decreasing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::{TieredBuf, TieredPool};
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut buf = pool.get(8);
+    /// buf.extend_from_slice(b"header+body");
+    /// let shared = TieredBuf::freeze(buf);
+    /// assert_eq!(shared.try_slice(..6).as_deref(), Some(&b"header"[..]));
+    /// assert!(shared.try_slice(..=usize::MAX).is_none(), "out of bounds: None, not a panic");
+    /// assert!(shared.try_slice(5..2).is_none());
+    /// ```
     pub fn try_slice(&self, range: impl RangeBounds<usize>) -> Option<SharedBuf> {
         let len = self.range.len();
         let start = match range.start_bound() {

@@ -37,6 +37,17 @@ impl SizeClasses {
     ///
     /// [`PoolError::InvalidConfig`] naming `min` or `max` if either is not
     /// a power of two, or `min > max`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::SizeClasses;
+    ///
+    /// let c = SizeClasses::power_of_two(256, 4096)?;
+    /// assert_eq!(c.sizes(), [256, 512, 1024, 2048, 4096]);
+    /// assert!(SizeClasses::power_of_two(300, 4096).is_err());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn power_of_two(min: usize, max: usize) -> Result<Self, PoolError> {
         if !min.is_power_of_two() {
             return Err(PoolError::invalid_config(
@@ -65,6 +76,15 @@ impl SizeClasses {
     /// frames), 1500 (an Ethernet MTU), 4 KiB (a page), 9000 (a jumbo
     /// frame), 16 KiB (a TLS record), 64 KiB (a socket read), 256 KiB and
     /// 1 MiB (chunks of large bodies).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::SizeClasses;
+    ///
+    /// let c = SizeClasses::stream();
+    /// assert_eq!(c.class_of(1400).map(|i| c.sizes()[i]), Some(1500), "one Ethernet frame");
+    /// ```
     pub fn stream() -> Self {
         SizeClasses {
             sizes: vec![512, 1500, 4096, 9000, 16384, 65536, 262_144, 1 << 20],
@@ -79,6 +99,18 @@ impl SizeClasses {
     /// [`PoolError::InvalidConfig`] if the list is empty, or naming the
     /// first entry that is 0, over `isize::MAX` (more than a `Vec<u8>` can
     /// hold) or not larger than the one before it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::SizeClasses;
+    ///
+    /// let c = SizeClasses::custom(&[100, 1000, 10_000])?;
+    /// assert_eq!(c.largest(), 10_000);
+    /// assert!(SizeClasses::custom(&[1000, 100]).is_err(), "not increasing");
+    /// assert!(SizeClasses::custom(&[64, usize::MAX]).is_err(), "more than a Vec can hold");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn custom(sizes: &[usize]) -> Result<Self, PoolError> {
         if sizes.is_empty() {
             return Err(PoolError::invalid_config(
@@ -119,17 +151,47 @@ impl SizeClasses {
     }
 
     /// The sizes, smallest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::SizeClasses;
+    ///
+    /// assert_eq!(SizeClasses::custom(&[10, 20])?.sizes(), [10, 20]);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn sizes(&self) -> &[usize] {
         &self.sizes
     }
 
     /// The largest size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::SizeClasses;
+    ///
+    /// assert_eq!(SizeClasses::power_of_two(128, 1 << 20)?.largest(), 1 << 20);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn largest(&self) -> usize {
         self.sizes[self.sizes.len() - 1]
     }
 
     /// The smallest class that holds `len` bytes; `None` over the largest.
     /// O(1) for powers of two (leading zeros), a binary search otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::SizeClasses;
+    ///
+    /// let c = SizeClasses::power_of_two(128, 1024)?;
+    /// assert_eq!(c.class_of(0), Some(0));
+    /// assert_eq!(c.class_of(129), Some(1));
+    /// assert_eq!(c.class_of(1025), None);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     #[inline]
     pub fn class_of(&self, len: usize) -> Option<usize> {
         match self.pow2_shift {
@@ -151,6 +213,17 @@ impl SizeClasses {
 
     /// The largest class whose size is at most `capacity` (where a foreign
     /// buffer of that capacity can serve); `None` below the smallest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::SizeClasses;
+    ///
+    /// let c = SizeClasses::power_of_two(128, 1024)?;
+    /// assert_eq!(c.class_for_capacity(600), Some(2), "serves the 512 class");
+    /// assert_eq!(c.class_for_capacity(100), None);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn class_for_capacity(&self, capacity: usize) -> Option<usize> {
         self.sizes
             .partition_point(|&s| s <= capacity)

@@ -91,6 +91,21 @@ impl TieredPoolBuilder {
     /// network above it is refused with [`PoolError::TooLarge`] instead of
     /// deciding how much memory the process tries to take. Lengths over the
     /// largest class and up to this are allocated exactly (never pooled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::PoolError;
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().max_len(1 << 20).build()?;
+    /// let wire_len = usize::MAX; // read from an untrusted peer
+    /// assert_eq!(
+    ///     pool.try_get(wire_len).unwrap_err(),
+    ///     PoolError::TooLarge { requested: usize::MAX, max: 1 << 20 }
+    /// );
+    /// # Ok::<(), PoolError>(())
+    /// ```
     pub fn max_len(mut self, bytes: usize) -> Self {
         self.max_len = bytes;
         self
@@ -102,42 +117,129 @@ impl TieredPoolBuilder {
     /// default) turns timed trimming off; 10 s
     /// (`pool_core::trimmer::SUGGESTED_INTERVAL`) is a good start. At
     /// least 1 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().trim_interval(Duration::from_secs(10)).build()?;
+    /// drop(pool.get(4096));
+    /// assert!(TieredPool::builder().trim_interval(Duration::ZERO).build().is_err());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn trim_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
         self.trim_interval = interval.into();
         self
     }
 
     /// The size classes (default: 128 B to 2 MiB in powers of two).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::{SizeClasses, TieredPool};
+    ///
+    /// let pool = TieredPool::builder().classes(SizeClasses::custom(&[512, 1500, 9000])?).build()?;
+    /// assert_eq!(pool.get(1000).capacity(), 1500);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn classes(mut self, classes: SizeClasses) -> Self {
         self.classes = classes;
         self
     }
 
     /// Idle buffers each thread keeps per class (default 16).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().cache_size(4).build()?;
+    /// let burst: Vec<_> = (0..8).map(|_| pool.get(100)).collect();
+    /// drop(burst);
+    /// assert_eq!(pool.stats().total.retained_items, 8, "4 cached, 4 spilled");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn cache_size(mut self, items: usize) -> Self {
         self.cache_size = items;
         self
     }
 
     /// Idle buffers each class's global spill keeps (default 256).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().cache_size(2).spill_size(1).build()?;
+    /// let burst: Vec<_> = (0..8).map(|_| pool.get(100)).collect();
+    /// drop(burst);
+    /// assert!(pool.stats().total.discarded.full > 0, "the spill is full");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn spill_size(mut self, items: usize) -> Self {
         self.spill_size = items;
         self
     }
 
     /// Caps the bytes idle buffers hold across every class.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().max_retained_bytes(4 << 20).build()?;
+    /// let burst: Vec<_> = (0..8).map(|_| pool.get(1 << 20)).collect();
+    /// drop(burst);
+    /// assert!(pool.stats().total.retained_bytes <= 4 << 20);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn max_retained_bytes(mut self, bytes: usize) -> Self {
         self.max_retained_bytes = Some(bytes);
         self
     }
 
     /// Zeroes a buffer's bytes when it comes back (default off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().zero_on_release(true).build()?;
+    /// let mut buf = pool.get(64);
+    /// buf.extend_from_slice(b"secret");
+    /// buf.clear(); // the length says nothing about what was written
+    /// drop(buf); // zeroed over its whole capacity before it is kept
+    /// let mut next = pool.get(64);
+    /// let spare = next.spare_capacity_mut();
+    /// // SAFETY: these bytes were written, by the last holder and the zeroing.
+    /// let old: Vec<u8> = spare[..6].iter().map(|b| unsafe { b.assume_init() }).collect();
+    /// assert_eq!(old, [0; 6]);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn zero_on_release(mut self, on: bool) -> Self {
         self.zero_on_release = on;
         self
     }
 
     /// The length `Pool::try_get` asks for (default: the smallest class).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::Pool;
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().default_len(4096).build()?;
+    /// assert!(Pool::try_get(&pool)?.capacity() >= 4096);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn default_len(mut self, len: usize) -> Self {
         self.default_len = Some(len);
         self
@@ -150,6 +252,16 @@ impl TieredPoolBuilder {
     /// [`PoolError::InvalidConfig`] naming the setting: `cache_size` or
     /// `spill_size` out of range, `max_retained_bytes` 0 or smaller than
     /// the largest class, `default_len` over the largest class.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().cache_size(8).build()?;
+    /// assert_eq!(pool.stats().total.gets, 0, "nothing made yet");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn build(self) -> Result<TieredPool, PoolError> {
         if let Some(i) = self.trim_interval
             && i < pool_core::trimmer::MIN_INTERVAL
@@ -456,6 +568,16 @@ impl TieredPool {
     }
 
     /// A builder for other classes and limits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::{SizeClasses, TieredPool};
+    ///
+    /// let pool = TieredPool::builder().classes(SizeClasses::stream()).cache_size(8).build()?;
+    /// assert_eq!(pool.get(1400).capacity(), 1500);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
     pub fn builder() -> TieredPoolBuilder {
         TieredPoolBuilder {
             classes: SizeClasses::default(),
@@ -470,6 +592,15 @@ impl TieredPool {
     }
 
     /// The size classes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// assert_eq!(pool.classes().sizes().first(), Some(&128));
+    /// ```
     pub fn classes(&self) -> &SizeClasses {
         &self.classes
     }
@@ -551,6 +682,21 @@ impl TieredPool {
     ///
     /// As [`get`](Self::get), over [`max_len`](TieredPoolBuilder::max_len);
     /// [`try_get_owned`](Self::try_get_owned) returns an error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// let mut buf = pool.get_owned(1024);
+    /// let t = std::thread::spawn(move || {
+    ///     buf.extend_from_slice(b"written on another thread");
+    ///     buf.len()
+    /// });
+    /// assert_eq!(t.join().unwrap(), 25);
+    /// assert_eq!(pool.stats().total.returns, 1);
+    /// ```
     pub fn get_owned(&self, len: usize) -> OwnedTieredBuf {
         match self.try_get_owned(len) {
             Ok(buf) => buf,
@@ -563,6 +709,18 @@ impl TieredPool {
     /// # Errors
     ///
     /// [`PoolError::TooLarge`] over [`max_len`](TieredPoolBuilder::max_len).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::PoolError;
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().max_len(4096).build()?;
+    /// assert!(pool.try_get_owned(4096).is_ok());
+    /// assert!(matches!(pool.try_get_owned(4097), Err(PoolError::TooLarge { .. })));
+    /// # Ok::<(), PoolError>(())
+    /// ```
     pub fn try_get_owned(&self, len: usize) -> Result<OwnedTieredBuf, PoolError> {
         let mut buf = self.try_get(len)?;
         let (vec, class) = (std::mem::take(&mut buf.buf), buf.class);
@@ -620,6 +778,19 @@ impl TieredPool {
     /// [`LocalPool::trim`] does for one: the spills (which hold the caches
     /// of threads that exited) and this thread's caches now, other live
     /// threads' caches at their next get or put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// drop(pool.get(4096));
+    /// pool.trim();
+    /// assert_eq!(pool.stats().total.retained_items, 1, "one trim: still in use lately");
+    /// pool.trim();
+    /// assert_eq!(pool.stats().total.retained_items, 0, "idle across two trims: freed");
+    /// ```
     pub fn trim(&self) {
         let threads = &self.inner.threads;
         let g = threads.global();
@@ -690,12 +861,35 @@ impl TieredPool {
 
     /// Threads that hold caches in this pool now (they used it and have not
     /// exited).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// drop(pool.get(10));
+    /// assert_eq!(pool.threads(), 1);
+    /// ```
     pub fn threads(&self) -> usize {
         self.inner.threads.threads()
     }
 
     /// Per-class and total statistics, oversize and foreign counts, and
     /// the recent request lengths.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// drop(pool.get(100));
+    /// drop(pool.get(100));
+    /// let s = pool.stats();
+    /// assert_eq!((s.total.gets, s.total.hits, s.classes[0].size), (2, 1, 128));
+    /// println!("{s}"); // a table per class
+    /// ```
     pub fn stats(&self) -> TieredStats {
         let sizes = self.classes.sizes();
         let classes: Vec<ClassStats> = self.inner.threads.with_shared(|slots, g| {
@@ -734,6 +928,18 @@ impl TieredPool {
     }
 
     /// The recorded request lengths: the last [`RECENT`] of each thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// for len in [100, 1500, 100] {
+    ///     drop(pool.get(len));
+    /// }
+    /// assert_eq!(pool.recent_lengths(), [100, 1500, 100]);
+    /// ```
     pub fn recent_lengths(&self) -> Vec<usize> {
         let mut out = Vec::new();
         self.inner.threads.with_shared(|slots, _| {
