@@ -22,8 +22,9 @@ struct Global<T> {
     epoch: CachePadded<AtomicU64>,
     /// Counts of calls made while the calling thread had no cache (its
     /// thread-locals being destroyed, or a re-entrant call), and of trims
-    /// of the spill: written with shared adds.
-    orphan: CachePadded<Counters>,
+    /// of the spill: written with shared adds, rarely (not padded: nothing
+    /// hot shares its line, and an empty pool stays small).
+    orphan: Counters,
 }
 
 impl<T: Reset + Send + 'static> Global<T> {
@@ -129,7 +130,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
             threads: PerThread::new(Global {
                 shelf,
                 epoch: CachePadded::new(AtomicU64::new(0)),
-                orphan: CachePadded::new(Counters::default()),
+                orphan: Counters::default(),
             }),
         };
         pool.threads.register_trim(interval);
@@ -206,7 +207,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
         let g = self.threads.global();
         let mut stats = self
             .threads
-            .with_shared(|slots, g| Stats::from_counters(slots.chain([&*g.orphan])));
+            .with_shared(|slots, g| Stats::from_counters(slots.chain([&g.orphan])));
         if let Some(budget) = g.shelf.budget() {
             // Per-thread counters are read one after the other while their
             // threads work, so the derived figure can run ahead of the truth

@@ -8,9 +8,9 @@
 //! the layer decides whose it is.
 
 use std::mem;
-use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::{Arc, OnceLock};
 
 use crossbeam_queue::SegQueue;
 use pool_core::unwind::OnUnwind;
@@ -67,11 +67,12 @@ impl<T> std::fmt::Debug for Cache<T> {
 
 /// A bounded queue that takes memory in proportion to what it holds: a
 /// `SegQueue` (blocks of a few dozen entries, allocated as it fills and
-/// freed as it drains) and a count that keeps it within `cap`. An empty
-/// spill costs a few words, whatever its limit (a preallocated
-/// `ArrayQueue` of `MAX_SPILL_SIZE` entries took 667 MiB).
+/// freed as it drains), itself made on the first push, and a count that
+/// keeps it within `cap`. A spill that was never used costs a few words,
+/// whatever its limit (a preallocated `ArrayQueue` of `MAX_SPILL_SIZE`
+/// entries took 667 MiB).
 struct Spill<T> {
-    queue: SegQueue<T>,
+    queue: OnceLock<Box<SegQueue<T>>>,
     /// Entries pushed or being pushed; never over `cap` for long (a push
     /// that takes it over gives its place back at once).
     len: AtomicUsize,
@@ -81,7 +82,7 @@ struct Spill<T> {
 impl<T> Spill<T> {
     fn new(cap: usize) -> Self {
         Spill {
-            queue: SegQueue::new(),
+            queue: OnceLock::new(),
             len: AtomicUsize::new(0),
             cap,
         }
@@ -92,12 +93,14 @@ impl<T> Spill<T> {
             self.len.fetch_sub(1, AcqRel);
             return Err(value);
         }
-        self.queue.push(value);
+        self.queue
+            .get_or_init(|| Box::new(SegQueue::new()))
+            .push(value);
         Ok(())
     }
 
     fn pop(&self) -> Option<T> {
-        let value = self.queue.pop()?;
+        let value = self.queue.get()?.pop()?;
         self.len.fetch_sub(1, AcqRel);
         Some(value)
     }
