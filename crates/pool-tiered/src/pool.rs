@@ -11,7 +11,8 @@ use std::time::Duration;
 use pool_core::per_thread::{PerThread, ThreadState};
 use pool_core::trimmer::Trim;
 use pool_core::{Counter, Counters, Pool, PoolError, Pooled, Stats};
-use pool_local::shelf::{Cache, Shelf, move_words, reset_and_measure};
+use pool_local::shelf::{Cache, Shelf, reset_and_measure};
+use pool_core::words::move_words;
 use pool_local::{LocalPool, SharedByteCap};
 
 use crate::SizeClasses;
@@ -631,7 +632,9 @@ impl TieredPool {
     /// error instead, for lengths that come from outside.
     #[inline]
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
-        match self.try_get(len) {
+        // Read in words: the guard was just written field by field, and a
+        // wider load would stall on those stores (see `pool_core::words`).
+        match move_words(self.try_get(len)) {
             Ok(buf) => buf,
             Err(e) => panic!("TieredPool::get: {e}"),
         }
