@@ -40,16 +40,41 @@ pub struct Pooled<'a, P: Pool> {
     /// detach.
     inner: Option<(P::Item, P::Ticket)>,
     pool: &'a P,
+    /// Its record in the pool's leak tracker (0: none).
+    #[cfg(feature = "leak-sites")]
+    site: u64,
 }
 
 impl<'a, P: Pool> Pooled<'a, P> {
     /// Wraps `item`, which `pool` handed out with `ticket`, in a guard.
     /// Strategy crates call this; item and ticket go to `pool.recycle` when
-    /// the guard drops.
+    /// the guard drops. With `leak-sites`, the caller's location is
+    /// recorded in the pool's leak tracker (a strategy's getters are
+    /// `#[track_caller]` too, so it is the user's call site).
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn new(item: P::Item, ticket: P::Ticket, pool: &'a P) -> Self {
         Pooled {
             inner: Some((item, ticket)),
+            #[cfg(feature = "leak-sites")]
+            site: crate::leaks::record_for(pool, std::panic::Location::caller()),
+            pool,
+        }
+    }
+
+    /// As [`new`](Self::new), recording `site` (where a future that
+    /// resolves to this guard was made).
+    #[cfg(feature = "leak-sites")]
+    #[doc(hidden)]
+    pub fn new_at(
+        item: P::Item,
+        ticket: P::Ticket,
+        pool: &'a P,
+        site: &'static std::panic::Location<'static>,
+    ) -> Self {
+        Pooled {
+            inner: Some((item, ticket)),
+            site: crate::leaks::record_for(pool, site),
             pool,
         }
     }
@@ -87,6 +112,8 @@ impl<'a, P: Pool> Pooled<'a, P> {
     #[inline]
     pub fn detach(mut this: Self) -> P::Item {
         let (item, ticket) = this.take();
+        #[cfg(feature = "leak-sites")]
+        crate::leaks::release_for(this.pool, this.site);
         this.pool.note_detached(ticket);
         item
     }
@@ -126,6 +153,8 @@ impl<'a, P: Pool> Pooled<'a, P> {
     /// owned one with it). Not public: an item taken apart and never given
     /// back would be counted as outstanding forever.
     pub(crate) fn into_parts(mut this: Self) -> (P::Item, P::Ticket) {
+        #[cfg(feature = "leak-sites")]
+        crate::leaks::release_for(this.pool, std::mem::take(&mut this.site));
         this.take()
     }
 
@@ -147,15 +176,37 @@ pub struct OwnedPooled<P: Pool> {
     /// detach.
     inner: Option<(P::Item, P::Ticket)>,
     pool: Arc<P>,
+    /// Its record in the pool's leak tracker (0: none).
+    #[cfg(feature = "leak-sites")]
+    site: u64,
 }
 
 impl<P: Pool> OwnedPooled<P> {
     /// Wraps `item`, which `pool` handed out with `ticket`, in an owned
-    /// guard.
+    /// guard (recording the caller's location, as [`Pooled::new`]).
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn new(item: P::Item, ticket: P::Ticket, pool: Arc<P>) -> Self {
         OwnedPooled {
             inner: Some((item, ticket)),
+            #[cfg(feature = "leak-sites")]
+            site: crate::leaks::record_for(&*pool, std::panic::Location::caller()),
+            pool,
+        }
+    }
+
+    /// As [`new`](Self::new), recording `site`.
+    #[cfg(feature = "leak-sites")]
+    #[doc(hidden)]
+    pub fn new_at(
+        item: P::Item,
+        ticket: P::Ticket,
+        pool: Arc<P>,
+        site: &'static std::panic::Location<'static>,
+    ) -> Self {
+        OwnedPooled {
+            inner: Some((item, ticket)),
+            site: crate::leaks::record_for(&*pool, site),
             pool,
         }
     }
@@ -192,6 +243,8 @@ impl<P: Pool> OwnedPooled<P> {
             Some(parts) => parts,
             None => unreachable!("a guard holds its item until drop or detach"),
         };
+        #[cfg(feature = "leak-sites")]
+        crate::leaks::release_for(&*this.pool, this.site);
         this.pool.note_detached(ticket);
         item
     }
@@ -256,6 +309,8 @@ macro_rules! guard_impls {
                 // In words: the guard was filled moments ago, and a wider
                 // load would stall on those stores (see `crate::words`).
                 if let Some((item, ticket)) = crate::words::take_words(&mut self.inner) {
+                    #[cfg(feature = "leak-sites")]
+                    crate::leaks::release_for(&*self.pool, self.site);
                     self.pool.recycle(item, ticket);
                 }
             }

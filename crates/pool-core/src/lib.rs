@@ -42,6 +42,8 @@
 //! # Features
 //!
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
+//! - `leak-sites`: guards of pools built with a
+//!   [`LeakTracker`](leaks::LeakTracker) record where they were taken.
 //! - `serde`: `serde::Serialize` and `serde::Deserialize` for [`Stats`],
 //!   [`Discards`] and [`Waits`] (the JSON also carries the hit rate).
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -52,6 +54,7 @@
 pub mod atomic_box;
 mod error;
 mod guard;
+pub mod leaks;
 #[allow(unsafe_code)]
 pub mod per_thread;
 mod per_thread_sync;

@@ -111,6 +111,14 @@ pub trait Pool: Send + Sync + Sized {
     /// A snapshot of the pool's counters.
     fn stats(&self) -> Stats;
 
+    /// The pool's leak tracker, if it was built with one: guards record
+    /// their call site in it (the `leak-sites` feature; the default is
+    /// none).
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&crate::leaks::LeakTracker> {
+        None
+    }
+
     /// Frees idle items the pool no longer needs; what "no longer needed"
     /// means is the strategy's (the default does nothing).
     fn trim(&self) {}

@@ -51,6 +51,8 @@ pub struct LocalPoolBuilder {
     pub(crate) max_retained_bytes: Option<usize>,
     pub(crate) trim_interval: Option<Duration>,
     pub(crate) shared_cap: Option<crate::SharedByteCap>,
+    #[cfg(feature = "leak-sites")]
+    pub(crate) leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
 }
 
 impl Default for LocalPoolBuilder {
@@ -63,6 +65,8 @@ impl Default for LocalPoolBuilder {
             max_retained_bytes: None,
             trim_interval: None,
             shared_cap: None,
+            #[cfg(feature = "leak-sites")]
+            leaks: None,
         }
     }
 }
@@ -227,6 +231,34 @@ impl LocalPoolBuilder {
         self
     }
 
+    /// Records where each guard of the pool was taken and for how long it
+    /// has been out (`leak-sites` feature); read it with
+    /// [`LocalPool::outstanding`], or let `tracker` report old guards and
+    /// guards still out when the pool drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::leaks::LeakTracker;
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder()
+    ///     .leak_tracker(LeakTracker::new())
+    ///     .build(|| Vec::<u8>::with_capacity(64))?;
+    /// let forgotten = pool.get();
+    /// let report = pool.outstanding();
+    /// assert_eq!(report.items(), 1);
+    /// assert_eq!(report.sites[0].location.line(), line!() - 3, "the get above");
+    /// drop(forgotten);
+    /// assert_eq!(pool.outstanding().items(), 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[cfg(feature = "leak-sites")]
+    pub fn leak_tracker(mut self, tracker: pool_core::leaks::LeakTracker) -> Self {
+        self.leaks = Some(std::sync::Arc::new(tracker));
+        self
+    }
+
     /// Checks every setting and returns the first that is out of range.
     ///
     /// # Errors
@@ -343,7 +375,13 @@ impl LocalPoolBuilder {
         T: Reset + Send + 'static,
         F: Fn() -> T + Send + Sync + 'static,
     {
-        Ok(LocalPool::from_shelf(self.build_shelf(factory)?))
+        #[cfg(feature = "leak-sites")]
+        let leaks = self.leaks.clone();
+        Ok(LocalPool::from_shelf(
+            self.build_shelf(factory)?,
+            #[cfg(feature = "leak-sites")]
+            leaks,
+        ))
     }
 }
 

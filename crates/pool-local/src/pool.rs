@@ -25,6 +25,9 @@ struct Global<T> {
     /// of the spill: written with shared adds, rarely (not padded: nothing
     /// hot shares its line, and an empty pool stays small).
     orphan: Counters,
+    /// Where outstanding guards were taken, if tracked.
+    #[cfg(feature = "leak-sites")]
+    leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
 }
 
 impl<T: Reset + Send + 'static> Global<T> {
@@ -124,13 +127,31 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
         }
     }
 
-    pub(crate) fn from_shelf(shelf: Shelf<T>) -> Self {
+    /// Where the guards out now were taken, grouped by call site (empty
+    /// unless the pool was built with
+    /// [`leak_tracker`](LocalPoolBuilder::leak_tracker)).
+    #[cfg(feature = "leak-sites")]
+    pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
+        self.threads
+            .global()
+            .leaks
+            .as_ref()
+            .map(|t| t.outstanding())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn from_shelf(
+        shelf: Shelf<T>,
+        #[cfg(feature = "leak-sites")] leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
+    ) -> Self {
         let interval = shelf.cfg.trim_interval;
         let pool = LocalPool {
             threads: PerThread::new(Global {
                 shelf,
                 epoch: CachePadded::new(AtomicU64::new(0)),
                 orphan: Counters::default(),
+                #[cfg(feature = "leak-sites")]
+                leaks,
             }),
         };
         pool.threads.register_trim(interval);
@@ -159,6 +180,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert_eq!(buf.capacity(), 4096, "the allocation was kept");
     /// ```
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
         Pooled::new(self.take(), TICKET, self)
     }
@@ -184,6 +206,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert_eq!(pool.stats().returns, 1);
     /// ```
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
         OwnedPooled::new(self.take(), TICKET, Arc::clone(self))
     }
@@ -411,13 +434,20 @@ impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
 
     /// Never fails: a miss makes a new item.
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         Ok(self.get())
     }
 
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         Ok(self.get_owned())
+    }
+
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.threads.global().leaks.as_deref()
     }
 
     #[inline]

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use pool_core::per_thread::{PerThread, ThreadState};
 use pool_core::trimmer::Trim;
+use pool_core::words::move_words;
 use pool_core::{Counter, Counters, Pool, PoolError, Pooled, Stats};
 use pool_local::shelf::{Cache, Shelf, reset_and_measure};
-use pool_core::words::move_words;
 use pool_local::{LocalPool, SharedByteCap};
 
 use crate::SizeClasses;
