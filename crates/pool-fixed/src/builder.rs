@@ -26,6 +26,8 @@ use crate::pool::{FixedPool, MAX_ITEMS};
 pub struct FixedPoolBuilder {
     count: usize,
     lazy: bool,
+    #[cfg(feature = "leak-sites")]
+    leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
 }
 
 impl Default for FixedPoolBuilder {
@@ -33,6 +35,8 @@ impl Default for FixedPoolBuilder {
         FixedPoolBuilder {
             count: 16,
             lazy: false,
+            #[cfg(feature = "leak-sites")]
+            leaks: None,
         }
     }
 }
@@ -73,6 +77,28 @@ impl FixedPoolBuilder {
     /// ```
     pub fn lazy(mut self, lazy: bool) -> Self {
         self.lazy = lazy;
+        self
+    }
+
+    /// Records where each guard was taken and for how long it has been
+    /// out (`leak-sites` feature): a bounded pool whose items leak runs
+    /// dry, and [`FixedPool::outstanding`] says where they went.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::leaks::LeakTracker;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::builder().count(1).leak_tracker(LeakTracker::new()).build(String::new)?;
+    /// let held = pool.get()?;
+    /// assert_eq!(pool.outstanding().sites[0].location.line(), line!() - 1);
+    /// drop(held);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[cfg(feature = "leak-sites")]
+    pub fn leak_tracker(mut self, tracker: pool_core::leaks::LeakTracker) -> Self {
+        self.leaks = Some(std::sync::Arc::new(tracker));
         self
     }
 
@@ -132,6 +158,8 @@ impl FixedPoolBuilder {
             self.count,
             self.lazy,
             Box::new(factory),
+            #[cfg(feature = "leak-sites")]
+            self.leaks,
         ))
     }
 }

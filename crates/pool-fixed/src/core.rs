@@ -105,6 +105,9 @@ pub(crate) struct Core<T> {
     pub(crate) waits: WaitTotals,
     pub(crate) factory: Factory<T>,
     pub(crate) count: usize,
+    /// Where outstanding guards were taken, if tracked.
+    #[cfg(feature = "leak-sites")]
+    pub(crate) leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
 }
 
 impl<T: Reset + Send + 'static> ThreadState for Core<T> {

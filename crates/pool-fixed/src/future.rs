@@ -14,15 +14,35 @@ use crate::pool::{FixedPool, FixedTicket};
 use crate::sync::Arc as CellArc;
 use crate::wait::{Notify, WaitCell};
 
-/// The state of an async wait: the cell while queued, and when it queued.
+/// The state of an async wait: the cell while queued, and when it queued;
+/// with `leak-sites`, where the future was made (the guard's site).
 pub(crate) struct Wait<T> {
     cell: Option<(CellArc<WaitCell<T>>, Instant)>,
+    #[cfg(feature = "leak-sites")]
+    site: &'static std::panic::Location<'static>,
 }
 
 impl<T> Wait<T> {
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn new() -> Self {
-        Wait { cell: None }
+        Wait {
+            cell: None,
+            #[cfg(feature = "leak-sites")]
+            site: std::panic::Location::caller(),
+        }
     }
+}
+
+/// A borrowed guard for an item a wait got, recording where the wait began.
+fn guard<'a, T: Reset + Send + 'static>(
+    pool: &'a FixedPool<T>,
+    (item, ticket): (T, FixedTicket<T>),
+    _wait: &Wait<T>,
+) -> Pooled<'a, FixedPool<T>> {
+    #[cfg(feature = "leak-sites")]
+    return Pooled::new_at(item, ticket, pool, _wait.site);
+    #[cfg(not(feature = "leak-sites"))]
+    Pooled::new(item, ticket, pool)
 }
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
@@ -46,6 +66,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(len, 5);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_async(&self) -> GetFuture<'_, T> {
         GetFuture {
             pool: self,
@@ -70,6 +91,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(pool.available(), 1);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned_async(self: &Arc<Self>) -> GetOwnedFuture<T> {
         GetOwnedFuture {
             pool: Arc::clone(self),
@@ -97,8 +119,13 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(taken, 5);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn blocking_iter(&self) -> BlockingIter<'_, T> {
-        BlockingIter { pool: self }
+        BlockingIter {
+            pool: self,
+            #[cfg(feature = "leak-sites")]
+            site: std::panic::Location::caller(),
+        }
     }
 
     /// The async counterpart of [`blocking_iter`](Self::blocking_iter): a
@@ -124,6 +151,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert!(matches!(items.as_mut().poll_next(&mut cx), Poll::Ready(None)));
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn stream(&self) -> ItemStream<'_, T> {
         ItemStream {
             pool: self,
@@ -188,8 +216,9 @@ impl<'a, T: Reset + Send + 'static> Future for GetFuture<'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let pool = this.pool;
-        pool.poll_take(&mut this.wait, cx)
-            .map(|r| r.map(|(item, ticket)| Pooled::new(item, ticket, pool)))
+        let wait = &mut this.wait;
+        pool.poll_take(wait, cx)
+            .map(|r| r.map(|parts| guard(pool, parts, wait)))
     }
 }
 
@@ -212,8 +241,15 @@ impl<T: Reset + Send + 'static> Future for GetOwnedFuture<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let pool = &this.pool;
-        pool.poll_take(&mut this.wait, cx)
-            .map(|r| r.map(|(item, ticket)| OwnedPooled::new(item, ticket, Arc::clone(pool))))
+        let wait = &mut this.wait;
+        pool.poll_take(wait, cx).map(|r| {
+            r.map(|(item, ticket)| {
+                #[cfg(feature = "leak-sites")]
+                return OwnedPooled::new_at(item, ticket, Arc::clone(pool), wait.site);
+                #[cfg(not(feature = "leak-sites"))]
+                OwnedPooled::new(item, ticket, Arc::clone(pool))
+            })
+        })
     }
 }
 
@@ -226,13 +262,19 @@ impl<T: Reset + Send + 'static> Drop for GetOwnedFuture<T> {
 /// Items as they become free, blocking: made by [`FixedPool::blocking_iter`].
 pub struct BlockingIter<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
+    #[cfg(feature = "leak-sites")]
+    site: &'static std::panic::Location<'static>,
 }
 
 impl<'a, T: Reset + Send + 'static> Iterator for BlockingIter<'a, T> {
     type Item = Pooled<'a, FixedPool<T>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.pool.get().ok()
+        let (item, ticket) = self.pool.take_blocking(None).ok()?;
+        #[cfg(feature = "leak-sites")]
+        return Some(Pooled::new_at(item, ticket, self.pool, self.site));
+        #[cfg(not(feature = "leak-sites"))]
+        Some(Pooled::new(item, ticket, self.pool))
     }
 }
 
@@ -248,8 +290,9 @@ impl<'a, T: Reset + Send + 'static> futures_core::Stream for ItemStream<'a, T> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         let pool = this.pool;
-        pool.poll_take(&mut this.wait, cx).map(|r| match r {
-            Ok((item, ticket)) => Some(Pooled::new(item, ticket, pool)),
+        let wait = &mut this.wait;
+        pool.poll_take(wait, cx).map(|r| match r {
+            Ok(parts) => Some(guard(pool, parts, wait)),
             Err(_) => None,
         })
     }

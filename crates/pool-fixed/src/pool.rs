@@ -138,7 +138,12 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         FixedPool::<()>::builder().count(count).build(factory)
     }
 
-    pub(crate) fn from_parts(count: usize, lazy: bool, factory: Factory<T>) -> Self {
+    pub(crate) fn from_parts(
+        count: usize,
+        lazy: bool,
+        factory: Factory<T>,
+        #[cfg(feature = "leak-sites")] leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
+    ) -> Self {
         let pool = FixedPool {
             threads: PerThread::new(Core {
                 queue: ArrayQueue::new(count),
@@ -151,6 +156,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
                 waits: WaitTotals::default(),
                 factory,
                 count,
+                #[cfg(feature = "leak-sites")]
+                leaks,
             }),
         };
         if lazy {
@@ -299,6 +306,18 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
     }
 
+    /// Where the guards out now were taken, grouped by call site (empty
+    /// unless the pool was built with
+    /// [`leak_tracker`](crate::FixedPoolBuilder::leak_tracker)).
+    #[cfg(feature = "leak-sites")]
+    pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
+        self.c()
+            .leaks
+            .as_ref()
+            .map(|t| t.outstanding())
+            .unwrap_or_default()
+    }
+
     /// Whether [`close`](Self::close) was called.
     ///
     /// # Examples
@@ -367,6 +386,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// ```
     #[doc(alias = "acquire")]
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         // Read in words: see `pool_core::words`.
         let (item, ticket) = move_words(self.try_take())?;
@@ -393,6 +413,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(pool.in_use(), 0);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.try_take()?;
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
@@ -748,16 +769,19 @@ impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
     type Ticket = FixedTicket<T>;
 
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         FixedPool::try_get(self)
     }
 
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         FixedPool::try_get_owned(self)
     }
 
     /// Waits at most `timeout` for an item, as
     /// [`get_timeout`](FixedPool::get_timeout).
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn get_timeout(&self, timeout: std::time::Duration) -> Result<Pooled<'_, Self>, PoolError> {
         FixedPool::get_timeout(self, timeout)
     }
@@ -779,6 +803,11 @@ impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
 
     fn stats(&self) -> Stats {
         FixedPool::stats(self)
+    }
+
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.c().leaks.as_deref()
     }
 }
 

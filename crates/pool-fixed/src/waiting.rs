@@ -46,6 +46,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// ```
     #[doc(alias = "acquire")]
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         let (item, ticket) = move_words(self.take_blocking(None))?;
         Ok(Pooled::new(item, ticket, self))
@@ -69,6 +70,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(pool.available(), 1);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.take_blocking(None)?;
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
@@ -101,6 +103,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(pool.stats().waits.timed_out, 1);
     /// # Ok::<(), PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_timeout(&self, timeout: Duration) -> Result<Pooled<'_, Self>, PoolError> {
         let (item, ticket) = self.take_blocking(Some(timeout))?;
         Ok(Pooled::new(item, ticket, self))
@@ -128,6 +131,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// drop(held);
     /// # Ok::<(), PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned_timeout(
         self: &Arc<Self>,
         timeout: Duration,
@@ -138,7 +142,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Blocks until served, timed out or closed.
     #[inline]
-    fn take_blocking(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket<T>), PoolError> {
+    pub(crate) fn take_blocking(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<(T, FixedTicket<T>), PoolError> {
         // Read in words: see `pool_core::words`.
         match move_words(self.try_take()) {
             Err(PoolError::Exhausted { .. }) => self.wait_for(timeout),
