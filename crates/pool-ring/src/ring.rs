@@ -132,6 +132,52 @@ impl RingPoolBuilder {
         T: Reset + Send,
         F: Fn() -> T + Send + Sync + 'static,
     {
+        self.build_inner(factory, None)
+    }
+
+    /// As [`build`](Self::build), with a leak tracker: every guard records
+    /// where it was taken (`leak-sites` feature; see
+    /// [`RingPool::outstanding`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::leaks::LeakTracker;
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::builder().slots(2).build_tracked(String::new, LeakTracker::new())?;
+    /// let held = pool.get();
+    /// assert_eq!(pool.outstanding().sites[0].location.line(), line!() - 1);
+    /// drop(held);
+    /// assert_eq!(pool.outstanding().items(), 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[cfg(feature = "leak-sites")]
+    pub fn build_tracked<T, F>(
+        self,
+        factory: F,
+        tracker: pool_core::leaks::LeakTracker,
+    ) -> Result<RingPool<T>, PoolError>
+    where
+        T: Reset + Send,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        self.build_inner(factory, Some(tracker))
+    }
+
+    fn build_inner<T, F>(
+        self,
+        factory: F,
+        _tracker: Option<pool_core::leaks::LeakTracker>,
+    ) -> Result<RingPool<T>, PoolError>
+    where
+        T: Reset + Send,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
         if !(1..=MAX_SLOTS).contains(&self.slots) {
             return Err(PoolError::invalid_config(
                 "slots",
@@ -168,6 +214,8 @@ impl RingPoolBuilder {
             factory: Box::new(factory),
             id: NEXT_POOL_ID.fetch_add(1, Relaxed),
             fallback: FallbackCounters::default(),
+            #[cfg(feature = "leak-sites")]
+            leaks: _tracker,
         })
     }
 }
@@ -204,6 +252,9 @@ pub struct RingPool<T> {
     /// Distinct per pool; tickets carry it.
     id: u64,
     fallback: FallbackCounters,
+    /// Where outstanding guards were taken, if tracked.
+    #[cfg(feature = "leak-sites")]
+    leaks: Option<pool_core::leaks::LeakTracker>,
 }
 
 impl RingPool<()> {
@@ -288,6 +339,7 @@ impl<T: Reset + Send> RingPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
         let (item, ticket) = self
             .take(OnFull::Allocate)
@@ -317,6 +369,7 @@ impl<T: Reset + Send> RingPool<T> {
     /// # Ok::<(), PoolError>(())
     /// ```
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         let (item, ticket) = self.take(self.on_full)?;
         Ok(Pooled::new(item, ticket, self))
@@ -340,6 +393,7 @@ impl<T: Reset + Send> RingPool<T> {
     /// assert_eq!(pool.stats().returns, 1);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.take(self.on_full)?;
         Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
@@ -386,6 +440,17 @@ impl<T: Reset + Send> RingPool<T> {
         t.discards.panicked += f.panicked.get();
         t.prefilled = self.slots.len() as u64;
         Stats::from_totals(t)
+    }
+
+    /// Where the guards out now were taken, grouped by call site (empty
+    /// unless the ring was built with
+    /// [`build_tracked`](RingPoolBuilder::build_tracked)).
+    #[cfg(feature = "leak-sites")]
+    pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
+        self.leaks
+            .as_ref()
+            .map(|t| t.outstanding())
+            .unwrap_or_default()
     }
 
     /// The next slot index, then up to `probes` slots from there.
@@ -510,12 +575,19 @@ impl<T: Reset + Send> Pool for RingPool<T> {
     type Ticket = RingTicket;
 
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         RingPool::try_get(self)
     }
 
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         RingPool::try_get_owned(self)
+    }
+
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.leaks.as_ref()
     }
 
     #[inline]

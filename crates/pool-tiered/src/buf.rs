@@ -65,11 +65,46 @@ pub struct TieredBuf<'a> {
     /// The class index, or [`OVERSIZE`] or [`GONE`].
     pub(crate) class: usize,
     pub(crate) pool: &'a TieredPool,
+    pub(crate) site: Site,
+}
+
+/// A class buffer's record in its pool's leak tracker (the `leak-sites`
+/// feature; without it, a zero-sized no-op). Released once: when the
+/// buffer comes back, leaves for good, or its last frozen handle drops.
+#[derive(Default)]
+pub(crate) struct Site(#[cfg(feature = "leak-sites")] u64);
+
+impl Site {
+    /// Records the caller's location, if the pool tracks leaks.
+    #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    pub(crate) fn record(_pool: &Shared) -> Site {
+        // Read here: the closure below is not `#[track_caller]`.
+        #[cfg(feature = "leak-sites")]
+        let at = std::panic::Location::caller();
+        #[cfg(feature = "leak-sites")]
+        let site = Site(_pool.leaks.as_ref().map_or(0, |t| t.record(at)));
+        #[cfg(not(feature = "leak-sites"))]
+        let site = Site();
+        site
+    }
+
+    /// Forgets the record (once).
+    #[inline]
+    pub(crate) fn release(&mut self, _pool: &Shared) {
+        #[cfg(feature = "leak-sites")]
+        if self.0 != 0
+            && let Some(t) = &_pool.leaks
+        {
+            t.release(std::mem::take(&mut self.0));
+        }
+    }
 }
 
 impl Drop for TieredBuf<'_> {
     #[inline]
     fn drop(&mut self) {
+        self.site.release(&self.pool.inner);
         if self.class < OVERSIZE - 1 {
             let buf = std::mem::take(&mut self.buf);
             self.pool.inner.put(self.class, ClassBuf(buf), false);
@@ -111,7 +146,12 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.detached, 1);
     /// ```
     pub fn detach(mut this: Self) -> Vec<u8> {
-        detach_parts(&mut this.buf, &mut this.class, &this.pool.inner)
+        detach_parts(
+            &mut this.buf,
+            &mut this.class,
+            &mut this.site,
+            &this.pool.inner,
+        )
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`]
@@ -134,13 +174,19 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
     pub fn freeze(mut self) -> SharedBuf {
-        freeze_parts(&mut self.buf, &mut self.class, &self.pool.inner)
+        freeze_parts(
+            &mut self.buf,
+            &mut self.class,
+            &mut self.site,
+            &self.pool.inner,
+        )
     }
 }
 
 /// Moves a guard's bytes out for good, leaving it empty and [`GONE`]; a
 /// class buffer counts as detached.
-fn detach_parts(buf: &mut Vec<u8>, class: &mut usize, pool: &Shared) -> Vec<u8> {
+fn detach_parts(buf: &mut Vec<u8>, class: &mut usize, site: &mut Site, pool: &Shared) -> Vec<u8> {
+    site.release(pool);
     let class = std::mem::replace(class, GONE);
     if class < GONE {
         pool.note_detached(class);
@@ -150,7 +196,12 @@ fn detach_parts(buf: &mut Vec<u8>, class: &mut usize, pool: &Shared) -> Vec<u8> 
 
 /// Moves a guard's bytes into a [`SharedBuf`], leaving the guard empty and
 /// [`GONE`].
-fn freeze_parts(buf: &mut Vec<u8>, class: &mut usize, pool: &Arc<Shared>) -> SharedBuf {
+fn freeze_parts(
+    buf: &mut Vec<u8>,
+    class: &mut usize,
+    site: &mut Site,
+    pool: &Arc<Shared>,
+) -> SharedBuf {
     let buf = std::mem::take(buf);
     let class = std::mem::replace(class, GONE);
     let frozen = if class == OVERSIZE {
@@ -159,6 +210,9 @@ fn freeze_parts(buf: &mut Vec<u8>, class: &mut usize, pool: &Arc<Shared>) -> Sha
         Frozen::Class(FrozenClass {
             buf: ClassBuf(buf),
             class,
+            // The frozen buffer keeps the guard's record until its last
+            // handle drops.
+            site: std::mem::take(site),
             pool: Arc::clone(pool),
         })
     };
@@ -243,12 +297,18 @@ pub struct OwnedTieredBuf {
     buf: Vec<u8>,
     /// The class index, or [`OVERSIZE`] or [`GONE`].
     class: usize,
+    site: Site,
     pool: Arc<Shared>,
 }
 
 impl OwnedTieredBuf {
-    pub(crate) fn new(buf: Vec<u8>, class: usize, pool: Arc<Shared>) -> Self {
-        OwnedTieredBuf { buf, class, pool }
+    pub(crate) fn new(buf: Vec<u8>, class: usize, site: Site, pool: Arc<Shared>) -> Self {
+        OwnedTieredBuf {
+            buf,
+            class,
+            site,
+            pool,
+        }
     }
 
     /// The size class this buffer serves; `None` for an oversize one.
@@ -281,7 +341,7 @@ impl OwnedTieredBuf {
     /// assert_eq!(pool.stats().total.detached, 1);
     /// ```
     pub fn detach(mut this: Self) -> Vec<u8> {
-        detach_parts(&mut this.buf, &mut this.class, &this.pool)
+        detach_parts(&mut this.buf, &mut this.class, &mut this.site, &this.pool)
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`],
@@ -300,12 +360,13 @@ impl OwnedTieredBuf {
     /// assert_eq!((&*copy, shared.ref_count()), (&b"frame"[..], 2));
     /// ```
     pub fn freeze(mut this: Self) -> SharedBuf {
-        freeze_parts(&mut this.buf, &mut this.class, &this.pool)
+        freeze_parts(&mut this.buf, &mut this.class, &mut this.site, &this.pool)
     }
 }
 
 impl Drop for OwnedTieredBuf {
     fn drop(&mut self) {
+        self.site.release(&self.pool);
         if self.class < GONE {
             let buf = std::mem::take(&mut self.buf);
             self.pool.put(self.class, ClassBuf(buf), false);
@@ -355,11 +416,13 @@ impl fmt::Debug for OwnedTieredBuf {
 struct FrozenClass {
     buf: ClassBuf,
     class: usize,
+    site: Site,
     pool: Arc<Shared>,
 }
 
 impl Drop for FrozenClass {
     fn drop(&mut self) {
+        self.site.release(&self.pool);
         let buf = std::mem::take(&mut self.buf);
         self.pool.put(self.class, buf, false);
     }

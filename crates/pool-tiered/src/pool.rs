@@ -78,6 +78,8 @@ pub struct TieredPoolBuilder {
     default_len: Option<usize>,
     trim_interval: Option<Duration>,
     max_len: usize,
+    #[cfg(feature = "leak-sites")]
+    leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
 
 impl Default for TieredPoolBuilder {
@@ -246,6 +248,29 @@ impl TieredPoolBuilder {
         self
     }
 
+    /// Records where each class buffer was taken and for how long it has
+    /// been out, frozen ones included until their last handle drops
+    /// (`leak-sites` feature); see [`TieredPool::outstanding`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::leaks::LeakTracker;
+    /// use pool_tiered::{TieredBuf, TieredPool};
+    ///
+    /// let pool = TieredPool::builder().leak_tracker(LeakTracker::new()).build()?;
+    /// let shared = TieredBuf::freeze(pool.get(100));
+    /// assert_eq!(pool.outstanding().sites[0].location.line(), line!() - 1);
+    /// drop(shared); // the last handle: the buffer is back
+    /// assert_eq!(pool.outstanding().items(), 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[cfg(feature = "leak-sites")]
+    pub fn leak_tracker(mut self, tracker: pool_core::leaks::LeakTracker) -> Self {
+        self.leaks = Some(Arc::new(tracker));
+        self
+    }
+
     /// Builds the pool (no buffer is made until asked for).
     ///
     /// # Errors
@@ -330,6 +355,8 @@ impl TieredPoolBuilder {
                 oversize: CachePadded::new(Counter::default()),
                 foreign_kept: Counter::default(),
                 foreign_dropped: Counter::default(),
+                #[cfg(feature = "leak-sites")]
+                leaks: self.leaks.clone(),
             }),
             classes: self.classes,
             max_len: self.max_len,
@@ -432,6 +459,9 @@ pub(crate) struct Shared {
     oversize: CachePadded<Counter>,
     foreign_kept: Counter,
     foreign_dropped: Counter,
+    /// Where outstanding class buffers were taken, if tracked.
+    #[cfg(feature = "leak-sites")]
+    pub(crate) leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
 
 impl Shared {
@@ -589,6 +619,8 @@ impl TieredPool {
             default_len: None,
             trim_interval: None,
             max_len: isize::MAX as usize,
+            #[cfg(feature = "leak-sites")]
+            leaks: None,
         }
     }
 
@@ -631,6 +663,7 @@ impl TieredPool {
     /// (`isize::MAX` unless set); [`try_get`](Self::try_get) returns an
     /// error instead, for lengths that come from outside.
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
         // Read in words: the guard was just written field by field, and a
         // wider load would stall on those stores (see `pool_core::words`).
@@ -660,6 +693,7 @@ impl TieredPool {
     /// # Ok::<(), PoolError>(())
     /// ```
     #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self, len: usize) -> Result<TieredBuf<'_>, PoolError> {
         if len > self.max_len {
             return Err(PoolError::TooLarge {
@@ -672,6 +706,7 @@ impl TieredPool {
                 buf: self.inner.take(class, len).0,
                 class,
                 pool: self,
+                site: crate::buf::Site::record(&self.inner),
             },
             None => self.oversize(len),
         })
@@ -700,6 +735,7 @@ impl TieredPool {
     /// assert_eq!(t.join().unwrap(), 25);
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(&self, len: usize) -> OwnedTieredBuf {
         match self.try_get_owned(len) {
             Ok(buf) => buf,
@@ -724,11 +760,18 @@ impl TieredPool {
     /// assert!(matches!(pool.try_get_owned(4097), Err(PoolError::TooLarge { .. })));
     /// # Ok::<(), PoolError>(())
     /// ```
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(&self, len: usize) -> Result<OwnedTieredBuf, PoolError> {
         let mut buf = self.try_get(len)?;
         let (vec, class) = (std::mem::take(&mut buf.buf), buf.class);
+        let site = std::mem::take(&mut buf.site);
         buf.class = crate::buf::GONE;
-        Ok(OwnedTieredBuf::new(vec, class, Arc::clone(&self.inner)))
+        Ok(OwnedTieredBuf::new(
+            vec,
+            class,
+            site,
+            Arc::clone(&self.inner),
+        ))
     }
 
     /// A buffer of length `len`, all zeros.
@@ -930,6 +973,18 @@ impl TieredPool {
         }
     }
 
+    /// Where the class buffers out now were taken, grouped by call site,
+    /// frozen ones included (empty unless the pool was built with
+    /// [`leak_tracker`](TieredPoolBuilder::leak_tracker)).
+    #[cfg(feature = "leak-sites")]
+    pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
+        self.inner
+            .leaks
+            .as_ref()
+            .map(|t| t.outstanding())
+            .unwrap_or_default()
+    }
+
     /// The recorded request lengths: the last [`RECENT`] of each thread.
     ///
     /// # Examples
@@ -984,6 +1039,7 @@ impl TieredPool {
             buf: Vec::with_capacity(len),
             class: OVERSIZE,
             pool: self,
+            site: crate::buf::Site::default(),
         }
     }
 }
@@ -999,6 +1055,7 @@ impl Pool for TieredPool {
     type Ticket = TierTicket;
 
     /// A buffer of the default length's class; never fails.
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         let class = self.default_class;
         let item = self.inner.take(class, self.default_len).0;
@@ -1019,6 +1076,23 @@ impl Pool for TieredPool {
 
     fn trim(&self) {
         TieredPool::trim(self);
+    }
+
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.inner.leaks.as_deref()
+    }
+}
+
+/// Reports the buffers still out when the pool is dropped (owned and
+/// frozen ones keep the pool's shared part alive, so the tracker's own
+/// drop would come only after them).
+#[cfg(feature = "leak-sites")]
+impl Drop for TieredPool {
+    fn drop(&mut self) {
+        if let Some(t) = &self.inner.leaks {
+            t.pool_dropped();
+        }
     }
 }
 

@@ -75,6 +75,10 @@
 //! - `fixed` (default): [`FixedPool`] and [`Buffer`].
 //! - `tiered` (default): [`TieredPool`] and [`SizeClasses`].
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
+//! - `leak-sites`: builders take a [`LeakTracker`](leaks::LeakTracker);
+//!   the pool's guards then record where they were taken, and
+//!   `outstanding()` lists the guards out by call site (file, line, count,
+//!   oldest age). Without the feature, guards carry nothing extra.
 //! - `serde`: `serde::Serialize` and `serde::Deserialize` for [`Stats`]
 //!   and the tiered statistics (the JSON carries the hit rate too).
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -87,6 +91,9 @@
 pub struct ReadmeDoctests;
 
 pub use pool_core::{Discards, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, Waits};
+
+/// Where outstanding guards were taken ([`pool_core::leaks`]).
+pub use pool_core::leaks;
 
 /// Timed trimming and [`trim_all`](trimmer::trim_all) for memory pressure
 /// ([`pool_core::trimmer`]).
