@@ -42,6 +42,8 @@
 //! # Features
 //!
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
+//! - `metrics`: [`metrics::publish`] sends a snapshot to the `metrics`
+//!   facade (Prometheus and the other exporters).
 //! - `leak-sites`: guards of pools built with a
 //!   [`LeakTracker`](leaks::LeakTracker) record where they were taken.
 //! - `serde`: `serde::Serialize` and `serde::Deserialize` for [`Stats`],
@@ -55,6 +57,8 @@ pub mod atomic_box;
 mod error;
 mod guard;
 pub mod leaks;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 #[allow(unsafe_code)]
 pub mod per_thread;
 mod per_thread_sync;

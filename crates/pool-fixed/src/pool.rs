@@ -318,6 +318,40 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             .unwrap_or_default()
     }
 
+    /// Publishes the statistics and the status to the `metrics` facade
+    /// (`metrics` feature): the metrics of `pool_core::metrics` under
+    /// `pool = name`, and the gauges `pool_capacity`, `pool_available`,
+    /// `pool_in_use` and `pool_waiting` (deadpool's and bb8's status). Call
+    /// it when scraped; get and put carry no metrics code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(4, String::new)?;
+    /// let _held = pool.get()?;
+    /// let recorder = DebuggingRecorder::new();
+    /// let snapshots = recorder.snapshotter();
+    /// metrics::with_local_recorder(&recorder, || pool.publish_metrics("conns"));
+    /// let in_use = snapshots.snapshot().into_vec().into_iter()
+    ///     .find(|(k, ..)| k.key().name() == "pool_in_use")
+    ///     .map(|(.., v)| v);
+    /// assert_eq!(in_use, Some(DebugValue::Gauge(1.0.into())));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn publish_metrics(&self, name: &str) {
+        pool_core::metrics::publish(name, &[], &self.stats());
+        let st = self.status();
+        let label = || vec![metrics::Label::new("pool", name.to_owned())];
+        metrics::gauge!("pool_capacity", label()).set(st.capacity as f64);
+        metrics::gauge!("pool_available", label()).set(st.available as f64);
+        metrics::gauge!("pool_in_use", label()).set(st.in_use as f64);
+        metrics::gauge!("pool_waiting", label()).set(st.waiting as f64);
+    }
+
     /// Whether [`close`](Self::close) was called.
     ///
     /// # Examples

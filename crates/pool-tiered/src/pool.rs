@@ -985,6 +985,37 @@ impl TieredPool {
             .unwrap_or_default()
     }
 
+    /// Publishes the statistics to the `metrics` facade (`metrics`
+    /// feature): every class's figures under `pool = name` and
+    /// `class = <size in bytes>` (the metrics of `pool_core::metrics`),
+    /// and `pool_oversize_total`. Call it when scraped; get and put carry
+    /// no metrics code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// drop(pool.get(100));
+    /// let recorder = DebuggingRecorder::new();
+    /// let snapshots = recorder.snapshotter();
+    /// metrics::with_local_recorder(&recorder, || pool.publish_metrics("frames"));
+    /// let gets_of_128 = snapshots.snapshot().into_vec().into_iter().find(|(k, ..)| {
+    ///     k.key().name() == "pool_gets_total" && k.key().labels().any(|l| l.key() == "class" && l.value() == "128")
+    /// });
+    /// assert_eq!(gets_of_128.map(|(.., v)| v), Some(DebugValue::Counter(1)));
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn publish_metrics(&self, name: &str) {
+        let s = self.stats();
+        for c in &s.classes {
+            pool_core::metrics::publish(name, &[("class", c.size.to_string())], &c.stats);
+        }
+        metrics::counter!("pool_oversize_total", "pool" => name.to_owned()).absolute(s.oversize);
+    }
+
     /// The recorded request lengths: the last [`RECENT`] of each thread.
     ///
     /// # Examples

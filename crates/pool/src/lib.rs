@@ -75,6 +75,8 @@
 //! - `fixed` (default): [`FixedPool`] and [`Buffer`].
 //! - `tiered` (default): [`TieredPool`] and [`SizeClasses`].
 //! - `bytes`: [`Reset`] for `bytes::BytesMut`.
+//! - `metrics`: publish a pool's statistics to the `metrics` facade when
+//!   scraped (`metrics::publish_pool`, `publish_metrics`).
 //! - `leak-sites`: builders take a [`LeakTracker`](leaks::LeakTracker);
 //!   the pool's guards then record where they were taken, and
 //!   `outstanding()` lists the guards out by call site (file, line, count,
@@ -94,6 +96,10 @@ pub use pool_core::{Discards, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats
 
 /// Where outstanding guards were taken ([`pool_core::leaks`]).
 pub use pool_core::leaks;
+
+/// Statistics for the `metrics` facade ([`pool_core::metrics`]).
+#[cfg(feature = "metrics")]
+pub use pool_core::metrics;
 
 /// Timed trimming and [`trim_all`](trimmer::trim_all) for memory pressure
 /// ([`pool_core::trimmer`]).
