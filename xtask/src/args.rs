@@ -21,11 +21,13 @@ usage:
       Write the report for results that run.sh produced in DIR.
   cargo xtask ci [--only GROUPS] [--skip GROUPS] [--fuzz-secs N]
       Everything CI runs, with a time summary. GROUPS (comma-separated):
-      lint, msrv, package, test, loom, miri, tsan, asan, fuzz, coverage, bench.";
+      lint, msrv, package, test, examples, loom, miri, tsan, asan, fuzz,
+      coverage, bench.";
 
 /// The groups `cargo xtask ci` knows.
 pub(crate) const CI_GROUPS: &[&str] = &[
-    "lint", "msrv", "package", "test", "loom", "miri", "tsan", "asan", "fuzz", "coverage", "bench",
+    "lint", "msrv", "package", "test", "examples", "loom", "miri", "tsan", "asan", "fuzz",
+    "coverage", "bench",
 ];
 
 /// The peer crates among the contenders.

@@ -211,6 +211,31 @@ pub(crate) fn run(
     let mut c = cargo();
     c.args(["test", "--workspace", "--all-features"]);
     r.run("test", "test", c);
+    // The example programs, each a bounded smoke run (debug build, the
+    // test run's artifacts; small sizes): each checks what it prints.
+    for (example, args) in [
+        ("local_threads", &["2", "2000"][..]),
+        ("bounded_workers", &["100"]),
+        ("log_formatter", &["20000"]),
+        ("shared_frames", &[]),
+        ("pipeline", &["20000"]),
+        ("echo_server", &["4", "200", "4096"]),
+    ] {
+        let mut c = cargo();
+        c.args([
+            "run",
+            "-q",
+            "-p",
+            "pool-toolkit",
+            "--all-features",
+            "--example",
+            example,
+            "--",
+        ])
+        .args(args);
+        r.run("examples", &format!("example {example}"), c);
+    }
+
     let mut c = cargo();
     c.args(["doc", "--workspace", "--no-deps", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings");

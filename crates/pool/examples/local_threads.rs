@@ -2,7 +2,7 @@
 //! handed to another thread and dropped there, and the pool's statistics
 //! are printed at the end.
 //!
-//! `cargo run --release -p pool --example local_threads [threads] [rounds]`
+//! `cargo run --release -p pool-toolkit --example local_threads [threads] [rounds]`
 
 use std::sync::{Arc, mpsc};
 use std::time::Instant;
