@@ -273,6 +273,12 @@ impl Drop for LeakTracker {
     }
 }
 
+/// What `tracker` holds, or nothing: the body of every strategy's
+/// `outstanding()` (a pool built without a tracker has nothing to say).
+pub fn outstanding(tracker: Option<&LeakTracker>) -> Outstanding {
+    tracker.map(LeakTracker::outstanding).unwrap_or_default()
+}
+
 /// Records a guard of `pool` taken at `at`, if the pool tracks; 0 if not.
 #[cfg(feature = "leak-sites")]
 #[inline]

@@ -311,11 +311,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// [`leak_tracker`](crate::FixedPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        self.c()
-            .leaks
-            .as_ref()
-            .map(|t| t.outstanding())
-            .unwrap_or_default()
+        pool_core::leaks::outstanding(self.c().leaks.as_deref())
     }
 
     /// Publishes the statistics and the status to the `metrics` facade

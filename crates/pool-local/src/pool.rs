@@ -132,12 +132,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// [`leak_tracker`](LocalPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        self.threads
-            .global()
-            .leaks
-            .as_ref()
-            .map(|t| t.outstanding())
-            .unwrap_or_default()
+        pool_core::leaks::outstanding(self.threads.global().leaks.as_deref())
     }
 
     pub(crate) fn from_shelf(

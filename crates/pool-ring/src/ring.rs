@@ -447,10 +447,7 @@ impl<T: Reset + Send> RingPool<T> {
     /// [`build_tracked`](RingPoolBuilder::build_tracked)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        self.leaks
-            .as_ref()
-            .map(|t| t.outstanding())
-            .unwrap_or_default()
+        pool_core::leaks::outstanding(self.leaks.as_ref())
     }
 
     /// The next slot index, then up to `probes` slots from there.

@@ -978,11 +978,7 @@ impl TieredPool {
     /// [`leak_tracker`](TieredPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        self.inner
-            .leaks
-            .as_ref()
-            .map(|t| t.outstanding())
-            .unwrap_or_default()
+        pool_core::leaks::outstanding(self.inner.leaks.as_deref())
     }
 
     /// Publishes the statistics to the `metrics` facade (`metrics`
