@@ -90,14 +90,14 @@ struct Spill<T> {
 }
 
 enum SpillQueue<T> {
-    Preallocated(ArrayQueue<T>),
+    Preallocated(Box<ArrayQueue<T>>),
     Growing(OnceLock<Box<SegQueue<T>>>),
 }
 
 impl<T> Spill<T> {
     fn new(cap: usize) -> Self {
         let queue = if cap <= PREALLOCATE {
-            SpillQueue::Preallocated(ArrayQueue::new(cap.max(1)))
+            SpillQueue::Preallocated(Box::new(ArrayQueue::new(cap.max(1))))
         } else {
             SpillQueue::Growing(OnceLock::new())
         };
