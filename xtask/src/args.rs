@@ -156,8 +156,22 @@ fn parse_list(
 }
 
 pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
-    let task = args.next().unwrap_or_else(|| "bench".into());
-    let rest: Vec<String> = args.collect();
+    // No task: the usage (the main job is `cargo xtask bench`).
+    let Some(task) = args.next() else {
+        return Ok(Task::Help);
+    };
+    // `--flag=value` is `--flag value`.
+    let rest: Vec<String> = args
+        .flat_map(|a| match a.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                vec![flag.to_owned(), value.to_owned()]
+            }
+            _ => vec![a],
+        })
+        .collect();
+    if rest.iter().any(|a| a == "-h" || a == "--help") {
+        return Ok(Task::Help);
+    }
     let mut it = rest.into_iter();
     let value = |it: &mut std::vec::IntoIter<String>, flag: &str| {
         it.next().ok_or_else(|| format!("{flag} needs a value"))
@@ -282,14 +296,27 @@ mod tests {
     }
 
     #[test]
-    fn defaults_to_a_quick_bench() {
+    fn bench_defaults_to_quick_and_no_task_prints_usage() {
         assert_eq!(
-            p(&[]).unwrap(),
+            p(&["bench"]).unwrap(),
             Task::Bench(BenchArgs {
                 burst: true,
                 ..BenchArgs::default()
             })
         );
+        assert_eq!(p(&[]).unwrap(), Task::Help);
+        for task in ["bench", "bench-bin", "report", "ci"] {
+            assert_eq!(p(&[task, "--help"]).unwrap(), Task::Help, "{task}");
+        }
+    }
+
+    #[test]
+    fn flag_equals_value_is_accepted() {
+        let Task::Bench(a) = p(&["bench", "--threads=2", "--sizes=4k"]).unwrap() else {
+            panic!("a bench task");
+        };
+        assert_eq!((a.threads, a.sizes), (Some(vec![2]), Some(vec![4096])));
+        assert!(p(&["bench", "--threads="]).is_err());
     }
 
     #[test]

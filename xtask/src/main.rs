@@ -10,6 +10,7 @@
 //! - `ci`: every check CI runs (lint, tests, loom, Miri, sanitizers,
 //!   fuzzing, coverage, bench smoke), with a time summary.
 
+mod advice;
 mod args;
 mod ci;
 mod report;

@@ -9,17 +9,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// Contenders shown for reference but never recommended.
-const REFERENCE: &[&str] = &["tls-stack"];
-
 #[derive(Debug, Clone)]
-struct Row {
-    scenario: String,
-    size_label: String,
-    size: usize,
-    threads: usize,
-    contender: String,
-    ns: f64,
+pub(crate) struct Row {
+    pub(crate) scenario: String,
+    pub(crate) size_label: String,
+    pub(crate) size: usize,
+    pub(crate) threads: usize,
+    pub(crate) contender: String,
+    pub(crate) ns: f64,
 }
 
 impl Row {
@@ -95,9 +92,9 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
     }
 }
 
-type Case = (usize, usize, usize, String);
+pub(crate) type Case = (usize, usize, usize, String);
 
-fn case_key(r: &Row) -> Case {
+pub(crate) fn case_key(r: &Row) -> Case {
     (
         scenario_rank(&r.scenario),
         r.size,
@@ -138,8 +135,10 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
          `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
          `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs.\n"
     );
-    for ((_, _, threads, size_label), list) in &mut cases {
+    for list in cases.values_mut() {
         list.sort_by(|a, b| a.ns.total_cmp(&b.ns));
+    }
+    for ((_, _, threads, size_label), list) in &cases {
         let scenario = list[0].scenario.clone();
         let best = list[0].ns;
         let title = format!(
@@ -179,45 +178,11 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
                 "ratio": ratio, "mops": r.mops(),
             }));
         }
-        let pickable: Vec<&Row> = list
-            .iter()
-            .filter(|r| {
-                !REFERENCE.contains(&r.contender.as_str())
-                    && !r.contender.ends_with("-nostats")
-                    && !r.contender.ends_with("-timed")
-            })
-            .collect();
-        if let Some(first) = pickable.first() {
-            let mut line = format!(
-                "{size_label}, {title_t}: ",
-                title_t = thread_words(&scenario, *threads)
+        if let Some(advice) = crate::advice::recommend(&cases, &burst, list) {
+            let line = format!(
+                "{scenario}: {size_label}, {}: {advice}",
+                thread_words(&scenario, *threads)
             );
-            if first.contender.starts_with("alloc") {
-                let _ = write!(
-                    line,
-                    "plain allocation ({}); pooling does not pay here",
-                    first.contender
-                );
-                if let Some(pool) = pickable.iter().find(|r| !r.contender.starts_with("alloc")) {
-                    let _ = write!(
-                        line,
-                        "; best pool {} at {:.2}x",
-                        pool.contender,
-                        pool.ns / first.ns
-                    );
-                }
-            } else {
-                let _ = write!(line, "{}", first.contender);
-                if let Some(next) = pickable.get(1) {
-                    let _ = write!(
-                        line,
-                        "; next best {} at {:.2}x",
-                        next.contender,
-                        next.ns / first.ns
-                    );
-                }
-            }
-            let line = format!("{scenario}: {line}");
             let _ = writeln!(md, "\n**Recommendation:** {line}\n");
             recommendations.push(line);
         }
@@ -754,9 +719,12 @@ mod tests {
         write(&dir, &dir, None).unwrap();
         let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
         assert!(
-            md.contains("single: 4KiB, 1 thread: pool-local; next best opool at 2.00x"),
+            md.contains(
+                "single: 4KiB, 1 thread: use pool-local: 7.0 ns per op, the fastest of ours"
+            ),
             "{md}"
         );
+        assert!(md.contains("(beside it: best peer opool 2.00x)"), "{md}");
         assert!(
             md.contains(
                 "MISS pool-local within 1.1x of the naive thread-local stack, 4KiB, 1 thread: 1.40x"

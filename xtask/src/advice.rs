@@ -1,0 +1,217 @@
+//! The recommendation of one of our strategies per scenario, with its
+//! reasons: time per op in that scenario, how it scales against how the
+//! fastest peer scales, whether it gives memory back after a burst, and
+//! the bounded pool when a hard cap is needed. The fastest peer and plain
+//! allocation are shown beside it; when plain allocation beats every pool
+//! of ours, that is the advice.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::report::{Case, Row};
+
+/// Our strategies, in the order a tie is broken.
+pub(crate) const OURS: &[&str] = &["pool-local", "pool-tiered", "pool-fixed", "pool-ring"];
+
+/// One sentence of advice for the scenario `list` (sorted fastest first).
+pub(crate) fn recommend(
+    cases: &BTreeMap<Case, Vec<Row>>,
+    burst: &[Value],
+    list: &[Row],
+) -> Option<String> {
+    let first = list.first()?;
+    let is = |names: &[&str], r: &&Row| names.contains(&r.contender.as_str());
+    let ours = list.iter().find(|r| is(OURS, r))?;
+    let peer = list.iter().find(|r| is(crate::args::PEERS, r));
+    let alloc = list.iter().find(|r| r.contender.starts_with("alloc-"));
+    let ratio = |r: &Row| r.ns / ours.ns;
+
+    let mut reasons = Vec::new();
+    if let Some(a) = alloc.filter(|a| a.ns < ours.ns) {
+        // Plain allocation wins: say so, with our best beside it.
+        let mut line = format!(
+            "plain allocation ({}): {:.2}x the time of {}, the fastest of our pools; pooling does not pay here",
+            a.contender,
+            a.ns / ours.ns,
+            ours.contender
+        );
+        if let Some(p) = peer {
+            line.push_str(&format!("; best peer {} at {:.2}x", p.contender, ratio(p)));
+        }
+        return Some(line);
+    }
+    reasons.push(format!("{:.1} ns per op, the fastest of ours", ours.ns));
+    // Scaling: our pick and the fastest peer, at the most threads measured.
+    if first.threads == 1
+        && first.scenario != "mixed"
+        && let Some(many) = most_threads(cases, first.size)
+    {
+        let at = |name: &str| many.iter().find(|r| r.contender == name);
+        let one = |name: &str| {
+            find_case(cases, "threads", first.size, 1)
+                .and_then(|l| l.iter().find(|r| r.contender == name))
+        };
+        if let (Some(o1), Some(on)) = (one(&ours.contender), at(&ours.contender)) {
+            let t = on.threads;
+            reasons.push(format!(
+                "{:.2}x its one-thread time per op at {t} threads",
+                on.ns / o1.ns
+            ));
+            if let Some(p) = peer
+                && let (Some(p1), Some(pn)) = (one(&p.contender), at(&p.contender))
+                && pn.ns > 1.5 * p1.ns
+            {
+                reasons.push(format!(
+                    "{} is {:.2}x its time here but {:.2}x at {t} threads",
+                    p.contender,
+                    ratio(p),
+                    pn.ns / on.ns
+                ));
+            }
+        }
+    }
+    if let Some(b) = burst
+        .iter()
+        .find(|b| b["contender"].as_str() == Some(ours.contender.as_str()))
+    {
+        let mib = |k: &str| b[k].as_f64().unwrap_or(0.0) / (1 << 20) as f64;
+        if b["retained_after"].as_u64() == Some(0) {
+            reasons.push(format!(
+                "gives memory back after a burst (RSS {:.1} -> {:.1} MiB after trims)",
+                mib("rss_peak"),
+                mib("rss_after")
+            ));
+        }
+    }
+    let mut line = format!("use {}: {}", ours.contender, reasons.join(", "));
+    let mut beside = Vec::new();
+    if let Some(p) = peer {
+        beside.push(format!("best peer {} {:.2}x", p.contender, ratio(p)));
+    }
+    if let Some(a) = alloc {
+        beside.push(format!("{} {:.2}x", a.contender, ratio(a)));
+    }
+    if ours.contender != "pool-fixed"
+        && let Some(f) = list.iter().find(|r| r.contender == "pool-fixed")
+    {
+        beside.push(format!("with a hard bound, pool-fixed {:.2}x", ratio(f)));
+    }
+    if !beside.is_empty() {
+        line.push_str(&format!(" (beside it: {})", beside.join(", ")));
+    }
+    Some(line)
+}
+
+fn find_case<'a>(
+    cases: &'a BTreeMap<Case, Vec<Row>>,
+    scenario: &str,
+    size: usize,
+    threads: usize,
+) -> Option<&'a Vec<Row>> {
+    cases
+        .iter()
+        .find(|(k, v)| k.1 == size && k.2 == threads && v[0].scenario == scenario)
+        .map(|(_, v)| v)
+}
+
+/// The threaded scenario at the most threads (over one) for `size`.
+fn most_threads(cases: &BTreeMap<Case, Vec<Row>>, size: usize) -> Option<&Vec<Row>> {
+    cases
+        .iter()
+        .filter(|(k, v)| k.1 == size && k.2 > 1 && v[0].scenario == "threads")
+        .max_by_key(|(k, _)| k.2)
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(scenario: &str, threads: usize, contender: &str, ns: f64) -> Row {
+        Row {
+            scenario: scenario.into(),
+            size_label: "4KiB".into(),
+            size: 4096,
+            threads,
+            contender: contender.into(),
+            ns,
+        }
+    }
+
+    fn cases(rows: Vec<Row>) -> BTreeMap<Case, Vec<Row>> {
+        let mut m: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
+        for r in rows {
+            m.entry(crate::report::case_key(&r)).or_default().push(r);
+        }
+        for v in m.values_mut() {
+            v.sort_by(|a, b| a.ns.total_cmp(&b.ns));
+        }
+        m
+    }
+
+    #[test]
+    fn names_one_of_ours_with_scaling_memory_and_the_peers_beside_it() {
+        let c = cases(vec![
+            row("single", 1, "lockfree-object-pool", 7.0),
+            row("single", 1, "pool-local", 14.0),
+            row("single", 1, "pool-fixed", 30.0),
+            row("single", 1, "alloc-mimalloc", 21.0),
+            row("threads", 1, "pool-local", 14.0),
+            row("threads", 1, "lockfree-object-pool", 7.0),
+            row("threads", 2, "pool-local", 14.5),
+            row("threads", 2, "lockfree-object-pool", 70.0),
+        ]);
+        let burst = vec![json!({"contender": "pool-local", "retained_after": 0,
+            "rss_peak": 7.5 * 1048576.0, "rss_after": 2.5 * 1048576.0})];
+        let single = c.values().find(|v| v[0].scenario == "single").unwrap();
+        let line = recommend(&c, &burst, single).unwrap();
+        assert!(
+            line.starts_with("use pool-local: 14.0 ns per op, the fastest of ours"),
+            "{line}"
+        );
+        assert!(
+            line.contains("1.04x its one-thread time per op at 2 threads"),
+            "{line}"
+        );
+        assert!(
+            line.contains("lockfree-object-pool is 0.50x its time here but 4.83x at 2 threads"),
+            "{line}"
+        );
+        assert!(
+            line.contains("gives memory back after a burst (RSS 7.5 -> 2.5 MiB"),
+            "{line}"
+        );
+        assert!(line.contains("alloc-mimalloc 1.50x"), "{line}");
+        assert!(
+            line.contains("with a hard bound, pool-fixed 2.14x"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn says_when_plain_allocation_wins() {
+        let c = cases(vec![
+            row("single", 1, "alloc-system", 10.0),
+            row("single", 1, "pool-tiered", 20.0),
+            row("single", 1, "zeropool", 25.0),
+        ]);
+        let list = c.values().next().unwrap();
+        let line = recommend(&c, &[], list).unwrap();
+        assert!(
+            line.starts_with("plain allocation (alloc-system): 0.50x the time of pool-tiered"),
+            "{line}"
+        );
+        assert!(
+            line.contains("pooling does not pay here; best peer zeropool at 1.25x"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn no_pool_of_ours_no_advice() {
+        let c = cases(vec![row("single", 1, "opool", 10.0)]);
+        assert!(recommend(&c, &[], c.values().next().unwrap()).is_none());
+    }
+}
