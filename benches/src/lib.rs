@@ -676,6 +676,29 @@ pub fn bench_cross<C: Contender>(
     group.bench_function(name, |b| b.iter_custom(|iters| run_cross(&c, iters)));
 }
 
+/// Registers the fill benchmark of contender `C`: get, write all `size`
+/// bytes (as a read from a socket or a file does), put. First-touch and
+/// page-fault costs of fresh buffers show here; 16 written bytes hide them.
+pub fn bench_fill<C: Burst>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, size: usize) {
+    let c = C::build(size);
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            for _ in 0..8 {
+                let mut item = c.get();
+                C::fill(&mut item, size);
+                c.put(item);
+            }
+            let start = Instant::now();
+            for _ in 0..iters {
+                let mut item = c.get();
+                C::fill(&mut item, size);
+                c.put(item);
+            }
+            start.elapsed()
+        })
+    });
+}
+
 /// Registers the mixed-size benchmark of contender `C`.
 pub fn bench_mixed<C: SizedContender>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str) {
     let c = C::build();
@@ -733,6 +756,25 @@ pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
     ("arrayqueue", bench_cross::<SharedQueue>),
 ];
 
+/// The contenders of the fill scenario (those that can fill a buffer
+/// whole; sharded-slab hands out slab keys, not buffers).
+pub type RegisterFill = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
+
+/// The pools, filling whole buffers.
+#[cfg(not(pool_no_stats))]
+pub const POOLS_FILL: &[(&str, RegisterFill)] = &[
+    ("pool-local", bench_fill::<PoolLocal>),
+    ("pool-ring", bench_fill::<PoolRing>),
+    ("pool-fixed", bench_fill::<PoolFixed>),
+    ("pool-tiered", bench_fill::<PoolTiered>),
+    ("tls-stack", bench_fill::<TlsStack>),
+    ("zeropool", bench_fill::<Zeropool>),
+    ("opool", bench_fill::<Opool>),
+    ("object-pool", bench_fill::<ObjectPool>),
+    ("lockfree-object-pool", bench_fill::<LockfreeObjectPool>),
+    ("arrayqueue", bench_fill::<SharedQueue>),
+];
+
 /// Runs every scenario for the pools (when `with_pools`) and for plain
 /// allocation named after `allocator`: the body of both bench targets.
 pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) {
@@ -772,6 +814,20 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
         }
         bench_cross::<Alloc>(&mut g, &alloc_name, size);
         g.finish();
+    }
+    // Fill: the holder writes the whole buffer (not in the statistics-off
+    // build, which measures only what statistics cost).
+    #[cfg(not(pool_no_stats))]
+    {
+        for &size in sizes.iter().filter(|s| THREADED_SIZES.contains(s)) {
+            let mut g = c.benchmark_group(format!("fill/{}/1t", size_label(size)));
+            let fill: &[(&str, RegisterFill)] = if with_pools { POOLS_FILL } else { &[] };
+            for (name, register) in fill {
+                register(&mut g, name, size);
+            }
+            bench_fill::<Alloc>(&mut g, &alloc_name, size);
+            g.finish();
+        }
     }
     let mut g = c.benchmark_group("mixed/64B-1MiB/1t");
     bench_mixed::<Alloc>(&mut g, &alloc_name);

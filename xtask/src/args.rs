@@ -45,6 +45,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "single",
     "threads",
     "cross",
+    "fill",
     "mixed",
     "burst",
     "pool-local",

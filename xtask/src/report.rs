@@ -46,7 +46,7 @@ fn parse_size(label: &str) -> usize {
 }
 
 fn scenario_rank(s: &str) -> usize {
-    ["single", "threads", "cross", "mixed"]
+    ["single", "threads", "cross", "fill", "mixed"]
         .iter()
         .position(|x| *x == s)
         .unwrap_or(9)
@@ -130,7 +130,7 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
     let _ = writeln!(md, "# Pool benchmark report\n");
     let _ = writeln!(
         md,
-        "ns/op is the median time of one get + 16-byte write + put per thread (cross: per buffer handed from one thread to another). \
+        "ns/op is the median time of one get + 16-byte write + put per thread (cross: per buffer handed from one thread to another; fill: the holder writes the whole buffer). \
          ratio is to the fastest in the same table; Mops/s is over all threads. `tls-stack` is a naive `thread_local!` stack, shown for reference; \
          `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
          `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs.\n"
