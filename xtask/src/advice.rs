@@ -42,9 +42,16 @@ pub(crate) fn recommend(
         return Some(line);
     }
     reasons.push(format!("{:.1} ns per op, the fastest of ours", ours.ns));
-    // Scaling: our pick and the fastest peer, at the most threads measured.
+    if let Some(a) = alloc.filter(|a| a.ns <= ours.ns * 1.05) {
+        reasons.push(format!(
+            "but plain allocation ({}) is within 5% here: pooling saves little time in this scenario",
+            a.contender
+        ));
+    }
+    // Scaling: our pick and the fastest peer, at the most threads measured
+    // (the same work per op as the 16-byte scenarios only).
     if first.threads == 1
-        && first.scenario != "mixed"
+        && matches!(first.scenario.as_str(), "single" | "threads")
         && let Some(many) = most_threads(cases, first.size)
     {
         let at = |name: &str| many.iter().find(|r| r.contender == name);
@@ -77,11 +84,18 @@ pub(crate) fn recommend(
     {
         let mib = |k: &str| b[k].as_f64().unwrap_or(0.0) / (1 << 20) as f64;
         if b["retained_after"].as_u64() == Some(0) {
-            reasons.push(format!(
-                "gives memory back after a burst (RSS {:.1} -> {:.1} MiB after trims)",
-                mib("rss_peak"),
-                mib("rss_after")
-            ));
+            if mib("rss_after") < 0.7 * mib("rss_peak") {
+                reasons.push(format!(
+                    "gives memory back after a burst (RSS {:.1} -> {:.1} MiB after trims)",
+                    mib("rss_peak"),
+                    mib("rss_after")
+                ));
+            } else {
+                reasons.push(format!(
+                    "frees its buffers after a burst (the allocator kept the RSS at {:.1} MiB)",
+                    mib("rss_after")
+                ));
+            }
         }
     }
     let mut line = format!("use {}: {}", ours.contender, reasons.join(", "));
@@ -187,6 +201,32 @@ mod tests {
         assert!(
             line.contains("with a hard bound, pool-fixed 2.14x"),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn says_when_memory_is_freed_but_not_returned_and_when_allocation_is_as_fast() {
+        let c = cases(vec![
+            row("fill", 1, "pool-tiered", 100.0),
+            row("fill", 1, "alloc-system", 103.0),
+        ]);
+        let burst = vec![json!({"contender": "pool-tiered", "retained_after": 0,
+            "rss_peak": 7.4 * 1048576.0, "rss_after": 7.4 * 1048576.0})];
+        let line = recommend(&c, &burst, c.values().next().unwrap()).unwrap();
+        assert!(
+            line.contains("plain allocation (alloc-system) is within 5% here"),
+            "{line}"
+        );
+        assert!(
+            line.contains(
+                "frees its buffers after a burst (the allocator kept the RSS at 7.4 MiB)"
+            ),
+            "{line}"
+        );
+        assert!(!line.contains("gives memory back"), "{line}");
+        assert!(
+            !line.contains("threads"),
+            "no scaling claim for the fill scenario: {line}"
         );
     }
 
