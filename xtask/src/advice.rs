@@ -56,7 +56,7 @@ pub(crate) fn recommend(
     {
         let at = |name: &str| many.iter().find(|r| r.contender == name);
         let one = |name: &str| {
-            find_case(cases, "threads", first.size, 1)
+            crate::report::find(cases, "threads", first.size, 1)
                 .and_then(|l| l.iter().find(|r| r.contender == name))
         };
         if let (Some(o1), Some(on)) = (one(&ours.contender), at(&ours.contender)) {
@@ -115,18 +115,6 @@ pub(crate) fn recommend(
         line.push_str(&format!(" (beside it: {})", beside.join(", ")));
     }
     Some(line)
-}
-
-fn find_case<'a>(
-    cases: &'a BTreeMap<Case, Vec<Row>>,
-    scenario: &str,
-    size: usize,
-    threads: usize,
-) -> Option<&'a Vec<Row>> {
-    cases
-        .iter()
-        .find(|(k, v)| k.1 == size && k.2 == threads && v[0].scenario == scenario)
-        .map(|(_, v)| v)
 }
 
 /// The threaded scenario at the most threads (over one) for `size`.

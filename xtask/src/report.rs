@@ -282,7 +282,7 @@ fn thread_words(scenario: &str, threads: usize) -> String {
     }
 }
 
-fn find<'a>(
+pub(crate) fn find<'a>(
     cases: &'a BTreeMap<Case, Vec<Row>>,
     scenario: &str,
     size: usize,
