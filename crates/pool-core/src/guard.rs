@@ -6,6 +6,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use crate::Pool;
+use crate::leaks::{Site, tracker_of};
 
 /// An item on loan from a pool that it borrows; dropping the guard resets
 /// the item and gives it back.
@@ -40,9 +41,9 @@ pub struct Pooled<'a, P: Pool> {
     /// detach.
     inner: Option<(P::Item, P::Ticket)>,
     pool: &'a P,
-    /// Its record in the pool's leak tracker (0: none).
-    #[cfg(feature = "leak-sites")]
-    site: u64,
+    /// Its record in the pool's leak tracker (nothing without
+    /// `leak-sites`).
+    site: Site,
 }
 
 impl<'a, P: Pool> Pooled<'a, P> {
@@ -56,8 +57,7 @@ impl<'a, P: Pool> Pooled<'a, P> {
     pub fn new(item: P::Item, ticket: P::Ticket, pool: &'a P) -> Self {
         Pooled {
             inner: Some((item, ticket)),
-            #[cfg(feature = "leak-sites")]
-            site: crate::leaks::record_for(pool, std::panic::Location::caller()),
+            site: Site::record(tracker_of(pool)),
             pool,
         }
     }
@@ -74,7 +74,7 @@ impl<'a, P: Pool> Pooled<'a, P> {
     ) -> Self {
         Pooled {
             inner: Some((item, ticket)),
-            site: crate::leaks::record_for(pool, site),
+            site: Site::record_at(tracker_of(pool), site),
             pool,
         }
     }
@@ -112,8 +112,7 @@ impl<'a, P: Pool> Pooled<'a, P> {
     #[inline]
     pub fn detach(mut this: Self) -> P::Item {
         let (item, ticket) = this.take();
-        #[cfg(feature = "leak-sites")]
-        crate::leaks::release_for(this.pool, this.site);
+        this.site.release(tracker_of(this.pool));
         this.pool.note_detached(ticket);
         item
     }
@@ -153,8 +152,7 @@ impl<'a, P: Pool> Pooled<'a, P> {
     /// owned one with it). Not public: an item taken apart and never given
     /// back would be counted as outstanding forever.
     pub(crate) fn into_parts(mut this: Self) -> (P::Item, P::Ticket) {
-        #[cfg(feature = "leak-sites")]
-        crate::leaks::release_for(this.pool, std::mem::take(&mut this.site));
+        this.site.release(tracker_of(this.pool));
         this.take()
     }
 
@@ -176,9 +174,9 @@ pub struct OwnedPooled<P: Pool> {
     /// detach.
     inner: Option<(P::Item, P::Ticket)>,
     pool: Arc<P>,
-    /// Its record in the pool's leak tracker (0: none).
-    #[cfg(feature = "leak-sites")]
-    site: u64,
+    /// Its record in the pool's leak tracker (nothing without
+    /// `leak-sites`).
+    site: Site,
 }
 
 impl<P: Pool> OwnedPooled<P> {
@@ -189,8 +187,7 @@ impl<P: Pool> OwnedPooled<P> {
     pub fn new(item: P::Item, ticket: P::Ticket, pool: Arc<P>) -> Self {
         OwnedPooled {
             inner: Some((item, ticket)),
-            #[cfg(feature = "leak-sites")]
-            site: crate::leaks::record_for(&*pool, std::panic::Location::caller()),
+            site: Site::record(tracker_of(&*pool)),
             pool,
         }
     }
@@ -206,7 +203,7 @@ impl<P: Pool> OwnedPooled<P> {
     ) -> Self {
         OwnedPooled {
             inner: Some((item, ticket)),
-            site: crate::leaks::record_for(&*pool, site),
+            site: Site::record_at(tracker_of(&*pool), site),
             pool,
         }
     }
@@ -243,8 +240,7 @@ impl<P: Pool> OwnedPooled<P> {
             Some(parts) => parts,
             None => unreachable!("a guard holds its item until drop or detach"),
         };
-        #[cfg(feature = "leak-sites")]
-        crate::leaks::release_for(&*this.pool, this.site);
+        this.site.release(tracker_of(&*this.pool));
         this.pool.note_detached(ticket);
         item
     }
@@ -309,8 +305,7 @@ macro_rules! guard_impls {
                 // In words: the guard was filled moments ago, and a wider
                 // load would stall on those stores (see `crate::words`).
                 if let Some((item, ticket)) = crate::words::take_words(&mut self.inner) {
-                    #[cfg(feature = "leak-sites")]
-                    crate::leaks::release_for(&*self.pool, self.site);
+                    self.site.release(tracker_of(&*self.pool));
                     self.pool.recycle(item, ticket);
                 }
             }

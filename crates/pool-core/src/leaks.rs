@@ -115,7 +115,7 @@ impl fmt::Display for Outstanding {
     }
 }
 
-struct Site {
+struct Entry {
     location: &'static Location<'static>,
     since: Instant,
     reported: bool,
@@ -131,7 +131,7 @@ pub struct LeakTracker {
     /// Set once the pool-dropped report went out.
     dropped: std::sync::atomic::AtomicBool,
     next: AtomicU64,
-    live: Mutex<HashMap<u64, Site>>,
+    live: Mutex<HashMap<u64, Entry>>,
     max_age: Option<Duration>,
     /// When the age check last ran.
     scanned: Mutex<Instant>,
@@ -185,7 +185,7 @@ impl LeakTracker {
         self
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Site>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Entry>> {
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -196,7 +196,7 @@ impl LeakTracker {
         let now = Instant::now();
         self.lock().insert(
             id,
-            Site {
+            Entry {
                 location,
                 since: now,
                 reported: false,
@@ -229,7 +229,7 @@ impl LeakTracker {
         }
         let old = {
             let mut live = self.lock();
-            let mut old: Vec<&mut Site> = live
+            let mut old: Vec<&mut Entry> = live
                 .values_mut()
                 .filter(|s| !s.reported && now.saturating_duration_since(s.since) >= age)
                 .collect();
@@ -279,25 +279,58 @@ pub fn outstanding(tracker: Option<&LeakTracker>) -> Outstanding {
     tracker.map(LeakTracker::outstanding).unwrap_or_default()
 }
 
-/// Records a guard of `pool` taken at `at`, if the pool tracks; 0 if not.
-#[cfg(feature = "leak-sites")]
-#[inline]
-pub(crate) fn record_for<P: crate::Pool>(pool: &P, at: &'static Location<'static>) -> u64 {
-    pool.leak_tracker().map_or(0, |t| t.record(at))
-}
+/// A guard's record in its pool's tracker, for every guard type of every
+/// strategy: the record's id with the `leak-sites` feature (0 when the pool
+/// has no tracker), nothing at all without it.
+#[derive(Debug, Default)]
+pub struct Site(#[cfg(feature = "leak-sites")] u64);
 
-/// Forgets guard `site` of `pool` (0: never recorded).
-#[cfg(feature = "leak-sites")]
-#[inline]
-pub(crate) fn release_for<P: crate::Pool>(pool: &P, site: u64) {
-    if site != 0
-        && let Some(t) = pool.leak_tracker()
-    {
-        t.release(site);
+impl Site {
+    /// Records the caller's location in `tracker`, if there is one.
+    #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    pub fn record(tracker: Option<&LeakTracker>) -> Site {
+        Site::record_at(tracker, Location::caller())
+    }
+
+    /// Records `at` (where a future that resolves to the guard was made).
+    #[inline]
+    pub fn record_at(tracker: Option<&LeakTracker>, at: &'static Location<'static>) -> Site {
+        #[cfg(feature = "leak-sites")]
+        let site = Site(tracker.map_or(0, |t| t.record(at)));
+        #[cfg(not(feature = "leak-sites"))]
+        let site = {
+            let _ = (tracker, at);
+            Site()
+        };
+        site
+    }
+
+    /// Forgets the record, once (the guard came back or left for good).
+    #[inline]
+    pub fn release(&mut self, tracker: Option<&LeakTracker>) {
+        #[cfg(feature = "leak-sites")]
+        if self.0 != 0
+            && let Some(t) = tracker
+        {
+            t.release(std::mem::take(&mut self.0));
+        }
+        #[cfg(not(feature = "leak-sites"))]
+        let _ = tracker;
     }
 }
 
-fn summarize<'a>(sites: impl Iterator<Item = &'a Site>, now: Instant) -> Outstanding {
+/// `pool`'s tracker (none without the `leak-sites` feature).
+#[inline]
+pub(crate) fn tracker_of<P: crate::Pool>(_pool: &P) -> Option<&LeakTracker> {
+    #[cfg(feature = "leak-sites")]
+    let tracker = _pool.leak_tracker();
+    #[cfg(not(feature = "leak-sites"))]
+    let tracker = None;
+    tracker
+}
+
+fn summarize<'a>(sites: impl Iterator<Item = &'a Entry>, now: Instant) -> Outstanding {
     let mut by_site: HashMap<&'static Location<'static>, SiteSummary> = HashMap::new();
     for s in sites {
         let age = now.saturating_duration_since(s.since);

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use pool_core::Reset;
 
+use pool_core::leaks::Site;
+
 use crate::TieredPool;
 use crate::pool::Shared;
 
@@ -68,43 +70,10 @@ pub struct TieredBuf<'a> {
     pub(crate) site: Site,
 }
 
-/// A class buffer's record in its pool's leak tracker (the `leak-sites`
-/// feature; without it, a zero-sized no-op). Released once: when the
-/// buffer comes back, leaves for good, or its last frozen handle drops.
-#[derive(Default)]
-pub(crate) struct Site(#[cfg(feature = "leak-sites")] u64);
-
-impl Site {
-    /// Records the caller's location, if the pool tracks leaks.
-    #[inline]
-    #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub(crate) fn record(_pool: &Shared) -> Site {
-        // Read here: the closure below is not `#[track_caller]`.
-        #[cfg(feature = "leak-sites")]
-        let at = std::panic::Location::caller();
-        #[cfg(feature = "leak-sites")]
-        let site = Site(_pool.leaks.as_ref().map_or(0, |t| t.record(at)));
-        #[cfg(not(feature = "leak-sites"))]
-        let site = Site();
-        site
-    }
-
-    /// Forgets the record (once).
-    #[inline]
-    pub(crate) fn release(&mut self, _pool: &Shared) {
-        #[cfg(feature = "leak-sites")]
-        if self.0 != 0
-            && let Some(t) = &_pool.leaks
-        {
-            t.release(std::mem::take(&mut self.0));
-        }
-    }
-}
-
 impl Drop for TieredBuf<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.site.release(&self.pool.inner);
+        self.site.release(self.pool.inner.leaks());
         if self.class < OVERSIZE - 1 {
             let buf = std::mem::take(&mut self.buf);
             self.pool.inner.put(self.class, ClassBuf(buf), false);
@@ -186,7 +155,7 @@ impl TieredBuf<'_> {
 /// Moves a guard's bytes out for good, leaving it empty and [`GONE`]; a
 /// class buffer counts as detached.
 fn detach_parts(buf: &mut Vec<u8>, class: &mut usize, site: &mut Site, pool: &Shared) -> Vec<u8> {
-    site.release(pool);
+    site.release(pool.leaks());
     let class = std::mem::replace(class, GONE);
     if class < GONE {
         pool.note_detached(class);
@@ -366,7 +335,7 @@ impl OwnedTieredBuf {
 
 impl Drop for OwnedTieredBuf {
     fn drop(&mut self) {
-        self.site.release(&self.pool);
+        self.site.release(self.pool.leaks());
         if self.class < GONE {
             let buf = std::mem::take(&mut self.buf);
             self.pool.put(self.class, ClassBuf(buf), false);
@@ -422,7 +391,7 @@ struct FrozenClass {
 
 impl Drop for FrozenClass {
     fn drop(&mut self) {
-        self.site.release(&self.pool);
+        self.site.release(self.pool.leaks());
         let buf = std::mem::take(&mut self.buf);
         self.pool.put(self.class, buf, false);
     }

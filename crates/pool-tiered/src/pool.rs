@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use crossbeam_utils::CachePadded;
 use std::time::Duration;
 
+use pool_core::leaks::Site;
 use pool_core::per_thread::{PerThread, ThreadState};
 use pool_core::trimmer::Trim;
 use pool_core::words::move_words;
@@ -465,6 +466,16 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The leak tracker, if the pool has one (none without `leak-sites`).
+    #[inline]
+    pub(crate) fn leaks(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        #[cfg(feature = "leak-sites")]
+        let leaks = self.leaks.as_deref();
+        #[cfg(not(feature = "leak-sites"))]
+        let leaks = None;
+        leaks
+    }
+
     /// A buffer of class `class` from this thread's cache, recording `len`.
     #[inline]
     fn take(&self, class: usize, len: usize) -> ClassBuf {
@@ -706,7 +717,7 @@ impl TieredPool {
                 buf: self.inner.take(class, len).0,
                 class,
                 pool: self,
-                site: crate::buf::Site::record(&self.inner),
+                site: Site::record(self.inner.leaks()),
             },
             None => self.oversize(len),
         })
@@ -978,7 +989,7 @@ impl TieredPool {
     /// [`leak_tracker`](TieredPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.inner.leaks.as_deref())
+        pool_core::leaks::outstanding(self.inner.leaks())
     }
 
     /// Publishes the statistics to the `metrics` facade (`metrics`
@@ -1066,7 +1077,7 @@ impl TieredPool {
             buf: Vec::with_capacity(len),
             class: OVERSIZE,
             pool: self,
-            site: crate::buf::Site::default(),
+            site: Site::default(),
         }
     }
 }
@@ -1107,7 +1118,7 @@ impl Pool for TieredPool {
 
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.inner.leaks.as_deref()
+        self.inner.leaks()
     }
 }
 
