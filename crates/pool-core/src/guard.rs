@@ -63,8 +63,7 @@ impl<'a, P: Pool> Pooled<'a, P> {
     }
 
     /// As [`new`](Self::new), recording `site` (where a future that
-    /// resolves to this guard was made).
-    #[cfg(feature = "leak-sites")]
+    /// resolves to this guard was made) with `leak-sites`.
     #[doc(hidden)]
     pub fn new_at(
         item: P::Item,
@@ -192,8 +191,7 @@ impl<P: Pool> OwnedPooled<P> {
         }
     }
 
-    /// As [`new`](Self::new), recording `site`.
-    #[cfg(feature = "leak-sites")]
+    /// As [`new`](Self::new), recording `site` with `leak-sites`.
     #[doc(hidden)]
     pub fn new_at(
         item: P::Item,

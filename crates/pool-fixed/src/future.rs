@@ -15,10 +15,9 @@ use crate::sync::Arc as CellArc;
 use crate::wait::{Notify, WaitCell};
 
 /// The state of an async wait: the cell while queued, and when it queued;
-/// with `leak-sites`, where the future was made (the guard's site).
+/// and where the future was made (the guard's site, with `leak-sites`).
 pub(crate) struct Wait<T> {
     cell: Option<(CellArc<WaitCell<T>>, Instant)>,
-    #[cfg(feature = "leak-sites")]
     site: &'static std::panic::Location<'static>,
 }
 
@@ -27,7 +26,6 @@ impl<T> Wait<T> {
     fn new() -> Self {
         Wait {
             cell: None,
-            #[cfg(feature = "leak-sites")]
             site: std::panic::Location::caller(),
         }
     }
@@ -37,12 +35,9 @@ impl<T> Wait<T> {
 fn guard<'a, T: Reset + Send + 'static>(
     pool: &'a FixedPool<T>,
     (item, ticket): (T, FixedTicket<T>),
-    _wait: &Wait<T>,
+    wait: &Wait<T>,
 ) -> Pooled<'a, FixedPool<T>> {
-    #[cfg(feature = "leak-sites")]
-    return Pooled::new_at(item, ticket, pool, _wait.site);
-    #[cfg(not(feature = "leak-sites"))]
-    Pooled::new(item, ticket, pool)
+    Pooled::new_at(item, ticket, pool, wait.site)
 }
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
@@ -123,7 +118,6 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub fn blocking_iter(&self) -> BlockingIter<'_, T> {
         BlockingIter {
             pool: self,
-            #[cfg(feature = "leak-sites")]
             site: std::panic::Location::caller(),
         }
     }
@@ -243,12 +237,7 @@ impl<T: Reset + Send + 'static> Future for GetOwnedFuture<T> {
         let pool = &this.pool;
         let wait = &mut this.wait;
         pool.poll_take(wait, cx).map(|r| {
-            r.map(|(item, ticket)| {
-                #[cfg(feature = "leak-sites")]
-                return OwnedPooled::new_at(item, ticket, Arc::clone(pool), wait.site);
-                #[cfg(not(feature = "leak-sites"))]
-                OwnedPooled::new(item, ticket, Arc::clone(pool))
-            })
+            r.map(|(item, ticket)| OwnedPooled::new_at(item, ticket, Arc::clone(pool), wait.site))
         })
     }
 }
@@ -262,7 +251,6 @@ impl<T: Reset + Send + 'static> Drop for GetOwnedFuture<T> {
 /// Items as they become free, blocking: made by [`FixedPool::blocking_iter`].
 pub struct BlockingIter<'a, T: Reset + Send + 'static> {
     pool: &'a FixedPool<T>,
-    #[cfg(feature = "leak-sites")]
     site: &'static std::panic::Location<'static>,
 }
 
@@ -271,10 +259,7 @@ impl<'a, T: Reset + Send + 'static> Iterator for BlockingIter<'a, T> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let (item, ticket) = self.pool.take_blocking(None).ok()?;
-        #[cfg(feature = "leak-sites")]
-        return Some(Pooled::new_at(item, ticket, self.pool, self.site));
-        #[cfg(not(feature = "leak-sites"))]
-        Some(Pooled::new(item, ticket, self.pool))
+        Some(Pooled::new_at(item, ticket, self.pool, self.site))
     }
 }
 
