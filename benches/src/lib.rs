@@ -16,6 +16,10 @@
 // Several peers' pool types implement no `Debug`; neither can ours that hold them.
 #![allow(missing_debug_implementations)]
 
+pub mod pipeline;
+pub mod replay;
+pub mod table;
+
 use std::cell::RefCell;
 use std::hint::black_box;
 use std::mem::MaybeUninit;
@@ -177,7 +181,7 @@ impl SizedContender for PoolTiered {
     #[inline]
     fn op(&self, len: usize) {
         let mut b = self.0.get(len);
-        write_vec(&mut b);
+        fill_vec(&mut b, len);
     }
 }
 
@@ -283,9 +287,7 @@ impl Contender for Zeropool {
     fn touch(item: &mut Self::Item<'_>) {
         let buf = item.as_uninit_mut();
         let n = DATA.len().min(buf.len());
-        for (d, s) in buf[..n].iter_mut().zip(black_box(DATA)) {
-            *d = MaybeUninit::new(s);
-        }
+        buf[..n].write_copy_of_slice(&black_box(DATA)[..n]);
         black_box(buf.as_ptr());
     }
 }
@@ -516,7 +518,8 @@ pub fn run_cross<C: Contender>(c: &C, iters: u64) -> Duration {
 pub trait SizedContender: Sync + Sized {
     /// Builds it.
     fn build() -> Self;
-    /// One get of `len` bytes, a 16-byte write, and a put.
+    /// One get of `len` bytes, a write of all `len` bytes (the holder
+    /// writes what it asked for), and a put.
     fn op(&self, len: usize);
 }
 
@@ -527,7 +530,7 @@ impl SizedContender for Alloc {
     #[inline]
     fn op(&self, len: usize) {
         let mut v = Vec::with_capacity(black_box(len));
-        write_vec(&mut v);
+        fill_vec(&mut v, len);
     }
 }
 
@@ -538,8 +541,8 @@ impl SizedContender for AllocZeroed {
     #[inline]
     fn op(&self, len: usize) {
         let mut v = vec![0u8; black_box(len)];
-        let mut item = std::mem::take(&mut v);
-        <AllocZeroed as Contender>::touch(&mut item);
+        v.fill(0xA5);
+        black_box(v.as_ptr());
     }
 }
 
@@ -550,7 +553,7 @@ impl SizedContender for Zeropool {
     #[inline]
     fn op(&self, len: usize) {
         let mut b = self.0.alloc_uninit(len);
-        <Zeropool as Contender>::touch(&mut b);
+        <Zeropool as Burst>::fill(&mut b, len);
     }
 }
 
@@ -717,25 +720,31 @@ pub type Register = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize);
 /// statistics counter compiled out (named `-nostats`), nothing else.
 #[cfg(pool_no_stats)]
 pub const POOLS: &[(&str, Register)] = &[
-    ("pool-local-nostats", bench_threads::<PoolLocal>),
-    ("pool-tiered-nostats", bench_threads::<PoolTiered>),
+    (table::POOL_LOCAL_NOSTATS.name, bench_threads::<PoolLocal>),
+    (table::POOL_TIERED_NOSTATS.name, bench_threads::<PoolTiered>),
 ];
 
 /// The pools: ours, the reference and the peers.
 #[cfg(not(pool_no_stats))]
 pub const POOLS: &[(&str, Register)] = &[
-    ("pool-local", bench_threads::<PoolLocal>),
-    ("pool-local-timed", bench_threads::<PoolLocalTimed>),
-    ("pool-ring", bench_threads::<PoolRing>),
-    ("pool-fixed", bench_threads::<PoolFixed>),
-    ("pool-tiered", bench_threads::<PoolTiered>),
-    ("tls-stack", bench_threads::<TlsStack>),
-    ("zeropool", bench_threads::<Zeropool>),
-    ("opool", bench_threads::<Opool>),
-    ("object-pool", bench_threads::<ObjectPool>),
-    ("lockfree-object-pool", bench_threads::<LockfreeObjectPool>),
-    ("sharded-slab", bench_threads::<ShardedSlab>),
-    ("arrayqueue", bench_threads::<SharedQueue>),
+    (table::POOL_LOCAL.name, bench_threads::<PoolLocal>),
+    (
+        table::POOL_LOCAL_TIMED.name,
+        bench_threads::<PoolLocalTimed>,
+    ),
+    (table::POOL_RING.name, bench_threads::<PoolRing>),
+    (table::POOL_FIXED.name, bench_threads::<PoolFixed>),
+    (table::POOL_TIERED.name, bench_threads::<PoolTiered>),
+    (table::TLS_STACK.name, bench_threads::<TlsStack>),
+    (table::ZEROPOOL.name, bench_threads::<Zeropool>),
+    (table::OPOOL.name, bench_threads::<Opool>),
+    (table::OBJECT_POOL.name, bench_threads::<ObjectPool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        bench_threads::<LockfreeObjectPool>,
+    ),
+    (table::SHARDED_SLAB.name, bench_threads::<ShardedSlab>),
+    (table::ARRAYQUEUE.name, bench_threads::<SharedQueue>),
 ];
 
 /// The same contenders for the cross-thread scenario.
@@ -743,17 +752,20 @@ pub type RegisterCross = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
 
 /// The pools, cross-thread.
 pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
-    ("pool-local", bench_cross::<PoolLocal>),
-    ("pool-ring", bench_cross::<PoolRing>),
-    ("pool-fixed", bench_cross::<PoolFixed>),
-    ("pool-tiered", bench_cross::<PoolTiered>),
-    ("tls-stack", bench_cross::<TlsStack>),
-    ("zeropool", bench_cross::<Zeropool>),
-    ("opool", bench_cross::<Opool>),
-    ("object-pool", bench_cross::<ObjectPool>),
-    ("lockfree-object-pool", bench_cross::<LockfreeObjectPool>),
-    ("sharded-slab", bench_cross::<ShardedSlab>),
-    ("arrayqueue", bench_cross::<SharedQueue>),
+    (table::POOL_LOCAL.name, bench_cross::<PoolLocal>),
+    (table::POOL_RING.name, bench_cross::<PoolRing>),
+    (table::POOL_FIXED.name, bench_cross::<PoolFixed>),
+    (table::POOL_TIERED.name, bench_cross::<PoolTiered>),
+    (table::TLS_STACK.name, bench_cross::<TlsStack>),
+    (table::ZEROPOOL.name, bench_cross::<Zeropool>),
+    (table::OPOOL.name, bench_cross::<Opool>),
+    (table::OBJECT_POOL.name, bench_cross::<ObjectPool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        bench_cross::<LockfreeObjectPool>,
+    ),
+    (table::SHARDED_SLAB.name, bench_cross::<ShardedSlab>),
+    (table::ARRAYQUEUE.name, bench_cross::<SharedQueue>),
 ];
 
 /// The contenders of the fill scenario (those that can fill a buffer
@@ -763,17 +775,76 @@ pub type RegisterFill = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
 /// The pools, filling whole buffers.
 #[cfg(not(pool_no_stats))]
 pub const POOLS_FILL: &[(&str, RegisterFill)] = &[
-    ("pool-local", bench_fill::<PoolLocal>),
-    ("pool-ring", bench_fill::<PoolRing>),
-    ("pool-fixed", bench_fill::<PoolFixed>),
-    ("pool-tiered", bench_fill::<PoolTiered>),
-    ("tls-stack", bench_fill::<TlsStack>),
-    ("zeropool", bench_fill::<Zeropool>),
-    ("opool", bench_fill::<Opool>),
-    ("object-pool", bench_fill::<ObjectPool>),
-    ("lockfree-object-pool", bench_fill::<LockfreeObjectPool>),
-    ("arrayqueue", bench_fill::<SharedQueue>),
+    (table::POOL_LOCAL.name, bench_fill::<PoolLocal>),
+    (table::POOL_RING.name, bench_fill::<PoolRing>),
+    (table::POOL_FIXED.name, bench_fill::<PoolFixed>),
+    (table::POOL_TIERED.name, bench_fill::<PoolTiered>),
+    (table::TLS_STACK.name, bench_fill::<TlsStack>),
+    (table::ZEROPOOL.name, bench_fill::<Zeropool>),
+    (table::OPOOL.name, bench_fill::<Opool>),
+    (table::OBJECT_POOL.name, bench_fill::<ObjectPool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        bench_fill::<LockfreeObjectPool>,
+    ),
+    (table::ARRAYQUEUE.name, bench_fill::<SharedQueue>),
 ];
+
+/// Registers a contender's pipeline; returns the bytes it retains after.
+pub type RegisterPipeline =
+    fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize) -> Option<u64>;
+
+/// The pools in the pipeline (every contender that hands out a buffer).
+#[cfg(not(pool_no_stats))]
+pub const POOLS_PIPELINE: &[(&str, RegisterPipeline)] = &[
+    (
+        table::POOL_LOCAL.name,
+        pipeline::bench_pipeline::<PoolLocal>,
+    ),
+    (table::POOL_RING.name, pipeline::bench_pipeline::<PoolRing>),
+    (
+        table::POOL_FIXED.name,
+        pipeline::bench_pipeline::<PoolFixed>,
+    ),
+    (
+        table::POOL_TIERED.name,
+        pipeline::bench_pipeline::<PoolTiered>,
+    ),
+    (table::TLS_STACK.name, pipeline::bench_pipeline::<TlsStack>),
+    (table::ZEROPOOL.name, pipeline::bench_pipeline::<Zeropool>),
+    (table::OPOOL.name, pipeline::bench_pipeline::<Opool>),
+    (
+        table::OBJECT_POOL.name,
+        pipeline::bench_pipeline::<ObjectPool>,
+    ),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        pipeline::bench_pipeline::<LockfreeObjectPool>,
+    ),
+    (
+        table::ARRAYQUEUE.name,
+        pipeline::bench_pipeline::<SharedQueue>,
+    ),
+];
+
+/// Appends `{"id": id, "retained_bytes": bytes}` to the file named by
+/// `POOL_BENCH_EXTRA_OUT`, where it is set: what a benchmark measured
+/// besides time, for the report.
+pub fn record_extra(id: &str, bytes: u64) {
+    use std::io::Write as _;
+    let Ok(path) = std::env::var("POOL_BENCH_EXTRA_OUT") else {
+        return;
+    };
+    let line = serde_json::json!({ "id": id, "retained_bytes": bytes });
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        eprintln!("cannot write {path}: {e}");
+    }
+}
 
 /// Runs every scenario for the pools (when `with_pools`) and for plain
 /// allocation named after `allocator`: the body of both bench targets.
@@ -829,12 +900,51 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             g.finish();
         }
     }
+    // Pipeline: producers fill, consumers give back, at every thread count
+    // of two or more, for the first threaded size.
+    #[cfg(not(pool_no_stats))]
+    if let Some(&size) = sizes.iter().find(|s| THREADED_SIZES.contains(s)) {
+        for &t in threads.iter().filter(|&&t| t >= 2) {
+            let id = format!("pipeline/{}/{t}t", size_label(size));
+            let mut g = c.benchmark_group(&id);
+            let list: &[(&str, RegisterPipeline)] = if with_pools { POOLS_PIPELINE } else { &[] };
+            for (name, register) in list {
+                if let Some(bytes) = register(&mut g, name, size, t) {
+                    record_extra(&format!("{id}/{name}"), bytes);
+                }
+            }
+            pipeline::bench_pipeline::<Alloc>(&mut g, &alloc_name, size, t);
+            g.finish();
+        }
+    }
+    // Replay: the workload named by POOL_BENCH_WORKLOAD.
+    #[cfg(not(pool_no_stats))]
+    match replay::workload_from_env() {
+        Ok(Some(w)) => {
+            let mut g = c.benchmark_group(format!("replay/workload/{}t", w.threads));
+            let list: &[(&str, replay::RegisterReplay)] = if with_pools {
+                replay::POOLS_REPLAY
+            } else {
+                &[]
+            };
+            for (name, register) in list {
+                register(&mut g, name, &w);
+            }
+            replay::bench_replay::<Alloc>(&mut g, &alloc_name, &w);
+            g.finish();
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    }
     let mut g = c.benchmark_group("mixed/64B-1MiB/1t");
     bench_mixed::<Alloc>(&mut g, &alloc_name);
     bench_mixed::<AllocZeroed>(&mut g, &zeroed_name);
     if with_pools {
-        bench_mixed::<PoolTiered>(&mut g, "pool-tiered");
-        bench_mixed::<Zeropool>(&mut g, "zeropool");
+        bench_mixed::<PoolTiered>(&mut g, table::POOL_TIERED.name);
+        bench_mixed::<Zeropool>(&mut g, table::ZEROPOOL.name);
     }
     g.finish();
 }
@@ -924,6 +1034,7 @@ impl Burst for Zeropool {
         for b in item.as_uninit_mut() {
             *b = MaybeUninit::new(0xA5);
         }
+        black_box(item.as_uninit_mut().as_ptr());
     }
 }
 
@@ -995,19 +1106,22 @@ pub type RunBurst = fn(usize, usize) -> BurstResult;
 /// items are written only inside `create_with`, so a whole-buffer fill
 /// would measure something else).
 pub const BURST: &[(&str, RunBurst)] = &[
-    ("pool-local", run_burst::<PoolLocal>),
-    ("pool-local-timed", run_burst::<PoolLocalTimed>),
-    ("pool-tiered-timed", run_burst::<PoolTieredTimed>),
-    ("pool-ring", run_burst::<PoolRing>),
-    ("pool-fixed", run_burst::<PoolFixed>),
-    ("pool-tiered", run_burst::<PoolTiered>),
-    ("tls-stack", run_burst::<TlsStack>),
+    (table::POOL_LOCAL.name, run_burst::<PoolLocal>),
+    (table::POOL_LOCAL_TIMED.name, run_burst::<PoolLocalTimed>),
+    (table::POOL_TIERED_TIMED.name, run_burst::<PoolTieredTimed>),
+    (table::POOL_RING.name, run_burst::<PoolRing>),
+    (table::POOL_FIXED.name, run_burst::<PoolFixed>),
+    (table::POOL_TIERED.name, run_burst::<PoolTiered>),
+    (table::TLS_STACK.name, run_burst::<TlsStack>),
     ("alloc-system", run_burst::<Alloc>),
-    ("zeropool", run_burst::<Zeropool>),
-    ("opool", run_burst::<Opool>),
-    ("object-pool", run_burst::<ObjectPool>),
-    ("lockfree-object-pool", run_burst::<LockfreeObjectPool>),
-    ("arrayqueue", run_burst::<SharedQueue>),
+    (table::ZEROPOOL.name, run_burst::<Zeropool>),
+    (table::OPOOL.name, run_burst::<Opool>),
+    (table::OBJECT_POOL.name, run_burst::<ObjectPool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        run_burst::<LockfreeObjectPool>,
+    ),
+    (table::ARRAYQUEUE.name, run_burst::<SharedQueue>),
 ];
 
 #[cfg(test)]

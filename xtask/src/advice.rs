@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::report::{Case, Row};
-
-/// Our strategies, in the order a tie is broken.
-pub(crate) const OURS: &[&str] = &["pool-local", "pool-tiered", "pool-fixed", "pool-ring"];
+use crate::table::{self, Kind};
 
 /// One sentence of advice for the scenario `list` (sorted fastest first).
 pub(crate) fn recommend(
@@ -21,13 +19,27 @@ pub(crate) fn recommend(
     list: &[Row],
 ) -> Option<String> {
     let first = list.first()?;
-    let is = |names: &[&str], r: &&Row| names.contains(&r.contender.as_str());
-    let ours = list.iter().find(|r| is(OURS, r))?;
-    let peer = list.iter().find(|r| is(crate::args::PEERS, r));
+    let is = |kind: Kind, r: &&Row| table::kind_of(&r.contender) == Some(kind);
+    let ours = list.iter().find(|r| is(Kind::Ours, r))?;
+    let peer = list.iter().find(|r| is(Kind::Peer, r));
     let alloc = list.iter().find(|r| r.contender.starts_with("alloc-"));
     let ratio = |r: &Row| r.ns / ours.ns;
 
     let mut reasons = Vec::new();
+    if let Some(a) = alloc.filter(|a| a.ns < ours.ns && a.ns >= 0.95 * ours.ns) {
+        // A tie within 5%: say so rather than crown either.
+        return Some(format!(
+            "{} or plain allocation ({}): within 5% of each other ({:.2}x); pooling saves no time here, so choose by memory (a pool keeps what it holds until trimmed){}",
+            ours.contender,
+            a.contender,
+            a.ns / ours.ns,
+            peer.map_or(String::new(), |p| format!(
+                "; best peer {} at {:.2}x",
+                p.contender,
+                ratio(p)
+            ))
+        ));
+    }
     if let Some(a) = alloc.filter(|a| a.ns < ours.ns) {
         // Plain allocation wins: say so, with our best beside it.
         let mut line = format!(
@@ -98,6 +110,12 @@ pub(crate) fn recommend(
             }
         }
     }
+    if let Some(kept) = ours.retained {
+        reasons.push(format!(
+            "keeps {:.0} KiB idle once the pipeline stops",
+            kept as f64 / 1024.0
+        ));
+    }
     let mut line = format!("use {}: {}", ours.contender, reasons.join(", "));
     let mut beside = Vec::new();
     if let Some(p) = peer {
@@ -139,6 +157,7 @@ mod tests {
             threads,
             contender: contender.into(),
             ns,
+            retained: None,
         }
     }
 
@@ -215,6 +234,29 @@ mod tests {
         assert!(
             !line.contains("threads"),
             "no scaling claim for the fill scenario: {line}"
+        );
+    }
+
+    #[test]
+    fn a_tie_with_plain_allocation_crowns_neither_and_pipelines_say_what_they_keep() {
+        let c = cases(vec![
+            row("replay", 4, "pool-tiered", 100.0),
+            row("replay", 4, "alloc-mimalloc", 98.0),
+        ]);
+        let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
+        assert!(
+            line.starts_with(
+                "pool-tiered or plain allocation (alloc-mimalloc): within 5% of each other (0.98x)"
+            ),
+            "{line}"
+        );
+        let mut local = row("pipeline", 4, "pool-local", 50.0);
+        local.retained = Some(64 * 1024);
+        let c = cases(vec![local, row("pipeline", 4, "alloc-system", 90.0)]);
+        let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
+        assert!(
+            line.contains("keeps 64 KiB idle once the pipeline stops"),
+            "{line}"
         );
     }
 

@@ -1,12 +1,22 @@
 //! Command-line parsing, with clear messages for bad input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::table;
 
 pub(crate) const USAGE: &str = "\
 usage:
   cargo xtask bench [--full] [--threads LIST] [--sizes LIST] [--filter TEXT] [--no-burst]
-      Compare every pool strategy with plain allocation and the peer crates.
+                   [--workload FILE] [--verbose]
+      Compare every pool strategy with plain allocation and the peer crates,
+      and recommend one of ours per scenario.
       --full           criterion's full sampling (minutes) instead of the quick default
+      --workload FILE  replay a recorded workload (request sizes, threads, buffers
+                       held; the JSON of pool_core::workload, e.g. from
+                       TieredPool::workload) against every strategy and peer, and
+                       recommend a pool for it; alone, runs only the replay
+                       (add --filter to run more). Example: benches/workloads/http-server.json
+      --verbose        criterion's own output instead of one progress line per benchmark
       --threads LIST   thread counts for the threaded scenario, e.g. 1,2,4,8,16
                        (default: 1, 2 and this machine's parallelism)
       --sizes LIST     buffer sizes, e.g. 64,4k,64k,1m (default: 64,4k,64k,1m)
@@ -30,36 +40,17 @@ pub(crate) const CI_GROUPS: &[&str] = &[
     "coverage", "bench",
 ];
 
-/// The peer crates among the contenders.
-pub(crate) const PEERS: &[&str] = &[
-    "zeropool",
-    "opool",
-    "object-pool",
-    "lockfree-object-pool",
-    "sharded-slab",
-    "arrayqueue",
-];
-
-/// Names a filter can match, besides the peers, sizes and thread counts.
-pub(crate) const KNOWN: &[&str] = &[
-    "single",
-    "threads",
-    "cross",
-    "fill",
-    "mixed",
-    "burst",
-    "pool-local",
-    "pool-local-timed",
-    "pool-tiered-timed",
-    "pool-ring",
-    "pool-fixed",
-    "pool-tiered",
-    "tls-stack",
-    "alloc-system",
-    "alloc-zeroed-system",
-    "alloc-mimalloc",
-    "alloc-zeroed-mimalloc",
-];
+/// Every name a filter can match: the scenarios, the contenders of the
+/// one table, and plain allocation with each allocator.
+fn known() -> Vec<String> {
+    let mut v: Vec<String> = table::SCENARIOS.iter().map(|s| s.to_string()).collect();
+    v.extend(table::ALL.iter().map(|e| e.name.to_string()));
+    for a in table::ALLOCATORS {
+        v.push(format!("alloc-{a}"));
+        v.push(format!("alloc-zeroed-{a}"));
+    }
+    v
+}
 
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct BenchArgs {
@@ -68,6 +59,10 @@ pub(crate) struct BenchArgs {
     pub(crate) sizes: Option<Vec<usize>>,
     pub(crate) filter: Option<String>,
     pub(crate) burst: bool,
+    /// A recorded workload to replay (validated when parsed).
+    pub(crate) workload: Option<PathBuf>,
+    /// Criterion's own output instead of the progress lines.
+    pub(crate) verbose: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -187,6 +182,17 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, Stri
             while let Some(flag) = it.next() {
                 match flag.as_str() {
                     "--full" => a.full = true,
+                    "--verbose" | "-v" => a.verbose = true,
+                    "--workload" => {
+                        let path = PathBuf::from(value(&mut it, "--workload")?);
+                        // Checked now: a bad file is a message before any
+                        // build, naming the field and the range expected.
+                        load_workload(&path)?;
+                        a.workload = Some(
+                            std::path::absolute(&path)
+                                .map_err(|e| format!("--workload {}: {e}", path.display()))?,
+                        );
+                    }
                     "--no-burst" => a.burst = false,
                     "--threads" => {
                         a.threads = Some(parse_list(
@@ -266,6 +272,14 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, Stri
     }
 }
 
+/// Reads and validates a workload file (the format of
+/// `pool_core::workload`).
+pub(crate) fn load_workload(path: &Path) -> Result<pool_core::workload::Workload, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--workload {}: cannot read it: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("--workload {}: {e}", path.display()))
+}
+
 /// A filter must be able to match something: a scenario, a contender, a
 /// size label (`4KiB`) or a thread count (`16t`).
 fn check_filter(f: &str) -> Result<(), String> {
@@ -274,16 +288,16 @@ fn check_filter(f: &str) -> Result<(), String> {
     }
     let looks_like_size_or_threads = f.chars().next().is_some_and(|c| c.is_ascii_digit())
         && (f.ends_with("KiB") || f.ends_with("MiB") || f.ends_with('B') || f.ends_with('t'));
-    let matches_name = KNOWN
+    let known = known();
+    let matches_name = known
         .iter()
-        .chain(PEERS)
-        .any(|k| k.contains(f) || f.contains(k));
+        .any(|k| k.contains(f) || f.contains(k.as_str()));
     if matches_name || looks_like_size_or_threads {
         Ok(())
     } else {
         Err(format!(
             "--filter: `{f}` matches no benchmark; use part of a scenario or contender name ({}), a size such as 4KiB, or a thread count such as 16t",
-            [KNOWN, PEERS].concat().join(", ")
+            known.join(", ")
         ))
     }
 }

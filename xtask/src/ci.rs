@@ -429,7 +429,11 @@ pub(crate) fn run(
     c.args(["test", "-p", "pool-benches", "--benches", "--release"])
         .env("POOL_BENCH_SIZES", "64,4096")
         .env("POOL_BENCH_THREADS", "1,2")
-        .env("POOL_BENCH_BURST_SIZE", "4096");
+        .env("POOL_BENCH_BURST_SIZE", "4096")
+        .env(
+            "POOL_BENCH_WORKLOAD",
+            project_root().join("benches/workloads/http-server.json"),
+        );
     r.run("bench", "bench smoke", c);
     let mut c = cargo();
     c.args([
@@ -444,6 +448,16 @@ pub(crate) fn run(
         "--no-burst",
     ]);
     r.run("bench", "xtask bench smoke", c);
+    // The shipped example workload, replayed as a user would (it fails
+    // unless the report recommends a pool for it).
+    let mut c = cargo();
+    c.args([
+        "xtask",
+        "bench",
+        "--workload",
+        "benches/workloads/http-server.json",
+    ]);
+    r.run("bench", "xtask bench --workload smoke", c);
 
     println!(
         "\n==> summary ({:.0} s in all)",

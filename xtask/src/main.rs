@@ -13,7 +13,11 @@
 mod advice;
 mod args;
 mod ci;
+mod progress;
 mod report;
+#[path = "../../benches/src/table.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod table;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -36,7 +40,7 @@ fn main() -> ExitCode {
         }
         Task::Bench(a) => bench(&a),
         Task::BenchBin => bench_bin(),
-        Task::Report { from, out } => report::write(&from, &out, None),
+        Task::Report { from, out } => report::write(&from, &out, None).map(drop),
         Task::Ci {
             only,
             skip,
@@ -118,58 +122,135 @@ fn criterion_args(full: bool) -> Vec<String> {
 fn bench(a: &BenchArgs) -> Result<(), String> {
     let started = Instant::now();
     let out = project_root().join("target/pool-report");
-    let criterion_home = out.join("criterion");
-    if criterion_home.exists() {
-        std::fs::remove_dir_all(&criterion_home)
-            .map_err(|e| format!("cannot clear {}: {e}", criterion_home.display()))?;
+    // Results go to a staging folder and replace the previous run's only
+    // once every bench target finished: an interrupted run leaves the last
+    // complete results (and their report) in place.
+    let stage = out.join("staging");
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage)
+            .map_err(|e| format!("cannot clear {}: {e}", stage.display()))?;
     }
-    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let burst_out = out.join("burst.jsonl");
-    let _ = std::fs::remove_file(&burst_out);
+    std::fs::create_dir_all(&stage)
+        .map_err(|e| format!("cannot create {}: {e}", stage.display()))?;
+    let criterion_home = stage.join("criterion");
+    let burst_out = stage.join("burst.jsonl");
+    let extra_out = stage.join("extra.jsonl");
 
-    let targets: [(&str, bool); 3] = [
-        ("pools", true),
-        ("pools_mimalloc", true),
-        ("burst", a.burst),
-    ];
-    let total = targets.iter().filter(|t| t.1).count();
-    for (i, (target, wanted)) in targets.iter().filter(|t| t.1).enumerate() {
-        let _ = wanted;
-        eprintln!("\n[{}/{total}] bench target `{target}`", i + 1);
-        let mut cmd = cargo();
-        cmd.args(["bench", "-p", "pool-benches", "--bench", target, "--"]);
-        if *target != "burst" {
-            cmd.args(criterion_args(a.full));
-        }
-        if let Some(filter) = &a.filter {
-            cmd.arg(filter);
-        }
+    // A workload alone runs only its replay (and plain allocation beside).
+    let workload_only = a.workload.is_some() && a.filter.is_none();
+    let filter = if workload_only {
+        Some("replay/".to_string())
+    } else {
+        a.filter.clone()
+    };
+    if let Some(w) = &a.workload {
+        let workload = args::load_workload(w)?;
+        eprintln!("replaying {}: {workload}", w.display());
+    }
+    let targets: Vec<&str> = ["pools", "pools_mimalloc", "burst"]
+        .into_iter()
+        .filter(|t| *t != "burst" || (a.burst && !workload_only))
+        .collect();
+    let setup = |cmd: &mut Command| {
         cmd.env("CRITERION_HOME", &criterion_home)
-            .env("POOL_BENCH_BURST_OUT", &burst_out);
+            .env("POOL_BENCH_BURST_OUT", &burst_out)
+            .env("POOL_BENCH_EXTRA_OUT", &extra_out);
         if let Some(t) = &a.threads {
             cmd.env("POOL_BENCH_THREADS", args::join(t));
         }
         if let Some(s) = &a.sizes {
             cmd.env("POOL_BENCH_SIZES", args::join(s));
         }
-        run(cmd, &format!("bench target `{target}`"))?;
-    }
-    if let Some(sizes) = stats_cost_sizes(a) {
-        // What statistics cost: pool-local and pool-tiered once more, built
-        // with every counter compiled out (`-nostats` rows), in a target
-        // folder of their own (the cfg applies to every crate).
-        eprintln!("\n[+] statistics cost: pool-local and pool-tiered with counters compiled out");
+        if let Some(w) = &a.workload {
+            cmd.env("POOL_BENCH_WORKLOAD", w);
+        }
+    };
+    let mut progress = progress::Progress::new(a.verbose);
+    // Build first (its output is cargo's), then list what will run, so the
+    // progress lines can count.
+    let mut build = cargo();
+    build.args(["bench", "-p", "pool-benches", "--no-run"]);
+    run(build, "building the benches")?;
+    for target in targets.iter().filter(|t| **t != "burst") {
         let mut cmd = cargo();
-        cmd.args(["bench", "-p", "pool-benches", "--bench", "pools", "--"]);
-        cmd.args(criterion_args(a.full))
-            .arg("single/")
+        cmd.args([
+            "bench",
+            "-q",
+            "-p",
+            "pool-benches",
+            "--bench",
+            target,
+            "--",
+            "--list",
+        ]);
+        cmd.args(filter.iter());
+        setup(&mut cmd);
+        progress.add_listed(&mut cmd)?;
+    }
+    // What statistics cost: pool-local and pool-tiered once more, built
+    // with every counter compiled out (`-nostats` rows), in a target folder
+    // of their own (the cfg applies to every crate).
+    let nostats = |list: bool| {
+        let sizes = stats_cost_sizes(a)?;
+        let mut cmd = cargo();
+        cmd.args([
+            "bench",
+            "-q",
+            "-p",
+            "pool-benches",
+            "--bench",
+            "pools",
+            "--",
+        ]);
+        if list {
+            cmd.arg("--list");
+        } else {
+            cmd.args(criterion_args(a.full));
+        }
+        cmd.arg("single/")
             .env("RUSTFLAGS", "--cfg pool_no_stats")
             .env("CARGO_TARGET_DIR", project_root().join("target/nostats"))
             .env("CRITERION_HOME", &criterion_home)
             .env("POOL_BENCH_SIZES", args::join(&sizes));
-        run(cmd, "bench target `pools` with statistics off")?;
+        Some(cmd)
+    };
+    if !workload_only && let Some(mut cmd) = nostats(true) {
+        eprintln!("building the statistics-off benches (a target folder of their own)");
+        progress.add_listed(&mut cmd)?;
     }
-    report::write(&out, &out, Some(started.elapsed()))
+    for target in &targets {
+        let mut cmd = cargo();
+        cmd.args(["bench", "-q", "-p", "pool-benches", "--bench", target, "--"]);
+        if *target != "burst" {
+            cmd.args(criterion_args(a.full));
+        }
+        cmd.args(filter.iter());
+        setup(&mut cmd);
+        progress.run(cmd, &format!("bench target `{target}`"))?;
+    }
+    if !workload_only && let Some(cmd) = nostats(false) {
+        progress.run(cmd, "bench target `pools` with statistics off")?;
+    }
+    // Every target finished: the staged results replace the previous ones.
+    for name in ["criterion", "burst.jsonl", "extra.jsonl"] {
+        let (from, to) = (stage.join(name), out.join(name));
+        if to.is_dir() {
+            std::fs::remove_dir_all(&to)
+                .map_err(|e| format!("cannot clear {}: {e}", to.display()))?;
+        } else if to.exists() {
+            std::fs::remove_file(&to).map_err(|e| format!("cannot clear {}: {e}", to.display()))?;
+        }
+        if from.exists() {
+            std::fs::rename(&from, &to)
+                .map_err(|e| format!("cannot move {} into place: {e}", from.display()))?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&stage);
+    let recommendations = report::write(&out, &out, Some(started.elapsed()))?;
+    if a.workload.is_some() && !recommendations.iter().any(|r| r.starts_with("replay:")) {
+        return Err("the workload was replayed, but no recommendation came of it (did --filter leave the replay out?)".into());
+    }
+    Ok(())
 }
 
 /// The sizes (4 KiB, 64 KiB, as asked) at which to measure the statistics
@@ -240,7 +321,7 @@ fn bench_bin() -> Result<(), String> {
     }
     println!(
         "Built {} with run.sh.\nCopy the folder to a machine of the same architecture and run\n  \
-         ./run.sh [threads] [sizes] [out]     e.g. ./run.sh 1,2,4,8,16 4096,65536 results\n\
+         ./run.sh [threads] [sizes] [out] [workload]   e.g. ./run.sh 1,2,4,8,16 4096,65536 results\n\
          then bring `results` back and run\n  cargo xtask report --from results",
         dest.display()
     );
@@ -260,6 +341,9 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 export POOL_BENCH_THREADS="$threads" POOL_BENCH_SIZES="$sizes"
 export CRITERION_HOME="$out/criterion" POOL_BENCH_BURST_OUT="$out/burst.jsonl"
+export POOL_BENCH_EXTRA_OUT="$out/extra.jsonl"
+# A fourth argument names a workload file to replay as well.
+if [ -n "${4:-}" ]; then export POOL_BENCH_WORKLOAD="$4"; fi
 quick="--warm-up-time ${WARMUP:-0.2} --measurement-time ${MEASURE:-0.5} --sample-size 10 --noplot"
 "$here/pools" --bench $quick ${FILTER:-}
 "$here/pools_mimalloc" --bench $quick ${FILTER:-}

@@ -17,12 +17,17 @@ pub(crate) struct Row {
     pub(crate) threads: usize,
     pub(crate) contender: String,
     pub(crate) ns: f64,
+    /// Bytes the pool reported retaining after the benchmark, where it
+    /// reports them and the scenario records them (pipeline).
+    pub(crate) retained: Option<u64>,
 }
 
 impl Row {
     /// Operations per second over all threads, in millions.
     fn mops(&self) -> f64 {
-        let parallel = if self.scenario == "threads" {
+        // Threads and replay time each thread's operations; the others
+        // time every buffer over all threads.
+        let parallel = if matches!(self.scenario.as_str(), "threads" | "replay") {
             self.threads
         } else {
             1
@@ -46,10 +51,10 @@ fn parse_size(label: &str) -> usize {
 }
 
 fn scenario_rank(s: &str) -> usize {
-    ["single", "threads", "cross", "fill", "mixed"]
+    crate::table::SCENARIOS
         .iter()
         .position(|x| *x == s)
-        .unwrap_or(9)
+        .unwrap_or(usize::MAX)
 }
 
 fn read_json(path: &Path) -> Option<Value> {
@@ -82,6 +87,7 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
                             threads: threads.trim_end_matches('t').parse().unwrap_or(1),
                             contender: contender.to_string(),
                             ns,
+                            retained: None,
                         });
                     }
                 }
@@ -104,7 +110,12 @@ pub(crate) fn case_key(r: &Row) -> Case {
 }
 
 /// Writes the report for the results in `from` into `out`.
-pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Result<(), String> {
+/// Returns the recommendations.
+pub(crate) fn write(
+    from: &Path,
+    out: &Path,
+    elapsed: Option<Duration>,
+) -> Result<Vec<String>, String> {
     let mut rows = Vec::new();
     collect(&from.join("criterion"), &mut rows);
     if rows.is_empty() {
@@ -119,6 +130,20 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
 
+    // What benchmarks measured besides time (retained bytes), by id.
+    let extra: BTreeMap<String, u64> = std::fs::read_to_string(from.join("extra.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| Some((v["id"].as_str()?.to_string(), v["retained_bytes"].as_u64()?)))
+        .collect();
+    for r in &mut rows {
+        let id = format!(
+            "{}/{}/{}t/{}",
+            r.scenario, r.size_label, r.threads, r.contender
+        );
+        r.retained = extra.get(&id).copied();
+    }
     let mut cases: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
     for r in rows {
         cases.entry(case_key(&r)).or_default().push(r);
@@ -130,7 +155,10 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
     let _ = writeln!(md, "# Pool benchmark report\n");
     let _ = writeln!(
         md,
-        "ns/op is the median time of one get + 16-byte write + put per thread (cross: per buffer handed from one thread to another; fill: the holder writes the whole buffer). \
+        "ns/op is the median time of one get + 16-byte write + put per thread (cross: per buffer handed from one thread to another; \
+         pipeline: per buffer over all threads, producers filling whole buffers and handing them over in batches of 16 to consumers that drop them, \
+         `retained KiB` being what the pool keeps afterwards; fill: the holder writes the whole buffer; mixed: log-normal lengths, each written whole; \
+         replay: per operation per thread of your workload, each drawn length written whole, the oldest held buffer given back). \
          ratio is to the fastest in the same table; Mops/s is over all threads. `tls-stack` is a naive `thread_local!` stack, shown for reference; \
          `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
          `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs.\n"
@@ -145,44 +173,72 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
             "{scenario} / {size_label} / {threads} thread{}",
             if *threads == 1 { "" } else { "s" }
         );
+        let with_retained = list.iter().any(|r| r.retained.is_some());
+        let (md_extra, md_align, text_extra) = if with_retained {
+            (
+                " retained KiB |",
+                "---:|",
+                format!(" {:>13}", "retained KiB"),
+            )
+        } else {
+            ("", "", String::new())
+        };
         let _ = writeln!(
             md,
-            "## {title}\n\n| contender | ns/op | ratio | Mops/s |\n|---|---:|---:|---:|"
+            "## {title}\n\n| contender | ns/op | ratio | Mops/s |{md_extra}\n|---|---:|---:|---:|{md_align}"
         );
         let _ = writeln!(
             text,
-            "\n{title}\n  {:<24} {:>12} {:>8} {:>10}",
+            "\n{title}\n  {:<24} {:>12} {:>8} {:>10}{text_extra}",
             "contender", "ns/op", "ratio", "Mops/s"
         );
         for r in list.iter() {
             let ratio = r.ns / best;
+            let retained = |w: usize| match (with_retained, r.retained) {
+                (false, _) => String::new(),
+                (true, Some(b)) => format!(" {:>w$.1}", b as f64 / 1024.0),
+                (true, None) => format!(" {:>w$}", "n/a"),
+            };
             let _ = writeln!(
                 md,
-                "| {} | {:.1} | {:.2}x | {:.1} |",
+                "| {} | {:.1} | {:.2}x | {:.1} |{}",
                 r.contender,
                 r.ns,
                 ratio,
-                r.mops()
+                r.mops(),
+                if with_retained {
+                    retained(0) + " |"
+                } else {
+                    String::new()
+                }
             );
             let _ = writeln!(
                 text,
-                "  {:<24} {:>12.1} {:>7.2}x {:>10.1}",
+                "  {:<24} {:>12.1} {:>7.2}x {:>10.1}{}",
                 r.contender,
                 r.ns,
                 ratio,
-                r.mops()
+                r.mops(),
+                retained(13)
             );
             json_rows.push(json!({
                 "scenario": r.scenario, "contender": r.contender, "threads": r.threads,
                 "size": r.size, "size_label": r.size_label, "ns_per_op": r.ns,
-                "ratio": ratio, "mops": r.mops(),
+                "ratio": ratio, "mops": r.mops(), "retained_bytes": r.retained,
             }));
         }
         if let Some(advice) = crate::advice::recommend(&cases, &burst, list) {
-            let line = format!(
-                "{scenario}: {size_label}, {}: {advice}",
-                thread_words(&scenario, *threads)
-            );
+            let line = if scenario == "replay" {
+                format!(
+                    "{scenario}: {}: {advice}",
+                    thread_words(&scenario, *threads)
+                )
+            } else {
+                format!(
+                    "{scenario}: {size_label}, {}: {advice}",
+                    thread_words(&scenario, *threads)
+                )
+            };
             let _ = writeln!(md, "\n**Recommendation:** {line}\n");
             recommendations.push(line);
         }
@@ -271,13 +327,26 @@ pub(crate) fn write(from: &Path, out: &Path, elapsed: Option<Duration>) -> Resul
         out.join("report.md").display(),
         elapsed.map_or(String::new(), |d| format!(" ({:.0} s)", d.as_secs_f64()))
     );
-    Ok(())
+    Ok(recommendations)
 }
 
 fn thread_words(scenario: &str, threads: usize) -> String {
     match scenario {
         "cross" => "taken on one thread, dropped on another".into(),
         "mixed" => "mixed sizes, 1 thread".into(),
+        "pipeline" => {
+            let consumers = threads.max(2) / 2;
+            let producers = threads.max(2) - consumers;
+            format!(
+                "{producers} producer{} and {consumers} consumer{}",
+                if producers == 1 { "" } else { "s" },
+                if consumers == 1 { "" } else { "s" }
+            )
+        }
+        "replay" => format!(
+            "your workload, {threads} thread{}",
+            if threads == 1 { "" } else { "s" }
+        ),
         _ => format!("{threads} thread{}", if threads == 1 { "" } else { "s" }),
     }
 }
@@ -372,7 +441,7 @@ fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             && let Some(ours) = ns_of(list, "pool-local")
             && let Some(p) = list
                 .iter()
-                .filter(|r| crate::args::PEERS.contains(&r.contender.as_str()))
+                .filter(|r| crate::table::kind_of(&r.contender) == Some(crate::table::Kind::Peer))
                 .min_by(|a, b| a.ns.total_cmp(&b.ns))
         {
             out.push(format!(
@@ -685,6 +754,7 @@ mod tests {
             threads,
             contender: contender.into(),
             ns,
+            retained: None,
         }
     }
 

@@ -69,6 +69,7 @@ pub mod trimmer;
 pub mod unwind;
 #[allow(unsafe_code)]
 pub mod words;
+pub mod workload;
 
 pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};

@@ -1023,6 +1023,45 @@ impl TieredPool {
         metrics::counter!("pool_oversize_total", "pool" => name.to_owned()).absolute(s.oversize);
     }
 
+    /// This pool's workload, for `cargo xtask bench --workload FILE`: the
+    /// recent request lengths (the last [`RECENT`] of each thread) as a
+    /// histogram, or, before any was recorded, each class's gets; with
+    /// `threads` threads, each holding one buffer at a time (set more with
+    /// [`Workload::with_held`](pool_core::workload::Workload::with_held)).
+    /// Save it as JSON (the `serde` feature) and replay it against every
+    /// strategy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::new();
+    /// for len in [100, 1500, 100] {
+    ///     drop(pool.get(len));
+    /// }
+    /// let w = pool.workload(8).with_held(2);
+    /// w.validate()?;
+    /// assert_eq!((w.threads, w.held, w.sizes.len()), (8, 2, 2));
+    /// assert_eq!((w.sizes[0].bytes, w.sizes[0].count), (100, 2));
+    /// # Ok::<(), pool_core::workload::WorkloadError>(())
+    /// ```
+    #[must_use]
+    pub fn workload(&self, threads: usize) -> pool_core::workload::Workload {
+        use pool_core::workload::Workload;
+        let recent = self.recent_lengths();
+        if !recent.is_empty() {
+            return Workload::from_lengths(&recent, threads);
+        }
+        let mut w = Workload::new(threads);
+        for c in self.stats().classes {
+            if c.stats.gets > 0 {
+                w = w.with_size(c.size, c.stats.gets);
+            }
+        }
+        w
+    }
+
     /// The recorded request lengths: the last [`RECENT`] of each thread.
     ///
     /// # Examples

@@ -1,0 +1,153 @@
+//! The pipeline scenario: producer threads take buffers and fill them
+//! whole, hand them over in batches, and consumer threads give them back
+//! (drop them): cross-thread return at a realistic batch size, as in a
+//! parser feeding workers or a decoder feeding an encoder.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::BenchmarkGroup;
+use criterion::measurement::WallTime;
+use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::Backoff;
+
+use crate::replay::Replay;
+
+/// Buffers per hand-over.
+pub const BATCH: usize = 16;
+/// Batches in flight between producers and consumers.
+pub const QUEUE_BATCHES: usize = 8;
+
+/// Producers and consumers for `threads` threads in all (at least one of
+/// each): half and half, the odd one producing.
+#[must_use]
+pub fn split(threads: usize) -> (usize, usize) {
+    let threads = threads.max(2);
+    let consumers = threads / 2;
+    (threads - consumers, consumers)
+}
+
+/// `items` buffers of `size` bytes, taken and filled by `producers`
+/// threads, batched by [`BATCH`], given back by `consumers` threads;
+/// returns the time from the start until the last one is back (so
+/// `time / items` is the time per buffer over all threads).
+pub fn run_pipeline<C: Replay>(
+    c: &C,
+    size: usize,
+    producers: usize,
+    consumers: usize,
+    items: u64,
+) -> Duration {
+    let full: ArrayQueue<Vec<C::Item<'_>>> = ArrayQueue::new(QUEUE_BATCHES);
+    let empty: ArrayQueue<Vec<C::Item<'_>>> = ArrayQueue::new(QUEUE_BATCHES * 2);
+    let producing = AtomicUsize::new(producers);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for p in 0..producers {
+            let mine = items / producers as u64 + u64::from((p as u64) < items % producers as u64);
+            let (full, empty, producing) = (&full, &empty, &producing);
+            s.spawn(move || {
+                let backoff = Backoff::new();
+                let mut batch = empty.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
+                for _ in 0..mine {
+                    let mut item = c.get_len(size);
+                    C::fill(&mut item, size);
+                    batch.push(item);
+                    if batch.len() == BATCH {
+                        let mut pending = batch;
+                        while let Err(back) = full.push(pending) {
+                            pending = back;
+                            backoff.snooze();
+                        }
+                        backoff.reset();
+                        batch = empty.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
+                    }
+                }
+                if !batch.is_empty() {
+                    let mut pending = batch;
+                    while let Err(back) = full.push(pending) {
+                        pending = back;
+                        backoff.snooze();
+                    }
+                }
+                producing.fetch_sub(1, Ordering::Release);
+            });
+        }
+        for _ in 0..consumers {
+            let (full, empty, producing) = (&full, &empty, &producing);
+            s.spawn(move || {
+                let backoff = Backoff::new();
+                loop {
+                    if let Some(mut batch) = full.pop() {
+                        for item in batch.drain(..) {
+                            c.put(item);
+                        }
+                        let _ = empty.push(batch);
+                        backoff.reset();
+                    } else if producing.load(Ordering::Acquire) == 0 && full.is_empty() {
+                        break;
+                    } else {
+                        backoff.snooze();
+                    }
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+/// Registers the pipeline benchmark of contender `C` for buffers of
+/// `size` bytes on `threads` threads; returns the bytes the pool reports
+/// retaining once the run is over, where it reports them and criterion ran
+/// the benchmark.
+pub fn bench_pipeline<C: Replay>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    size: usize,
+    threads: usize,
+) -> Option<u64> {
+    let (producers, consumers) = split(threads);
+    let c = C::build_for(size, threads, BATCH * (QUEUE_BATCHES + 1));
+    let ran = std::cell::Cell::new(false);
+    group.bench_function(name, |b| {
+        ran.set(true);
+        b.iter_custom(|iters| run_pipeline(&c, size, producers, consumers, iters.max(1)));
+    });
+    if ran.get() { c.retained_bytes() } else { None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Alloc, PoolFixed, PoolLocal, PoolTiered};
+
+    #[test]
+    fn splits_keep_one_of_each() {
+        assert_eq!(split(1), (1, 1));
+        assert_eq!(split(2), (1, 1));
+        assert_eq!(split(5), (3, 2));
+        assert_eq!(split(16), (8, 8));
+    }
+
+    #[test]
+    fn every_buffer_comes_back() {
+        fn check<C: Replay>(threads: usize) -> C {
+            let (p, q) = split(threads);
+            let c = C::build_for(4096, threads, BATCH * (QUEUE_BATCHES + 1));
+            // 1,000 is not a multiple of the batch: the last one is partial.
+            run_pipeline(&c, 4096, p, q, 1000);
+            c
+        }
+        let local = check::<PoolLocal>(4);
+        let s = local.0.stats();
+        assert_eq!((s.gets, s.outstanding), (1000, 0));
+        let tiered = check::<PoolTiered>(3);
+        let s = tiered.0.stats().total;
+        assert_eq!((s.gets, s.outstanding), (1000, 0));
+        // The bounded pool never has more out than it holds: producers
+        // wait, consumers give back, and the run ends.
+        let fixed = check::<PoolFixed>(16);
+        assert_eq!(fixed.0.status().in_use, 0);
+        check::<Alloc>(2);
+    }
+}
