@@ -23,7 +23,7 @@ usage:
       --filter TEXT    only benchmarks whose id (scenario/size/threads/contender)
                        contains TEXT, e.g. `threads`, `4KiB`, `pool-local`
       --no-burst       skip the memory (burst) scenario
-      Writes target/pool-report/{report.md,report.json,scaling.svg}.
+      Writes target/pool-report/{report.md,report.json,scaling-<size>.svg}.
   cargo xtask bench-bin
       Build the bench binaries and run.sh into target/pool-bench/, to copy to
       another machine of the same architecture (no registry needed there).

@@ -2,7 +2,7 @@
 //!
 //! - `bench`: every pool strategy against plain allocation and the peer
 //!   crates, side by side; prints a table per scenario and writes
-//!   `target/pool-report/{report.md,report.json,scaling.svg}`.
+//!   `target/pool-report/{report.md,report.json,scaling-<size>.svg}`.
 //! - `bench-bin`: builds the bench binaries and a script into
 //!   `target/pool-bench/`, to copy to another machine of the same
 //!   architecture and run there.
@@ -12,6 +12,7 @@
 
 mod advice;
 mod args;
+mod chart;
 mod ci;
 mod progress;
 mod report;

@@ -1,5 +1,5 @@
 //! Reads criterion's results and the burst figures, and writes the report:
-//! tables on stdout, `report.md`, `report.json`, `scaling.svg`, and one
+//! tables on stdout, `report.md`, `report.json`, `scaling-<size>.svg`, and one
 //! recommendation per scenario.
 
 use std::collections::BTreeMap;
@@ -294,8 +294,7 @@ pub(crate) fn write(
     }
 
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let chart = out.join("scaling.svg");
-    scaling_chart(&cases, &chart)?;
+    let charts = scaling_charts(&cases, out)?;
     let report = json!({
         "machine": { "available_parallelism": std::thread::available_parallelism().map_or(0, |n| n.get()) },
         "results": json_rows,
@@ -323,8 +322,9 @@ pub(crate) fn write(
         println!("  {r}");
     }
     println!(
-        "\nwrote {}, report.json and scaling.svg{}",
+        "\nwrote {}, report.json{}{}",
         out.join("report.md").display(),
+        charts.iter().map(|c| format!(", {c}")).collect::<String>(),
         elapsed.map_or(String::new(), |d| format!(" ({:.0} s)", d.as_secs_f64()))
     );
     Ok(recommendations)
@@ -653,82 +653,90 @@ fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
     out
 }
 
-/// Aggregate Mops/s against threads, one line per contender, for the first
-/// size measured in the threaded scenario.
-fn scaling_chart(cases: &BTreeMap<Case, Vec<Row>>, path: &Path) -> Result<(), String> {
+/// One chart per size measured in the threaded scenario
+/// (`scaling-<size>.svg`): our four strategies, the best peer and the best
+/// plain allocation at the most threads. Returns the files written.
+fn scaling_charts(cases: &BTreeMap<Case, Vec<Row>>, out: &Path) -> Result<Vec<String>, String> {
+    use crate::chart::{Series, Style, draw};
+    use crate::table::{self, Kind};
     use plotters::prelude::*;
 
+    // A chart left by an older run would be mistaken for this one's.
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("scaling") && name.ends_with(".svg") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     let threaded: Vec<&Row> = cases
         .values()
         .flatten()
         .filter(|r| r.scenario == "threads")
         .collect();
-    let Some(size) = threaded.iter().map(|r| r.size).min() else {
-        // Nothing threaded was measured: an empty chart says so.
-        std::fs::write(path, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"40\"><text x=\"10\" y=\"25\">no threaded results</text></svg>")
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        return Ok(());
-    };
-    let rows: Vec<&Row> = threaded.into_iter().filter(|r| r.size == size).collect();
-    let mut lines: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
-    for r in &rows {
-        lines
-            .entry(r.contender.as_str())
-            .or_default()
-            .push((r.threads as f64, r.mops()));
-    }
-    let max_t = rows.iter().map(|r| r.threads).max().unwrap_or(1) as f64;
-    let max_y = rows.iter().map(|r| r.mops()).fold(1.0, f64::max) * 2.0;
-    let min_y = rows
+    let mut sizes: Vec<(usize, String)> = threaded
         .iter()
-        .map(|r| r.mops())
-        .fold(f64::INFINITY, f64::min)
-        .max(1e-3)
-        / 2.0;
-
-    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!(
-                "Aggregate throughput, {} buffers (get + write + put)",
-                rows[0].size_label
-            ),
-            ("sans-serif", 20),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.5f64..max_t + 0.5, (min_y..max_y).log_scale())
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("threads")
-        .y_desc("Mops/s, all threads (log)")
-        .draw()
-        .map_err(|e| e.to_string())?;
-    for (i, (name, mut points)) in lines.into_iter().enumerate() {
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let color = Palette99::pick(i).to_rgba();
-        let width = if name == "pool-local" { 4 } else { 2 };
-        chart
-            .draw_series(LineSeries::new(points, color.stroke_width(width)))
-            .map_err(|e| e.to_string())?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+        .map(|r| (r.size, r.size_label.clone()))
+        .collect();
+    sizes.sort();
+    sizes.dedup();
+    let mut written = Vec::new();
+    for (size, label) in sizes {
+        let rows: Vec<&Row> = threaded
+            .iter()
+            .copied()
+            .filter(|r| r.size == size)
+            .collect();
+        let max_t = rows.iter().map(|r| r.threads).max().unwrap_or(1);
+        let points = |name: &str| -> Vec<(usize, f64)> {
+            rows.iter()
+                .filter(|r| r.contender == name)
+                .map(|r| (r.threads, r.mops()))
+                .collect()
+        };
+        let best_at_most = |pick: &dyn Fn(&str) -> bool| {
+            rows.iter()
+                .filter(|r| r.threads == max_t && pick(&r.contender))
+                .max_by(|a, b| a.mops().total_cmp(&b.mops()))
+                .map(|r| r.contender.clone())
+        };
+        let mut series: Vec<Series> = table::names(Kind::Ours)
+            .enumerate()
+            .map(|(i, name)| Series {
+                name: name.to_string(),
+                points: points(name),
+                style: Style::Ours(i),
+            })
+            .filter(|s| !s.points.is_empty())
+            .collect();
+        if let Some(p) = best_at_most(&|n| table::kind_of(n) == Some(Kind::Peer)) {
+            series.push(Series {
+                name: format!("best peer: {p}"),
+                points: points(&p),
+                style: Style::Peer,
             });
+        }
+        if let Some(a) = best_at_most(&|n| table::kind_of(n) == Some(Kind::Baseline)) {
+            series.push(Series {
+                name: format!("plain allocation: {a}"),
+                points: points(&a),
+                style: Style::Baseline,
+            });
+        }
+        let file = format!("scaling-{label}.svg");
+        let path = out.join(&file);
+        {
+            let root = SVGBackend::new(&path, (900, 560)).into_drawing_area();
+            draw(
+                &root,
+                &format!("Aggregate throughput, {label} buffers (get + 16-byte write + put)"),
+                &series,
+            )?;
+        }
+        written.push(file);
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerLeft)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    root.present()
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(())
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -819,7 +827,7 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap())
                 .unwrap();
         assert_eq!(j["results"].as_array().unwrap().len(), 7);
-        let svg = std::fs::read_to_string(dir.join("scaling.svg")).unwrap();
+        let svg = std::fs::read_to_string(dir.join("scaling-4KiB.svg")).unwrap();
         assert!(svg.contains("<svg") && svg.contains("pool-local"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
