@@ -8,6 +8,7 @@
 
 use std::process::Command;
 
+use pool_benches::records::BurstRecord;
 use pool_benches::{BURST, parse_list};
 
 const STEADY: usize = 8;
@@ -31,18 +32,19 @@ fn main() {
             std::process::exit(2);
         };
         let r = run(size, STEADY);
-        let json = serde_json::json!({
-            "scenario": "burst",
-            "contender": name,
-            "size": size,
-            "held_steady": STEADY,
-            "held_peak": 10 * STEADY,
-            "rss_steady": r.rss_steady,
-            "rss_peak": r.rss_peak,
-            "rss_after": r.rss_after,
-            "retained_before_trim": r.retained_before_trim,
-            "retained_after": r.retained_after,
-        });
+        let json = serde_json::to_string(&BurstRecord {
+            scenario: "burst".into(),
+            contender: name.to_string(),
+            size,
+            held_steady: STEADY,
+            held_peak: 10 * STEADY,
+            rss_steady: r.rss_steady,
+            rss_peak: r.rss_peak,
+            rss_after: r.rss_after,
+            retained_before_trim: r.retained_before_trim,
+            retained_after: r.retained_after,
+        })
+        .expect("a record serializes");
         println!("{json}");
         return;
     }

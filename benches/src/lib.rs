@@ -17,6 +17,7 @@
 #![allow(missing_debug_implementations)]
 
 pub mod pipeline;
+pub mod records;
 pub mod replay;
 pub mod table;
 
@@ -835,7 +836,11 @@ pub fn record_extra(id: &str, bytes: u64) {
     let Ok(path) = std::env::var("POOL_BENCH_EXTRA_OUT") else {
         return;
     };
-    let line = serde_json::json!({ "id": id, "retained_bytes": bytes });
+    let line = serde_json::to_string(&records::ExtraRecord {
+        id: id.to_string(),
+        retained_bytes: bytes,
+    })
+    .expect("a record serializes");
     let written = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

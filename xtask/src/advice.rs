@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::records::BurstRecord;
 
 use crate::report::{Case, Row};
 use crate::table::{self, Kind};
@@ -15,7 +15,7 @@ use crate::table::{self, Kind};
 /// One sentence of advice for the scenario `list` (sorted fastest first).
 pub(crate) fn recommend(
     cases: &BTreeMap<Case, Vec<Row>>,
-    burst: &[Value],
+    burst: &[BurstRecord],
     list: &[Row],
 ) -> Option<String> {
     let first = list.first()?;
@@ -90,22 +90,19 @@ pub(crate) fn recommend(
             }
         }
     }
-    if let Some(b) = burst
-        .iter()
-        .find(|b| b["contender"].as_str() == Some(ours.contender.as_str()))
-    {
-        let mib = |k: &str| b[k].as_f64().unwrap_or(0.0) / (1 << 20) as f64;
-        if b["retained_after"].as_u64() == Some(0) {
-            if mib("rss_after") < 0.7 * mib("rss_peak") {
+    if let Some(b) = burst.iter().find(|b| b.contender == ours.contender) {
+        let mib = |v: u64| v as f64 / (1 << 20) as f64;
+        if b.retained_after == Some(0) {
+            if mib(b.rss_after) < 0.7 * mib(b.rss_peak) {
                 reasons.push(format!(
                     "gives memory back after a burst (RSS {:.1} -> {:.1} MiB after trims)",
-                    mib("rss_peak"),
-                    mib("rss_after")
+                    mib(b.rss_peak),
+                    mib(b.rss_after)
                 ));
             } else {
                 reasons.push(format!(
                     "frees its buffers after a burst (the allocator kept the RSS at {:.1} MiB)",
-                    mib("rss_after")
+                    mib(b.rss_after)
                 ));
             }
         }
@@ -147,7 +144,23 @@ fn most_threads(cases: &BTreeMap<Case, Vec<Row>>, size: usize) -> Option<&Vec<Ro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    /// A burst record with nothing retained after the trim.
+    fn burst(contender: &str, peak_mib: f64, after_mib: f64) -> BurstRecord {
+        let b = |mib: f64| (mib * 1048576.0) as u64;
+        BurstRecord {
+            scenario: "burst".into(),
+            contender: contender.into(),
+            size: 65536,
+            held_steady: 8,
+            held_peak: 80,
+            rss_steady: b(2.5),
+            rss_peak: b(peak_mib),
+            rss_after: b(after_mib),
+            retained_before_trim: Some(1 << 20),
+            retained_after: Some(0),
+        }
+    }
 
     fn row(scenario: &str, threads: usize, contender: &str, ns: f64) -> Row {
         Row {
@@ -184,8 +197,7 @@ mod tests {
             row("threads", 2, "pool-local", 14.5),
             row("threads", 2, "lockfree-object-pool", 70.0),
         ]);
-        let burst = vec![json!({"contender": "pool-local", "retained_after": 0,
-            "rss_peak": 7.5 * 1048576.0, "rss_after": 2.5 * 1048576.0})];
+        let burst = vec![burst("pool-local", 7.5, 2.5)];
         let single = c.values().find(|v| v[0].scenario == "single").unwrap();
         let line = recommend(&c, &burst, single).unwrap();
         assert!(
@@ -217,8 +229,7 @@ mod tests {
             row("fill", 1, "pool-tiered", 100.0),
             row("fill", 1, "alloc-system", 103.0),
         ]);
-        let burst = vec![json!({"contender": "pool-tiered", "retained_after": 0,
-            "rss_peak": 7.4 * 1048576.0, "rss_after": 7.4 * 1048576.0})];
+        let burst = vec![burst("pool-tiered", 7.4, 7.4)];
         let line = recommend(&c, &burst, c.values().next().unwrap()).unwrap();
         assert!(
             line.contains("plain allocation (alloc-system) is within 5% here"),

@@ -15,6 +15,9 @@ mod args;
 mod chart;
 mod ci;
 mod progress;
+#[path = "../../benches/src/records.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod records;
 mod report;
 #[path = "../../benches/src/table.rs"]
 #[allow(dead_code, unreachable_pub)]

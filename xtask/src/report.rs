@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::records::{BurstRecord, ExtraRecord, read_lines};
+
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
     pub(crate) scenario: String,
@@ -124,18 +126,21 @@ pub(crate) fn write(
             from.join("criterion").display()
         ));
     }
-    let burst: Vec<Value> = std::fs::read_to_string(from.join("burst.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let (burst, bad_burst) = read_lines::<BurstRecord>(&from.join("burst.jsonl"));
 
     // What benchmarks measured besides time (retained bytes), by id.
-    let extra: BTreeMap<String, u64> = std::fs::read_to_string(from.join("extra.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| Some((v["id"].as_str()?.to_string(), v["retained_bytes"].as_u64()?)))
+    let (extra, bad_extra) = read_lines::<ExtraRecord>(&from.join("extra.jsonl"));
+    for (n, file) in [(bad_burst, "burst.jsonl"), (bad_extra, "extra.jsonl")] {
+        if n > 0 {
+            eprintln!(
+                "warning: {n} line(s) of {} are not records of this version; left out",
+                from.join(file).display()
+            );
+        }
+    }
+    let extra: BTreeMap<String, u64> = extra
+        .into_iter()
+        .map(|e| (e.id, e.retained_bytes))
         .collect();
     for r in &mut rows {
         let id = format!(
@@ -264,27 +269,27 @@ pub(crate) fn write(
             "| contender | RSS steady MiB | RSS peak MiB | RSS after MiB | retained after (bytes) |\n|---|---:|---:|---:|---:|"
         );
         let _ = writeln!(text, "\nburst (RSS in MiB: steady, peak, after trim)");
-        let mib = |v: &Value| v.as_f64().unwrap_or(0.0) / (1 << 20) as f64;
+        let mib = |v: u64| v as f64 / (1 << 20) as f64;
         for b in &burst {
-            let retained = b["retained_after"]
-                .as_u64()
+            let retained = b
+                .retained_after
                 .map_or("n/a".to_string(), |v| v.to_string());
             let _ = writeln!(
                 md,
                 "| {} | {:.1} | {:.1} | {:.1} | {} |",
-                b["contender"].as_str().unwrap_or("?"),
-                mib(&b["rss_steady"]),
-                mib(&b["rss_peak"]),
-                mib(&b["rss_after"]),
+                b.contender,
+                mib(b.rss_steady),
+                mib(b.rss_peak),
+                mib(b.rss_after),
                 retained
             );
             let _ = writeln!(
                 text,
                 "  {:<24} {:>6.1} {:>6.1} {:>6.1}   retained after: {retained}",
-                b["contender"].as_str().unwrap_or("?"),
-                mib(&b["rss_steady"]),
-                mib(&b["rss_peak"]),
-                mib(&b["rss_after"])
+                b.contender,
+                mib(b.rss_steady),
+                mib(b.rss_peak),
+                mib(b.rss_after)
             );
         }
     }
@@ -829,6 +834,70 @@ mod tests {
         assert_eq!(j["results"].as_array().unwrap().len(), 7);
         let svg = std::fs::read_to_string(dir.join("scaling-4KiB.svg")).unwrap();
         assert!(svg.contains("<svg") && svg.contains("pool-local"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Writes `r` as criterion would under `crit`.
+    fn put_row(crit: &Path, r: &Row) {
+        let d = crit
+            .join(format!(
+                "{}-{}-{}-{}",
+                r.scenario, r.size_label, r.threads, r.contender
+            ))
+            .join("new");
+        std::fs::create_dir_all(&d).unwrap();
+        let group = format!("{}/{}/{}t", r.scenario, r.size_label, r.threads);
+        std::fs::write(
+            d.join("benchmark.json"),
+            json!({"group_id": group, "function_id": r.contender}).to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("estimates.json"),
+            json!({"median": {"point_estimate": r.ns}}).to_string(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn pipelines_show_what_they_retain_and_replays_get_a_recommendation() {
+        let dir = std::env::temp_dir().join(format!("xtask-pipe-{}", std::process::id()));
+        let crit = dir.join("criterion");
+        put_row(&crit, &row("pipeline", 4096, 4, "pool-local", 50.0));
+        put_row(&crit, &row("pipeline", 4096, 4, "opool", 80.0));
+        put_row(&crit, &row("pipeline", 4096, 4, "alloc-system", 90.0));
+        let mut replay = row("replay", 0, 4, "pool-tiered", 200.0);
+        replay.size_label = "workload".into();
+        put_row(&crit, &replay);
+        replay.contender = "alloc-mimalloc".into();
+        replay.ns = 300.0;
+        put_row(&crit, &replay);
+        std::fs::write(
+            dir.join("extra.jsonl"),
+            "{\"id\":\"pipeline/4KiB/4t/pool-local\",\"retained_bytes\":65536}\nnot a record\n",
+        )
+        .unwrap();
+        let recs = write(&dir, &dir, None).unwrap();
+        let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(md.contains("| retained KiB |"), "{md}");
+        assert!(
+            md.contains("| pool-local | 50.0 | 1.00x | 20.0 | 64.0 |"),
+            "{md}"
+        );
+        assert!(md.contains("| opool | 80.0 | 1.60x | 12.5 | n/a |"), "{md}");
+        assert!(
+            recs.iter().any(|r| r
+                .starts_with("pipeline: 4KiB, 2 producers and 2 consumers: use pool-local")
+                && r.contains("keeps 64 KiB idle")),
+            "{recs:?}"
+        );
+        assert!(
+            recs.iter()
+                .any(|r| r.starts_with("replay: your workload, 4 threads: use pool-tiered")),
+            "{recs:?}"
+        );
+        // No threaded scenario: no chart, and none left from before.
+        assert!(!dir.join("scaling-4KiB.svg").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,0 +1,56 @@
+//! The records the bench targets write and `cargo xtask` reads: one type
+//! each, shared (xtask includes this file as a module), so a field renamed
+//! on one side fails to build on the other instead of reading as missing.
+
+use serde::{Deserialize, Serialize};
+
+/// One line of `burst.jsonl`: process RSS before, at the peak and after a
+/// burst of buffers, for one contender in its own process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BurstRecord {
+    /// Always `burst`.
+    pub scenario: String,
+    /// The contender's name (the table's).
+    pub contender: String,
+    /// The buffer size in bytes.
+    pub size: usize,
+    /// Buffers held at a time in the steady phase.
+    pub held_steady: usize,
+    /// Buffers held at the peak.
+    pub held_peak: usize,
+    /// RSS after the steady phase, bytes.
+    pub rss_steady: u64,
+    /// RSS at the peak, bytes.
+    pub rss_peak: u64,
+    /// RSS after the burst came back and the pool was trimmed, bytes.
+    pub rss_after: u64,
+    /// Retained bytes the pool reports before the trim, where it reports
+    /// them.
+    pub retained_before_trim: Option<u64>,
+    /// Retained bytes the pool reports after the trim, where it reports
+    /// them.
+    pub retained_after: Option<u64>,
+}
+
+/// One line of `extra.jsonl`: what a benchmark measured besides time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraRecord {
+    /// The benchmark id (`scenario/size/threads/contender`).
+    pub id: String,
+    /// The bytes the pool reported retaining once the benchmark was over.
+    pub retained_bytes: u64,
+}
+
+/// Reads every line of a JSON-lines file that parses as `T` (a missing
+/// file is no record); returns the records and how many lines did not
+/// parse.
+pub fn read_lines<T: for<'de> Deserialize<'de>>(path: &std::path::Path) -> (Vec<T>, usize) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut bad = 0;
+    let records = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).map_err(|_| bad += 1).ok())
+        .collect();
+    (records, bad)
+}
