@@ -22,6 +22,7 @@ mod report;
 #[path = "../../benches/src/table.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod table;
+mod targets;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
