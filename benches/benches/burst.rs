@@ -16,7 +16,12 @@ const STEADY: usize = 8;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let size = match std::env::var("POOL_BENCH_BURST_SIZE") {
-        Ok(text) => match parse_list(&text, "POOL_BENCH_BURST_SIZE") {
+        Ok(text) => match parse_list(
+            &text,
+            "POOL_BENCH_BURST_SIZE",
+            pool_benches::table::SIZES,
+            true,
+        ) {
             Ok(list) => list[0],
             Err(e) => {
                 eprintln!("{e}");

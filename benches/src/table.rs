@@ -1,5 +1,6 @@
-//! The one table of contenders, read by the benches and by `cargo xtask`
-//! (which includes this file as a module: it has no dependency).
+//! The one table of contenders, and the list parsing and size labels,
+//! shared by the benches and `cargo xtask` (which includes this file as a
+//! module: it has no dependency).
 
 /// What a contender is, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,4 +136,75 @@ pub fn kind_of(name: &str) -> Option<Kind> {
 /// The names of the contenders of `kind`, in table order.
 pub fn names(kind: Kind) -> impl Iterator<Item = &'static str> {
     ALL.iter().filter(move |e| e.kind == kind).map(|e| e.name)
+}
+
+/// Parses a comma-separated list of whole numbers (`"1,2,16"`; with
+/// `sizes`, `4k` and `1m` too), each in `range`; sorted, without
+/// duplicates.
+///
+/// # Errors
+///
+/// A message naming `what`, the entry that is wrong and what is accepted
+/// (an empty list, a word, zero, a number out of range, or one that
+/// overflows with its suffix).
+pub fn parse_list(
+    text: &str,
+    what: &str,
+    range: std::ops::RangeInclusive<usize>,
+    sizes: bool,
+) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let lower = part.to_ascii_lowercase();
+        let (digits, mult) = match lower.strip_suffix(['k', 'm']) {
+            Some(d) if sizes => (
+                d,
+                if lower.ends_with('k') {
+                    1 << 10
+                } else {
+                    1 << 20
+                },
+            ),
+            _ => (lower.as_str(), 1),
+        };
+        let value = digits
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_mul(mult));
+        match value {
+            Some(n) if range.contains(&n) => out.push(n),
+            _ => {
+                return Err(format!(
+                    "{what}: `{part}` is not valid; expected comma-separated whole numbers in {}..={}{}",
+                    range.start(),
+                    range.end(),
+                    if sizes {
+                        " (bytes; k and m suffixes allowed)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// The thread counts accepted.
+pub const THREADS: std::ops::RangeInclusive<usize> = 1..=1024;
+/// The buffer sizes accepted, 1 B to 1 GiB.
+pub const SIZES: std::ops::RangeInclusive<usize> = 1..=1 << 30;
+
+/// `4096` -> `4KiB`.
+#[must_use]
+pub fn size_label(size: usize) -> String {
+    if size >= 1 << 20 && size.is_multiple_of(1 << 20) {
+        format!("{}MiB", size >> 20)
+    } else if size >= 1024 && size.is_multiple_of(1024) {
+        format!("{}KiB", size >> 10)
+    } else {
+        format!("{size}B")
+    }
 }

@@ -105,50 +105,15 @@ pub(crate) fn join(list: &[usize]) -> String {
         .join(",")
 }
 
-/// Parses `1,2,16` (and `4k`, `1m` where `sizes`), each in `range`.
+/// Parses `1,2,16` (and `4k`, `1m` where `sizes`), each in `range`: the
+/// benches' own parser, so a list means the same to both.
 fn parse_list(
     text: &str,
     flag: &str,
     range: std::ops::RangeInclusive<usize>,
     sizes: bool,
 ) -> Result<Vec<usize>, String> {
-    let mut out = Vec::new();
-    for part in text.split(',').map(str::trim) {
-        let lower = part.to_ascii_lowercase();
-        let (digits, mult) = match lower.strip_suffix(['k', 'm']) {
-            Some(d) if sizes => (
-                d,
-                if lower.ends_with('k') {
-                    1 << 10
-                } else {
-                    1 << 20
-                },
-            ),
-            _ => (lower.as_str(), 1),
-        };
-        let value = digits
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| n.checked_mul(mult));
-        match value {
-            Some(n) if range.contains(&n) => out.push(n),
-            _ => {
-                return Err(format!(
-                    "{flag}: `{part}` is not valid; expected comma-separated whole numbers in {}..={}{}",
-                    range.start(),
-                    range.end(),
-                    if sizes {
-                        " (bytes; k and m suffixes allowed)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
+    table::parse_list(text, flag, range, sizes)
 }
 
 pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {

@@ -1,0 +1,537 @@
+//! The contenders: one type per way of getting a buffer (our four
+//! strategies, the peers, plain allocation, the reference stack), each used
+//! as its docs recommend, and the traits the scenarios reach them through.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::mem::MaybeUninit;
+
+use crossbeam_queue::ArrayQueue;
+use pool::{FixedPool, LocalPool, RingPool, TieredPool};
+use pool_core::Pooled;
+
+/// The 16 bytes every operation writes.
+const DATA: [u8; 16] = *b"0123456789abcdef";
+
+/// Buffer sizes measured in the threaded and cross-thread scenarios (when
+/// also in the size list).
+pub const THREADED_SIZES: [usize; 2] = [4096, 65536];
+
+/// One way of getting a buffer, writing to it and giving it back.
+pub trait Contender: Sync + Sized {
+    /// What a get hands out.
+    type Item<'a>: Send
+    where
+        Self: 'a;
+    /// Builds the contender for buffers of `size` bytes.
+    fn build(size: usize) -> Self;
+    /// Takes a buffer.
+    fn get(&self) -> Self::Item<'_>;
+    /// Writes the 16 bytes.
+    fn touch(item: &mut Self::Item<'_>);
+    /// Gives the buffer back.
+    #[inline]
+    fn put(&self, item: Self::Item<'_>) {
+        drop(item);
+    }
+}
+
+#[inline]
+fn write_vec(v: &mut Vec<u8>) {
+    v.extend_from_slice(black_box(&DATA));
+    black_box(v.as_ptr());
+}
+
+/// How often the `-timed` contenders are trimmed by the process-wide
+/// trimmer (no call from the bench).
+pub const TIMED_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// The trim interval of a contender: every [`TIMED_INTERVAL`] when `TIMED`.
+fn interval(timed: bool) -> Option<std::time::Duration> {
+    timed.then_some(TIMED_INTERVAL)
+}
+
+/// Our per-thread-cache pool, through its guard; with `TIMED`, trimmed
+/// every [`TIMED_INTERVAL`] by the trimmer (what timed trimming costs).
+#[derive(Debug)]
+pub struct PoolLocalWith<const TIMED: bool>(pub LocalPool<Vec<u8>>);
+
+/// pool-local, as its docs build it.
+pub type PoolLocal = PoolLocalWith<false>;
+/// pool-local with timed trimming.
+pub type PoolLocalTimed = PoolLocalWith<true>;
+
+impl<const TIMED: bool> Contender for PoolLocalWith<TIMED> {
+    type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolLocalWith(
+            LocalPool::builder()
+                .trim_interval(interval(TIMED))
+                .build(move || Vec::with_capacity(size))
+                .expect("a valid configuration"),
+        )
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// Our lock-free ring, sized for the threads that share it (64 slots,
+/// allocating when every probed slot is busy).
+#[derive(Debug)]
+pub struct PoolRing(pub RingPool<Vec<u8>>);
+
+impl Contender for PoolRing {
+    type Item<'a> = Pooled<'a, RingPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolRing(RingPool::new(64, move || Vec::with_capacity(size)).expect("64 slots are valid"))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// Our bounded pool: 256 items, blocking when all are out (they never are
+/// here: each thread holds one at a time).
+#[derive(Debug)]
+pub struct PoolFixed(pub FixedPool<Vec<u8>>);
+
+impl Contender for PoolFixed {
+    type Item<'a> = Pooled<'a, FixedPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolFixed(
+            FixedPool::new(256, move || Vec::with_capacity(size)).expect("256 items are valid"),
+        )
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get().expect("the bench never closes the pool")
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// Our size-class pool, asked for the scenario's size; with `TIMED`,
+/// trimmed every [`TIMED_INTERVAL`] by the trimmer.
+#[derive(Debug)]
+pub struct PoolTieredWith<const TIMED: bool>(pub TieredPool, usize);
+
+/// pool-tiered, as its docs build it.
+pub type PoolTiered = PoolTieredWith<false>;
+/// pool-tiered with timed trimming.
+pub type PoolTieredTimed = PoolTieredWith<true>;
+
+impl<const TIMED: bool> Contender for PoolTieredWith<TIMED> {
+    type Item<'a> = pool::tiered::TieredBuf<'a>;
+    fn build(size: usize) -> Self {
+        let pool = TieredPool::builder()
+            .trim_interval(interval(TIMED))
+            .build()
+            .expect("a valid configuration");
+        PoolTieredWith(pool, size)
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get(self.1)
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+impl SizedContender for PoolTiered {
+    fn build() -> Self {
+        PoolTieredWith(TieredPool::new(), 0)
+    }
+    #[inline]
+    fn op(&self, len: usize) {
+        let mut b = self.0.get(len);
+        fill_vec(&mut b, len);
+    }
+}
+
+/// The reference: a naive `thread_local!` + `RefCell<Vec<_>>` stack.
+#[derive(Debug)]
+pub struct TlsStack(usize);
+
+thread_local! {
+    static STACK: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer of [`TlsStack`]; pushed onto the dropping thread's stack.
+#[derive(Debug)]
+pub struct TlsBuf(Vec<u8>);
+
+impl Drop for TlsBuf {
+    #[inline]
+    fn drop(&mut self) {
+        let mut v = std::mem::take(&mut self.0);
+        v.clear();
+        STACK.with_borrow_mut(|s| {
+            if s.len() < 64 {
+                s.push(v);
+            }
+        });
+    }
+}
+
+impl Contender for TlsStack {
+    type Item<'a> = TlsBuf;
+    fn build(size: usize) -> Self {
+        STACK.with_borrow_mut(Vec::clear);
+        TlsStack(size)
+    }
+    #[inline]
+    fn get(&self) -> TlsBuf {
+        match STACK.with_borrow_mut(Vec::pop) {
+            Some(v) if v.capacity() == self.0 => TlsBuf(v),
+            _ => TlsBuf(Vec::with_capacity(self.0)),
+        }
+    }
+    #[inline]
+    fn touch(item: &mut TlsBuf) {
+        write_vec(&mut item.0);
+    }
+}
+
+/// Plain allocation: `Vec::with_capacity(n)` and drop.
+#[derive(Debug)]
+pub struct Alloc(usize);
+
+impl Contender for Alloc {
+    type Item<'a> = Vec<u8>;
+    fn build(size: usize) -> Self {
+        Alloc(size)
+    }
+    #[inline]
+    fn get(&self) -> Vec<u8> {
+        Vec::with_capacity(black_box(self.0))
+    }
+    #[inline]
+    fn touch(item: &mut Vec<u8>) {
+        write_vec(item);
+    }
+}
+
+/// Zeroed allocation: `vec![0; n]` and drop.
+#[derive(Debug)]
+pub struct AllocZeroed(usize);
+
+impl Contender for AllocZeroed {
+    type Item<'a> = Vec<u8>;
+    fn build(size: usize) -> Self {
+        AllocZeroed(size)
+    }
+    #[inline]
+    fn get(&self) -> Vec<u8> {
+        vec![0; black_box(self.0)]
+    }
+    #[inline]
+    fn touch(item: &mut Vec<u8>) {
+        let n = DATA.len().min(item.len());
+        item[..n].copy_from_slice(&black_box(DATA)[..n]);
+        black_box(item.as_ptr());
+    }
+}
+
+/// zeropool 0.7: size classes and per-thread caches; `alloc_uninit`, its
+/// fast path for buffers the caller writes.
+#[derive(Debug)]
+pub struct Zeropool(pub(crate) zeropool::ZeroPool, pub(crate) usize);
+
+impl Contender for Zeropool {
+    type Item<'a> = zeropool::BufUninit<'a>;
+    fn build(size: usize) -> Self {
+        Zeropool(zeropool::ZeroPool::new(), size)
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.alloc_uninit(self.1)
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        let buf = item.as_uninit_mut();
+        let n = DATA.len().min(buf.len());
+        buf[..n].write_copy_of_slice(&black_box(DATA)[..n]);
+        black_box(buf.as_ptr());
+    }
+}
+
+/// The allocator opool asks for: makes and clears buffers.
+#[derive(Debug)]
+pub struct OpoolAlloc(usize);
+
+impl opool::PoolAllocator<Vec<u8>> for OpoolAlloc {
+    #[inline]
+    fn allocate(&self) -> Vec<u8> {
+        Vec::with_capacity(self.0)
+    }
+    #[inline]
+    fn reset(&self, obj: &mut Vec<u8>) {
+        obj.clear();
+    }
+}
+
+/// opool 0.2: one `ArrayQueue` shared by all threads.
+pub struct Opool(opool::Pool<OpoolAlloc, Vec<u8>>);
+
+impl Contender for Opool {
+    type Item<'a> = opool::RefGuard<'a, OpoolAlloc, Vec<u8>>;
+    fn build(size: usize) -> Self {
+        Opool(opool::Pool::new(1024, OpoolAlloc(size)))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// object-pool 0.6: a `Mutex<Vec<_>>`-style pool; it has no reset hook, so
+/// the caller clears before the drop, as its users must.
+pub struct ObjectPool(object_pool::Pool<Vec<u8>>, usize);
+
+impl Contender for ObjectPool {
+    type Item<'a> = object_pool::Reusable<'a, Vec<u8>>;
+    fn build(size: usize) -> Self {
+        ObjectPool(
+            object_pool::Pool::new(64, move || Vec::with_capacity(size)),
+            size,
+        )
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        let size = self.1;
+        self.0.pull(move || Vec::with_capacity(size))
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+    #[inline]
+    fn put(&self, mut item: Self::Item<'_>) {
+        item.clear();
+        drop(item);
+    }
+}
+
+/// lockfree-object-pool 0.1.6, its linear (fastest) flavour, with a reset.
+pub struct LockfreeObjectPool(lockfree_object_pool::LinearObjectPool<Vec<u8>>);
+
+impl Contender for LockfreeObjectPool {
+    type Item<'a> = lockfree_object_pool::LinearReusable<'a, Vec<u8>>;
+    fn build(size: usize) -> Self {
+        LockfreeObjectPool(lockfree_object_pool::LinearObjectPool::new(
+            move || Vec::with_capacity(size),
+            |v| v.clear(),
+        ))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.pull()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// sharded-slab 0.1.7 `Pool`: create in place, clear by key (its `Clear`
+/// keeps the capacity).
+pub struct ShardedSlab(sharded_slab::Pool<Vec<u8>>, usize);
+
+impl Contender for ShardedSlab {
+    type Item<'a> = usize;
+    fn build(size: usize) -> Self {
+        ShardedSlab(sharded_slab::Pool::new(), size)
+    }
+    #[inline]
+    fn get(&self) -> usize {
+        let size = self.1;
+        self.0
+            .create_with(|v| {
+                v.reserve(size);
+                write_vec(v);
+            })
+            .expect("sharded-slab has room for the few items a bench holds")
+    }
+    #[inline]
+    fn touch(_key: &mut usize) {}
+    #[inline]
+    fn put(&self, key: usize) {
+        self.0.clear(key);
+    }
+}
+
+/// One crossbeam `ArrayQueue` shared by all threads: the design every
+/// shared-queue pool reduces to.
+#[derive(Debug)]
+pub struct SharedQueue(ArrayQueue<Vec<u8>>, usize);
+
+impl Contender for SharedQueue {
+    type Item<'a> = Vec<u8>;
+    fn build(size: usize) -> Self {
+        SharedQueue(ArrayQueue::new(1024), size)
+    }
+    #[inline]
+    fn get(&self) -> Vec<u8> {
+        self.0.pop().unwrap_or_else(|| Vec::with_capacity(self.1))
+    }
+    #[inline]
+    fn touch(item: &mut Vec<u8>) {
+        write_vec(item);
+    }
+    #[inline]
+    fn put(&self, mut item: Vec<u8>) {
+        item.clear();
+        let _ = self.0.push(item);
+    }
+}
+
+/// A contender that serves any length (the mixed-size scenario).
+pub trait SizedContender: Sync + Sized {
+    /// Builds it.
+    fn build() -> Self;
+    /// One get of `len` bytes, a write of all `len` bytes (the holder
+    /// writes what it asked for), and a put.
+    fn op(&self, len: usize);
+}
+
+impl SizedContender for Alloc {
+    fn build() -> Self {
+        Alloc(0)
+    }
+    #[inline]
+    fn op(&self, len: usize) {
+        let mut v = Vec::with_capacity(black_box(len));
+        fill_vec(&mut v, len);
+    }
+}
+
+impl SizedContender for AllocZeroed {
+    fn build() -> Self {
+        AllocZeroed(0)
+    }
+    #[inline]
+    fn op(&self, len: usize) {
+        let mut v = vec![0u8; black_box(len)];
+        v.fill(0xA5);
+        black_box(v.as_ptr());
+    }
+}
+
+impl SizedContender for Zeropool {
+    fn build() -> Self {
+        Zeropool(zeropool::ZeroPool::new(), 0)
+    }
+    #[inline]
+    fn op(&self, len: usize) {
+        let mut b = self.0.alloc_uninit(len);
+        <Zeropool as Burst>::fill(&mut b, len);
+    }
+}
+
+/// What the burst scenario needs besides [`Contender`]: filling a whole
+/// buffer (so its pages count in RSS), trimming, and retained bytes where
+/// the pool reports them.
+pub trait Burst: Contender {
+    /// Writes all `size` bytes of the buffer.
+    fn fill(item: &mut Self::Item<'_>, size: usize);
+    /// Gives idle memory back, where the pool can.
+    fn trim(&self) {}
+    /// Idle bytes the pool reports holding, where it reports them.
+    fn retained_bytes(&self) -> Option<u64> {
+        None
+    }
+}
+
+fn fill_vec(v: &mut Vec<u8>, size: usize) {
+    v.clear();
+    v.resize(size, 0xA5);
+    black_box(v.as_ptr());
+}
+
+macro_rules! burst_vec {
+    ($($ty:ty => |$item:ident| $vec:expr),* $(,)?) => {$(
+        impl Burst for $ty {
+            fn fill($item: &mut Self::Item<'_>, size: usize) {
+                fill_vec($vec, size);
+            }
+        }
+    )*};
+}
+
+burst_vec!(
+    PoolRing => |item| item,
+    PoolFixed => |item| item,
+    TlsStack => |item| &mut item.0,
+    Alloc => |item| item,
+    Opool => |item| item,
+    ObjectPool => |item| item,
+    LockfreeObjectPool => |item| item,
+    SharedQueue => |item| item,
+);
+
+/// A burst's end for our pools: untimed, two trims (an idle item goes at
+/// the second trim that finds it idle); timed, two and a half intervals of
+/// calling nothing, then one get and put, as a load that resumes (the timed
+/// trims freed the spill meanwhile, and that thread frees its own idle
+/// cache at its next call).
+fn burst_end<C: Contender>(c: &C, timed: bool, trim: impl Fn()) {
+    if timed {
+        std::thread::sleep(TIMED_INTERVAL * 5 / 2);
+        drop(c.get());
+    } else {
+        trim();
+        trim();
+    }
+}
+
+impl<const TIMED: bool> Burst for PoolLocalWith<TIMED> {
+    fn fill(item: &mut Self::Item<'_>, size: usize) {
+        fill_vec(item, size);
+    }
+    fn trim(&self) {
+        burst_end(self, TIMED, || self.0.trim());
+    }
+    fn retained_bytes(&self) -> Option<u64> {
+        Some(self.0.stats().retained_bytes)
+    }
+}
+
+impl<const TIMED: bool> Burst for PoolTieredWith<TIMED> {
+    fn fill(item: &mut Self::Item<'_>, size: usize) {
+        fill_vec(item, size);
+    }
+    fn trim(&self) {
+        burst_end(self, TIMED, || self.0.trim());
+    }
+    fn retained_bytes(&self) -> Option<u64> {
+        Some(self.0.stats().total.retained_bytes)
+    }
+}
+
+impl Burst for Zeropool {
+    fn fill(item: &mut Self::Item<'_>, _size: usize) {
+        for b in item.as_uninit_mut() {
+            *b = MaybeUninit::new(0xA5);
+        }
+        black_box(item.as_uninit_mut().as_ptr());
+    }
+}

@@ -1,0 +1,435 @@
+//! The timed scenarios (single, threads, cross, fill, mixed, and the
+//! registration of pipeline and replay) and `run_all`, the body of both
+//! criterion targets.
+
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use criterion::BenchmarkGroup;
+use criterion::measurement::WallTime;
+use crossbeam_queue::ArrayQueue;
+
+use crate::contenders::*;
+use crate::settings::{size_label, size_list, thread_list};
+// The statistics-off build registers neither pipelines nor replays.
+#[cfg_attr(pool_no_stats, allow(unused_imports))]
+use crate::{pipeline, records, replay, table};
+
+/// One get, touch and put.
+#[inline(always)]
+fn op<C: Contender>(c: &C) {
+    let mut item = c.get();
+    C::touch(&mut item);
+    c.put(item);
+}
+
+/// `iters` operations on each of `threads` threads that start together;
+/// returns the slowest thread's time (so `time / iters` is ns per op per
+/// thread, and `threads / that` the aggregate rate).
+pub fn run_threads<C: Contender>(c: &C, threads: usize, iters: u64) -> Duration {
+    if threads == 1 {
+        for _ in 0..64 {
+            op(c);
+        }
+        let start = Instant::now();
+        for _ in 0..iters {
+            op(c);
+        }
+        return start.elapsed();
+    }
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    for _ in 0..64 {
+                        op(c);
+                    }
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        op(c);
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bench thread panicked"))
+            .max()
+            .unwrap_or_default()
+    })
+}
+
+/// `iters` buffers taken and written on one thread and given back on
+/// another; returns the total time. The hand-off is a bounded lock-free
+/// queue with spinning on both sides, so that the transport costs tens of
+/// nanoseconds and the pools' own behaviour shows (a blocking channel would
+/// cost microseconds per message in wake-ups).
+pub fn run_cross<C: Contender>(c: &C, iters: u64) -> Duration {
+    let queue: ArrayQueue<C::Item<'_>> = ArrayQueue::new(256);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let backoff = crossbeam_utils::Backoff::new();
+            loop {
+                if let Some(item) = queue.pop() {
+                    c.put(item);
+                    backoff.reset();
+                } else if done.load(std::sync::atomic::Ordering::Acquire) && queue.is_empty() {
+                    break;
+                } else {
+                    backoff.snooze();
+                }
+            }
+        });
+        let start = Instant::now();
+        let backoff = crossbeam_utils::Backoff::new();
+        for _ in 0..iters {
+            let mut item = c.get();
+            C::touch(&mut item);
+            let mut pending = item;
+            while let Err(back) = queue.push(pending) {
+                pending = back;
+                backoff.snooze();
+            }
+            backoff.reset();
+        }
+        done.store(true, std::sync::atomic::Ordering::Release);
+        start
+    })
+    .elapsed()
+}
+
+/// Request lengths drawn from a log-normal distribution (median 4 KiB,
+/// sigma 1.5 in log space) clamped to 64 B..=1 MiB, from a fixed seed.
+pub fn mixed_lengths(n: usize) -> Vec<usize> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        // xorshift64*: deterministic, good enough for a size mix.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| {
+            // Box-Muller.
+            let (u1, u2) = (next().max(f64::MIN_POSITIVE), next());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            let len = (4096f64.ln() + 1.5 * z).exp();
+            len.clamp(64.0, (1 << 20) as f64) as usize
+        })
+        .collect()
+}
+
+/// `iters` operations over the mixed lengths.
+pub fn run_mixed<C: SizedContender>(c: &C, lengths: &[usize], iters: u64) -> Duration {
+    let start = Instant::now();
+    let mut i = 0;
+    for _ in 0..iters {
+        c.op(lengths[i]);
+        i = (i + 1) % lengths.len();
+    }
+    start.elapsed()
+}
+
+/// Registers the benchmark of contender `C` under `name` in `group` for
+/// `threads` threads and buffers of `size` bytes.
+pub fn bench_threads<C: Contender>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    size: usize,
+    threads: usize,
+) {
+    let c = C::build(size);
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| run_threads(&c, threads, iters))
+    });
+}
+
+/// Registers the cross-thread benchmark of contender `C`.
+pub fn bench_cross<C: Contender>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    size: usize,
+) {
+    let c = C::build(size);
+    group.bench_function(name, |b| b.iter_custom(|iters| run_cross(&c, iters)));
+}
+
+/// Registers the fill benchmark of contender `C`: get, write all `size`
+/// bytes (as a read from a socket or a file does), put. First-touch and
+/// page-fault costs of fresh buffers show here; 16 written bytes hide them.
+pub fn bench_fill<C: Burst>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, size: usize) {
+    let c = C::build(size);
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            for _ in 0..8 {
+                let mut item = c.get();
+                C::fill(&mut item, size);
+                c.put(item);
+            }
+            let start = Instant::now();
+            for _ in 0..iters {
+                let mut item = c.get();
+                C::fill(&mut item, size);
+                c.put(item);
+            }
+            start.elapsed()
+        })
+    });
+}
+
+/// Registers the mixed-size benchmark of contender `C`.
+pub fn bench_mixed<C: SizedContender>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str) {
+    let c = C::build();
+    let lengths = mixed_lengths(4096);
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| run_mixed(&c, &lengths, iters))
+    });
+}
+
+/// Every fixed-size contender, by name, as a function that registers its
+/// benchmark (pool strategies, the reference stack and the peers; plain
+/// allocation is added by each bench target with its allocator's name).
+pub type Register = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize);
+
+/// Built with `--cfg pool_no_stats`: pool-local and pool-tiered with every
+/// statistics counter compiled out (named `-nostats`), nothing else.
+#[cfg(pool_no_stats)]
+pub const POOLS: &[(&str, Register)] = &[
+    (table::POOL_LOCAL_NOSTATS.name, bench_threads::<PoolLocal>),
+    (table::POOL_TIERED_NOSTATS.name, bench_threads::<PoolTiered>),
+];
+
+/// The pools: ours, the reference and the peers.
+#[cfg(not(pool_no_stats))]
+pub const POOLS: &[(&str, Register)] = &[
+    (table::POOL_LOCAL.name, bench_threads::<PoolLocal>),
+    (
+        table::POOL_LOCAL_TIMED.name,
+        bench_threads::<PoolLocalTimed>,
+    ),
+    (table::POOL_RING.name, bench_threads::<PoolRing>),
+    (table::POOL_FIXED.name, bench_threads::<PoolFixed>),
+    (table::POOL_TIERED.name, bench_threads::<PoolTiered>),
+    (table::TLS_STACK.name, bench_threads::<TlsStack>),
+    (table::ZEROPOOL.name, bench_threads::<Zeropool>),
+    (table::OPOOL.name, bench_threads::<Opool>),
+    (table::OBJECT_POOL.name, bench_threads::<ObjectPool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        bench_threads::<LockfreeObjectPool>,
+    ),
+    (table::SHARDED_SLAB.name, bench_threads::<ShardedSlab>),
+    (table::ARRAYQUEUE.name, bench_threads::<SharedQueue>),
+];
+
+/// The same contenders for the cross-thread scenario.
+pub type RegisterCross = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
+
+/// The pools, cross-thread.
+pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
+    (table::POOL_LOCAL.name, bench_cross::<PoolLocal>),
+    (table::POOL_RING.name, bench_cross::<PoolRing>),
+    (table::POOL_FIXED.name, bench_cross::<PoolFixed>),
+    (table::POOL_TIERED.name, bench_cross::<PoolTiered>),
+    (table::TLS_STACK.name, bench_cross::<TlsStack>),
+    (table::ZEROPOOL.name, bench_cross::<Zeropool>),
+    (table::OPOOL.name, bench_cross::<Opool>),
+    (table::OBJECT_POOL.name, bench_cross::<ObjectPool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        bench_cross::<LockfreeObjectPool>,
+    ),
+    (table::SHARDED_SLAB.name, bench_cross::<ShardedSlab>),
+    (table::ARRAYQUEUE.name, bench_cross::<SharedQueue>),
+];
+
+/// The contenders of the fill scenario (those that can fill a buffer
+/// whole; sharded-slab hands out slab keys, not buffers).
+pub type RegisterFill = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
+
+/// The pools, filling whole buffers.
+#[cfg(not(pool_no_stats))]
+pub const POOLS_FILL: &[(&str, RegisterFill)] = &[
+    (table::POOL_LOCAL.name, bench_fill::<PoolLocal>),
+    (table::POOL_RING.name, bench_fill::<PoolRing>),
+    (table::POOL_FIXED.name, bench_fill::<PoolFixed>),
+    (table::POOL_TIERED.name, bench_fill::<PoolTiered>),
+    (table::TLS_STACK.name, bench_fill::<TlsStack>),
+    (table::ZEROPOOL.name, bench_fill::<Zeropool>),
+    (table::OPOOL.name, bench_fill::<Opool>),
+    (table::OBJECT_POOL.name, bench_fill::<ObjectPool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        bench_fill::<LockfreeObjectPool>,
+    ),
+    (table::ARRAYQUEUE.name, bench_fill::<SharedQueue>),
+];
+
+/// Registers a contender's pipeline; returns the bytes it retains after.
+pub type RegisterPipeline =
+    fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize) -> Option<u64>;
+
+/// The pools in the pipeline (every contender that hands out a buffer).
+#[cfg(not(pool_no_stats))]
+pub const POOLS_PIPELINE: &[(&str, RegisterPipeline)] = &[
+    (
+        table::POOL_LOCAL.name,
+        pipeline::bench_pipeline::<PoolLocal>,
+    ),
+    (table::POOL_RING.name, pipeline::bench_pipeline::<PoolRing>),
+    (
+        table::POOL_FIXED.name,
+        pipeline::bench_pipeline::<PoolFixed>,
+    ),
+    (
+        table::POOL_TIERED.name,
+        pipeline::bench_pipeline::<PoolTiered>,
+    ),
+    (table::TLS_STACK.name, pipeline::bench_pipeline::<TlsStack>),
+    (table::ZEROPOOL.name, pipeline::bench_pipeline::<Zeropool>),
+    (table::OPOOL.name, pipeline::bench_pipeline::<Opool>),
+    (
+        table::OBJECT_POOL.name,
+        pipeline::bench_pipeline::<ObjectPool>,
+    ),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        pipeline::bench_pipeline::<LockfreeObjectPool>,
+    ),
+    (
+        table::ARRAYQUEUE.name,
+        pipeline::bench_pipeline::<SharedQueue>,
+    ),
+];
+
+/// Appends `{"id": id, "retained_bytes": bytes}` to the file named by
+/// `POOL_BENCH_EXTRA_OUT`, where it is set: what a benchmark measured
+/// besides time, for the report.
+pub fn record_extra(id: &str, bytes: u64) {
+    use std::io::Write as _;
+    let Ok(path) = std::env::var("POOL_BENCH_EXTRA_OUT") else {
+        return;
+    };
+    let line = serde_json::to_string(&records::ExtraRecord {
+        id: id.to_string(),
+        retained_bytes: bytes,
+    })
+    .expect("a record serializes");
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        eprintln!("cannot write {path}: {e}");
+    }
+}
+
+/// Runs every scenario for the pools (when `with_pools`) and for plain
+/// allocation named after `allocator`: the body of both bench targets.
+pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) {
+    let alloc_name = format!("alloc-{allocator}");
+    let zeroed_name = format!("alloc-zeroed-{allocator}");
+    let baselines: [(&str, Register); 2] = [
+        (&alloc_name, bench_threads::<Alloc>),
+        (&zeroed_name, bench_threads::<AllocZeroed>),
+    ];
+    let sizes = size_list();
+    let threads = thread_list();
+    let pools: &[(&str, Register)] = if with_pools { POOLS } else { &[] };
+    // The statistics-off build measures its two pools and nothing else.
+    let baselines: &[(&str, Register)] = if cfg!(pool_no_stats) { &[] } else { &baselines };
+
+    for &size in &sizes {
+        let mut g = c.benchmark_group(format!("single/{}/1t", size_label(size)));
+        for (name, register) in pools.iter().chain(baselines.iter()) {
+            register(&mut g, name, size, 1);
+        }
+        g.finish();
+    }
+    for &size in sizes.iter().filter(|s| THREADED_SIZES.contains(s)) {
+        for &t in &threads {
+            let mut g = c.benchmark_group(format!("threads/{}/{t}t", size_label(size)));
+            for (name, register) in pools.iter().chain(baselines.iter()) {
+                register(&mut g, name, size, t);
+            }
+            g.finish();
+        }
+    }
+    if let Some(&size) = sizes.iter().find(|s| THREADED_SIZES.contains(s)) {
+        let mut g = c.benchmark_group(format!("cross/{}/2t", size_label(size)));
+        let cross: &[(&str, RegisterCross)] = if with_pools { POOLS_CROSS } else { &[] };
+        for (name, register) in cross {
+            register(&mut g, name, size);
+        }
+        bench_cross::<Alloc>(&mut g, &alloc_name, size);
+        g.finish();
+    }
+    // Fill: the holder writes the whole buffer (not in the statistics-off
+    // build, which measures only what statistics cost).
+    #[cfg(not(pool_no_stats))]
+    {
+        for &size in sizes.iter().filter(|s| THREADED_SIZES.contains(s)) {
+            let mut g = c.benchmark_group(format!("fill/{}/1t", size_label(size)));
+            let fill: &[(&str, RegisterFill)] = if with_pools { POOLS_FILL } else { &[] };
+            for (name, register) in fill {
+                register(&mut g, name, size);
+            }
+            bench_fill::<Alloc>(&mut g, &alloc_name, size);
+            g.finish();
+        }
+    }
+    // Pipeline: producers fill, consumers give back, at every thread count
+    // of two or more, for the first threaded size.
+    #[cfg(not(pool_no_stats))]
+    if let Some(&size) = sizes.iter().find(|s| THREADED_SIZES.contains(s)) {
+        for &t in threads.iter().filter(|&&t| t >= 2) {
+            let id = format!("pipeline/{}/{t}t", size_label(size));
+            let mut g = c.benchmark_group(&id);
+            let list: &[(&str, RegisterPipeline)] = if with_pools { POOLS_PIPELINE } else { &[] };
+            for (name, register) in list {
+                if let Some(bytes) = register(&mut g, name, size, t) {
+                    record_extra(&format!("{id}/{name}"), bytes);
+                }
+            }
+            pipeline::bench_pipeline::<Alloc>(&mut g, &alloc_name, size, t);
+            g.finish();
+        }
+    }
+    // Replay: the workload named by POOL_BENCH_WORKLOAD.
+    #[cfg(not(pool_no_stats))]
+    match replay::workload_from_env() {
+        Ok(Some(w)) => {
+            let mut g = c.benchmark_group(format!("replay/workload/{}t", w.threads));
+            let list: &[(&str, replay::RegisterReplay)] = if with_pools {
+                replay::POOLS_REPLAY
+            } else {
+                &[]
+            };
+            for (name, register) in list {
+                register(&mut g, name, &w);
+            }
+            replay::bench_replay::<Alloc>(&mut g, &alloc_name, &w);
+            g.finish();
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    }
+    let mut g = c.benchmark_group("mixed/64B-1MiB/1t");
+    bench_mixed::<Alloc>(&mut g, &alloc_name);
+    bench_mixed::<AllocZeroed>(&mut g, &zeroed_name);
+    if with_pools {
+        bench_mixed::<PoolTiered>(&mut g, table::POOL_TIERED.name);
+        bench_mixed::<Zeropool>(&mut g, table::ZEROPOOL.name);
+    }
+    g.finish();
+}
