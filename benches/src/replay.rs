@@ -13,8 +13,8 @@ use pool_core::workload::Workload;
 
 use crate::table;
 use crate::{
-    Alloc, Burst, LockfreeObjectPool, ObjectPool, Opool, PoolFixed, PoolLocal, PoolRing,
-    PoolTiered, SharedQueue, TlsStack, Zeropool,
+    Alloc, BuildPool, Burst, LockfreeObjectPool, ObjectPool, Opool, Ours, PoolFixed, PoolLocal,
+    PoolRing, PoolTiered, SharedQueue, TlsStack, Zeropool,
 };
 
 /// Lengths drawn per thread (each thread cycles through its own draw).
@@ -39,21 +39,15 @@ pub trait Replay: Burst {
     }
 }
 
-impl Replay for PoolLocal {}
-impl Replay for PoolRing {}
 impl Replay for TlsStack {}
 impl Replay for Opool {}
 impl Replay for ObjectPool {}
 impl Replay for LockfreeObjectPool {}
 impl Replay for SharedQueue {}
 
-impl Replay for PoolFixed {
+impl<P: BuildPool, const TIMED: bool> Replay for Ours<P, TIMED> {
     fn build_for(max_len: usize, threads: usize, held: usize) -> Self {
-        let count = threads.saturating_mul(held).max(256);
-        PoolFixed(
-            pool::FixedPool::new(count, move || Vec::with_capacity(max_len))
-                .expect("a workload's threads x held is a valid count"),
-        )
+        Ours(P::build_pool(max_len, TIMED, threads.saturating_mul(held)))
     }
 }
 
