@@ -101,6 +101,10 @@ pub use pool_core::leaks;
 #[cfg(feature = "metrics")]
 pub use pool_core::metrics;
 
+/// A recorded workload for `cargo xtask bench --workload FILE`
+/// ([`pool_core::workload`]).
+pub use pool_core::workload;
+
 /// Timed trimming and [`trim_all`](trimmer::trim_all) for memory pressure
 /// ([`pool_core::trimmer`]).
 pub use pool_core::trimmer;
