@@ -123,7 +123,9 @@ pub fn run_replay<C: Replay>(c: &C, w: &Workload, draws: &[Vec<usize>], iters: u
 /// Each thread's drawn lengths (a seed per thread).
 #[must_use]
 pub fn draws(w: &Workload) -> Vec<Vec<usize>> {
-    (0..w.threads).map(|t| w.lengths(DRAWN, t as u64)).collect()
+    (0..w.threads)
+        .map(|t| w.lengths(t as u64).take(DRAWN).collect())
+        .collect()
 }
 
 /// Registers the replay benchmark of contender `C`.

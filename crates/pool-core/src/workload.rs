@@ -21,10 +21,10 @@
 //! assert_eq!(w.max_bytes(), 65536);
 //!
 //! // The replay draws lengths in those proportions, the same for a seed.
-//! let lengths = w.lengths(4000, 7);
+//! let lengths: Vec<usize> = w.lengths(7).take(4000).collect();
 //! let large = lengths.iter().filter(|&&l| l == 65536).count();
 //! assert!((800..1200).contains(&large), "{large}");
-//! assert_eq!(lengths, w.lengths(4000, 7));
+//! assert!(w.lengths(7).take(4000).eq(lengths));
 //!
 //! // Out-of-range numbers are errors that say what was expected.
 //! let err = Workload::new(0).with_size(512, 1).validate().unwrap_err();
@@ -335,34 +335,57 @@ impl Workload {
         if n > 0.0 { sum / n } else { 0.0 }
     }
 
-    /// `n` request lengths drawn in the workload's proportions from `seed`
-    /// (the same for the same seed); empty when the workload has no
-    /// request.
-    #[must_use]
-    pub fn lengths(&self, n: usize, seed: u64) -> Vec<usize> {
+    /// Request lengths drawn in the workload's proportions from `seed`,
+    /// without end (the same stream for the same seed; nothing when the
+    /// workload has no request). Take as many as needed: the draw holds
+    /// only the cumulative counts, whatever the number taken.
+    pub fn lengths(&self, seed: u64) -> Lengths {
         let mut cumulative = Vec::with_capacity(self.sizes.len());
         let mut total: u128 = 0;
         for s in self.sizes.iter().filter(|s| s.count > 0) {
             total += u128::from(s.count);
             cumulative.push((total, s.bytes));
         }
-        if total == 0 {
-            return Vec::new();
+        Lengths {
+            cumulative,
+            total,
+            state: seed ^ 0x9E37_79B9_7F4A_7C15,
         }
-        let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-        (0..n)
-            .map(|_| {
-                // splitmix64: every seed, zero included, gives a good stream.
-                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^= z >> 31;
-                let pick = (u128::from(z) * total) >> 64;
-                let i = cumulative.partition_point(|&(c, _)| c <= pick);
-                cumulative[i].1
-            })
-            .collect()
+    }
+}
+
+/// The endless stream of drawn lengths of [`Workload::lengths`].
+#[derive(Debug, Clone)]
+pub struct Lengths {
+    cumulative: Vec<(u128, usize)>,
+    total: u128,
+    state: u64,
+}
+
+impl Iterator for Lengths {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.total == 0 {
+            return None;
+        }
+        // splitmix64: every seed, zero included, gives a good stream.
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let pick = (u128::from(z) * self.total) >> 64;
+        let i = self.cumulative.partition_point(|&(c, _)| c <= pick);
+        Some(self.cumulative[i].1)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.total == 0 {
+            (0, Some(0))
+        } else {
+            (usize::MAX, None)
+        }
     }
 }
 
@@ -441,15 +464,17 @@ mod tests {
             .with_size(100, 1)
             .with_size(200, 0)
             .with_size(300, 3);
-        let l = w.lengths(40_000, 1);
+        let l: Vec<usize> = w.lengths(1).take(40_000).collect();
         assert!(!l.contains(&200), "a zero count is never drawn");
         let big = l.iter().filter(|&&x| x == 300).count() as f64 / l.len() as f64;
         assert!((0.72..0.78).contains(&big), "{big}");
-        assert_ne!(l, w.lengths(40_000, 2));
-        assert!(Workload::new(1).lengths(10, 0).is_empty());
+        assert!(!w.lengths(2).take(40_000).eq(l.iter().copied()));
+        assert_eq!(Workload::new(1).lengths(0).next(), None);
+        // Drawing is lazy: a huge count costs nothing up front.
+        assert_eq!(w.lengths(3).nth(1_000_000).map(|x| x % 100), Some(0));
         // One size with the largest count still draws only it.
         let one = Workload::new(1).with_size(7, u64::MAX);
-        assert!(one.lengths(100, 0).iter().all(|&x| x == 7));
+        assert!(one.lengths(0).take(100).all(|x| x == 7));
     }
 
     #[test]
