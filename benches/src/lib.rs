@@ -16,6 +16,8 @@
 //! - `POOL_BENCH_SIZES`: buffer sizes in bytes (default
 //!   `64,4096,65536,1048576`);
 //! - `POOL_BENCH_WORKLOAD`: a workload file to replay;
+//! - `POOL_BENCH_PIPELINE_WRITE=16`: pipeline producers write 16 bytes
+//!   instead of the whole buffer (a diagnostic);
 //! - `POOL_BENCH_EXTRA_OUT`, `POOL_BENCH_BURST_OUT`: where records go.
 
 // Several peers' pool types implement no `Debug`; neither can ours that hold them.

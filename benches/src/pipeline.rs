@@ -28,7 +28,7 @@ pub fn split(threads: usize) -> (usize, usize) {
 }
 
 /// `items` buffers of `size` bytes, taken and filled by `producers`
-/// threads, batched by [`BATCH`], given back by `consumers` threads;
+/// threads (written whole when `whole`, else 16 bytes), batched by [`BATCH`], given back by `consumers` threads;
 /// returns the time from the start until the last one is back (so
 /// `time / items` is the time per buffer over all threads).
 pub fn run_pipeline<C: Replay>(
@@ -37,6 +37,7 @@ pub fn run_pipeline<C: Replay>(
     producers: usize,
     consumers: usize,
     items: u64,
+    whole: bool,
 ) -> Duration {
     let full: ArrayQueue<Vec<C::Item<'_>>> = ArrayQueue::new(QUEUE_BATCHES);
     let empty: ArrayQueue<Vec<C::Item<'_>>> = ArrayQueue::new(QUEUE_BATCHES * 2);
@@ -51,7 +52,11 @@ pub fn run_pipeline<C: Replay>(
                 let mut batch = empty.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
                 for _ in 0..mine {
                     let mut item = c.get_len(size);
-                    C::fill(&mut item, size);
+                    if whole {
+                        C::fill(&mut item, size);
+                    } else {
+                        C::touch(&mut item);
+                    }
                     batch.push(item);
                     if batch.len() == BATCH {
                         let mut pending = batch;
@@ -96,6 +101,15 @@ pub fn run_pipeline<C: Replay>(
     start.elapsed()
 }
 
+/// Whether producers write whole buffers: yes, unless
+/// `POOL_BENCH_PIPELINE_WRITE=16` asks for the 16-byte write of the other
+/// scenarios (a diagnostic: it separates what the pools cost from where
+/// the written memory lives).
+#[must_use]
+pub fn fills_whole() -> bool {
+    std::env::var("POOL_BENCH_PIPELINE_WRITE").map_or(true, |v| v.trim() != "16")
+}
+
 /// Registers the pipeline benchmark of contender `C` for buffers of
 /// `size` bytes on `threads` threads; returns the bytes the pool reports
 /// retaining once the run is over, where it reports them and criterion ran
@@ -107,11 +121,12 @@ pub fn bench_pipeline<C: Replay>(
     threads: usize,
 ) -> Option<u64> {
     let (producers, consumers) = split(threads);
+    let whole = fills_whole();
     let c = C::build_for(size, threads, BATCH * (QUEUE_BATCHES + 1));
     let ran = std::cell::Cell::new(false);
     group.bench_function(name, |b| {
         ran.set(true);
-        b.iter_custom(|iters| run_pipeline(&c, size, producers, consumers, iters.max(1)));
+        b.iter_custom(|iters| run_pipeline(&c, size, producers, consumers, iters.max(1), whole));
     });
     if ran.get() { c.retained_bytes() } else { None }
 }
@@ -135,7 +150,7 @@ mod tests {
             let (p, q) = split(threads);
             let c = C::build_for(4096, threads, BATCH * (QUEUE_BATCHES + 1));
             // 1,000 is not a multiple of the batch: the last one is partial.
-            run_pipeline(&c, 4096, p, q, 1000);
+            run_pipeline(&c, 4096, p, q, 1000, true);
             c
         }
         let local = check::<PoolLocal>(4);
