@@ -90,37 +90,31 @@ pub(crate) fn draw<DB: DrawingBackend>(
         .x_label_area_size(44)
         .y_label_area_size(70);
     let x_range = -0.25f64..(n - 0.75).max(0.25);
+    // The two y axes are different types: one body for both.
+    macro_rules! finish {
+        ($y:expr, $desc:expr) => {{
+            let mut chart = builder.build_cartesian_2d(x_range, $y).map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_labels(threads.len() * 4 + 1)
+                .x_label_formatter(&x_fmt)
+                .disable_x_mesh()
+                .y_label_formatter(&|v: &f64| format!("{v:.0}"))
+                .x_desc("threads")
+                .y_desc($desc)
+                .draw()
+                .map_err(err)?;
+            lines(&mut chart, series, &x_of).map_err(err)?;
+            legend(&mut chart).map_err(err)?;
+        }};
+    }
     if wants_log(values()) {
-        let mut chart = builder
-            .build_cartesian_2d(x_range, (min_y / 1.5..max_y * 1.5).log_scale())
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(threads.len() * 4 + 1)
-            .x_label_formatter(&x_fmt)
-            .disable_x_mesh()
-            .x_desc("threads")
-            .y_desc("Mops/s, all threads (log scale)")
-            .draw()
-            .map_err(err)?;
-        lines(&mut chart, series, &x_of).map_err(err)?;
-        legend(&mut chart).map_err(err)?;
+        finish!(
+            (min_y / 1.5..max_y * 1.5).log_scale(),
+            "Mops/s, all threads (log scale)"
+        );
     } else {
-        let mut chart = builder
-            .build_cartesian_2d(x_range, 0f64..max_y * 1.1)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(threads.len() * 4 + 1)
-            .x_label_formatter(&x_fmt)
-            .disable_x_mesh()
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .x_desc("threads")
-            .y_desc("Mops/s, all threads")
-            .draw()
-            .map_err(err)?;
-        lines(&mut chart, series, &x_of).map_err(err)?;
-        legend(&mut chart).map_err(err)?;
+        finish!(0f64..max_y * 1.1, "Mops/s, all threads");
     }
     root.present().map_err(err)
 }

@@ -105,6 +105,14 @@ fn describe(cmd: &Command) -> String {
     )
 }
 
+/// `cargo bench -q -p pool-benches --bench TARGET --`: the bench target's
+/// own arguments follow.
+fn bench_cmd(target: &str) -> Command {
+    let mut cmd = cargo();
+    cmd.args(["bench", "-q", "-p", "pool-benches", "--bench", target, "--"]);
+    cmd
+}
+
 /// The criterion options of a quick or a full run.
 fn criterion_args(full: bool) -> Vec<String> {
     if full {
@@ -177,17 +185,8 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     build.args(["bench", "-p", "pool-benches", "--no-run"]);
     run(build, "building the benches")?;
     for target in targets.iter().filter(|t| **t != "burst") {
-        let mut cmd = cargo();
-        cmd.args([
-            "bench",
-            "-q",
-            "-p",
-            "pool-benches",
-            "--bench",
-            target,
-            "--",
-            "--list",
-        ]);
+        let mut cmd = bench_cmd(target);
+        cmd.arg("--list");
         cmd.args(filter.iter());
         setup(&mut cmd);
         progress.add_listed(&mut cmd)?;
@@ -197,16 +196,7 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     // of their own (the cfg applies to every crate).
     let nostats = |list: bool| {
         let sizes = stats_cost_sizes(a)?;
-        let mut cmd = cargo();
-        cmd.args([
-            "bench",
-            "-q",
-            "-p",
-            "pool-benches",
-            "--bench",
-            "pools",
-            "--",
-        ]);
+        let mut cmd = bench_cmd("pools");
         if list {
             cmd.arg("--list");
         } else {
@@ -224,8 +214,7 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         progress.add_listed(&mut cmd)?;
     }
     for target in &targets {
-        let mut cmd = cargo();
-        cmd.args(["bench", "-q", "-p", "pool-benches", "--bench", target, "--"]);
+        let mut cmd = bench_cmd(target);
         if *target != "burst" {
             cmd.args(criterion_args(a.full));
         }

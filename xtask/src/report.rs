@@ -485,23 +485,7 @@ mod tests {
     fn report_recommends_the_fastest_product_and_checks_targets() {
         let dir = std::env::temp_dir().join(format!("xtask-report-{}", std::process::id()));
         let crit = dir.join("criterion");
-        let mut n = 0;
-        let mut put = |r: Row| {
-            n += 1;
-            let d = crit.join(format!("b{n}")).join("new");
-            std::fs::create_dir_all(&d).unwrap();
-            let group = format!("{}/{}/{}t", r.scenario, r.size_label, r.threads);
-            std::fs::write(
-                d.join("benchmark.json"),
-                json!({"group_id": group, "function_id": r.contender}).to_string(),
-            )
-            .unwrap();
-            std::fs::write(
-                d.join("estimates.json"),
-                json!({"median": {"point_estimate": r.ns}}).to_string(),
-            )
-            .unwrap();
-        };
+        let put = |r: Row| put_row(&crit, &r);
         put(row("single", 4096, 1, "tls-stack", 5.0));
         put(row("single", 4096, 1, "pool-local", 7.0));
         put(row("single", 4096, 1, "opool", 14.0));

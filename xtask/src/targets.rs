@@ -188,6 +188,17 @@ fn mark(ok: bool) -> &'static str {
     if ok { "MET " } else { "MISS" }
 }
 
+/// `who` at least `min` times `of`'s throughput in the same table.
+fn throughput_line(who: &str, ours: &Row, of: &str, peer: &Row, min: f64) -> String {
+    let x = ours.mops() / peer.mops();
+    format!(
+        "{} {who} at least {min}x {of} throughput, {}, {} threads: {x:.2}x",
+        mark(x >= min),
+        ours.size_label,
+        ours.threads
+    )
+}
+
 /// The lines of the ratio targets this run measured.
 fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<String> {
     let mut out = Vec::new();
@@ -264,11 +275,12 @@ pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             };
             for peer in ["arrayqueue", "lockfree-object-pool"] {
                 if let Some(p) = list.iter().find(|r| r.contender == peer) {
-                    let x = ring.mops() / p.mops();
-                    out.push(format!(
-                        "{} pool-ring at least 5x {peer}'s throughput, {}, {t} threads: {x:.1}x",
-                        if x >= 5.0 { "MET " } else { "MISS" },
-                        ring.size_label
+                    out.push(throughput_line(
+                        "pool-ring",
+                        ring,
+                        &format!("{peer}'s"),
+                        p,
+                        5.0,
                     ));
                 }
             }
@@ -304,11 +316,12 @@ pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             if t >= 16
                 && let Some(q) = list.iter().find(|r| r.contender == "arrayqueue")
             {
-                let x = fixed.mops() / q.mops();
-                out.push(format!(
-                    "{} pool-fixed at least 10x arrayqueue's throughput, {}, {t} threads: {x:.1}x",
-                    mark(x >= 10.0),
-                    fixed.size_label
+                out.push(throughput_line(
+                    "pool-fixed",
+                    fixed,
+                    "arrayqueue's",
+                    q,
+                    10.0,
                 ));
             }
         }
@@ -368,12 +381,7 @@ pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
                 if t >= 16
                     && let Some(z) = many.iter().find(|r| r.contender == "zeropool")
                 {
-                    let x = b.mops() / z.mops();
-                    out.push(format!(
-                        "{} {ours} at least 3x zeropool's aggregate throughput, {}, {t} threads: {x:.2}x",
-                        mark(x >= 3.0),
-                        b.size_label
-                    ));
+                    out.push(throughput_line(ours, b, "zeropool's aggregate", z, 3.0));
                 }
             }
         }
