@@ -15,7 +15,8 @@ usage:
                        held; the JSON of pool_core::workload, e.g. from
                        TieredPool::workload) against every strategy and peer, and
                        recommend a pool for it; alone, runs only the replay
-                       (add --filter to run more). Example: benches/workloads/http-server.json
+                       (--filter / runs every scenario too). Example:
+                       benches/workloads/http-server.json
       --verbose        criterion's own output instead of one progress line per benchmark
       --threads LIST   thread counts for the threaded scenario, e.g. 1,2,4,8,16
                        (default: 1, 2 and this machine's parallelism)
@@ -257,7 +258,9 @@ fn check_filter(f: &str) -> Result<(), String> {
     let matches_name = known
         .iter()
         .any(|k| k.contains(f) || f.contains(k.as_str()));
-    if matches_name || looks_like_size_or_threads {
+    // Every id has a slash: `/` matches everything (with --workload, every
+    // scenario and the replay).
+    if matches_name || looks_like_size_or_threads || f == "/" {
         Ok(())
     } else {
         Err(format!(
@@ -357,6 +360,7 @@ mod tests {
 
     #[test]
     fn filters_by_size_and_threads_are_accepted() {
+        assert!(check_filter("/").is_ok(), "every id has a slash");
         assert!(check_filter("4KiB").is_ok());
         assert!(check_filter("16t").is_ok());
         assert!(check_filter("local").is_ok());
