@@ -53,13 +53,16 @@ fn main() {
         println!("{json}");
         return;
     }
-    // Criterion's `--bench` and filters may be passed: a filter narrows the
+    // Criterion's `--bench` and filters may be passed: a filter (part of an
+    // id `burst/<size>/1t/<contender>`, as criterion's) narrows the
     // contenders.
     let filter = args.iter().skip(1).find(|a| !a.starts_with("--"));
     let exe = std::env::current_exe().expect("the bench knows its own path");
     let mut lines = Vec::new();
     for (name, _) in BURST {
-        if filter.is_some_and(|f| !name.contains(f.as_str()) && !"burst".contains(f.as_str())) {
+        // The same test as criterion's: the filter is part of the id.
+        let id = format!("burst/{}/1t/{name}", pool_benches::size_label(size));
+        if filter.is_some_and(|f| !id.contains(f.as_str())) {
             continue;
         }
         eprintln!("burst: {name}");
