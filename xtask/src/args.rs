@@ -359,6 +359,38 @@ mod tests {
     }
 
     #[test]
+    fn a_workload_is_checked_before_anything_runs() {
+        let dir = std::env::temp_dir().join(format!("xtask-args-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = p(&["bench", "--workload", "/no/such/file.json"]).unwrap_err();
+        assert!(e.contains("/no/such/file.json: cannot read it"), "{e}");
+        let bad = dir.join("bad.json");
+        std::fs::write(
+            &bad,
+            r#"{"threads": 4, "held": 0, "sizes": [{"bytes": 64, "count": 1}]}"#,
+        )
+        .unwrap();
+        let e = p(&["bench", "--workload", bad.to_str().unwrap()]).unwrap_err();
+        assert!(e.contains("`held` is 0, expected 1..=65536"), "{e}");
+        let good = dir.join("good.json");
+        std::fs::write(
+            &good,
+            r#"{"threads": 2, "sizes": [{"bytes": 64, "count": 1}]}"#,
+        )
+        .unwrap();
+        let Task::Bench(a) = p(&["bench", "--workload", good.to_str().unwrap(), "-v"]).unwrap()
+        else {
+            panic!("a bench task")
+        };
+        assert!(a.workload.is_some_and(|w| w.is_absolute()) && a.verbose);
+        // The shipped example is valid.
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/workloads/http-server.json");
+        assert!(load_workload(&example).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn filters_by_size_and_threads_are_accepted() {
         assert!(check_filter("/").is_ok(), "every id has a slash");
         assert!(check_filter("4KiB").is_ok());
