@@ -166,24 +166,13 @@ pub fn workload_from_env() -> Result<Option<Workload>, String> {
     let Ok(path) = std::env::var("POOL_BENCH_WORKLOAD") else {
         return Ok(None);
     };
-    load(std::path::Path::new(&path)).map(Some)
-}
-
-/// Reads and validates a workload file.
-///
-/// # Errors
-///
-/// A message naming the file and what is wrong in it (unreadable, not
-/// JSON, an unknown or missing field, a number out of range).
-pub fn load(path: &std::path::Path) -> Result<Workload, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("workload {}: cannot read it: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("workload {}: {e}", path.display()))
+    crate::records::load_workload(std::path::Path::new(&path)).map(Some)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::load_workload as load;
 
     #[test]
     fn every_contender_replays_and_gives_everything_back() {

@@ -1,6 +1,6 @@
 //! Command-line parsing, with clear messages for bad input.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::table;
 
@@ -238,13 +238,8 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, Stri
     }
 }
 
-/// Reads and validates a workload file (the format of
-/// `pool_core::workload`).
-pub(crate) fn load_workload(path: &Path) -> Result<pool_core::workload::Workload, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("--workload {}: cannot read it: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("--workload {}: {e}", path.display()))
-}
+/// Reads and validates a workload file: the loader the benches use.
+pub(crate) use crate::records::load_workload;
 
 /// A filter must be able to match something: a scenario, a contender, a
 /// size label (`4KiB`) or a thread count (`16t`).
@@ -384,8 +379,8 @@ mod tests {
         };
         assert!(a.workload.is_some_and(|w| w.is_absolute()) && a.verbose);
         // The shipped example is valid.
-        let example =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/workloads/http-server.json");
+        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../benches/workloads/http-server.json");
         assert!(load_workload(&example).is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
     }

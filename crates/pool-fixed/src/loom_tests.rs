@@ -10,18 +10,44 @@ use crate::FixedPool;
 use crate::sync::current;
 use crate::wait::{Grant, Idle, Notify, WaitCell};
 
-fn pool(n: usize) -> Arc<FixedPool<Vec<u8>>> {
+type Shared = Arc<FixedPool<Vec<u8>>>;
+
+fn pool(n: usize) -> Shared {
     Arc::new(FixedPool::new(n, Vec::new).unwrap())
+}
+
+/// A pool of one whose item is held (renewed after it was taken, when
+/// `renew`), and a thread blocked in `get` on it, returning the length of
+/// the item it got or the error.
+fn held_and_a_waiter(
+    renew: bool,
+) -> (
+    Shared,
+    OwnedPooled<FixedPool<Vec<u8>>>,
+    thread::JoinHandle<Result<usize, PoolError>>,
+) {
+    let pool = pool(1);
+    let held = pool.try_get_owned().unwrap();
+    if renew {
+        pool.renew();
+    }
+    let p = Arc::clone(&pool);
+    let waiter = thread::spawn(move || p.get().map(|g| g.len()));
+    (pool, held, waiter)
+}
+
+/// Exactly one item is idle: it can be taken, and then no other.
+fn assert_one_idle(pool: &Shared, lost: &str, twice: &str) {
+    let g = pool.try_get().expect(lost);
+    assert!(pool.try_get().is_err(), "{twice}");
+    drop(g);
 }
 
 /// A blocked acquire is always woken by a return: no lost wake-up.
 #[test]
 fn loom_return_wakes_a_blocked_acquire() {
     loom::model(|| {
-        let pool = pool(1);
-        let held = pool.try_get_owned().unwrap();
-        let p = Arc::clone(&pool);
-        let waiter = thread::spawn(move || p.get().map(|g| g.len()));
+        let (pool, held, waiter) = held_and_a_waiter(false);
         drop(held);
         assert_eq!(waiter.join().unwrap(), Ok(0));
         assert_eq!(pool.stats().outstanding, 0);
@@ -34,10 +60,7 @@ fn loom_return_wakes_a_blocked_acquire() {
 #[test]
 fn loom_detach_wakes_a_blocked_acquire() {
     loom::model(|| {
-        let pool = pool(1);
-        let held = pool.try_get_owned().unwrap();
-        let p = Arc::clone(&pool);
-        let waiter = thread::spawn(move || p.get().map(|g| g.len()));
+        let (pool, held, waiter) = held_and_a_waiter(false);
         drop(OwnedPooled::detach(held));
         assert_eq!(waiter.join().unwrap(), Ok(0));
         assert_eq!(pool.stats().misses, 1, "one replacement made");
@@ -50,11 +73,7 @@ fn loom_detach_wakes_a_blocked_acquire() {
 #[test]
 fn loom_stale_return_wakes_a_blocked_acquire() {
     loom::model(|| {
-        let pool = pool(1);
-        let held = pool.try_get_owned().unwrap();
-        pool.renew();
-        let p = Arc::clone(&pool);
-        let waiter = thread::spawn(move || p.get().map(|g| g.len()));
+        let (pool, held, waiter) = held_and_a_waiter(true);
         drop(held);
         assert_eq!(waiter.join().unwrap(), Ok(0));
         assert_eq!(pool.stats().discarded.stale, 1);
@@ -92,9 +111,11 @@ fn loom_timeout_racing_a_return_loses_nothing() {
         drop(held);
         waiter.join().unwrap();
         // Exactly one item is idle again.
-        let g = pool.try_get().expect("the item was not lost");
-        assert!(pool.try_get().is_err(), "the item was not duplicated");
-        drop(g);
+        assert_one_idle(
+            &pool,
+            "the item was not lost",
+            "the item was not duplicated",
+        );
     });
 }
 
@@ -124,9 +145,7 @@ fn loom_timeout_racing_a_detach_loses_nothing() {
         });
         drop(OwnedPooled::detach(held));
         waiter.join().unwrap();
-        let g = pool.try_get().expect("the owed item was not lost");
-        assert!(pool.try_get().is_err(), "never two items");
-        drop(g);
+        assert_one_idle(&pool, "the owed item was not lost", "never two items");
     });
 }
 
@@ -134,10 +153,7 @@ fn loom_timeout_racing_a_detach_loses_nothing() {
 #[test]
 fn loom_close_wakes_a_blocked_acquire() {
     loom::model(|| {
-        let pool = pool(1);
-        let held = pool.try_get_owned().unwrap();
-        let p = Arc::clone(&pool);
-        let waiter = thread::spawn(move || p.get().map(|_| ()));
+        let (pool, held, waiter) = held_and_a_waiter(false);
         pool.close();
         assert_eq!(waiter.join().unwrap(), Err(PoolError::Closed));
         drop(held);
