@@ -8,10 +8,11 @@ use std::sync::atomic::Ordering::Relaxed;
 use crossbeam_utils::CachePadded;
 use pool_core::stats::Totals;
 use pool_core::unwind::OnUnwind;
+use pool_core::words::move_words;
 use pool_core::{Counter, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
+use crate::cursor;
 use crate::slot::{Claim, RingTicket, Slot, Ticket};
-use crate::sync::AtomicUsize;
 
 /// Largest ring accepted (slots, after rounding up).
 pub const MAX_SLOTS: usize = 1 << 20;
@@ -70,8 +71,8 @@ impl RingPoolBuilder {
         self
     }
 
-    /// Slots a get tries after the one its index lands on before it gives
-    /// up (default: `min(slots, 8)`); `1..=slots`.
+    /// Slots a get tries, from the calling thread's cursor on, before it
+    /// gives up (default: `min(slots, 8)`); `1..=slots`.
     ///
     /// # Examples
     ///
@@ -208,7 +209,6 @@ impl RingPoolBuilder {
         Ok(RingPool {
             slots,
             mask: size - 1,
-            next: CachePadded::new(AtomicUsize::new(0)),
             probes,
             on_full: self.on_full,
             factory: Box::new(factory),
@@ -232,10 +232,22 @@ struct FallbackCounters {
     panicked: Counter,
 }
 
-/// A ring of `2^k` pre-filled slots handed out round-robin by one atomic
-/// index: each get adds one to the index and claims that slot with a
-/// compare-exchange, probing the next few if it is busy. No per-thread
-/// state, no lock; a slot never has two holders.
+/// A ring of `2^k` pre-filled slots, each claimed with a compare-exchange
+/// and freed by its guard. A get starts at the calling thread's cursor (the
+/// slot it last claimed, or its arrival number: see below) and probes the
+/// next few slots if that one is busy. No per-thread state in the pool, no
+/// lock, no index that every get writes; a slot never has two holders.
+///
+/// # Threads on one ring
+///
+/// Each thread remembers, in one thread-local word shared by every ring,
+/// the slot it last claimed, and starts its next get there. A thread that
+/// takes and returns one item at a time reuses the same slot, on a cache
+/// line no other thread writes; threads start on distinct slots (the first
+/// thread to use a ring starts at slot 0, the next at 1, and so on, masked
+/// by the ring's size), and one that finds its slot busy moves to the next
+/// free one and stays. So up to `capacity()` threads that each hold one
+/// item share nothing but the ring's memory.
 ///
 /// See the [crate docs](crate) for when to pick it.
 pub struct RingPool<T> {
@@ -243,8 +255,6 @@ pub struct RingPool<T> {
     slots: Box<[CachePadded<Slot<T>>]>,
     /// `slots.len() - 1`; `slots.len()` is a power of two.
     mask: usize,
-    /// The round-robin index; only ever incremented.
-    next: CachePadded<AtomicUsize>,
     /// Slots tried per get, `1..=slots.len()`.
     probes: usize,
     on_full: OnFull,
@@ -341,9 +351,9 @@ impl<T: Reset + Send> RingPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
-        let (item, ticket) = self
-            .take(OnFull::Allocate)
-            .unwrap_or_else(|_| unreachable!());
+        // Read in words: see `pool_core::words`.
+        let (item, ticket) =
+            move_words(self.take(OnFull::Allocate)).unwrap_or_else(|_| unreachable!());
         Pooled::new(item, ticket, self)
     }
 
@@ -371,7 +381,7 @@ impl<T: Reset + Send> RingPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        let (item, ticket) = self.take(self.on_full)?;
+        let (item, ticket) = move_words(self.take(self.on_full))?;
         Ok(Pooled::new(item, ticket, self))
     }
 
@@ -450,13 +460,17 @@ impl<T: Reset + Send> RingPool<T> {
         pool_core::leaks::outstanding(self.leaks.as_ref())
     }
 
-    /// The next slot index, then up to `probes` slots from there.
+    /// The calling thread's cursor, then up to `probes - 1` slots after
+    /// it; the cursor moves to the slot claimed.
     #[inline]
     fn claim(&self) -> Option<(usize, Claim<'_, T>)> {
-        let start = self.next.fetch_add(1, Relaxed);
+        let start = cursor::start();
         for k in 0..self.probes {
             let i = start.wrapping_add(k) & self.mask;
             if let Some(claim) = self.slots[i].try_claim() {
+                if i != start {
+                    cursor::remember(i);
+                }
                 return Some((i, claim));
             }
         }
@@ -526,7 +540,7 @@ impl<T: Reset + Send> RingPool<T> {
         let on_panic = OnUnwind::new((), |()| self.fallback.panicked.add_shared(1));
         item.reset();
         on_panic.disarm();
-        let start = self.next.load(Relaxed);
+        let start = cursor::start();
         for k in 0..self.probes {
             let i = start.wrapping_add(k) & self.mask;
             if let Some(mut claim) = self.slots[i].try_claim() {
@@ -713,6 +727,98 @@ mod loom_tests {
         });
     }
 
+    /// Threads whose cursors start on different slots, each taking two
+    /// items at once (so each probes past its own start onto the other's):
+    /// no item ever has two holders, each holder sees its item empty, and
+    /// the accounting adds up whoever wins each slot.
+    #[test]
+    fn loom_cursors_crossing_never_share_a_slot() {
+        loom::model(|| {
+            let pool = Arc::new(ring(2, OnFull::Allocate));
+            let handles: Vec<_> = (1..=2u64)
+                .map(|me| {
+                    let pool = Arc::clone(&pool);
+                    thread::spawn(move || {
+                        let mut a = pool.get();
+                        let mut b = pool.get();
+                        assert!(
+                            a.is_empty() && b.is_empty(),
+                            "stale data or a second holder"
+                        );
+                        a.push(me);
+                        b.push(me + 10);
+                        assert_eq!((a.as_slice(), b.as_slice()), (&[me][..], &[me + 10][..]));
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            let s = pool.stats();
+            assert_eq!(s.gets, 4);
+            assert_eq!(s.outstanding, 0);
+            assert_eq!(s.gets, s.returns + s.discarded.total());
+            assert_eq!(s.retained_items, 2);
+        });
+    }
+
+    /// A thread whose cursor lands on a slot another thread holds moves to
+    /// the free one, claims it, and starts there next time.
+    #[test]
+    fn loom_cursor_on_a_held_slot_moves_on() {
+        loom::model(|| {
+            // The main thread uses the ring first (cursor 0); its second
+            // get moves its cursor to slot 1. The spawned thread arrives
+            // second: its cursor, 1, is on the held slot.
+            let pool = Arc::new(ring(2, OnFull::Fail));
+            let first = pool.try_get().unwrap();
+            let mut held = pool.try_get().unwrap();
+            drop(first);
+            held.push(7);
+            let p2 = Arc::clone(&pool);
+            let t = thread::spawn(move || {
+                let mut g = p2.try_get().expect("slot 0 is free");
+                assert!(g.is_empty());
+                g.push(1);
+                // Its cursor moved to slot 0: both slots are busy now.
+                assert!(p2.try_get().is_err());
+            });
+            held.push(8);
+            t.join().unwrap();
+            assert_eq!(*held, [7, 8]);
+        });
+    }
+
+    /// With one probe a get tries its cursor's slot only: of two threads
+    /// arriving while slot 0 is held, the one whose cursor is 0 reports
+    /// exhaustion and the other claims slot 1, whichever arrives first.
+    #[test]
+    fn loom_one_probe_stays_on_its_cursor() {
+        loom::model(|| {
+            let pool = Arc::new(
+                RingPool::builder()
+                    .slots(2)
+                    .probes(1)
+                    .on_full(OnFull::Fail)
+                    .build(|| Vec::<u64>::with_capacity(2))
+                    .unwrap(),
+            );
+            // The main thread arrives first: cursor 0.
+            let held = pool.try_get().unwrap();
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let pool = Arc::clone(&pool);
+                    thread::spawn(move || pool.try_get().map(drop).is_ok())
+                })
+                .collect();
+            let ok: Vec<bool> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+            assert_eq!(ok.iter().filter(|&&b| b).count(), 1, "{ok:?}");
+            drop(held);
+            let s = pool.stats();
+            assert_eq!((s.gets, s.outstanding), (2, 0));
+        });
+    }
+
     /// A detached item's slot is refilled by the next claimer, once.
     #[test]
     fn loom_detach_then_refill() {
@@ -732,5 +838,28 @@ mod loom_tests {
             assert_eq!(s.outstanding, 0);
             assert!(s.misses <= s.detached);
         });
+    }
+}
+
+#[cfg(all(test, not(pool_loom)))]
+mod tests {
+    use super::*;
+
+    /// Neighbouring slots never share a cache line (64 bytes; 128 on
+    /// cores that fetch lines in pairs): a holder's writes to its slot
+    /// (state, item, counters) never touch a line another slot's holder
+    /// writes.
+    #[test]
+    fn slots_sit_on_lines_of_their_own() {
+        let pool = RingPool::new(4, || Vec::<u8>::with_capacity(8)).unwrap();
+        for pair in pool.slots.windows(2) {
+            let (a, b) = (
+                std::ptr::from_ref(&*pair[0]) as usize,
+                std::ptr::from_ref(&*pair[1]) as usize,
+            );
+            assert!(b - a >= 128 && a % 64 == 0, "slots at {a:#x} and {b:#x}");
+        }
+        // And a slot's own state fits its first line with the item.
+        assert!(size_of::<Slot<Vec<u8>>>() <= 128);
     }
 }

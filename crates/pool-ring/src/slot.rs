@@ -97,8 +97,11 @@ impl<'a, T> Claim<'a, T> {
     #[inline]
     pub(crate) fn take(&mut self) -> Option<T> {
         // SAFETY: this claim is the only one on the slot (see the module
-        // docs), so nobody else reads or writes `item` now.
-        self.slot.item.with_mut(|p| unsafe { (*p).take() })
+        // docs), so nobody else reads or writes `item` now. Read in words:
+        // the last put wrote it moments ago (see `pool_core::words`).
+        self.slot
+            .item
+            .with_mut(|p| pool_core::words::take_words(unsafe { &mut *p }))
     }
 
     /// Puts an item in, returning the one that was there.
