@@ -52,8 +52,6 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-#[allow(unsafe_code)]
-pub mod atomic_box;
 mod error;
 mod guard;
 pub mod leaks;

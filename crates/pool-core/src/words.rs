@@ -93,6 +93,40 @@ pub fn take_words<T>(slot: &mut Option<T>) -> Option<T> {
     }
 }
 
+/// `*dst = value`, with the value written in 8-byte words (see the
+/// module) when `T` is whole aligned words: for a value assembled moments
+/// ago by field-sized stores and parked where the next get reads it (a
+/// plain assignment copies it through 16-byte loads that stall on those
+/// stores). The old value is dropped after the new one is in place.
+///
+/// # Examples
+///
+/// ```
+/// let mut slot: Option<(Vec<u8>, u64)> = None;
+/// pool_core::words::store_words(&mut slot, Some((vec![1, 2], 7)));
+/// assert_eq!(slot, Some((vec![1, 2], 7)));
+/// ```
+#[inline(always)]
+pub fn store_words<T>(dst: &mut T, value: T) {
+    if !by_words::<T>() {
+        *dst = value;
+        return;
+    }
+    let value = std::mem::ManuallyDrop::new(value);
+    // SAFETY: `dst` is a valid `T`, read out once here and owned by `old`
+    // from now on; `value` is never dropped (`ManuallyDrop`), so the
+    // byte-exact copy `copy_words` makes of it into `dst` (whole aligned
+    // words, checked above) is its one owner. `dst` holds a valid `T`
+    // again before `old` is dropped, so a panicking drop leaves nothing
+    // half-written.
+    let old = unsafe {
+        let old = ptr::read(dst);
+        copy_words(&raw const *value, ptr::from_mut(dst));
+        old
+    };
+    drop(old);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +139,19 @@ mod tests {
         // Too big, under-aligned: moved as usual.
         assert_eq!(move_words([7u64; 16]), [7; 16]);
         assert_eq!(move_words([1u8; 3]), [1, 2 - 1, 1]);
+    }
+
+    #[test]
+    fn store_drops_the_old_value_once_and_keeps_the_new() {
+        let mut s = Some((String::from("old"), 1u64));
+        store_words(&mut s, Some((String::from("new"), 2)));
+        assert_eq!(s, Some((String::from("new"), 2)));
+        let mut big = [1u64; 16];
+        store_words(&mut big, [2; 16]);
+        assert_eq!(big, [2; 16]);
+        let mut small = String::from("a");
+        store_words(&mut small, String::from("b"));
+        assert_eq!(small, "b");
     }
 
     #[test]

@@ -18,12 +18,11 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
-use pool_core::atomic_box::AtomicBox;
 use pool_core::per_thread::ThreadState;
 use pool_core::unwind::OnUnwind;
-use pool_core::words::take_words;
 use pool_core::{Counter, Counters, Reset};
 
+use crate::slot::{Mine, Slot};
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Backoff, Mutex, lock};
 use crate::wait::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 
@@ -31,9 +30,9 @@ use crate::wait::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 /// layer (the shared half: other threads steal from `slot` and read the
 /// counters).
 pub(crate) struct Local<T> {
-    /// One idle item kept for this thread; others may steal it. Taken and
-    /// filled with one atomic exchange each (no lock).
-    pub(crate) slot: AtomicBox<Option<Idle<T>>>,
+    /// One idle item kept for this thread; others may steal it. The owner
+    /// takes and parks with one atomic instruction each (`crate::slot`).
+    pub(crate) slot: Slot<T>,
     /// Written by the owner only.
     pub(crate) counters: Counters,
 }
@@ -42,7 +41,7 @@ pub(crate) struct Local<T> {
 /// thread-locals are being destroyed) no slot and the pool's shared
 /// counters, bumped with read-modify-writes.
 pub(crate) struct Tally<'a, T> {
-    pub(crate) slot: Option<&'a AtomicBox<Option<Idle<T>>>>,
+    pub(crate) slot: Option<Mine<'a, T>>,
     pub(crate) counters: &'a Counters,
     pub(crate) shared: bool,
 }
@@ -64,20 +63,6 @@ impl<T> Tally<'_, T> {
             c.add(n);
         }
     }
-}
-
-/// The box an idle item sits in while parked in a slot. It travels with
-/// the item (in the guard's ticket while the item is out), so parking an
-/// item allocates nothing after its first time.
-pub(crate) type Parcel<T> = Box<Option<Idle<T>>>;
-
-/// Opens a parcel taken from a slot: the item, and the empty box. The item
-/// is read in words (`pool_core::words`): it was written moments ago by a
-/// put, and a wider load would stall on those stores.
-#[inline]
-pub(crate) fn unpack<T>(mut parcel: Parcel<T>) -> Option<(Idle<T>, Parcel<T>)> {
-    let idle = take_words(&mut *parcel)?;
-    Some((idle, parcel))
 }
 
 /// The factory, boxed.
@@ -118,7 +103,7 @@ impl<T: Reset + Send + 'static> ThreadState for Core<T> {
 
     fn new_shared(&self) -> Local<T> {
         Local {
-            slot: AtomicBox::new(None),
+            slot: Slot::new(),
             counters: Counters::default(),
         }
     }

@@ -53,15 +53,17 @@
 //!
 //! Idle items live in a per-thread slot (one item per thread) in front of a
 //! shared [`crossbeam_queue::ArrayQueue`]. A thread that takes and returns
-//! one item at a time touches only its own slot, with one atomic exchange
-//! each way and no lock (`pool_core::atomic_box`: the item parks in a small
-//! box that travels with it, so parking allocates nothing). A counter of
-//! tokens (items in the queue minus waiters) decides, with one
-//! read-modify-write, whether a get may pop the queue and whether a put
-//! must hand its item to a waiter, so no wake-up is lost: waiters register
-//! their debt before they swap every slot one last time, and a put reads
-//! the counter after its own swap, so one of the two always sees the
-//! other. Waiters are served first come, first served.
+//! one item at a time touches only its own slot: the item sits inline
+//! beside a state word, taken with one compare-exchange and parked with one
+//! swap, no lock and no allocation (the `slot` module holds the crate's only
+//! `unsafe`). A counter of tokens (items in the queue minus waiters)
+//! decides, with one read-modify-write, whether a get may pop the queue and
+//! whether a put must hand its item to a waiter, so no wake-up is lost:
+//! waiters register their debt before they look in every slot one last
+//! time, with a read-modify-write that a later park reads, so a put that
+//! parks after that look sees the debt and hands its item over, and one
+//! that parked before it is found. Waiters are served first come, first
+//! served.
 //!
 //! An item that leaves circulation (detached, stale after
 //! [`renew`](FixedPool::renew), dropped because its `Reset` or
@@ -73,11 +75,12 @@
 //! while one is owed.
 //!
 //! Loom models check the waiting and waking paths, a timeout racing a
-//! return, a park racing a waiter's last look, and a detach or stale
-//! return racing a waiter included (`RUSTFLAGS="--cfg pool_loom" cargo
+//! return, a park racing a waiter's last look, a steal racing the owner's
+//! take and park, `close` racing a park, and a detach or stale return
+//! racing a waiter included (`RUSTFLAGS="--cfg pool_loom" cargo
 //! test -p pool-fixed --release --lib loom_`).
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod buffer;
@@ -87,6 +90,8 @@ mod future;
 #[cfg(all(test, pool_loom))]
 mod loom_tests;
 mod pool;
+#[allow(unsafe_code)]
+mod slot;
 mod status;
 mod sync;
 mod wait;

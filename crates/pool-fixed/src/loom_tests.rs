@@ -1,5 +1,6 @@
-//! loom models of the waiting and waking paths: `RUSTFLAGS="--cfg
-//! pool_loom" cargo test -p pool-fixed --release --lib loom_`.
+//! loom models of the waiting and waking paths and of the threads' slots
+//! (park, the owner's take, steals): `RUSTFLAGS="--cfg pool_loom" cargo
+//! test -p pool-fixed --release --lib loom_`.
 
 use std::sync::Arc;
 
@@ -104,7 +105,6 @@ fn loom_timeout_racing_a_return_loses_nothing() {
                         item: Vec::new(),
                         generation: 0,
                     },
-                    None,
                 );
             }
         });
@@ -182,5 +182,52 @@ fn loom_two_threads_share_one_item() {
             h.join().unwrap();
         }
         assert!(pool.try_get().is_ok());
+    });
+}
+
+/// A thief steals from a thread's slot while its owner takes from it and
+/// parks again: the item has one holder at a time, a park that meets a
+/// thief mid-read sends the item to the queue, and one item ends idle.
+#[test]
+fn loom_steal_racing_the_owners_take_and_park() {
+    loom::model(|| {
+        let pool = pool(1);
+        // Parked in the main thread's slot.
+        drop(pool.try_get().unwrap());
+        let p = Arc::clone(&pool);
+        let thief = thread::spawn(move || {
+            if let Ok(mut g) = p.try_get() {
+                assert!(g.is_empty(), "a second holder wrote it");
+                g.push(2);
+            }
+        });
+        for _ in 0..2 {
+            if let Ok(mut g) = pool.try_get() {
+                assert!(g.is_empty(), "a second holder wrote it");
+                g.push(1);
+            }
+        }
+        thief.join().unwrap();
+        assert_one_idle(&pool, "the item was not lost", "never two items");
+        assert_eq!(pool.stats().outstanding, 0);
+    });
+}
+
+/// `close` racing a return that parks in the returning thread's slot: the
+/// item is freed by one of them (discarded as closed or trimmed), never
+/// left parked in a closed pool.
+#[test]
+fn loom_close_racing_a_park_leaves_nothing_idle() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_get_owned().unwrap();
+        let p = Arc::clone(&pool);
+        let returner = thread::spawn(move || drop(held));
+        p.close();
+        returner.join().unwrap();
+        let s = pool.stats();
+        assert_eq!(s.discarded.closed + s.trimmed, 1, "{s}");
+        assert_eq!(s.retained_items, 0, "an item stayed parked: {s}");
+        assert_eq!(pool.status().available, 0);
     });
 }

@@ -2,17 +2,18 @@
 //! shared queue; taking and returning without waiting.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
-use pool_core::atomic_box::AtomicBox;
 use pool_core::per_thread::PerThread;
 use pool_core::words::move_words;
 use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
-use crate::core::{Core, Factory, LEAVING, Parcel, RETURNING, Tally, owe_on_unwind, unpack};
+use crate::core::{Core, Factory, LEAVING, RETURNING, Tally, owe_on_unwind};
+use crate::slot::{Mine, mine};
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait::{Idle, WaitQueue, WaitTotals};
@@ -24,19 +25,17 @@ pub const MAX_ITEMS: usize = 1 << 24;
 /// What a [`FixedPool`] guard carries besides its item: the pool
 /// generation it was handed out in, so that an item from before a
 /// [`renew`](FixedPool::renew) is freed when it comes back.
-///
-/// It also carries the small box the item parks in when it comes back to
-/// a thread's slot, so that parking allocates nothing.
 pub struct FixedTicket<T> {
     pub(crate) generation: u64,
-    pub(crate) parcel: AtomicBox<Option<Idle<T>>>,
+    /// The item type, for the `Pool` impl's signature only.
+    _item: PhantomData<fn() -> T>,
 }
 
 impl<T> FixedTicket<T> {
-    pub(crate) fn new(generation: u64, parcel: Option<Parcel<T>>) -> Self {
+    pub(crate) fn new(generation: u64) -> Self {
         FixedTicket {
             generation,
-            parcel: AtomicBox::new(parcel),
+            _item: PhantomData,
         }
     }
 }
@@ -285,7 +284,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let idle = c.queue.len()
             + self
                 .threads
-                .with_shared(|slots, _| slots.filter(|l| l.slot.is_some()).count());
+                .with_shared(|slots, _| slots.filter(|l| l.slot.is_full()).count());
         let owed = c.missing.load(Acquire).max(0) as usize;
         let available = if closed {
             0
@@ -534,7 +533,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             owe.disarm();
             local.add(|c| &c.prefilled, 1);
             local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
-            self.put_idle(local, Idle { item, generation }, None);
+            self.put_idle(local, Idle { item, generation });
         }
     }
 
@@ -548,9 +547,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// The calling thread's slot and counters (one per-thread lookup).
     #[inline]
     pub(crate) fn local(&self) -> Tally<'_, T> {
-        match self.threads.shared_slot() {
-            Some(local) => Tally {
-                slot: Some(&local.slot),
+        match mine(&self.threads) {
+            Some((slot, local)) => Tally {
+                slot: Some(slot),
                 counters: &local.counters,
                 shared: false,
             },
@@ -574,19 +573,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Counts a hit and turns an idle item into what a guard holds.
     #[inline]
-    pub(crate) fn hand_out(
-        &self,
-        local: Tally<'_, T>,
-        idle: Idle<T>,
-        parcel: Option<Parcel<T>>,
-    ) -> (T, FixedTicket<T>) {
+    pub(crate) fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket<T>) {
         let owe = owe_on_unwind(self.c(), Some((local, LEAVING)));
         let item = idle.item;
         let bytes = item.heap_bytes() as u64;
         owe.disarm();
         local.add(|c| &c.hits, 1);
         local.add(|c| &c.bytes_out, bytes);
-        (item, FixedTicket::new(idle.generation, parcel))
+        (item, FixedTicket::new(idle.generation))
     }
 
     /// Drops `idle` if it is from before a renewal (counting it trimmed and
@@ -609,10 +603,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline]
     pub(crate) fn try_take(&self) -> Result<(T, FixedTicket<T>), PoolError> {
         let local = self.local();
-        if let Some((idle, parcel)) = local.slot.and_then(AtomicBox::take).and_then(unpack)
+        if let Some(idle) = local.slot.and_then(Mine::take)
             && let Some(idle) = self.fresh(local, idle)
         {
-            return Ok(self.hand_out(local, idle, Some(parcel)));
+            return Ok(self.hand_out(local, idle));
         }
         self.try_take_slow(local)
     }
@@ -627,12 +621,11 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             // a put that parked its item in a slot and then saw a waiter
             // moves it to the queue, so an item missed by the first look is
             // found by the steal or the second.
-            let (idle, parcel) = match self
+            let idle = match self
                 .c()
                 .take_shared()
-                .map(|idle| (idle, None))
-                .or_else(|| self.steal().map(|(idle, parcel)| (idle, Some(parcel))))
-                .or_else(|| self.c().take_shared().map(|idle| (idle, None)))
+                .or_else(|| self.steal())
+                .or_else(|| self.c().take_shared())
             {
                 Some(found) => found,
                 None if self.c().take_missing() => return Ok(self.make_owed(local)),
@@ -643,7 +636,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
                 }
             };
             if let Some(idle) = self.fresh(local, idle) {
-                return Ok(self.hand_out(local, idle, parcel));
+                return Ok(self.hand_out(local, idle));
             }
         }
     }
@@ -655,16 +648,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let item = (self.c().factory)();
         owe.disarm();
         local.add(|c| &c.misses, 1);
-        (
-            item,
-            FixedTicket::new(self.c().generation.load(Acquire), None),
-        )
+        (item, FixedTicket::new(self.c().generation.load(Acquire)))
     }
 
-    /// Takes an idle item (and its box) from any thread's slot.
-    pub(crate) fn steal(&self) -> Option<(Idle<T>, Parcel<T>)> {
+    /// Takes an idle item from any thread's slot.
+    pub(crate) fn steal(&self) -> Option<Idle<T>> {
+        self.threads
+            .with_shared(|slots, _| Iterator::find_map(&mut &mut *slots, |l| l.slot.steal()))
+    }
+
+    /// Takes an idle item from any thread's slot with a look that no later
+    /// park misses (`Slot::steal_after_mark`): for a waiter that has
+    /// registered its debt.
+    pub(crate) fn steal_after_mark(&self) -> Option<Idle<T>> {
         self.threads.with_shared(|slots, _| {
-            Iterator::find_map(&mut &mut *slots, |l| l.slot.take().and_then(unpack))
+            Iterator::find_map(&mut &mut *slots, |l| l.slot.steal_after_mark())
         })
     }
 
@@ -675,7 +673,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             out.push(idle);
         }
         self.threads.with_shared(|slots, _| {
-            out.extend(slots.filter_map(|l| l.slot.take().and_then(unpack).map(|(i, _)| i)));
+            out.extend(slots.filter_map(|l| l.slot.steal_after_mark()));
         });
         out
     }
@@ -690,31 +688,27 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
     }
 
-    /// Parks an idle item in this thread's slot, in `parcel` (a new box if
-    /// none); a waiter queued or the pool closing send it down the shared
-    /// path instead.
+    /// Parks an idle item in this thread's slot; a waiter queued, the pool
+    /// closing, or a slot already in use send it down the shared path
+    /// instead.
     #[inline]
-    pub(crate) fn put_idle(&self, local: Tally<'_, T>, idle: Idle<T>, parcel: Option<Parcel<T>>) {
-        let Some(slot) = local.slot else {
+    pub(crate) fn put_idle(&self, local: Tally<'_, T>, idle: Idle<T>) {
+        let Some(mine) = local.slot else {
             return self.put_shared(idle);
         };
-        let mut parcel = parcel.unwrap_or_default();
-        *parcel = Some(idle);
-        let displaced = slot.swap(Some(parcel));
-        // A waiter takes its debt before it looks in every slot, and
-        // `close` sets its flag before it drains them; both look by
-        // swapping the slot (a read-modify-write, as this park is). The
-        // slot's swaps are totally ordered: if theirs came first, this
-        // swap read what it wrote and so sees their debt or flag here; if
-        // this one came first, they find the item.
-        if (self.c().avail.load(SeqCst) < 0 || self.c().closed.load(SeqCst))
-            && let Some((idle, _)) = slot.take().and_then(unpack)
-        {
-            self.put_shared(idle);
+        if let Err(idle) = mine.park(idle) {
+            // An item is parked already (this thread holds several), or a
+            // thief is still reading the last one.
+            return self.put_shared(idle);
         }
-        // The slot held an item already (this thread holds several): that
-        // one goes to the queue.
-        if let Some((idle, _)) = displaced.and_then(unpack) {
+        // A waiter takes its debt before it looks in every slot, and
+        // `close` sets its flag before it drains them; both look with a
+        // mark that a park cannot miss (`crate::slot`): if their mark came
+        // first, the park's swap read it and so we see their debt or flag
+        // here; if the park came first, they find the item.
+        if (self.c().avail.load(SeqCst) < 0 || self.c().closed.load(SeqCst))
+            && let Some(idle) = mine.take()
+        {
             self.put_shared(idle);
         }
     }
@@ -743,7 +737,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
         local.add(|c| &c.returns, 1);
         local.add(|c| &c.bytes_in, bytes);
-        self.put_idle(local, Idle { item, generation }, ticket.parcel.into_inner());
+        self.put_idle(local, Idle { item, generation });
     }
 }
 

@@ -2,10 +2,13 @@
 //!
 //! With `RUSTFLAGS="--cfg pool_loom"`, the waiting and waking path (the
 //! token counter, the wait queue's lock, the waiter cells, parking) runs on
-//! loom's model checker.
+//! loom's model checker, and so do the threads' slots (their state word
+//! and the `UnsafeCell` of the item).
 
 #[cfg(pool_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64};
+pub(crate) use loom::cell::UnsafeCell;
+#[cfg(pool_loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicU64};
 #[cfg(pool_loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(pool_loom)]
@@ -14,7 +17,7 @@ pub(crate) use loom::thread::{Thread, current, park};
 #[cfg(not(pool_loom))]
 pub(crate) use crossbeam_utils::Backoff;
 #[cfg(not(pool_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicU64};
 #[cfg(not(pool_loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
 #[cfg(not(pool_loom))]
@@ -66,5 +69,22 @@ impl Backoff {
     }
     pub(crate) fn snooze(&self) {
         loom::thread::yield_now();
+    }
+}
+
+/// `std::cell::UnsafeCell` with loom's closure-based API.
+#[cfg(not(pool_loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(pool_loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
     }
 }

@@ -45,7 +45,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[doc(alias = "acquire")]
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         let (item, ticket) = move_words(self.take_blocking(None))?;
@@ -141,7 +141,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// Blocks until served, timed out or closed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn take_blocking(
         &self,
         timeout: Option<Duration>,
@@ -217,14 +217,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             q.waiters.push_back(CellArc::clone(cell));
         }
         // Items parked in slots before our debt was visible are found here
-        // (see `put_idle`: this look swaps every slot it passes, so a put
+        // (see `put_idle`: this look marks every slot it passes, so a put
         // that parks after it reads our debt).
-        if let Some((stolen, parcel)) = self.steal() {
+        if let Some(stolen) = self.steal_after_mark() {
             return Some(match self.cancel(cell) {
                 None => self.finish(Ok(Grant::Idle(stolen))),
                 Some(outcome) => {
                     // Served meanwhile: keep that one, the stolen goes back.
-                    self.put_idle(self.local(), stolen, Some(parcel));
+                    self.put_idle(self.local(), stolen);
                     self.finish(outcome)
                 }
             });
@@ -256,7 +256,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         match outcome? {
             Grant::Make => Ok(self.make_owed(local)),
             Grant::Idle(idle) => match self.fresh(local, idle) {
-                Some(idle) => Ok(self.hand_out(local, idle, None)),
+                Some(idle) => Ok(self.hand_out(local, idle)),
                 // Stale: `fresh` freed it and owed it, to the oldest waiter
                 // (maybe this one) or the next take.
                 None => match self.try_take() {
@@ -272,7 +272,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// again.
     pub(crate) fn pass_on(&self, outcome: Outcome<T>) {
         match outcome {
-            Ok(Grant::Idle(idle)) => self.put_idle(self.local(), idle, None),
+            Ok(Grant::Idle(idle)) => self.put_idle(self.local(), idle),
             Ok(Grant::Make) => self.c().owe(1),
             Err(_) => {}
         }
