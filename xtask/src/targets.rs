@@ -126,11 +126,21 @@ pub(crate) const RATIOS: &[Ratio] = &[
         At::One,
         0.5,
     ),
-    // pool-fixed (issue 15): one uncontended exchange pair per get.
+    // pool-fixed: one compare-exchange per get and one swap per put on the
+    // thread's own slot; a bound costs, but no more than this.
     ratio(
-        "pool-fixed at most 2x lockfree-object-pool's time",
+        "pool-fixed at most 1.5x lockfree-object-pool's time",
         "pool-fixed",
         "lockfree-object-pool",
+        "single",
+        &[4096],
+        At::One,
+        1.5,
+    ),
+    ratio(
+        "pool-fixed at most 2x pool-local's time",
+        "pool-fixed",
+        "pool-local",
         "single",
         &[4096],
         At::One,
@@ -235,8 +245,26 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
     out
 }
 
-/// Every target this run measured, MET or MISS, and the ones it could not.
+/// Every target this run measured, MET or MISS, and the ones it could not,
+/// judged for this machine's core count.
 pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    targets_on(cases, cores)
+}
+
+/// [`targets`] for a machine of `cores` cores: a thread count above it is
+/// oversubscribed, and some targets differ there.
+pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<String> {
+    let thread_counts: Vec<usize> = {
+        let mut v: Vec<usize> = cases
+            .keys()
+            .filter(|k| k.0 == scenario_rank("threads") && k.2 > 1)
+            .map(|k| k.2)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
     let max_t = cases
         .keys()
         .filter(|k| k.0 == scenario_rank("threads"))
@@ -263,9 +291,11 @@ pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             ));
         }
     }
-    // pool-ring: 5x a shared ArrayQueue and lockfree-object-pool at the most
-    // threads; within 1.5x of pool-local on one thread.
-    if let Some(t) = max_t {
+    // pool-ring, at every thread count: with a core per thread, 5x a shared
+    // ArrayQueue's throughput at 2 threads and 5x lockfree-object-pool's
+    // at 16; oversubscribed (more threads than cores), half of pool-local's
+    // and 3x a shared ArrayQueue's.
+    for &t in &thread_counts {
         for size in [4096usize, 65536] {
             let Some(list) = find(cases, "threads", size, t) else {
                 continue;
@@ -273,22 +303,32 @@ pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             let Some(ring) = list.iter().find(|r| r.contender == "pool-ring") else {
                 continue;
             };
-            for peer in ["arrayqueue", "lockfree-object-pool"] {
+            let wanted: &[(&str, f64)] = if t > cores {
+                &[("pool-local", 0.5), ("arrayqueue", 3.0)]
+            } else if t == 2 {
+                &[("arrayqueue", 5.0)]
+            } else if t >= 16 {
+                &[("lockfree-object-pool", 5.0)]
+            } else {
+                &[]
+            };
+            for &(peer, min) in wanted {
                 if let Some(p) = list.iter().find(|r| r.contender == peer) {
                     out.push(throughput_line(
                         "pool-ring",
                         ring,
                         &format!("{peer}'s"),
                         p,
-                        5.0,
+                        min,
                     ));
                 }
             }
         }
     }
-    // pool-fixed (issue 15) at the most threads: faster than every peer that
-    // keeps a bound (none of them bounds the items alive: they allocate when
-    // empty; these two bound what they keep); 16 threads: 10x arrayqueue.
+    // pool-fixed at the most threads: faster than every peer that keeps a
+    // bound (none of them bounds the items alive: they allocate when empty;
+    // these two bound what they keep); 16 threads: 10x arrayqueue with a
+    // core each, 3x oversubscribed.
     if let Some(t) = max_t.filter(|&t| t > 1) {
         for size in [4096usize, 65536] {
             let Some(list) = find(cases, "threads", size, t) else {
@@ -316,13 +356,8 @@ pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
             if t >= 16
                 && let Some(q) = list.iter().find(|r| r.contender == "arrayqueue")
             {
-                out.push(throughput_line(
-                    "pool-fixed",
-                    fixed,
-                    "arrayqueue's",
-                    q,
-                    10.0,
-                ));
+                let min = if t > cores { 3.0 } else { 10.0 };
+                out.push(throughput_line("pool-fixed", fixed, "arrayqueue's", q, min));
             }
         }
     }
@@ -344,16 +379,6 @@ pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
         ));
     }
     // Scaling: 0.95 at 2 threads; at 16, 0.8 and 3x zeropool's aggregate.
-    let thread_counts: Vec<usize> = {
-        let mut v: Vec<usize> = cases
-            .keys()
-            .filter(|k| k.0 == scenario_rank("threads") && k.2 > 1)
-            .map(|k| k.2)
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
     for &t in &thread_counts {
         for size in [4096usize, 65536] {
             let (Some(one), Some(many)) = (
@@ -393,4 +418,95 @@ pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cases(rows: &[(usize, &str, f64)]) -> BTreeMap<Case, Vec<Row>> {
+        let mut m: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
+        for &(threads, contender, ns) in rows {
+            let r = Row {
+                scenario: "threads".into(),
+                size_label: "4KiB".into(),
+                size: 4096,
+                threads,
+                contender: contender.into(),
+                ns,
+                retained: None,
+            };
+            m.entry(crate::report::case_key(&r)).or_default().push(r);
+        }
+        m
+    }
+
+    fn has(lines: &[String], text: &str) -> bool {
+        lines.iter().any(|l| l.contains(text))
+    }
+
+    /// 16 threads on 2 cores are oversubscribed: the ring is held to half
+    /// of pool-local's throughput and 3x a shared queue's, the bounded pool
+    /// to 3x; on 16 cores, to 5x lockfree-object-pool's and 10x.
+    #[test]
+    fn oversubscribed_thread_counts_get_their_own_targets() {
+        let c = cases(&[
+            (2, "pool-ring", 10.0),
+            (2, "arrayqueue", 40.0),
+            (16, "pool-ring", 10.0),
+            (16, "pool-local", 6.0),
+            (16, "arrayqueue", 40.0),
+            (16, "lockfree-object-pool", 100.0),
+            (16, "pool-fixed", 20.0),
+        ]);
+        let two_cores = targets_on(&c, 2);
+        assert!(
+            has(
+                &two_cores,
+                "MISS pool-ring at least 5x arrayqueue's throughput, 4KiB, 2 threads: 4.00x"
+            ),
+            "{two_cores:#?}"
+        );
+        assert!(
+            has(
+                &two_cores,
+                "MET  pool-ring at least 0.5x pool-local's throughput, 4KiB, 16 threads: 0.60x"
+            ),
+            "{two_cores:#?}"
+        );
+        assert!(
+            has(
+                &two_cores,
+                "MET  pool-ring at least 3x arrayqueue's throughput, 4KiB, 16 threads: 4.00x"
+            ),
+            "{two_cores:#?}"
+        );
+        assert!(
+            has(
+                &two_cores,
+                "MISS pool-fixed at least 3x arrayqueue's throughput, 4KiB, 16 threads: 2.00x"
+            ),
+            "{two_cores:#?}"
+        );
+        assert!(
+            !has(&two_cores, "lockfree-object-pool's throughput"),
+            "{two_cores:#?}"
+        );
+        let sixteen = targets_on(&c, 16);
+        assert!(
+            has(
+                &sixteen,
+                "MET  pool-ring at least 5x lockfree-object-pool's throughput, 4KiB, 16 threads: 10.00x"
+            ),
+            "{sixteen:#?}"
+        );
+        assert!(
+            has(
+                &sixteen,
+                "MISS pool-fixed at least 10x arrayqueue's throughput, 4KiB, 16 threads: 2.00x"
+            ),
+            "{sixteen:#?}"
+        );
+        assert!(!has(&sixteen, "pool-local's throughput"), "{sixteen:#?}");
+    }
 }
