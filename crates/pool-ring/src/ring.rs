@@ -1,4 +1,4 @@
-//! `RingPool`: the slots, the atomic index, and the guard paths.
+//! `RingPool`: the slots, the per-thread probe start, and the guard paths.
 
 use std::fmt;
 use std::sync::Arc;

@@ -28,7 +28,7 @@
 //! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line; `put` adds an item made elsewhere |
 //! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N items; `try_get`, blocking `get`, `get_timeout`, `get_async`; `close`, `renew`, [`Status`](fixed::Status) for health checks (like deadpool and bb8) |
 //! | byte buffers of many sizes (network frames, bodies, encodings) | [`TieredPool`] | `tiered` | size classes, each a per-thread-cache pool (like .NET's `ArrayPool<byte>.Shared`); `freeze` to share by reference count, `into_bytes` for `bytes::Bytes`; per-class statistics and class calibration |
-//! | a fixed working set (registered I/O buffers), no per-thread state, few threads | [`RingPool`] | `ring` | `2^k` pre-filled slots, one atomic index, slots claimed by compare-exchange; allocates or fails when full |
+//! | a fixed working set (registered I/O buffers), no per-thread state in the pool | [`RingPool`] | `ring` | `2^k` pre-filled slots claimed by compare-exchange from a per-thread cursor; allocates or fails when full |
 //!
 //! Every strategy implements [`Pool`], so generic code switches between
 //! them without other changes (and waits for a bounded one with
