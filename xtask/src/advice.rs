@@ -175,14 +175,7 @@ mod tests {
     }
 
     fn cases(rows: Vec<Row>) -> BTreeMap<Case, Vec<Row>> {
-        let mut m: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
-        for r in rows {
-            m.entry(crate::report::case_key(&r)).or_default().push(r);
-        }
-        for v in m.values_mut() {
-            v.sort_by(|a, b| a.ns.total_cmp(&b.ns));
-        }
-        m
+        crate::report::group_cases(rows)
     }
 
     #[test]

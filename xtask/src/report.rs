@@ -102,6 +102,18 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
 
 pub(crate) type Case = (usize, usize, usize, String);
 
+/// The rows grouped by case (one table each), fastest first.
+pub(crate) fn group_cases(rows: impl IntoIterator<Item = Row>) -> BTreeMap<Case, Vec<Row>> {
+    let mut cases: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
+    for r in rows {
+        cases.entry(case_key(&r)).or_default().push(r);
+    }
+    for list in cases.values_mut() {
+        list.sort_by(|a, b| a.ns.total_cmp(&b.ns));
+    }
+    cases
+}
+
 pub(crate) fn case_key(r: &Row) -> Case {
     (
         scenario_rank(&r.scenario),
@@ -149,10 +161,7 @@ pub(crate) fn write(
         );
         r.retained = extra.get(&id).copied();
     }
-    let mut cases: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
-    for r in rows {
-        cases.entry(case_key(&r)).or_default().push(r);
-    }
+    let cases = group_cases(rows);
     let mut md = String::new();
     let mut text = String::new();
     let mut json_rows = Vec::new();
@@ -168,9 +177,6 @@ pub(crate) fn write(
          `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
          `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs.\n"
     );
-    for list in cases.values_mut() {
-        list.sort_by(|a, b| a.ns.total_cmp(&b.ns));
-    }
     for ((_, _, threads, size_label), list) in &cases {
         let scenario = list[0].scenario.clone();
         let best = list[0].ns;

@@ -424,21 +424,17 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
 mod tests {
     use super::*;
 
+    /// Rows of the threaded scenario at 4 KiB: (threads, contender, ns).
     fn cases(rows: &[(usize, &str, f64)]) -> BTreeMap<Case, Vec<Row>> {
-        let mut m: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
-        for &(threads, contender, ns) in rows {
-            let r = Row {
-                scenario: "threads".into(),
-                size_label: "4KiB".into(),
-                size: 4096,
-                threads,
-                contender: contender.into(),
-                ns,
-                retained: None,
-            };
-            m.entry(crate::report::case_key(&r)).or_default().push(r);
-        }
-        m
+        crate::report::group_cases(rows.iter().map(|&(threads, contender, ns)| Row {
+            scenario: "threads".into(),
+            size_label: "4KiB".into(),
+            size: 4096,
+            threads,
+            contender: contender.into(),
+            ns,
+            retained: None,
+        }))
     }
 
     fn has(lines: &[String], text: &str) -> bool {

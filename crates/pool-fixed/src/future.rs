@@ -34,7 +34,7 @@ impl<T> Wait<T> {
 /// A borrowed guard for an item a wait got, recording where the wait began.
 fn guard<'a, T: Reset + Send + 'static>(
     pool: &'a FixedPool<T>,
-    (item, ticket): (T, FixedTicket<T>),
+    (item, ticket): (T, FixedTicket),
     wait: &Wait<T>,
 ) -> Pooled<'a, FixedPool<T>> {
     Pooled::new_at(item, ticket, pool, wait.site)
@@ -158,7 +158,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         &self,
         wait: &mut Wait<T>,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<(T, FixedTicket<T>), PoolError>> {
+    ) -> Poll<Result<(T, FixedTicket), PoolError>> {
         if let Some((cell, start)) = &wait.cell {
             return match cell.take_outcome_or_wake(cx.waker()) {
                 Some(outcome) => {

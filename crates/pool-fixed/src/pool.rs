@@ -2,7 +2,6 @@
 //! shared queue; taking and returning without waiting.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
@@ -25,26 +24,14 @@ pub const MAX_ITEMS: usize = 1 << 24;
 /// What a [`FixedPool`] guard carries besides its item: the pool
 /// generation it was handed out in, so that an item from before a
 /// [`renew`](FixedPool::renew) is freed when it comes back.
-pub struct FixedTicket<T> {
+#[derive(Debug)]
+pub struct FixedTicket {
     pub(crate) generation: u64,
-    /// The item type, for the `Pool` impl's signature only.
-    _item: PhantomData<fn() -> T>,
 }
 
-impl<T> FixedTicket<T> {
+impl FixedTicket {
     pub(crate) fn new(generation: u64) -> Self {
-        FixedTicket {
-            generation,
-            _item: PhantomData,
-        }
-    }
-}
-
-impl<T> fmt::Debug for FixedTicket<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FixedTicket")
-            .field("generation", &self.generation)
-            .finish_non_exhaustive()
+        FixedTicket { generation }
     }
 }
 
@@ -573,7 +560,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Counts a hit and turns an idle item into what a guard holds.
     #[inline]
-    pub(crate) fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket<T>) {
+    pub(crate) fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket) {
         let owe = owe_on_unwind(self.c(), Some((local, LEAVING)));
         let item = idle.item;
         let bytes = item.heap_bytes() as u64;
@@ -601,7 +588,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Own slot, then the shared queue, then other threads' slots, then a
     /// replacement for an item that left.
     #[inline]
-    pub(crate) fn try_take(&self) -> Result<(T, FixedTicket<T>), PoolError> {
+    pub(crate) fn try_take(&self) -> Result<(T, FixedTicket), PoolError> {
         let local = self.local();
         if let Some(idle) = local.slot.and_then(Mine::take)
             && let Some(idle) = self.fresh(local, idle)
@@ -612,7 +599,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     #[cold]
-    fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket<T>), PoolError> {
+    fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
         loop {
             if self.c().closed.load(Acquire) {
                 return Err(PoolError::Closed);
@@ -643,7 +630,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Makes an item owed (one taken from `missing`): a panicking factory
     /// leaves it owed.
-    pub(crate) fn make_owed(&self, local: Tally<'_, T>) -> (T, FixedTicket<T>) {
+    pub(crate) fn make_owed(&self, local: Tally<'_, T>) -> (T, FixedTicket) {
         let owe = owe_on_unwind(self.c(), None);
         let item = (self.c().factory)();
         owe.disarm();
@@ -714,7 +701,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     #[inline]
-    fn put(&self, item: T, ticket: FixedTicket<T>) {
+    fn put(&self, item: T, ticket: FixedTicket) {
         let local = self.local();
         // A panic in `reset` or `heap_bytes` drops the item (this binding
         // unwinds before `owe`), counts it and owes it.
@@ -790,7 +777,7 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
 
 impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
     type Item = T;
-    type Ticket = FixedTicket<T>;
+    type Ticket = FixedTicket;
 
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
@@ -811,13 +798,13 @@ impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
     }
 
     #[inline]
-    fn recycle(&self, item: T, ticket: FixedTicket<T>) {
+    fn recycle(&self, item: T, ticket: FixedTicket) {
         self.put(item, ticket);
     }
 
     /// The item left for good: a replacement is owed, to the oldest waiter
     /// first, so the pool keeps `count` items.
-    fn note_detached(&self, _ticket: FixedTicket<T>) {
+    fn note_detached(&self, _ticket: FixedTicket) {
         self.local().add(|c| &c.detached, 1);
         // Stale or not, the item is gone from the pool: a replacement is owed.
         if !self.c().closed.load(Acquire) {

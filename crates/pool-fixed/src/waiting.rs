@@ -145,7 +145,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub(crate) fn take_blocking(
         &self,
         timeout: Option<Duration>,
-    ) -> Result<(T, FixedTicket<T>), PoolError> {
+    ) -> Result<(T, FixedTicket), PoolError> {
         // Read in words: see `pool_core::words`.
         match move_words(self.try_take()) {
             Err(PoolError::Exhausted { .. }) => self.wait_for(timeout),
@@ -155,7 +155,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Queues until served, timed out or closed (nothing was free).
     #[cold]
-    fn wait_for(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket<T>), PoolError> {
+    fn wait_for(&self, timeout: Option<Duration>) -> Result<(T, FixedTicket), PoolError> {
         let start = Instant::now();
         // A timeout too long to add to now (`Duration::MAX`) means no
         // deadline.
@@ -194,7 +194,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub(crate) fn register(
         &self,
         cell: &CellArc<WaitCell<T>>,
-    ) -> Option<Result<(T, FixedTicket<T>), PoolError>> {
+    ) -> Option<Result<(T, FixedTicket), PoolError>> {
         {
             let mut q = lock(&self.c().waitq);
             if q.closed {
@@ -251,7 +251,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Turns an outcome into a guard's parts: a fresh item handed out, a
     /// stale one replaced, or an owed one made.
-    pub(crate) fn finish(&self, outcome: Outcome<T>) -> Result<(T, FixedTicket<T>), PoolError> {
+    pub(crate) fn finish(&self, outcome: Outcome<T>) -> Result<(T, FixedTicket), PoolError> {
         let local = self.local();
         match outcome? {
             Grant::Make => Ok(self.make_owed(local)),
