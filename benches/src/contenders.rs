@@ -29,6 +29,11 @@ pub trait Contender: Sync + Sized {
     fn get(&self) -> Self::Item<'_>;
     /// Writes the 16 bytes.
     fn touch(item: &mut Self::Item<'_>);
+    /// `true` when [`put`](Self::put) only drops the item (a guard that
+    /// returns itself): the timed loops then drop it where it stands, as a
+    /// user drops a guard at the end of its scope, instead of moving it
+    /// into a call. Set it to `false` when overriding `put`.
+    const PUT_IS_DROP: bool = true;
     /// Gives the buffer back.
     #[inline]
     fn put(&self, item: Self::Item<'_>) {
@@ -337,6 +342,7 @@ impl Contender for ObjectPool {
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
+    const PUT_IS_DROP: bool = false;
     #[inline]
     fn put(&self, mut item: Self::Item<'_>) {
         item.clear();
@@ -386,6 +392,7 @@ impl Contender for ShardedSlab {
     }
     #[inline]
     fn touch(_key: &mut usize) {}
+    const PUT_IS_DROP: bool = false;
     #[inline]
     fn put(&self, key: usize) {
         self.0.clear(key);
@@ -410,6 +417,7 @@ impl Contender for SharedQueue {
     fn touch(item: &mut Vec<u8>) {
         write_vec(item);
     }
+    const PUT_IS_DROP: bool = false;
     #[inline]
     fn put(&self, mut item: Vec<u8>) {
         item.clear();

@@ -212,7 +212,8 @@ impl RingPoolBuilder {
             probes,
             on_full: self.on_full,
             factory: Box::new(factory),
-            id: NEXT_POOL_ID.fetch_add(1, Relaxed),
+            // The low 32 bits: tickets carry them (a check, not a key).
+            id: NEXT_POOL_ID.fetch_add(1, Relaxed) as u32,
             fallback: FallbackCounters::default(),
             #[cfg(feature = "leak-sites")]
             leaks: _tracker,
@@ -259,8 +260,9 @@ pub struct RingPool<T> {
     probes: usize,
     on_full: OnFull,
     factory: Box<dyn Fn() -> T + Send + Sync>,
-    /// Distinct per pool; tickets carry it.
-    id: u64,
+    /// Distinct per pool (the low 32 bits of a process-wide count);
+    /// tickets carry it.
+    id: u32,
     fallback: FallbackCounters,
     /// Where outstanding guards were taken, if tracked.
     #[cfg(feature = "leak-sites")]
@@ -461,16 +463,26 @@ impl<T: Reset + Send> RingPool<T> {
     }
 
     /// The calling thread's cursor, then up to `probes - 1` slots after
-    /// it; the cursor moves to the slot claimed.
+    /// it; the cursor moves to the slot claimed. The first try is inline,
+    /// the probing after it is not, so the hot path stays small enough to
+    /// inline into the caller.
     #[inline]
     fn claim(&self) -> Option<(usize, Claim<'_, T>)> {
         let start = cursor::start();
-        for k in 0..self.probes {
+        let i = start & self.mask;
+        match self.slots[i].try_claim() {
+            Some(claim) => Some((i, claim)),
+            None => self.claim_probing(start),
+        }
+    }
+
+    /// The slots after the cursor's, once the cursor's was busy.
+    #[cold]
+    fn claim_probing(&self, start: usize) -> Option<(usize, Claim<'_, T>)> {
+        for k in 1..self.probes {
             let i = start.wrapping_add(k) & self.mask;
             if let Some(claim) = self.slots[i].try_claim() {
-                if i != start {
-                    cursor::remember(i);
-                }
+                cursor::remember(i);
                 return Some((i, claim));
             }
         }
@@ -479,26 +491,35 @@ impl<T: Reset + Send> RingPool<T> {
 
     #[inline]
     fn take(&self, on_full: OnFull) -> Result<(T, RingTicket), PoolError> {
-        if let Some((index, mut claim)) = self.claim() {
-            let counters = claim.counters();
-            let item = match claim.take() {
-                Some(item) => {
-                    counters.hits.incr();
-                    counters.bytes_out.add(item.heap_bytes() as u64);
-                    item
-                }
-                None => {
-                    // The slot's item was detached: make another, freeing
-                    // the slot if the factory panics.
-                    let claim_guard = release_on_unwind(claim, false);
-                    let item = (self.factory)();
-                    claim = claim_guard.disarm();
-                    counters.misses.incr();
-                    item
-                }
-            };
-            return Ok((item, RingTicket(Ticket::Slot(claim.park(self.id, index)))));
+        let Some((index, mut claim)) = self.claim() else {
+            return self.take_when_full(on_full);
+        };
+        match claim.take() {
+            Some(item) => {
+                let counters = claim.counters();
+                counters.hits.incr();
+                counters.bytes_out.add(item.heap_bytes() as u64);
+                Ok((item, claim.park(self.id, index)))
+            }
+            None => Ok(self.refill(index, claim)),
         }
+    }
+
+    /// The claimed slot's item was detached: makes another, freeing the
+    /// slot if the factory panics.
+    #[cold]
+    fn refill<'a>(&'a self, index: usize, claim: Claim<'a, T>) -> (T, RingTicket) {
+        let counters = claim.counters();
+        let claim_guard = release_on_unwind(claim, false);
+        let item = (self.factory)();
+        let claim = claim_guard.disarm();
+        counters.misses.incr();
+        (item, claim.park(self.id, index))
+    }
+
+    /// Every probed slot was busy: what [`OnFull`] says.
+    #[cold]
+    fn take_when_full(&self, on_full: OnFull) -> Result<(T, RingTicket), PoolError> {
         match on_full {
             OnFull::Fail => Err(PoolError::Exhausted {
                 capacity: self.slots.len(),
@@ -506,14 +527,14 @@ impl<T: Reset + Send> RingPool<T> {
             OnFull::Allocate => {
                 let item = (self.factory)();
                 self.fallback.misses.add_shared(1);
-                Ok((item, RingTicket(Ticket::Fallback)))
+                Ok((item, RingTicket::fallback()))
             }
         }
     }
 
     #[inline]
     fn put(&self, mut item: T, ticket: RingTicket) {
-        match ticket.0 {
+        match ticket.open() {
             Ticket::Slot(t) => {
                 let claim = self.slots[t.index()].resume(t, self.id);
                 // If `reset` unwinds, the item is dropped (never pooled
@@ -607,7 +628,7 @@ impl<T: Reset + Send> Pool for RingPool<T> {
     }
 
     fn note_detached(&self, ticket: RingTicket) {
-        match ticket.0 {
+        match ticket.open() {
             Ticket::Slot(t) => {
                 let claim = self.slots[t.index()].resume(t, self.id);
                 // The slot stays empty; its next claimer makes a new item.

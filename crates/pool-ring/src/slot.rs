@@ -78,7 +78,7 @@ impl<T> Slot<T> {
     /// tickets live only inside this pool's guards, and the caller looks
     /// the slot up by the ticket's own index).
     #[inline]
-    pub(crate) fn resume(&self, ticket: SlotTicket, pool: u64) -> Claim<'_, T> {
+    pub(crate) fn resume(&self, ticket: SlotTicket, pool: u32) -> Claim<'_, T> {
         assert!(
             ticket.pool == pool,
             "a ring ticket came back to another pool"
@@ -124,41 +124,82 @@ impl<'a, T> Claim<'a, T> {
         self.slot.busy.store(false, Release);
     }
 
-    /// Parks the claim in a ticket for a guard to carry.
+    /// Parks the claim in a ticket for a guard to carry. `index` is under
+    /// [`MAX_SLOTS`](crate::MAX_SLOTS), so it fits the ticket's 32 bits.
     #[inline]
-    pub(crate) fn park(self, pool: u64, index: usize) -> SlotTicket {
-        SlotTicket { pool, index }
+    pub(crate) fn park(self, pool: u32, index: usize) -> RingTicket {
+        debug_assert!(index < crate::MAX_SLOTS);
+        RingTicket {
+            pool,
+            index: index as u32,
+        }
     }
 }
 
-/// A parked claim: made only by [`Claim::park`], consumed by
-/// [`Slot::resume`]; neither `Clone` nor constructible elsewhere.
+/// A parked claim, opened from a [`RingTicket`] by [`RingTicket::open`]
+/// and consumed by [`Slot::resume`]; neither `Clone` nor constructible
+/// elsewhere.
 pub(crate) struct SlotTicket {
-    pool: u64,
-    index: usize,
+    pool: u32,
+    index: u32,
 }
 
 impl SlotTicket {
     pub(crate) fn index(&self) -> usize {
-        self.index
+        self.index as usize
     }
 }
 
+/// What a parked ticket stands for.
+pub(crate) enum Ticket {
+    /// The claim on a slot.
+    Slot(SlotTicket),
+    /// Nothing: the item was made because the ring was full.
+    Fallback,
+}
+
+/// `index` of a ticket whose item was made because the ring was full (no
+/// slot index reaches it: slots are fewer than `MAX_SLOTS`).
+const FALLBACK: u32 = u32::MAX;
+
 /// What a [`RingPool`](crate::RingPool) guard carries besides its item: the
 /// claim on its slot, or nothing for an item made because the ring was
-/// full. It cannot be built or copied outside the pool.
-pub struct RingTicket(pub(crate) Ticket);
+/// full. It cannot be built or copied outside the pool. One word (the low
+/// 32 bits of the pool's id and the slot index), so the guard stays small.
+pub struct RingTicket {
+    pool: u32,
+    index: u32,
+}
 
-pub(crate) enum Ticket {
-    Slot(SlotTicket),
-    Fallback,
+impl RingTicket {
+    /// The ticket of an item made because the ring was full.
+    #[inline]
+    pub(crate) fn fallback() -> Self {
+        RingTicket {
+            pool: 0,
+            index: FALLBACK,
+        }
+    }
+
+    /// What the ticket stands for.
+    #[inline]
+    pub(crate) fn open(self) -> Ticket {
+        if self.index == FALLBACK {
+            Ticket::Fallback
+        } else {
+            Ticket::Slot(SlotTicket {
+                pool: self.pool,
+                index: self.index,
+            })
+        }
+    }
 }
 
 impl fmt::Debug for RingTicket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Ticket::Slot(t) => write!(f, "RingTicket(slot {})", t.index),
-            Ticket::Fallback => f.write_str("RingTicket(fallback)"),
+        match self.index {
+            FALLBACK => f.write_str("RingTicket(fallback)"),
+            i => write!(f, "RingTicket(slot {i})"),
         }
     }
 }
