@@ -243,9 +243,13 @@ type CounterOf = fn(&Counters) -> &Counter;
 /// end (`None` when the factory panicked: no item existed). The item itself
 /// is dropped by the unwinding first (its binding is declared after the
 /// guard). `disarm()` once past the user code.
+///
+/// The tally is borrowed, not copied: the guard is built on every get and
+/// put, and a copy of the tally's words (one of them a `bool` written by a
+/// byte store) stalled on store forwarding there.
 pub(crate) fn owe_on_unwind<'a, T>(
     core: &'a Core<T>,
-    count: Option<(Tally<'a, T>, CounterOf)>,
+    count: Option<(&'a Tally<'a, T>, CounterOf)>,
 ) -> OnUnwind<(), impl FnOnce(()) + 'a> {
     OnUnwind::new((), move |()| {
         if let Some((tally, counter)) = count {

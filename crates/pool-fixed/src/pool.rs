@@ -401,11 +401,22 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), PoolError>(())
     /// ```
     #[doc(alias = "acquire")]
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         // Read in words: see `pool_core::words`.
-        let (item, ticket) = move_words(self.try_take())?;
+        match move_words(self.take_own(self.local())) {
+            Some((item, ticket)) => Ok(Pooled::new(item, ticket, self)),
+            None => self.try_get_slow(),
+        }
+    }
+
+    /// [`try_get`](Self::try_get) when this thread's slot had nothing.
+    #[cold]
+    #[inline(never)]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn try_get_slow(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        let (item, ticket) = self.try_take_slow(self.local())?;
         Ok(Pooled::new(item, ticket, self))
     }
 
@@ -561,7 +572,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Counts a hit and turns an idle item into what a guard holds.
     #[inline]
     pub(crate) fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket) {
-        let owe = owe_on_unwind(self.c(), Some((local, LEAVING)));
+        let owe = owe_on_unwind(self.c(), Some((&local, LEAVING)));
         let item = idle.item;
         let bytes = item.heap_bytes() as u64;
         owe.disarm();
@@ -590,16 +601,27 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline]
     pub(crate) fn try_take(&self) -> Result<(T, FixedTicket), PoolError> {
         let local = self.local();
-        if let Some(idle) = local.slot.and_then(Mine::take)
-            && let Some(idle) = self.fresh(local, idle)
-        {
-            return Ok(self.hand_out(local, idle));
+        match self.take_own(local) {
+            Some(taken) => Ok(taken),
+            None => self.try_take_slow(local),
         }
-        self.try_take_slow(local)
     }
 
+    /// The item parked in this thread's slot, if any (and not stale): the
+    /// hot path of every get. It returns an `Option` of the item and its
+    /// ticket, half the size of the `Result` the slow paths return, which
+    /// the caller would otherwise copy through memory on every get.
+    #[inline(always)]
+    pub(crate) fn take_own(&self, local: Tally<'_, T>) -> Option<(T, FixedTicket)> {
+        let idle = local.slot.and_then(Mine::take)?;
+        let idle = self.fresh(local, idle)?;
+        Some(self.hand_out(local, idle))
+    }
+
+    /// Shared queue, other threads' slots, then a replacement for an item
+    /// that left: after this thread's own slot had nothing.
     #[cold]
-    fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
+    pub(crate) fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
         loop {
             if self.c().closed.load(Acquire) {
                 return Err(PoolError::Closed);
@@ -705,7 +727,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let local = self.local();
         // A panic in `reset` or `heap_bytes` drops the item (this binding
         // unwinds before `owe`), counts it and owes it.
-        let owe = owe_on_unwind(self.c(), Some((local, RETURNING)));
+        let owe = owe_on_unwind(self.c(), Some((&local, RETURNING)));
         let mut item = item;
         item.reset();
         let bytes = item.heap_bytes() as u64;

@@ -48,7 +48,19 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        let (item, ticket) = move_words(self.take_blocking(None))?;
+        // Read in words: see `pool_core::words`.
+        match move_words(self.take_own(self.local())) {
+            Some((item, ticket)) => Ok(Pooled::new(item, ticket, self)),
+            None => self.get_slow(),
+        }
+    }
+
+    /// [`get`](Self::get) when this thread's slot had nothing.
+    #[cold]
+    #[inline(never)]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn get_slow(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        let (item, ticket) = self.take_blocking(None)?;
         Ok(Pooled::new(item, ticket, self))
     }
 
