@@ -50,7 +50,7 @@
 //! 2 cores (get + 16-byte write + put, 4 KiB, 16 threads, `cargo xtask
 //! bench --sizes 4k --threads 1,2,16`): the shared-index design ran at 1.1x
 //! the throughput of one shared `ArrayQueue` and 0.25x pool-local's; this
-//! one at 3.7x and 0.97x (the README's performance section has the rest).
+//! one at 4.4x and 0.93x (the README's performance section has the rest).
 //!
 //! # When to pick the ring
 //!
