@@ -68,8 +68,8 @@ const fn cost(what: &'static str, who: &'static str, vs: &'static str, max: f64)
     }
 }
 
-/// The design's time-ratio targets (DESIGN.md and the issues that set
-/// them).
+/// The time-ratio targets each strategy is held to, as ratios within one
+/// run.
 pub(crate) const RATIOS: &[Ratio] = &[
     // The per-thread layer on one thread.
     ratio(
@@ -374,7 +374,7 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
         && let (Some(tiered), Some(sys)) = (ns_of(list, "pool-tiered"), ns_of(list, "alloc-system"))
     {
         out.push(format!(
-            "INFO pool-tiered at 128 B takes {:.2}x the time of plain allocation (system) (seed 004 claims 6x faster than Go's make; seed 001 says pooling below 256 B rarely pays)",
+            "INFO pool-tiered at 128 B takes {:.2}x the time of plain allocation (system) (Go byte pools claim 6x faster than make; Go's sync.Pool guidance is that pooling below 256 B rarely pays)",
             tiered / sys
         ));
     }

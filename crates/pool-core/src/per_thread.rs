@@ -22,6 +22,11 @@
 //! thread's first use of the pool it takes a free slot (one a thread that
 //! exited left behind) or makes one.
 //!
+//! The `thread_local` crate's `ThreadLocal` would give per-object slots
+//! too, but it keeps each thread's value until the `ThreadLocal` itself is
+//! dropped and reaches other threads' values only through `&mut`, so an
+//! exited thread's cache would be stranded; this layer hands it back.
+//!
 //! # When a thread exits
 //!
 //! The destructor of that list first empties the cache, then hands every
