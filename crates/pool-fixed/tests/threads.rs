@@ -116,3 +116,34 @@ fn huge_buffers_are_a_typed_error_not_an_abort() {
     assert!(Buffer::<u64>::new(usize::MAX / 4).is_err());
     assert!(FixedPool::<Buffer<u8>>::buffers(2, 1024).is_ok());
 }
+
+/// Thousands of short-lived threads, eight at a time, on a pool of four:
+/// each parks its item in its own slot and exits, slots are taken over by
+/// later threads, and items parked by exited threads are stolen or reused.
+/// Never a fifth item, never a get that fails for good, and every item idle
+/// at the end.
+#[test]
+fn thousands_of_short_lived_threads_share_four_items() {
+    const ROUNDS: usize = if cfg!(miri) { 3 } else { 250 };
+    let pool = FixedPool::new(4, Vec::<u8>::new).unwrap();
+    for _ in 0..ROUNDS {
+        std::thread::scope(|s| {
+            for me in 0..8u8 {
+                let pool = &pool;
+                s.spawn(move || {
+                    let mut g = pool.get().expect("the pool stays open");
+                    assert!(g.is_empty(), "a previous holder's bytes");
+                    g.push(me);
+                });
+            }
+        });
+    }
+    let s = pool.stats();
+    assert_eq!(s.gets, (ROUNDS * 8) as u64);
+    assert_eq!((s.misses, s.outstanding), (0, 0), "{s}");
+    assert_eq!(s.returns, s.gets);
+    assert_eq!(pool.available(), 4);
+    let all: Vec<_> = (0..4).map(|_| pool.try_get().unwrap()).collect();
+    assert!(pool.try_get().is_err(), "a fifth item");
+    drop(all);
+}
