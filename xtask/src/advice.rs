@@ -162,16 +162,9 @@ mod tests {
         }
     }
 
+    /// A row at 4 KiB.
     fn row(scenario: &str, threads: usize, contender: &str, ns: f64) -> Row {
-        Row {
-            scenario: scenario.into(),
-            size_label: "4KiB".into(),
-            size: 4096,
-            threads,
-            contender: contender.into(),
-            ns,
-            retained: None,
-        }
+        crate::report::row(scenario, 4096, threads, contender, ns)
     }
 
     fn cases(rows: Vec<Row>) -> BTreeMap<Case, Vec<Row>> {

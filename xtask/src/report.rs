@@ -460,6 +460,24 @@ fn scaling_charts(cases: &BTreeMap<Case, Vec<Row>>, out: &Path) -> Result<Vec<St
     Ok(written)
 }
 
+/// A result row for tests (4 KiB or 64 KiB buffers).
+#[cfg(test)]
+pub(crate) fn row(scenario: &str, size: usize, threads: usize, contender: &str, ns: f64) -> Row {
+    Row {
+        scenario: scenario.into(),
+        size_label: if size == 4096 {
+            "4KiB".into()
+        } else {
+            "64KiB".into()
+        },
+        size,
+        threads,
+        contender: contender.into(),
+        ns,
+        retained: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,22 +487,6 @@ mod tests {
         assert_eq!(parse_size("64B"), 64);
         assert_eq!(parse_size("4KiB"), 4096);
         assert_eq!(parse_size("1MiB"), 1 << 20);
-    }
-
-    fn row(scenario: &str, size: usize, threads: usize, contender: &str, ns: f64) -> Row {
-        Row {
-            scenario: scenario.into(),
-            size_label: if size == 4096 {
-                "4KiB".into()
-            } else {
-                "64KiB".into()
-            },
-            size,
-            threads,
-            contender: contender.into(),
-            ns,
-            retained: None,
-        }
     }
 
     #[test]

@@ -426,14 +426,8 @@ mod tests {
 
     /// Rows of the threaded scenario at 4 KiB: (threads, contender, ns).
     fn cases(rows: &[(usize, &str, f64)]) -> BTreeMap<Case, Vec<Row>> {
-        crate::report::group_cases(rows.iter().map(|&(threads, contender, ns)| Row {
-            scenario: "threads".into(),
-            size_label: "4KiB".into(),
-            size: 4096,
-            threads,
-            contender: contender.into(),
-            ns,
-            retained: None,
+        crate::report::group_cases(rows.iter().map(|&(threads, contender, ns)| {
+            crate::report::row("threads", 4096, threads, contender, ns)
         }))
     }
 
