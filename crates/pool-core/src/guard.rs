@@ -302,7 +302,7 @@ macro_rules! guard_impls {
             fn drop(&mut self) {
                 // In words: the guard was filled moments ago, and a wider
                 // load would stall on those stores (see `crate::words`).
-                if let Some((item, ticket)) = crate::words::take_words(&mut self.inner) {
+                if let Some((item, ticket)) = crate::engine::words::take_words(&mut self.inner) {
                     self.site.release(tracker_of(&*self.pool));
                     self.pool.recycle(item, ticket);
                 }

@@ -26,8 +26,9 @@
 //! assert_eq!(s.gets, s.hits + s.misses);
 //! ```
 //!
-//! [`per_thread`] is the per-thread layer the per-thread strategies share:
-//! one thread-local access per get and put, safe at thread exit.
+//! [`engine`] is the machinery the strategy crates are built on (the
+//! per-thread layer, the per-thread caches and spills, word moves): the
+//! API of those who write a strategy, which the facade does not re-export.
 //!
 //! # Pooling mistakes from other languages, and what happens here
 //!
@@ -52,25 +53,21 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod engine;
 mod error;
 mod guard;
 pub mod leaks;
 #[cfg(feature = "metrics")]
 pub mod metrics;
-#[allow(unsafe_code)]
-pub mod per_thread;
-mod per_thread_sync;
 mod pool;
 mod reset;
 pub mod stats;
 pub mod trimmer;
-pub mod unwind;
-#[allow(unsafe_code)]
-pub mod words;
 pub mod workload;
 
+pub use engine::SharedByteCap;
 pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};
 pub use pool::Pool;
 pub use reset::Reset;
-pub use stats::{Counter, Counters, Discards, Stats, Waits};
+pub use stats::{Discards, Stats, Waits};

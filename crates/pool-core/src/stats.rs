@@ -2,7 +2,7 @@
 //! per-thread fast path.
 //!
 //! A pool keeps one [`Counters`] block per thread (in its slot of the
-//! [per-thread layer](crate::per_thread)); the owning thread bumps them with
+//! [per-thread layer](crate::engine::per_thread)); the owning thread bumps them with
 //! a plain load and store, never an atomic read-modify-write, and
 //! [`Stats::from_counters`] sums every block into a [`Stats`] when somebody
 //! asks. Strategy crates use the counters; users read [`Stats`].
@@ -333,7 +333,7 @@ impl fmt::Display for Stats {
 /// # Examples
 ///
 /// ```
-/// use pool_core::Counter;
+/// use pool_core::engine::Counter;
 ///
 /// let c = Counter::default();
 /// c.incr();
@@ -504,7 +504,8 @@ impl Stats {
     /// # Examples
     ///
     /// ```
-    /// use pool_core::{Counters, Stats};
+    /// use pool_core::Stats;
+    /// use pool_core::engine::Counters;
     ///
     /// let (a, b) = (Counters::default(), Counters::default());
     /// a.misses.incr();

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Barrier, Mutex};
 
-use pool_core::per_thread::{PerThread, ThreadState};
+use pool_core::engine::per_thread::{PerThread, ThreadState};
 
 /// Each thread counts its calls in its owned half; at exit the count goes
 /// to `exited`. Calls made without a slot count in `orphan`.

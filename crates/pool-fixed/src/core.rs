@@ -18,9 +18,10 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
-use pool_core::per_thread::ThreadState;
-use pool_core::unwind::OnUnwind;
-use pool_core::{Counter, Counters, Reset};
+use pool_core::Reset;
+use pool_core::engine::per_thread::ThreadState;
+use pool_core::engine::unwind::OnUnwind;
+use pool_core::engine::{Counter, Counters};
 
 use crate::slot::{Mine, Slot};
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Backoff, Mutex, lock};

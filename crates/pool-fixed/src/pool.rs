@@ -7,9 +7,10 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
-use pool_core::per_thread::PerThread;
-use pool_core::words::move_words;
-use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+use pool_core::engine::Counters;
+use pool_core::engine::per_thread::PerThread;
+use pool_core::engine::words::move_words;
+use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::core::{Core, Factory, LEAVING, RETURNING, Tally, owe_on_unwind};
 use crate::slot::{Mine, mine};
@@ -46,7 +47,7 @@ impl FixedTicket {
 ///   returned item goes straight to the oldest waiter, and so does an item
 ///   owed because one left circulation.
 /// - Each thread keeps one idle item in a slot of its own (from
-///   `pool_core::per_thread`, the layer the per-thread strategies share),
+///   `pool_core::engine::per_thread`, the layer the per-thread strategies share),
 ///   so a thread that takes and returns one item at a time touches no
 ///   shared cache line; other threads steal from those slots before they
 ///   report exhaustion or wait, so no idle item is ever hidden from them.
@@ -404,7 +405,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        // Read in words: see `pool_core::words`.
+        // Read in words: see `pool_core::engine::words`.
         match move_words(self.take_own(self.local())) {
             Some((item, ticket)) => Ok(Pooled::new(item, ticket, self)),
             None => self.try_get_slow(),

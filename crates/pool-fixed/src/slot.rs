@@ -36,7 +36,7 @@
 //! sequentially consistent order, which loom models exactly.
 //!
 //! Who owns a slot is the per-thread layer's business
-//! (`pool_core::per_thread`): it hands a slot's shared half to one thread
+//! (`pool_core::engine::per_thread`): it hands a slot's shared half to one thread
 //! at a time (the thread's slot until it exits, then the next new thread's).
 //! [`Mine`] is made only from that hand-out ([`mine`]) and is not `Send`,
 //! so the owner-only operations cannot run on two threads at once.
@@ -44,8 +44,8 @@
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
-use pool_core::per_thread::PerThread;
-use pool_core::words::{store_words, take_words};
+use pool_core::engine::per_thread::PerThread;
+use pool_core::engine::words::{store_words, take_words};
 
 use crate::core::{Core, Local};
 use crate::sync::{AtomicU8, UnsafeCell};
@@ -140,7 +140,7 @@ pub(crate) fn mine<T: crate::Reset + Send + 'static>(
     threads: &PerThread<Core<T>>,
 ) -> Option<(Mine<'_, T>, &Local<T>)> {
     // `shared_slot` gives each slot to one thread at a time: the thread
-    // that owns it (see `pool_core::per_thread`).
+    // that owns it (see `pool_core::engine::per_thread`).
     threads.shared_slot().map(|local| {
         (
             Mine {
@@ -169,7 +169,7 @@ impl<T> Mine<'_, T> {
         // reads now (they need `FULL`), and under `EMPTY` only the owner,
         // this thread (`Mine` is made only for the owner and stays on
         // it), writes the item. Read in words: the park that wrote it was
-        // moments ago (`pool_core::words`).
+        // moments ago (`pool_core::engine::words`).
         #[allow(unsafe_code)]
         self.slot.item.with_mut(|p| take_words(unsafe { &mut *p }))
     }
@@ -186,7 +186,7 @@ impl<T> Mine<'_, T> {
         // owner, this thread, moves a slot out of `EMPTY`: nobody else
         // touches the item until the swap below publishes it.
         #[allow(unsafe_code)]
-        // Written in words: see `pool_core::words`.
+        // Written in words: see `pool_core::engine::words`.
         self.slot
             .item
             .with_mut(|p| store_words(unsafe { &mut *p }, Some(idle)));

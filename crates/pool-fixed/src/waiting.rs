@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-use pool_core::words::move_words;
+use pool_core::engine::words::move_words;
 use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
 
 use crate::pool::{FixedPool, FixedTicket};
@@ -48,7 +48,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        // Read in words: see `pool_core::words`.
+        // Read in words: see `pool_core::engine::words`.
         match move_words(self.take_own(self.local())) {
             Some((item, ticket)) => Ok(Pooled::new(item, ticket, self)),
             None => self.get_slow(),
@@ -158,7 +158,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         &self,
         timeout: Option<Duration>,
     ) -> Result<(T, FixedTicket), PoolError> {
-        // Read in words: see `pool_core::words`.
+        // Read in words: see `pool_core::engine::words`.
         match move_words(self.try_take()) {
             Err(PoolError::Exhausted { .. }) => self.wait_for(timeout),
             done => done,

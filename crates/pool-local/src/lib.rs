@@ -34,8 +34,12 @@
 //!
 //! # Design
 //!
+//! A `LocalPool` is the engine of `pool-core` ([`pool_core::engine`]) with
+//! one class of items; `pool-tiered`'s `TieredPool` is the same engine with
+//! one class per size. What follows is the engine's design.
+//!
 //! - **Per-thread cache.** Each thread has its own stack of idle items in
-//!   a slot of [`pool_core::per_thread`], the layer every per-thread
+//!   a slot of [`pool_core::engine::per_thread`], the layer every per-thread
 //!   strategy of the family uses: one thread-local read and one compare
 //!   find it (a `const` thread-local cache keyed by pool ids that are never
 //!   reused), and slots are padded to their own cache lines. Get pops and
@@ -46,8 +50,8 @@
 //!   to a global queue in one batch; when a cache is empty, it takes a batch
 //!   from there before making a new item. A producer that only takes and a
 //!   consumer that only drops thus pass items back in batches. The spill is
-//!   a [`crossbeam_queue::ArrayQueue`] of batches: this crate hand-writes no
-//!   synchronisation there.
+//!   crossbeam `ArrayQueue` of batches: no hand-written synchronisation
+//!   there.
 //! - **Cross-thread drops.** A guard dropped on another thread returns its
 //!   item to *that* thread's cache, as `sync.Pool.Put` does, at the cost of
 //!   a same-thread return.
@@ -61,8 +65,8 @@
 //!   runs out or piles up, and the cap goes to whoever returns items, not
 //!   to whoever came first: while retained bytes are under half the cap,
 //!   no return is refused (when threads x largest item <= cap / 4). The
-//!   counter is the crate's one piece of hand-written synchronisation; loom
-//!   models check it.
+//!   counter is the engine's one piece of hand-written synchronisation;
+//!   loom models in `pool-core` check it.
 //! - **Trim.** `sync.Pool` frees an idle item at its second GC; here an idle
 //!   item that sat unused through two [`LocalPool::trim`] calls is freed.
 //!   See [`LocalPool::trim`] for how other threads' caches are reached, and
@@ -134,19 +138,14 @@
 //! while the thread is already unwinding, Rust aborts, as for any drop.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-mod budget;
-mod config;
+mod builder;
 mod pool;
-#[allow(unsafe_code)]
-mod raw;
-#[doc(hidden)]
-pub mod shelf;
-mod sync;
 
-pub use budget::SharedByteCap;
-pub use config::{LocalPoolBuilder, MAX_CACHE_SIZE, MAX_SPILL_SIZE};
+pub use builder::LocalPoolBuilder;
 pub use pool::{LocalPool, LocalTicket};
+pub use pool_core::SharedByteCap;
+pub use pool_core::engine::{MAX_CACHE_SIZE, MAX_SPILL_SIZE};
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};

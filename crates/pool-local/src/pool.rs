@@ -1,79 +1,12 @@
-//! `LocalPool`: one shelf (spill, limits, factory) behind the per-thread
-//! layer of `pool-core`.
+//! `LocalPool`: the engine of `pool-core` with one class.
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use crossbeam_utils::CachePadded;
-use pool_core::per_thread::{PerThread, ThreadState};
-use pool_core::trimmer::Trim;
-use pool_core::{Counters, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+use pool_core::engine::{Engine, Entry};
+use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
-use crate::config::LocalPoolBuilder;
-use crate::raw::move_words;
-use crate::shelf::{Cache, Shelf, reset_and_measure};
-
-/// What all threads share: the shelf, the trim epoch, and the counters of
-/// calls served without a slot.
-struct Global<T> {
-    shelf: Shelf<T>,
-    /// Bumped by `trim`; read (not written) on every get and put.
-    epoch: CachePadded<AtomicU64>,
-    /// Counts of calls made while the calling thread had no cache (its
-    /// thread-locals being destroyed, or a re-entrant call), and of trims
-    /// of the spill: written with shared adds, rarely (not padded: nothing
-    /// hot shares its line, and an empty pool stays small).
-    orphan: Counters,
-    /// Where outstanding guards were taken, if tracked.
-    #[cfg(feature = "leak-sites")]
-    leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
-}
-
-impl<T: Reset + Send + 'static> Global<T> {
-    /// A trim of the shared part, from any thread: the epoch (which every
-    /// thread acts on at its next get or put) and the spill. Returns the
-    /// items freed from the spill.
-    fn trim_shared(&self) -> u64 {
-        let epoch = self.epoch.fetch_add(1, Relaxed).wrapping_add(1);
-        self.shelf.trim_spill(&self.orphan, epoch)
-    }
-}
-
-impl<T: Reset + Send + 'static> Trim for Global<T> {
-    fn trim(&self) {
-        self.trim_shared();
-    }
-
-    fn timed_trim(&self) {
-        let freed = self.trim_shared();
-        self.orphan.timed_trims.add_shared(1);
-        self.orphan.timed_trimmed.add_shared(freed);
-    }
-}
-
-impl<T: Reset + Send + 'static> ThreadState for Global<T> {
-    type Owned = Cache<T>;
-    type Shared = Counters;
-
-    fn new_owned(&self) -> Cache<T> {
-        self.shelf.new_cache(self.epoch.load(Relaxed))
-    }
-
-    fn new_shared(&self) -> Counters {
-        Counters::default()
-    }
-
-    fn thread_arrived(&self) {
-        self.shelf.thread_arrived();
-    }
-
-    fn thread_exited(&self, cache: Cache<T>, counters: &Counters) {
-        self.shelf
-            .thread_exited(cache, counters, self.epoch.load(Relaxed));
-        self.shelf.thread_left();
-    }
-}
+use crate::builder::LocalPoolBuilder;
 
 /// A pool whose get and put touch only the current thread's cache, like
 /// Go's `sync.Pool` with its per-P caches.
@@ -81,8 +14,14 @@ impl<T: Reset + Send + 'static> ThreadState for Global<T> {
 /// See the [crate docs](crate) for the design, and [`LocalPool::builder`]
 /// for the settings.
 pub struct LocalPool<T: Reset + Send + 'static> {
-    threads: PerThread<Global<T>>,
+    engine: Engine<T>,
+    /// Where outstanding guards were taken, if tracked.
+    #[cfg(feature = "leak-sites")]
+    leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
+
+/// The pool's only class.
+const CLASS: usize = 0;
 
 impl LocalPool<()> {
     /// A builder for a pool with other settings. It names no item type:
@@ -132,25 +71,18 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// [`leak_tracker`](LocalPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.threads.global().leaks.as_deref())
+        pool_core::leaks::outstanding(self.leaks.as_deref())
     }
 
-    pub(crate) fn from_shelf(
-        shelf: Shelf<T>,
-        #[cfg(feature = "leak-sites")] leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
+    pub(crate) fn from_engine(
+        engine: Engine<T>,
+        #[cfg(feature = "leak-sites")] leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
     ) -> Self {
-        let interval = shelf.cfg.trim_interval;
-        let pool = LocalPool {
-            threads: PerThread::new(Global {
-                shelf,
-                epoch: CachePadded::new(AtomicU64::new(0)),
-                orphan: Counters::default(),
-                #[cfg(feature = "leak-sites")]
-                leaks,
-            }),
-        };
-        pool.threads.register_trim(interval);
-        pool
+        LocalPool {
+            engine,
+            #[cfg(feature = "leak-sites")]
+            leaks,
+        }
     }
 
     /// Takes an idle item from this thread's cache, else a batch from the
@@ -177,7 +109,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
-        Pooled::new(self.take(), TICKET, self)
+        Pooled::new(self.engine.take(CLASS), TICKET, self)
     }
 
     /// Like [`get`](Self::get), with a guard that holds an `Arc` of the pool
@@ -203,7 +135,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
-        OwnedPooled::new(self.take(), TICKET, Arc::clone(self))
+        OwnedPooled::new(self.engine.take(CLASS), TICKET, Arc::clone(self))
     }
 
     /// A snapshot of the counters of every thread.
@@ -222,19 +154,8 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert_eq!((s.retained_items, s.retained_bytes), (1, 100));
     /// ```
     pub fn stats(&self) -> Stats {
-        let g = self.threads.global();
-        let mut stats = self
-            .threads
-            .with_shared(|slots, g| Stats::from_counters(slots.chain([&g.orphan])));
-        if let Some(budget) = g.shelf.budget() {
-            // Per-thread counters are read one after the other while their
-            // threads work, so the derived figure can run ahead of the truth
-            // for a moment; the bytes reserved from the budget are an exact
-            // upper bound of what idle items hold.
-            let reserved = budget.cap.saturating_sub(budget.available()) as u64;
-            stats.retained_bytes = stats.retained_bytes.min(reserved);
-        }
-        stats
+        let mut classes = self.engine.stats();
+        classes.swap_remove(CLASS)
     }
 
     /// Adds an item the pool did not hand out (a buffer made elsewhere, say;
@@ -255,7 +176,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert_eq!((s.prefilled, s.hits, s.misses), (1, 1, 0));
     /// ```
     pub fn put(&self, item: T) -> bool {
-        self.put_back(item, true)
+        self.engine.put(CLASS, item, Entry::Adopted)
     }
 
     /// Frees idle items that sat unused through two consecutive trims, as
@@ -285,16 +206,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert_eq!(pool.stats().trimmed, 1);
     /// ```
     pub fn trim(&self) {
-        let g = self.threads.global();
-        g.trim_shared();
-        self.threads.with(|slot| {
-            if let Some(slot) = slot
-                && let Ok(mut cache) = slot.owned().try_borrow_mut()
-            {
-                g.shelf
-                    .observe_trim(&mut cache, slot.shared(), g.epoch.load(Relaxed));
-            }
-        });
+        self.engine.trim();
     }
 
     /// Frees every idle item in every cache and in the spill, at once.
@@ -316,10 +228,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert_eq!(pool.stats().retained_bytes, 0);
     /// ```
     pub fn clear(&mut self) {
-        self.threads
-            .for_each_owned(|g, cache, counters| g.shelf.clear_cache(cache, counters));
-        let g = self.threads.global();
-        g.shelf.clear_spill(&g.orphan);
+        self.engine.clear();
     }
 
     /// Threads that hold a cache in this pool now (they used it and have
@@ -339,57 +248,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert!(pool.threads() >= 1, "this thread; the other one once its exit is over");
     /// ```
     pub fn threads(&self) -> usize {
-        self.threads.threads()
-    }
-
-    /// The fast path of a get: this thread's cache.
-    #[inline]
-    fn take(&self) -> T {
-        let g = self.threads.global();
-        // Word-wise: the fast and slow paths meet in a stack slot (see
-        // `move_words`).
-        move_words(self.threads.with(|slot| {
-            if let Some(slot) = slot
-                && let Ok(mut cache) = slot.owned().try_borrow_mut()
-            {
-                g.shelf
-                    .take(&mut cache, slot.shared(), g.epoch.load(Relaxed))
-            } else {
-                g.shelf.take_shared(&g.orphan)
-            }
-        }))
-    }
-
-    /// Resets `item` and keeps it, or drops it; true if kept. Items the
-    /// pool never handed out (`adopted`) count as prefilled when kept and
-    /// are not counted when dropped (they were never out).
-    #[inline]
-    fn put_back(&self, mut item: T, adopted: bool) -> bool {
-        let g = self.threads.global();
-        self.threads.with(|slot| match slot {
-            Some(slot) => {
-                let bytes = reset_and_measure(&mut item, slot.shared(), false, adopted);
-                match slot.owned().try_borrow_mut() {
-                    Ok(mut cache) => g.shelf.keep(
-                        &mut cache,
-                        slot.shared(),
-                        item,
-                        bytes,
-                        g.epoch.load(Relaxed),
-                        adopted,
-                    ),
-                    Err(_) => {
-                        g.shelf
-                            .keep_shared(&g.orphan, item, bytes, g.epoch.load(Relaxed), adopted)
-                    }
-                }
-            }
-            None => {
-                let bytes = reset_and_measure(&mut item, &g.orphan, true, adopted);
-                g.shelf
-                    .keep_shared(&g.orphan, item, bytes, g.epoch.load(Relaxed), adopted)
-            }
-        })
+        self.engine.threads()
     }
 }
 
@@ -442,20 +301,16 @@ impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
 
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.threads.global().leaks.as_deref()
+        self.leaks.as_deref()
     }
 
     #[inline]
     fn recycle(&self, item: T, _: LocalTicket) {
-        self.put_back(item, false);
+        self.engine.put(CLASS, item, Entry::Returned);
     }
 
     fn note_detached(&self, _: LocalTicket) {
-        let g = self.threads.global();
-        self.threads.with(|slot| match slot {
-            Some(slot) => slot.shared().detached.incr(),
-            None => g.orphan.detached.add_shared(1),
-        });
+        self.engine.count(CLASS, |c| &c.detached);
     }
 
     fn stats(&self) -> Stats {
@@ -470,8 +325,8 @@ impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
 impl<T: Reset + Send + 'static> fmt::Debug for LocalPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalPool")
-            .field("config", &self.threads.global().shelf.cfg)
-            .field("threads", &self.threads.threads())
+            .field("limits", &self.engine.limits(CLASS))
+            .field("threads", &self.engine.threads())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }

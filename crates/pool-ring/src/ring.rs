@@ -6,10 +6,11 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
+use pool_core::engine::Counter;
+use pool_core::engine::unwind::OnUnwind;
+use pool_core::engine::words::move_words;
 use pool_core::stats::Totals;
-use pool_core::unwind::OnUnwind;
-use pool_core::words::move_words;
-use pool_core::{Counter, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::cursor;
 use crate::slot::{Claim, RingTicket, Slot, Ticket};
@@ -353,7 +354,7 @@ impl<T: Reset + Send> RingPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
-        // Read in words: see `pool_core::words`.
+        // Read in words: see `pool_core::engine::words`.
         let (item, ticket) =
             move_words(self.take(OnFull::Allocate)).unwrap_or_else(|_| unreachable!());
         Pooled::new(item, ticket, self)

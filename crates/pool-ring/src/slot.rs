@@ -19,13 +19,13 @@ use crate::sync::{AtomicBool, UnsafeCell};
 /// counting loses nothing.
 #[derive(Debug, Default)]
 pub(crate) struct SlotCounters {
-    pub(crate) hits: pool_core::Counter,
-    pub(crate) misses: pool_core::Counter,
-    pub(crate) returns: pool_core::Counter,
-    pub(crate) detached: pool_core::Counter,
-    pub(crate) panicked: pool_core::Counter,
-    pub(crate) bytes_in: pool_core::Counter,
-    pub(crate) bytes_out: pool_core::Counter,
+    pub(crate) hits: pool_core::engine::Counter,
+    pub(crate) misses: pool_core::engine::Counter,
+    pub(crate) returns: pool_core::engine::Counter,
+    pub(crate) detached: pool_core::engine::Counter,
+    pub(crate) panicked: pool_core::engine::Counter,
+    pub(crate) bytes_in: pool_core::engine::Counter,
+    pub(crate) bytes_out: pool_core::engine::Counter,
 }
 
 /// One slot of the ring.
@@ -98,10 +98,10 @@ impl<'a, T> Claim<'a, T> {
     pub(crate) fn take(&mut self) -> Option<T> {
         // SAFETY: this claim is the only one on the slot (see the module
         // docs), so nobody else reads or writes `item` now. Read in words:
-        // the last put wrote it moments ago (see `pool_core::words`).
+        // the last put wrote it moments ago (see `pool_core::engine::words`).
         self.slot
             .item
-            .with_mut(|p| pool_core::words::take_words(unsafe { &mut *p }))
+            .with_mut(|p| pool_core::engine::words::take_words(unsafe { &mut *p }))
     }
 
     /// Puts an item in, returning the one that was there.

@@ -6,46 +6,10 @@ use std::io;
 use std::ops::{Bound, Deref, DerefMut, Range, RangeBounds};
 use std::sync::Arc;
 
-use pool_core::Reset;
-
+use pool_core::engine::Entry;
 use pool_core::leaks::Site;
 
-use crate::TieredPool;
-use crate::pool::Shared;
-
-/// The item a size class keeps: a `Vec<u8>` of the class's capacity. Users
-/// never hold one (guards deref to the `Vec<u8>`, and the
-/// [`Pool`](pool_core::Pool) trait hands out the `Vec<u8>` itself); public
-/// only because the classes are `pool_local` shelves of it.
-#[doc(hidden)]
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-#[repr(transparent)]
-pub struct ClassBuf(pub(crate) Vec<u8>);
-
-impl Deref for ClassBuf {
-    type Target = Vec<u8>;
-    fn deref(&self) -> &Vec<u8> {
-        &self.0
-    }
-}
-
-impl DerefMut for ClassBuf {
-    fn deref_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.0
-    }
-}
-
-impl Reset for ClassBuf {
-    #[inline]
-    fn reset(&mut self) {
-        self.0.clear();
-    }
-
-    #[inline]
-    fn heap_bytes(&self) -> usize {
-        self.0.capacity()
-    }
-}
+use crate::shared::{ClassBuf, Shared};
 
 /// What a [`TieredBuf`] holds besides its bytes: the class it came from.
 /// Not a class index: over the largest class (allocated exactly, never
@@ -54,8 +18,8 @@ pub(crate) const OVERSIZE: usize = usize::MAX;
 /// Not a class index: the bytes were moved out (by `freeze`).
 pub(crate) const GONE: usize = usize::MAX - 1;
 
-/// A buffer from a [`TieredPool`]: length 0 (or zeros, from
-/// [`get_zeroed`](TieredPool::get_zeroed)), capacity at least what was
+/// A buffer from a [`TieredPool`](crate::TieredPool): length 0 (or zeros, from
+/// [`get_zeroed`](crate::TieredPool::get_zeroed)), capacity at least what was
 /// asked. Write it as a `Vec<u8>` (it derefs to one), through
 /// `std::io::Write`, or with the `bytes` feature through `bytes::BufMut`
 /// (on the `Vec<u8>` it derefs to). Dropping it returns it to its class;
@@ -66,17 +30,17 @@ pub struct TieredBuf<'a> {
     pub(crate) buf: Vec<u8>,
     /// The class index, or [`OVERSIZE`] or [`GONE`].
     pub(crate) class: usize,
-    pub(crate) pool: &'a TieredPool,
+    pub(crate) pool: &'a Arc<Shared>,
     pub(crate) site: Site,
 }
 
 impl Drop for TieredBuf<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.site.release(self.pool.inner.leaks());
+        self.site.release(self.pool.leaks());
         if self.class < OVERSIZE - 1 {
             let buf = std::mem::take(&mut self.buf);
-            self.pool.inner.put(self.class, ClassBuf(buf), false);
+            self.pool.put(self.class, ClassBuf(buf), Entry::Returned);
         }
     }
 }
@@ -115,12 +79,7 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.detached, 1);
     /// ```
     pub fn detach(mut this: Self) -> Vec<u8> {
-        detach_parts(
-            &mut this.buf,
-            &mut this.class,
-            &mut this.site,
-            &this.pool.inner,
-        )
+        detach_parts(&mut this.buf, &mut this.class, &mut this.site, this.pool)
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`]
@@ -143,12 +102,7 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
     pub fn freeze(mut self) -> SharedBuf {
-        freeze_parts(
-            &mut self.buf,
-            &mut self.class,
-            &mut self.site,
-            &self.pool.inner,
-        )
+        freeze_parts(&mut self.buf, &mut self.class, &mut self.site, self.pool)
     }
 }
 
@@ -338,7 +292,7 @@ impl Drop for OwnedTieredBuf {
         self.site.release(self.pool.leaks());
         if self.class < GONE {
             let buf = std::mem::take(&mut self.buf);
-            self.pool.put(self.class, ClassBuf(buf), false);
+            self.pool.put(self.class, ClassBuf(buf), Entry::Returned);
         }
     }
 }
@@ -393,7 +347,7 @@ impl Drop for FrozenClass {
     fn drop(&mut self) {
         self.site.release(self.pool.leaks());
         let buf = std::mem::take(&mut self.buf);
-        self.pool.put(self.class, buf, false);
+        self.pool.put(self.class, buf, Entry::Returned);
     }
 }
 

@@ -1,20 +1,11 @@
 //! The builder, validated once so the hot path never re-checks.
 
-use std::fmt;
-
 use std::time::Duration;
 
-use pool_core::{PoolError, Reset};
-
-/// The shortest trim interval accepted (`pool_core::trimmer::MIN_INTERVAL`).
-const MIN_TRIM_INTERVAL: Duration = Duration::from_millis(1);
+use pool_core::engine::{ClassLimits, Engine, check_trim_interval};
+use pool_core::{PoolError, Reset, SharedByteCap};
 
 use crate::LocalPool;
-
-/// Largest per-thread cache accepted.
-pub const MAX_CACHE_SIZE: usize = 1 << 16;
-/// Largest global spill accepted, in items.
-pub const MAX_SPILL_SIZE: usize = 1 << 24;
 
 /// Configures a [`LocalPool`]; made by [`LocalPool::builder`].
 ///
@@ -41,34 +32,18 @@ pub const MAX_SPILL_SIZE: usize = 1 << 24;
 /// assert_eq!(pool.get().capacity(), 4096);
 /// # Ok::<(), pool_core::PoolError>(())
 /// ```
-#[derive(Debug, Clone)]
+/// `Default` is every setting's default: the engine's class limits, no
+/// byte cap, no timed trim, no tracker.
+#[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct LocalPoolBuilder {
-    pub(crate) cache_size: usize,
-    pub(crate) spill_size: usize,
-    pub(crate) max_item_bytes: Option<usize>,
-    pub(crate) min_item_bytes: usize,
-    pub(crate) max_retained_bytes: Option<usize>,
-    pub(crate) trim_interval: Option<Duration>,
-    pub(crate) shared_cap: Option<crate::SharedByteCap>,
+    /// Every per-class setting (the defaults are the engine's).
+    limits: ClassLimits,
+    max_retained_bytes: Option<usize>,
+    trim_interval: Option<Duration>,
+    shared_cap: Option<SharedByteCap>,
     #[cfg(feature = "leak-sites")]
-    pub(crate) leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
-}
-
-impl Default for LocalPoolBuilder {
-    fn default() -> Self {
-        LocalPoolBuilder {
-            cache_size: 64,
-            spill_size: 1024,
-            max_item_bytes: None,
-            min_item_bytes: 0,
-            max_retained_bytes: None,
-            trim_interval: None,
-            shared_cap: None,
-            #[cfg(feature = "leak-sites")]
-            leaks: None,
-        }
-    }
+    leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
 }
 
 impl LocalPoolBuilder {
@@ -87,7 +62,7 @@ impl LocalPoolBuilder {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn cache_size(mut self, items: usize) -> Self {
-        self.cache_size = items;
+        self.limits.cache_size = items;
         self
     }
 
@@ -111,7 +86,7 @@ impl LocalPoolBuilder {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn spill_size(mut self, items: usize) -> Self {
-        self.spill_size = items;
+        self.limits.spill_size = items;
         self
     }
 
@@ -131,7 +106,7 @@ impl LocalPoolBuilder {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn max_item_bytes(mut self, bytes: usize) -> Self {
-        self.max_item_bytes = Some(bytes);
+        self.limits.max_item_bytes = bytes;
         self
     }
 
@@ -158,7 +133,7 @@ impl LocalPoolBuilder {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn min_item_bytes(mut self, bytes: usize) -> Self {
-        self.min_item_bytes = bytes;
+        self.limits.min_item_bytes = bytes;
         self
     }
 
@@ -225,7 +200,7 @@ impl LocalPoolBuilder {
     /// assert!(cap.available() <= (1 << 20) - 4096 - 8192);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn shared_cap(mut self, cap: crate::SharedByteCap) -> Self {
+    pub fn shared_cap(mut self, cap: SharedByteCap) -> Self {
         self.max_retained_bytes = Some(cap.cap());
         self.shared_cap = Some(cap);
         self
@@ -276,83 +251,28 @@ impl LocalPoolBuilder {
     /// assert!(err.to_string().contains("cache_size"), "{err}");
     /// ```
     pub fn validate(&self) -> Result<(), PoolError> {
-        if !(1..=MAX_CACHE_SIZE).contains(&self.cache_size) {
-            return Err(PoolError::invalid_config(
-                "cache_size",
-                self.cache_size,
-                format!("1..={MAX_CACHE_SIZE} items"),
-            ));
-        }
-        if !(1..=MAX_SPILL_SIZE).contains(&self.spill_size) {
-            return Err(PoolError::invalid_config(
-                "spill_size",
-                self.spill_size,
-                format!("1..={MAX_SPILL_SIZE} items"),
-            ));
-        }
-        if let Some(i) = self.trim_interval
-            && i < MIN_TRIM_INTERVAL
-        {
-            return Err(PoolError::invalid_config(
-                "trim_interval",
-                format!("{i:?}"),
-                "at least 1ms, or None for no timed trimming",
-            ));
-        }
-        if self.max_item_bytes == Some(0) {
-            return Err(PoolError::invalid_config(
-                "max_item_bytes",
-                0,
-                "at least 1 byte",
-            ));
-        }
-        if let Some(max) = self.max_item_bytes
-            && self.min_item_bytes > max
-        {
-            return Err(PoolError::invalid_config(
-                "min_item_bytes",
-                self.min_item_bytes,
-                format!("at most max_item_bytes ({max} bytes), or no item could be kept"),
-            ));
-        }
-        match (self.max_retained_bytes, self.max_item_bytes) {
-            (Some(0), _) => Err(PoolError::invalid_config(
+        self.limits.validate()?;
+        check_trim_interval(self.trim_interval)?;
+        match self.max_retained_bytes {
+            Some(0) => Err(PoolError::invalid_config(
                 "max_retained_bytes",
                 0,
                 "at least 1 byte",
             )),
-            (Some(cap), Some(item)) if cap < item => Err(PoolError::invalid_config(
-                "max_retained_bytes",
-                cap,
-                format!("at least max_item_bytes ({item} bytes), or no item could be kept"),
-            )),
+            Some(cap)
+                if self.limits.max_item_bytes != usize::MAX && cap < self.limits.max_item_bytes =>
+            {
+                Err(PoolError::invalid_config(
+                    "max_retained_bytes",
+                    cap,
+                    format!(
+                        "at least max_item_bytes ({} bytes), or no item could be kept",
+                        self.limits.max_item_bytes
+                    ),
+                ))
+            }
             _ => Ok(()),
         }
-    }
-
-    /// Builds one [`Shelf`](crate::shelf::Shelf) (a class of a pool made of
-    /// several, such as `pool-tiered`'s size classes) with these settings.
-    ///
-    /// # Errors
-    ///
-    /// [`PoolError::InvalidConfig`] as [`validate`](Self::validate).
-    #[doc(hidden)]
-    pub fn build_shelf<T, F>(self, factory: F) -> Result<crate::shelf::Shelf<T>, PoolError>
-    where
-        T: Reset,
-        F: Fn() -> T + Send + Sync + 'static,
-    {
-        self.validate()?;
-        let shared = self
-            .shared_cap
-            .as_ref()
-            .map(|c| std::sync::Arc::clone(&c.0));
-        let cfg = Config::from(&self);
-        let budget = shared.or_else(|| {
-            cfg.max_retained_bytes
-                .map(|cap| std::sync::Arc::new(crate::budget::ByteBudget::new(cap)))
-        });
-        Ok(crate::shelf::Shelf::new(cfg, Box::new(factory), budget))
     }
 
     /// Builds the pool; `factory` makes an item on a miss.
@@ -375,63 +295,30 @@ impl LocalPoolBuilder {
         T: Reset + Send + 'static,
         F: Fn() -> T + Send + Sync + 'static,
     {
-        #[cfg(feature = "leak-sites")]
-        let leaks = self.leaks.clone();
-        Ok(LocalPool::from_shelf(
-            self.build_shelf(factory)?,
+        self.validate()?;
+        // An own cap, or one shared with other pools.
+        let cap = match (self.shared_cap, self.max_retained_bytes) {
+            (Some(shared), _) => Some(shared),
+            (None, Some(bytes)) => Some(SharedByteCap::new(bytes)?),
+            (None, None) => None,
+        };
+        let engine = Engine::new(
+            vec![(self.limits, Box::new(factory))],
+            cap,
+            self.trim_interval,
+        )?;
+        Ok(LocalPool::from_engine(
+            engine,
             #[cfg(feature = "leak-sites")]
-            leaks,
+            self.leaks,
         ))
-    }
-}
-
-/// The validated settings, in the form the hot path wants.
-#[derive(Clone, Copy)]
-pub(crate) struct Config {
-    pub(crate) cache_size: usize,
-    /// Items moved to or from the spill at once.
-    pub(crate) batch: usize,
-    pub(crate) spill_batches: usize,
-    /// `usize::MAX` when unset.
-    pub(crate) max_item_bytes: usize,
-    /// 0 when unset.
-    pub(crate) min_item_bytes: usize,
-    pub(crate) max_retained_bytes: Option<usize>,
-    pub(crate) trim_interval: Option<Duration>,
-}
-
-impl From<&LocalPoolBuilder> for Config {
-    fn from(b: &LocalPoolBuilder) -> Self {
-        let batch = (b.cache_size / 2).max(1);
-        Config {
-            cache_size: b.cache_size,
-            batch,
-            spill_batches: b.spill_size.div_ceil(batch),
-            max_item_bytes: b.max_item_bytes.unwrap_or(usize::MAX),
-            min_item_bytes: b.min_item_bytes,
-            max_retained_bytes: b.max_retained_bytes,
-            trim_interval: b.trim_interval,
-        }
-    }
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("cache_size", &self.cache_size)
-            .field("batch", &self.batch)
-            .field("spill_batches", &self.spill_batches)
-            .field("max_item_bytes", &self.max_item_bytes)
-            .field("min_item_bytes", &self.min_item_bytes)
-            .field("max_retained_bytes", &self.max_retained_bytes)
-            .field("trim_interval", &self.trim_interval)
-            .finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pool_core::engine::MAX_CACHE_SIZE;
 
     fn field_of(b: LocalPoolBuilder) -> (&'static str, String) {
         let b = b.clone();
@@ -465,13 +352,5 @@ mod tests {
             m.contains("is 1000") && m.contains("max_item_bytes (4096 bytes)"),
             "{m}"
         );
-    }
-
-    #[test]
-    fn spill_rounds_up_to_whole_batches() {
-        let c = Config::from(&LocalPoolBuilder::default().cache_size(10).spill_size(11));
-        assert_eq!((c.batch, c.spill_batches), (5, 3));
-        let c = Config::from(&LocalPoolBuilder::default().cache_size(1).spill_size(1));
-        assert_eq!((c.batch, c.spill_batches), (1, 1));
     }
 }

@@ -1,31 +1,53 @@
-//! One kind of item: its per-thread [`Cache`] and its shared [`Shelf`]
-//! (global spill, limits, byte budget, factory).
+//! One class of items: its per-thread [`Cache`] and its shared [`Shelf`]
+//! (the spill, the limits, the byte budget, the factory).
 //!
-//! [`LocalPool`](crate::LocalPool) is one shelf behind the per-thread
-//! layer; `pool-tiered` puts one shelf per size class behind one layer, so
-//! a get or put of any class finds every class's cache with one
-//! thread-local access. The functions here take the cache they work on;
-//! the layer decides whose it is.
+//! The engine owns every call into this module: it finds the calling
+//! thread's cache, reads the trim epoch and picks the counters, so these
+//! functions only take what they work on.
 
 use std::mem;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use crossbeam_queue::{ArrayQueue, SegQueue};
-use pool_core::unwind::OnUnwind;
-use pool_core::{Counter, Counters, Reset};
+use super::budget::ByteBudget;
+use super::spill::Spill;
+use super::unwind::OnUnwind;
+use super::words::pop_words;
+use super::{ClassLimits, Entry};
+use super::{Counter, Counters};
+use crate::Reset;
 
-use crate::budget::ByteBudget;
-use crate::config::Config;
-pub use crate::raw::move_words;
-use crate::raw::pop_words;
+/// Makes an item on a miss.
+pub(super) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
 
-pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
+/// A class's limits in the form the hot path reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Config {
+    /// Idle items one thread keeps.
+    pub(super) cache_size: usize,
+    /// Items moved between a cache and the spill at once.
+    pub(super) batch: usize,
+    /// Batches the spill holds.
+    pub(super) spill_batches: usize,
+    pub(super) max_item_bytes: usize,
+    pub(super) min_item_bytes: usize,
+}
+
+impl From<&ClassLimits> for Config {
+    fn from(l: &ClassLimits) -> Self {
+        let batch = (l.cache_size / 2).max(1);
+        Config {
+            cache_size: l.cache_size,
+            batch,
+            spill_batches: l.spill_size.div_ceil(batch),
+            max_item_bytes: l.max_item_bytes,
+            min_item_bytes: l.min_item_bytes,
+        }
+    }
+}
 
 /// An idle item and the heap bytes it was measured to hold when it came
 /// back (so taking it out needs no second measurement).
-pub(crate) struct Idle<T> {
+pub(super) struct Idle<T> {
     item: T,
     bytes: usize,
 }
@@ -42,7 +64,7 @@ struct Batch<T> {
 
 /// One thread's idle items of one shelf. Only the owning thread touches it
 /// (the per-thread layer guarantees that).
-pub struct Cache<T> {
+pub(super) struct Cache<T> {
     /// Idle items, the most recently returned last (LIFO keeps them warm).
     /// Invariant: `len <= cache_size`.
     items: Vec<Idle<T>>,
@@ -65,93 +87,15 @@ impl<T> std::fmt::Debug for Cache<T> {
     }
 }
 
-/// Spills of at most this many batches are allocated whole when the pool
-/// is made (at most `PREALLOCATE * size_of::<Batch>()`, 40 KiB); larger
-/// ones as they fill.
-const PREALLOCATE: usize = 1024;
-
-/// A bounded queue of batches.
-///
-/// A spill of up to [`PREALLOCATE`] entries is an `ArrayQueue` allocated
-/// when the pool is made. That placement matters: a queue allocated during
-/// a burst sits above the burst's buffers on the heap, and the allocator
-/// cannot give their memory back after they are freed (measured: RSS after
-/// a burst and two trims 7.3 MiB with a lazily allocated queue, 2.4 MiB
-/// with this one). A larger limit would cost its whole size up front (a
-/// `MAX_SPILL_SIZE` spill of batches of one took 667 MiB), so it is a
-/// `SegQueue` instead, which takes blocks of a few dozen entries as it
-/// fills and frees them as it drains, made at the first spill.
-struct Spill<T> {
-    queue: SpillQueue<T>,
-    /// Entries pushed or being pushed; never over `cap` for long (a push
-    /// that takes it over gives its place back at once).
-    len: AtomicUsize,
-    cap: usize,
-}
-
-enum SpillQueue<T> {
-    Preallocated(Box<ArrayQueue<T>>),
-    Growing(OnceLock<Box<SegQueue<T>>>),
-}
-
-impl<T> Spill<T> {
-    fn new(cap: usize) -> Self {
-        let queue = if cap <= PREALLOCATE {
-            SpillQueue::Preallocated(Box::new(ArrayQueue::new(cap.max(1))))
-        } else {
-            SpillQueue::Growing(OnceLock::new())
-        };
-        Spill {
-            queue,
-            len: AtomicUsize::new(0),
-            cap,
-        }
-    }
-
-    fn push(&self, value: T) -> Result<(), T> {
-        if self.len.fetch_add(1, AcqRel) >= self.cap {
-            self.len.fetch_sub(1, AcqRel);
-            return Err(value);
-        }
-        match &self.queue {
-            // Never full here: `len` reserved the place.
-            SpillQueue::Preallocated(q) => {
-                if let Err(value) = q.push(value) {
-                    self.len.fetch_sub(1, AcqRel);
-                    return Err(value);
-                }
-            }
-            SpillQueue::Growing(q) => q.get_or_init(|| Box::new(SegQueue::new())).push(value),
-        }
-        Ok(())
-    }
-
-    fn pop(&self) -> Option<T> {
-        let value = match &self.queue {
-            SpillQueue::Preallocated(q) => q.pop()?,
-            SpillQueue::Growing(q) => q.get()?.pop()?,
-        };
-        self.len.fetch_sub(1, AcqRel);
-        Some(value)
-    }
-
-    fn len(&self) -> usize {
-        self.len.load(Acquire).min(self.cap)
-    }
-
-    fn is_full(&self) -> bool {
-        self.len.load(Acquire) >= self.cap
-    }
-}
-
 /// What one kind of item shares across threads.
-pub struct Shelf<T> {
+pub(super) struct Shelf<T> {
     /// Batches of idle items shared by all threads.
     spill: Spill<Batch<T>>,
     /// The retained-byte cap, if one is set.
     budget: Option<Arc<ByteBudget>>,
     factory: Factory<T>,
-    pub(crate) cfg: Config,
+    cfg: Config,
+    limits: ClassLimits,
 }
 
 impl<T> std::fmt::Debug for Shelf<T> {
@@ -166,8 +110,8 @@ impl<T> std::fmt::Debug for Shelf<T> {
 /// The counter of an item entering the idle set: a return, or an item the
 /// pool never handed out (`put`).
 #[inline(always)]
-fn entered(counters: &Counters, adopted: bool) -> &Counter {
-    if adopted {
+fn entered(counters: &Counters, entry: Entry) -> &Counter {
+    if entry == Entry::Adopted {
         &counters.prefilled
     } else {
         &counters.returns
@@ -175,22 +119,28 @@ fn entered(counters: &Counters, adopted: bool) -> &Counter {
 }
 
 impl<T: Reset> Shelf<T> {
-    pub(crate) fn new(cfg: Config, factory: Factory<T>, budget: Option<Arc<ByteBudget>>) -> Self {
+    pub(super) fn new(
+        limits: &ClassLimits,
+        factory: Factory<T>,
+        budget: Option<Arc<ByteBudget>>,
+    ) -> Self {
+        let cfg = Config::from(limits);
         Shelf {
             spill: Spill::new(cfg.spill_batches),
             budget,
             factory,
             cfg,
+            limits: *limits,
         }
     }
 
-    /// The budget, if there is one.
-    pub(crate) fn budget(&self) -> Option<&ByteBudget> {
-        self.budget.as_deref()
+    /// The limits the shelf was made with.
+    pub(super) fn limits(&self) -> ClassLimits {
+        self.limits
     }
 
     /// An empty cache for a thread, as of trim epoch `epoch`.
-    pub fn new_cache(&self, epoch: u64) -> Cache<T> {
+    pub(super) fn new_cache(&self, epoch: u64) -> Cache<T> {
         Cache {
             items: Vec::with_capacity(self.cfg.cache_size),
             credit: 0,
@@ -199,26 +149,10 @@ impl<T: Reset> Shelf<T> {
         }
     }
 
-    /// A thread started using this shelf (sizes the budget's chunk). Pools
-    /// whose shelves share one budget call this for one shelf only.
-    pub fn thread_arrived(&self) {
-        if let Some(b) = &self.budget {
-            b.attach();
-        }
-    }
-
-    /// A thread that used this shelf exited; pairs with
-    /// [`thread_arrived`](Self::thread_arrived).
-    pub fn thread_left(&self) {
-        if let Some(b) = &self.budget {
-            b.detach();
-        }
-    }
-
     /// Takes an item: from `cache`, else a batch from the spill, else a
     /// new one (a miss). `c` is the owner's counter block.
     #[inline]
-    pub fn take(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) -> T {
+    pub(super) fn take(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) -> T {
         if cache.seen_epoch == epoch
             && let Some(idle) = pop_words(&mut cache.items)
         {
@@ -277,14 +211,14 @@ impl<T: Reset> Shelf<T> {
     /// drops it; true if kept. Items the pool never handed out (`adopted`)
     /// count as prefilled when kept and are not counted when dropped.
     #[inline]
-    pub fn keep(
+    pub(super) fn keep(
         &self,
         cache: &mut Cache<T>,
         c: &Counters,
         item: T,
         bytes: usize,
         epoch: u64,
-        adopted: bool,
+        entry: Entry,
     ) -> bool {
         if bytes > self.cfg.max_item_bytes || bytes < self.cfg.min_item_bytes {
             let counter = if bytes > self.cfg.max_item_bytes {
@@ -292,7 +226,7 @@ impl<T: Reset> Shelf<T> {
             } else {
                 &c.discarded_too_small
             };
-            discard(counter, adopted);
+            discard(counter, entry);
             return false;
         }
         let credit_ok = self.budget.is_none() || cache.credit >= bytes;
@@ -300,10 +234,10 @@ impl<T: Reset> Shelf<T> {
             if self.budget.is_some() {
                 cache.credit -= bytes;
             }
-            push_kept(cache, c, Idle { item, bytes }, adopted);
+            push_kept(cache, c, Idle { item, bytes }, entry);
             return true;
         }
-        self.keep_slow(cache, c, item, bytes, epoch, adopted)
+        self.keep_slow(cache, c, item, bytes, epoch, entry)
     }
 
     /// A trim to act on, a full cache, or no credit left.
@@ -316,13 +250,13 @@ impl<T: Reset> Shelf<T> {
         item: T,
         bytes: usize,
         epoch: u64,
-        adopted: bool,
+        entry: Entry,
     ) -> bool {
         if cache.seen_epoch != epoch {
             self.observe_trim(cache, c, epoch);
         }
         if cache.items.len() >= self.cfg.cache_size && !self.spill_half(cache, epoch) {
-            discard(&c.discarded_full, adopted);
+            discard(&c.discarded_full, entry);
             return false;
         }
         if let Some(budget) = &self.budget {
@@ -330,14 +264,14 @@ impl<T: Reset> Shelf<T> {
                 let need = bytes - cache.credit;
                 let got = budget.reserve_up_to(need, need.max(budget.chunk()));
                 if got == 0 {
-                    discard(&c.discarded_over_byte_cap, adopted);
+                    discard(&c.discarded_over_byte_cap, entry);
                     return false;
                 }
                 cache.credit += got;
             }
             cache.credit -= bytes;
         }
-        push_kept(cache, c, Idle { item, bytes }, adopted);
+        push_kept(cache, c, Idle { item, bytes }, entry);
         true
     }
 
@@ -371,7 +305,7 @@ impl<T: Reset> Shelf<T> {
     /// below the low-water mark since the last trim (all of them if two or
     /// more trims passed), and gives all idle credit back.
     #[cold]
-    pub fn observe_trim(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) {
+    pub(super) fn observe_trim(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) {
         let behind = epoch.wrapping_sub(cache.seen_epoch);
         let idle = if behind >= 2 {
             cache.items.len()
@@ -394,7 +328,7 @@ impl<T: Reset> Shelf<T> {
     /// The trim of the shared part: frees spilled batches that sat through
     /// two trims. Counts into `c` with shared adds (any thread may trim);
     /// returns the items freed.
-    pub fn trim_spill(&self, c: &Counters, epoch: u64) -> u64 {
+    pub(super) fn trim_spill(&self, c: &Counters, epoch: u64) -> u64 {
         let n = self.spill.len();
         let mut young = Vec::with_capacity(n);
         let (mut freed, mut freed_bytes) = (0usize, 0usize);
@@ -424,7 +358,7 @@ impl<T: Reset> Shelf<T> {
 
     /// Frees every item of a cache and its credit (the owner is not using
     /// it); counts into the cache's own counters `c`.
-    pub fn clear_cache(&self, cache: &mut Cache<T>, c: &Counters) {
+    pub(super) fn clear_cache(&self, cache: &mut Cache<T>, c: &Counters) {
         let bytes: usize = cache.items.iter().map(|i| i.bytes).sum();
         c.trimmed.add(cache.items.len() as u64);
         c.bytes_trimmed.add(bytes as u64);
@@ -436,7 +370,7 @@ impl<T: Reset> Shelf<T> {
     }
 
     /// Frees every spilled batch; counts into `c` with shared adds.
-    pub fn clear_spill(&self, c: &Counters) {
+    pub(super) fn clear_spill(&self, c: &Counters) {
         let (mut items, mut bytes) = (0u64, 0usize);
         while let Some(batch) = self.spill.pop() {
             items += batch.items.len() as u64;
@@ -452,8 +386,8 @@ impl<T: Reset> Shelf<T> {
     /// The owner of `cache` exited: its items go to the spill in batches
     /// (what does not fit is freed and counted as trimmed), its credit back
     /// to the budget. `c` is still the owner's counter block. The caller
-    /// also calls [`thread_left`](Self::thread_left).
-    pub fn thread_exited(&self, mut cache: Cache<T>, c: &Counters, epoch: u64) {
+    /// also detaches from the budget.
+    pub(super) fn thread_exited(&self, mut cache: Cache<T>, c: &Counters, epoch: u64) {
         let mut freed = (0u64, 0usize);
         while !cache.items.is_empty() {
             let n = self.cfg.batch.min(cache.items.len());
@@ -479,7 +413,7 @@ impl<T: Reset> Shelf<T> {
     /// `Drop` re-entered the pool): one item from a spilled batch, else a
     /// new one. Counts into `c` with shared adds.
     #[cold]
-    pub fn take_shared(&self, c: &Counters) -> T {
+    pub(super) fn take_shared(&self, c: &Counters) -> T {
         if let Some(mut batch) = self.spill.pop() {
             let first = match batch.items.pop() {
                 Some(first) => first,
@@ -511,16 +445,16 @@ impl<T: Reset> Shelf<T> {
     /// reset item joins the spill as a batch of one, within the limits, or
     /// is dropped and counted. Counts into `c` with shared adds.
     #[cold]
-    pub fn keep_shared(
+    pub(super) fn keep_shared(
         &self,
         c: &Counters,
         item: T,
         bytes: usize,
         epoch: u64,
-        adopted: bool,
+        entry: Entry,
     ) -> bool {
         let count = |counter: &Counter| {
-            if !adopted {
+            if entry == Entry::Returned {
                 counter.add_shared(1);
             }
         };
@@ -550,7 +484,7 @@ impl<T: Reset> Shelf<T> {
             count(&c.discarded_full);
             return false;
         }
-        if adopted {
+        if entry == Entry::Adopted {
             c.prefilled.add_shared(1);
         } else {
             c.returns.add_shared(1);
@@ -562,18 +496,18 @@ impl<T: Reset> Shelf<T> {
 
 /// Adds a kept item to the cache and counts it entering the idle set.
 #[inline(always)]
-fn push_kept<T>(cache: &mut Cache<T>, c: &Counters, idle: Idle<T>, adopted: bool) {
+fn push_kept<T>(cache: &mut Cache<T>, c: &Counters, idle: Idle<T>, entry: Entry) {
     let bytes = idle.bytes as u64;
     cache.items.push(idle);
-    entered(c, adopted).incr();
+    entered(c, entry).incr();
     c.bytes_in.add(bytes);
 }
 
 /// Counts a dropped return (an adopted item that is dropped was never out,
 /// so it is not counted).
 #[inline]
-fn discard(counter: &Counter, adopted: bool) {
-    if !adopted {
+fn discard(counter: &Counter, entry: Entry) {
+    if entry == Entry::Returned {
         counter.incr();
     }
 }
@@ -583,65 +517,19 @@ fn discard(counter: &Counter, adopted: bool) {
 /// pooled half-reset); `shared` picks the counter's shared add. Returns the
 /// heap bytes the reset item holds.
 #[inline]
-pub fn reset_and_measure<T: Reset>(
+pub(super) fn reset_and_measure<T: Reset>(
     item: &mut T,
     c: &Counters,
     shared: bool,
-    adopted: bool,
+    entry: Entry,
 ) -> usize {
-    let on_panic = OnUnwind::new((), |()| match (adopted, shared) {
-        (true, _) => {}
-        (false, true) => c.discarded_panicked.add_shared(1),
-        (false, false) => c.discarded_panicked.incr(),
+    let on_panic = OnUnwind::new((), |()| match (entry, shared) {
+        (Entry::Adopted, _) => {}
+        (Entry::Returned, true) => c.discarded_panicked.add_shared(1),
+        (Entry::Returned, false) => c.discarded_panicked.incr(),
     });
     item.reset();
     let bytes = item.heap_bytes();
     on_panic.disarm();
     bytes
-}
-
-#[cfg(all(test, not(pool_loom)))]
-mod tests {
-    use super::Spill;
-
-    #[test]
-    fn the_spill_holds_at_most_its_cap_and_nothing_up_front() {
-        // A limit this large would take gigabytes if it were allocated.
-        let huge: Spill<u64> = Spill::new(usize::MAX / 2);
-        assert_eq!((huge.len(), huge.is_full()), (0, false));
-        assert!(matches!(huge.queue, super::SpillQueue::Growing(_)));
-        assert!(huge.push(1).is_ok());
-        assert_eq!(huge.pop(), Some(1));
-        let s = Spill::new(3);
-        for i in 0..3 {
-            assert!(s.push(i).is_ok());
-        }
-        assert!(s.is_full());
-        assert_eq!(s.push(9), Err(9), "refused, and handed back");
-        assert_eq!(s.len(), 3);
-        assert_eq!(s.pop(), Some(0), "first in, first out");
-        assert!(s.push(3).is_ok());
-        let rest: Vec<_> = std::iter::from_fn(|| s.pop()).collect();
-        assert_eq!(rest, [1, 2, 3]);
-        assert_eq!((s.len(), s.pop()), (0, None));
-    }
-
-    #[test]
-    fn concurrent_pushes_never_go_over_the_cap() {
-        let s = Spill::new(64);
-        let kept = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|sc| {
-            for _ in 0..4 {
-                sc.spawn(|| {
-                    for i in 0..if cfg!(miri) { 20 } else { 1000 } {
-                        if s.push(i).is_ok() {
-                            kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                    }
-                });
-            }
-        });
-        assert_eq!(kept.into_inner(), 64);
-        assert_eq!(std::iter::from_fn(|| s.pop()).count(), 64);
-    }
 }

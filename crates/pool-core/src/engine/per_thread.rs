@@ -48,7 +48,7 @@
 //!
 //! ```
 //! use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-//! use pool_core::per_thread::{PerThread, ThreadState};
+//! use pool_core::engine::per_thread::{PerThread, ThreadState};
 //!
 //! #[derive(Default)]
 //! struct Calls {
@@ -96,7 +96,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crossbeam_utils::CachePadded;
 
-use crate::per_thread_sync::{Arc, AtomicUsize, Mutex, lock};
+use super::sync::{Arc, AtomicUsize, Mutex, lock};
 
 /// A pool's state, split into what each thread owns and what all share.
 ///

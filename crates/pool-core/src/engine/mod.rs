@@ -1,0 +1,577 @@
+//! The machinery the strategy crates are built on, for those who write a
+//! pool strategy: not what a pool's user calls.
+//!
+//! - [`Engine`]: per-thread caches of one or more classes of items, each
+//!   class with a shared spill, item-size limits and a factory; one byte
+//!   budget across the classes; the trim epoch; timed-trim registration;
+//!   hand-back of a thread's items when it exits; counting of calls made
+//!   without a cache. `pool_local::LocalPool` is the engine with one
+//!   class, `pool_tiered::TieredPool` the engine with one class per size
+//!   and its class lookup. A get or put is one thread-local access,
+//!   whatever the number of classes.
+//! - [`per_thread`]: the per-thread layer under the engine (and under
+//!   `pool-fixed`'s per-thread slots).
+//! - [`words`]: moves of small values in 8-byte words, which avoid
+//!   store-forwarding stalls on the hot paths.
+//! - [`unwind`]: counting what a panic unwinds through.
+//! - [`Counter`] and [`Counters`]: the per-thread counters every
+//!   [`Stats`] is summed from.
+//!
+//! # Why a module of `pool-core` and not a crate
+//!
+//! The contract's own types are built on this machinery: a guard moves its
+//! item with [`words`], [`Stats`] is summed from
+//! [`Counters`]. A separate engine crate would need `pool-core` to publish
+//! those anyway (or would have to own the guards and statistics), so the
+//! machinery would be public twice. Here it is public once, under one
+//! path, documented as the strategy implementers' API; the facade crate
+//! `pool` does not re-export it, so a pool's user never meets it.
+//!
+//! # Examples
+//!
+//! A two-class pool of `Vec<u8>`: one thread-local access per get or put.
+//!
+//! ```
+//! use pool_core::engine::{ClassLimits, Engine, Entry};
+//!
+//! let classes = [64usize, 4096].map(|size| {
+//!     let limits = ClassLimits { max_item_bytes: 2 * size, ..ClassLimits::default() };
+//!     (limits, Box::new(move || Vec::<u8>::with_capacity(size)) as _)
+//! });
+//! let engine: Engine<Vec<u8>> = Engine::new(classes.into(), None, None)?;
+//! let mut buf = engine.take(1); // a miss: made by the 4 KiB factory
+//! buf.extend_from_slice(b"payload");
+//! assert!(engine.put(1, buf, Entry::Returned), "reset, then kept");
+//! assert_eq!(engine.take(1).capacity(), 4096);
+//! let s = engine.stats();
+//! assert_eq!((s[1].gets, s[1].hits, s[1].misses, s[0].gets), (2, 1, 1, 0));
+//! # Ok::<(), pool_core::PoolError>(())
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crossbeam_utils::CachePadded;
+
+use crate::trimmer::Trim;
+use crate::{PoolError, Reset, Stats};
+
+mod budget;
+mod per_class;
+#[allow(unsafe_code)]
+pub mod per_thread;
+mod shelf;
+mod spill;
+mod sync;
+pub mod unwind;
+#[allow(unsafe_code)]
+pub mod words;
+
+pub use crate::stats::{Counter, Counters};
+pub use budget::SharedByteCap;
+pub use per_class::PerClass;
+
+use budget::ByteBudget;
+use per_thread::{PerThread, ThreadState};
+use shelf::{Cache, Factory, Shelf, reset_and_measure};
+
+/// The largest `cache_size` a class may have (items per thread).
+pub const MAX_CACHE_SIZE: usize = 1 << 16;
+
+/// The largest `spill_size` a class may have (items shared by all threads).
+pub const MAX_SPILL_SIZE: usize = 1 << 24;
+
+/// How an item enters the idle set in [`Engine::put`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// It was handed out by [`Engine::take`] and comes back: counted as a
+    /// return when kept, as a discard (with its reason) when dropped.
+    Returned,
+    /// The pool never handed it out (a user's `put`, a prefill): counted
+    /// as prefilled when kept, not counted when dropped (it was never out).
+    Adopted,
+}
+
+/// The limits of one class, checked by [`validate`](Self::validate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassLimits {
+    /// Idle items each thread keeps (`1..=MAX_CACHE_SIZE`; default 64).
+    pub cache_size: usize,
+    /// Idle items the class's spill keeps for all threads, rounded up to
+    /// whole batches of `cache_size / 2` (`1..=MAX_SPILL_SIZE`; default
+    /// 1024).
+    pub spill_size: usize,
+    /// An item that comes back holding fewer heap bytes is dropped
+    /// (default 0).
+    pub min_item_bytes: usize,
+    /// An item that comes back holding more heap bytes is dropped
+    /// (default `usize::MAX`: no limit).
+    pub max_item_bytes: usize,
+}
+
+impl Default for ClassLimits {
+    fn default() -> Self {
+        ClassLimits {
+            cache_size: 64,
+            spill_size: 1024,
+            min_item_bytes: 0,
+            max_item_bytes: usize::MAX,
+        }
+    }
+}
+
+impl ClassLimits {
+    /// Checks every limit.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming the first setting out of range
+    /// (`cache_size`, `spill_size`, `max_item_bytes` or `min_item_bytes`)
+    /// and the range expected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::engine::ClassLimits;
+    ///
+    /// assert!(ClassLimits::default().validate().is_ok());
+    /// let e = ClassLimits { cache_size: 0, ..ClassLimits::default() }.validate().unwrap_err();
+    /// assert!(e.to_string().contains("cache_size"));
+    /// ```
+    pub fn validate(&self) -> Result<(), PoolError> {
+        if !(1..=MAX_CACHE_SIZE).contains(&self.cache_size) {
+            return Err(PoolError::invalid_config(
+                "cache_size",
+                self.cache_size,
+                format!("1..={MAX_CACHE_SIZE} items"),
+            ));
+        }
+        if !(1..=MAX_SPILL_SIZE).contains(&self.spill_size) {
+            return Err(PoolError::invalid_config(
+                "spill_size",
+                self.spill_size,
+                format!("1..={MAX_SPILL_SIZE} items"),
+            ));
+        }
+        if self.max_item_bytes == 0 {
+            return Err(PoolError::invalid_config(
+                "max_item_bytes",
+                0,
+                "at least 1 byte",
+            ));
+        }
+        if self.min_item_bytes > self.max_item_bytes {
+            return Err(PoolError::invalid_config(
+                "min_item_bytes",
+                self.min_item_bytes,
+                format!(
+                    "at most max_item_bytes ({} bytes), or no item could be kept",
+                    self.max_item_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks a timed-trim interval: `None` (no timed trimming) or at least
+/// [`trimmer::MIN_INTERVAL`](crate::trimmer::MIN_INTERVAL).
+///
+/// # Errors
+///
+/// [`PoolError::InvalidConfig`] naming `trim_interval`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use pool_core::engine::check_trim_interval;
+///
+/// assert!(check_trim_interval(None).is_ok());
+/// assert!(check_trim_interval(Some(Duration::from_secs(10))).is_ok());
+/// assert!(check_trim_interval(Some(Duration::ZERO)).is_err());
+/// ```
+pub fn check_trim_interval(interval: Option<Duration>) -> Result<(), PoolError> {
+    match interval {
+        Some(i) if i < crate::trimmer::MIN_INTERVAL => Err(PoolError::invalid_config(
+            "trim_interval",
+            format!("{i:?}"),
+            "at least 1ms, or None for no timed trimming",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A class's limits and the factory that makes its items on a miss.
+pub type Class<T> = (ClassLimits, Box<dyn Fn() -> T + Send + Sync>);
+
+/// Per-thread caches of one or more classes over shared spills; see the
+/// [module docs](self).
+///
+/// `X` is what each thread publishes besides its counters (pool-tiered's
+/// recent request lengths, say): made with `Default` when a thread first
+/// uses the pool, written by that thread through
+/// [`take_noting`](Self::take_noting) and [`note`](Self::note), read by any
+/// thread through [`for_each_note`](Self::for_each_note).
+pub struct Engine<T: Reset + Send + 'static, X: Default + Send + Sync + 'static = ()> {
+    threads: PerThread<Shelves<T, X>>,
+}
+
+/// What all threads share.
+struct Shelves<T, X> {
+    shelves: PerClass<Shelf<T>>,
+    /// Bumped by a trim; read (not written) on every get and put.
+    epoch: CachePadded<AtomicU64>,
+    /// Counts of calls made while the calling thread had no cache (its
+    /// thread-locals being destroyed, or a re-entrant call), and of trims
+    /// of the spills: shared adds, rarely.
+    orphan: PerClass<Counters>,
+    /// The byte budget of every class, if there is one.
+    budget: Option<Arc<ByteBudget>>,
+    _notes: std::marker::PhantomData<fn() -> X>,
+}
+
+/// What each thread publishes: per-class counters and its notes.
+struct Published<X> {
+    counters: PerClass<Counters>,
+    notes: X,
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Shelves<T, X> {
+    /// A trim of the shared part, from any thread: the epoch (which every
+    /// thread acts on at its next get or put) and every spill. Returns the
+    /// items freed from the spills.
+    fn trim_shared(&self) -> u64 {
+        let epoch = self.epoch.fetch_add(1, Relaxed).wrapping_add(1);
+        self.shelves
+            .iter()
+            .zip(self.orphan.iter())
+            .map(|(shelf, c)| shelf.trim_spill(c, epoch))
+            .sum()
+    }
+
+    fn clear_spills(&self) {
+        for (shelf, c) in self.shelves.iter().zip(self.orphan.iter()) {
+            shelf.clear_spill(c);
+        }
+    }
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Trim for Shelves<T, X> {
+    fn trim(&self) {
+        self.trim_shared();
+    }
+
+    fn timed_trim(&self) {
+        let freed = self.trim_shared();
+        // Counted once for the pool, in its first class.
+        self.orphan.first().timed_trims.add_shared(1);
+        self.orphan.first().timed_trimmed.add_shared(freed);
+    }
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> ThreadState for Shelves<T, X> {
+    type Owned = PerClass<Cache<T>>;
+    type Shared = Published<X>;
+
+    fn new_owned(&self) -> Self::Owned {
+        let epoch = self.epoch.load(Relaxed);
+        self.shelves.map(|s| s.new_cache(epoch))
+    }
+
+    fn new_shared(&self) -> Published<X> {
+        Published {
+            counters: self.shelves.map(|_| Counters::default()),
+            notes: X::default(),
+        }
+    }
+
+    fn thread_arrived(&self) {
+        if let Some(b) = &self.budget {
+            b.attach();
+        }
+    }
+
+    fn thread_exited(&self, caches: Self::Owned, shared: &Published<X>) {
+        let epoch = self.epoch.load(Relaxed);
+        for ((shelf, cache), c) in self.shelves.iter().zip(caches).zip(shared.counters.iter()) {
+            shelf.thread_exited(cache, c, epoch);
+        }
+        if let Some(b) = &self.budget {
+            b.detach();
+        }
+    }
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X> {
+    /// An engine of `classes` (at least one), sharing `cap` if given,
+    /// trimmed every `trim_interval` if given (and by every
+    /// [`trim_all`](crate::trimmer::trim_all)).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming the setting: no class
+    /// (`classes`), a class's limits ([`ClassLimits::validate`]), or
+    /// [`check_trim_interval`].
+    pub fn new(
+        classes: Vec<Class<T>>,
+        cap: Option<SharedByteCap>,
+        trim_interval: Option<Duration>,
+    ) -> Result<Self, PoolError> {
+        check_trim_interval(trim_interval)?;
+        for (limits, _) in &classes {
+            limits.validate()?;
+        }
+        let budget = cap.map(|c| c.0);
+        let shelves: Vec<Shelf<T>> = classes
+            .into_iter()
+            .map(|(limits, factory)| {
+                let factory: Factory<T> = factory;
+                Shelf::new(&limits, factory, budget.clone())
+            })
+            .collect();
+        let Some(shelves) = PerClass::from_vec(shelves) else {
+            return Err(PoolError::invalid_config(
+                "classes",
+                0,
+                "at least one class",
+            ));
+        };
+        let orphan = shelves.map(|_| Counters::default());
+        let engine = Engine {
+            threads: PerThread::new(Shelves {
+                shelves,
+                epoch: CachePadded::new(AtomicU64::new(0)),
+                orphan,
+                budget,
+                _notes: std::marker::PhantomData,
+            }),
+        };
+        engine.threads.register_trim(trim_interval);
+        Ok(engine)
+    }
+
+    /// The number of classes.
+    pub fn classes(&self) -> usize {
+        self.threads.global().shelves.len()
+    }
+
+    /// Takes an item of `class`: from this thread's cache, else a batch
+    /// from the spill, else a new one from the class's factory (a miss).
+    ///
+    /// # Panics
+    ///
+    /// If `class` is not below [`classes`](Self::classes), or if the
+    /// factory panics (nothing is counted then).
+    #[inline]
+    pub fn take(&self, class: usize) -> T {
+        self.take_noting(class, |_| {})
+    }
+
+    /// [`take`](Self::take), first calling `note` with this thread's notes
+    /// (not called for a thread that has no cache).
+    ///
+    /// # Panics
+    ///
+    /// As [`take`](Self::take).
+    #[inline]
+    pub fn take_noting(&self, class: usize, note: impl FnOnce(&X)) -> T {
+        let g = self.threads.global();
+        let shelf = g.shelves.get(class);
+        // Word-wise: the fast and slow paths meet in a stack slot (see
+        // `words::move_words`).
+        words::move_words(self.threads.with(|slot| {
+            if let Some(slot) = slot {
+                let shared = slot.shared();
+                note(&shared.notes);
+                if let Ok(mut caches) = slot.owned().try_borrow_mut() {
+                    return shelf.take(
+                        caches.get_mut(class),
+                        shared.counters.get(class),
+                        g.epoch.load(Relaxed),
+                    );
+                }
+            }
+            shelf.take_shared(g.orphan.get(class))
+        }))
+    }
+
+    /// Resets `item` ([`Reset::reset`], then [`Reset::heap_bytes`]) and
+    /// keeps it in `class`'s idle set within the class's limits and the
+    /// budget, or drops it; true if kept. If `reset` or `heap_bytes`
+    /// panics, the item is dropped, counted as discarded (panicked) for a
+    /// return, and the panic goes on.
+    ///
+    /// # Panics
+    ///
+    /// If `class` is not below [`classes`](Self::classes), or as above.
+    #[inline]
+    pub fn put(&self, class: usize, mut item: T, entry: Entry) -> bool {
+        let g = self.threads.global();
+        let shelf = g.shelves.get(class);
+        let epoch = || g.epoch.load(Relaxed);
+        self.threads.with(|slot| match slot {
+            Some(slot) => {
+                let c = slot.shared().counters.get(class);
+                let bytes = reset_and_measure(&mut item, c, false, entry);
+                match slot.owned().try_borrow_mut() {
+                    Ok(mut caches) => {
+                        shelf.keep(caches.get_mut(class), c, item, bytes, epoch(), entry)
+                    }
+                    Err(_) => shelf.keep_shared(g.orphan.get(class), item, bytes, epoch(), entry),
+                }
+            }
+            None => {
+                let c = g.orphan.get(class);
+                let bytes = reset_and_measure(&mut item, c, true, entry);
+                shelf.keep_shared(c, item, bytes, epoch(), entry)
+            }
+        })
+    }
+
+    /// Adds one to the counter `which` picks of `class`, in this thread's
+    /// block (for events the pool sees outside take and put: a detach, an
+    /// item refused before it reached the engine).
+    ///
+    /// # Panics
+    ///
+    /// If `class` is not below [`classes`](Self::classes).
+    pub fn count(&self, class: usize, which: fn(&Counters) -> &Counter) {
+        let g = self.threads.global();
+        self.threads.with(|slot| match slot {
+            Some(slot) => which(slot.shared().counters.get(class)).incr(),
+            None => which(g.orphan.get(class)).add_shared(1),
+        });
+    }
+
+    /// Calls `f` with this thread's notes (not for a thread that has no
+    /// cache: one being torn down).
+    pub fn note(&self, f: impl FnOnce(&X)) {
+        self.threads.with(|slot| {
+            if let Some(slot) = slot {
+                f(&slot.shared().notes);
+            }
+        });
+    }
+
+    /// Calls `f` with the notes of every thread that holds a cache now or
+    /// held one before it exited (slots are reused, notes kept).
+    pub fn for_each_note(&self, mut f: impl FnMut(&X)) {
+        self.threads.with_shared(|slots, _| {
+            for s in slots {
+                f(&s.notes);
+            }
+        });
+    }
+
+    /// Each class's statistics, summed over every thread. Where a budget
+    /// is set, `retained_bytes` of the classes together is clamped to the
+    /// bytes reserved from it (an exact upper bound, while the per-thread
+    /// counters are read one after another as their threads work).
+    pub fn stats(&self) -> Vec<Stats> {
+        let mut stats = self.threads.with_shared(|slots, g| {
+            let slots: Vec<&Published<X>> = slots.collect();
+            (0..g.shelves.len())
+                .map(|class| {
+                    Stats::from_counters(
+                        slots
+                            .iter()
+                            .map(|s| s.counters.get(class))
+                            .chain([g.orphan.get(class)]),
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
+        if let Some(budget) = &self.threads.global().budget {
+            let mut room = budget.cap.saturating_sub(budget.available()) as u64;
+            for s in &mut stats {
+                s.retained_bytes = s.retained_bytes.min(room);
+                room -= s.retained_bytes;
+            }
+        }
+        stats
+    }
+
+    /// Frees idle items that sat unused through two consecutive trims, in
+    /// every class: the spills (which hold, among others, the items of
+    /// threads that exited) and the calling thread's caches now, every
+    /// other live thread's caches at that thread's next get or put (they
+    /// belong to it: that is what keeps get and put free of shared writes).
+    pub fn trim(&self) {
+        let g = self.threads.global();
+        g.trim_shared();
+        let epoch = g.epoch.load(Relaxed);
+        self.threads.with(|slot| {
+            if let Some(slot) = slot
+                && let Ok(mut caches) = slot.owned().try_borrow_mut()
+            {
+                for ((shelf, cache), c) in g
+                    .shelves
+                    .iter()
+                    .zip(caches.iter_mut())
+                    .zip(slot.shared().counters.iter())
+                {
+                    shelf.observe_trim(cache, c, epoch);
+                }
+            }
+        });
+    }
+
+    /// Frees every idle item of every class at once, in every thread's
+    /// caches and the spills: `&mut self` proves no other thread is using
+    /// the engine. Freed items count as trimmed.
+    pub fn clear(&mut self) {
+        self.threads.for_each_owned(|g, caches, published| {
+            for ((shelf, cache), c) in g
+                .shelves
+                .iter()
+                .zip(caches.iter_mut())
+                .zip(published.counters.iter())
+            {
+                shelf.clear_cache(cache, c);
+            }
+        });
+        self.threads.global().clear_spills();
+    }
+
+    /// [`clear`](Self::clear) through a shared reference: the spills and
+    /// this thread's caches are freed now; every other thread's caches
+    /// free all they hold at that thread's next get or put (two trim
+    /// epochs pass at once).
+    pub fn clear_shared(&self) {
+        self.threads.global().trim_shared();
+        self.trim();
+        self.threads.global().clear_spills();
+    }
+
+    /// Threads that hold caches now (they used the engine and have not
+    /// exited).
+    pub fn threads(&self) -> usize {
+        self.threads.threads()
+    }
+
+    /// The limits `class` was built with.
+    ///
+    /// # Panics
+    ///
+    /// If `class` is not below [`classes`](Self::classes).
+    pub fn limits(&self, class: usize) -> ClassLimits {
+        self.threads.global().shelves.get(class).limits()
+    }
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> fmt::Debug for Engine<T, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = self.threads.global();
+        f.debug_struct("Engine")
+            .field(
+                "classes",
+                &g.shelves.iter().map(Shelf::limits).collect::<Vec<_>>(),
+            )
+            .field("byte_cap", &g.budget.as_ref().map(|b| b.cap))
+            .field("threads", &self.threads.threads())
+            .finish_non_exhaustive()
+    }
+}

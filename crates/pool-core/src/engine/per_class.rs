@@ -1,0 +1,103 @@
+//! One value per class, the first one inline.
+
+/// One value per class: the first inline, the rest boxed. An engine of one
+/// class reaches its only value with no indirection and no bounds check
+/// (`get(0)` with a constant 0 compiles to a field access); one of several
+/// classes pays one predictable branch.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::engine::PerClass;
+///
+/// let sizes = PerClass::from_vec(vec![128, 4096, 65536]).unwrap();
+/// assert_eq!((*sizes.get(0), *sizes.get(2), sizes.len()), (128, 65536, 3));
+/// let doubled = sizes.map(|s| s * 2);
+/// assert_eq!(doubled.iter().copied().collect::<Vec<_>>(), [256, 8192, 131072]);
+/// assert!(PerClass::<u8>::from_vec(Vec::new()).is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerClass<V> {
+    first: V,
+    rest: Box<[V]>,
+}
+
+impl<V> PerClass<V> {
+    /// The values of `values`, in order; `None` if it is empty.
+    pub fn from_vec(mut values: Vec<V>) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        let rest = values.split_off(1);
+        let first = values.pop()?;
+        Some(PerClass {
+            first,
+            rest: rest.into_boxed_slice(),
+        })
+    }
+
+    /// The value of class 0.
+    #[inline(always)]
+    pub fn first(&self) -> &V {
+        &self.first
+    }
+
+    /// The value of `class`.
+    ///
+    /// # Panics
+    ///
+    /// If `class` is not below [`len`](Self::len).
+    #[inline(always)]
+    pub fn get(&self, class: usize) -> &V {
+        match class.checked_sub(1) {
+            None => &self.first,
+            Some(i) => &self.rest[i],
+        }
+    }
+
+    /// The value of `class`, mutably.
+    ///
+    /// # Panics
+    ///
+    /// If `class` is not below [`len`](Self::len).
+    #[inline(always)]
+    pub fn get_mut(&mut self, class: usize) -> &mut V {
+        match class.checked_sub(1) {
+            None => &mut self.first,
+            Some(i) => &mut self.rest[i],
+        }
+    }
+
+    /// The number of classes (at least 1).
+    #[allow(clippy::len_without_is_empty)] // never empty
+    pub fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// The values in class order.
+    pub fn iter(&self) -> impl Iterator<Item = &V> {
+        std::iter::once(&self.first).chain(self.rest.iter())
+    }
+
+    /// The values in class order, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        std::iter::once(&mut self.first).chain(self.rest.iter_mut())
+    }
+
+    /// A value per class made from each of these.
+    pub fn map<W>(&self, mut f: impl FnMut(&V) -> W) -> PerClass<W> {
+        PerClass {
+            first: f(&self.first),
+            rest: self.rest.iter().map(f).collect(),
+        }
+    }
+}
+
+impl<V> IntoIterator for PerClass<V> {
+    type Item = V;
+    type IntoIter = std::iter::Chain<std::iter::Once<V>, std::vec::IntoIter<V>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        std::iter::once(self.first).chain(self.rest.into_vec())
+    }
+}

@@ -1,0 +1,119 @@
+//! What a [`TieredPool`](crate::TieredPool) shares with the buffers it
+//! handed out: the engine (one class per size), the release settings and
+//! the counters of what the engine does not see.
+
+use std::ops::{Deref, DerefMut};
+
+use crossbeam_utils::CachePadded;
+use pool_core::Reset;
+use pool_core::engine::Counter;
+use pool_core::engine::{Engine, Entry};
+
+use crate::recent::Recent;
+
+/// The item a size class keeps: a `Vec<u8>` of the class's capacity, whose
+/// [`Reset`] clears it and whose heap bytes are its capacity. Users never
+/// hold one: guards deref to the `Vec<u8>`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct ClassBuf(pub(crate) Vec<u8>);
+
+impl Deref for ClassBuf {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl DerefMut for ClassBuf {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl Reset for ClassBuf {
+    #[inline]
+    fn reset(&mut self) {
+        self.0.clear();
+    }
+
+    #[inline]
+    fn heap_bytes(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+/// The part of a [`TieredPool`](crate::TieredPool) that owned and frozen
+/// buffers keep alive: they give their buffer back to the thread that
+/// drops them.
+pub(crate) struct Shared {
+    /// One class per size; each thread also publishes its recent lengths.
+    pub(crate) engine: Engine<ClassBuf, Recent>,
+    /// Each class's size: a buffer that comes back smaller is not kept.
+    pub(crate) sizes: Box<[usize]>,
+    /// Zero a buffer's bytes before it is kept (Node.js's `buf.fill(0)`).
+    pub(crate) zero_on_release: bool,
+    /// Requests over the largest class (a shared counter: the oversize path
+    /// allocates anyway).
+    pub(crate) oversize: CachePadded<Counter>,
+    pub(crate) foreign_kept: Counter,
+    pub(crate) foreign_dropped: Counter,
+    /// Where outstanding class buffers were taken, if tracked.
+    #[cfg(feature = "leak-sites")]
+    pub(crate) leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
+}
+
+impl Shared {
+    /// The leak tracker, if the pool has one (none without `leak-sites`).
+    #[inline]
+    pub(crate) fn leaks(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        #[cfg(feature = "leak-sites")]
+        let leaks = self.leaks.as_deref();
+        #[cfg(not(feature = "leak-sites"))]
+        let leaks = None;
+        leaks
+    }
+
+    /// A buffer of class `class` from this thread's cache, recording `len`.
+    #[inline]
+    pub(crate) fn take(&self, class: usize, len: usize) -> Vec<u8> {
+        self.engine
+            .take_noting(class, |recent| recent.record(len))
+            .0
+    }
+
+    /// Keeps `buf` in class `class` (zeroed first if the pool says so), or
+    /// drops it; true if kept.
+    #[inline]
+    pub(crate) fn put(&self, class: usize, mut buf: ClassBuf, entry: Entry) -> bool {
+        if buf.0.capacity() < self.sizes[class] {
+            // The holder shrank, swapped or took the buffer: keeping it
+            // would break `get(len)`'s promise of capacity >= len.
+            if entry == Entry::Returned {
+                self.engine.count(class, |c| &c.discarded_too_small);
+            }
+            return false;
+        }
+        if self.zero_on_release {
+            // `fill(0)`, over the whole capacity: whatever the holder did
+            // with the length (clear, truncate, freeze), nothing it wrote is
+            // left for the next holder. Costs a memset of the class size
+            // per release.
+            buf.0.clear();
+            buf.0
+                .spare_capacity_mut()
+                .fill(std::mem::MaybeUninit::new(0));
+        }
+        self.engine.put(class, buf, entry)
+    }
+
+    /// Counts a class buffer taken out of the pool for good.
+    pub(crate) fn note_detached(&self, class: usize) {
+        self.engine.count(class, |c| &c.detached);
+    }
+
+    /// Records a request length that no class serves.
+    pub(crate) fn record_only(&self, len: usize) {
+        self.engine.note(|recent| recent.record(len));
+    }
+}
