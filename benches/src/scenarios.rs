@@ -176,6 +176,34 @@ pub fn bench_threads<C: Contender>(
     });
 }
 
+/// `iters` operations on one thread, on two pools of contender `C` in
+/// turn (a service with a pool per message type): `time / iters` is the
+/// time of one operation. A design that binds each thread's cache to one
+/// pool at a time pays a rebind on every switch here.
+pub fn run_two<C: Contender>(a: &C, b: &C, iters: u64) -> Duration {
+    for _ in 0..64 {
+        op(a);
+        op(b);
+    }
+    let start = Instant::now();
+    for _ in 0..iters / 2 {
+        op(a);
+        op(b);
+    }
+    if iters % 2 == 1 {
+        op(a);
+    }
+    start.elapsed()
+}
+
+/// Registers the two-pools benchmark of contender `C`.
+pub fn bench_two<C: Contender>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, size: usize) {
+    let (a, b) = (C::build(size), C::build(size));
+    group.bench_function(name, |bench| {
+        bench.iter_custom(|iters| run_two(&a, &b, iters))
+    });
+}
+
 /// Registers the cross-thread benchmark of contender `C`.
 pub fn bench_cross<C: Contender>(
     group: &mut BenchmarkGroup<'_, WallTime>,
@@ -273,6 +301,24 @@ pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
     ),
     (table::SHARDED_SLAB.name, bench_cross::<ShardedSlab>),
     (table::ARRAYQUEUE.name, bench_cross::<SharedQueue>),
+];
+
+/// The contenders of the two-pools scenario (two pools of one kind used in
+/// turn on one thread).
+pub type RegisterTwo = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
+
+/// The pools with per-thread caches, and the fastest single-queue peer.
+#[cfg(not(pool_no_stats))]
+pub const POOLS_TWO: &[(&str, RegisterTwo)] = &[
+    (table::POOL_LOCAL.name, bench_two::<PoolLocal>),
+    (table::POOL_TIERED.name, bench_two::<PoolTiered>),
+    (table::POOL_RING.name, bench_two::<PoolRing>),
+    (table::POOL_FIXED.name, bench_two::<PoolFixed>),
+    (table::ZEROPOOL.name, bench_two::<Zeropool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        bench_two::<LockfreeObjectPool>,
+    ),
 ];
 
 /// The contenders of the fill scenario (those that can fill a buffer
@@ -379,6 +425,17 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
         }
         g.finish();
     }
+    // Two pools in turn on one thread.
+    #[cfg(not(pool_no_stats))]
+    for &size in sizes.iter().filter(|s| THREADED_SIZES.contains(s)) {
+        let mut g = c.benchmark_group(format!("two/{}/1t", size_label(size)));
+        let two: &[(&str, RegisterTwo)] = if with_pools { POOLS_TWO } else { &[] };
+        for (name, register) in two {
+            register(&mut g, name, size);
+        }
+        bench_two::<Alloc>(&mut g, &alloc_name, size);
+        g.finish();
+    }
     for &size in sizes.iter().filter(|s| THREADED_SIZES.contains(s)) {
         for &t in &threads {
             let mut g = c.benchmark_group(format!("threads/{}/{t}t", size_label(size)));
@@ -463,6 +520,27 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_pools_take_turns_and_every_op_is_counted() {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+        #[derive(Default)]
+        struct Counting(AtomicU64);
+        impl Contender for Counting {
+            type Item<'a> = ();
+            fn build(_: usize) -> Self {
+                Counting::default()
+            }
+            fn get(&self) {
+                self.0.fetch_add(1, Relaxed);
+            }
+            fn touch(_: &mut ()) {}
+        }
+        let (a, b) = (Counting::default(), Counting::default());
+        run_two(&a, &b, 7);
+        // 64 warm-up rounds each, then 7 ops: 4 on the first, 3 on the second.
+        assert_eq!((a.0.into_inner(), b.0.into_inner()), (64 + 4, 64 + 3));
+    }
 
     #[test]
     fn the_group_is_timed_from_first_start_to_last_end() {

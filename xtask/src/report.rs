@@ -345,6 +345,7 @@ fn thread_words(scenario: &str, threads: usize) -> String {
     match scenario {
         "cross" => "taken on one thread, dropped on another".into(),
         "mixed" => "mixed sizes, 1 thread".into(),
+        "two" => "two pools used in turn, 1 thread".into(),
         "pipeline" => {
             let consumers = threads.max(2) / 2;
             let producers = threads.max(2) - consumers;

@@ -148,22 +148,42 @@ pub(crate) const RATIOS: &[Ratio] = &[
     ),
     // pool-tiered: one per-thread lookup for all its classes.
     ratio(
-        "pool-tiered within 1.2x of pool-local",
+        "pool-tiered within 1.15x of pool-local",
         "pool-tiered",
         "pool-local",
         "single",
         BOTH,
         At::One,
-        1.2,
+        1.15,
     ),
     ratio(
-        "pool-tiered within 1.2x of pool-local",
+        "pool-tiered within 1.15x of pool-local",
         "pool-tiered",
         "pool-local",
         "threads",
         BOTH,
         At::Most,
-        1.2,
+        1.15,
+    ),
+    // Two pools used in turn on one thread (a pool per message type):
+    // a cache bound to one pool at a time pays on every switch.
+    ratio(
+        "pool-local at most 0.5x zeropool's time, two pools in turn",
+        "pool-local",
+        "zeropool",
+        "two",
+        BOTH,
+        At::One,
+        0.5,
+    ),
+    ratio(
+        "pool-tiered at most 0.5x zeropool's time, two pools in turn",
+        "pool-tiered",
+        "zeropool",
+        "two",
+        BOTH,
+        At::One,
+        0.5,
     ),
     ratio(
         "pool-tiered faster than zeropool",

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use pool_core::engine::words::move_words;
 use pool_core::engine::{Engine, Entry};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
@@ -109,7 +110,9 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
-        Pooled::new(self.engine.take(CLASS), TICKET, self)
+        // Word-wise: the item arrives through a stack slot written with
+        // field-sized stores (see `pool_core::engine::words`).
+        Pooled::new(move_words(self.engine.take(CLASS)), TICKET, self)
     }
 
     /// Like [`get`](Self::get), with a guard that holds an `Arc` of the pool
@@ -135,7 +138,11 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
-        OwnedPooled::new(self.engine.take(CLASS), TICKET, Arc::clone(self))
+        OwnedPooled::new(
+            move_words(self.engine.take(CLASS)),
+            TICKET,
+            Arc::clone(self),
+        )
     }
 
     /// A snapshot of the counters of every thread.

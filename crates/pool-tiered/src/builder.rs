@@ -318,10 +318,12 @@ impl TieredPoolBuilder {
                 let limit = sizes
                     .get(i + 1)
                     .map_or(size.saturating_mul(2), |&next| next - 1);
+                // One that shrank under the class's size is dropped too: it
+                // could not keep `get(len)`'s promise of capacity >= len.
                 let limits = ClassLimits {
                     cache_size: self.cache_size,
                     spill_size: self.spill_size,
-                    min_item_bytes: 0,
+                    min_item_bytes: size,
                     max_item_bytes: limit,
                 };
                 let make: Box<dyn Fn() -> ClassBuf + Send + Sync> =
@@ -333,7 +335,6 @@ impl TieredPoolBuilder {
         let default_len = self.default_len.unwrap_or(sizes[0]);
         let shared = Shared {
             engine,
-            sizes: sizes.into(),
             zero_on_release: self.zero_on_release,
             oversize: CachePadded::new(Default::default()),
             foreign_kept: Default::default(),

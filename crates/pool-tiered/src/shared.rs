@@ -7,6 +7,7 @@ use std::ops::{Deref, DerefMut};
 use crossbeam_utils::CachePadded;
 use pool_core::Reset;
 use pool_core::engine::Counter;
+use pool_core::engine::words::move_words;
 use pool_core::engine::{Engine, Entry};
 
 use crate::recent::Recent;
@@ -49,8 +50,6 @@ impl Reset for ClassBuf {
 pub(crate) struct Shared {
     /// One class per size; each thread also publishes its recent lengths.
     pub(crate) engine: Engine<ClassBuf, Recent>,
-    /// Each class's size: a buffer that comes back smaller is not kept.
-    pub(crate) sizes: Box<[usize]>,
     /// Zero a buffer's bytes before it is kept (Node.js's `buf.fill(0)`).
     pub(crate) zero_on_release: bool,
     /// Requests over the largest class (a shared counter: the oversize path
@@ -77,23 +76,18 @@ impl Shared {
     /// A buffer of class `class` from this thread's cache, recording `len`.
     #[inline]
     pub(crate) fn take(&self, class: usize, len: usize) -> Vec<u8> {
-        self.engine
-            .take_noting(class, |recent| recent.record(len))
-            .0
+        // Word-wise: the item arrives through a stack slot written with
+        // field-sized stores (see `pool_core::engine::words`).
+        move_words(self.engine.take_noting(class, |recent| recent.record(len))).0
     }
 
     /// Keeps `buf` in class `class` (zeroed first if the pool says so), or
-    /// drops it; true if kept.
+    /// drops it; true if kept. A buffer whose capacity fell under its
+    /// class's size (the holder shrank, swapped or took it) is dropped by
+    /// the engine as too small: keeping it would break `get(len)`'s promise
+    /// of capacity >= len.
     #[inline]
     pub(crate) fn put(&self, class: usize, mut buf: ClassBuf, entry: Entry) -> bool {
-        if buf.0.capacity() < self.sizes[class] {
-            // The holder shrank, swapped or took the buffer: keeping it
-            // would break `get(len)`'s promise of capacity >= len.
-            if entry == Entry::Returned {
-                self.engine.count(class, |c| &c.discarded_too_small);
-            }
-            return false;
-        }
         if self.zero_on_release {
             // `fill(0)`, over the whole capacity: whatever the holder did
             // with the length (clear, truncate, freeze), nothing it wrote is
