@@ -23,21 +23,31 @@
 // Several peers' pool types implement no `Debug`; neither can ours that hold them.
 #![allow(missing_debug_implementations)]
 
+#[cfg(feature = "harness")]
 pub mod burst;
+#[cfg(feature = "harness")]
 pub mod contenders;
+#[cfg(feature = "harness")]
 pub mod pipeline;
 pub mod records;
+#[cfg(feature = "harness")]
 pub mod replay;
+#[cfg(feature = "harness")]
 pub mod scenarios;
+#[cfg(feature = "harness")]
 pub mod settings;
 pub mod table;
 
+#[cfg(feature = "harness")]
 pub use burst::*;
+#[cfg(feature = "harness")]
 pub use contenders::*;
+#[cfg(feature = "harness")]
 pub use scenarios::*;
+#[cfg(feature = "harness")]
 pub use settings::*;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "harness"))]
 mod tests {
     use std::time::Duration;
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::records::BurstRecord;
 
-use crate::report::{Case, Row};
+use crate::cases::{Case, Row};
 use crate::table::{self, Kind};
 
 /// One sentence of advice for the scenario `list` (sorted fastest first).
@@ -68,7 +68,7 @@ pub(crate) fn recommend(
     {
         let at = |name: &str| many.iter().find(|r| r.contender == name);
         let one = |name: &str| {
-            crate::report::find(cases, "threads", first.size, 1)
+            crate::cases::find(cases, "threads", first.size, 1)
                 .and_then(|l| l.iter().find(|r| r.contender == name))
         };
         if let (Some(o1), Some(on)) = (one(&ours.contender), at(&ours.contender)) {
@@ -164,11 +164,11 @@ mod tests {
 
     /// A row at 4 KiB.
     fn row(scenario: &str, threads: usize, contender: &str, ns: f64) -> Row {
-        crate::report::row(scenario, 4096, threads, contender, ns)
+        crate::cases::row(scenario, 4096, threads, contender, ns)
     }
 
     fn cases(rows: Vec<Row>) -> BTreeMap<Case, Vec<Row>> {
-        crate::report::group_cases(rows)
+        crate::cases::group_cases(rows)
     }
 
     #[test]

@@ -12,17 +12,14 @@
 
 mod advice;
 mod args;
+mod cases;
 mod chart;
 mod ci;
 mod progress;
-#[path = "../../benches/src/records.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod records;
 mod report;
-#[path = "../../benches/src/table.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod table;
 mod targets;
+
+use pool_benches::{records, table};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -9,34 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::cases::{Case, Row, group_cases};
 use crate::records::{BurstRecord, ExtraRecord, read_lines};
-
-#[derive(Debug, Clone)]
-pub(crate) struct Row {
-    pub(crate) scenario: String,
-    pub(crate) size_label: String,
-    pub(crate) size: usize,
-    pub(crate) threads: usize,
-    pub(crate) contender: String,
-    pub(crate) ns: f64,
-    /// Bytes the pool reported retaining after the benchmark, where it
-    /// reports them and the scenario records them (pipeline).
-    pub(crate) retained: Option<u64>,
-}
-
-impl Row {
-    /// Operations per second over all threads, in millions.
-    pub(crate) fn mops(&self) -> f64 {
-        // Threads and replay time each thread's operations; the others
-        // time every buffer over all threads.
-        let parallel = if matches!(self.scenario.as_str(), "threads" | "replay") {
-            self.threads
-        } else {
-            1
-        };
-        parallel as f64 * 1e3 / self.ns
-    }
-}
 
 /// `4KiB` -> 4096.
 fn parse_size(label: &str) -> usize {
@@ -50,13 +24,6 @@ fn parse_size(label: &str) -> usize {
         (label, 1)
     };
     num.parse::<usize>().map_or(0, |n| n * mult)
-}
-
-pub(crate) fn scenario_rank(s: &str) -> usize {
-    crate::table::SCENARIOS
-        .iter()
-        .position(|x| *x == s)
-        .unwrap_or(usize::MAX)
 }
 
 fn read_json(path: &Path) -> Option<Value> {
@@ -98,29 +65,6 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
             }
         }
     }
-}
-
-pub(crate) type Case = (usize, usize, usize, String);
-
-/// The rows grouped by case (one table each), fastest first.
-pub(crate) fn group_cases(rows: impl IntoIterator<Item = Row>) -> BTreeMap<Case, Vec<Row>> {
-    let mut cases: BTreeMap<Case, Vec<Row>> = BTreeMap::new();
-    for r in rows {
-        cases.entry(case_key(&r)).or_default().push(r);
-    }
-    for list in cases.values_mut() {
-        list.sort_by(|a, b| a.ns.total_cmp(&b.ns));
-    }
-    cases
-}
-
-pub(crate) fn case_key(r: &Row) -> Case {
-    (
-        scenario_rank(&r.scenario),
-        r.size,
-        r.threads,
-        r.size_label.clone(),
-    )
 }
 
 /// Writes the report for the results in `from` into `out`.
@@ -363,18 +307,6 @@ fn thread_words(scenario: &str, threads: usize) -> String {
     }
 }
 
-pub(crate) fn find<'a>(
-    cases: &'a BTreeMap<Case, Vec<Row>>,
-    scenario: &str,
-    size: usize,
-    threads: usize,
-) -> Option<&'a Vec<Row>> {
-    cases
-        .iter()
-        .find(|(k, v)| k.1 == size && k.2 == threads && v[0].scenario == scenario)
-        .map(|(_, v)| v)
-}
-
 /// One chart per size measured in the threaded scenario
 /// (`scaling-<size>.svg`): our four strategies, the best peer and the best
 /// plain allocation at the most threads. Returns the files written.
@@ -461,27 +393,10 @@ fn scaling_charts(cases: &BTreeMap<Case, Vec<Row>>, out: &Path) -> Result<Vec<St
     Ok(written)
 }
 
-/// A result row for tests (4 KiB or 64 KiB buffers).
-#[cfg(test)]
-pub(crate) fn row(scenario: &str, size: usize, threads: usize, contender: &str, ns: f64) -> Row {
-    Row {
-        scenario: scenario.into(),
-        size_label: if size == 4096 {
-            "4KiB".into()
-        } else {
-            "64KiB".into()
-        },
-        size,
-        threads,
-        contender: contender.into(),
-        ns,
-        retained: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cases::row;
 
     #[test]
     fn size_labels_parse() {

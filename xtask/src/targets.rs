@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::{Case, Row, find, scenario_rank};
+use crate::cases::{Case, Row, find, scenario_rank};
 
 fn ns_of(list: &[Row], who: &str) -> Option<f64> {
     list.iter().find(|r| r.contender == who).map(|r| r.ns)
@@ -446,8 +446,8 @@ mod tests {
 
     /// Rows of the threaded scenario at 4 KiB: (threads, contender, ns).
     fn cases(rows: &[(usize, &str, f64)]) -> BTreeMap<Case, Vec<Row>> {
-        crate::report::group_cases(rows.iter().map(|&(threads, contender, ns)| {
-            crate::report::row("threads", 4096, threads, contender, ns)
+        crate::cases::group_cases(rows.iter().map(|&(threads, contender, ns)| {
+            crate::cases::row("threads", 4096, threads, contender, ns)
         }))
     }
 

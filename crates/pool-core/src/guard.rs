@@ -6,7 +6,17 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use crate::Pool;
-use crate::leaks::{Site, tracker_of};
+use crate::leaks::{LeakTracker, Site};
+
+/// `pool`'s tracker (none without the `leak-sites` feature).
+#[inline]
+fn tracker_of<P: Pool>(_pool: &P) -> Option<&LeakTracker> {
+    #[cfg(feature = "leak-sites")]
+    let tracker = _pool.leak_tracker();
+    #[cfg(not(feature = "leak-sites"))]
+    let tracker = None;
+    tracker
+}
 
 /// An item on loan from a pool that it borrows; dropping the guard resets
 /// the item and gives it back.

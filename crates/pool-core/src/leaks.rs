@@ -320,16 +320,6 @@ impl Site {
     }
 }
 
-/// `pool`'s tracker (none without the `leak-sites` feature).
-#[inline]
-pub(crate) fn tracker_of<P: crate::Pool>(_pool: &P) -> Option<&LeakTracker> {
-    #[cfg(feature = "leak-sites")]
-    let tracker = _pool.leak_tracker();
-    #[cfg(not(feature = "leak-sites"))]
-    let tracker = None;
-    tracker
-}
-
 fn summarize<'a>(sites: impl Iterator<Item = &'a Entry>, now: Instant) -> Outstanding {
     let mut by_site: HashMap<&'static Location<'static>, SiteSummary> = HashMap::new();
     for s in sites {

@@ -38,6 +38,12 @@ pub(crate) struct Local<T> {
     pub(crate) counters: Counters,
 }
 
+impl<T> AsRef<Slot<T>> for Local<T> {
+    fn as_ref(&self) -> &Slot<T> {
+        &self.slot
+    }
+}
+
 /// The calling thread's view: its slot and counters, or (while its
 /// thread-locals are being destroyed) no slot and the pool's shared
 /// counters, bumped with read-modify-writes.

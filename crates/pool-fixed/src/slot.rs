@@ -44,10 +44,9 @@
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
-use pool_core::engine::per_thread::PerThread;
+use pool_core::engine::per_thread::{PerThread, ThreadState};
 use pool_core::engine::words::{store_words, take_words};
 
-use crate::core::{Core, Local};
 use crate::sync::{AtomicU8, UnsafeCell};
 use crate::wait::Idle;
 
@@ -136,15 +135,17 @@ impl<T> Copy for Mine<'_, T> {}
 /// The calling thread's slot and counters in `threads`, or `None` while
 /// its thread-locals are being destroyed.
 #[inline]
-pub(crate) fn mine<T: crate::Reset + Send + 'static>(
-    threads: &PerThread<Core<T>>,
-) -> Option<(Mine<'_, T>, &Local<T>)> {
+pub(crate) fn mine<T, G>(threads: &PerThread<G>) -> Option<(Mine<'_, T>, &G::Shared)>
+where
+    G: ThreadState,
+    G::Shared: AsRef<Slot<T>>,
+{
     // `shared_slot` gives each slot to one thread at a time: the thread
     // that owns it (see `pool_core::engine::per_thread`).
     threads.shared_slot().map(|local| {
         (
             Mine {
-                slot: &local.slot,
+                slot: local.as_ref(),
                 _owner: PhantomData,
             },
             local,

@@ -7,6 +7,24 @@ use pool_core::{PoolError, Reset, SharedByteCap};
 
 use crate::LocalPool;
 
+impl LocalPool<()> {
+    /// A builder for a pool with other settings. It names no item type:
+    /// `build` infers it from the factory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder().cache_size(8).build(Vec::<u64>::new)?;
+    /// assert!(pool.get().is_empty());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn builder() -> LocalPoolBuilder {
+        LocalPoolBuilder::default()
+    }
+}
+
 /// Configures a [`LocalPool`]; made by [`LocalPool::builder`].
 ///
 /// | setting | default | meaning |

@@ -4,10 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use pool_core::engine::words::move_words;
-use pool_core::engine::{Engine, Entry};
+use pool_core::engine::{ClassLimits, Engine, Entry};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
-
-use crate::builder::LocalPoolBuilder;
 
 /// A pool whose get and put touch only the current thread's cache, like
 /// Go's `sync.Pool` with its per-P caches.
@@ -23,24 +21,6 @@ pub struct LocalPool<T: Reset + Send + 'static> {
 
 /// The pool's only class.
 const CLASS: usize = 0;
-
-impl LocalPool<()> {
-    /// A builder for a pool with other settings. It names no item type:
-    /// `build` infers it from the factory.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_local::LocalPool;
-    ///
-    /// let pool = LocalPool::builder().cache_size(8).build(Vec::<u64>::new)?;
-    /// assert!(pool.get().is_empty());
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    pub fn builder() -> LocalPoolBuilder {
-        LocalPoolBuilder::default()
-    }
-}
 
 impl<T: Reset + Send + 'static> LocalPool<T> {
     /// A pool with the default settings that makes items with `factory`.
@@ -61,15 +41,24 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        match LocalPoolBuilder::default().build(factory) {
-            Ok(pool) => pool,
+        // The builder's defaults, which are the engine's.
+        match Engine::new(
+            vec![(ClassLimits::default(), Box::new(factory))],
+            None,
+            None,
+        ) {
+            Ok(engine) => LocalPool::from_engine(
+                engine,
+                #[cfg(feature = "leak-sites")]
+                None,
+            ),
             Err(_) => unreachable!("the default configuration is valid"),
         }
     }
 
     /// Where the guards out now were taken, grouped by call site (empty
     /// unless the pool was built with
-    /// [`leak_tracker`](LocalPoolBuilder::leak_tracker)).
+    /// [`leak_tracker`](crate::LocalPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
         pool_core::leaks::outstanding(self.leaks.as_deref())

@@ -80,5 +80,6 @@ mod slot;
 mod sync;
 
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
-pub use ring::{MAX_SLOTS, OnFull, RingPool, RingPoolBuilder};
+pub use ring::{OnFull, RingPool, RingPoolBuilder};
+pub use slot::MAX_SLOTS;
 pub use slot::RingTicket;

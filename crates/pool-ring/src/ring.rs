@@ -13,10 +13,7 @@ use pool_core::stats::Totals;
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::cursor;
-use crate::slot::{Claim, RingTicket, Slot, Ticket};
-
-/// Largest ring accepted (slots, after rounding up).
-pub const MAX_SLOTS: usize = 1 << 20;
+use crate::slot::{Claim, MAX_SLOTS, RingTicket, Slot, Ticket};
 
 /// Hands out a distinct id to every pool, so a ticket names its pool.
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);

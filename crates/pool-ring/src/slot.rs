@@ -14,6 +14,10 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crate::sync::{AtomicBool, UnsafeCell};
 
+/// Largest ring accepted (slots, after rounding up): a slot's index fits
+/// the ticket's 32 bits.
+pub const MAX_SLOTS: usize = 1 << 20;
+
 /// What one slot counts. Only the slot's current holder writes them, and
 /// claims are ordered by the slot's Acquire/Release, so plain load-and-store
 /// counting loses nothing.
@@ -125,10 +129,10 @@ impl<'a, T> Claim<'a, T> {
     }
 
     /// Parks the claim in a ticket for a guard to carry. `index` is under
-    /// [`MAX_SLOTS`](crate::MAX_SLOTS), so it fits the ticket's 32 bits.
+    /// [`MAX_SLOTS`], so it fits the ticket's 32 bits.
     #[inline]
     pub(crate) fn park(self, pool: u32, index: usize) -> RingTicket {
-        debug_assert!(index < crate::MAX_SLOTS);
+        debug_assert!(index < MAX_SLOTS);
         RingTicket {
             pool,
             index: index as u32,
