@@ -73,13 +73,17 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod builder;
 mod cursor;
+#[cfg(all(test, pool_loom))]
+mod loom_tests;
 mod ring;
 #[allow(unsafe_code)]
 mod slot;
 mod sync;
 
+pub use builder::RingPoolBuilder;
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
-pub use ring::{OnFull, RingPool, RingPoolBuilder};
+pub use ring::{OnFull, RingPool};
 pub use slot::MAX_SLOTS;
 pub use slot::RingTicket;

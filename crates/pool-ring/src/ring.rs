@@ -13,7 +13,7 @@ use pool_core::stats::Totals;
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::cursor;
-use crate::slot::{Claim, MAX_SLOTS, RingTicket, Slot, Ticket};
+use crate::slot::{Claim, RingTicket, Slot, Ticket};
 
 /// Hands out a distinct id to every pool, so a ticket names its pool.
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
@@ -27,196 +27,6 @@ pub enum OnFull {
     Allocate,
     /// Fail with [`PoolError::Exhausted`].
     Fail,
-}
-
-/// Configures a [`RingPool`]; made by [`RingPool::builder`].
-///
-/// # Examples
-///
-/// ```
-/// use pool_ring::{OnFull, RingPool};
-///
-/// let pool = RingPool::builder()
-///     .slots(6) // rounded up to 8
-///     .probes(4)
-///     .on_full(OnFull::Fail)
-///     .build(|| Vec::<u8>::with_capacity(1500))?;
-/// assert_eq!(pool.capacity(), 8);
-/// # Ok::<(), pool_core::PoolError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct RingPoolBuilder {
-    slots: usize,
-    probes: Option<usize>,
-    on_full: OnFull,
-}
-
-impl RingPoolBuilder {
-    /// Slots in the ring, `1..=1048576`, rounded up to a power of two.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_ring::RingPool;
-    ///
-    /// let pool = RingPool::builder().slots(5).build(|| vec![0u8; 64])?;
-    /// assert_eq!(pool.capacity(), 8, "rounded up to a power of two");
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    pub fn slots(mut self, n: usize) -> Self {
-        self.slots = n;
-        self
-    }
-
-    /// Slots a get tries, from the calling thread's cursor on, before it
-    /// gives up (default: `min(slots, 8)`); `1..=slots`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_core::PoolError;
-    /// use pool_ring::{OnFull, RingPool};
-    ///
-    /// let pool = RingPool::builder().slots(4).probes(4).on_full(OnFull::Fail).build(String::new)?;
-    /// let all: Vec<_> = (0..4).map(|_| pool.try_get()).collect::<Result<_, _>>()?;
-    /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Exhausted { capacity: 4 });
-    /// drop(all);
-    /// assert!(RingPool::builder().slots(4).probes(5).build(String::new).is_err());
-    /// # Ok::<(), PoolError>(())
-    /// ```
-    pub fn probes(mut self, n: usize) -> Self {
-        self.probes = Some(n);
-        self
-    }
-
-    /// What a get does when every probed slot is busy (default
-    /// [`OnFull::Allocate`]).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_ring::{OnFull, RingPool};
-    ///
-    /// let pool = RingPool::builder().slots(1).on_full(OnFull::Allocate).build(|| vec![0u8; 16])?;
-    /// let a = pool.get();
-    /// let b = pool.get(); // the ring is full: a fresh buffer, counted as a miss
-    /// assert_eq!(pool.stats().misses, 1);
-    /// drop((a, b));
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    pub fn on_full(mut self, on_full: OnFull) -> Self {
-        self.on_full = on_full;
-        self
-    }
-
-    /// Builds the ring and fills every slot with `factory`.
-    ///
-    /// # Errors
-    ///
-    /// [`PoolError::InvalidConfig`] naming `slots` or `probes` when out of
-    /// range.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_ring::RingPool;
-    ///
-    /// let pool = RingPool::builder().slots(16).build(|| String::with_capacity(32))?;
-    /// assert_eq!(pool.stats().prefilled, 16);
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    pub fn build<T, F>(self, factory: F) -> Result<RingPool<T>, PoolError>
-    where
-        T: Reset + Send,
-        F: Fn() -> T + Send + Sync + 'static,
-    {
-        self.build_inner(factory, None)
-    }
-
-    /// As [`build`](Self::build), with a leak tracker: every guard records
-    /// where it was taken (`leak-sites` feature; see
-    /// [`RingPool::outstanding`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`build`](Self::build).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_core::leaks::LeakTracker;
-    /// use pool_ring::RingPool;
-    ///
-    /// let pool = RingPool::builder().slots(2).build_tracked(String::new, LeakTracker::new())?;
-    /// let held = pool.get();
-    /// assert_eq!(pool.outstanding().sites[0].location.line(), line!() - 1);
-    /// drop(held);
-    /// assert_eq!(pool.outstanding().items(), 0);
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    #[cfg(feature = "leak-sites")]
-    pub fn build_tracked<T, F>(
-        self,
-        factory: F,
-        tracker: pool_core::leaks::LeakTracker,
-    ) -> Result<RingPool<T>, PoolError>
-    where
-        T: Reset + Send,
-        F: Fn() -> T + Send + Sync + 'static,
-    {
-        self.build_inner(factory, Some(tracker))
-    }
-
-    fn build_inner<T, F>(
-        self,
-        factory: F,
-        _tracker: Option<pool_core::leaks::LeakTracker>,
-    ) -> Result<RingPool<T>, PoolError>
-    where
-        T: Reset + Send,
-        F: Fn() -> T + Send + Sync + 'static,
-    {
-        if !(1..=MAX_SLOTS).contains(&self.slots) {
-            return Err(PoolError::invalid_config(
-                "slots",
-                self.slots,
-                format!("1..={MAX_SLOTS} (rounded up to a power of two)"),
-            ));
-        }
-        let size = self.slots.next_power_of_two();
-        let probes = self.probes.unwrap_or(size.min(8));
-        if !(1..=size).contains(&probes) {
-            return Err(PoolError::invalid_config(
-                "probes",
-                probes,
-                format!("1..={size} (the ring's size after rounding)"),
-            ));
-        }
-        let slots: Box<[CachePadded<Slot<T>>]> = (0..size)
-            .map(|_| CachePadded::new(Slot::new(None)))
-            .collect();
-        // Pre-fill: each slot gets its item, counted as prefilled.
-        for slot in slots.iter() {
-            let mut claim = slot.try_claim().expect("a new slot is free");
-            let item = factory();
-            claim.counters().bytes_in.add(item.heap_bytes() as u64);
-            claim.put(item);
-            claim.release();
-        }
-        Ok(RingPool {
-            slots,
-            mask: size - 1,
-            probes,
-            on_full: self.on_full,
-            factory: Box::new(factory),
-            // The low 32 bits: tickets carry them (a check, not a key).
-            id: NEXT_POOL_ID.fetch_add(1, Relaxed) as u32,
-            fallback: FallbackCounters::default(),
-            #[cfg(feature = "leak-sites")]
-            leaks: _tracker,
-        })
-    }
 }
 
 /// Counts for items that live outside the ring: written by any thread (a
@@ -267,52 +77,39 @@ pub struct RingPool<T> {
     leaks: Option<pool_core::leaks::LeakTracker>,
 }
 
-impl RingPool<()> {
-    /// A builder (8 slots, `min(slots, 8)` probes, [`OnFull::Allocate`]).
-    /// It names no item type: `build` infers it from the factory.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_ring::{OnFull, RingPool};
-    ///
-    /// let pool = RingPool::builder().slots(64).on_full(OnFull::Fail).build(Vec::<u8>::new)?;
-    /// assert_eq!(pool.capacity(), 64);
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    pub fn builder() -> RingPoolBuilder {
-        RingPoolBuilder {
-            slots: 8,
-            probes: None,
-            on_full: OnFull::Allocate,
-        }
-    }
-}
-
 impl<T: Reset + Send> RingPool<T> {
-    /// A ring of `slots` (rounded up to a power of two) pre-filled by
-    /// `factory`, allocating when full.
-    ///
-    /// # Errors
-    ///
-    /// [`PoolError::InvalidConfig`] if `slots` is 0 or over
-    /// [`MAX_SLOTS`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_ring::RingPool;
-    ///
-    /// let pool = RingPool::new(3, || vec![0u8; 2048])?;
-    /// assert_eq!(pool.capacity(), 4);
-    /// assert_eq!(pool.stats().retained_items, 4);
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    pub fn new<F>(slots: usize, factory: F) -> Result<Self, PoolError>
-    where
-        F: Fn() -> T + Send + Sync + 'static,
-    {
-        RingPool::builder().slots(slots).build(factory)
+    /// A ring of `size` slots (a power of two), each filled by `factory`
+    /// (counted as prefilled); the builder checked the settings.
+    pub(crate) fn prefilled(
+        size: usize,
+        probes: usize,
+        on_full: OnFull,
+        factory: Box<dyn Fn() -> T + Send + Sync>,
+        #[cfg(feature = "leak-sites")] tracker: Option<pool_core::leaks::LeakTracker>,
+    ) -> Self {
+        let slots: Box<[CachePadded<Slot<T>>]> = (0..size)
+            .map(|_| CachePadded::new(Slot::new(None)))
+            .collect();
+        // Pre-fill: each slot gets its item, counted as prefilled.
+        for slot in slots.iter() {
+            let mut claim = slot.try_claim().expect("a new slot is free");
+            let item = factory();
+            claim.counters().bytes_in.add(item.heap_bytes() as u64);
+            claim.put(item);
+            claim.release();
+        }
+        RingPool {
+            slots,
+            mask: size - 1,
+            probes,
+            on_full,
+            factory,
+            // The low 32 bits: tickets carry them (a check, not a key).
+            id: NEXT_POOL_ID.fetch_add(1, Relaxed) as u32,
+            fallback: FallbackCounters::default(),
+            #[cfg(feature = "leak-sites")]
+            leaks: tracker,
+        }
     }
 
     /// The number of slots.
@@ -655,211 +452,6 @@ impl<T> fmt::Debug for RingPool<T> {
 /// loom models: `RUSTFLAGS="--cfg pool_loom" cargo test -p pool-ring
 /// --release --lib loom_` (set `LOOM_MAX_PREEMPTIONS=3` to bound the
 /// three-thread model).
-#[cfg(all(test, pool_loom))]
-mod loom_tests {
-    use super::*;
-    use loom::sync::Arc;
-    use loom::thread;
-
-    fn ring(slots: usize, on_full: OnFull) -> RingPool<Vec<u64>> {
-        RingPool::builder()
-            .slots(slots)
-            .probes(slots)
-            .on_full(on_full)
-            .build(|| Vec::with_capacity(2))
-            .unwrap()
-    }
-
-    /// Two threads, one slot: at most one holds it, and each sees the item
-    /// empty (the last holder's reset is published by its release).
-    #[test]
-    fn loom_one_slot_two_threads_never_share() {
-        loom::model(|| {
-            let pool = Arc::new(ring(1, OnFull::Fail));
-            let handles: Vec<_> = (1..=2u64)
-                .map(|me| {
-                    let pool = Arc::clone(&pool);
-                    thread::spawn(move || {
-                        if let Ok(mut g) = pool.try_get() {
-                            assert!(g.is_empty(), "stale data or a second holder");
-                            g.push(me);
-                            assert_eq!(*g, [me]);
-                        }
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.join().unwrap();
-            }
-            let s = pool.stats();
-            assert_eq!(s.outstanding, 0);
-            assert_eq!(s.gets, s.returns);
-        });
-    }
-
-    /// A slot held across the index wrapping is never handed out again.
-    #[test]
-    fn loom_wrap_around_skips_the_held_slot() {
-        loom::model(|| {
-            let pool = Arc::new(ring(2, OnFull::Fail));
-            let mut held = pool.try_get().unwrap();
-            held.push(7);
-            let p2 = Arc::clone(&pool);
-            let t = thread::spawn(move || {
-                for _ in 0..2 {
-                    let mut g = p2.try_get().unwrap();
-                    assert!(g.is_empty());
-                    g.push(1);
-                }
-            });
-            held.push(8);
-            t.join().unwrap();
-            assert_eq!(*held, [7, 8]);
-        });
-    }
-
-    /// Three threads on two slots with fallback allocation: every item
-    /// has one holder, and the accounting adds up.
-    #[test]
-    fn loom_full_ring_falls_back_to_allocation() {
-        loom::model(|| {
-            let pool = Arc::new(ring(2, OnFull::Allocate));
-            let handles: Vec<_> = (1..=3u64)
-                .map(|me| {
-                    let pool = Arc::clone(&pool);
-                    thread::spawn(move || {
-                        let mut g = pool.get();
-                        assert!(g.is_empty());
-                        g.push(me);
-                        assert_eq!(*g, [me]);
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.join().unwrap();
-            }
-            let s = pool.stats();
-            assert_eq!(s.gets, 3);
-            assert_eq!(s.outstanding, 0);
-            assert_eq!(s.gets, s.returns + s.discarded.total());
-            assert_eq!(s.retained_items, 2);
-        });
-    }
-
-    /// Threads whose cursors start on different slots, each taking two
-    /// items at once (so each probes past its own start onto the other's):
-    /// no item ever has two holders, each holder sees its item empty, and
-    /// the accounting adds up whoever wins each slot.
-    #[test]
-    fn loom_cursors_crossing_never_share_a_slot() {
-        loom::model(|| {
-            let pool = Arc::new(ring(2, OnFull::Allocate));
-            let handles: Vec<_> = (1..=2u64)
-                .map(|me| {
-                    let pool = Arc::clone(&pool);
-                    thread::spawn(move || {
-                        let mut a = pool.get();
-                        let mut b = pool.get();
-                        assert!(
-                            a.is_empty() && b.is_empty(),
-                            "stale data or a second holder"
-                        );
-                        a.push(me);
-                        b.push(me + 10);
-                        assert_eq!((a.as_slice(), b.as_slice()), (&[me][..], &[me + 10][..]));
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.join().unwrap();
-            }
-            let s = pool.stats();
-            assert_eq!(s.gets, 4);
-            assert_eq!(s.outstanding, 0);
-            assert_eq!(s.gets, s.returns + s.discarded.total());
-            assert_eq!(s.retained_items, 2);
-        });
-    }
-
-    /// A thread whose cursor lands on a slot another thread holds moves to
-    /// the free one, claims it, and starts there next time.
-    #[test]
-    fn loom_cursor_on_a_held_slot_moves_on() {
-        loom::model(|| {
-            // The main thread uses the ring first (cursor 0); its second
-            // get moves its cursor to slot 1. The spawned thread arrives
-            // second: its cursor, 1, is on the held slot.
-            let pool = Arc::new(ring(2, OnFull::Fail));
-            let first = pool.try_get().unwrap();
-            let mut held = pool.try_get().unwrap();
-            drop(first);
-            held.push(7);
-            let p2 = Arc::clone(&pool);
-            let t = thread::spawn(move || {
-                let mut g = p2.try_get().expect("slot 0 is free");
-                assert!(g.is_empty());
-                g.push(1);
-                // Its cursor moved to slot 0: both slots are busy now.
-                assert!(p2.try_get().is_err());
-            });
-            held.push(8);
-            t.join().unwrap();
-            assert_eq!(*held, [7, 8]);
-        });
-    }
-
-    /// With one probe a get tries its cursor's slot only: of two threads
-    /// arriving while slot 0 is held, the one whose cursor is 0 reports
-    /// exhaustion and the other claims slot 1, whichever arrives first.
-    #[test]
-    fn loom_one_probe_stays_on_its_cursor() {
-        loom::model(|| {
-            let pool = Arc::new(
-                RingPool::builder()
-                    .slots(2)
-                    .probes(1)
-                    .on_full(OnFull::Fail)
-                    .build(|| Vec::<u64>::with_capacity(2))
-                    .unwrap(),
-            );
-            // The main thread arrives first: cursor 0.
-            let held = pool.try_get().unwrap();
-            let handles: Vec<_> = (0..2)
-                .map(|_| {
-                    let pool = Arc::clone(&pool);
-                    thread::spawn(move || pool.try_get().map(drop).is_ok())
-                })
-                .collect();
-            let ok: Vec<bool> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-            assert_eq!(ok.iter().filter(|&&b| b).count(), 1, "{ok:?}");
-            drop(held);
-            let s = pool.stats();
-            assert_eq!((s.gets, s.outstanding), (2, 0));
-        });
-    }
-
-    /// A detached item's slot is refilled by the next claimer, once.
-    #[test]
-    fn loom_detach_then_refill() {
-        loom::model(|| {
-            let pool = Arc::new(ring(1, OnFull::Fail));
-            let p2 = Arc::clone(&pool);
-            let t = thread::spawn(move || {
-                if let Ok(g) = p2.try_get() {
-                    drop(Pooled::detach(g));
-                }
-            });
-            if let Ok(mut g) = pool.try_get() {
-                g.push(1);
-            }
-            t.join().unwrap();
-            let s = pool.stats();
-            assert_eq!(s.outstanding, 0);
-            assert!(s.misses <= s.detached);
-        });
-    }
-}
-
 #[cfg(all(test, not(pool_loom)))]
 mod tests {
     use super::*;

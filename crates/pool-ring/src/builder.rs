@@ -1,0 +1,264 @@
+//! How a [`RingPool`] is made: [`RingPool::new`], the builder, and the
+//! validation of its settings.
+
+use pool_core::{PoolError, Reset};
+
+use crate::ring::{OnFull, RingPool};
+use crate::slot::MAX_SLOTS;
+
+impl RingPool<()> {
+    /// A builder (8 slots, `min(slots, 8)` probes, [`OnFull::Allocate`]).
+    /// It names no item type: `build` infers it from the factory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::{OnFull, RingPool};
+    ///
+    /// let pool = RingPool::builder().slots(64).on_full(OnFull::Fail).build(Vec::<u8>::new)?;
+    /// assert_eq!(pool.capacity(), 64);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn builder() -> RingPoolBuilder {
+        RingPoolBuilder::default()
+    }
+}
+
+impl<T: Reset + Send> RingPool<T> {
+    /// A ring of `slots` (rounded up to a power of two) pre-filled by
+    /// `factory`, allocating when full.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] if `slots` is 0 or over
+    /// [`MAX_SLOTS`](crate::MAX_SLOTS).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::new(3, || vec![0u8; 2048])?;
+    /// assert_eq!(pool.capacity(), 4);
+    /// assert_eq!(pool.stats().retained_items, 4);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn new<F>(slots: usize, factory: F) -> Result<Self, PoolError>
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        RingPool::builder().slots(slots).build(factory)
+    }
+}
+
+/// Configures a [`RingPool`]; made by [`RingPool::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use pool_ring::{OnFull, RingPool};
+///
+/// let pool = RingPool::builder()
+///     .slots(6) // rounded up to 8
+///     .probes(4)
+///     .on_full(OnFull::Fail)
+///     .build(|| Vec::<u8>::with_capacity(1500))?;
+/// assert_eq!(pool.capacity(), 8);
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct RingPoolBuilder {
+    slots: usize,
+    probes: Option<usize>,
+    on_full: OnFull,
+}
+
+impl Default for RingPoolBuilder {
+    /// Every setting's default, in one place: 8 slots, `min(slots, 8)`
+    /// probes, [`OnFull::Allocate`].
+    fn default() -> Self {
+        RingPoolBuilder {
+            slots: 8,
+            probes: None,
+            on_full: OnFull::Allocate,
+        }
+    }
+}
+
+impl RingPoolBuilder {
+    /// Slots in the ring, `1..=1048576`, rounded up to a power of two.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::builder().slots(5).build(|| vec![0u8; 64])?;
+    /// assert_eq!(pool.capacity(), 8, "rounded up to a power of two");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn slots(mut self, n: usize) -> Self {
+        self.slots = n;
+        self
+    }
+
+    /// Slots a get tries, from the calling thread's cursor on, before it
+    /// gives up (default: `min(slots, 8)`); `1..=slots`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::PoolError;
+    /// use pool_ring::{OnFull, RingPool};
+    ///
+    /// let pool = RingPool::builder().slots(4).probes(4).on_full(OnFull::Fail).build(String::new)?;
+    /// let all: Vec<_> = (0..4).map(|_| pool.try_get()).collect::<Result<_, _>>()?;
+    /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Exhausted { capacity: 4 });
+    /// drop(all);
+    /// assert!(RingPool::builder().slots(4).probes(5).build(String::new).is_err());
+    /// # Ok::<(), PoolError>(())
+    /// ```
+    pub fn probes(mut self, n: usize) -> Self {
+        self.probes = Some(n);
+        self
+    }
+
+    /// What a get does when every probed slot is busy (default
+    /// [`OnFull::Allocate`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::{OnFull, RingPool};
+    ///
+    /// let pool = RingPool::builder().slots(1).on_full(OnFull::Allocate).build(|| vec![0u8; 16])?;
+    /// let a = pool.get();
+    /// let b = pool.get(); // the ring is full: a fresh buffer, counted as a miss
+    /// assert_eq!(pool.stats().misses, 1);
+    /// drop((a, b));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn on_full(mut self, on_full: OnFull) -> Self {
+        self.on_full = on_full;
+        self
+    }
+
+    /// Checks every setting, as [`build`](Self::build) does first.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// assert!(RingPool::builder().slots(64).validate().is_ok());
+    /// let e = RingPool::builder().slots(4).probes(5).validate().unwrap_err();
+    /// assert!(e.to_string().contains("probes"));
+    /// ```
+    pub fn validate(&self) -> Result<(), PoolError> {
+        self.checked().map(|_| ())
+    }
+
+    /// The ring's size and probes, if the settings are valid.
+    fn checked(&self) -> Result<(usize, usize), PoolError> {
+        if !(1..=MAX_SLOTS).contains(&self.slots) {
+            return Err(PoolError::invalid_config(
+                "slots",
+                self.slots,
+                format!("1..={MAX_SLOTS} (rounded up to a power of two)"),
+            ));
+        }
+        let size = self.slots.next_power_of_two();
+        let probes = self.probes.unwrap_or(size.min(8));
+        if !(1..=size).contains(&probes) {
+            return Err(PoolError::invalid_config(
+                "probes",
+                probes,
+                format!("1..={size} (the ring's size after rounding)"),
+            ));
+        }
+        Ok((size, probes))
+    }
+
+    /// Builds the ring and fills every slot with `factory`.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming `slots` or `probes` when out of
+    /// range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::builder().slots(16).build(|| String::with_capacity(32))?;
+    /// assert_eq!(pool.stats().prefilled, 16);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn build<T, F>(self, factory: F) -> Result<RingPool<T>, PoolError>
+    where
+        T: Reset + Send,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        self.build_inner(factory, None)
+    }
+
+    /// As [`build`](Self::build), with a leak tracker: every guard records
+    /// where it was taken (`leak-sites` feature; see
+    /// [`RingPool::outstanding`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::leaks::LeakTracker;
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::builder().slots(2).build_tracked(String::new, LeakTracker::new())?;
+    /// let held = pool.get();
+    /// assert_eq!(pool.outstanding().sites[0].location.line(), line!() - 1);
+    /// drop(held);
+    /// assert_eq!(pool.outstanding().items(), 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[cfg(feature = "leak-sites")]
+    pub fn build_tracked<T, F>(
+        self,
+        factory: F,
+        tracker: pool_core::leaks::LeakTracker,
+    ) -> Result<RingPool<T>, PoolError>
+    where
+        T: Reset + Send,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        self.build_inner(factory, Some(tracker))
+    }
+
+    fn build_inner<T, F>(
+        self,
+        factory: F,
+        _tracker: Option<pool_core::leaks::LeakTracker>,
+    ) -> Result<RingPool<T>, PoolError>
+    where
+        T: Reset + Send,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        let (size, probes) = self.checked()?;
+        Ok(RingPool::prefilled(
+            size,
+            probes,
+            self.on_full,
+            Box::new(factory),
+            #[cfg(feature = "leak-sites")]
+            _tracker,
+        ))
+    }
+}
