@@ -25,12 +25,12 @@ use pool_core::engine::{Counter, Counters};
 
 use crate::slot::{Mine, Slot};
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Backoff, Mutex, lock};
-use crate::wait::{Grant, Idle, WaitQueue, WaitTotals, Wake};
+use crate::wait_queue::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 
 /// What each thread keeps for one pool, in its slot of the per-thread
 /// layer (the shared half: other threads steal from `slot` and read the
 /// counters).
-pub(crate) struct Local<T> {
+pub(crate) struct ThreadSlot<T> {
     /// One idle item kept for this thread; others may steal it. The owner
     /// takes and parks with one atomic instruction each (`crate::slot`).
     pub(crate) slot: Slot<T>,
@@ -38,7 +38,7 @@ pub(crate) struct Local<T> {
     pub(crate) counters: Counters,
 }
 
-impl<T> AsRef<Slot<T>> for Local<T> {
+impl<T> AsRef<Slot<T>> for ThreadSlot<T> {
     fn as_ref(&self) -> &Slot<T> {
         &self.slot
     }
@@ -104,12 +104,12 @@ pub(crate) struct Core<T> {
 
 impl<T: Reset + Send + 'static> ThreadState for Core<T> {
     type Owned = ();
-    type Shared = Local<T>;
+    type Shared = ThreadSlot<T>;
 
     fn new_owned(&self) {}
 
-    fn new_shared(&self) -> Local<T> {
-        Local {
+    fn new_shared(&self) -> ThreadSlot<T> {
+        ThreadSlot {
             slot: Slot::new(),
             counters: Counters::default(),
         }
@@ -120,7 +120,7 @@ impl<T: Reset + Send + 'static> ThreadState for Core<T> {
     /// it. Nothing needs to move: the put that parked it already made sure
     /// no waiter was queued and the pool was open (or took it back), and a
     /// stale one is freed by whoever takes it.
-    fn thread_exited(&self, (): (), _local: &Local<T>) {}
+    fn thread_exited(&self, (): (), _local: &ThreadSlot<T>) {}
 }
 
 impl<T> Core<T> {

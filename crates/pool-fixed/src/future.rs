@@ -12,7 +12,7 @@ use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
 
 use crate::pool::{FixedPool, FixedTicket};
 use crate::sync::Arc as CellArc;
-use crate::wait::{Notify, WaitCell};
+use crate::wait_queue::{Notify, WaitCell};
 
 /// The state of an async wait: the cell while queued, and when it queued;
 /// and where the future was made (the guard's site, with `leak-sites`).
@@ -162,7 +162,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         if let Some((cell, start)) = &wait.cell {
             return match cell.take_outcome_or_wake(cx.waker()) {
                 Some(outcome) => {
-                    self.c().waits.record(start.elapsed(), false);
+                    self.core().waits.record(start.elapsed(), false);
                     wait.cell = None;
                     Poll::Ready(self.finish(outcome))
                 }

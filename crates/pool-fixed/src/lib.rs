@@ -94,8 +94,8 @@ mod pool;
 mod slot;
 mod status;
 mod sync;
-mod wait;
-mod waiting;
+mod wait_protocol;
+mod wait_queue;
 
 pub use buffer::Buffer;
 pub use builder::FixedPoolBuilder;

@@ -9,7 +9,7 @@ use pool_core::{OwnedPooled, Pool, PoolError};
 
 use crate::FixedPool;
 use crate::sync::current;
-use crate::wait::{Grant, Idle, Notify, WaitCell};
+use crate::wait_queue::{Grant, Idle, Notify, WaitCell};
 
 type Shared = Arc<FixedPool<Vec<u8>>>;
 

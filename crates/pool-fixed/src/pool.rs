@@ -16,7 +16,7 @@ use crate::core::{Core, Factory, LEAVING, RETURNING, Tally, owe_on_unwind};
 use crate::slot::{Mine, mine};
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
-use crate::wait::{Idle, WaitQueue, WaitTotals};
+use crate::wait_queue::{Idle, WaitQueue, WaitTotals};
 use crate::{Buffer, FixedPoolBuilder};
 
 /// Largest pool accepted.
@@ -148,14 +148,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             }),
         };
         if lazy {
-            pool.c().missing.store(count as isize, Relaxed);
+            pool.core().missing.store(count as isize, Relaxed);
         } else {
             let local = pool.local();
             for _ in 0..count {
-                let item = (pool.c().factory)();
+                let item = (pool.core().factory)();
                 local.add(|c| &c.prefilled, 1);
                 local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
-                pool.c().put_queue(Idle {
+                pool.core().put_queue(Idle {
                     item,
                     generation: 0,
                 });
@@ -177,7 +177,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn capacity(&self) -> usize {
-        self.c().count
+        self.core().count
     }
 
     /// Items that can be handed out now without waiting: idle ones, and
@@ -239,7 +239,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn waiting(&self) -> usize {
-        lock(&self.c().waitq).waiters.len()
+        lock(&self.core().waitq).waiters.len()
     }
 
     /// One snapshot of what the pool is doing: capacity, available, in use
@@ -265,7 +265,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn status(&self) -> Status {
-        let c = self.c();
+        let c = self.core();
         let count = c.count;
         let waiting = self.waiting();
         let closed = c.closed.load(Acquire);
@@ -298,7 +298,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// [`leak_tracker`](crate::FixedPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.c().leaks.as_deref())
+        pool_core::leaks::outstanding(self.core().leaks.as_deref())
     }
 
     /// Publishes the statistics and the status to the `metrics` facade
@@ -349,7 +349,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.c().closed.load(Acquire)
+        self.core().closed.load(Acquire)
     }
 
     /// A snapshot of the counters of every thread, and of the waits.
@@ -372,7 +372,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let mut stats = self.threads.with_shared(|slots, core| {
             Stats::from_counters(slots.map(|l| &l.counters).chain([&core.orphan]))
         });
-        stats.waits = self.c().waits.snapshot();
+        stats.waits = self.core().waits.snapshot();
         stats
     }
 
@@ -470,18 +470,18 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub fn close(&self) {
         // SeqCst, against a put's SeqCst park then look at `closed`: the put
         // sees the flag or the drain below finds its item.
-        if self.c().closed.swap(true, SeqCst) {
+        if self.core().closed.swap(true, SeqCst) {
             return;
         }
         let wakes: Vec<_> = {
-            let mut q = lock(&self.c().waitq);
+            let mut q = lock(&self.core().waitq);
             q.closed = true;
             // Served under the wait lock (see `hand_to_waiter`); each
             // waiter's debt in `avail` is cancelled with it.
             std::mem::take(&mut q.waiters)
                 .into_iter()
                 .map(|cell| {
-                    self.c().avail.fetch_add(1, SeqCst);
+                    self.core().avail.fetch_add(1, SeqCst);
                     cell.serve(Err(PoolError::Closed))
                 })
                 .collect()
@@ -514,21 +514,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// ```
     #[doc(alias = "reset")]
     pub fn renew(&self) {
-        if self.c().closed.load(Acquire) {
+        if self.core().closed.load(Acquire) {
             return;
         }
-        let generation = self.c().generation.fetch_add(1, AcqRel) + 1;
+        let generation = self.core().generation.fetch_add(1, AcqRel) + 1;
         let n = self.trim_idle();
         // Owed first (waiters queued now take theirs), so that a panicking
         // factory leaves the rest to be made on demand.
-        self.c().owe(n);
+        self.core().owe(n);
         let local = self.local();
         for _ in 0..n {
-            if !self.c().take_missing() {
+            if !self.core().take_missing() {
                 break;
             }
-            let owe = owe_on_unwind(self.c(), None);
-            let item = (self.c().factory)();
+            let owe = owe_on_unwind(self.core(), None);
+            let item = (self.core().factory)();
             owe.disarm();
             local.add(|c| &c.prefilled, 1);
             local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
@@ -539,7 +539,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     // ----- internals -----
 
     #[inline]
-    pub(crate) fn c(&self) -> &Core<T> {
+    pub(crate) fn core(&self) -> &Core<T> {
         self.threads.global()
     }
 
@@ -554,7 +554,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             },
             None => Tally {
                 slot: None,
-                counters: &self.c().orphan,
+                counters: &self.core().orphan,
                 shared: true,
             },
         }
@@ -565,7 +565,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let local = self.local();
         let idle = self.drain_idle();
         for i in &idle {
-            self.c().count_trim(local, i);
+            self.core().count_trim(local, i);
         }
         idle.len()
     }
@@ -573,7 +573,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Counts a hit and turns an idle item into what a guard holds.
     #[inline]
     pub(crate) fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket) {
-        let owe = owe_on_unwind(self.c(), Some((&local, LEAVING)));
+        let owe = owe_on_unwind(self.core(), Some((&local, LEAVING)));
         let item = idle.item;
         let bytes = item.heap_bytes() as u64;
         owe.disarm();
@@ -586,13 +586,13 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// owing a replacement).
     #[inline]
     pub(crate) fn fresh(&self, local: Tally<'_, T>, idle: Idle<T>) -> Option<Idle<T>> {
-        if idle.generation == self.c().generation.load(Acquire) {
+        if idle.generation == self.core().generation.load(Acquire) {
             Some(idle)
         } else {
-            self.c().count_trim(local, &idle);
+            self.core().count_trim(local, &idle);
             // Freed before it is owed: never more than `count` items.
             drop(idle);
-            self.c().owe(1);
+            self.core().owe(1);
             None
         }
     }
@@ -624,7 +624,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[cold]
     pub(crate) fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
         loop {
-            if self.c().closed.load(Acquire) {
+            if self.core().closed.load(Acquire) {
                 return Err(PoolError::Closed);
             }
             // Shared queue, other threads' slots, then the queue once more:
@@ -632,16 +632,16 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             // moves it to the queue, so an item missed by the first look is
             // found by the steal or the second.
             let idle = match self
-                .c()
+                .core()
                 .take_shared()
                 .or_else(|| self.steal())
-                .or_else(|| self.c().take_shared())
+                .or_else(|| self.core().take_shared())
             {
                 Some(found) => found,
-                None if self.c().take_missing() => return Ok(self.make_owed(local)),
+                None if self.core().take_missing() => return Ok(self.make_owed(local)),
                 None => {
                     return Err(PoolError::Exhausted {
-                        capacity: self.c().count,
+                        capacity: self.core().count,
                     });
                 }
             };
@@ -654,11 +654,11 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Makes an item owed (one taken from `missing`): a panicking factory
     /// leaves it owed.
     pub(crate) fn make_owed(&self, local: Tally<'_, T>) -> (T, FixedTicket) {
-        let owe = owe_on_unwind(self.c(), None);
-        let item = (self.c().factory)();
+        let owe = owe_on_unwind(self.core(), None);
+        let item = (self.core().factory)();
         owe.disarm();
         local.add(|c| &c.misses, 1);
-        (item, FixedTicket::new(self.c().generation.load(Acquire)))
+        (item, FixedTicket::new(self.core().generation.load(Acquire)))
     }
 
     /// Takes an idle item from any thread's slot.
@@ -679,7 +679,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Every idle item: the queue's (with their tokens) and the slots'.
     fn drain_idle(&self) -> Vec<Idle<T>> {
         let mut out = Vec::new();
-        while let Some(idle) = self.c().take_shared() {
+        while let Some(idle) = self.core().take_shared() {
             out.push(idle);
         }
         self.threads.with_shared(|slots, _| {
@@ -691,8 +691,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Puts an idle item where the next get finds it: the oldest waiter,
     /// else the queue (freed if the pool closed meanwhile).
     fn put_shared(&self, idle: Idle<T>) {
-        self.c().put_queue(idle);
-        if self.c().closed.load(Acquire) {
+        self.core().put_queue(idle);
+        if self.core().closed.load(Acquire) {
             // Returned while `close` ran: free what is idle now.
             self.trim_idle();
         }
@@ -716,7 +716,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         // mark that a park cannot miss (`crate::slot`): if their mark came
         // first, the park's swap read it and so we see their debt or flag
         // here; if the park came first, they find the item.
-        if (self.c().avail.load(SeqCst) < 0 || self.c().closed.load(SeqCst))
+        if (self.core().avail.load(SeqCst) < 0 || self.core().closed.load(SeqCst))
             && let Some(idle) = mine.take()
         {
             self.put_shared(idle);
@@ -728,21 +728,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let local = self.local();
         // A panic in `reset` or `heap_bytes` drops the item (this binding
         // unwinds before `owe`), counts it and owes it.
-        let owe = owe_on_unwind(self.c(), Some((&local, RETURNING)));
+        let owe = owe_on_unwind(self.core(), Some((&local, RETURNING)));
         let mut item = item;
         item.reset();
         let bytes = item.heap_bytes() as u64;
         owe.disarm();
-        if self.c().closed.load(Acquire) {
+        if self.core().closed.load(Acquire) {
             local.add(|c| &c.discarded_closed, 1);
             return;
         }
-        let generation = self.c().generation.load(Acquire);
+        let generation = self.core().generation.load(Acquire);
         if ticket.generation != generation {
             local.add(|c| &c.discarded_stale, 1);
             // Freed before it is owed: never more than `count` items.
             drop(item);
-            self.c().owe(1);
+            self.core().owe(1);
             return;
         }
         local.add(|c| &c.returns, 1);
@@ -830,8 +830,8 @@ impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
     fn note_detached(&self, _ticket: FixedTicket) {
         self.local().add(|c| &c.detached, 1);
         // Stale or not, the item is gone from the pool: a replacement is owed.
-        if !self.c().closed.load(Acquire) {
-            self.c().owe(1);
+        if !self.core().closed.load(Acquire) {
+            self.core().owe(1);
         }
     }
 
@@ -841,7 +841,7 @@ impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
 
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.c().leaks.as_deref()
+        self.core().leaks.as_deref()
     }
 }
 

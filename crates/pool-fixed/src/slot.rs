@@ -48,7 +48,7 @@ use pool_core::engine::per_thread::{PerThread, ThreadState};
 use pool_core::engine::words::{store_words, take_words};
 
 use crate::sync::{AtomicU8, UnsafeCell};
-use crate::wait::Idle;
+use crate::wait_queue::Idle;
 
 const EMPTY: u8 = 0;
 const FULL: u8 = 1;

@@ -16,7 +16,7 @@ use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
 
 use crate::pool::{FixedPool, FixedTicket};
 use crate::sync::{Arc as CellArc, current, lock, park_until};
-use crate::wait::{Grant, Notify, Outcome, WaitCell};
+use crate::wait_queue::{Grant, Notify, Outcome, WaitCell};
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Waits until an item is free, and takes it.
@@ -178,7 +178,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
         loop {
             if let Some(outcome) = cell.take_outcome() {
-                self.c().waits.record(start.elapsed(), false);
+                self.core().waits.record(start.elapsed(), false);
                 return self.finish(outcome);
             }
             if let Some(d) = deadline
@@ -186,13 +186,13 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             {
                 return match self.cancel(&cell) {
                     None => {
-                        self.c().waits.record(start.elapsed(), true);
+                        self.core().waits.record(start.elapsed(), true);
                         Err(PoolError::TimedOut {
                             waited: timeout.unwrap_or_default(),
                         })
                     }
                     Some(outcome) => {
-                        self.c().waits.record(start.elapsed(), false);
+                        self.core().waits.record(start.elapsed(), false);
                         self.finish(outcome)
                     }
                 };
@@ -208,21 +208,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         cell: &CellArc<WaitCell<T>>,
     ) -> Option<Result<(T, FixedTicket), PoolError>> {
         {
-            let mut q = lock(&self.c().waitq);
+            let mut q = lock(&self.core().waitq);
             if q.closed {
                 return Some(Err(PoolError::Closed));
             }
-            if self.c().avail.fetch_sub(1, SeqCst) > 0 {
+            if self.core().avail.fetch_sub(1, SeqCst) > 0 {
                 drop(q);
-                let idle = self.c().pop_owed();
+                let idle = self.core().pop_owed();
                 return Some(self.finish(Ok(Grant::Idle(idle))));
             }
             // Under the lock: an item owed before now is seen here, one
             // owed after sees this waiter (`Core::serve_owed`).
-            if self.c().take_missing() {
+            if self.core().take_missing() {
                 // Not queued after all: the debt is returned (a put that
                 // saw it hands its item to the next waiter or the queue).
-                self.c().avail.fetch_add(1, SeqCst);
+                self.core().avail.fetch_add(1, SeqCst);
                 drop(q);
                 return Some(self.finish(Ok(Grant::Make)));
             }
@@ -247,9 +247,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Leaves the waiters. `None` if still waiting (its debt is returned);
     /// else the outcome it was served.
     pub(crate) fn cancel(&self, cell: &CellArc<WaitCell<T>>) -> Option<Outcome<T>> {
-        let mut q = lock(&self.c().waitq);
+        let mut q = lock(&self.core().waitq);
         if q.remove(cell) {
-            self.c().avail.fetch_add(1, SeqCst);
+            self.core().avail.fetch_add(1, SeqCst);
             None
         } else {
             drop(q);
@@ -285,7 +285,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub(crate) fn pass_on(&self, outcome: Outcome<T>) {
         match outcome {
             Ok(Grant::Idle(idle)) => self.put_idle(self.local(), idle),
-            Ok(Grant::Make) => self.c().owe(1),
+            Ok(Grant::Make) => self.core().owe(1),
             Err(_) => {}
         }
     }
