@@ -87,6 +87,7 @@ mod buffer;
 mod builder;
 mod core;
 mod future;
+mod hand_off;
 #[cfg(all(test, pool_loom))]
 mod loom_tests;
 mod pool;

@@ -1,0 +1,227 @@
+//! How items move inside a [`FixedPool`]: taken from this thread's slot,
+//! stolen from another's or from the shared queue, made for what is owed,
+//! parked again, or handed to the oldest waiter.
+
+use std::sync::atomic::Ordering::{Acquire, SeqCst};
+
+use pool_core::{PoolError, Reset};
+
+use crate::FixedPool;
+use crate::FixedTicket;
+use crate::core::{Core, LEAVING, RETURNING, Tally, owe_on_unwind};
+use crate::slot::{Mine, mine};
+use crate::wait_queue::Idle;
+
+impl<T: Reset + Send + 'static> FixedPool<T> {
+    #[inline]
+    pub(crate) fn core(&self) -> &Core<T> {
+        self.threads.global()
+    }
+
+    /// The calling thread's slot and counters (one per-thread lookup).
+    #[inline]
+    pub(crate) fn local(&self) -> Tally<'_, T> {
+        match mine(&self.threads) {
+            Some((slot, local)) => Tally {
+                slot: Some(slot),
+                counters: &local.counters,
+                shared: false,
+            },
+            None => Tally {
+                slot: None,
+                counters: &self.core().orphan,
+                shared: true,
+            },
+        }
+    }
+
+    /// Frees every idle item (counted as trimmed); how many.
+    pub(crate) fn trim_idle(&self) -> usize {
+        let local = self.local();
+        let idle = self.drain_idle();
+        for i in &idle {
+            self.core().count_trim(local, i);
+        }
+        idle.len()
+    }
+
+    /// Counts a hit and turns an idle item into what a guard holds.
+    #[inline]
+    pub(crate) fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket) {
+        let owe = owe_on_unwind(self.core(), Some((&local, LEAVING)));
+        let item = idle.item;
+        let bytes = item.heap_bytes() as u64;
+        owe.disarm();
+        local.add(|c| &c.hits, 1);
+        local.add(|c| &c.bytes_out, bytes);
+        (item, FixedTicket::new(idle.generation))
+    }
+
+    /// Drops `idle` if it is from before a renewal (counting it trimmed and
+    /// owing a replacement).
+    #[inline]
+    pub(crate) fn fresh(&self, local: Tally<'_, T>, idle: Idle<T>) -> Option<Idle<T>> {
+        if idle.generation == self.core().generation.load(Acquire) {
+            Some(idle)
+        } else {
+            self.core().count_trim(local, &idle);
+            // Freed before it is owed: never more than `count` items.
+            drop(idle);
+            self.core().owe(1);
+            None
+        }
+    }
+
+    /// Own slot, then the shared queue, then other threads' slots, then a
+    /// replacement for an item that left.
+    #[inline]
+    pub(crate) fn try_take(&self) -> Result<(T, FixedTicket), PoolError> {
+        let local = self.local();
+        match self.take_own(local) {
+            Some(taken) => Ok(taken),
+            None => self.try_take_slow(local),
+        }
+    }
+
+    /// The item parked in this thread's slot, if any (and not stale): the
+    /// hot path of every get. It returns an `Option` of the item and its
+    /// ticket, half the size of the `Result` the slow paths return, which
+    /// the caller would otherwise copy through memory on every get.
+    #[inline(always)]
+    pub(crate) fn take_own(&self, local: Tally<'_, T>) -> Option<(T, FixedTicket)> {
+        let idle = local.slot.and_then(Mine::take)?;
+        let idle = self.fresh(local, idle)?;
+        Some(self.hand_out(local, idle))
+    }
+
+    /// Shared queue, other threads' slots, then a replacement for an item
+    /// that left: after this thread's own slot had nothing.
+    #[cold]
+    pub(crate) fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
+        loop {
+            if self.core().closed.load(Acquire) {
+                return Err(PoolError::Closed);
+            }
+            // Shared queue, other threads' slots, then the queue once more:
+            // a put that parked its item in a slot and then saw a waiter
+            // moves it to the queue, so an item missed by the first look is
+            // found by the steal or the second.
+            let idle = match self
+                .core()
+                .take_shared()
+                .or_else(|| self.steal())
+                .or_else(|| self.core().take_shared())
+            {
+                Some(found) => found,
+                None if self.core().take_missing() => return Ok(self.make_owed(local)),
+                None => {
+                    return Err(PoolError::Exhausted {
+                        capacity: self.core().count,
+                    });
+                }
+            };
+            if let Some(idle) = self.fresh(local, idle) {
+                return Ok(self.hand_out(local, idle));
+            }
+        }
+    }
+
+    /// Makes an item owed (one taken from `missing`): a panicking factory
+    /// leaves it owed.
+    pub(crate) fn make_owed(&self, local: Tally<'_, T>) -> (T, FixedTicket) {
+        let owe = owe_on_unwind(self.core(), None);
+        let item = (self.core().factory)();
+        owe.disarm();
+        local.add(|c| &c.misses, 1);
+        (item, FixedTicket::new(self.core().generation.load(Acquire)))
+    }
+
+    /// Takes an idle item from any thread's slot.
+    pub(crate) fn steal(&self) -> Option<Idle<T>> {
+        self.threads
+            .with_shared(|slots, _| Iterator::find_map(&mut &mut *slots, |l| l.slot.steal()))
+    }
+
+    /// Takes an idle item from any thread's slot with a look that no later
+    /// park misses (`Slot::steal_after_mark`): for a waiter that has
+    /// registered its debt.
+    pub(crate) fn steal_after_mark(&self) -> Option<Idle<T>> {
+        self.threads.with_shared(|slots, _| {
+            Iterator::find_map(&mut &mut *slots, |l| l.slot.steal_after_mark())
+        })
+    }
+
+    /// Every idle item: the queue's (with their tokens) and the slots'.
+    pub(crate) fn drain_idle(&self) -> Vec<Idle<T>> {
+        let mut out = Vec::new();
+        while let Some(idle) = self.core().take_shared() {
+            out.push(idle);
+        }
+        self.threads.with_shared(|slots, _| {
+            out.extend(slots.filter_map(|l| l.slot.steal_after_mark()));
+        });
+        out
+    }
+
+    /// Puts an idle item where the next get finds it: the oldest waiter,
+    /// else the queue (freed if the pool closed meanwhile).
+    pub(crate) fn put_shared(&self, idle: Idle<T>) {
+        self.core().put_queue(idle);
+        if self.core().closed.load(Acquire) {
+            // Returned while `close` ran: free what is idle now.
+            self.trim_idle();
+        }
+    }
+
+    /// Parks an idle item in this thread's slot; a waiter queued, the pool
+    /// closing, or a slot already in use send it down the shared path
+    /// instead.
+    #[inline]
+    pub(crate) fn put_idle(&self, local: Tally<'_, T>, idle: Idle<T>) {
+        let Some(mine) = local.slot else {
+            return self.put_shared(idle);
+        };
+        if let Err(idle) = mine.park(idle) {
+            // An item is parked already (this thread holds several), or a
+            // thief is still reading the last one.
+            return self.put_shared(idle);
+        }
+        // A waiter takes its debt before it looks in every slot, and
+        // `close` sets its flag before it drains them; both look with a
+        // mark that a park cannot miss (`crate::slot`): if their mark came
+        // first, the park's swap read it and so we see their debt or flag
+        // here; if the park came first, they find the item.
+        if (self.core().avail.load(SeqCst) < 0 || self.core().closed.load(SeqCst))
+            && let Some(idle) = mine.take()
+        {
+            self.put_shared(idle);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn put(&self, item: T, ticket: FixedTicket) {
+        let local = self.local();
+        // A panic in `reset` or `heap_bytes` drops the item (this binding
+        // unwinds before `owe`), counts it and owes it.
+        let owe = owe_on_unwind(self.core(), Some((&local, RETURNING)));
+        let mut item = item;
+        item.reset();
+        let bytes = item.heap_bytes() as u64;
+        owe.disarm();
+        if self.core().closed.load(Acquire) {
+            local.add(|c| &c.discarded_closed, 1);
+            return;
+        }
+        let generation = self.core().generation.load(Acquire);
+        if ticket.generation != generation {
+            local.add(|c| &c.discarded_stale, 1);
+            // Freed before it is owed: never more than `count` items.
+            drop(item);
+            self.core().owe(1);
+            return;
+        }
+        local.add(|c| &c.returns, 1);
+        local.add(|c| &c.bytes_in, bytes);
+        self.put_idle(local, Idle { item, generation });
+    }
+}
