@@ -11,63 +11,148 @@ use std::fmt;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-/// Why items that came back were dropped instead of kept.
-///
-/// # Examples
-///
-/// ```
-/// use pool_core::Discards;
-///
-/// let mut d = Discards::default();
-/// d.too_large = 2;
-/// d.full = 1;
-/// assert_eq!(d.total(), 3);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
-#[non_exhaustive]
-pub struct Discards {
+/// Declares the discard reasons once: [`Discards`] (a count per reason),
+/// [`DiscardCounters`] (a [`Counter`] per reason), their sum, their
+/// addition, and the words [`Stats`]'s `Display` uses.
+macro_rules! discard_reasons {
+    ($( $(#[doc = $doc:literal])* $name:ident => $words:literal, )*) => {
+        /// Why items that came back were dropped instead of kept.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use pool_core::Discards;
+        ///
+        /// let mut d = Discards::default();
+        /// d.too_large = 2;
+        /// d.full = 1;
+        /// assert_eq!(d.total(), 3);
+        /// ```
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(default))]
+        #[non_exhaustive]
+        pub struct Discards {
+            $( $(#[doc = $doc])* pub $name: u64, )*
+        }
+
+        impl Discards {
+            /// The sum over every reason.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use pool_core::Discards;
+            ///
+            /// let mut d = Discards::default();
+            /// (d.panicked, d.stale) = (1, 2);
+            /// assert_eq!(d.total(), 3);
+            /// ```
+            pub fn total(&self) -> u64 {
+                0 $( + self.$name )*
+            }
+
+            /// Each reason's words and count, in declaration order.
+            fn by_reason(&self) -> impl Iterator<Item = (&'static str, u64)> {
+                [$( ($words, self.$name), )*].into_iter()
+            }
+        }
+
+        impl std::ops::AddAssign<&Discards> for Discards {
+            fn add_assign(&mut self, o: &Discards) {
+                $( self.$name += o.$name; )*
+            }
+        }
+
+        /// Returned items dropped, a [`Counter`] per reason (the reasons
+        /// of [`Discards`]).
+        #[derive(Debug, Default)]
+        #[non_exhaustive]
+        pub struct DiscardCounters {
+            $( $(#[doc = $doc])* pub $name: Counter, )*
+        }
+
+        impl DiscardCounters {
+            fn add_to(&self, acc: &mut Discards) {
+                $( acc.$name += self.$name.get(); )*
+            }
+        }
+    };
+}
+
+discard_reasons! {
     /// The item grew past the per-item byte limit ("pool pollution").
-    pub too_large: u64,
+    too_large => "too large",
     /// The item shrank below what its pool promises (a holder called
     /// `shrink_to_fit`, or swapped or took the buffer out).
-    pub too_small: u64,
+    too_small => "too small",
     /// The pool's item limits were reached (cache and spill full).
-    pub full: u64,
+    full => "full",
     /// Keeping the item would have taken retained bytes over the cap.
-    pub over_byte_cap: u64,
+    over_byte_cap => "over byte cap",
     /// `Reset::reset` panicked, so the item was not trusted and dropped.
-    pub panicked: u64,
+    panicked => "panicked",
     /// The pool was closed when the item came back.
-    pub closed: u64,
-    /// The item predates a `reset` of the pool and was not mixed back in.
-    pub stale: u64,
+    closed => "closed",
+    /// The item predates a `renew` of the pool and was not mixed back in.
+    stale => "stale",
 }
 
-impl Discards {
-    /// The sum over every reason.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_core::Discards;
-    ///
-    /// let mut d = Discards::default();
-    /// (d.panicked, d.stale) = (1, 2);
-    /// assert_eq!(d.total(), 3);
-    /// ```
-    pub fn total(&self) -> u64 {
-        self.too_large
-            + self.too_small
-            + self.full
-            + self.over_byte_cap
-            + self.panicked
-            + self.closed
-            + self.stale
-    }
+/// Declares the snapshot's fields once: [`Stats`], its addition, and its
+/// JSON form (every field, and the hit rate).
+macro_rules! snapshot {
+    ($(#[$attr:meta])* pub struct Stats { $( $(#[doc = $doc:literal])* $name:ident: $ty:ty, )* }) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(default))]
+        #[non_exhaustive]
+        pub struct Stats {
+            $( $(#[doc = $doc])* pub $name: $ty, )*
+        }
+
+        /// Sums two snapshots (of two pools that make up one, say).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use pool_core::Stats;
+        ///
+        /// let mut total = Stats::default();
+        /// (total.gets, total.hits) = (2, 2);
+        /// let mut other = Stats::default();
+        /// (other.gets, other.misses) = (1, 1);
+        /// total += &other;
+        /// assert_eq!((total.gets, total.hits, total.misses), (3, 2, 1));
+        /// ```
+        impl std::ops::AddAssign<&Stats> for Stats {
+            fn add_assign(&mut self, o: &Stats) {
+                $( self.$name += &o.$name; )*
+            }
+        }
+
+        /// `Stats` as JSON: every field, and the hit rate people read first.
+        #[cfg(feature = "serde")]
+        #[derive(serde::Serialize)]
+        struct StatsJson<'a> {
+            hit_rate: f64,
+            $( $name: &'a $ty, )*
+        }
+
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for Stats {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                StatsJson {
+                    hit_rate: self.hit_rate(),
+                    $( $name: &self.$name, )*
+                }
+                .serialize(serializer)
+            }
+        }
+    };
 }
 
+snapshot! {
 /// A snapshot of what a pool has done.
 ///
 /// Counts are totals since the pool was built. In a quiescent pool they obey
@@ -94,41 +179,39 @@ impl Discards {
 /// JSON without this crate; deserializing ignores it (it is derived) and
 /// takes missing fields as zero, so snapshots saved by older versions
 /// still load.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
-#[non_exhaustive]
 pub struct Stats {
     /// Items handed out.
-    pub gets: u64,
+    gets: u64,
     /// Gets served from an idle item.
-    pub hits: u64,
+    hits: u64,
     /// Gets that had to create an item (the factory ran).
-    pub misses: u64,
+    misses: u64,
     /// Items that came back and were kept for reuse.
-    pub returns: u64,
+    returns: u64,
     /// Items that came back and were dropped, by reason.
-    pub discarded: Discards,
+    discarded: Discards,
     /// Items taken out of the pool for good (`detach`).
-    pub detached: u64,
+    detached: u64,
     /// Items handed out and not yet back: a leak shows here.
-    pub outstanding: u64,
+    outstanding: u64,
     /// Items created straight into the pool (pre-allocation), not for a get.
-    pub prefilled: u64,
+    prefilled: u64,
     /// Idle items freed by `trim` (timed or not, including those freed by a
     /// thread acting on a trim at its next get or put).
-    pub trimmed: u64,
+    trimmed: u64,
     /// Trims run by the process-wide trimmer on the pool's schedule.
-    pub timed_trims: u64,
+    timed_trims: u64,
     /// Idle items timed trims freed from the pool's shared part (also
     /// counted in `trimmed`).
-    pub timed_trimmed: u64,
+    timed_trimmed: u64,
     /// Idle items the pool holds now.
-    pub retained_items: u64,
+    retained_items: u64,
     /// Heap bytes the idle items hold now (as `Reset::heap_bytes` reports).
-    pub retained_bytes: u64,
+    retained_bytes: u64,
     /// Acquires that waited for a bounded pool.
-    pub waits: Waits,
+    waits: Waits,
+}
+
 }
 
 impl Stats {
@@ -151,113 +234,6 @@ impl Stats {
         } else {
             self.hits as f64 / self.gets as f64
         }
-    }
-}
-
-/// `Stats` as JSON: every field, and the hit rate people read first.
-#[cfg(feature = "serde")]
-#[derive(serde::Serialize)]
-struct StatsJson<'a> {
-    gets: u64,
-    hits: u64,
-    misses: u64,
-    hit_rate: f64,
-    returns: u64,
-    discarded: &'a Discards,
-    detached: u64,
-    outstanding: u64,
-    prefilled: u64,
-    trimmed: u64,
-    timed_trims: u64,
-    timed_trimmed: u64,
-    retained_items: u64,
-    retained_bytes: u64,
-    waits: &'a Waits,
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Stats {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // Destructured, so a new field cannot be forgotten here.
-        let Stats {
-            gets,
-            hits,
-            misses,
-            returns,
-            ref discarded,
-            detached,
-            outstanding,
-            prefilled,
-            trimmed,
-            timed_trims,
-            timed_trimmed,
-            retained_items,
-            retained_bytes,
-            ref waits,
-        } = *self;
-        StatsJson {
-            gets,
-            hits,
-            misses,
-            hit_rate: self.hit_rate(),
-            returns,
-            discarded,
-            detached,
-            outstanding,
-            prefilled,
-            trimmed,
-            timed_trims,
-            timed_trimmed,
-            retained_items,
-            retained_bytes,
-            waits,
-        }
-        .serialize(serializer)
-    }
-}
-
-impl std::ops::AddAssign<&Discards> for Discards {
-    fn add_assign(&mut self, o: &Discards) {
-        self.too_large += o.too_large;
-        self.too_small += o.too_small;
-        self.full += o.full;
-        self.over_byte_cap += o.over_byte_cap;
-        self.panicked += o.panicked;
-        self.closed += o.closed;
-        self.stale += o.stale;
-    }
-}
-
-/// Sums two snapshots (of two pools that make up one, say).
-///
-/// # Examples
-///
-/// ```
-/// use pool_core::Stats;
-///
-/// let mut total = Stats::default();
-/// (total.gets, total.hits) = (2, 2);
-/// let mut other = Stats::default();
-/// (other.gets, other.misses) = (1, 1);
-/// total += &other;
-/// assert_eq!((total.gets, total.hits, total.misses), (3, 2, 1));
-/// ```
-impl std::ops::AddAssign<&Stats> for Stats {
-    fn add_assign(&mut self, o: &Stats) {
-        self.gets += o.gets;
-        self.hits += o.hits;
-        self.misses += o.misses;
-        self.returns += o.returns;
-        self.discarded += &o.discarded;
-        self.detached += o.detached;
-        self.outstanding += o.outstanding;
-        self.prefilled += o.prefilled;
-        self.trimmed += o.trimmed;
-        self.timed_trims += o.timed_trims;
-        self.timed_trimmed += o.timed_trimmed;
-        self.retained_items += o.retained_items;
-        self.retained_bytes += o.retained_bytes;
-        self.waits += &o.waits;
     }
 }
 
@@ -284,18 +260,11 @@ impl fmt::Display for Stats {
             )?;
         }
         let d = &self.discarded;
-        writeln!(
-            f,
-            "discarded {} (too large {}, too small {}, full {}, over byte cap {}, panicked {}, closed {}, stale {})",
-            d.total(),
-            d.too_large,
-            d.too_small,
-            d.full,
-            d.over_byte_cap,
-            d.panicked,
-            d.closed,
-            d.stale
-        )?;
+        write!(f, "discarded {} (", d.total())?;
+        for (i, (words, n)) in d.by_reason().enumerate() {
+            write!(f, "{}{words} {n}", if i == 0 { "" } else { ", " })?;
+        }
+        writeln!(f, ")")?;
         write!(
             f,
             "retained {} items, {} bytes",
@@ -380,122 +349,84 @@ impl Counter {
     }
 }
 
-/// The counters one thread keeps for one pool.
-///
-/// Every field is a [`Counter`]; derived figures (gets, outstanding,
-/// retained items and bytes) are computed when a snapshot is taken, so the
-/// fast path writes as little as possible.
-#[derive(Debug, Default)]
-#[non_exhaustive]
-pub struct Counters {
-    /// Gets served from an idle item.
-    pub hits: Counter,
-    /// Gets that created an item.
-    pub misses: Counter,
+/// Declares the counted figures once: [`Counters`] (a [`Counter`] each,
+/// and the discard reasons), [`Totals`] (a sum each), and the sum of a
+/// block into the totals, in the order listed.
+macro_rules! counted {
+    ($( $(#[doc = $doc:literal])* $name:ident, )*) => {
+        /// The counters one thread keeps for one pool.
+        ///
+        /// Every field is a [`Counter`]; derived figures (gets, outstanding,
+        /// retained items and bytes) are computed when a snapshot is taken,
+        /// so the fast path writes as little as possible.
+        #[derive(Debug, Default)]
+        #[non_exhaustive]
+        pub struct Counters {
+            $( $(#[doc = $doc])* pub $name: Counter, )*
+            /// Returned items dropped, by reason.
+            pub discarded: DiscardCounters,
+        }
+
+        /// Raw totals, as a strategy with counters of its own sums them,
+        /// for [`Stats::from_totals`] to derive the snapshot from (gets,
+        /// outstanding and retained figures are derived, never counted
+        /// twice).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use pool_core::stats::{Stats, Totals};
+        ///
+        /// let mut t = Totals::default();
+        /// (t.prefilled, t.hits, t.returns, t.bytes_in) = (4, 3, 2, 2048);
+        /// let s = Stats::from_totals(t);
+        /// assert_eq!((s.gets, s.outstanding, s.retained_items), (3, 1, 3));
+        /// ```
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Totals {
+            $( $(#[doc = $doc])* pub $name: u64, )*
+            /// Items dropped on return, by reason.
+            pub discards: Discards,
+        }
+
+        impl Totals {
+            /// Adds a block's counts, in the order listed.
+            pub fn add(&mut self, block: &Counters) {
+                $( self.$name += block.$name.get(); )*
+                block.discarded.add_to(&mut self.discards);
+            }
+        }
+    };
+}
+
+// Items enter the idle set (returns, prefill) after they left it (a hit),
+// so the entering counts come first and are read first: a snapshot taken
+// while the thread works may then miss a recent return, but never counts
+// one without the hit before it.
+counted! {
     /// Items kept on return.
-    pub returns: Counter,
-    /// Items detached.
-    pub detached: Counter,
-    /// Idle items freed by trim.
-    pub trimmed: Counter,
-    /// Trims run by the trimmer thread.
-    pub timed_trims: Counter,
-    /// Idle items timed trims freed from the shared part.
-    pub timed_trimmed: Counter,
+    returns,
     /// Items created straight into the pool.
-    pub prefilled: Counter,
-    /// Returned items dropped: grew past the per-item limit.
-    pub discarded_too_large: Counter,
-    /// Returned items dropped: shrank below what the pool promises.
-    pub discarded_too_small: Counter,
-    /// Returned items dropped: the pool was full.
-    pub discarded_full: Counter,
-    /// Returned items dropped: over the retained-byte cap.
-    pub discarded_over_byte_cap: Counter,
-    /// Returned items dropped: `reset` panicked.
-    pub discarded_panicked: Counter,
-    /// Returned items dropped: the pool was closed.
-    pub discarded_closed: Counter,
-    /// Returned items dropped: older than the pool's last reset.
-    pub discarded_stale: Counter,
+    prefilled,
     /// Heap bytes of items entering the idle set (returns and prefill).
-    pub bytes_in: Counter,
-    /// Heap bytes of items leaving the idle set through hits.
-    pub bytes_out: Counter,
-    /// Heap bytes of items freed by trim.
-    pub bytes_trimmed: Counter,
-}
-
-impl Counters {
-    /// Adds this block's counts into `acc`.
-    ///
-    /// Items enter the idle set (returns, prefill) after they left it (a
-    /// hit), so the entering counts are read first and the leaving ones
-    /// after: a snapshot taken while the thread works may then miss a recent
-    /// return, but never counts one without the hit before it.
-    fn add_to(&self, acc: &mut Totals) {
-        acc.returns += self.returns.get();
-        acc.prefilled += self.prefilled.get();
-        acc.bytes_in += self.bytes_in.get();
-        acc.hits += self.hits.get();
-        acc.misses += self.misses.get();
-        acc.detached += self.detached.get();
-        acc.trimmed += self.trimmed.get();
-        acc.timed_trims += self.timed_trims.get();
-        acc.timed_trimmed += self.timed_trimmed.get();
-        acc.discards.too_large += self.discarded_too_large.get();
-        acc.discards.too_small += self.discarded_too_small.get();
-        acc.discards.full += self.discarded_full.get();
-        acc.discards.over_byte_cap += self.discarded_over_byte_cap.get();
-        acc.discards.panicked += self.discarded_panicked.get();
-        acc.discards.closed += self.discarded_closed.get();
-        acc.discards.stale += self.discarded_stale.get();
-        acc.bytes_out += self.bytes_out.get();
-        acc.bytes_trimmed += self.bytes_trimmed.get();
-    }
-}
-
-/// Raw totals, as a strategy with counters of its own sums them, for
-/// [`Stats::from_totals`] to derive the snapshot from (gets, outstanding
-/// and retained figures are derived, never counted twice).
-///
-/// # Examples
-///
-/// ```
-/// use pool_core::stats::{Stats, Totals};
-///
-/// let mut t = Totals::default();
-/// (t.prefilled, t.hits, t.returns, t.bytes_in) = (4, 3, 2, 2048);
-/// let s = Stats::from_totals(t);
-/// assert_eq!((s.gets, s.outstanding, s.retained_items), (3, 1, 3));
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Totals {
+    bytes_in,
     /// Gets served from an idle item.
-    pub hits: u64,
+    hits,
     /// Gets that created an item.
-    pub misses: u64,
-    /// Items kept on return.
-    pub returns: u64,
-    /// Items taken out for good.
-    pub detached: u64,
+    misses,
+    /// Items taken out of the pool for good.
+    detached,
     /// Idle items freed by trims.
-    pub trimmed: u64,
-    /// Timed trims run.
-    pub timed_trims: u64,
+    trimmed,
+    /// Trims run by the trimmer thread.
+    timed_trims,
     /// Idle items timed trims freed from the shared part.
-    pub timed_trimmed: u64,
-    /// Items created straight into the pool.
-    pub prefilled: u64,
-    /// Items dropped on return, by reason.
-    pub discards: Discards,
-    /// Heap bytes of items entering the idle set.
-    pub bytes_in: u64,
-    /// Heap bytes of items leaving it for a holder.
-    pub bytes_out: u64,
-    /// Heap bytes of idle items trims freed.
-    pub bytes_trimmed: u64,
+    timed_trimmed,
+    /// Heap bytes of items leaving the idle set through hits.
+    bytes_out,
+    /// Heap bytes of idle items freed by trims.
+    bytes_trimmed,
 }
 
 impl Stats {
@@ -517,7 +448,7 @@ impl Stats {
     pub fn from_counters<'a>(blocks: impl IntoIterator<Item = &'a Counters>) -> Stats {
         let mut acc = Totals::default();
         for block in blocks {
-            block.add_to(&mut acc);
+            acc.add(block);
         }
         Stats::from_totals(acc)
     }
@@ -643,7 +574,7 @@ mod tests {
         b.returns.incr();
         b.bytes_in.add(100);
         a.detached.incr();
-        b.discarded_too_large.incr();
+        b.discarded.too_large.incr();
         let s = Stats::from_counters([&a, &b]);
         assert_eq!(s.gets, 3);
         assert_eq!(s.outstanding, 0);

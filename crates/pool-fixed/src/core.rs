@@ -270,7 +270,7 @@ pub(crate) fn owe_on_unwind<'a, T>(
 
 /// Around a returning item's `Reset` and `heap_bytes`: counted as
 /// discarded because of a panic.
-pub(crate) const RETURNING: CounterOf = |c| &c.discarded_panicked;
+pub(crate) const RETURNING: CounterOf = |c| &c.discarded.panicked;
 /// Around an idle item's `heap_bytes` on its way out: counted as trimmed
 /// (it leaves the idle set).
 pub(crate) const LEAVING: CounterOf = |c| &c.trimmed;

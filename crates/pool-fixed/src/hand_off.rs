@@ -209,12 +209,12 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let bytes = item.heap_bytes() as u64;
         owe.disarm();
         if self.core().closed.load(Acquire) {
-            local.add(|c| &c.discarded_closed, 1);
+            local.add(|c| &c.discarded.closed, 1);
             return;
         }
         let generation = self.core().generation.load(Acquire);
         if ticket.generation != generation {
-            local.add(|c| &c.discarded_stale, 1);
+            local.add(|c| &c.discarded.stale, 1);
             // Freed before it is owed: never more than `count` items.
             drop(item);
             self.core().owe(1);

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
-use pool_core::engine::Counter;
+use pool_core::engine::Counters;
 use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::words::move_words;
 use pool_core::stats::Totals;
@@ -27,18 +27,6 @@ pub enum OnFull {
     Allocate,
     /// Fail with [`PoolError::Exhausted`].
     Fail,
-}
-
-/// Counts for items that live outside the ring: written by any thread (a
-/// read-modify-write), but only when the ring is full.
-#[derive(Debug, Default)]
-struct FallbackCounters {
-    misses: Counter,
-    kept: Counter,
-    bytes_kept: Counter,
-    discarded_full: Counter,
-    detached: Counter,
-    panicked: Counter,
 }
 
 /// A ring of `2^k` pre-filled slots, each claimed with a compare-exchange
@@ -71,7 +59,9 @@ pub struct RingPool<T> {
     /// Distinct per pool (the low 32 bits of a process-wide count);
     /// tickets carry it.
     id: u32,
-    fallback: FallbackCounters,
+    /// Counts for items that live outside the ring: written by any
+    /// thread (read-modify-writes), but only when the ring is full.
+    fallback: Counters,
     /// Where outstanding guards were taken, if tracked.
     #[cfg(feature = "leak-sites")]
     leaks: Option<pool_core::leaks::LeakTracker>,
@@ -106,7 +96,7 @@ impl<T: Reset + Send> RingPool<T> {
             factory,
             // The low 32 bits: tickets carry them (a check, not a key).
             id: NEXT_POOL_ID.fetch_add(1, Relaxed) as u32,
-            fallback: FallbackCounters::default(),
+            fallback: Counters::default(),
             #[cfg(feature = "leak-sites")]
             leaks: tracker,
         }
@@ -224,7 +214,9 @@ impl<T: Reset + Send> RingPool<T> {
     /// ```
     pub fn stats(&self) -> Stats {
         let mut t = Totals::default();
-        // Entering counts first, leaving ones after (see `Counters`).
+        // Slots count in a compact block of their own (a slot stays
+        // within its 128 bytes); entering counts first, leaving ones after
+        // (see `Counters`).
         for slot in self.slots.iter() {
             let c = &slot.counters;
             t.returns += c.returns.get();
@@ -238,13 +230,7 @@ impl<T: Reset + Send> RingPool<T> {
             t.discards.panicked += c.panicked.get();
             t.bytes_out += c.bytes_out.get();
         }
-        let f = &self.fallback;
-        t.returns += f.kept.get();
-        t.bytes_in += f.bytes_kept.get();
-        t.misses += f.misses.get();
-        t.detached += f.detached.get();
-        t.discards.full += f.discarded_full.get();
-        t.discards.panicked += f.panicked.get();
+        t.add(&self.fallback);
         t.prefilled = self.slots.len() as u64;
         Stats::from_totals(t)
     }
@@ -353,7 +339,7 @@ impl<T: Reset + Send> RingPool<T> {
     /// lost its item to `detach`.
     #[cold]
     fn put_fallback(&self, mut item: T) {
-        let on_panic = OnUnwind::new((), |()| self.fallback.panicked.add_shared(1));
+        let on_panic = OnUnwind::new((), |()| self.fallback.discarded.panicked.add_shared(1));
         item.reset();
         on_panic.disarm();
         let start = cursor::start();
@@ -362,10 +348,8 @@ impl<T: Reset + Send> RingPool<T> {
             if let Some(mut claim) = self.slots[i].try_claim() {
                 match claim.take() {
                     None => {
-                        self.fallback.kept.add_shared(1);
-                        self.fallback
-                            .bytes_kept
-                            .add_shared(item.heap_bytes() as u64);
+                        self.fallback.returns.add_shared(1);
+                        self.fallback.bytes_in.add_shared(item.heap_bytes() as u64);
                         claim.put(item);
                         claim.release();
                         return;
@@ -377,7 +361,7 @@ impl<T: Reset + Send> RingPool<T> {
                 }
             }
         }
-        self.fallback.discarded_full.add_shared(1);
+        self.fallback.discarded.full.add_shared(1);
     }
 }
 

@@ -222,9 +222,9 @@ impl<T: Reset> Shelf<T> {
     ) -> bool {
         if bytes > self.cfg.max_item_bytes || bytes < self.cfg.min_item_bytes {
             let counter = if bytes > self.cfg.max_item_bytes {
-                &c.discarded_too_large
+                &c.discarded.too_large
             } else {
-                &c.discarded_too_small
+                &c.discarded.too_small
             };
             discard(counter, entry);
             return false;
@@ -256,7 +256,7 @@ impl<T: Reset> Shelf<T> {
             self.observe_trim(cache, c, epoch);
         }
         if cache.items.len() >= self.cfg.cache_size && !self.spill_half(cache, epoch) {
-            discard(&c.discarded_full, entry);
+            discard(&c.discarded.full, entry);
             return false;
         }
         if let Some(budget) = &self.budget {
@@ -264,7 +264,7 @@ impl<T: Reset> Shelf<T> {
                 let need = bytes - cache.credit;
                 let got = budget.reserve_up_to(need, need.max(budget.chunk()));
                 if got == 0 {
-                    discard(&c.discarded_over_byte_cap, entry);
+                    discard(&c.discarded.over_byte_cap, entry);
                     return false;
                 }
                 cache.credit += got;
@@ -459,17 +459,17 @@ impl<T: Reset> Shelf<T> {
             }
         };
         if bytes > self.cfg.max_item_bytes {
-            count(&c.discarded_too_large);
+            count(&c.discarded.too_large);
             return false;
         }
         if bytes < self.cfg.min_item_bytes {
-            count(&c.discarded_too_small);
+            count(&c.discarded.too_small);
             return false;
         }
         if let Some(budget) = &self.budget
             && !budget.try_reserve(bytes)
         {
-            count(&c.discarded_over_byte_cap);
+            count(&c.discarded.over_byte_cap);
             return false;
         }
         let batch = Batch {
@@ -481,7 +481,7 @@ impl<T: Reset> Shelf<T> {
             if let Some(budget) = &self.budget {
                 budget.release(bytes);
             }
-            count(&c.discarded_full);
+            count(&c.discarded.full);
             return false;
         }
         if entry == Entry::Adopted {
@@ -525,8 +525,8 @@ pub(super) fn reset_and_measure<T: Reset>(
 ) -> usize {
     let on_panic = OnUnwind::new((), |()| match (entry, shared) {
         (Entry::Adopted, _) => {}
-        (Entry::Returned, true) => c.discarded_panicked.add_shared(1),
-        (Entry::Returned, false) => c.discarded_panicked.incr(),
+        (Entry::Returned, true) => c.discarded.panicked.add_shared(1),
+        (Entry::Returned, false) => c.discarded.panicked.incr(),
     });
     item.reset();
     let bytes = item.heap_bytes();
