@@ -28,14 +28,17 @@ fn tracker_of<P: Pool>(_pool: &P) -> Option<&LeakTracker> {
 /// ```
 /// # use pool_core::{Pool, PoolError, Pooled, Stats, Reset};
 /// # #[derive(Default)] struct One(std::sync::Mutex<Vec<String>>);
-/// # impl Pool for One {
+/// # impl pool_core::engine::Recycle for One {
 /// #     type Item = String;
 /// #     type Ticket = ();
+/// #     fn recycle(&self, mut s: String, _: ()) { s.reset(); self.0.lock().unwrap().push(s) }
+/// #     fn note_detached(&self, _: ()) {}
+/// # }
+/// #
+/// # impl Pool for One {
 /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
 /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), (), self))
 /// #     }
-/// #     fn recycle(&self, mut s: String, _: ()) { s.reset(); self.0.lock().unwrap().push(s) }
-/// #     fn note_detached(&self, _: ()) {}
 /// #     fn stats(&self) -> Stats { Stats::default() }
 /// # }
 /// # let pool = One::default();
@@ -101,14 +104,17 @@ impl<'a, P: Pool> Pooled<'a, P> {
     /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
     /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
     /// # struct Ticket(());
-    /// # impl Pool for Stack {
+    /// # impl pool_core::engine::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
+    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
+    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
+    /// # }
+    /// #
+    /// # impl Pool for Stack {
     /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
     /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
     /// #     }
-    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
-    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
     /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
     /// # }
     /// let pool = Stack::default();
@@ -136,14 +142,17 @@ impl<'a, P: Pool> Pooled<'a, P> {
     /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
     /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
     /// # struct Ticket(());
-    /// # impl Pool for Stack {
+    /// # impl pool_core::engine::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
+    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
+    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
+    /// # }
+    /// #
+    /// # impl Pool for Stack {
     /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
     /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
     /// #     }
-    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
-    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
     /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
     /// # }
     /// let pool = Stack::default();
@@ -226,14 +235,17 @@ impl<P: Pool> OwnedPooled<P> {
     /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
     /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
     /// # struct Ticket(());
-    /// # impl Pool for Stack {
+    /// # impl pool_core::engine::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
+    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
+    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
+    /// # }
+    /// #
+    /// # impl Pool for Stack {
     /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
     /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
     /// #     }
-    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
-    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
     /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
     /// # }
     /// let pool = Arc::new(Stack::default());
@@ -263,14 +275,17 @@ impl<P: Pool> OwnedPooled<P> {
     /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
     /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
     /// # struct Ticket(());
-    /// # impl Pool for Stack {
+    /// # impl pool_core::engine::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
+    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
+    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
+    /// # }
+    /// #
+    /// # impl Pool for Stack {
     /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
     /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
     /// #     }
-    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
-    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
     /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
     /// # }
     /// let pool = Arc::new(Stack::default());
@@ -385,13 +400,9 @@ mod tests {
         detached: AtomicUsize,
     }
 
-    impl Pool for Stack {
+    impl crate::engine::Recycle for Stack {
         type Item = Vec<u8>;
         type Ticket = ();
-        fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-            let v = self.idle.lock().unwrap().pop().unwrap_or_default();
-            Ok(Pooled::new(v, (), self))
-        }
         fn recycle(&self, mut item: Vec<u8>, _: ()) {
             item.reset();
             self.recycled.fetch_add(1, Ordering::Relaxed);
@@ -399,6 +410,13 @@ mod tests {
         }
         fn note_detached(&self, _: ()) {
             self.detached.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    impl Pool for Stack {
+        fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+            let v = self.idle.lock().unwrap().pop().unwrap_or_default();
+            Ok(Pooled::new(v, (), self))
         }
         fn stats(&self) -> Stats {
             Stats::default()

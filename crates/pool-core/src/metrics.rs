@@ -83,12 +83,15 @@ pub fn publish(name: &str, labels: &[(&'static str, String)], stats: &Stats) {
 /// # use pool_core::{Pool, PoolError, Pooled, Stats};
 /// # struct Fixed;
 /// # struct Ticket;
-/// # impl Pool for Fixed {
+/// # impl pool_core::engine::Recycle for Fixed {
 /// #     type Item = ();
 /// #     type Ticket = Ticket;
-/// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> { Ok(Pooled::new((), Ticket, self)) }
 /// #     fn recycle(&self, _: (), _: Ticket) {}
 /// #     fn note_detached(&self, _: Ticket) {}
+/// # }
+/// #
+/// # impl Pool for Fixed {
+/// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> { Ok(Pooled::new((), Ticket, self)) }
 /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.retained_bytes = 4096; s }
 /// # }
 /// use metrics_util::debugging::{DebugValue, DebuggingRecorder};

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::engine::Recycle;
 use crate::{OwnedPooled, PoolError, Pooled, Stats};
 
 /// A pool of reusable items, whatever its strategy.
@@ -10,8 +11,9 @@ use crate::{OwnedPooled, PoolError, Pooled, Stats};
 /// against `Pool` switches strategy by changing the line that builds the
 /// pool. Items are reached only through guards: [`Pooled`] borrows the pool,
 /// [`OwnedPooled`] holds an `Arc` of it and is `Send + 'static`. Dropping a
-/// guard hands the item to [`recycle`](Pool::recycle), which resets it and
-/// keeps or drops it; using an item after it went back, or returning it
+/// guard hands the item back to the pool (through its
+/// [`Recycle`](crate::engine::Recycle) hooks, the strategy implementers'
+/// side of the trait), which resets it and keeps or drops it; using an item after it went back, or returning it
 /// twice, does not compile.
 ///
 /// # Examples
@@ -30,39 +32,25 @@ use crate::{OwnedPooled, PoolError, Pooled, Stats};
 /// }
 /// # use pool_core::{Stats, Reset};
 /// # #[derive(Default)] struct One(std::sync::Mutex<Vec<Vec<u8>>>);
-/// # impl Pool for One {
+/// # impl pool_core::engine::Recycle for One {
 /// #     type Item = Vec<u8>;
 /// #     type Ticket = ();
+/// #     fn recycle(&self, mut v: Vec<u8>, _: ()) { v.reset(); self.0.lock().unwrap().push(v) }
+/// #     fn note_detached(&self, _: ()) {}
+/// # }
+/// #
+/// # impl Pool for One {
 /// #     fn try_get(&self) -> Result<pool_core::Pooled<'_, Self>, PoolError> {
 /// #         let v = self.0.lock().unwrap().pop().unwrap_or_default();
 /// #         Ok(pool_core::Pooled::new(v, (), self))
 /// #     }
-/// #     fn recycle(&self, mut v: Vec<u8>, _: ()) { v.reset(); self.0.lock().unwrap().push(v) }
-/// #     fn note_detached(&self, _: ()) {}
 /// #     fn stats(&self) -> Stats { Stats::default() }
 /// # }
 /// # let pool = One::default();
 /// assert_eq!(frame(&pool, b"hi")?, 6);
 /// # Ok::<(), PoolError>(())
 /// ```
-pub trait Pool: Send + Sync + Sized {
-    /// What the pool hands out.
-    type Item;
-
-    /// What a guard keeps besides the item so that the pool can take it
-    /// back: a generation for a pool that can be reset, a slot for a ring,
-    /// a class for a size-class pool, or just the proof that the item came
-    /// from the pool.
-    ///
-    /// Every pool of this family makes its ticket impossible to build or
-    /// copy outside the pool (private fields, no `Clone`), so only its own
-    /// guards ever hold one. That is what keeps the hooks below harmless:
-    /// [`recycle`](Pool::recycle), [`note_detached`](Pool::note_detached)
-    /// and [`Pooled::new`] cannot be called with an item the pool never
-    /// handed out, and the counters stay exact. A strategy written outside
-    /// this family should do the same.
-    type Ticket: Send + Sync;
-
+pub trait Pool: Recycle + Send + Sync + Sized {
     /// Takes an item without blocking: an idle one, or a new one where the
     /// strategy creates items on demand.
     ///
@@ -99,25 +87,8 @@ pub trait Pool: Send + Sync + Sized {
         self.try_get()
     }
 
-    /// Takes back an item whose guard dropped: resets it, then keeps it or
-    /// drops it (and counts which). Guards call this with the ticket the
-    /// item was handed out with; nobody else holds one.
-    fn recycle(&self, item: Self::Item, ticket: Self::Ticket);
-
-    /// Counts an item taken out for good by [`Pooled::detach`] or
-    /// [`OwnedPooled::detach`], and frees whatever its ticket held.
-    fn note_detached(&self, ticket: Self::Ticket);
-
     /// A snapshot of the pool's counters.
     fn stats(&self) -> Stats;
-
-    /// The pool's leak tracker, if it was built with one: guards record
-    /// their call site in it (the `leak-sites` feature; the default is
-    /// none).
-    #[cfg(feature = "leak-sites")]
-    fn leak_tracker(&self) -> Option<&crate::leaks::LeakTracker> {
-        None
-    }
 
     /// Frees idle items the pool no longer needs; what "no longer needed"
     /// means is the strategy's (the default does nothing).

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use loom::thread;
-use pool_core::{OwnedPooled, Pool, PoolError};
+use pool_core::engine::Recycle;
+use pool_core::{OwnedPooled, PoolError};
 
 use crate::FixedPool;
 use crate::sync::current;

@@ -583,10 +583,29 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
     }
 }
 
-impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
+impl<T: Reset + Send + 'static> pool_core::engine::Recycle for FixedPool<T> {
     type Item = T;
     type Ticket = FixedTicket;
+    #[inline]
+    fn recycle(&self, item: T, ticket: FixedTicket) {
+        self.put(item, ticket);
+    }
+    /// The item left for good: a replacement is owed, to the oldest waiter
+    /// first, so the pool keeps `count` items.
+    fn note_detached(&self, _ticket: FixedTicket) {
+        self.local().add(|c| &c.detached, 1);
+        // Stale or not, the item is gone from the pool: a replacement is owed.
+        if !self.core().closed.load(Acquire) {
+            self.core().owe(1);
+        }
+    }
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.core().leaks.as_deref()
+    }
+}
 
+impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
@@ -605,28 +624,8 @@ impl<T: Reset + Send + 'static> Pool for FixedPool<T> {
         FixedPool::get_timeout(self, timeout)
     }
 
-    #[inline]
-    fn recycle(&self, item: T, ticket: FixedTicket) {
-        self.put(item, ticket);
-    }
-
-    /// The item left for good: a replacement is owed, to the oldest waiter
-    /// first, so the pool keeps `count` items.
-    fn note_detached(&self, _ticket: FixedTicket) {
-        self.local().add(|c| &c.detached, 1);
-        // Stale or not, the item is gone from the pool: a replacement is owed.
-        if !self.core().closed.load(Acquire) {
-            self.core().owe(1);
-        }
-    }
-
     fn stats(&self) -> Stats {
         FixedPool::stats(self)
-    }
-
-    #[cfg(feature = "leak-sites")]
-    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.core().leaks.as_deref()
     }
 }
 

@@ -250,7 +250,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
 
 /// What a [`LocalPool`] guard carries besides its item: nothing but the
 /// proof that the item came from the pool. Only the pool makes one, so
-/// [`Pool::recycle`] and [`Pooled::new`] cannot be called from outside with
+/// [`Recycle::recycle`](pool_core::engine::Recycle::recycle) and [`Pooled::new`] cannot be called from outside with
 /// an item the pool never handed out (which would corrupt its counters).
 ///
 /// ```compile_fail
@@ -259,7 +259,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
 /// ```
 ///
 /// ```compile_fail
-/// use pool_core::Pool;
+/// use pool_core::engine::Recycle;
 /// let pool = pool_local::LocalPool::new(Vec::<u8>::new);
 /// // ... so an item the pool never handed out cannot be slipped in.
 /// pool.recycle(Vec::new(), ());
@@ -278,10 +278,23 @@ pub struct LocalTicket {
 
 const TICKET: LocalTicket = LocalTicket { _private: () };
 
-impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
+impl<T: Reset + Send + 'static> pool_core::engine::Recycle for LocalPool<T> {
     type Item = T;
     type Ticket = LocalTicket;
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.leaks.as_deref()
+    }
+    #[inline]
+    fn recycle(&self, item: T, _: LocalTicket) {
+        self.engine.put(CLASS, item, Entry::Returned);
+    }
+    fn note_detached(&self, _: LocalTicket) {
+        self.engine.count(CLASS, |c| &c.detached);
+    }
+}
 
+impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
     /// Never fails: a miss makes a new item.
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
@@ -293,20 +306,6 @@ impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         Ok(self.get_owned())
-    }
-
-    #[cfg(feature = "leak-sites")]
-    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.leaks.as_deref()
-    }
-
-    #[inline]
-    fn recycle(&self, item: T, _: LocalTicket) {
-        self.engine.put(CLASS, item, Entry::Returned);
-    }
-
-    fn note_detached(&self, _: LocalTicket) {
-        self.engine.count(CLASS, |c| &c.detached);
     }
 
     fn stats(&self) -> Stats {

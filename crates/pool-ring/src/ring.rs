@@ -237,7 +237,7 @@ impl<T: Reset + Send> RingPool<T> {
 
     /// Where the guards out now were taken, grouped by call site (empty
     /// unless the ring was built with
-    /// [`build_tracked`](RingPoolBuilder::build_tracked)).
+    /// [`build_tracked`](crate::RingPoolBuilder::build_tracked)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
         pool_core::leaks::outstanding(self.leaks.as_ref())
@@ -381,31 +381,17 @@ fn release_on_unwind<'a, T>(
     })
 }
 
-impl<T: Reset + Send> Pool for RingPool<T> {
+impl<T: Reset + Send> pool_core::engine::Recycle for RingPool<T> {
     type Item = T;
     type Ticket = RingTicket;
-
-    #[inline]
-    #[cfg_attr(feature = "leak-sites", track_caller)]
-    fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        RingPool::try_get(self)
-    }
-
-    #[cfg_attr(feature = "leak-sites", track_caller)]
-    fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
-        RingPool::try_get_owned(self)
-    }
-
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
         self.leaks.as_ref()
     }
-
     #[inline]
     fn recycle(&self, item: T, ticket: RingTicket) {
         self.put(item, ticket);
     }
-
     fn note_detached(&self, ticket: RingTicket) {
         match ticket.open() {
             Ticket::Slot(t) => {
@@ -416,6 +402,19 @@ impl<T: Reset + Send> Pool for RingPool<T> {
             }
             Ticket::Fallback => self.fallback.detached.add_shared(1),
         }
+    }
+}
+
+impl<T: Reset + Send> Pool for RingPool<T> {
+    #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        RingPool::try_get(self)
+    }
+
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+        RingPool::try_get_owned(self)
     }
 
     fn stats(&self) -> Stats {

@@ -487,10 +487,22 @@ pub struct TierTicket(usize);
 
 /// Items are plain `Vec<u8>`s, so generic code written for any pool of
 /// byte vectors (`P: Pool<Item = Vec<u8>>`) takes a `TieredPool` as it is.
-impl Pool for TieredPool {
+impl pool_core::engine::Recycle for TieredPool {
     type Item = Vec<u8>;
     type Ticket = TierTicket;
+    fn recycle(&self, item: Vec<u8>, ticket: TierTicket) {
+        self.inner.put(ticket.0, ClassBuf(item), Entry::Returned);
+    }
+    fn note_detached(&self, ticket: TierTicket) {
+        self.inner.note_detached(ticket.0);
+    }
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.inner.leaks()
+    }
+}
 
+impl Pool for TieredPool {
     /// A buffer of the default length's class; never fails.
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
@@ -499,25 +511,12 @@ impl Pool for TieredPool {
         Ok(Pooled::new(item, TierTicket(class), self))
     }
 
-    fn recycle(&self, item: Vec<u8>, ticket: TierTicket) {
-        self.inner.put(ticket.0, ClassBuf(item), Entry::Returned);
-    }
-
-    fn note_detached(&self, ticket: TierTicket) {
-        self.inner.note_detached(ticket.0);
-    }
-
     fn stats(&self) -> Stats {
         TieredPool::stats(self).total
     }
 
     fn trim(&self) {
         TieredPool::trim(self);
-    }
-
-    #[cfg(feature = "leak-sites")]
-    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.inner.leaks()
     }
 }
 

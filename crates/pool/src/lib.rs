@@ -45,14 +45,18 @@
 //! Bad configuration is a [`PoolError`] that names the field and the
 //! accepted range.
 //!
-//! The hooks guards use to give items back ([`Pool::recycle`],
-//! [`Pool::note_detached`], [`Pooled::new`]) take a ticket that only the
+//! The hooks guards use to give items back
+//! ([`Recycle::recycle`](pool_core::engine::Recycle::recycle),
+//! [`Recycle::note_detached`](pool_core::engine::Recycle::note_detached),
+//! [`Pooled::new`]; the strategy implementers' API in `pool_core::engine`,
+//! which this facade does not re-export) take a ticket that only the
 //! pool can make, so no code outside the pool can slip in an item it never
 //! handed out and skew its counts:
 //!
 //! ```compile_fail
 //! # #[cfg(feature = "fixed")] {
 //! use pool::prelude::*;
+//! use pool_core::engine::Recycle;
 //! let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
 //! // `FixedTicket` has private fields: this does not compile.
 //! pool.recycle(Vec::new(), pool::fixed::FixedTicket { generation: 0 });

@@ -14,6 +14,8 @@
 //! - [`words`]: moves of small values in 8-byte words, which avoid
 //!   store-forwarding stalls on the hot paths.
 //! - [`unwind`]: counting what a panic unwinds through.
+//! - [`Recycle`]: the hooks a guard calls to give its item back, the
+//!   strategy's half of [`Pool`](crate::Pool).
 //! - [`Counter`] and [`Counters`]: the per-thread counters every
 //!   [`Stats`] is summed from.
 //!
@@ -62,6 +64,7 @@ mod budget;
 mod per_class;
 #[allow(unsafe_code)]
 pub mod per_thread;
+mod recycle;
 mod shelf;
 mod spill;
 mod sync;
@@ -72,6 +75,7 @@ pub mod words;
 pub use crate::stats::{Counter, Counters};
 pub use budget::SharedByteCap;
 pub use per_class::PerClass;
+pub use recycle::Recycle;
 
 use budget::ByteBudget;
 use per_thread::{PerThread, ThreadState};
