@@ -61,7 +61,7 @@ pub mod leaks;
 pub mod metrics;
 mod pool;
 mod reset;
-pub mod stats;
+mod stats;
 pub mod trimmer;
 pub mod workload;
 

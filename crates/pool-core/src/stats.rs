@@ -375,7 +375,8 @@ macro_rules! counted {
         /// # Examples
         ///
         /// ```
-        /// use pool_core::stats::{Stats, Totals};
+        /// use pool_core::Stats;
+        /// use pool_core::engine::Totals;
         ///
         /// let mut t = Totals::default();
         /// (t.prefilled, t.hits, t.returns, t.bytes_in) = (4, 3, 2, 2048);

@@ -17,9 +17,11 @@
 //! - The thread starts when the first pool asks for timed trimming and
 //!   ends when no live pool needs it. It holds pools weakly: a dropped pool
 //!   is forgotten, never kept alive.
-//! - Every pool of the family registers (timed or not), so [`trim_all`]
-//!   reaches every live pool: call it from a cgroup memory event, a signal
-//!   handler's thread or an admin endpoint.
+//! - Every `LocalPool` and `TieredPool` registers (timed or not), so
+//!   [`trim_all`] reaches every one that is alive: call it from a cgroup
+//!   memory event, a signal handler's thread or an admin endpoint.
+//!   `FixedPool` and `RingPool` keep a fixed set of items and have nothing
+//!   to trim on a schedule.
 //!
 //! What a trim frees: idle items that sat unused through two trims in the
 //! pool's shared part (the spill, which also holds what exited threads
@@ -30,39 +32,21 @@
 //! # Examples
 //!
 //! ```
-//! use std::sync::{Arc, atomic::{AtomicU64, Ordering::Relaxed}};
-//! use pool_core::trimmer::{self, Trim};
+//! use pool_core::trimmer;
 //!
-//! #[derive(Default)]
-//! struct Counted(AtomicU64);
-//! impl Trim for Counted {
-//!     fn trim(&self) {
-//!         self.0.fetch_add(1, Relaxed);
-//!     }
-//! }
-//!
-//! let pool = Arc::new(Counted::default());
-//! let handle: Arc<dyn Trim> = pool.clone();
-//! trimmer::register(Arc::downgrade(&handle), None); // trim_all only
-//! assert!(trimmer::trim_all() >= 1);
-//! assert_eq!(pool.0.load(Relaxed), 1);
+//! // On memory pressure: trim every live pool of the process now.
+//! let pools = trimmer::trim_all();
+//! println!("trimmed {pools} pools");
+//! assert!(!trimmer::is_running() || pools > 0, "a running trimmer serves a live pool");
 //! ```
+//!
+//! A strategy crate registers its pools with
+//! [`engine::register_trim`](crate::engine::register_trim).
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-/// What the trimmer calls. Pools implement it on the part that the trimmer
-/// holds weakly.
-pub trait Trim: Send + Sync {
-    /// Frees what the pool no longer needs (see the pool's `trim`).
-    fn trim(&self);
-
-    /// A trim run by the trimmer thread on the pool's schedule; pools count
-    /// these separately. The default is [`trim`](Trim::trim).
-    fn timed_trim(&self) {
-        self.trim();
-    }
-}
+use crate::engine::Trim;
 
 /// The shortest interval accepted: below it the trimmer would spin.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
@@ -102,31 +86,8 @@ fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Registers a pool: trimmed every `interval` (if `Some`) by the trimmer
-/// thread, and by every [`trim_all`]. Starts the thread if it is needed
-/// and not running.
-///
-/// # Panics
-///
-/// If the trimmer thread cannot be spawned (the OS refused a thread).
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering::Relaxed}};
-/// use pool_core::trimmer::{self, Trim};
-///
-/// struct Counting(AtomicUsize);
-/// impl Trim for Counting {
-///     fn trim(&self) {
-///         self.0.fetch_add(1, Relaxed);
-///     }
-/// }
-/// let pool: Arc<dyn Trim> = Arc::new(Counting(AtomicUsize::new(0)));
-/// trimmer::register(Arc::downgrade(&pool), None); // trim_all only, no schedule
-/// assert!(trimmer::trim_all() >= 1);
-/// ```
-pub fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
+/// Registers a pool (see [`crate::engine::register_trim`]).
+pub(crate) fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
     let mut reg = registry();
     reg.entries.retain(|e| e.pool.strong_count() > 0);
     let interval = interval.map(|i| i.max(MIN_INTERVAL));
@@ -158,18 +119,8 @@ pub fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
     }
 }
 
-/// A pool was dropped: lets the trimmer see it (and end if it was the last
-/// timed one) now rather than at its next interval.
-///
-/// # Examples
-///
-/// ```
-/// use pool_core::trimmer;
-///
-/// // A pool's drop calls this; calling it again is harmless.
-/// trimmer::forget();
-/// ```
-pub fn forget() {
+/// A pool was dropped (see [`crate::engine::forget_trim`]).
+pub(crate) fn forget() {
     WAKE.notify_all();
 }
 
@@ -182,7 +133,8 @@ pub fn forget() {
 ///
 /// ```
 /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering::Relaxed}};
-/// use pool_core::trimmer::{self, Trim};
+/// use pool_core::engine::{self, Trim};
+/// use pool_core::trimmer;
 ///
 /// struct Counting(AtomicUsize);
 /// impl Trim for Counting {
@@ -192,7 +144,7 @@ pub fn forget() {
 /// }
 /// let pool = Arc::new(Counting(AtomicUsize::new(0)));
 /// let as_trim: Arc<dyn Trim> = pool.clone();
-/// trimmer::register(Arc::downgrade(&as_trim), None);
+/// engine::register_trim(Arc::downgrade(&as_trim), None);
 /// trimmer::trim_all();
 /// trimmer::trim_all(); // twice: what sat idle through both is freed
 /// assert_eq!(pool.0.load(Relaxed), 2);

@@ -6,10 +6,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
-use pool_core::engine::Counters;
 use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::words::move_words;
-use pool_core::stats::Totals;
+use pool_core::engine::{Counters, Totals};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::cursor;

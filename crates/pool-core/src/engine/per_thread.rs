@@ -280,7 +280,7 @@ impl<G: ThreadState> PerThread<G> {
 }
 
 #[cfg(not(pool_loom))]
-impl<G: ThreadState + crate::trimmer::Trim> crate::trimmer::Trim for Inner<G> {
+impl<G: ThreadState + super::Trim> super::Trim for Inner<G> {
     fn trim(&self) {
         self.global.trim();
     }
@@ -289,7 +289,7 @@ impl<G: ThreadState + crate::trimmer::Trim> crate::trimmer::Trim for Inner<G> {
     }
 }
 
-impl<G: ThreadState + crate::trimmer::Trim> PerThread<G> {
+impl<G: ThreadState + super::Trim> PerThread<G> {
     /// Registers the shared part with the process-wide
     /// [`trimmer`](crate::trimmer): trimmed every `interval` (if `Some`)
     /// and by every [`trim_all`](crate::trimmer::trim_all). Held weakly.
@@ -299,7 +299,7 @@ impl<G: ThreadState + crate::trimmer::Trim> PerThread<G> {
     pub fn register_trim(&self, interval: Option<std::time::Duration>) {
         #[cfg(not(pool_loom))]
         {
-            let strong: std::sync::Arc<dyn crate::trimmer::Trim> = self.inner.clone();
+            let strong: std::sync::Arc<dyn super::Trim> = self.inner.clone();
             crate::trimmer::register(std::sync::Arc::downgrade(&strong), interval);
         }
         #[cfg(pool_loom)]
