@@ -60,6 +60,8 @@ use crossbeam_utils::CachePadded;
 use crate::{PoolError, Reset, Stats};
 
 mod budget;
+#[cfg(all(test, pool_loom))]
+mod loom_tests;
 mod per_class;
 #[allow(unsafe_code)]
 pub mod per_thread;

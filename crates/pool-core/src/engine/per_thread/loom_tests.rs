@@ -1,0 +1,80 @@
+//! loom models of the per-thread layer's slot hand-over
+//! (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-core --release --lib
+//! loom_`), each named for what it checks.
+
+use super::*;
+use loom::thread;
+use std::sync::atomic::Ordering::SeqCst;
+
+/// Items a thread holds; handed to `spill` when it exits.
+struct Items {
+    spill: Mutex<Vec<u32>>,
+}
+
+impl ThreadState for Items {
+    type Owned = Vec<u32>;
+    type Shared = AtomicUsize;
+    fn new_owned(&self) -> Vec<u32> {
+        Vec::new()
+    }
+    fn new_shared(&self) -> AtomicUsize {
+        AtomicUsize::new(0)
+    }
+    fn thread_exited(&self, owned: Vec<u32>, shared: &AtomicUsize) {
+        shared.fetch_add(owned.len(), SeqCst);
+        lock(&self.spill).extend(owned);
+    }
+}
+
+fn pool() -> PerThread<Items> {
+    PerThread::new(Items {
+        spill: Mutex::new(Vec::new()),
+    })
+}
+
+/// A thread exits (hands its slot back) while another clears every
+/// slot: each item ends in exactly one place.
+#[test]
+fn loom_exit_races_clear() {
+    loom::model(|| {
+        let mut pool = pool();
+        let (index, slot) = pool.inner.assign();
+        // SAFETY: the slot is alive while `pool` is, and only this
+        // thread uses it until `release`.
+        unsafe { &*slot }.owned.borrow_mut().extend([1, 2]);
+        let inner = Arc::clone(&pool.inner);
+        let exiting = thread::spawn(move || inner.release(index));
+        let mut cleared = Vec::new();
+        pool.for_each_owned(|_, owned, _| cleared.append(owned));
+        exiting.join().unwrap();
+        let mut all = cleared;
+        all.extend(lock(&pool.global().spill).iter().copied());
+        all.sort();
+        assert_eq!(all, [1, 2], "every item exactly once");
+        assert_eq!(pool.threads(), 0);
+    });
+}
+
+/// A thread exits while a new thread takes a slot: the newcomer never
+/// sees the leaver's items, and at most two slots exist.
+#[test]
+fn loom_exit_races_a_newcomer() {
+    loom::model(|| {
+        let pool = pool();
+        let (index, slot) = pool.inner.assign();
+        // SAFETY: as above.
+        unsafe { &*slot }.owned.borrow_mut().push(7);
+        let inner = Arc::clone(&pool.inner);
+        let exiting = thread::spawn(move || inner.release(index));
+        let (i, slot) = pool.inner.assign();
+        // SAFETY: this thread owns the slot it was assigned until it
+        // releases it.
+        let seen = unsafe { &*slot }.owned.borrow().clone();
+        pool.inner.release(i);
+        exiting.join().unwrap();
+        assert!(seen.is_empty(), "a slot is handed over empty: {seen:?}");
+        assert_eq!(*lock(&pool.global().spill), [7]);
+        assert_eq!(pool.threads(), 0);
+        assert!(pool.slots() <= 2);
+    });
+}
