@@ -45,7 +45,7 @@ const CRATES: &[Crate] = &[
         name: "pool-core",
         loom: true,
         miri: true,
-        stress: &["threads"],
+        stress: &["threads", "engine"],
         fuzz: None,
     },
     Crate {

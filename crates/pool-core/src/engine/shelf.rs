@@ -533,3 +533,21 @@ pub(super) fn reset_and_measure<T: Reset>(
     on_panic.disarm();
     bytes
 }
+
+#[cfg(all(test, not(pool_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spill_rounds_up_to_whole_batches() {
+        let limits = |cache_size, spill_size| ClassLimits {
+            cache_size,
+            spill_size,
+            ..ClassLimits::default()
+        };
+        let c = Config::from(&limits(10, 11));
+        assert_eq!((c.batch, c.spill_batches), (5, 3));
+        let c = Config::from(&limits(1, 1));
+        assert_eq!((c.batch, c.spill_batches), (1, 1));
+    }
+}

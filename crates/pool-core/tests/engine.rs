@@ -1,0 +1,296 @@
+//! The engine from a strategy implementer's side: classes kept apart, the
+//! limits and the budget at their edges, thread exit, notes.
+
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Barrier};
+
+use pool_core::engine::{
+    Class, ClassLimits, Engine, Entry, MAX_CACHE_SIZE, MAX_SPILL_SIZE, PerClass,
+};
+use pool_core::{PoolError, SharedByteCap};
+
+fn class(size: usize, limits: ClassLimits) -> Class<Vec<u8>> {
+    (limits, Box::new(move || Vec::with_capacity(size)))
+}
+
+fn two_classes() -> Engine<Vec<u8>> {
+    let l = ClassLimits {
+        cache_size: 4,
+        spill_size: 4,
+        ..ClassLimits::default()
+    };
+    Engine::new(vec![class(64, l), class(4096, l)], None, None).unwrap()
+}
+
+#[test]
+fn classes_never_mix_and_count_apart() {
+    let e = two_classes();
+    assert_eq!(e.classes(), 2);
+    let small = e.take(0);
+    let large = e.take(1);
+    assert_eq!((small.capacity(), large.capacity()), (64, 4096));
+    assert!(e.put(0, small, Entry::Returned));
+    assert!(e.put(1, large, Entry::Returned));
+    assert_eq!(e.take(0).capacity(), 64, "class 0 hands out only its own");
+    assert_eq!(e.take(1).capacity(), 4096);
+    let s = e.stats();
+    assert_eq!((s[0].gets, s[0].hits, s[0].returns), (2, 1, 1));
+    assert_eq!((s[1].gets, s[1].hits, s[1].returns), (2, 1, 1));
+    assert_eq!(s[0].outstanding + s[1].outstanding, 2);
+}
+
+#[test]
+fn adopted_items_count_as_prefilled_and_refusals_are_not_counted() {
+    let l = ClassLimits {
+        min_item_bytes: 100,
+        max_item_bytes: 1000,
+        ..ClassLimits::default()
+    };
+    let e: Engine<Vec<u8>> = Engine::new(vec![class(500, l)], None, None).unwrap();
+    assert!(e.put(0, Vec::with_capacity(500), Entry::Adopted));
+    assert!(
+        !e.put(0, Vec::with_capacity(10), Entry::Adopted),
+        "too small"
+    );
+    assert!(
+        !e.put(0, Vec::with_capacity(5000), Entry::Adopted),
+        "too large"
+    );
+    let s = &e.stats()[0];
+    assert_eq!(
+        (s.prefilled, s.discarded.total(), s.retained_items),
+        (1, 0, 1)
+    );
+    // A return that shrank or grew is dropped and counted by reason.
+    let mut v = e.take(0);
+    v.shrink_to(0);
+    assert!(!e.put(0, v, Entry::Returned));
+    let mut v = e.take(0);
+    v.reserve(10_000);
+    assert!(!e.put(0, v, Entry::Returned));
+    let s = &e.stats()[0];
+    assert_eq!((s.discarded.too_small, s.discarded.too_large), (1, 1));
+    assert_eq!(
+        s.gets,
+        s.returns + s.discarded.total() + s.detached + s.outstanding
+    );
+}
+
+#[test]
+fn every_limit_is_checked_at_its_edges() {
+    let ok = ClassLimits::default();
+    assert!(ok.validate().is_ok());
+    let field = |l: ClassLimits| match l.validate() {
+        Err(PoolError::InvalidConfig { field, .. }) => field,
+        other => panic!("expected InvalidConfig, got {other:?}"),
+    };
+    assert_eq!(
+        field(ClassLimits {
+            cache_size: 0,
+            ..ok
+        }),
+        "cache_size"
+    );
+    assert_eq!(
+        field(ClassLimits {
+            cache_size: MAX_CACHE_SIZE + 1,
+            ..ok
+        }),
+        "cache_size"
+    );
+    assert_eq!(
+        field(ClassLimits {
+            cache_size: usize::MAX,
+            ..ok
+        }),
+        "cache_size"
+    );
+    assert_eq!(
+        field(ClassLimits {
+            spill_size: 0,
+            ..ok
+        }),
+        "spill_size"
+    );
+    assert_eq!(
+        field(ClassLimits {
+            spill_size: usize::MAX,
+            ..ok
+        }),
+        "spill_size"
+    );
+    assert_eq!(
+        field(ClassLimits {
+            max_item_bytes: 0,
+            ..ok
+        }),
+        "max_item_bytes"
+    );
+    assert_eq!(
+        field(ClassLimits {
+            min_item_bytes: 11,
+            max_item_bytes: 10,
+            ..ok
+        }),
+        "min_item_bytes"
+    );
+    // The largest accepted values build (and allocate nothing up front).
+    let big = ClassLimits {
+        cache_size: MAX_CACHE_SIZE,
+        spill_size: MAX_SPILL_SIZE,
+        min_item_bytes: usize::MAX,
+        max_item_bytes: usize::MAX,
+    };
+    let e: Engine<Vec<u8>> = Engine::new(vec![class(8, big)], None, None).unwrap();
+    assert!(
+        !e.put(0, Vec::new(), Entry::Returned),
+        "under min_item_bytes"
+    );
+    // No class, or a bad interval, is a typed error too.
+    let none: Result<Engine<Vec<u8>>, _> = Engine::new(Vec::new(), None, None);
+    assert!(matches!(
+        none,
+        Err(PoolError::InvalidConfig {
+            field: "classes",
+            ..
+        })
+    ));
+    let zero: Result<Engine<Vec<u8>>, _> =
+        Engine::new(vec![class(8, ok)], None, Some(std::time::Duration::ZERO));
+    assert!(matches!(
+        zero,
+        Err(PoolError::InvalidConfig {
+            field: "trim_interval",
+            ..
+        })
+    ));
+    let max: Result<Engine<Vec<u8>>, _> =
+        Engine::new(vec![class(8, ok)], None, Some(std::time::Duration::MAX));
+    assert!(max.is_ok(), "Duration::MAX is accepted and never comes");
+}
+
+#[test]
+#[should_panic(expected = "index out of bounds")]
+fn a_class_out_of_range_is_a_documented_panic() {
+    let e = two_classes();
+    drop(e.take(2));
+}
+
+#[test]
+fn one_budget_caps_every_class_together() {
+    let cap = SharedByteCap::new(8192).unwrap();
+    let l = ClassLimits::default();
+    let e: Engine<Vec<u8>> = Engine::new(
+        vec![class(4096, l), class(8192, l)],
+        Some(cap.clone()),
+        None,
+    )
+    .unwrap();
+    let held: Vec<_> = (0..4).map(|i| e.take(i % 2)).collect();
+    for (i, v) in held.into_iter().enumerate() {
+        e.put(i % 2, v, Entry::Returned);
+    }
+    let s = e.stats();
+    let retained: u64 = s.iter().map(|s| s.retained_bytes).sum();
+    assert!(
+        retained <= 8192,
+        "{retained} bytes kept under a cap of 8192"
+    );
+    assert!(s.iter().map(|s| s.discarded.over_byte_cap).sum::<u64>() >= 1);
+    assert!(cap.available() <= 8192 - retained as usize);
+}
+
+#[test]
+fn thousands_of_short_lived_threads_hand_their_items_back() {
+    let e = Arc::new(two_classes());
+    let threads = if cfg!(miri) { 8 } else { 2000 };
+    for chunk in 0..threads / 8 {
+        let barrier = Arc::new(Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (e, barrier) = (Arc::clone(&e), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let class = (chunk + i) % 2;
+                    let v = e.take(class);
+                    e.put(class, v, Entry::Returned);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+    assert_eq!(e.threads(), 0, "every exited thread gave its caches back");
+    let s = e.stats();
+    let total: u64 = s.iter().map(|s| s.gets).sum();
+    assert_eq!(total, threads as u64);
+    for s in &s {
+        assert_eq!(s.outstanding, 0);
+        assert_eq!(s.gets, s.hits + s.misses);
+        // What the exited threads left went to the spill, never over its
+        // cap (4 items), and the rest was freed and counted.
+        assert!(s.retained_items <= 4, "{s:?}");
+        assert!(s.retained_items > 0, "the spill kept some: {s:?}");
+    }
+    // A new thread is served from what the exited ones left.
+    let hits = e.stats()[0].hits;
+    drop(e.take(0));
+    assert_eq!(e.stats()[0].hits, hits + 1);
+    // Threads reuse items: far fewer were made than handed out.
+    assert!(e.stats().iter().map(|s| s.misses).sum::<u64>() < total / 2);
+}
+
+#[test]
+fn notes_are_per_thread_and_readable_from_any() {
+    #[derive(Default)]
+    struct Seen(AtomicUsize);
+    let e: Engine<Vec<u8>, Seen> =
+        Engine::new(vec![class(16, ClassLimits::default())], None, None).unwrap();
+    drop(e.take_noting(0, |n| {
+        n.0.fetch_add(1, Relaxed);
+    }));
+    e.note(|n| {
+        n.0.fetch_add(10, Relaxed);
+    });
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            e.note(|n| {
+                n.0.fetch_add(100, Relaxed);
+            })
+        });
+    });
+    let mut seen = Vec::new();
+    e.for_each_note(|n| seen.push(n.0.load(Relaxed)));
+    seen.sort_unstable();
+    assert!(seen == [11, 100] || seen == [111], "{seen:?}");
+}
+
+#[test]
+fn trim_and_clear_free_every_class() {
+    let mut e = two_classes();
+    for class in 0..2 {
+        let v = e.take(class);
+        e.put(class, v, Entry::Returned);
+    }
+    e.trim();
+    assert_eq!(e.stats().iter().map(|s| s.retained_items).sum::<u64>(), 2);
+    e.trim();
+    assert_eq!(e.stats().iter().map(|s| s.retained_items).sum::<u64>(), 0);
+    for class in 0..2 {
+        let v = e.take(class);
+        e.put(class, v, Entry::Returned);
+    }
+    e.clear();
+    let s = e.stats();
+    assert_eq!(s.iter().map(|s| s.retained_bytes).sum::<u64>(), 0);
+    assert_eq!(s.iter().map(|s| s.trimmed).sum::<u64>(), 4);
+}
+
+#[test]
+fn per_class_holds_one_value_per_class() {
+    let mut p = PerClass::from_vec(vec![1, 2, 3]).unwrap();
+    *p.get_mut(2) += 10;
+    assert_eq!(p.iter().copied().collect::<Vec<_>>(), [1, 2, 13]);
+    assert_eq!(p.into_iter().collect::<Vec<_>>(), [1, 2, 13]);
+}
