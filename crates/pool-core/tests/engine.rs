@@ -203,7 +203,8 @@ fn one_budget_caps_every_class_together() {
 #[test]
 fn thousands_of_short_lived_threads_hand_their_items_back() {
     let e = Arc::new(two_classes());
-    let threads = if cfg!(miri) { 8 } else { 2000 };
+    let threads = if cfg!(miri) { 32 } else { 2000 };
+    let mut first_round_misses = 0;
     for chunk in 0..threads / 8 {
         let barrier = Arc::new(Barrier::new(8));
         let handles: Vec<_> = (0..8)
@@ -219,6 +220,9 @@ fn thousands_of_short_lived_threads_hand_their_items_back() {
             .collect();
         for h in handles {
             h.join().unwrap();
+        }
+        if chunk == 0 {
+            first_round_misses = e.stats().iter().map(|s| s.misses).sum::<u64>();
         }
     }
     assert_eq!(e.threads(), 0, "every exited thread gave its caches back");
@@ -237,8 +241,14 @@ fn thousands_of_short_lived_threads_hand_their_items_back() {
     let hits = e.stats()[0].hits;
     drop(e.take(0));
     assert_eq!(e.stats()[0].hits, hits + 1);
-    // Threads reuse items: far fewer were made than handed out.
-    assert!(e.stats().iter().map(|s| s.misses).sum::<u64>() < total / 2);
+    // Later threads reuse what earlier ones left: fewer items were made
+    // after the first round than gets were served.
+    let later = e.stats().iter().map(|s| s.misses).sum::<u64>() - first_round_misses;
+    assert!(
+        later < total - 8,
+        "{later} items made for {} later gets",
+        total - 8
+    );
 }
 
 #[test]
