@@ -399,7 +399,8 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
         ));
     }
     // Scaling: 0.95 at 2 threads; at 16, 0.8 and 3x zeropool's aggregate.
-    for &t in &thread_counts {
+    // With more threads than cores there is no scaling to judge.
+    for &t in thread_counts.iter().filter(|&&t| t <= cores) {
         for size in [4096usize, 65536] {
             let (Some(one), Some(many)) = (
                 find(cases, "threads", size, 1),
@@ -431,9 +432,9 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
             }
         }
     }
-    if max_t.is_some_and(|t| t < 16) {
+    if cores < 16 || max_t.is_some_and(|t| t < 16) {
         out.push(format!(
-            "UNMEASURED 16-thread targets (pool-local and pool-tiered: 0.8 x 16 x one thread and 3x zeropool; pool-fixed: 10x arrayqueue): this run went up to {} threads; run `cargo xtask bench-bin` on a 16-core machine",
+            "UNMEASURED 16-thread targets (pool-local and pool-tiered: 0.8 x 16 x one thread and 3x zeropool; pool-fixed: 10x arrayqueue): this run went up to {} threads on {cores} cores; run `cargo xtask bench-bin` on a 16-core machine",
             max_t.unwrap_or(1)
         ));
     }
@@ -518,5 +519,13 @@ mod tests {
             "{sixteen:#?}"
         );
         assert!(!has(&sixteen, "pool-local's throughput"), "{sixteen:#?}");
+        // Scaling is not judged with more threads than cores.
+        let c = cases(&[(1, "pool-local", 10.0), (16, "pool-local", 100.0)]);
+        let two_cores = targets_on(&c, 2);
+        assert!(!has(&two_cores, "scaling at 16"), "{two_cores:#?}");
+        assert!(has(&two_cores, "UNMEASURED 16-thread targets"), "{two_cores:#?}");
+        let sixteen = targets_on(&c, 16);
+        assert!(has(&sixteen, "MISS pool-local scaling at 16 threads"), "{sixteen:#?}");
+        assert!(!has(&sixteen, "UNMEASURED"), "{sixteen:#?}");
     }
 }
