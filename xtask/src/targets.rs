@@ -523,9 +523,15 @@ mod tests {
         let c = cases(&[(1, "pool-local", 10.0), (16, "pool-local", 100.0)]);
         let two_cores = targets_on(&c, 2);
         assert!(!has(&two_cores, "scaling at 16"), "{two_cores:#?}");
-        assert!(has(&two_cores, "UNMEASURED 16-thread targets"), "{two_cores:#?}");
+        assert!(
+            has(&two_cores, "UNMEASURED 16-thread targets"),
+            "{two_cores:#?}"
+        );
         let sixteen = targets_on(&c, 16);
-        assert!(has(&sixteen, "MISS pool-local scaling at 16 threads"), "{sixteen:#?}");
+        assert!(
+            has(&sixteen, "MISS pool-local scaling at 16 threads"),
+            "{sixteen:#?}"
+        );
         assert!(!has(&sixteen, "UNMEASURED"), "{sixteen:#?}");
     }
 }

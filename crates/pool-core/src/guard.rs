@@ -5,12 +5,12 @@ use std::io;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use crate::Pool;
+use crate::engine::Recycle;
 use crate::leaks::{LeakTracker, Site};
 
 /// `pool`'s tracker (none without the `leak-sites` feature).
 #[inline]
-fn tracker_of<P: Pool>(_pool: &P) -> Option<&LeakTracker> {
+fn tracker_of<P: Recycle>(_pool: &P) -> Option<&LeakTracker> {
     #[cfg(feature = "leak-sites")]
     let tracker = _pool.leak_tracker();
     #[cfg(not(feature = "leak-sites"))]
@@ -23,7 +23,7 @@ fn tracker_of<P: Pool>(_pool: &P) -> Option<&LeakTracker> {
 ///
 /// # Examples
 ///
-/// See [`Pool`] and the strategy crates; a guard derefs to the item:
+/// See [`Pool`](crate::Pool) and the strategy crates; a guard derefs to the item:
 ///
 /// ```
 /// # use pool_core::{Pool, PoolError, Pooled, Stats, Reset};
@@ -49,7 +49,7 @@ fn tracker_of<P: Pool>(_pool: &P) -> Option<&LeakTracker> {
 /// # Ok::<(), PoolError>(())
 /// ```
 #[must_use = "dropping a guard at once returns its item at once"]
-pub struct Pooled<'a, P: Pool> {
+pub struct Pooled<'a, P: Recycle> {
     /// The item and its ticket: `Some` from construction until drop or
     /// detach.
     inner: Option<(P::Item, P::Ticket)>,
@@ -59,7 +59,7 @@ pub struct Pooled<'a, P: Pool> {
     site: Site,
 }
 
-impl<'a, P: Pool> Pooled<'a, P> {
+impl<'a, P: Recycle> Pooled<'a, P> {
     /// Wraps `item`, which `pool` handed out with `ticket`, in a guard.
     /// Strategy crates call this; item and ticket go to `pool.recycle` when
     /// the guard drops. With `leak-sites`, the caller's location is
@@ -187,7 +187,7 @@ impl<'a, P: Pool> Pooled<'a, P> {
 /// item is `Send`, so it can move to another thread or task. Dropping it,
 /// on any thread, resets the item and gives it back.
 #[must_use = "dropping a guard at once returns its item at once"]
-pub struct OwnedPooled<P: Pool> {
+pub struct OwnedPooled<P: Recycle> {
     /// The item and its ticket: `Some` from construction until drop or
     /// detach.
     inner: Option<(P::Item, P::Ticket)>,
@@ -197,7 +197,7 @@ pub struct OwnedPooled<P: Pool> {
     site: Site,
 }
 
-impl<P: Pool> OwnedPooled<P> {
+impl<P: Recycle> OwnedPooled<P> {
     /// Wraps `item`, which `pool` handed out with `ticket`, in an owned
     /// guard (recording the caller's location, as [`Pooled::new`]).
     #[inline]
@@ -301,7 +301,7 @@ impl<P: Pool> OwnedPooled<P> {
 
 macro_rules! guard_impls {
     ($($ty:ty => $name:literal),*) => {$(
-        impl<P: Pool> Deref for $ty {
+        impl<P: Recycle> Deref for $ty {
             type Target = P::Item;
             #[inline]
             fn deref(&self) -> &P::Item {
@@ -312,7 +312,7 @@ macro_rules! guard_impls {
             }
         }
 
-        impl<P: Pool> DerefMut for $ty {
+        impl<P: Recycle> DerefMut for $ty {
             #[inline]
             fn deref_mut(&mut self) -> &mut P::Item {
                 match &mut self.inner {
@@ -322,7 +322,7 @@ macro_rules! guard_impls {
             }
         }
 
-        impl<P: Pool> Drop for $ty {
+        impl<P: Recycle> Drop for $ty {
             #[inline]
             fn drop(&mut self) {
                 // In words: the guard was filled moments ago, and a wider
@@ -334,7 +334,7 @@ macro_rules! guard_impls {
             }
         }
 
-        impl<P: Pool> fmt::Debug for $ty
+        impl<P: Recycle> fmt::Debug for $ty
         where
             P::Item: fmt::Debug,
         {
@@ -343,7 +343,7 @@ macro_rules! guard_impls {
             }
         }
 
-        impl<P: Pool, U: ?Sized> AsRef<U> for $ty
+        impl<P: Recycle, U: ?Sized> AsRef<U> for $ty
         where
             P::Item: AsRef<U>,
         {
@@ -353,7 +353,7 @@ macro_rules! guard_impls {
             }
         }
 
-        impl<P: Pool, U: ?Sized> AsMut<U> for $ty
+        impl<P: Recycle, U: ?Sized> AsMut<U> for $ty
         where
             P::Item: AsMut<U>,
         {
@@ -363,7 +363,7 @@ macro_rules! guard_impls {
             }
         }
 
-        impl<P: Pool> io::Write for $ty
+        impl<P: Recycle> io::Write for $ty
         where
             P::Item: io::Write,
         {
@@ -384,76 +384,3 @@ macro_rules! guard_impls {
 }
 
 guard_impls!(Pooled<'_, P> => "Pooled", OwnedPooled<P> => "OwnedPooled");
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{PoolError, Reset, Stats};
-    use std::io::Write;
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    #[derive(Default)]
-    struct Stack {
-        idle: Mutex<Vec<Vec<u8>>>,
-        recycled: AtomicUsize,
-        detached: AtomicUsize,
-    }
-
-    impl crate::engine::Recycle for Stack {
-        type Item = Vec<u8>;
-        type Ticket = ();
-        fn recycle(&self, mut item: Vec<u8>, _: ()) {
-            item.reset();
-            self.recycled.fetch_add(1, Ordering::Relaxed);
-            self.idle.lock().unwrap().push(item);
-        }
-        fn note_detached(&self, _: ()) {
-            self.detached.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    impl Pool for Stack {
-        fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-            let v = self.idle.lock().unwrap().pop().unwrap_or_default();
-            Ok(Pooled::new(v, (), self))
-        }
-        fn stats(&self) -> Stats {
-            Stats::default()
-        }
-    }
-
-    #[test]
-    fn drop_recycles_once_and_detach_does_not() {
-        let pool = Stack::default();
-        {
-            let mut g = pool.try_get().unwrap();
-            g.write_all(b"abc").unwrap();
-            assert_eq!(g.as_slice(), b"abc");
-        }
-        assert_eq!(pool.recycled.load(Ordering::Relaxed), 1);
-        assert!(pool.idle.lock().unwrap()[0].is_empty(), "reset ran");
-
-        let g = pool.try_get().unwrap();
-        let v = Pooled::detach(g);
-        assert!(v.is_empty());
-        assert_eq!(pool.recycled.load(Ordering::Relaxed), 1);
-        assert_eq!(pool.detached.load(Ordering::Relaxed), 1);
-    }
-
-    #[test]
-    fn owned_guard_moves_to_another_thread() {
-        let pool = Arc::new(Stack::default());
-        let mut g = pool.try_get_owned().unwrap();
-        g.push(7);
-        std::thread::spawn(move || {
-            assert_eq!(g[0], 7);
-            drop(g);
-        })
-        .join()
-        .unwrap();
-        assert_eq!(pool.recycled.load(Ordering::Relaxed), 1);
-        assert_eq!(pool.detached.load(Ordering::Relaxed), 0);
-        assert_eq!(format!("{:?}", pool.try_get().unwrap()), "Pooled([])");
-    }
-}

@@ -4,6 +4,62 @@ use pool_core::{PoolError, Reset};
 
 use crate::pool::{FixedPool, MAX_ITEMS};
 
+impl FixedPool<()> {
+    /// Settings for a pool: `FixedPool::builder().count(n).build(factory)`.
+    /// It names no item type: `build` infers it from the factory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// // Items made on first need, never more than 8.
+    /// let pool = FixedPool::builder().count(8).lazy(true).build(|| vec![0u8; 1024])?;
+    /// assert_eq!(pool.stats().prefilled, 0);
+    /// assert_eq!(pool.available(), 8);
+    /// let buf = pool.try_get()?;
+    /// assert_eq!((buf.len(), pool.stats().misses), (1024, 1));
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn builder() -> FixedPoolBuilder {
+        FixedPoolBuilder::default()
+    }
+}
+
+impl<T: Reset + Send + 'static> FixedPool<T> {
+    /// A pool of `count` items made now by `factory`.
+    ///
+    /// [`FixedPool::builder`] has the other settings (items made on
+    /// demand instead of up front).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] if `count` is 0 or over [`MAX_ITEMS`](crate::MAX_ITEMS).
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::new(4, || Vec::<u8>::with_capacity(1500))?;
+    /// assert_eq!((pool.capacity(), pool.available(), pool.in_use()), (4, 4, 0));
+    /// let buf = pool.try_get()?;
+    /// assert_eq!(pool.in_use(), 1);
+    /// # drop(buf);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn new<F>(count: usize, factory: F) -> Result<Self, PoolError>
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        FixedPool::<()>::builder().count(count).build(factory)
+    }
+}
+
 /// Settings for a [`FixedPool`], from [`FixedPool::builder`].
 ///
 /// | setting | default | meaning |

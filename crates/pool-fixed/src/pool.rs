@@ -12,11 +12,11 @@ use pool_core::engine::per_thread::PerThread;
 use pool_core::engine::words::move_words;
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
+use crate::Buffer;
 use crate::core::{Core, Factory, owe_on_unwind};
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait_queue::{Idle, WaitQueue, WaitTotals};
-use crate::{Buffer, FixedPoolBuilder};
 
 /// Largest pool accepted.
 pub const MAX_ITEMS: usize = 1 << 24;
@@ -69,61 +69,7 @@ pub struct FixedPool<T: Reset + Send + 'static> {
     pub(crate) threads: PerThread<Core<T>>,
 }
 
-impl FixedPool<()> {
-    /// Settings for a pool: `FixedPool::builder().count(n).build(factory)`.
-    /// It names no item type: `build` infers it from the factory.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_fixed::FixedPool;
-    ///
-    /// // Items made on first need, never more than 8.
-    /// let pool = FixedPool::builder().count(8).lazy(true).build(|| vec![0u8; 1024])?;
-    /// assert_eq!(pool.stats().prefilled, 0);
-    /// assert_eq!(pool.available(), 8);
-    /// let buf = pool.try_get()?;
-    /// assert_eq!((buf.len(), pool.stats().misses), (1024, 1));
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    pub fn builder() -> FixedPoolBuilder {
-        FixedPoolBuilder::default()
-    }
-}
-
 impl<T: Reset + Send + 'static> FixedPool<T> {
-    /// A pool of `count` items made now by `factory`.
-    ///
-    /// [`FixedPool::builder`] has the other settings (items made on
-    /// demand instead of up front).
-    ///
-    /// # Errors
-    ///
-    /// [`PoolError::InvalidConfig`] if `count` is 0 or over [`MAX_ITEMS`].
-    ///
-    /// # Panics
-    ///
-    /// If the factory panics.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_fixed::FixedPool;
-    ///
-    /// let pool = FixedPool::new(4, || Vec::<u8>::with_capacity(1500))?;
-    /// assert_eq!((pool.capacity(), pool.available(), pool.in_use()), (4, 4, 0));
-    /// let buf = pool.try_get()?;
-    /// assert_eq!(pool.in_use(), 1);
-    /// # drop(buf);
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    pub fn new<F>(count: usize, factory: F) -> Result<Self, PoolError>
-    where
-        F: Fn() -> T + Send + Sync + 'static,
-    {
-        FixedPool::<()>::builder().count(count).build(factory)
-    }
-
     pub(crate) fn from_parts(
         count: usize,
         lazy: bool,

@@ -69,6 +69,7 @@ mod recycle;
 mod shelf;
 mod spill;
 mod sync;
+pub(crate) mod trimmer;
 pub mod unwind;
 #[allow(unsafe_code)]
 pub mod words;
@@ -182,7 +183,7 @@ impl ClassLimits {
 }
 
 /// Checks a timed-trim interval: `None` (no timed trimming) or at least
-/// [`trimmer::MIN_INTERVAL`](crate::trimmer::MIN_INTERVAL).
+/// `trimmer::MIN_INTERVAL` (1 ms).
 ///
 /// # Errors
 ///
@@ -200,7 +201,7 @@ impl ClassLimits {
 /// ```
 pub fn check_trim_interval(interval: Option<Duration>) -> Result<(), PoolError> {
     match interval {
-        Some(i) if i < crate::trimmer::MIN_INTERVAL => Err(PoolError::invalid_config(
+        Some(i) if i < trimmer::MIN_INTERVAL => Err(PoolError::invalid_config(
             "trim_interval",
             format!("{i:?}"),
             "at least 1ms, or None for no timed trimming",
@@ -248,7 +249,7 @@ pub trait Trim: Send + Sync {
 /// assert!(trimmer::trim_all() >= 1);
 /// ```
 pub fn register_trim(pool: std::sync::Weak<dyn Trim>, interval: Option<Duration>) {
-    crate::trimmer::register(pool, interval);
+    trimmer::register(pool, interval);
 }
 
 /// A pool was dropped: lets the trimmer see it (and end if it was the last
@@ -263,7 +264,7 @@ pub fn register_trim(pool: std::sync::Weak<dyn Trim>, interval: Option<Duration>
 /// engine::forget_trim();
 /// ```
 pub fn forget_trim() {
-    crate::trimmer::forget();
+    trimmer::forget();
 }
 
 /// A class's limits and the factory that makes its items on a miss.

@@ -300,7 +300,7 @@ impl<G: ThreadState + super::Trim> PerThread<G> {
         #[cfg(not(pool_loom))]
         {
             let strong: std::sync::Arc<dyn super::Trim> = self.inner.clone();
-            crate::trimmer::register(std::sync::Arc::downgrade(&strong), interval);
+            super::trimmer::register(std::sync::Arc::downgrade(&strong), interval);
         }
         #[cfg(pool_loom)]
         let _ = interval;
@@ -312,7 +312,7 @@ impl<G: ThreadState> Drop for Inner<G> {
         // The trimmer holds the shared part weakly: now that it is gone,
         // let the trimmer notice (and end, if this was its last pool).
         #[cfg(not(pool_loom))]
-        crate::trimmer::forget();
+        super::trimmer::forget();
     }
 }
 

@@ -1,0 +1,221 @@
+//! The process-wide trimmer: its registry of pools, held weakly, and its
+//! thread. Users reach it through `crate::trimmer` (`trim_all` and the
+//! intervals); strategies through [`register_trim`](super::register_trim)
+//! and [`forget_trim`](super::forget_trim).
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use super::Trim;
+
+/// The shortest interval accepted: below it the trimmer would spin.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// A good first interval for a service: 10 s. Memory of a burst is back
+/// within 20 s, and the trimmer wakes at most once every 10 s per pool (a
+/// trim of an idle pool is one atomic add and a look at an empty queue).
+/// Shorter intervals give memory back sooner at the price of refilling
+/// caches that a steady load still uses.
+pub const SUGGESTED_INTERVAL: Duration = Duration::from_secs(10);
+
+struct Entry {
+    pool: Weak<dyn Trim>,
+    interval: Option<Duration>,
+    /// Next timed trim; `None` when untimed or beyond `Instant`'s range.
+    due: Option<Instant>,
+}
+
+struct Registry {
+    entries: Vec<Entry>,
+    /// A trimmer thread is running (or starting).
+    running: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    entries: Vec::new(),
+    running: false,
+});
+/// Wakes the trimmer: a pool registered or was dropped.
+static WAKE: Condvar = Condvar::new();
+/// The trimmer thread, for [`wait_ended`] to join.
+static THREAD: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
+/// Signalled when the trimmer thread ends.
+static ENDED: Condvar = Condvar::new();
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Registers a pool (see [`crate::engine::register_trim`]).
+pub(crate) fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
+    let mut reg = registry();
+    reg.entries.retain(|e| e.pool.strong_count() > 0);
+    let interval = interval.map(|i| i.max(MIN_INTERVAL));
+    reg.entries.push(Entry {
+        pool,
+        interval,
+        due: interval.and_then(|i| Instant::now().checked_add(i)),
+    });
+    if interval.is_some() && !reg.running {
+        reg.running = true;
+        let handle = std::thread::Builder::new()
+            .name("pool-trimmer".into())
+            .spawn(run)
+            .expect("the trimmer thread could be spawned");
+        // Under the registry lock: `wait_ended` takes the handle only once
+        // `running` is false, that is, from the thread that ended.
+        let old = THREAD
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(handle);
+        drop(reg);
+        // A previous trimmer that ended and was never joined.
+        if let Some(old) = old {
+            let _ = old.join();
+        }
+    } else {
+        drop(reg);
+        WAKE.notify_all();
+    }
+}
+
+/// A pool was dropped (see [`crate::engine::forget_trim`]).
+pub(crate) fn forget() {
+    WAKE.notify_all();
+}
+
+/// Trims every live pool of the process now, timed or not; returns how
+/// many were reached. For memory pressure: a cgroup event, a signal, an
+/// admin endpoint. Each pool frees what sat idle through two trims, so
+/// call it twice to free everything idle.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering::Relaxed}};
+/// use pool_core::engine::{self, Trim};
+/// use pool_core::trimmer;
+///
+/// struct Counting(AtomicUsize);
+/// impl Trim for Counting {
+///     fn trim(&self) {
+///         self.0.fetch_add(1, Relaxed);
+///     }
+/// }
+/// let pool = Arc::new(Counting(AtomicUsize::new(0)));
+/// let as_trim: Arc<dyn Trim> = pool.clone();
+/// engine::register_trim(Arc::downgrade(&as_trim), None);
+/// trimmer::trim_all();
+/// trimmer::trim_all(); // twice: what sat idle through both is freed
+/// assert_eq!(pool.0.load(Relaxed), 2);
+/// ```
+pub fn trim_all() -> usize {
+    let pools: Vec<_> = {
+        let mut reg = registry();
+        reg.entries.retain(|e| e.pool.strong_count() > 0);
+        reg.entries
+            .iter()
+            .filter_map(|e| e.pool.upgrade())
+            .collect()
+    };
+    for p in &pools {
+        p.trim();
+    }
+    pools.len()
+}
+
+/// Whether the trimmer thread is running (for tests and diagnostics).
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::trimmer;
+///
+/// // No pool with a trim interval was registered here: no thread.
+/// assert!(!trimmer::is_running());
+/// ```
+pub fn is_running() -> bool {
+    registry().running
+}
+
+/// Waits until the trimmer thread has ended and is joined (no live pool
+/// needs it), at most `timeout`; true if it has. For tests and orderly
+/// shutdowns.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use pool_core::trimmer;
+///
+/// // Nothing timed is alive: the trimmer is not running, or ends now.
+/// assert!(trimmer::wait_ended(Duration::from_secs(10)));
+/// ```
+pub fn wait_ended(timeout: Duration) -> bool {
+    let reg = registry();
+    let (reg, _) = ENDED
+        .wait_timeout_while(reg, timeout, |r| r.running)
+        .unwrap_or_else(PoisonError::into_inner);
+    if reg.running {
+        return false;
+    }
+    let handle = THREAD.lock().unwrap_or_else(PoisonError::into_inner).take();
+    drop(reg);
+    if let Some(handle) = handle {
+        let _ = handle.join();
+    }
+    true
+}
+
+/// The trimmer thread: trims each timed pool when it is due, sleeps until
+/// the next one, ends when none is left.
+fn run() {
+    let mut reg = registry();
+    loop {
+        reg.entries.retain(|e| e.pool.strong_count() > 0);
+        let now = Instant::now();
+        let mut due = Vec::new();
+        let mut next: Option<Instant> = None;
+        let mut timed = false;
+        for e in &mut reg.entries {
+            let Some(interval) = e.interval else { continue };
+            timed = true;
+            if let Some(at) = e.due {
+                if at <= now {
+                    due.push(e.pool.clone());
+                    e.due = now.checked_add(interval);
+                }
+                if let Some(at) = e.due {
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+            }
+        }
+        if !timed {
+            reg.running = false;
+            drop(reg);
+            ENDED.notify_all();
+            return;
+        }
+        if !due.is_empty() {
+            drop(reg);
+            for pool in due {
+                // Upgraded only for the trim: a pool dropped meanwhile is
+                // freed here or by its owner, whichever lets go last.
+                if let Some(pool) = pool.upgrade() {
+                    pool.timed_trim();
+                }
+            }
+            reg = registry();
+            continue;
+        }
+        reg = match next {
+            Some(at) => {
+                WAKE.wait_timeout(reg, at.saturating_duration_since(now))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            }
+            // Every timed pool's next trim is beyond `Instant`'s range.
+            None => WAKE.wait(reg).unwrap_or_else(PoisonError::into_inner),
+        };
+    }
+}
