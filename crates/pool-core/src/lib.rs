@@ -63,6 +63,7 @@ mod pool;
 mod reset;
 mod stats;
 pub mod trimmer;
+mod waits;
 pub mod workload;
 
 pub use engine::SharedByteCap;
@@ -70,4 +71,5 @@ pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};
 pub use pool::Pool;
 pub use reset::Reset;
-pub use stats::{Discards, Stats, Waits};
+pub use stats::{Discards, Stats};
+pub use waits::Waits;
