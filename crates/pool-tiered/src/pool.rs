@@ -5,7 +5,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use pool_core::engine::Entry;
-use pool_core::engine::words::move_words;
 use pool_core::leaks::Site;
 use pool_core::{Pool, PoolError, Pooled, Stats};
 
@@ -90,11 +89,18 @@ impl TieredPool {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
-        // Read in words: the guard was just written field by field, and a
-        // wider load would stall on those stores (see `pool_core::engine::words`).
-        match move_words(self.try_get(len)) {
-            Ok(buf) => buf,
-            Err(e) => panic!("TieredPool::get: {e}"),
+        if len > self.max_len {
+            too_large(len, self.max_len);
+        }
+        // Built in place: no `Result` to move the guard through.
+        match self.classes.class_of(len) {
+            Some(class) => TieredBuf {
+                buf: self.inner.take(class, len),
+                class,
+                pool: &self.inner,
+                site: Site::record(self.inner.leaks()),
+            },
+            None => self.oversize(len),
         }
     }
 
@@ -479,6 +485,20 @@ impl TieredPool {
             site: Site::default(),
         }
     }
+}
+
+/// The panic of [`TieredPool::get`] over `max_len`.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn too_large(len: usize, max: usize) -> ! {
+    panic!(
+        "TieredPool::get: {}",
+        PoolError::TooLarge {
+            requested: len,
+            max
+        }
+    )
 }
 
 /// Which class a [`TieredPool`] item belongs to, for the [`Pool`] trait.
