@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use pool_core::engine::words::move_words;
-use pool_core::engine::{ClassLimits, Engine, Entry};
+use pool_core::engine::{ClassLimits, Engine, Entry, Only};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 /// A pool whose get and put touch only the current thread's cache, like
@@ -19,8 +19,8 @@ pub struct LocalPool<T: Reset + Send + 'static> {
     leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
 
-/// The pool's only class.
-const CLASS: usize = 0;
+/// The pool's only class, known at compile time.
+const CLASS: Only = Only;
 
 impl<T: Reset + Send + 'static> LocalPool<T> {
     /// A pool with the default settings that makes items with `factory`.
@@ -151,7 +151,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// ```
     pub fn stats(&self) -> Stats {
         let mut classes = self.engine.stats();
-        classes.swap_remove(CLASS)
+        classes.swap_remove(0)
     }
 
     /// Adds an item the pool did not hand out (a buffer made elsewhere, say;
@@ -320,7 +320,7 @@ impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
 impl<T: Reset + Send + 'static> fmt::Debug for LocalPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalPool")
-            .field("limits", &self.engine.limits(CLASS))
+            .field("limits", &self.engine.limits(0))
             .field("threads", &self.engine.threads())
             .field("stats", &self.stats())
             .finish_non_exhaustive()

@@ -78,7 +78,7 @@ pub mod words;
 pub use crate::stats::{Counter, Counters, DiscardCounters, Totals};
 pub use budget::SharedByteCap;
 pub use limits::{ClassLimits, MAX_CACHE_SIZE, MAX_SPILL_SIZE, check_trim_interval};
-pub use per_class::PerClass;
+pub use per_class::{ClassIndex, Only, PerClass};
 pub use recycle::Recycle;
 
 use budget::ByteBudget;
@@ -315,7 +315,7 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     /// If `class` is not below [`classes`](Self::classes), or if the
     /// factory panics (nothing is counted then).
     #[inline]
-    pub fn take(&self, class: usize) -> T {
+    pub fn take(&self, class: impl ClassIndex) -> T {
         self.take_noting(class, |_| {})
     }
 
@@ -326,9 +326,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     ///
     /// As [`take`](Self::take).
     #[inline]
-    pub fn take_noting(&self, class: usize, note: impl FnOnce(&X)) -> T {
+    pub fn take_noting(&self, class: impl ClassIndex, note: impl FnOnce(&X)) -> T {
         let g = self.threads.global();
-        let shelf = g.shelves.get(class);
+        let shelf = class.of(&g.shelves);
         // Word-wise: the fast and slow paths meet in a stack slot (see
         // `words::move_words`).
         words::move_words(self.threads.with(|slot| {
@@ -337,13 +337,13 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
                 note(&shared.notes);
                 if let Ok(mut caches) = slot.owned().try_borrow_mut() {
                     return shelf.take(
-                        caches.get_mut(class),
-                        shared.counters.get(class),
+                        class.of_mut(&mut caches),
+                        class.of(&shared.counters),
                         g.epoch.load(Relaxed),
                     );
                 }
             }
-            shelf.take_shared(g.orphan.get(class))
+            shelf.take_shared(class.of(&g.orphan))
         }))
     }
 
@@ -357,23 +357,23 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     ///
     /// If `class` is not below [`classes`](Self::classes), or as above.
     #[inline]
-    pub fn put(&self, class: usize, mut item: T, entry: Entry) -> bool {
+    pub fn put(&self, class: impl ClassIndex, mut item: T, entry: Entry) -> bool {
         let g = self.threads.global();
-        let shelf = g.shelves.get(class);
+        let shelf = class.of(&g.shelves);
         let epoch = || g.epoch.load(Relaxed);
         self.threads.with(|slot| match slot {
             Some(slot) => {
-                let c = slot.shared().counters.get(class);
+                let c = class.of(&slot.shared().counters);
                 let bytes = reset_and_measure(&mut item, c, false, entry);
                 match slot.owned().try_borrow_mut() {
                     Ok(mut caches) => {
-                        shelf.keep(caches.get_mut(class), c, item, bytes, epoch(), entry)
+                        shelf.keep(class.of_mut(&mut caches), c, item, bytes, epoch(), entry)
                     }
-                    Err(_) => shelf.keep_shared(g.orphan.get(class), item, bytes, epoch(), entry),
+                    Err(_) => shelf.keep_shared(class.of(&g.orphan), item, bytes, epoch(), entry),
                 }
             }
             None => {
-                let c = g.orphan.get(class);
+                let c = class.of(&g.orphan);
                 let bytes = reset_and_measure(&mut item, c, true, entry);
                 shelf.keep_shared(c, item, bytes, epoch(), entry)
             }
@@ -387,11 +387,11 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     /// # Panics
     ///
     /// If `class` is not below [`classes`](Self::classes).
-    pub fn count(&self, class: usize, which: fn(&Counters) -> &Counter) {
+    pub fn count(&self, class: impl ClassIndex, which: fn(&Counters) -> &Counter) {
         let g = self.threads.global();
         self.threads.with(|slot| match slot {
-            Some(slot) => which(slot.shared().counters.get(class)).incr(),
-            None => which(g.orphan.get(class)).add_shared(1),
+            Some(slot) => which(class.of(&slot.shared().counters)).incr(),
+            None => which(class.of(&g.orphan)).add_shared(1),
         });
     }
 

@@ -101,3 +101,60 @@ impl<V> IntoIterator for PerClass<V> {
         std::iter::once(self.first).chain(self.rest.into_vec())
     }
 }
+
+/// Which class an [`Engine`](super::Engine) call is for: a `usize` index,
+/// or [`Only`] for an engine of one class. `Only` is a constant the
+/// compiler sees through, so a one-class pool's get and put carry no class
+/// index and no branch on it.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::engine::{ClassIndex, Only, PerClass};
+///
+/// let p = PerClass::from_vec(vec!["a", "b"]).unwrap();
+/// assert_eq!((*1usize.of(&p), *Only.of(&p)), ("b", "a"));
+/// ```
+pub trait ClassIndex: Copy {
+    /// The value of this class in `p`.
+    ///
+    /// # Panics
+    ///
+    /// If the index is not below `p.len()`.
+    fn of<V>(self, p: &PerClass<V>) -> &V;
+
+    /// The value of this class in `p`, mutably.
+    ///
+    /// # Panics
+    ///
+    /// If the index is not below `p.len()`.
+    fn of_mut<V>(self, p: &mut PerClass<V>) -> &mut V;
+}
+
+impl ClassIndex for usize {
+    #[inline(always)]
+    fn of<V>(self, p: &PerClass<V>) -> &V {
+        p.get(self)
+    }
+
+    #[inline(always)]
+    fn of_mut<V>(self, p: &mut PerClass<V>) -> &mut V {
+        p.get_mut(self)
+    }
+}
+
+/// The class of an engine that has one: class 0, known at compile time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Only;
+
+impl ClassIndex for Only {
+    #[inline(always)]
+    fn of<V>(self, p: &PerClass<V>) -> &V {
+        &p.first
+    }
+
+    #[inline(always)]
+    fn of_mut<V>(self, p: &mut PerClass<V>) -> &mut V {
+        &mut p.first
+    }
+}
