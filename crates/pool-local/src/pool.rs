@@ -3,7 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use pool_core::engine::words::move_words;
 use pool_core::engine::{ClassLimits, Engine, Entry, Only};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
@@ -99,9 +98,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
-        // Word-wise: the item arrives through a stack slot written with
-        // field-sized stores (see `pool_core::engine::words`).
-        Pooled::new(move_words(self.engine.take(CLASS)), TICKET, self)
+        Pooled::new(self.engine.take(CLASS), TICKET, self)
     }
 
     /// Like [`get`](Self::get), with a guard that holds an `Arc` of the pool
@@ -127,11 +124,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
-        OwnedPooled::new(
-            move_words(self.engine.take(CLASS)),
-            TICKET,
-            Arc::clone(self),
-        )
+        OwnedPooled::new(self.engine.take(CLASS), TICKET, Arc::clone(self))
     }
 
     /// A snapshot of the counters of every thread.

@@ -7,7 +7,6 @@ use std::ops::{Deref, DerefMut};
 use crossbeam_utils::CachePadded;
 use pool_core::Reset;
 use pool_core::engine::Counter;
-use pool_core::engine::words::move_words;
 use pool_core::engine::{Engine, Entry};
 
 use crate::recent::Recent;
@@ -76,9 +75,9 @@ impl Shared {
     /// A buffer of class `class` from this thread's cache, recording `len`.
     #[inline]
     pub(crate) fn take(&self, class: usize, len: usize) -> Vec<u8> {
-        // Word-wise: the item arrives through a stack slot written with
-        // field-sized stores (see `pool_core::engine::words`).
-        move_words(self.engine.take_noting(class, |recent| recent.record(len))).0
+        self.engine
+            .take_noting(class, |recent| recent.record(len))
+            .0
     }
 
     /// Keeps `buf` in class `class` (zeroed first if the pool says so), or

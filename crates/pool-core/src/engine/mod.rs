@@ -314,7 +314,11 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     ///
     /// If `class` is not below [`classes`](Self::classes), or if the
     /// factory panics (nothing is counted then).
-    #[inline]
+    // Always inlined: a call would hand the item back through a stack slot
+    // written with field-sized stores, which the caller's wider loads stall
+    // on (pool-local, one thread, plain loop: 10.8 ns inlined, 11.8 with a
+    // call and a word-wise move after it, 13+ without the move).
+    #[inline(always)]
     pub fn take(&self, class: impl ClassIndex) -> T {
         self.take_noting(class, |_| {})
     }
@@ -325,7 +329,7 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     /// # Panics
     ///
     /// As [`take`](Self::take).
-    #[inline]
+    #[inline(always)]
     pub fn take_noting(&self, class: impl ClassIndex, note: impl FnOnce(&X)) -> T {
         let g = self.threads.global();
         let shelf = class.of(&g.shelves);
