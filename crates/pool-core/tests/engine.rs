@@ -167,6 +167,12 @@ fn every_limit_is_checked_at_its_edges() {
     let max: Result<Engine<Vec<u8>>, _> =
         Engine::new(vec![class(8, ok)], None, Some(std::time::Duration::MAX));
     assert!(max.is_ok(), "Duration::MAX is accepted and never comes");
+    // The timed engine started the trimmer thread; once it is gone, the
+    // thread ends and is joined (no thread outlives the test).
+    drop(max);
+    assert!(pool_core::trimmer::wait_ended(
+        std::time::Duration::from_secs(30)
+    ));
 }
 
 #[test]
