@@ -17,9 +17,21 @@ use pool_local::LocalPool;
 
 const ITEM: usize = 64 << 10;
 
-/// Waits until `done` holds, at most 20 s (the trims come every few ms).
+/// The trim interval: short, but long enough that a burst is given back
+/// between two trims (under Miri an operation takes about a thousand times
+/// longer; with trims every few operations, the owner thread would free
+/// the burst from its cache before any of it reached the shared spill, and
+/// the trimmer would have nothing of its own to free).
+const INTERVAL: Duration = if cfg!(miri) {
+    Duration::from_secs(2)
+} else {
+    Duration::from_millis(20)
+};
+
+/// Waits until `done` holds, at most 20 s (60 s under Miri; the trims come
+/// every `INTERVAL`).
 fn wait_for(mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(if cfg!(miri) { 60 } else { 20 });
     while !done() {
         assert!(Instant::now() < deadline, "the timed trims never came");
         std::thread::sleep(Duration::from_millis(2));
@@ -33,7 +45,7 @@ fn a_burst_comes_back_after_two_intervals_without_a_call() {
     let pool = LocalPool::builder()
         .cache_size(8)
         .spill_size(256)
-        .trim_interval(Duration::from_millis(20))
+        .trim_interval(INTERVAL)
         .build(move || Tagged::new(&t, ITEM))
         .unwrap();
     // Steady: eight buffers at a time.

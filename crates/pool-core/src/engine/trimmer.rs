@@ -81,6 +81,13 @@ pub(crate) fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
 
 /// A pool was dropped (see [`crate::engine::forget_trim`]).
 pub(crate) fn forget() {
+    // Through the lock: the trimmer checks which pools are alive and then
+    // waits without letting go of it, so a notification sent between the
+    // two would be lost and the trimmer would sleep through the drop (for
+    // ever, with a `Duration::MAX` interval). Taking the lock first means
+    // the trimmer is either before its check (and sees the drop) or
+    // already waiting (and wakes). No pool is dropped under this lock.
+    drop(registry());
     WAKE.notify_all();
 }
 
