@@ -3,9 +3,8 @@
 use std::fmt;
 use std::io;
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
 
-use crate::engine::Recycle;
+use crate::engine::{Anchor, Recycle};
 use crate::leaks::{LeakTracker, Site};
 
 /// `pool`'s tracker (none without the `leak-sites` feature).
@@ -31,6 +30,8 @@ fn tracker_of<P: Recycle>(_pool: &P) -> Option<&LeakTracker> {
 /// # impl pool_core::engine::Recycle for One {
 /// #     type Item = String;
 /// #     type Ticket = ();
+/// #     type Anchor = std::sync::Arc<Self>;
+/// #     fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> { std::sync::Arc::clone(self) }
 /// #     fn recycle(&self, mut s: String, _: ()) { s.reset(); self.0.lock().unwrap().push(s) }
 /// #     fn note_detached(&self, _: ()) {}
 /// # }
@@ -107,6 +108,8 @@ impl<'a, P: Recycle> Pooled<'a, P> {
     /// # impl pool_core::engine::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
+    /// #     type Anchor = std::sync::Arc<Self>;
+    /// #     fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> { std::sync::Arc::clone(self) }
     /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
     /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
     /// # }
@@ -145,6 +148,8 @@ impl<'a, P: Recycle> Pooled<'a, P> {
     /// # impl pool_core::engine::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
+    /// #     type Anchor = std::sync::Arc<Self>;
+    /// #     fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> { std::sync::Arc::clone(self) }
     /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
     /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
     /// # }
@@ -183,30 +188,45 @@ impl<'a, P: Recycle> Pooled<'a, P> {
     }
 }
 
-/// An item on loan from a pool held by `Arc`: `Send + 'static` when the
-/// item is `Send`, so it can move to another thread or task. Dropping it,
-/// on any thread, resets the item and gives it back.
+/// An item on loan that holds its pool's [anchor](crate::engine::Anchor)
+/// instead of borrowing it: `Send + 'static` when the item is `Send`, so
+/// it can move to another thread or task, and it may outlive every handle
+/// of the pool (the pool's memory lives until the last such guard drops).
+/// Dropping it, on any thread, resets the item and gives it back.
+///
+/// What the anchor costs is the strategy's: the per-thread pools count
+/// their owned guards per thread (no shared counter on get or drop); a
+/// strategy whose anchor is `Arc<Self>` clones it.
 #[must_use = "dropping a guard at once returns its item at once"]
 pub struct OwnedPooled<P: Recycle> {
-    /// The item and its ticket: `Some` from construction until drop or
-    /// detach.
-    inner: Option<(P::Item, P::Ticket)>,
-    pool: Arc<P>,
+    /// The item, its ticket and the anchor: `Some` from construction until
+    /// drop or detach.
+    inner: Option<(P::Item, P::Ticket, P::Anchor)>,
     /// Its record in the pool's leak tracker (nothing without
     /// `leak-sites`).
     site: Site,
 }
 
+/// The tracker an anchor reaches (none without the `leak-sites` feature).
+#[inline]
+fn anchor_tracker<A: Anchor>(_anchor: &A) -> Option<&LeakTracker> {
+    #[cfg(feature = "leak-sites")]
+    let tracker = _anchor.leak_tracker();
+    #[cfg(not(feature = "leak-sites"))]
+    let tracker = None;
+    tracker
+}
+
 impl<P: Recycle> OwnedPooled<P> {
-    /// Wraps `item`, which `pool` handed out with `ticket`, in an owned
-    /// guard (recording the caller's location, as [`Pooled::new`]).
+    /// Wraps `item`, which the pool handed out with `ticket`, in an owned
+    /// guard holding `anchor` (recording the caller's location, as
+    /// [`Pooled::new`]).
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn new(item: P::Item, ticket: P::Ticket, pool: Arc<P>) -> Self {
+    pub fn new(item: P::Item, ticket: P::Ticket, anchor: P::Anchor) -> Self {
         OwnedPooled {
-            inner: Some((item, ticket)),
-            site: Site::record(tracker_of(&*pool)),
-            pool,
+            site: Site::record(anchor_tracker(&anchor)),
+            inner: Some((item, ticket, anchor)),
         }
     }
 
@@ -215,13 +235,12 @@ impl<P: Recycle> OwnedPooled<P> {
     pub fn new_at(
         item: P::Item,
         ticket: P::Ticket,
-        pool: Arc<P>,
+        anchor: P::Anchor,
         site: &'static std::panic::Location<'static>,
     ) -> Self {
         OwnedPooled {
-            inner: Some((item, ticket)),
-            site: Site::record_at(tracker_of(&*pool), site),
-            pool,
+            site: Site::record_at(anchor_tracker(&anchor), site),
+            inner: Some((item, ticket, anchor)),
         }
     }
 
@@ -238,6 +257,8 @@ impl<P: Recycle> OwnedPooled<P> {
     /// # impl pool_core::engine::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
+    /// #     type Anchor = Arc<Self>;
+    /// #     fn anchor(self: &Arc<Self>) -> Arc<Self> { Arc::clone(self) }
     /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
     /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
     /// # }
@@ -256,46 +277,71 @@ impl<P: Recycle> OwnedPooled<P> {
     /// ```
     #[inline]
     pub fn detach(mut this: Self) -> P::Item {
-        let (item, ticket) = match this.inner.take() {
+        let (item, ticket, anchor) = match this.inner.take() {
             Some(parts) => parts,
             None => unreachable!("a guard holds its item until drop or detach"),
         };
-        this.site.release(tracker_of(&*this.pool));
-        this.pool.note_detached(ticket);
+        this.site.release(anchor_tracker(&anchor));
+        anchor.note_detached(ticket);
         item
     }
 
-    /// The pool the item came from.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #![allow(unused_imports)]
-    /// # use pool_core::{Pool, PoolError, Pooled, OwnedPooled, Stats, Reset};
-    /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
-    /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
-    /// # struct Ticket(());
-    /// # impl pool_core::engine::Recycle for Stack {
-    /// #     type Item = String;
-    /// #     type Ticket = Ticket;
-    /// #     fn recycle(&self, mut s: String, _: Ticket) { s.reset(); self.0.lock().unwrap().push(s) }
-    /// #     fn note_detached(&self, _: Ticket) { self.1.fetch_add(1, Relaxed); }
-    /// # }
-    /// #
-    /// # impl Pool for Stack {
-    /// #     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-    /// #         Ok(Pooled::new(self.0.lock().unwrap().pop().unwrap_or_default(), Ticket(()), self))
-    /// #     }
-    /// #     fn stats(&self) -> Stats { let mut s = Stats::default(); s.detached = self.1.load(Relaxed); s }
-    /// # }
-    /// let pool = Arc::new(Stack::default());
-    /// let s = pool.try_get_owned()?;
-    /// assert!(Arc::ptr_eq(OwnedPooled::pool(&s), &pool));
-    /// # Ok::<(), PoolError>(())
-    /// ```
     #[inline]
-    pub fn pool(this: &Self) -> &Arc<P> {
-        &this.pool
+    fn item(&self) -> &P::Item {
+        match &self.inner {
+            Some((item, _, _)) => item,
+            None => unreachable!("a guard holds its item until drop or detach"),
+        }
+    }
+
+    #[inline]
+    fn item_mut(&mut self) -> &mut P::Item {
+        match &mut self.inner {
+            Some((item, _, _)) => item,
+            None => unreachable!("a guard holds its item until drop or detach"),
+        }
+    }
+}
+
+impl<P: Recycle> Drop for OwnedPooled<P> {
+    #[inline]
+    fn drop(&mut self) {
+        // In words: the guard was filled moments ago, and a wider load
+        // would stall on those stores (see `crate::engine::words`).
+        if let Some((item, ticket, anchor)) = crate::engine::words::take_words(&mut self.inner) {
+            self.site.release(anchor_tracker(&anchor));
+            anchor.recycle(item, ticket);
+        }
+    }
+}
+
+impl<'a, P: Recycle> Pooled<'a, P> {
+    #[inline]
+    fn item(&self) -> &P::Item {
+        match &self.inner {
+            Some((item, _)) => item,
+            None => unreachable!("a guard holds its item until drop or detach"),
+        }
+    }
+
+    #[inline]
+    fn item_mut(&mut self) -> &mut P::Item {
+        match &mut self.inner {
+            Some((item, _)) => item,
+            None => unreachable!("a guard holds its item until drop or detach"),
+        }
+    }
+}
+
+impl<P: Recycle> Drop for Pooled<'_, P> {
+    #[inline]
+    fn drop(&mut self) {
+        // In words: the guard was filled moments ago, and a wider load
+        // would stall on those stores (see `crate::engine::words`).
+        if let Some((item, ticket)) = crate::engine::words::take_words(&mut self.inner) {
+            self.site.release(tracker_of(self.pool));
+            self.pool.recycle(item, ticket);
+        }
     }
 }
 
@@ -305,32 +351,14 @@ macro_rules! guard_impls {
             type Target = P::Item;
             #[inline]
             fn deref(&self) -> &P::Item {
-                match &self.inner {
-                    Some((item, _)) => item,
-                    None => unreachable!("a guard holds its item until drop or detach"),
-                }
+                self.item()
             }
         }
 
         impl<P: Recycle> DerefMut for $ty {
             #[inline]
             fn deref_mut(&mut self) -> &mut P::Item {
-                match &mut self.inner {
-                    Some((item, _)) => item,
-                    None => unreachable!("a guard holds its item until drop or detach"),
-                }
-            }
-        }
-
-        impl<P: Recycle> Drop for $ty {
-            #[inline]
-            fn drop(&mut self) {
-                // In words: the guard was filled moments ago, and a wider
-                // load would stall on those stores (see `crate::words`).
-                if let Some((item, ticket)) = crate::engine::words::take_words(&mut self.inner) {
-                    self.site.release(tracker_of(&*self.pool));
-                    self.pool.recycle(item, ticket);
-                }
+                self.item_mut()
             }
         }
 

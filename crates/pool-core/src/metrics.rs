@@ -86,6 +86,8 @@ pub fn publish(name: &str, labels: &[(&'static str, String)], stats: &Stats) {
 /// # impl pool_core::engine::Recycle for Fixed {
 /// #     type Item = ();
 /// #     type Ticket = Ticket;
+/// #     type Anchor = std::sync::Arc<Self>;
+/// #     fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> { std::sync::Arc::clone(self) }
 /// #     fn recycle(&self, _: (), _: Ticket) {}
 /// #     fn note_detached(&self, _: Ticket) {}
 /// # }

@@ -10,7 +10,7 @@ use crate::{OwnedPooled, PoolError, Pooled, Stats};
 /// Generic code (a service, a benchmark, `cargo xtask bench`) written
 /// against `Pool` switches strategy by changing the line that builds the
 /// pool. Items are reached only through guards: [`Pooled`] borrows the pool,
-/// [`OwnedPooled`] holds an `Arc` of it and is `Send + 'static`. Dropping a
+/// [`OwnedPooled`] holds its anchor (what keeps the pool alive) and is `Send + 'static`. Dropping a
 /// guard hands the item back to the pool (through its
 /// [`Recycle`](crate::engine::Recycle) hooks, the strategy implementers'
 /// side of the trait), which resets it and keeps or drops it; using an item after it went back, or returning it
@@ -35,6 +35,8 @@ use crate::{OwnedPooled, PoolError, Pooled, Stats};
 /// # impl pool_core::engine::Recycle for One {
 /// #     type Item = Vec<u8>;
 /// #     type Ticket = ();
+/// #     type Anchor = std::sync::Arc<Self>;
+/// #     fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> { std::sync::Arc::clone(self) }
 /// #     fn recycle(&self, mut v: Vec<u8>, _: ()) { v.reset(); self.0.lock().unwrap().push(v) }
 /// #     fn note_detached(&self, _: ()) {}
 /// # }
@@ -61,8 +63,11 @@ pub trait Pool: Recycle + Send + Sync + Sized {
     /// items on demand never fail.
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError>;
 
-    /// Like [`try_get`](Pool::try_get), with a guard that owns a handle to
-    /// the pool, so it can move to another thread or task.
+    /// Like [`try_get`](Pool::try_get), with a guard that holds the pool's
+    /// [anchor](crate::engine::Anchor) instead of borrowing it, so it can
+    /// move to another thread or task and outlive the pool's handles. The
+    /// per-thread pools also have an inherent `get_owned(&self)` that needs
+    /// no `Arc`.
     ///
     /// # Errors
     ///
@@ -70,7 +75,7 @@ pub trait Pool: Recycle + Send + Sync + Sized {
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         let guard = self.try_get()?;
         let (item, ticket) = Pooled::into_parts(guard);
-        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+        Ok(OwnedPooled::new(item, ticket, Self::anchor(self)))
     }
 
     /// Takes an item, waiting at most `timeout` for one where the pool is

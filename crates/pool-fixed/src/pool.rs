@@ -532,6 +532,12 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
 impl<T: Reset + Send + 'static> pool_core::engine::Recycle for FixedPool<T> {
     type Item = T;
     type Ticket = FixedTicket;
+    /// An `Arc` clone per owned guard: this pool does not count its
+    /// owned guards per thread (yet).
+    type Anchor = std::sync::Arc<Self>;
+    fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> {
+        std::sync::Arc::clone(self)
+    }
     #[inline]
     fn recycle(&self, item: T, ticket: FixedTicket) {
         self.put(item, ticket);

@@ -320,16 +320,16 @@ impl LocalPoolBuilder {
             (None, Some(bytes)) => Some(SharedByteCap::new(bytes)?),
             (None, None) => None,
         };
-        let engine = Engine::new(
+        let engine = Engine::with_extra(
             vec![(self.limits, Box::new(factory))],
             cap,
             self.trim_interval,
+            crate::pool::Extra {
+                #[cfg(feature = "leak-sites")]
+                leaks: self.leaks,
+            },
         )?;
-        Ok(LocalPool::from_engine(
-            engine,
-            #[cfg(feature = "leak-sites")]
-            self.leaks,
-        ))
+        Ok(LocalPool::from_engine(engine))
     }
 }
 

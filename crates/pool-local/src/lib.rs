@@ -145,7 +145,7 @@ mod builder;
 mod pool;
 
 pub use builder::LocalPoolBuilder;
-pub use pool::{LocalPool, LocalTicket};
+pub use pool::{LocalAnchor, LocalPool, LocalTicket};
 pub use pool_core::SharedByteCap;
 pub use pool_core::engine::{MAX_CACHE_SIZE, MAX_SPILL_SIZE};
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use pool_core::engine::{ClassLimits, Engine, Entry, Only};
+use pool_core::engine::{ClassLimits, Engine, EngineRef, Entry, Only};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 /// A pool whose get and put touch only the current thread's cache, like
@@ -12,10 +12,16 @@ use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 /// See the [crate docs](crate) for the design, and [`LocalPool::builder`]
 /// for the settings.
 pub struct LocalPool<T: Reset + Send + 'static> {
-    engine: Engine<T>,
+    engine: Engine<T, (), Extra>,
+}
+
+/// What the pool keeps beside its class, in the engine, so that owned
+/// guards reach it after the pool is dropped.
+#[derive(Default)]
+pub(crate) struct Extra {
     /// Where outstanding guards were taken, if tracked.
     #[cfg(feature = "leak-sites")]
-    leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
+    pub(crate) leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
 
 /// The pool's only class, known at compile time.
@@ -46,11 +52,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
             None,
             None,
         ) {
-            Ok(engine) => LocalPool::from_engine(
-                engine,
-                #[cfg(feature = "leak-sites")]
-                None,
-            ),
+            Ok(engine) => LocalPool { engine },
             Err(_) => unreachable!("the default configuration is valid"),
         }
     }
@@ -60,18 +62,11 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// [`leak_tracker`](crate::LocalPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.leaks.as_deref())
+        pool_core::leaks::outstanding(self.engine.extra().leaks.as_deref())
     }
 
-    pub(crate) fn from_engine(
-        engine: Engine<T>,
-        #[cfg(feature = "leak-sites")] leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
-    ) -> Self {
-        LocalPool {
-            engine,
-            #[cfg(feature = "leak-sites")]
-            leaks,
-        }
+    pub(crate) fn from_engine(engine: Engine<T, (), Extra>) -> Self {
+        LocalPool { engine }
     }
 
     /// Takes an idle item from this thread's cache, else a batch from the
@@ -101,30 +96,41 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
         Pooled::new(self.engine.take(CLASS), TICKET, self)
     }
 
-    /// Like [`get`](Self::get), with a guard that holds an `Arc` of the pool
-    /// and is `Send + 'static`: hand it to another thread, whose cache the
-    /// item joins when the guard drops there.
+    /// Like [`get`](Self::get), with a guard that is `Send + 'static`:
+    /// hand it to another thread or task, whose cache the item joins when
+    /// the guard drops there. The guard may outlive the pool: the pool's
+    /// memory lives until the last owned guard drops.
+    ///
+    /// No `Arc` is needed, and none is cloned: the guard's hold on the pool
+    /// is counted in the taking and the dropping thread's caches, so an
+    /// owned get and drop write no line that other threads write. (A
+    /// `static` pool needs no owned guard at all: its borrowed guards are
+    /// `'static` already.)
     ///
     /// # Panics
     ///
-    /// If the factory panics.
+    /// If the factory panics (nothing is counted then).
     ///
     /// # Examples
     ///
     /// ```
-    /// use std::sync::Arc;
     /// use pool_local::LocalPool;
     ///
-    /// let pool = Arc::new(LocalPool::new(|| Vec::<u8>::with_capacity(64)));
+    /// let pool = LocalPool::new(|| Vec::<u8>::with_capacity(64));
     /// let mut buf = pool.get_owned();
     /// buf.push(1);
     /// std::thread::spawn(move || assert_eq!(buf[0], 1)).join().unwrap();
     /// assert_eq!(pool.stats().returns, 1);
+    ///
+    /// let late = pool.get_owned();
+    /// drop(pool); // the guard keeps what it needs alive
+    /// assert!(late.is_empty());
     /// ```
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
-        OwnedPooled::new(self.engine.take(CLASS), TICKET, Arc::clone(self))
+    pub fn get_owned(&self) -> OwnedPooled<Self> {
+        let (item, anchor) = self.engine.take_anchored(CLASS);
+        OwnedPooled::new(item, TICKET, LocalAnchor(anchor))
     }
 
     /// A snapshot of the counters of every thread.
@@ -271,12 +277,43 @@ pub struct LocalTicket {
 
 const TICKET: LocalTicket = LocalTicket { _private: () };
 
+/// What an owned guard of a [`LocalPool`] holds in place of the pool: a
+/// hold on the pool's memory counted per thread (no shared counter), that
+/// takes the item back when the guard drops.
+pub struct LocalAnchor<T: Reset + Send + 'static>(EngineRef<T, (), Extra>);
+
+impl<T: Reset + Send + 'static> pool_core::engine::Anchor for LocalAnchor<T> {
+    type Item = T;
+    type Ticket = LocalTicket;
+    #[inline]
+    fn recycle(self, item: T, _: LocalTicket) {
+        self.0.put(CLASS, item, Entry::Returned);
+    }
+    fn note_detached(self, _: LocalTicket) {
+        self.0.count(CLASS, |c| &c.detached);
+    }
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.0.extra().leaks.as_deref()
+    }
+}
+
+impl<T: Reset + Send + 'static> fmt::Debug for LocalAnchor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LocalAnchor").finish()
+    }
+}
+
 impl<T: Reset + Send + 'static> pool_core::engine::Recycle for LocalPool<T> {
     type Item = T;
     type Ticket = LocalTicket;
+    type Anchor = LocalAnchor<T>;
+    fn anchor(self: &Arc<Self>) -> LocalAnchor<T> {
+        LocalAnchor(self.engine.anchor())
+    }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.leaks.as_deref()
+        self.engine.extra().leaks.as_deref()
     }
     #[inline]
     fn recycle(&self, item: T, _: LocalTicket) {

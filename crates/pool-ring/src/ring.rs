@@ -383,6 +383,12 @@ fn release_on_unwind<'a, T>(
 impl<T: Reset + Send> pool_core::engine::Recycle for RingPool<T> {
     type Item = T;
     type Ticket = RingTicket;
+    /// An `Arc` clone per owned guard: this pool does not count its
+    /// owned guards per thread (yet).
+    type Anchor = std::sync::Arc<Self>;
+    fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> {
+        std::sync::Arc::clone(self)
+    }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
         self.leaks.as_ref()

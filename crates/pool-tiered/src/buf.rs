@@ -9,7 +9,7 @@ use std::sync::Arc;
 use pool_core::engine::Entry;
 use pool_core::leaks::Site;
 
-use crate::shared::{ClassBuf, Shared};
+use crate::shared::{self, ClassBuf, Held, Shared};
 
 /// What a [`TieredBuf`] holds besides its bytes: the class it came from.
 /// Not a class index: over the largest class (allocated exactly, never
@@ -30,17 +30,17 @@ pub struct TieredBuf<'a> {
     pub(crate) buf: Vec<u8>,
     /// The class index, or [`OVERSIZE`] or [`GONE`].
     pub(crate) class: usize,
-    pub(crate) pool: &'a Arc<Shared>,
+    pub(crate) pool: &'a Shared,
     pub(crate) site: Site,
 }
 
 impl Drop for TieredBuf<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.site.release(self.pool.leaks());
+        self.site.release(self.pool.extra().leaks());
         if self.class < OVERSIZE - 1 {
             let buf = std::mem::take(&mut self.buf);
-            self.pool.put(self.class, ClassBuf(buf), Entry::Returned);
+            shared::put(self.pool, self.class, ClassBuf(buf), Entry::Returned);
         }
     }
 }
@@ -79,7 +79,12 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.detached, 1);
     /// ```
     pub fn detach(mut this: Self) -> Vec<u8> {
-        detach_parts(&mut this.buf, &mut this.class, &mut this.site, this.pool)
+        this.site.release(this.pool.extra().leaks());
+        let class = std::mem::replace(&mut this.class, GONE);
+        if class < GONE {
+            shared::note_detached(this.pool, class);
+        }
+        std::mem::take(&mut this.buf)
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`]
@@ -102,19 +107,10 @@ impl TieredBuf<'_> {
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
     pub fn freeze(mut self) -> SharedBuf {
-        freeze_parts(&mut self.buf, &mut self.class, &mut self.site, self.pool)
+        // A class buffer takes its own hold on the pool.
+        let held = (self.class < GONE).then(|| self.pool.anchor());
+        freeze_parts(&mut self.buf, &mut self.class, &mut self.site, held)
     }
-}
-
-/// Moves a guard's bytes out for good, leaving it empty and [`GONE`]; a
-/// class buffer counts as detached.
-fn detach_parts(buf: &mut Vec<u8>, class: &mut usize, site: &mut Site, pool: &Shared) -> Vec<u8> {
-    site.release(pool.leaks());
-    let class = std::mem::replace(class, GONE);
-    if class < GONE {
-        pool.note_detached(class);
-    }
-    std::mem::take(buf)
 }
 
 /// Moves a guard's bytes into a [`SharedBuf`], leaving the guard empty and
@@ -123,21 +119,20 @@ fn freeze_parts(
     buf: &mut Vec<u8>,
     class: &mut usize,
     site: &mut Site,
-    pool: &Arc<Shared>,
+    held: Option<Held>,
 ) -> SharedBuf {
     let buf = std::mem::take(buf);
     let class = std::mem::replace(class, GONE);
-    let frozen = if class == OVERSIZE {
-        Frozen::Oversize(buf)
-    } else {
-        Frozen::Class(FrozenClass {
+    let frozen = match held {
+        Some(held) if class < GONE => Frozen::Class(FrozenClass {
             buf: ClassBuf(buf),
             class,
             // The frozen buffer keeps the guard's record until its last
             // handle drops.
             site: std::mem::take(site),
-            pool: Arc::clone(pool),
-        })
+            held: Some(held),
+        }),
+        _ => Frozen::Oversize(buf),
     };
     let len = frozen.len();
     SharedBuf {
@@ -221,16 +216,18 @@ pub struct OwnedTieredBuf {
     /// The class index, or [`OVERSIZE`] or [`GONE`].
     class: usize,
     site: Site,
-    pool: Arc<Shared>,
+    /// The hold on the pool, for a class buffer (`None` for an oversize
+    /// one): counted per thread, no shared counter.
+    held: Option<Held>,
 }
 
 impl OwnedTieredBuf {
-    pub(crate) fn new(buf: Vec<u8>, class: usize, site: Site, pool: Arc<Shared>) -> Self {
+    pub(crate) fn new(buf: Vec<u8>, class: usize, site: Site, held: Option<Held>) -> Self {
         OwnedTieredBuf {
             buf,
             class,
             site,
-            pool,
+            held,
         }
     }
 
@@ -264,7 +261,14 @@ impl OwnedTieredBuf {
     /// assert_eq!(pool.stats().total.detached, 1);
     /// ```
     pub fn detach(mut this: Self) -> Vec<u8> {
-        detach_parts(&mut this.buf, &mut this.class, &mut this.site, &this.pool)
+        let class = std::mem::replace(&mut this.class, GONE);
+        if let Some(held) = this.held.take() {
+            this.site.release(held.extra().leaks());
+            if class < GONE {
+                held.count(class, |c| &c.detached);
+            }
+        }
+        std::mem::take(&mut this.buf)
     }
 
     /// Turns the buffer into an immutable, cheaply cloneable [`SharedBuf`],
@@ -283,16 +287,20 @@ impl OwnedTieredBuf {
     /// assert_eq!((&*copy, shared.ref_count()), (&b"frame"[..], 2));
     /// ```
     pub fn freeze(mut this: Self) -> SharedBuf {
-        freeze_parts(&mut this.buf, &mut this.class, &mut this.site, &this.pool)
+        let held = this.held.take();
+        freeze_parts(&mut this.buf, &mut this.class, &mut this.site, held)
     }
 }
 
 impl Drop for OwnedTieredBuf {
+    #[inline]
     fn drop(&mut self) {
-        self.site.release(self.pool.leaks());
-        if self.class < GONE {
-            let buf = std::mem::take(&mut self.buf);
-            self.pool.put(self.class, ClassBuf(buf), Entry::Returned);
+        if let Some(held) = self.held.take() {
+            self.site.release(held.extra().leaks());
+            if self.class < GONE {
+                let buf = std::mem::take(&mut self.buf);
+                shared::put_held(held, self.class, ClassBuf(buf));
+            }
         }
     }
 }
@@ -340,14 +348,17 @@ struct FrozenClass {
     buf: ClassBuf,
     class: usize,
     site: Site,
-    pool: Arc<Shared>,
+    /// `Some` until the drop gives the buffer back through it.
+    held: Option<Held>,
 }
 
 impl Drop for FrozenClass {
     fn drop(&mut self) {
-        self.site.release(self.pool.leaks());
-        let buf = std::mem::take(&mut self.buf);
-        self.pool.put(self.class, buf, Entry::Returned);
+        if let Some(held) = self.held.take() {
+            self.site.release(held.extra().leaks());
+            let buf = std::mem::take(&mut self.buf);
+            shared::put_held(held, self.class, buf);
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use pool_core::{PoolError, SharedByteCap};
 
 use crate::SizeClasses;
 use crate::pool::TieredPool;
-use crate::shared::{ClassBuf, Shared};
+use crate::shared::{ClassBuf, Extra};
 
 impl Default for TieredPool {
     fn default() -> Self {
@@ -331,10 +331,7 @@ impl TieredPoolBuilder {
                 (limits, make)
             })
             .collect();
-        let engine = Engine::new(classes, cap, self.trim_interval)?;
-        let default_len = self.default_len.unwrap_or(sizes[0]);
-        let shared = Shared {
-            engine,
+        let extra = Extra {
             zero_on_release: self.zero_on_release,
             oversize: CachePadded::new(Default::default()),
             foreign_kept: Default::default(),
@@ -342,8 +339,10 @@ impl TieredPoolBuilder {
             #[cfg(feature = "leak-sites")]
             leaks: self.leaks,
         };
+        let engine = Engine::with_extra(classes, cap, self.trim_interval, extra)?;
+        let default_len = self.default_len.unwrap_or(sizes[0]);
         Ok(TieredPool::from_parts(
-            shared,
+            engine,
             self.classes,
             self.max_len,
             default_len,

@@ -68,6 +68,6 @@ mod stats;
 pub use buf::{OwnedTieredBuf, SharedBuf, TieredBuf};
 pub use builder::TieredPoolBuilder;
 pub use classes::SizeClasses;
-pub use pool::{TierTicket, TieredPool};
+pub use pool::{TierAnchor, TierTicket, TieredPool};
 pub use pool_core::{Pool, PoolError, Stats};
 pub use stats::{Calibration, ClassStats, TieredStats};

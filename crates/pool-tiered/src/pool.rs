@@ -9,9 +9,9 @@ use pool_core::leaks::Site;
 use pool_core::{Pool, PoolError, Pooled, Stats};
 
 use crate::SizeClasses;
-use crate::buf::{GONE, OVERSIZE, OwnedTieredBuf, TieredBuf};
+use crate::buf::{OVERSIZE, OwnedTieredBuf, TieredBuf};
 use crate::recent::RECENT;
-use crate::shared::{ClassBuf, Shared};
+use crate::shared::{self, ClassBuf, Held, Shared};
 use crate::stats::{Calibration, ClassStats, TieredStats, calibrate};
 
 /// A byte pool of size classes (Go's `BytePool`, or a
@@ -21,7 +21,7 @@ use crate::stats::{Calibration, ClassStats, TieredStats, calibrate};
 ///
 /// See the [crate docs](crate) for an overview.
 pub struct TieredPool {
-    pub(crate) inner: Arc<Shared>,
+    pub(crate) engine: Shared,
     classes: SizeClasses,
     max_len: usize,
     default_class: usize,
@@ -34,14 +34,14 @@ impl TieredPool {
     pub const RECENT: usize = RECENT;
 
     pub(crate) fn from_parts(
-        shared: Shared,
+        engine: Shared,
         classes: SizeClasses,
         max_len: usize,
         default_len: usize,
     ) -> Self {
         TieredPool {
             default_class: classes.class_of(default_len).unwrap_or(0),
-            inner: Arc::new(shared),
+            engine,
             classes,
             max_len,
             default_len,
@@ -98,10 +98,10 @@ impl TieredPool {
         // written twice.
         match self.classes.class_of(len) {
             Some(class) => TieredBuf {
-                buf: self.inner.take(class, len),
+                buf: shared::take(&self.engine, class, len),
                 class,
-                pool: &self.inner,
-                site: Site::record(self.inner.leaks()),
+                pool: &self.engine,
+                site: Site::record(self.engine.extra().leaks()),
             },
             None => self.oversize(len),
         }
@@ -137,10 +137,10 @@ impl TieredPool {
         }
         Ok(match self.classes.class_of(len) {
             Some(class) => TieredBuf {
-                buf: self.inner.take(class, len),
+                buf: shared::take(&self.engine, class, len),
                 class,
-                pool: &self.inner,
-                site: Site::record(self.inner.leaks()),
+                pool: &self.engine,
+                site: Site::record(self.engine.extra().leaks()),
             },
             None => self.oversize(len),
         })
@@ -196,16 +196,23 @@ impl TieredPool {
     /// ```
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(&self, len: usize) -> Result<OwnedTieredBuf, PoolError> {
-        let mut buf = self.try_get(len)?;
-        let (vec, class) = (std::mem::take(&mut buf.buf), buf.class);
-        let site = std::mem::take(&mut buf.site);
-        buf.class = GONE;
-        Ok(OwnedTieredBuf::new(
-            vec,
-            class,
-            site,
-            Arc::clone(&self.inner),
-        ))
+        if len > self.max_len {
+            return Err(PoolError::TooLarge {
+                requested: len,
+                max: self.max_len,
+            });
+        }
+        Ok(match self.classes.class_of(len) {
+            Some(class) => {
+                let (buf, held) = shared::take_held(&self.engine, class, len);
+                let site = Site::record(held.extra().leaks());
+                OwnedTieredBuf::new(buf, class, site, Some(held))
+            }
+            None => {
+                let mut buf = self.oversize(len);
+                OwnedTieredBuf::new(std::mem::take(&mut buf.buf), OVERSIZE, Site::default(), None)
+            }
+        })
     }
 
     /// A buffer of length `len`, all zeros.
@@ -244,13 +251,13 @@ impl TieredPool {
     /// assert_eq!(pool.get(4096).capacity(), 5000);
     /// ```
     pub fn put(&self, buf: Vec<u8>) {
-        let inner = &self.inner;
+        let extra = self.engine.extra();
         match self.classes.class_for_capacity(buf.capacity()) {
-            Some(class) if inner.put(class, ClassBuf(buf), Entry::Adopted) => {
-                inner.foreign_kept.add_shared(1);
+            Some(class) if shared::put(&self.engine, class, ClassBuf(buf), Entry::Adopted) => {
+                extra.foreign_kept.add_shared(1);
             }
             // Fits no class, or the class is full or at the byte cap.
-            _ => inner.foreign_dropped.add_shared(1),
+            _ => extra.foreign_dropped.add_shared(1),
         }
     }
 
@@ -272,7 +279,7 @@ impl TieredPool {
     /// assert_eq!(pool.stats().total.retained_items, 0, "idle across two trims: freed");
     /// ```
     pub fn trim(&self) {
-        self.inner.engine.trim();
+        self.engine.trim();
     }
 
     /// Frees every idle buffer in every class, at once: every thread's
@@ -296,10 +303,7 @@ impl TieredPool {
     /// assert_eq!(pool.stats().total.retained_bytes, 0);
     /// ```
     pub fn clear(&mut self) {
-        match Arc::get_mut(&mut self.inner) {
-            Some(shared) => shared.engine.clear(),
-            None => self.inner.engine.clear_shared(),
-        }
+        self.engine.clear();
     }
 
     /// Threads that hold caches in this pool now (they used it and have not
@@ -315,7 +319,7 @@ impl TieredPool {
     /// assert_eq!(pool.threads(), 1);
     /// ```
     pub fn threads(&self) -> usize {
-        self.inner.engine.threads()
+        self.engine.threads()
     }
 
     /// Per-class and total statistics, oversize and foreign counts, and
@@ -338,7 +342,7 @@ impl TieredPool {
             .classes
             .sizes()
             .iter()
-            .zip(self.inner.engine.stats())
+            .zip(self.engine.stats())
             .map(|(&size, stats)| ClassStats { size, stats })
             .collect();
         let mut total = Stats::default();
@@ -348,9 +352,9 @@ impl TieredPool {
         TieredStats {
             classes,
             total,
-            oversize: self.inner.oversize.get(),
-            foreign_kept: self.inner.foreign_kept.get(),
-            foreign_dropped: self.inner.foreign_dropped.get(),
+            oversize: self.engine.extra().oversize.get(),
+            foreign_kept: self.engine.extra().foreign_kept.get(),
+            foreign_dropped: self.engine.extra().foreign_dropped.get(),
             recent_lengths: self.recent_lengths(),
         }
     }
@@ -360,7 +364,7 @@ impl TieredPool {
     /// [`leak_tracker`](crate::TieredPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.inner.leaks())
+        pool_core::leaks::outstanding(self.engine.extra().leaks())
     }
 
     /// Publishes the statistics to the `metrics` facade (`metrics`
@@ -448,8 +452,7 @@ impl TieredPool {
     /// ```
     pub fn recent_lengths(&self) -> Vec<usize> {
         let mut out = Vec::new();
-        self.inner
-            .engine
+        self.engine
             .for_each_note(|recent| recent.snapshot(&mut out));
         out
     }
@@ -479,12 +482,12 @@ impl TieredPool {
 
     #[cold]
     fn oversize(&self, len: usize) -> TieredBuf<'_> {
-        self.inner.record_only(len);
-        self.inner.oversize.add_shared(1);
+        shared::record_only(&self.engine, len);
+        self.engine.extra().oversize.add_shared(1);
         TieredBuf {
             buf: Vec::with_capacity(len),
             class: OVERSIZE,
-            pool: &self.inner,
+            pool: &self.engine,
             site: Site::default(),
         }
     }
@@ -513,15 +516,45 @@ pub struct TierTicket(usize);
 impl pool_core::engine::Recycle for TieredPool {
     type Item = Vec<u8>;
     type Ticket = TierTicket;
+    type Anchor = TierAnchor;
+    fn anchor(self: &Arc<Self>) -> TierAnchor {
+        TierAnchor(self.engine.anchor())
+    }
     fn recycle(&self, item: Vec<u8>, ticket: TierTicket) {
-        self.inner.put(ticket.0, ClassBuf(item), Entry::Returned);
+        shared::put(&self.engine, ticket.0, ClassBuf(item), Entry::Returned);
     }
     fn note_detached(&self, ticket: TierTicket) {
-        self.inner.note_detached(ticket.0);
+        shared::note_detached(&self.engine, ticket.0);
     }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.inner.leaks()
+        self.engine.extra().leaks()
+    }
+}
+
+/// What a generic owned guard of a [`TieredPool`]
+/// ([`Pool::try_get_owned`]) holds in place of the pool: a hold on the
+/// pool's memory counted per thread, as [`OwnedTieredBuf`] has.
+pub struct TierAnchor(Held);
+
+impl pool_core::engine::Anchor for TierAnchor {
+    type Item = Vec<u8>;
+    type Ticket = TierTicket;
+    fn recycle(self, item: Vec<u8>, ticket: TierTicket) {
+        shared::put_held(self.0, ticket.0, ClassBuf(item));
+    }
+    fn note_detached(self, ticket: TierTicket) {
+        self.0.count(ticket.0, |c| &c.detached);
+    }
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.0.extra().leaks()
+    }
+}
+
+impl fmt::Debug for TierAnchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TierAnchor").finish()
     }
 }
 
@@ -530,7 +563,7 @@ impl Pool for TieredPool {
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         let class = self.default_class;
-        let item = self.inner.take(class, self.default_len);
+        let item = shared::take(&self.engine, class, self.default_len);
         Ok(Pooled::new(item, TierTicket(class), self))
     }
 
@@ -549,7 +582,7 @@ impl Pool for TieredPool {
 #[cfg(feature = "leak-sites")]
 impl Drop for TieredPool {
     fn drop(&mut self) {
-        if let Some(t) = &self.inner.leaks {
+        if let Some(t) = &self.engine.extra().leaks {
             t.pool_dropped();
         }
     }

@@ -7,7 +7,7 @@ use std::ops::{Deref, DerefMut};
 use crossbeam_utils::CachePadded;
 use pool_core::Reset;
 use pool_core::engine::Counter;
-use pool_core::engine::{Engine, Entry};
+use pool_core::engine::{Engine, EngineRef, Entry};
 
 use crate::recent::Recent;
 
@@ -43,12 +43,12 @@ impl Reset for ClassBuf {
     }
 }
 
-/// The part of a [`TieredPool`](crate::TieredPool) that owned and frozen
-/// buffers keep alive: they give their buffer back to the thread that
-/// drops them.
-pub(crate) struct Shared {
-    /// One class per size; each thread also publishes its recent lengths.
-    pub(crate) engine: Engine<ClassBuf, Recent>,
+/// What a [`TieredPool`](crate::TieredPool) keeps beside its classes, in
+/// the engine, so that owned and frozen buffers reach it after the pool is
+/// dropped: the release settings and the counters of what the engine does
+/// not see.
+#[derive(Default)]
+pub(crate) struct Extra {
     /// Zero a buffer's bytes before it is kept (Node.js's `buf.fill(0)`).
     pub(crate) zero_on_release: bool,
     /// Requests over the largest class (a shared counter: the oversize path
@@ -61,7 +61,15 @@ pub(crate) struct Shared {
     pub(crate) leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
 }
 
-impl Shared {
+/// The engine of a [`TieredPool`](crate::TieredPool): one class per size;
+/// each thread also publishes its recent lengths.
+pub(crate) type Shared = Engine<ClassBuf, Recent, Extra>;
+
+/// What owned and frozen buffers hold: a hold on the engine counted per
+/// thread, that outlives the pool.
+pub(crate) type Held = EngineRef<ClassBuf, Recent, Extra>;
+
+impl Extra {
     /// The leak tracker, if the pool has one (none without `leak-sites`).
     #[inline]
     pub(crate) fn leaks(&self) -> Option<&pool_core::leaks::LeakTracker> {
@@ -72,41 +80,58 @@ impl Shared {
         leaks
     }
 
-    /// A buffer of class `class` from this thread's cache, recording `len`.
+    /// Zeroes `buf` if the pool says so: `fill(0)` over the whole
+    /// capacity, so whatever the holder did with the length (clear,
+    /// truncate, freeze), nothing it wrote is left for the next holder.
+    /// Costs a memset of the class size per release.
     #[inline]
-    pub(crate) fn take(&self, class: usize, len: usize) -> Vec<u8> {
-        self.engine
-            .take_noting(class, |recent| recent.record(len))
-            .0
-    }
-
-    /// Keeps `buf` in class `class` (zeroed first if the pool says so), or
-    /// drops it; true if kept. A buffer whose capacity fell under its
-    /// class's size (the holder shrank, swapped or took it) is dropped by
-    /// the engine as too small: keeping it would break `get(len)`'s promise
-    /// of capacity >= len.
-    #[inline]
-    pub(crate) fn put(&self, class: usize, mut buf: ClassBuf, entry: Entry) -> bool {
+    pub(crate) fn prepare(&self, buf: &mut ClassBuf) {
         if self.zero_on_release {
-            // `fill(0)`, over the whole capacity: whatever the holder did
-            // with the length (clear, truncate, freeze), nothing it wrote is
-            // left for the next holder. Costs a memset of the class size
-            // per release.
             buf.0.clear();
             buf.0
                 .spare_capacity_mut()
                 .fill(std::mem::MaybeUninit::new(0));
         }
-        self.engine.put(class, buf, entry)
     }
+}
 
-    /// Counts a class buffer taken out of the pool for good.
-    pub(crate) fn note_detached(&self, class: usize) {
-        self.engine.count(class, |c| &c.detached);
-    }
+/// A buffer of class `class` from this thread's cache, recording `len`.
+#[inline]
+pub(crate) fn take(engine: &Shared, class: usize, len: usize) -> Vec<u8> {
+    engine.take_noting(class, |recent| recent.record(len)).0
+}
 
-    /// Records a request length that no class serves.
-    pub(crate) fn record_only(&self, len: usize) {
-        self.engine.note(|recent| recent.record(len));
-    }
+/// [`take`], with a hold on the engine for an owned buffer.
+#[inline]
+pub(crate) fn take_held(engine: &Shared, class: usize, len: usize) -> (Vec<u8>, Held) {
+    let (buf, held) = engine.take_noting_anchored(class, |recent| recent.record(len));
+    (buf.0, held)
+}
+
+/// Keeps `buf` in class `class` (zeroed first if the pool says so), or
+/// drops it; true if kept. A buffer whose capacity fell under its
+/// class's size (the holder shrank, swapped or took it) is dropped by
+/// the engine as too small: keeping it would break `get(len)`'s promise
+/// of capacity >= len.
+#[inline]
+pub(crate) fn put(engine: &Shared, class: usize, mut buf: ClassBuf, entry: Entry) -> bool {
+    engine.extra().prepare(&mut buf);
+    engine.put(class, buf, entry)
+}
+
+/// [`put`] through a hold, which is used up.
+#[inline]
+pub(crate) fn put_held(held: Held, class: usize, mut buf: ClassBuf) -> bool {
+    held.extra().prepare(&mut buf);
+    held.put(class, buf, Entry::Returned)
+}
+
+/// Counts a class buffer taken out of the pool for good.
+pub(crate) fn note_detached(engine: &Shared, class: usize) {
+    engine.count(class, |c| &c.detached);
+}
+
+/// Records a request length that no class serves.
+pub(crate) fn record_only(engine: &Shared, len: usize) {
+    engine.note(|recent| recent.record(len));
 }

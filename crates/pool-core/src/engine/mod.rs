@@ -79,7 +79,7 @@ pub use crate::stats::{Counter, Counters, DiscardCounters, Totals};
 pub use budget::SharedByteCap;
 pub use limits::{ClassLimits, MAX_CACHE_SIZE, MAX_SPILL_SIZE, check_trim_interval};
 pub use per_class::{ClassIndex, Only, PerClass};
-pub use recycle::Recycle;
+pub use recycle::{Anchor, Recycle};
 
 use budget::ByteBudget;
 use per_thread::{PerThread, ThreadState};
@@ -164,12 +164,16 @@ pub type Class<T> = (ClassLimits, Box<dyn Fn() -> T + Send + Sync>);
 /// uses the pool, written by that thread through
 /// [`take_noting`](Self::take_noting) and [`note`](Self::note), read by any
 /// thread through [`for_each_note`](Self::for_each_note).
-pub struct Engine<T: Reset + Send + 'static, X: Default + Send + Sync + 'static = ()> {
-    threads: PerThread<Shelves<T, X>>,
+pub struct Engine<
+    T: Reset + Send + 'static,
+    X: Default + Send + Sync + 'static = (),
+    E: Send + Sync + 'static = (),
+> {
+    threads: PerThread<Shelves<T, X, E>>,
 }
 
 /// What all threads share.
-struct Shelves<T, X> {
+struct Shelves<T, X, E> {
     shelves: PerClass<Shelf<T>>,
     /// Bumped by a trim; read (not written) on every get and put.
     epoch: CachePadded<AtomicU64>,
@@ -179,6 +183,8 @@ struct Shelves<T, X> {
     orphan: PerClass<Counters>,
     /// The byte budget of every class, if there is one.
     budget: Option<Arc<ByteBudget>>,
+    /// What the pool keeps beside its classes (see [`Engine::extra`]).
+    extra: E,
     _notes: std::marker::PhantomData<fn() -> X>,
 }
 
@@ -188,7 +194,9 @@ struct Published<X> {
     notes: X,
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Shelves<T, X> {
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
+    Shelves<T, X, E>
+{
     /// A trim of the shared part, from any thread: the epoch (which every
     /// thread acts on at its next get or put) and every spill. Returns the
     /// items freed from the spills.
@@ -201,6 +209,72 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Shelves<T, X
             .sum()
     }
 
+    /// [`Engine::take_noting`] in `slot` (this thread's, if any).
+    #[inline(always)]
+    fn take_in(
+        &self,
+        slot: Option<&per_thread::Slot<Self>>,
+        class: impl ClassIndex,
+        note: impl FnOnce(&X),
+    ) -> T {
+        let shelf = class.of(&self.shelves);
+        if let Some(slot) = slot {
+            let shared = slot.shared();
+            note(&shared.notes);
+            if let Ok(mut caches) = slot.owned().try_borrow_mut() {
+                return shelf.take(
+                    class.of_mut(&mut caches),
+                    class.of(&shared.counters),
+                    self.epoch.load(Relaxed),
+                );
+            }
+        }
+        shelf.take_shared(class.of(&self.orphan))
+    }
+
+    /// [`Engine::put`] in `slot` (this thread's, if any).
+    #[inline]
+    fn put_in(
+        &self,
+        slot: Option<&per_thread::Slot<Self>>,
+        class: impl ClassIndex,
+        mut item: T,
+        entry: Entry,
+    ) -> bool {
+        let shelf = class.of(&self.shelves);
+        let epoch = || self.epoch.load(Relaxed);
+        match slot {
+            Some(slot) => {
+                let c = class.of(&slot.shared().counters);
+                let bytes = reset_and_measure(&mut item, c, false, entry);
+                match slot.owned().try_borrow_mut() {
+                    Ok(mut caches) => {
+                        shelf.keep(class.of_mut(&mut caches), c, item, bytes, epoch(), entry)
+                    }
+                    Err(_) => shelf.keep_shared(class.of(&self.orphan), item, bytes, epoch(), entry),
+                }
+            }
+            None => {
+                let c = class.of(&self.orphan);
+                let bytes = reset_and_measure(&mut item, c, true, entry);
+                shelf.keep_shared(c, item, bytes, epoch(), entry)
+            }
+        }
+    }
+
+    /// [`Engine::count`] in `slot` (this thread's, if any).
+    fn count_in(
+        &self,
+        slot: Option<&per_thread::Slot<Self>>,
+        class: impl ClassIndex,
+        which: fn(&Counters) -> &Counter,
+    ) {
+        match slot {
+            Some(slot) => which(class.of(&slot.shared().counters)).incr(),
+            None => which(class.of(&self.orphan)).add_shared(1),
+        }
+    }
+
     fn clear_spills(&self) {
         for (shelf, c) in self.shelves.iter().zip(self.orphan.iter()) {
             shelf.clear_spill(c);
@@ -208,7 +282,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Shelves<T, X
     }
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Trim for Shelves<T, X> {
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static> Trim
+    for Shelves<T, X, E>
+{
     fn trim(&self) {
         self.trim_shared();
     }
@@ -221,7 +297,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Trim for She
     }
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> ThreadState for Shelves<T, X> {
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
+    ThreadState for Shelves<T, X, E>
+{
     type Owned = PerClass<Cache<T>>;
     type Shared = Published<X>;
 
@@ -254,7 +332,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> ThreadState 
     }
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X> {
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Default + Send + Sync + 'static>
+    Engine<T, X, E>
+{
     /// An engine of `classes` (at least one), sharing `cap` if given,
     /// trimmed every `trim_interval` if given (and by every
     /// [`trim_all`](crate::trimmer::trim_all)).
@@ -268,6 +348,25 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
         classes: Vec<Class<T>>,
         cap: Option<SharedByteCap>,
         trim_interval: Option<Duration>,
+    ) -> Result<Self, PoolError> {
+        Self::with_extra(classes, cap, trim_interval, E::default())
+    }
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
+    Engine<T, X, E>
+{
+    /// [`new`](Self::new), keeping `extra` beside the classes (see
+    /// [`extra`](Self::extra)).
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub fn with_extra(
+        classes: Vec<Class<T>>,
+        cap: Option<SharedByteCap>,
+        trim_interval: Option<Duration>,
+        extra: E,
     ) -> Result<Self, PoolError> {
         check_trim_interval(trim_interval)?;
         for (limits, _) in &classes {
@@ -295,11 +394,25 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
                 epoch: CachePadded::new(AtomicU64::new(0)),
                 orphan,
                 budget,
+                extra,
                 _notes: std::marker::PhantomData,
             }),
         };
         engine.threads.register_trim(trim_interval);
         Ok(engine)
+    }
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
+    Engine<T, X, E>
+{
+    /// What the pool keeps beside its classes (settings, counters of its
+    /// own, a leak tracker): reachable from the engine and from every
+    /// [`EngineRef`], so an owned guard finds it after the pool's handle is
+    /// gone.
+    #[inline]
+    pub fn extra(&self) -> &E {
+        &self.threads.global().extra
     }
 
     /// The number of classes.
@@ -332,23 +445,52 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     #[inline(always)]
     pub fn take_noting(&self, class: impl ClassIndex, note: impl FnOnce(&X)) -> T {
         let g = self.threads.global();
-        let shelf = class.of(&g.shelves);
         // Word-wise: the fast and slow paths meet in a stack slot (see
         // `words::move_words`).
-        words::move_words(self.threads.with(|slot| {
-            if let Some(slot) = slot {
-                let shared = slot.shared();
-                note(&shared.notes);
-                if let Ok(mut caches) = slot.owned().try_borrow_mut() {
-                    return shelf.take(
-                        class.of_mut(&mut caches),
-                        class.of(&shared.counters),
-                        g.epoch.load(Relaxed),
-                    );
-                }
-            }
-            shelf.take_shared(class.of(&g.orphan))
-        }))
+        words::move_words(self.threads.with(|slot| g.take_in(slot, class, note)))
+    }
+
+    /// [`take_noting`](Self::take_noting), with a counted reference to the
+    /// engine for an owned guard, in the same thread-local access: the
+    /// reference keeps the engine's memory alive after the engine (the
+    /// pool's handle) is dropped, and gives the item back through
+    /// [`EngineRef::put`]. Taking it writes only this thread's slot; see
+    /// [`per_thread::anchor`].
+    ///
+    /// # Panics
+    ///
+    /// As [`take`](Self::take) (nothing is counted then).
+    #[inline(always)]
+    pub fn take_noting_anchored(
+        &self,
+        class: impl ClassIndex,
+        note: impl FnOnce(&X),
+    ) -> (T, EngineRef<T, X, E>) {
+        let g = self.threads.global();
+        let (item, r) = self
+            .threads
+            .with_anchor(|slot| words::move_words(g.take_in(slot, class, note)));
+        (words::move_words(item), EngineRef { r })
+    }
+
+    /// [`take`](Self::take) with a counted reference; see
+    /// [`take_noting_anchored`](Self::take_noting_anchored).
+    ///
+    /// # Panics
+    ///
+    /// As [`take`](Self::take).
+    #[inline(always)]
+    pub fn take_anchored(&self, class: impl ClassIndex) -> (T, EngineRef<T, X, E>) {
+        self.take_noting_anchored(class, |_| {})
+    }
+
+    /// A counted reference to the engine without an item (for a guard
+    /// made from a borrowed one); see
+    /// [`take_noting_anchored`](Self::take_noting_anchored).
+    pub fn anchor(&self) -> EngineRef<T, X, E> {
+        EngineRef {
+            r: self.threads.with_anchor(|_| ()).1,
+        }
     }
 
     /// Resets `item` ([`Reset::reset`], then [`Reset::heap_bytes`]) and
@@ -361,27 +503,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     ///
     /// If `class` is not below [`classes`](Self::classes), or as above.
     #[inline]
-    pub fn put(&self, class: impl ClassIndex, mut item: T, entry: Entry) -> bool {
+    pub fn put(&self, class: impl ClassIndex, item: T, entry: Entry) -> bool {
         let g = self.threads.global();
-        let shelf = class.of(&g.shelves);
-        let epoch = || g.epoch.load(Relaxed);
-        self.threads.with(|slot| match slot {
-            Some(slot) => {
-                let c = class.of(&slot.shared().counters);
-                let bytes = reset_and_measure(&mut item, c, false, entry);
-                match slot.owned().try_borrow_mut() {
-                    Ok(mut caches) => {
-                        shelf.keep(class.of_mut(&mut caches), c, item, bytes, epoch(), entry)
-                    }
-                    Err(_) => shelf.keep_shared(class.of(&g.orphan), item, bytes, epoch(), entry),
-                }
-            }
-            None => {
-                let c = class.of(&g.orphan);
-                let bytes = reset_and_measure(&mut item, c, true, entry);
-                shelf.keep_shared(c, item, bytes, epoch(), entry)
-            }
-        })
+        self.threads.with(|slot| g.put_in(slot, class, item, entry))
     }
 
     /// Adds one to the counter `which` picks of `class`, in this thread's
@@ -393,10 +517,7 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     /// If `class` is not below [`classes`](Self::classes).
     pub fn count(&self, class: impl ClassIndex, which: fn(&Counters) -> &Counter) {
         let g = self.threads.global();
-        self.threads.with(|slot| match slot {
-            Some(slot) => which(class.of(&slot.shared().counters)).incr(),
-            None => which(class.of(&g.orphan)).add_shared(1),
-        });
+        self.threads.with(|slot| g.count_in(slot, class, which));
     }
 
     /// Calls `f` with this thread's notes (not for a thread that has no
@@ -474,9 +595,11 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
 
     /// Frees every idle item of every class at once, in every thread's
     /// caches and the spills: `&mut self` proves no other thread is using
-    /// the engine. Freed items count as trimmed.
+    /// the engine through it. Freed items count as trimmed. While owned
+    /// references ([`EngineRef`]) are out, their threads may be using the
+    /// engine, so this does what [`clear_shared`](Self::clear_shared) does.
     pub fn clear(&mut self) {
-        self.threads.for_each_owned(|g, caches, published| {
+        let all = self.threads.for_each_owned(|g, caches, published| {
             for ((shelf, cache), c) in g
                 .shelves
                 .iter()
@@ -486,7 +609,11 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
                 shelf.clear_cache(cache, c);
             }
         });
-        self.threads.global().clear_spills();
+        if all {
+            self.threads.global().clear_spills();
+        } else {
+            self.clear_shared();
+        }
     }
 
     /// [`clear`](Self::clear) through a shared reference: the spills and
@@ -515,7 +642,82 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> Engine<T, X>
     }
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static> fmt::Debug for Engine<T, X> {
+/// A counted reference to an [`Engine`] that outlives it: what an owned
+/// guard holds instead of an `Arc` of its pool. Made by
+/// [`Engine::take_anchored`] and its siblings; it keeps the engine's
+/// memory (classes, spills, every thread's cache, [`extra`](Self::extra))
+/// alive until it is consumed ([`put`](Self::put), [`count`](Self::count))
+/// or dropped, on any thread, and the last one frees the engine if the
+/// engine itself is gone. Taking and releasing one writes only the calling
+/// thread's slot; see [`per_thread::anchor`].
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::engine::{ClassLimits, Engine, Entry, Only};
+///
+/// let engine: Engine<Vec<u8>> =
+///     Engine::new(vec![(ClassLimits::default(), Box::new(Vec::new))], None, None)?;
+/// let (mut item, held) = engine.take_anchored(Only);
+/// drop(engine); // the handle goes; `held` keeps the caches alive
+/// item.push(1);
+/// let kept = std::thread::spawn(move || held.put(Only, item, Entry::Returned))
+///     .join()
+///     .unwrap();
+/// assert!(kept, "given back to a live cache; the engine is freed just after");
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
+pub struct EngineRef<
+    T: Reset + Send + 'static,
+    X: Default + Send + Sync + 'static = (),
+    E: Send + Sync + 'static = (),
+> {
+    r: per_thread::PerThreadRef<Shelves<T, X, E>>,
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
+    EngineRef<T, X, E>
+{
+    /// [`Engine::put`], then the reference is released, in one
+    /// thread-local access.
+    ///
+    /// # Panics
+    ///
+    /// As [`Engine::put`] (the reference is released all the same).
+    #[inline]
+    pub fn put(self, class: impl ClassIndex, item: T, entry: Entry) -> bool {
+        self.r
+            .release_with(|g, slot| g.put_in(slot, class, item, entry))
+    }
+
+    /// [`Engine::count`], then the reference is released.
+    ///
+    /// # Panics
+    ///
+    /// As [`Engine::count`] (the reference is released all the same).
+    pub fn count(self, class: impl ClassIndex, which: fn(&Counters) -> &Counter) {
+        self.r
+            .release_with(|g, slot| g.count_in(slot, class, which));
+    }
+
+    /// The engine's [`extra`](Engine::extra).
+    #[inline]
+    pub fn extra(&self) -> &E {
+        &self.r.global().extra
+    }
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
+    fmt::Debug for EngineRef<T, X, E>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineRef").finish_non_exhaustive()
+    }
+}
+
+impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
+    fmt::Debug for Engine<T, X, E>
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = self.threads.global();
         f.debug_struct("Engine")

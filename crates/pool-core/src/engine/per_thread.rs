@@ -98,6 +98,9 @@ use crossbeam_utils::CachePadded;
 
 use super::sync::{Arc, AtomicUsize, Mutex, lock};
 
+pub mod anchor;
+pub use anchor::PerThreadRef;
+
 /// A pool's state, split into what each thread owns and what all share.
 ///
 /// `Self` is the pool's shared part (the `G` of [`PerThread<G>`]).
@@ -138,6 +141,10 @@ pub struct Slot<G: ThreadState> {
     /// Held while a thread-exit hand-back or [`PerThread::for_each_owned`]
     /// works on `owned`, so the two never meet.
     handover: Mutex<()>,
+    /// Owned references ([`PerThreadRef`]) this slot's threads took, less
+    /// those they released, times two; the low bit is set once the pool's
+    /// handle is gone (see [`anchor`]).
+    anchors: AtomicUsize,
 }
 
 impl<G: ThreadState> Slot<G> {
@@ -169,6 +176,9 @@ struct Slots<G: ThreadState> {
     all: Vec<Box<CachePadded<Slot<G>>>>,
     /// Indexes into `all` of slots no thread owns.
     free: Vec<usize>,
+    /// The handle is gone: slots made from now on count owned references
+    /// centrally (see [`anchor`]).
+    dead: bool,
 }
 
 struct Inner<G: ThreadState> {
@@ -176,6 +186,9 @@ struct Inner<G: ThreadState> {
     slots: Mutex<Slots<G>>,
     /// Threads holding a slot now.
     threads: AtomicUsize,
+    /// Owned references counted outside the slots, plus a bias while the
+    /// handle lives (see [`anchor`]).
+    anchors: AtomicUsize,
 }
 
 /// Per-thread state for one pool, with a shared part `G`; see the
@@ -201,8 +214,10 @@ impl<G: ThreadState> PerThread<G> {
                 slots: Mutex::new(Slots {
                     all: Vec::new(),
                     free: Vec::new(),
+                    dead: false,
                 }),
                 threads: AtomicUsize::new(0),
+                anchors: AtomicUsize::new(anchor::BIAS),
             }),
         }
     }
@@ -247,12 +262,18 @@ impl<G: ThreadState> PerThread<G> {
     }
 
     /// Calls `f` with the shared part and every slot's owned and shared
-    /// halves, whichever thread owns it: `&mut self` proves that no thread
-    /// is inside [`with`](Self::with) for this pool, and a thread that
-    /// exits meanwhile waits for `f` (or `f` for it).
-    pub fn for_each_owned(&mut self, mut f: impl FnMut(&G, &mut G::Owned, &G::Shared)) {
+    /// halves, whichever thread owns it, and returns true; returns false
+    /// without calling `f` while owned references ([`PerThreadRef`]) are
+    /// out. `&mut self` proves that no thread is inside
+    /// [`with`](Self::with) for this pool through a handle, the check that
+    /// none holds a reference that no thread can be inside it through one,
+    /// and a thread that exits meanwhile waits for `f` (or `f` for it).
+    pub fn for_each_owned(&mut self, mut f: impl FnMut(&G, &mut G::Owned, &G::Shared)) -> bool {
         let global = &self.inner.global;
         let slots = lock(&self.inner.slots);
+        if anchor::out(&self.inner, &slots.all) {
+            return false;
+        }
         for slot in &slots.all {
             let _handover = lock(&slot.handover);
             // Cannot fail: owners are outside `with` (`&mut self`), and a
@@ -261,6 +282,7 @@ impl<G: ThreadState> PerThread<G> {
                 f(global, &mut owned, &slot.shared);
             }
         }
+        true
     }
 }
 
@@ -341,6 +363,7 @@ impl<G: ThreadState> Inner<G> {
                         owned: RefCell::new(self.global.new_owned()),
                         shared: self.global.new_shared(),
                         handover: Mutex::new(()),
+                        anchors: AtomicUsize::new(anchor::born(slots.dead)),
                     }));
                     slots.all.push(slot);
                     slots.all.len() - 1

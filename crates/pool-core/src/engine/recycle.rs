@@ -28,6 +28,18 @@ pub trait Recycle {
     /// this family should do the same.
     type Ticket: Send + Sync;
 
+    /// What an [`OwnedPooled`](crate::OwnedPooled) holds in place of the
+    /// pool: it keeps the pool's memory alive until the guard drops, on
+    /// any thread, and takes the item back. `Arc<Self>` for a strategy
+    /// without one of its own (an `Arc` clone per owned get); the
+    /// per-thread pools count theirs per thread instead
+    /// ([`EngineRef`](crate::engine::EngineRef)).
+    type Anchor: Anchor<Item = Self::Item, Ticket = Self::Ticket>;
+
+    /// An anchor for an owned guard taken through `self`
+    /// (`Arc::clone(self)` for a strategy whose anchor is `Arc<Self>`).
+    fn anchor(self: &std::sync::Arc<Self>) -> Self::Anchor;
+
     /// Takes back an item whose guard dropped: resets it, then keeps it or
     /// drops it (and counts which). Guards call this with the ticket the
     /// item was handed out with; nobody else holds one.
@@ -43,5 +55,54 @@ pub trait Recycle {
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&crate::leaks::LeakTracker> {
         None
+    }
+}
+
+/// What an owned guard holds in place of its pool (a [`Recycle::Anchor`]):
+/// it keeps the pool's memory alive, and is consumed when the guard gives
+/// its item back or detaches it.
+///
+/// `Arc<P>` is one, for every pool `P`; the per-thread pools use an
+/// [`EngineRef`](crate::engine::EngineRef), which outlives the pool's
+/// handle without a shared counter.
+///
+/// # Examples
+///
+/// See [`Pool`](crate::Pool): its example uses `Arc<Self>`.
+pub trait Anchor: Send + Sync + Sized {
+    /// What the pool hands out.
+    type Item;
+    /// As [`Recycle::Ticket`].
+    type Ticket;
+
+    /// As [`Recycle::recycle`], through the anchor, which is used up.
+    fn recycle(self, item: Self::Item, ticket: Self::Ticket);
+
+    /// As [`Recycle::note_detached`], through the anchor, which is used up.
+    fn note_detached(self, ticket: Self::Ticket);
+
+    /// As [`Recycle::leak_tracker`].
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&crate::leaks::LeakTracker> {
+        None
+    }
+}
+
+impl<P: Recycle + Send + Sync> Anchor for std::sync::Arc<P> {
+    type Item = P::Item;
+    type Ticket = P::Ticket;
+
+    #[inline]
+    fn recycle(self, item: P::Item, ticket: P::Ticket) {
+        (*self).recycle(item, ticket);
+    }
+
+    fn note_detached(self, ticket: P::Ticket) {
+        (*self).note_detached(ticket);
+    }
+
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&crate::leaks::LeakTracker> {
+        (**self).leak_tracker()
     }
 }
