@@ -141,6 +141,45 @@ impl<P: BuildPool, const TIMED: bool> Contender for Ours<P, TIMED> {
     }
 }
 
+/// pool-local's owned guards (`get_owned`): what a tokio task that holds
+/// a buffer across an `.await` uses; no `Arc` is needed or cloned.
+#[derive(Debug)]
+pub struct PoolLocalOwned(pub LocalPool<Vec<u8>>);
+
+impl Contender for PoolLocalOwned {
+    type Item<'a> = pool_core::OwnedPooled<LocalPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolLocalOwned(LocalPool::<Vec<u8>>::build_pool(size, false, 1))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get_owned()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// pool-tiered's owned buffers (`get_owned(len)`).
+#[derive(Debug)]
+pub struct PoolTieredOwned(pub TieredPool, usize);
+
+impl Contender for PoolTieredOwned {
+    type Item<'a> = pool::tiered::OwnedTieredBuf;
+    fn build(size: usize) -> Self {
+        PoolTieredOwned(TieredPool::new(), size)
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get_owned(self.1)
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
 /// Our size-class pool, asked for the scenario's size; with `TIMED`,
 /// trimmed every [`TIMED_INTERVAL`] by the trimmer.
 #[derive(Debug)]
@@ -364,6 +403,80 @@ impl Contender for LockfreeObjectPool {
     #[inline]
     fn get(&self) -> Self::Item<'_> {
         self.0.pull()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// lockfree-object-pool's owned form (`pull_owned` on an `Arc`): an `Arc`
+/// clone per get, as its docs have it.
+pub struct LockfreeObjectPoolOwned(std::sync::Arc<lockfree_object_pool::LinearObjectPool<Vec<u8>>>);
+
+impl Contender for LockfreeObjectPoolOwned {
+    type Item<'a> = lockfree_object_pool::LinearOwnedReusable<Vec<u8>>;
+    fn build(size: usize) -> Self {
+        LockfreeObjectPoolOwned(std::sync::Arc::new(
+            lockfree_object_pool::LinearObjectPool::new(
+                move || Vec::with_capacity(size),
+                |v| v.clear(),
+            ),
+        ))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.pull_owned()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// object-pool's owned form (`pull_owned` on an `Arc`); cleared by the
+/// caller, as its borrowed form.
+pub struct ObjectPoolOwned(std::sync::Arc<object_pool::Pool<Vec<u8>>>, usize);
+
+impl Contender for ObjectPoolOwned {
+    type Item<'a> = object_pool::ReusableOwned<Vec<u8>>;
+    fn build(size: usize) -> Self {
+        ObjectPoolOwned(
+            std::sync::Arc::new(object_pool::Pool::new(64, move || Vec::with_capacity(size))),
+            size,
+        )
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        let size = self.1;
+        self.0.pull_owned(move || Vec::with_capacity(size))
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+    const PUT_IS_DROP: bool = false;
+    #[inline]
+    fn put(&self, mut item: Self::Item<'_>) {
+        item.clear();
+        drop(item);
+    }
+}
+
+/// opool's owned form (`get_rc` on an `Arc`).
+pub struct OpoolOwned(std::sync::Arc<opool::Pool<OpoolAlloc, Vec<u8>>>);
+
+impl Contender for OpoolOwned {
+    type Item<'a> = opool::RcGuard<OpoolAlloc, Vec<u8>>;
+    fn build(size: usize) -> Self {
+        OpoolOwned(std::sync::Arc::new(opool::Pool::new(
+            1024,
+            OpoolAlloc(size),
+        )))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        std::sync::Arc::clone(&self.0).get_rc()
     }
     #[inline]
     fn touch(item: &mut Self::Item<'_>) {

@@ -270,6 +270,14 @@ pub const POOLS: &[(&str, Register)] = &[
     (table::POOL_RING.name, bench_threads::<PoolRing>),
     (table::POOL_FIXED.name, bench_threads::<PoolFixed>),
     (table::POOL_TIERED.name, bench_threads::<PoolTiered>),
+    (
+        table::POOL_LOCAL_OWNED.name,
+        bench_threads::<PoolLocalOwned>,
+    ),
+    (
+        table::POOL_TIERED_OWNED.name,
+        bench_threads::<PoolTieredOwned>,
+    ),
     (table::TLS_STACK.name, bench_threads::<TlsStack>),
     (table::ZEROPOOL.name, bench_threads::<Zeropool>),
     (table::OPOOL.name, bench_threads::<Opool>),
@@ -280,6 +288,15 @@ pub const POOLS: &[(&str, Register)] = &[
     ),
     (table::SHARDED_SLAB.name, bench_threads::<ShardedSlab>),
     (table::ARRAYQUEUE.name, bench_threads::<SharedQueue>),
+    (
+        table::LOCKFREE_OBJECT_POOL_OWNED.name,
+        bench_threads::<LockfreeObjectPoolOwned>,
+    ),
+    (
+        table::OBJECT_POOL_OWNED.name,
+        bench_threads::<ObjectPoolOwned>,
+    ),
+    (table::OPOOL_OWNED.name, bench_threads::<OpoolOwned>),
 ];
 
 /// The same contenders for the cross-thread scenario.
@@ -291,6 +308,11 @@ pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
     (table::POOL_RING.name, bench_cross::<PoolRing>),
     (table::POOL_FIXED.name, bench_cross::<PoolFixed>),
     (table::POOL_TIERED.name, bench_cross::<PoolTiered>),
+    (table::POOL_LOCAL_OWNED.name, bench_cross::<PoolLocalOwned>),
+    (
+        table::POOL_TIERED_OWNED.name,
+        bench_cross::<PoolTieredOwned>,
+    ),
     (table::TLS_STACK.name, bench_cross::<TlsStack>),
     (table::ZEROPOOL.name, bench_cross::<Zeropool>),
     (table::OPOOL.name, bench_cross::<Opool>),
@@ -301,6 +323,15 @@ pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
     ),
     (table::SHARDED_SLAB.name, bench_cross::<ShardedSlab>),
     (table::ARRAYQUEUE.name, bench_cross::<SharedQueue>),
+    (
+        table::LOCKFREE_OBJECT_POOL_OWNED.name,
+        bench_cross::<LockfreeObjectPoolOwned>,
+    ),
+    (
+        table::OBJECT_POOL_OWNED.name,
+        bench_cross::<ObjectPoolOwned>,
+    ),
+    (table::OPOOL_OWNED.name, bench_cross::<OpoolOwned>),
 ];
 
 /// The contenders of the two-pools scenario (two pools of one kind used in

@@ -77,6 +77,32 @@ pub const POOL_TIERED_NOSTATS: Entry = entry(
     Kind::OursVariant,
     "pool-tiered with counters compiled out",
 );
+/// pool-local's owned guards.
+pub const POOL_LOCAL_OWNED: Entry = entry(
+    "pool-local-owned",
+    Kind::OursVariant,
+    "pool-local with owned guards (get_owned)",
+);
+/// pool-tiered's owned buffers.
+pub const POOL_TIERED_OWNED: Entry = entry(
+    "pool-tiered-owned",
+    Kind::OursVariant,
+    "pool-tiered with owned buffers (get_owned)",
+);
+/// lockfree-object-pool's owned form.
+pub const LOCKFREE_OBJECT_POOL_OWNED: Entry = entry(
+    "lockfree-object-pool-owned",
+    Kind::Peer,
+    "lockfree-object-pool 0.1, pull_owned on an Arc",
+);
+/// object-pool's owned form.
+pub const OBJECT_POOL_OWNED: Entry = entry(
+    "object-pool-owned",
+    Kind::Peer,
+    "object-pool 0.6, pull_owned on an Arc",
+);
+/// opool's owned form.
+pub const OPOOL_OWNED: Entry = entry("opool-owned", Kind::Peer, "opool 0.2, get_rc on an Arc");
 /// The naive thread-local stack.
 pub const TLS_STACK: Entry = entry("tls-stack", Kind::Reference, "a naive thread_local! stack");
 /// zeropool.
@@ -107,6 +133,8 @@ pub const ALL: &[Entry] = &[
     POOL_TIERED_TIMED,
     POOL_LOCAL_NOSTATS,
     POOL_TIERED_NOSTATS,
+    POOL_LOCAL_OWNED,
+    POOL_TIERED_OWNED,
     TLS_STACK,
     ZEROPOOL,
     OPOOL,
@@ -114,6 +142,9 @@ pub const ALL: &[Entry] = &[
     LOCKFREE_OBJECT_POOL,
     SHARDED_SLAB,
     ARRAYQUEUE,
+    LOCKFREE_OBJECT_POOL_OWNED,
+    OBJECT_POOL_OWNED,
+    OPOOL_OWNED,
 ];
 
 /// The allocators plain allocation is measured with.

@@ -33,6 +33,9 @@ struct Crate {
     loom: bool,
     /// Has `unsafe` or hand-written synchronisation: Miri runs its tests.
     miri: bool,
+    /// Test files Miri runs where `miri` is off (the ones that drive
+    /// another crate's unsafe code: pool-tiered's owned buffers).
+    miri_tests: &'static [&'static str],
     /// Its multi-thread stress tests, run under ThreadSanitizer (and
     /// Miri's many seeds where the crate has `miri`).
     stress: &'static [&'static str],
@@ -45,6 +48,7 @@ const CRATES: &[Crate] = &[
         name: "pool-core",
         loom: true,
         miri: true,
+        miri_tests: &[],
         stress: &["threads", "engine"],
         fuzz: None,
     },
@@ -54,13 +58,15 @@ const CRATES: &[Crate] = &[
         // tests, which drive the engine's unsafe code.
         loom: false,
         miri: true,
-        stress: &["stress", "threads"],
+        miri_tests: &[],
+        stress: &["stress", "threads", "owned"],
         fuzz: Some("local"),
     },
     Crate {
         name: "pool-ring",
         loom: true,
         miri: true,
+        miri_tests: &[],
         stress: &["stress"],
         fuzz: Some("ring"),
     },
@@ -68,6 +74,7 @@ const CRATES: &[Crate] = &[
         name: "pool-fixed",
         loom: true,
         miri: true,
+        miri_tests: &[],
         stress: &["stress", "threads"],
         fuzz: Some("fixed"),
     },
@@ -75,7 +82,8 @@ const CRATES: &[Crate] = &[
         name: "pool-tiered",
         loom: false,
         miri: false,
-        stress: &["shared", "threads"],
+        miri_tests: &["owned"],
+        stress: &["shared", "threads", "owned"],
         fuzz: Some("tiered"),
     },
 ];
@@ -306,6 +314,13 @@ pub(crate) fn run(
 
     // Miri: every crate with unsafe or hand-written synchronisation; the
     // stress tests again under several seeds.
+    for krate in CRATES {
+        for test in krate.miri_tests {
+            let mut c = nightly_cargo(&["miri", "test", "-p", krate.name, "--test", test]);
+            c.env("MIRIFLAGS", "-Zmiri-disable-isolation");
+            r.run("miri", &format!("miri {} {test}", krate.name), c);
+        }
+    }
     for krate in CRATES.iter().filter(|c| c.miri) {
         let mut c = nightly_cargo(&["miri", "test", "-p", krate.name, "--lib", "--tests"]);
         c.env("MIRIFLAGS", "-Zmiri-disable-isolation");

@@ -21,6 +21,8 @@ pub(crate) enum At {
     One,
     /// The most threads measured (over one).
     Most,
+    /// Two threads: the cross-thread scenario's producer and consumer.
+    Pair,
 }
 
 /// A target that is one time ratio: `who`'s time at most `max` times
@@ -203,6 +205,62 @@ pub(crate) const RATIOS: &[Ratio] = &[
         At::Most,
         1.0,
     ),
+    // Owned guards: a hold on the pool counted per thread, no shared
+    // counter on get or drop (issue: owned guards as cheap as borrowed).
+    ratio(
+        "pool-local get_owned at most 1.2x get's time",
+        "pool-local-owned",
+        "pool-local",
+        "single",
+        BOTH,
+        At::One,
+        1.2,
+    ),
+    ratio(
+        "pool-tiered get_owned at most 1.2x get's time",
+        "pool-tiered-owned",
+        "pool-tiered",
+        "single",
+        BOTH,
+        At::One,
+        1.2,
+    ),
+    ratio(
+        "pool-local owned at least 0.8x borrowed throughput (time at most 1.25x)",
+        "pool-local-owned",
+        "pool-local",
+        "threads",
+        BOTH,
+        At::Most,
+        1.25,
+    ),
+    ratio(
+        "pool-tiered owned at least 0.8x borrowed throughput (time at most 1.25x)",
+        "pool-tiered-owned",
+        "pool-tiered",
+        "threads",
+        BOTH,
+        At::Most,
+        1.25,
+    ),
+    ratio(
+        "pool-local owned, dropped on another thread, at most 1.25x a shared pool's borrowed guard",
+        "pool-local-owned",
+        "pool-local",
+        "cross",
+        &[4096],
+        At::Pair,
+        1.25,
+    ),
+    ratio(
+        "pool-tiered owned, dropped on another thread, at most 1.25x a shared pool's borrowed guard",
+        "pool-tiered-owned",
+        "pool-tiered",
+        "cross",
+        &[4096],
+        At::Pair,
+        1.25,
+    ),
     ratio(
         "pool-ring within 1.5x of pool-local",
         "pool-ring",
@@ -235,6 +293,7 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
     for t in RATIOS {
         let threads = match t.at {
             At::One => 1,
+            At::Pair => 2,
             At::Most => match max_t.filter(|&m| m > 1) {
                 Some(m) => m,
                 None => continue,

@@ -18,7 +18,9 @@ impl Recycle for Stack {
     type Item = Vec<u8>;
     type Ticket = ();
     type Anchor = std::sync::Arc<Self>;
-    fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> { std::sync::Arc::clone(self) }
+    fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> {
+        std::sync::Arc::clone(self)
+    }
     fn recycle(&self, mut item: Vec<u8>, _: ()) {
         item.reset();
         self.recycled.fetch_add(1, Ordering::Relaxed);

@@ -171,10 +171,11 @@ impl TieredPool {
     /// ```
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(&self, len: usize) -> OwnedTieredBuf {
-        match self.try_get_owned(len) {
-            Ok(buf) => buf,
-            Err(e) => panic!("TieredPool::get_owned: {e}"),
+        if len > self.max_len {
+            too_large(len, self.max_len);
         }
+        // Built in place, as `get`: no `Result` to move it through.
+        self.owned(len)
     }
 
     /// Like [`try_get`](Self::try_get), with an [`OwnedTieredBuf`].
@@ -202,17 +203,32 @@ impl TieredPool {
                 max: self.max_len,
             });
         }
-        Ok(match self.classes.class_of(len) {
+        Ok(self.owned(len))
+    }
+
+    /// An owned buffer for `len` (at most `max_len`).
+    #[inline(always)]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn owned(&self, len: usize) -> OwnedTieredBuf {
+        match self.classes.class_of(len) {
             Some(class) => {
                 let (buf, held) = shared::take_held(&self.engine, class, len);
                 let site = Site::record(held.extra().leaks());
                 OwnedTieredBuf::new(buf, class, site, Some(held))
             }
-            None => {
-                let mut buf = self.oversize(len);
-                OwnedTieredBuf::new(std::mem::take(&mut buf.buf), OVERSIZE, Site::default(), None)
-            }
-        })
+            None => self.oversize_owned(len),
+        }
+    }
+
+    #[cold]
+    fn oversize_owned(&self, len: usize) -> OwnedTieredBuf {
+        let mut buf = self.oversize(len);
+        OwnedTieredBuf::new(
+            std::mem::take(&mut buf.buf),
+            OVERSIZE,
+            Site::default(),
+            None,
+        )
     }
 
     /// A buffer of length `len`, all zeros.

@@ -251,7 +251,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
                     Ok(mut caches) => {
                         shelf.keep(class.of_mut(&mut caches), c, item, bytes, epoch(), entry)
                     }
-                    Err(_) => shelf.keep_shared(class.of(&self.orphan), item, bytes, epoch(), entry),
+                    Err(_) => {
+                        shelf.keep_shared(class.of(&self.orphan), item, bytes, epoch(), entry)
+                    }
                 }
             }
             None => {
@@ -332,8 +334,11 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
     }
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Default + Send + Sync + 'static>
-    Engine<T, X, E>
+impl<
+    T: Reset + Send + 'static,
+    X: Default + Send + Sync + 'static,
+    E: Default + Send + Sync + 'static,
+> Engine<T, X, E>
 {
     /// An engine of `classes` (at least one), sharing `cap` if given,
     /// trimmed every `trim_interval` if given (and by every

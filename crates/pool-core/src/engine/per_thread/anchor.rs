@@ -275,7 +275,11 @@ impl<G: ThreadState> Drop for PerThread<G> {
         // central count reach zero.
         let kept = Arc::into_raw(Arc::clone(&self.inner));
         let delta = in_slots.wrapping_sub(BIAS);
-        let left = self.inner.anchors.fetch_add(delta, AcqRel).wrapping_add(delta);
+        let left = self
+            .inner
+            .anchors
+            .fetch_add(delta, AcqRel)
+            .wrapping_add(delta);
         if left == 0 {
             // SAFETY: `kept` was made just above by `into_raw`, and with
             // nothing out no reference will give it back.

@@ -78,3 +78,76 @@ fn loom_exit_races_a_newcomer() {
         assert!(pool.slots() <= 2);
     });
 }
+
+// ----- owned references (`anchor`): the handle's drop racing releases -----
+
+/// A shared part that counts its own drop: the pool's memory freed.
+struct Freed(Arc<AtomicUsize>);
+
+impl Drop for Freed {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+impl ThreadState for Freed {
+    type Owned = ();
+    type Shared = ();
+    fn new_owned(&self) {}
+    fn new_shared(&self) {}
+    fn thread_exited(&self, (): (), (): &()) {}
+}
+
+fn freed_pool() -> (PerThread<Freed>, Arc<AtomicUsize>) {
+    let freed = Arc::new(AtomicUsize::new(0));
+    (PerThread::new(Freed(Arc::clone(&freed))), freed)
+}
+
+/// A reference taken on this thread, released on another while this one
+/// drops the handle: the pool is freed exactly once, by whichever comes
+/// last, and never while the other still uses it.
+#[test]
+fn loom_handle_drop_racing_a_release_on_another_thread_frees_once() {
+    loom::model(|| {
+        let (pool, freed) = freed_pool();
+        let ((), held) = pool.with_anchor(|_| ());
+        let releasing = thread::spawn(move || {
+            held.release_with(|g, _| assert_eq!(g.0.load(SeqCst), 0, "used after free"));
+        });
+        drop(pool);
+        releasing.join().unwrap();
+        assert_eq!(freed.load(SeqCst), 1);
+    });
+}
+
+/// The handle dropped on another thread while this one releases its own
+/// reference (its slot's count goes from one to zero as the handle adds
+/// up the slots).
+#[test]
+fn loom_release_on_the_taking_thread_racing_the_handle_drop_frees_once() {
+    loom::model(|| {
+        let (pool, freed) = freed_pool();
+        let ((), held) = pool.with_anchor(|_| ());
+        let dropping = thread::spawn(move || drop(pool));
+        held.release_with(|g, _| assert_eq!(g.0.load(SeqCst), 0, "used after free"));
+        dropping.join().unwrap();
+        assert_eq!(freed.load(SeqCst), 1);
+    });
+}
+
+/// Two references, taken on this thread, released on two others (their
+/// slots' counts go below zero), the handle dropped here meanwhile.
+#[test]
+fn loom_two_releases_on_two_threads_racing_the_handle_drop_free_once() {
+    loom::model(|| {
+        let (pool, freed) = freed_pool();
+        let ((), a) = pool.with_anchor(|_| ());
+        let ((), b) = pool.with_anchor(|_| ());
+        let ta = thread::spawn(move || drop(a));
+        let tb = thread::spawn(move || drop(b));
+        drop(pool);
+        ta.join().unwrap();
+        tb.join().unwrap();
+        assert_eq!(freed.load(SeqCst), 1);
+    });
+}
