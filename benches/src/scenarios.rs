@@ -129,6 +129,64 @@ pub fn run_cross<C: Contender>(c: &C, iters: u64) -> Duration {
     .elapsed()
 }
 
+/// Tasks per worker in the tokio scenario.
+const TASKS_PER_WORKER: u64 = 32;
+
+/// `iters` buffers taken by tokio tasks on a multi-thread runtime: each
+/// task takes a buffer, writes to it, yields (an `.await` across which it
+/// holds the buffer, as a task waiting on a socket does) and drops it on
+/// whichever worker resumed it. The contender is leaked, so that its
+/// borrowed guards are `'static` (a `static` pool's); owned guards need no
+/// such help. Returns the time of the whole run.
+pub fn run_tokio<C: Contender + 'static>(
+    c: &'static C,
+    rt: &tokio::runtime::Runtime,
+    workers: usize,
+    iters: u64,
+) -> Duration {
+    let tasks = (workers as u64 * TASKS_PER_WORKER).max(1);
+    let start = Instant::now();
+    rt.block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|t| {
+                // Every iteration exactly once across the tasks.
+                let n = iters / tasks + u64::from(t < iters % tasks);
+                tokio::spawn(async move {
+                    for _ in 0..n {
+                        let mut item = c.get();
+                        C::touch(&mut item);
+                        tokio::task::yield_now().await;
+                        c.put(item);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.expect("a bench task does not panic");
+        }
+    });
+    start.elapsed()
+}
+
+/// Registers the tokio benchmark of contender `C` on `workers` workers.
+pub fn bench_tokio<C: Contender + 'static>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    size: usize,
+    workers: usize,
+) {
+    // Leaked on purpose: one pool per benchmark, for the process's life,
+    // as a `static` pool is.
+    let c: &'static C = Box::leak(Box::new(C::build(size)));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .build()
+        .expect("a tokio runtime");
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| run_tokio(c, &rt, workers, iters))
+    });
+}
+
 /// Request lengths drawn from a log-normal distribution (median 4 KiB,
 /// sigma 1.5 in log space) clamped to 64 B..=1 MiB, from a fixed seed.
 pub fn mixed_lengths(n: usize) -> Vec<usize> {
@@ -334,6 +392,28 @@ pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
     (table::OPOOL_OWNED.name, bench_cross::<OpoolOwned>),
 ];
 
+/// The contenders of the tokio scenario: ours, borrowed from a `static`
+/// pool and owned, and the peers' owned forms.
+#[cfg(not(pool_no_stats))]
+pub const POOLS_TOKIO: &[(&str, Register)] = &[
+    (table::POOL_LOCAL.name, bench_tokio::<PoolLocal>),
+    (table::POOL_LOCAL_OWNED.name, bench_tokio::<PoolLocalOwned>),
+    (table::POOL_TIERED.name, bench_tokio::<PoolTiered>),
+    (
+        table::POOL_TIERED_OWNED.name,
+        bench_tokio::<PoolTieredOwned>,
+    ),
+    (
+        table::LOCKFREE_OBJECT_POOL_OWNED.name,
+        bench_tokio::<LockfreeObjectPoolOwned>,
+    ),
+    (
+        table::OBJECT_POOL_OWNED.name,
+        bench_tokio::<ObjectPoolOwned>,
+    ),
+    (table::OPOOL_OWNED.name, bench_tokio::<OpoolOwned>),
+];
+
 /// The contenders of the two-pools scenario (two pools of one kind used in
 /// turn on one thread).
 pub type RegisterTwo = fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize);
@@ -475,6 +555,18 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             }
             g.finish();
         }
+    }
+    // Tokio: as many workers as the most threads asked for (at least two).
+    #[cfg(not(pool_no_stats))]
+    if let Some(&size) = sizes.iter().find(|s| THREADED_SIZES.contains(s)) {
+        let workers = threads.iter().copied().max().unwrap_or(2).max(2);
+        let mut g = c.benchmark_group(format!("tokio/{}/{workers}t", size_label(size)));
+        let list: &[(&str, Register)] = if with_pools { POOLS_TOKIO } else { &[] };
+        for (name, register) in list {
+            register(&mut g, name, size, workers);
+        }
+        bench_tokio::<Alloc>(&mut g, &alloc_name, size, workers);
+        g.finish();
     }
     if let Some(&size) = sizes.iter().find(|s| THREADED_SIZES.contains(s)) {
         let mut g = c.benchmark_group(format!("cross/{}/2t", size_label(size)));

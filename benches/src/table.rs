@@ -152,7 +152,7 @@ pub const ALLOCATORS: &[&str] = &["system", "mimalloc"];
 
 /// The scenarios, in report order.
 pub const SCENARIOS: &[&str] = &[
-    "single", "two", "threads", "cross", "pipeline", "fill", "mixed", "replay", "burst",
+    "single", "two", "threads", "cross", "tokio", "pipeline", "fill", "mixed", "replay", "burst",
 ];
 
 /// The kind of the contender named `name` (`None` for an unknown name).

@@ -288,6 +288,9 @@ pub(crate) fn write(
 fn thread_words(scenario: &str, threads: usize) -> String {
     match scenario {
         "cross" => "taken on one thread, dropped on another".into(),
+        "tokio" => format!(
+            "{threads} tokio workers; tasks hold a buffer across an .await and drop it on whichever worker resumes them"
+        ),
         "mixed" => "mixed sizes, 1 thread".into(),
         "two" => "two pools used in turn, 1 thread".into(),
         "pipeline" => {

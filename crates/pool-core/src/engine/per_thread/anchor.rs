@@ -82,7 +82,7 @@ pub(super) fn born(dead: bool) -> usize {
 /// Counts one reference taken by the thread that owns `slot` (or,
 /// without a slot, centrally).
 #[inline]
-fn take_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) {
+pub(super) fn take_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) {
     match slot {
         // A plain load and store: while the handle lives only this thread
         // writes its slot's word (its releases included), and the handle's
@@ -163,7 +163,7 @@ pub struct PerThreadRef<G: ThreadState> {
 
 impl<G: ThreadState> PerThreadRef<G> {
     /// The reference just counted through `pool`.
-    fn counted(pool: &PerThread<G>) -> Self {
+    pub(super) fn counted(pool: &PerThread<G>) -> Self {
         // SAFETY: the pointer comes from a live `Arc`, and the count just
         // taken keeps its allocation alive until this reference is
         // released; the copy is never dropped (`ManuallyDrop`), so it never

@@ -151,3 +151,23 @@ fn loom_two_releases_on_two_threads_racing_the_handle_drop_free_once() {
         assert_eq!(freed.load(SeqCst), 1);
     });
 }
+
+/// A reference counted without a slot (by a thread whose thread-locals
+/// are being destroyed: centrally from the start), released on a thread
+/// with a slot while the handle adds up the slots and another reference
+/// is still out: the central count must not reach zero early (the bias
+/// is what prevents it).
+#[test]
+fn loom_a_reference_counted_without_a_slot_never_frees_early() {
+    loom::model(|| {
+        let (pool, freed) = freed_pool();
+        anchor::take_in(&pool.inner, None);
+        let slotless = anchor::PerThreadRef::counted(&pool);
+        let ((), held) = pool.with_anchor(|_| ());
+        let releasing = thread::spawn(move || drop(slotless));
+        drop(pool);
+        held.release_with(|g, _| assert_eq!(g.0.load(SeqCst), 0, "used after free"));
+        releasing.join().unwrap();
+        assert_eq!(freed.load(SeqCst), 1);
+    });
+}
