@@ -237,7 +237,7 @@ impl<T: Reset + Send + 'static> Future for GetOwnedFuture<T> {
         let pool = &this.pool;
         let wait = &mut this.wait;
         pool.poll_take(wait, cx).map(|r| {
-            r.map(|(item, ticket)| OwnedPooled::new_at(item, ticket, Arc::clone(pool), wait.site))
+            r.map(|(item, ticket)| OwnedPooled::new_at(item, ticket, pool.anchored(), wait.site))
         })
     }
 }

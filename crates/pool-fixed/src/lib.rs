@@ -101,6 +101,6 @@ mod wait_queue;
 pub use buffer::Buffer;
 pub use builder::FixedPoolBuilder;
 pub use future::{BlockingIter, GetFuture, GetOwnedFuture, ItemStream};
-pub use pool::{FixedPool, FixedTicket, MAX_ITEMS};
+pub use pool::{FixedAnchor, FixedPool, FixedTicket, MAX_ITEMS};
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 pub use status::Status;

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use pool_core::engine::Counters;
-use pool_core::engine::per_thread::PerThread;
+use pool_core::engine::per_thread::{PerThread, Wrapped};
 use pool_core::engine::words::move_words;
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
@@ -387,9 +387,22 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+    pub fn try_get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.try_take()?;
-        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+        Ok(OwnedPooled::new(item, ticket, self.anchored()))
+    }
+
+    /// An anchor for an owned guard: a hold on the pool counted in this
+    /// thread's slot (no shared counter), that reaches the whole pool
+    /// after its last handle is dropped.
+    #[inline]
+    pub(crate) fn anchored(&self) -> FixedAnchor<T> {
+        let ((), r) = self.threads.with_anchor(|_| ());
+        // SAFETY: the ghost goes straight into the `FixedPool` that the
+        // `Wrapped` keeps beside the reference, and never leaves it.
+        #[allow(unsafe_code)]
+        let wrapped = unsafe { r.wrap(|threads| FixedPool { threads }) };
+        FixedAnchor(wrapped)
     }
 
     /// Closes the pool (`Release` of a Go channel-based pool). Idempotent. Waiters
@@ -532,11 +545,9 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
 impl<T: Reset + Send + 'static> pool_core::engine::Recycle for FixedPool<T> {
     type Item = T;
     type Ticket = FixedTicket;
-    /// An `Arc` clone per owned guard: this pool does not count its
-    /// owned guards per thread (yet).
-    type Anchor = std::sync::Arc<Self>;
-    fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> {
-        std::sync::Arc::clone(self)
+    type Anchor = FixedAnchor<T>;
+    fn anchor(self: &Arc<Self>) -> FixedAnchor<T> {
+        self.anchored()
     }
     #[inline]
     fn recycle(&self, item: T, ticket: FixedTicket) {
@@ -554,6 +565,33 @@ impl<T: Reset + Send + 'static> pool_core::engine::Recycle for FixedPool<T> {
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
         self.core().leaks.as_deref()
+    }
+}
+
+/// What an owned guard of a [`FixedPool`] holds in place of the pool: a
+/// hold on the pool's memory counted per thread (no shared counter), that
+/// takes the item back (or hands it to a waiter) when the guard drops.
+pub struct FixedAnchor<T: Reset + Send + 'static>(Wrapped<Core<T>, FixedPool<T>>);
+
+impl<T: Reset + Send + 'static> pool_core::engine::Anchor for FixedAnchor<T> {
+    type Item = T;
+    type Ticket = FixedTicket;
+    #[inline]
+    fn recycle(self, item: T, ticket: FixedTicket) {
+        self.0.put(item, ticket);
+    }
+    fn note_detached(self, ticket: FixedTicket) {
+        pool_core::engine::Recycle::note_detached(&*self.0, ticket);
+    }
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.0.core().leaks.as_deref()
+    }
+}
+
+impl<T: Reset + Send + 'static> fmt::Debug for FixedAnchor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("FixedAnchor").finish()
     }
 }
 

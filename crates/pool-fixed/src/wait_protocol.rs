@@ -7,7 +7,6 @@
 //! looks in every slot once more, so no item parked before its debt was
 //! visible stays hidden.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
@@ -83,9 +82,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
+    pub fn get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.take_blocking(None)?;
-        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+        Ok(OwnedPooled::new(item, ticket, self.anchored()))
     }
 
     /// Waits at most `timeout` for an item. Any `Duration` is accepted:
@@ -144,12 +143,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), PoolError>(())
     /// ```
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn get_owned_timeout(
-        self: &Arc<Self>,
-        timeout: Duration,
-    ) -> Result<OwnedPooled<Self>, PoolError> {
+    pub fn get_owned_timeout(&self, timeout: Duration) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.take_blocking(Some(timeout))?;
-        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+        Ok(OwnedPooled::new(item, ticket, self.anchored()))
     }
 
     /// Blocks until served, timed out or closed.

@@ -99,7 +99,7 @@ use crossbeam_utils::CachePadded;
 use super::sync::{Arc, AtomicUsize, Mutex, lock};
 
 pub mod anchor;
-pub use anchor::PerThreadRef;
+pub use anchor::{PerThreadRef, Wrapped};
 
 /// A pool's state, split into what each thread owns and what all share.
 ///
@@ -196,7 +196,12 @@ struct Inner<G: ThreadState> {
 pub struct PerThread<G: ThreadState> {
     /// Compared with the thread's cache on every access.
     id: u64,
-    inner: Arc<Inner<G>>,
+    /// Dropped by hand: a ghost owns no strong count (see `ghost`).
+    inner: std::mem::ManuallyDrop<Arc<Inner<G>>>,
+    /// A copy that an owned reference ([`PerThreadRef`]) holds: it owns no
+    /// strong count, its drop does nothing, and references taken through
+    /// it count centrally (see [`anchor`]).
+    ghost: bool,
 }
 
 /// Pool ids: never 0 (the empty cache entry), never reused.
@@ -209,7 +214,8 @@ impl<G: ThreadState> PerThread<G> {
         let id = NEXT_ID.fetch_add(1, Relaxed);
         PerThread {
             id,
-            inner: Arc::new(Inner {
+            ghost: false,
+            inner: std::mem::ManuallyDrop::new(Arc::new(Inner {
                 global,
                 slots: Mutex::new(Slots {
                     all: Vec::new(),
@@ -218,7 +224,7 @@ impl<G: ThreadState> PerThread<G> {
                 }),
                 threads: AtomicUsize::new(0),
                 anchors: AtomicUsize::new(anchor::BIAS),
-            }),
+            })),
         }
     }
 
@@ -321,7 +327,8 @@ impl<G: ThreadState + super::Trim> PerThread<G> {
     pub fn register_trim(&self, interval: Option<std::time::Duration>) {
         #[cfg(not(pool_loom))]
         {
-            let strong: std::sync::Arc<dyn super::Trim> = self.inner.clone();
+            let strong: std::sync::Arc<Inner<G>> = Arc::clone(&self.inner);
+            let strong: std::sync::Arc<dyn super::Trim> = strong;
             super::trimmer::register(std::sync::Arc::downgrade(&strong), interval);
         }
         #[cfg(pool_loom)]
@@ -527,7 +534,8 @@ mod tls {
                 // back), so a long-lived thread's list stays short.
                 entries.retain(|e| e.pool.strong_count() > 0);
                 let (index, slot) = self.inner.assign();
-                let pool: Arc<dyn Release> = self.inner.clone();
+                let pool: Arc<Inner<G>> = Arc::clone(&self.inner);
+                let pool: Arc<dyn Release> = pool;
                 entries.push(Entry {
                     id: self.id,
                     slot: slot.cast(),

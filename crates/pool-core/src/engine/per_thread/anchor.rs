@@ -141,7 +141,11 @@ impl<G: ThreadState> PerThread<G> {
     pub fn with_anchor<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> (R, PerThreadRef<G>) {
         let r = self.with(|slot| {
             let r = f(slot);
-            take_in(&self.inner, slot);
+            // Through a ghost (a reference's copy, which no handle's drop
+            // waits for): centrally, with a read-modify-write. The count
+            // is at least one then (the reference's own), so it never
+            // passes through zero.
+            take_in(&self.inner, if self.ghost { None } else { slot });
             r
         });
         (r, PerThreadRef::counted(self))
@@ -156,21 +160,35 @@ impl<G: ThreadState> PerThread<G> {
 /// itself: references are only taken through a handle, which is what
 /// makes taking one a plain store.
 pub struct PerThreadRef<G: ThreadState> {
-    /// A copy of the handle whose `Arc` this reference does not own (the
-    /// count does): never dropped.
-    ghost: ManuallyDrop<PerThread<G>>,
+    /// A ghost copy of the handle: owns no strong count (the reference's
+    /// count keeps the memory alive), and its drop does nothing.
+    ghost: PerThread<G>,
+}
+
+/// A ghost copy of `pool`: the same pool, no strong count of its own.
+///
+/// # Safety
+///
+/// The caller holds a counted reference to `pool` for as long as the copy
+/// (and every reference reached through it) is used.
+unsafe fn ghost_of<G: ThreadState>(pool: &PerThread<G>) -> PerThread<G> {
+    // SAFETY: the pointer comes from a live `Arc`, and the caller's count
+    // keeps its allocation alive while the copy is used; a ghost's drop
+    // never gives back the strong count it does not own (`ManuallyDrop`).
+    let inner = unsafe { Arc::from_raw(Arc::as_ptr(&pool.inner)) };
+    PerThread {
+        id: pool.id,
+        inner: ManuallyDrop::new(inner),
+        ghost: true,
+    }
 }
 
 impl<G: ThreadState> PerThreadRef<G> {
     /// The reference just counted through `pool`.
     pub(super) fn counted(pool: &PerThread<G>) -> Self {
-        // SAFETY: the pointer comes from a live `Arc`, and the count just
-        // taken keeps its allocation alive until this reference is
-        // released; the copy is never dropped (`ManuallyDrop`), so it never
-        // gives back a strong count it does not own.
-        let inner = unsafe { Arc::from_raw(Arc::as_ptr(&pool.inner)) };
         PerThreadRef {
-            ghost: ManuallyDrop::new(PerThread { id: pool.id, inner }),
+            // SAFETY: the count was just taken; this reference holds it.
+            ghost: unsafe { ghost_of(pool) },
         }
     }
 
@@ -178,6 +196,36 @@ impl<G: ThreadState> PerThreadRef<G> {
     #[inline]
     pub fn global(&self) -> &G {
         self.ghost.global()
+    }
+
+    /// The pool, reached through this reference: everything a handle
+    /// does, for as long as the reference lives. References taken through
+    /// it ([`PerThread::with_anchor`]) count centrally, with a
+    /// read-modify-write, since no handle's drop waits for them.
+    #[inline]
+    pub fn pool(&self) -> &PerThread<G> {
+        &self.ghost
+    }
+
+    /// Keeps `f`'s value, built around a ghost copy of the pool, beside
+    /// this reference: for a strategy whose pool type is a wrapper around
+    /// a [`PerThread`] (its owned guards then reach the whole pool type).
+    /// The value is dropped before the reference is released; dropping the
+    /// ghost inside it does nothing.
+    ///
+    /// # Safety
+    ///
+    /// The ghost must stay inside the value `f` returns (not be stored
+    /// elsewhere, sent away or leaked): it is valid only while this
+    /// reference lives, which the [`Wrapped`] guarantees for its value.
+    pub unsafe fn wrap<W>(self, f: impl FnOnce(PerThread<G>) -> W) -> Wrapped<G, W> {
+        // SAFETY: `self` is kept beside the value and released after it,
+        // and the caller keeps the ghost inside the value.
+        let copy = unsafe { ghost_of(&self.ghost) };
+        Wrapped {
+            value: ManuallyDrop::new(f(copy)),
+            r: self,
+        }
     }
 
     /// Calls `f` with the shared part and the calling thread's slot (as
@@ -242,6 +290,39 @@ fn release<G: ThreadState, R>(
     r
 }
 
+/// A value built around a ghost copy of a pool ([`PerThreadRef::wrap`]),
+/// with the counted reference that keeps the pool alive; derefs to the
+/// value.
+pub struct Wrapped<G: ThreadState, W> {
+    /// Dropped first, by hand (see `Drop`).
+    value: ManuallyDrop<W>,
+    r: PerThreadRef<G>,
+}
+
+impl<G: ThreadState, W> std::ops::Deref for Wrapped<G, W> {
+    type Target = W;
+    #[inline]
+    fn deref(&self) -> &W {
+        &self.value
+    }
+}
+
+impl<G: ThreadState, W> Drop for Wrapped<G, W> {
+    fn drop(&mut self) {
+        // SAFETY: dropped once, here, before `r` releases the reference
+        // that keeps what the value reaches alive.
+        unsafe { ManuallyDrop::drop(&mut self.value) };
+    }
+}
+
+impl<G: ThreadState, W> fmt::Debug for Wrapped<G, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wrapped")
+            .field("r", &self.r)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<G: ThreadState> Drop for PerThreadRef<G> {
     fn drop(&mut self) {
         release(&self.ghost, |_, _| ());
@@ -261,6 +342,10 @@ impl<G: ThreadState> Drop for PerThread<G> {
     /// they hold, and free the pool now if nothing is out (else the last
     /// reference does).
     fn drop(&mut self) {
+        if self.ghost {
+            // A reference's copy: nothing to settle, no count to give back.
+            return;
+        }
         let in_slots = {
             let mut slots = lock(&self.inner.slots);
             slots.dead = true;
@@ -285,5 +370,8 @@ impl<G: ThreadState> Drop for PerThread<G> {
             // nothing out no reference will give it back.
             drop(unsafe { Arc::from_raw(kept) });
         }
+        // SAFETY: the handle's own strong count, given back once, here;
+        // `inner` is not used after this.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
     }
 }

@@ -171,3 +171,22 @@ fn loom_a_reference_counted_without_a_slot_never_frees_early() {
         assert_eq!(freed.load(SeqCst), 1);
     });
 }
+
+/// A reference taken through another reference's ghost (as an owned
+/// guard's pool takes one, with no handle): counted centrally, while the
+/// handle's drop adds up the slots. Freed once, after both.
+#[test]
+fn loom_a_reference_taken_through_a_ghost_racing_the_handle_drop_frees_once() {
+    loom::model(|| {
+        let (pool, freed) = freed_pool();
+        let ((), held) = pool.with_anchor(|_| ());
+        let taking = thread::spawn(move || {
+            let ((), second) = held.pool().with_anchor(|_| ());
+            drop(held);
+            second.release_with(|g, _| assert_eq!(g.0.load(SeqCst), 0, "used after free"));
+        });
+        drop(pool);
+        taking.join().unwrap();
+        assert_eq!(freed.load(SeqCst), 1);
+    });
+}
