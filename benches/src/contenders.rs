@@ -180,6 +180,50 @@ impl Contender for PoolTieredOwned {
     }
 }
 
+/// pool-fixed's owned guards (`get_owned`), 256 items as its borrowed
+/// form.
+#[derive(Debug)]
+pub struct PoolFixedOwned(pub FixedPool<Vec<u8>>);
+
+impl Contender for PoolFixedOwned {
+    type Item<'a> = pool_core::OwnedPooled<FixedPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolFixedOwned(FixedPool::<Vec<u8>>::build_pool(size, false, 1))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get_owned().expect("the bench never closes the pool")
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+/// pool-ring's owned guards (`try_get_owned` on an `Arc`: an `Arc` clone
+/// per guard, the one pool of ours without a per-thread count).
+#[derive(Debug)]
+pub struct PoolRingOwned(pub std::sync::Arc<RingPool<Vec<u8>>>);
+
+impl Contender for PoolRingOwned {
+    type Item<'a> = pool_core::OwnedPooled<RingPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolRingOwned(std::sync::Arc::new(RingPool::<Vec<u8>>::build_pool(
+            size, false, 1,
+        )))
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0
+            .try_get_owned()
+            .expect("RingPool allocates when full")
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
 /// Our size-class pool, asked for the scenario's size; with `TIMED`,
 /// trimmed every [`TIMED_INTERVAL`] by the trimmer.
 #[derive(Debug)]

@@ -89,6 +89,18 @@ pub const POOL_TIERED_OWNED: Entry = entry(
     Kind::OursVariant,
     "pool-tiered with owned buffers (get_owned)",
 );
+/// pool-fixed's owned guards.
+pub const POOL_FIXED_OWNED: Entry = entry(
+    "pool-fixed-owned",
+    Kind::OursVariant,
+    "pool-fixed with owned guards (get_owned)",
+);
+/// pool-ring's owned guards.
+pub const POOL_RING_OWNED: Entry = entry(
+    "pool-ring-owned",
+    Kind::OursVariant,
+    "pool-ring with owned guards (try_get_owned, an Arc clone each)",
+);
 /// lockfree-object-pool's owned form.
 pub const LOCKFREE_OBJECT_POOL_OWNED: Entry = entry(
     "lockfree-object-pool-owned",
@@ -135,6 +147,8 @@ pub const ALL: &[Entry] = &[
     POOL_TIERED_NOSTATS,
     POOL_LOCAL_OWNED,
     POOL_TIERED_OWNED,
+    POOL_FIXED_OWNED,
+    POOL_RING_OWNED,
     TLS_STACK,
     ZEROPOOL,
     OPOOL,

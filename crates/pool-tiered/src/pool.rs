@@ -169,6 +169,7 @@ impl TieredPool {
     /// assert_eq!(t.join().unwrap(), 25);
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
+    #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(&self, len: usize) -> OwnedTieredBuf {
         if len > self.max_len {
@@ -195,6 +196,7 @@ impl TieredPool {
     /// assert!(matches!(pool.try_get_owned(4097), Err(PoolError::TooLarge { .. })));
     /// # Ok::<(), PoolError>(())
     /// ```
+    #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(&self, len: usize) -> Result<OwnedTieredBuf, PoolError> {
         if len > self.max_len {

@@ -194,15 +194,19 @@ struct Inner<G: ThreadState> {
 /// Per-thread state for one pool, with a shared part `G`; see the
 /// [module docs](self).
 pub struct PerThread<G: ThreadState> {
-    /// Compared with the thread's cache on every access.
+    /// Compared with the thread's cache on every access (without the
+    /// [`GHOST`] bit).
     id: u64,
-    /// Dropped by hand: a ghost owns no strong count (see `ghost`).
+    /// Dropped by hand: a ghost owns no strong count.
     inner: std::mem::ManuallyDrop<Arc<Inner<G>>>,
-    /// A copy that an owned reference ([`PerThreadRef`]) holds: it owns no
-    /// strong count, its drop does nothing, and references taken through
-    /// it count centrally (see [`anchor`]).
-    ghost: bool,
 }
+
+/// Set in the id of a copy that an owned reference ([`PerThreadRef`])
+/// holds: it owns no strong count, its drop does nothing, and references
+/// taken through it count centrally (see [`anchor`]). Kept in the id (ids
+/// count up from 1 and never reach it) so that a reference stays two
+/// words, which an owned guard moves on every get and drop.
+const GHOST: u64 = 1 << 63;
 
 /// Pool ids: never 0 (the empty cache entry), never reused.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -214,7 +218,6 @@ impl<G: ThreadState> PerThread<G> {
         let id = NEXT_ID.fetch_add(1, Relaxed);
         PerThread {
             id,
-            ghost: false,
             inner: std::mem::ManuallyDrop::new(Arc::new(Inner {
                 global,
                 slots: Mutex::new(Slots {
@@ -236,7 +239,13 @@ impl<G: ThreadState> PerThread<G> {
 
     /// This pool's id: unique in the process, never reused.
     pub fn id(&self) -> u64 {
-        self.id
+        self.id & !GHOST
+    }
+
+    /// Whether this is an owned reference's copy (see [`GHOST`]).
+    #[inline]
+    fn is_ghost(&self) -> bool {
+        self.id & GHOST != 0
     }
 
     /// Threads that hold a slot now (they used the pool and have not
@@ -348,7 +357,7 @@ impl<G: ThreadState> Drop for Inner<G> {
 impl<G: ThreadState> fmt::Debug for PerThread<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PerThread")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("threads", &self.threads())
             .finish_non_exhaustive()
     }
@@ -499,7 +508,7 @@ mod tls {
         #[inline]
         pub fn with<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> R {
             let (id, cached) = RECENT.with(|ways| ways[self.id as usize & (WAYS - 1)].get());
-            let ptr = if id == self.id {
+            let ptr = if id == self.id & !super::GHOST {
                 cached
             } else {
                 self.slow_slot()
@@ -527,7 +536,7 @@ mod tls {
                 let Ok(mut entries) = owner.entries.try_borrow_mut() else {
                     return ptr::null();
                 };
-                if let Some(e) = entries.iter().find(|e| e.id == self.id) {
+                if let Some(e) = entries.iter().find(|e| e.id == self.id()) {
                     return e.slot;
                 }
                 // Forget pools that were dropped (their ids never come
@@ -537,7 +546,7 @@ mod tls {
                 let pool: Arc<Inner<G>> = Arc::clone(&self.inner);
                 let pool: Arc<dyn Release> = pool;
                 entries.push(Entry {
-                    id: self.id,
+                    id: self.id(),
                     slot: slot.cast(),
                     index,
                     pool: Arc::downgrade(&pool),
@@ -546,7 +555,7 @@ mod tls {
             });
             let slot = found.unwrap_or(ptr::null());
             if !slot.is_null() {
-                RECENT.with(|ways| ways[self.id as usize & (WAYS - 1)].set((self.id, slot)));
+                RECENT.with(|ways| ways[self.id as usize & (WAYS - 1)].set((self.id(), slot)));
             }
             slot
         }
@@ -576,11 +585,11 @@ mod tls {
                 let Ok(mut entries) = owner.try_borrow_mut() else {
                     return std::ptr::null();
                 };
-                if let Some(e) = entries.iter().find(|e| e.0 == self.id) {
+                if let Some(e) = entries.iter().find(|e| e.0 == self.id()) {
                     return e.1;
                 }
                 let (_, slot) = self.inner.assign();
-                entries.push((self.id, slot.cast()));
+                entries.push((self.id(), slot.cast()));
                 slot.cast()
             });
             // SAFETY: as without loom: the slot is this model thread's for

@@ -145,7 +145,7 @@ impl<G: ThreadState> PerThread<G> {
             // waits for): centrally, with a read-modify-write. The count
             // is at least one then (the reference's own), so it never
             // passes through zero.
-            take_in(&self.inner, if self.ghost { None } else { slot });
+            take_in(&self.inner, if self.is_ghost() { None } else { slot });
             r
         });
         (r, PerThreadRef::counted(self))
@@ -177,9 +177,8 @@ unsafe fn ghost_of<G: ThreadState>(pool: &PerThread<G>) -> PerThread<G> {
     // never gives back the strong count it does not own (`ManuallyDrop`).
     let inner = unsafe { Arc::from_raw(Arc::as_ptr(&pool.inner)) };
     PerThread {
-        id: pool.id,
+        id: pool.id | super::GHOST,
         inner: ManuallyDrop::new(inner),
-        ghost: true,
     }
 }
 
@@ -332,7 +331,7 @@ impl<G: ThreadState> Drop for PerThreadRef<G> {
 impl<G: ThreadState> fmt::Debug for PerThreadRef<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PerThreadRef")
-            .field("id", &self.ghost.id)
+            .field("id", &self.ghost.id())
             .finish_non_exhaustive()
     }
 }
@@ -342,7 +341,7 @@ impl<G: ThreadState> Drop for PerThread<G> {
     /// they hold, and free the pool now if nothing is out (else the last
     /// reference does).
     fn drop(&mut self) {
-        if self.ghost {
+        if self.is_ghost() {
             // A reference's copy: nothing to settle, no count to give back.
             return;
         }
