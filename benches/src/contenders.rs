@@ -308,6 +308,26 @@ impl Contender for TlsStack {
     }
 }
 
+/// The bare hand-off: a `usize` and no buffer, so that the cross-thread
+/// scenario shows what its queue costs alone.
+#[derive(Debug)]
+pub struct HandOff;
+
+impl Contender for HandOff {
+    type Item<'a> = usize;
+    fn build(_size: usize) -> Self {
+        HandOff
+    }
+    #[inline]
+    fn get(&self) -> usize {
+        black_box(1)
+    }
+    #[inline]
+    fn touch(item: &mut usize) {
+        *item = black_box(*item + 1);
+    }
+}
+
 /// Plain allocation: `Vec::with_capacity(n)` and drop.
 #[derive(Debug)]
 pub struct Alloc(usize);

@@ -336,6 +336,11 @@ pub const POOLS: &[(&str, Register)] = &[
         table::POOL_TIERED_OWNED.name,
         bench_threads::<PoolTieredOwned>,
     ),
+    (
+        table::POOL_FIXED_OWNED.name,
+        bench_threads::<PoolFixedOwned>,
+    ),
+    (table::POOL_RING_OWNED.name, bench_threads::<PoolRingOwned>),
     (table::TLS_STACK.name, bench_threads::<TlsStack>),
     (table::ZEROPOOL.name, bench_threads::<Zeropool>),
     (table::OPOOL.name, bench_threads::<Opool>),
@@ -371,6 +376,8 @@ pub const POOLS_CROSS: &[(&str, RegisterCross)] = &[
         table::POOL_TIERED_OWNED.name,
         bench_cross::<PoolTieredOwned>,
     ),
+    (table::POOL_FIXED_OWNED.name, bench_cross::<PoolFixedOwned>),
+    (table::POOL_RING_OWNED.name, bench_cross::<PoolRingOwned>),
     (table::TLS_STACK.name, bench_cross::<TlsStack>),
     (table::ZEROPOOL.name, bench_cross::<Zeropool>),
     (table::OPOOL.name, bench_cross::<Opool>),
@@ -575,6 +582,9 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             register(&mut g, name, size);
         }
         bench_cross::<Alloc>(&mut g, &alloc_name, size);
+        if with_pools {
+            bench_cross::<HandOff>(&mut g, table::HANDOFF.name, size);
+        }
         g.finish();
     }
     // Fill: the holder writes the whole buffer (not in the statistics-off

@@ -115,6 +115,12 @@ pub const OBJECT_POOL_OWNED: Entry = entry(
 );
 /// opool's owned form.
 pub const OPOOL_OWNED: Entry = entry("opool-owned", Kind::Peer, "opool 0.2, get_rc on an Arc");
+/// The bare hand-off: a `usize` through the cross-thread queue, no buffer.
+pub const HANDOFF: Entry = entry(
+    "handoff",
+    Kind::Reference,
+    "a bare usize through the cross-thread queue (the transport alone)",
+);
 /// The naive thread-local stack.
 pub const TLS_STACK: Entry = entry("tls-stack", Kind::Reference, "a naive thread_local! stack");
 /// zeropool.
@@ -150,6 +156,7 @@ pub const ALL: &[Entry] = &[
     POOL_FIXED_OWNED,
     POOL_RING_OWNED,
     TLS_STACK,
+    HANDOFF,
     ZEROPOOL,
     OPOOL,
     OBJECT_POOL,

@@ -395,6 +395,24 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
         .map(|k| k.2)
         .max();
     let mut out = ratio_lines(cases, max_t);
+    // Cross-thread: what an owned guard adds to the bare hand-off (a
+    // `usize` through the same queue), against what mimalloc adds.
+    if let Some(list) = find(cases, "cross", 4096, 2)
+        && let Some(bare) = ns_of(list, "handoff")
+        && let Some(alloc) = ns_of(list, "alloc-mimalloc")
+    {
+        for who in ["pool-local-owned", "pool-tiered-owned"] {
+            if let Some(ns) = ns_of(list, who) {
+                let x = (ns - bare).max(0.0) / (alloc - bare).max(f64::MIN_POSITIVE);
+                out.push(format!(
+                    "{} {who} at most 0.6x mimalloc's cost above the bare hand-off, 4KiB, 2 threads: {x:.2}x ({:.1} vs {:.1} ns above {bare:.1})",
+                    mark(x <= 0.6),
+                    ns - bare,
+                    alloc - bare
+                ));
+            }
+        }
+    }
     for size in [4096usize, 65536] {
         let label = if size == 4096 { "4KiB" } else { "64KiB" };
         // The most threads: still ahead of every peer.
