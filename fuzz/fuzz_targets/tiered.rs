@@ -45,7 +45,9 @@ fuzz_target!(init: {
                 shared.push(s);
             }
             5 if !shared.is_empty() => drop(shared.swap_remove(arg % shared.len())),
-            6 => pool.put(Vec::with_capacity(arg)),
+            6 => {
+                let _kept = pool.put(Vec::with_capacity(arg));
+            }
             _ => pool.trim(),
         }
         let s = pool.stats();

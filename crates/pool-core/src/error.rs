@@ -35,7 +35,8 @@ pub enum PoolError {
     /// No item came back before the deadline.
     #[error("timed out after {waited:?} waiting for an item")]
     TimedOut {
-        /// How long the caller waited.
+        /// The timeout the caller gave: it waited that long (at least),
+        /// and nothing came.
         waited: Duration,
     },
     /// A configuration value is out of its range.

@@ -12,7 +12,8 @@
 //! | `pool_gets_total`, `pool_hits_total`, `pool_misses_total` | counter | items handed out; from an idle item; made by the factory |
 //! | `pool_returns_total`, `pool_detached_total`, `pool_trimmed_total` | counter | kept on return; taken out for good; idle ones freed by trims |
 //! | `pool_discarded_total` | counter | dropped on return, label `reason` |
-//! | `pool_waits_total`, `pool_wait_timeouts_total`, `pool_wait_seconds_total` | counter / gauge | acquires that waited (bounded pools), those that timed out, time spent waiting |
+//! | `pool_waits_total`, `pool_wait_timeouts_total` | counter | acquires that waited (bounded pools), those that timed out |
+//! | `pool_wait_seconds` | gauge | time spent waiting so far (a gauge: `metrics` counters are whole numbers, and Prometheus keeps `_total` for counters) |
 //! | `pool_outstanding`, `pool_retained_items`, `pool_retained_bytes`, `pool_hit_ratio` | gauge | out now; idle now; their heap bytes; hits / gets |
 //!
 //! # A Prometheus scrape
@@ -68,7 +69,7 @@ pub fn publish(name: &str, labels: &[(&'static str, String)], stats: &Stats) {
     let w = &stats.waits;
     counter!("pool_waits_total", l()).absolute(w.waited);
     counter!("pool_wait_timeouts_total", l()).absolute(w.timed_out);
-    gauge!("pool_wait_seconds_total", l()).set(w.wait_ns as f64 / 1e9);
+    gauge!("pool_wait_seconds", l()).set(w.wait_ns as f64 / 1e9);
     gauge!("pool_outstanding", l()).set(stats.outstanding as f64);
     gauge!("pool_retained_items", l()).set(stats.retained_items as f64);
     gauge!("pool_retained_bytes", l()).set(stats.retained_bytes as f64);
@@ -161,7 +162,12 @@ mod tests {
             c(0)
         );
         assert_eq!(m["pool_waits_total{class=1024,pool=net}"], c(4));
-        assert_eq!(m["pool_wait_seconds_total{class=1024,pool=net}"], g(2.0));
+        assert_eq!(m["pool_wait_seconds{class=1024,pool=net}"], g(2.0));
+        assert!(
+            m.iter()
+                .all(|(k, v)| !k.contains("_total") || matches!(v, DebugValue::Counter(_))),
+            "every `_total` is a counter"
+        );
         assert_eq!(m["pool_retained_bytes{class=1024,pool=net}"], g(3072.0));
         assert_eq!(m["pool_hit_ratio{class=1024,pool=net}"], g(0.75));
         assert_eq!(m["pool_outstanding{class=1024,pool=net}"], g(1.0));

@@ -20,6 +20,7 @@ use std::fmt;
 /// # Ok::<(), pool_core::PoolError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Status {
     /// Items the pool holds in all (its bound).

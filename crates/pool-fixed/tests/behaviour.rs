@@ -449,3 +449,15 @@ fn status_is_one_consistent_snapshot() {
     assert!(st.to_string().ends_with("(closed)"));
     drop((a, b));
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn status_serializes_like_the_other_statistics() {
+    let pool = pool_fixed::FixedPool::new(3, Vec::<u8>::new).unwrap();
+    let _held = pool.try_get().unwrap();
+    let json = serde_json::to_value(pool.status()).unwrap();
+    assert_eq!(json["capacity"], 3);
+    assert_eq!(json["in_use"], 1);
+    let back: pool_fixed::Status = serde_json::from_value(json).unwrap();
+    assert_eq!(back, pool.status());
+}

@@ -156,6 +156,9 @@ impl LocalPoolBuilder {
     }
 
     /// Caps the heap bytes held by idle items, across all threads; at least
+    /// Replaces a [`shared_cap`](Self::shared_cap) set before (the last of
+    /// the two wins).
+    ///
     /// 1, and at least `max_item_bytes` when both are set.
     ///
     /// # Examples
@@ -174,7 +177,10 @@ impl LocalPoolBuilder {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn max_retained_bytes(mut self, bytes: usize) -> Self {
+        // The last of this and `shared_cap` wins: a cap of the pool's own
+        // replaces a shared one set before.
         self.max_retained_bytes = Some(bytes);
+        self.shared_cap = None;
         self
     }
 
@@ -218,6 +224,9 @@ impl LocalPoolBuilder {
     /// assert!(cap.available() <= (1 << 20) - 4096 - 8192);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    ///
+    /// The last of this and [`max_retained_bytes`](Self::max_retained_bytes)
+    /// wins: each replaces the other if it was set before.
     pub fn shared_cap(mut self, cap: SharedByteCap) -> Self {
         self.max_retained_bytes = Some(cap.cap());
         self.shared_cap = Some(cap);

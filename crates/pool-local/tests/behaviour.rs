@@ -307,3 +307,26 @@ fn min_item_bytes_over_max_item_bytes_is_refused() {
     drop(none_kept.get());
     assert_eq!(none_kept.stats().discarded.too_small, 1);
 }
+
+#[test]
+fn the_last_of_shared_cap_and_max_retained_bytes_wins() {
+    let shared = pool_local::SharedByteCap::new(1 << 20).unwrap();
+    // A shared cap, then a cap of the pool's own: the pool's own is used,
+    // and the shared one is left alone.
+    let own = pool_local::LocalPool::builder()
+        .shared_cap(shared.clone())
+        .max_retained_bytes(8192)
+        .build(|| Vec::<u8>::with_capacity(4096))
+        .unwrap();
+    drop((own.get(), own.get(), own.get()));
+    assert_eq!(shared.available(), 1 << 20, "the shared cap was not used");
+    assert!(own.stats().retained_bytes <= 8192);
+    // The other order: the shared cap is used.
+    let on_shared = pool_local::LocalPool::builder()
+        .max_retained_bytes(8192)
+        .shared_cap(shared.clone())
+        .build(|| Vec::<u8>::with_capacity(4096))
+        .unwrap();
+    drop(on_shared.get());
+    assert!(shared.available() < 1 << 20, "the shared cap was used");
+}

@@ -324,6 +324,18 @@ impl DerefMut for OwnedTieredBuf {
     }
 }
 
+impl AsRef<[u8]> for OwnedTieredBuf {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl AsMut<[u8]> for OwnedTieredBuf {
+    fn as_mut(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
 impl io::Write for OwnedTieredBuf {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.buf.write(buf)

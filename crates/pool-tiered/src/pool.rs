@@ -252,6 +252,8 @@ impl TieredPool {
     }
 
     /// Gives the pool a buffer made elsewhere (`Put`): it joins
+    /// True if it was kept, as `pool_local::LocalPool::put` says.
+    ///
     /// the largest class whose size is at most its capacity; one smaller
     /// than every class (or that its class cannot keep: full, at the byte
     /// cap, or grown into the next class's size) is dropped and counted.
@@ -262,20 +264,24 @@ impl TieredPool {
     /// use pool_tiered::TieredPool;
     ///
     /// let pool = TieredPool::new();
-    /// pool.put(Vec::with_capacity(5000)); // serves the 4 KiB class
-    /// pool.put(Vec::with_capacity(10));   // fits no class: dropped
+    /// assert!(pool.put(Vec::with_capacity(5000)), "kept: serves the 4 KiB class");
+    /// assert!(!pool.put(Vec::with_capacity(10)), "fits no class: dropped");
     /// let s = pool.stats();
     /// assert_eq!((s.foreign_kept, s.foreign_dropped), (1, 1));
     /// assert_eq!(pool.get(4096).capacity(), 5000);
     /// ```
-    pub fn put(&self, buf: Vec<u8>) {
+    pub fn put(&self, buf: Vec<u8>) -> bool {
         let extra = self.engine.extra();
         match self.classes.class_for_capacity(buf.capacity()) {
             Some(class) if shared::put(&self.engine, class, ClassBuf(buf), Entry::Adopted) => {
                 extra.foreign_kept.add_shared(1);
+                true
             }
             // Fits no class, or the class is full or at the byte cap.
-            _ => extra.foreign_dropped.add_shared(1),
+            _ => {
+                extra.foreign_dropped.add_shared(1);
+                false
+            }
         }
     }
 

@@ -36,7 +36,8 @@ pub struct TieredStats {
     pub oversize: u64,
     /// Foreign buffers given with `put` and kept.
     pub foreign_kept: u64,
-    /// Foreign buffers given with `put` that fit no class.
+    /// Foreign buffers given with `put` and dropped: they fit no class, or
+    /// their class was full or at the byte cap.
     pub foreign_dropped: u64,
     /// Recent request lengths (the last 256 of each thread).
     pub recent_lengths: Vec<usize>,

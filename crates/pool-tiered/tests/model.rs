@@ -66,7 +66,9 @@ proptest! {
                     buf.resize(n, 0xAB);
                 }
                 Op::Drop(i) if !held.is_empty() => drop(held.swap_remove(i % held.len())),
-                Op::Put(cap) => pool.put(Vec::with_capacity(cap)),
+                Op::Put(cap) => {
+                    let _kept = pool.put(Vec::with_capacity(cap));
+                }
                 Op::Trim => pool.trim(),
                 _ => {}
             }

@@ -217,3 +217,52 @@ fn generic_code_over_byte_vectors_takes_a_tiered_pool() {
     assert_eq!(frame(&pool, b"hello"), 5);
     assert_eq!(pool.stats().total.returns, 1);
 }
+
+#[test]
+fn a_cap_between_the_largest_class_and_twice_it_is_accepted_as_documented() {
+    // Classes 1 KiB..64 KiB, cap 96 KiB: "at least the largest class".
+    let r = pool_tiered::TieredPool::builder()
+        .classes(pool_tiered::SizeClasses::power_of_two(1024, 65536).unwrap())
+        .max_retained_bytes(96 << 10)
+        .build();
+    assert!(r.is_ok(), "{:?}", r.err());
+}
+
+#[test]
+fn put_says_whether_it_kept_the_buffer_and_a_full_class_counts_as_foreign_dropped() {
+    let pool = pool_tiered::TieredPool::builder()
+        .cache_size(1)
+        .spill_size(1)
+        .build()
+        .unwrap();
+    let mut kept = 0;
+    let mut dropped = 0;
+    for _ in 0..16 {
+        if pool.put(Vec::with_capacity(4096)) {
+            kept += 1;
+        } else {
+            dropped += 1;
+        }
+    }
+    let s = pool.stats();
+    assert!(dropped > 0, "the 4 KiB class is full after a few");
+    assert_eq!((s.foreign_kept, s.foreign_dropped), (kept, dropped), "{s}");
+}
+
+#[test]
+fn owned_buffers_are_byte_slices_like_borrowed_ones() {
+    fn fill(b: &mut impl AsMut<[u8]>) {
+        b.as_mut().fill(7);
+    }
+    fn sum(b: &impl AsRef<[u8]>) -> u32 {
+        b.as_ref().iter().map(|&x| u32::from(x)).sum()
+    }
+    let pool = pool_tiered::TieredPool::new();
+    let mut owned = pool.get_owned(0);
+    owned.resize(4, 0);
+    fill(&mut owned);
+    let mut borrowed = pool.get(0);
+    borrowed.resize(4, 0);
+    fill(&mut borrowed);
+    assert_eq!((sum(&owned), sum(&borrowed)), (28, 28));
+}
