@@ -153,6 +153,39 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
         classes.swap_remove(0)
     }
 
+    /// Warm start: makes up to `n` items with the factory now and keeps
+    /// them, as `FixedPool` and `RingPool` do at construction. They go to
+    /// this thread's cache first, then to the shared spill every thread
+    /// draws from; it stops at the first item the limits refuse (the spill
+    /// full, the byte cap reached), so `usize::MAX` means "as many as the
+    /// pool keeps". Returns how many were kept (counted as prefilled).
+    ///
+    /// # Panics
+    ///
+    /// If the factory panics (what was kept before stays).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder()
+    ///     .cache_size(4)
+    ///     .spill_size(8)
+    ///     .build(|| Vec::<u8>::with_capacity(1024))?;
+    /// assert_eq!(pool.prefill(6), 6);
+    /// let s = pool.stats();
+    /// assert_eq!((s.prefilled, s.retained_items), (6, 6));
+    /// let full = pool.prefill(usize::MAX);
+    /// assert!(full <= 4 + 8, "bounded by what the pool keeps: {full}");
+    /// assert_eq!(pool.get().capacity(), 1024);
+    /// assert_eq!(pool.stats().misses, 0, "served from the warm start");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn prefill(&self, n: usize) -> usize {
+        self.engine.prefill(CLASS, n)
+    }
+
     /// Adds an item the pool did not hand out (a buffer made elsewhere, say;
     /// `sync.Pool`'s `Put`): reset, then kept or dropped under the same
     /// limits as a return (`min_item_bytes` refuses one too small); true if

@@ -330,3 +330,31 @@ fn the_last_of_shared_cap_and_max_retained_bytes_wins() {
     drop(on_shared.get());
     assert!(shared.available() < 1 << 20, "the shared cap was used");
 }
+
+#[test]
+fn a_warm_start_serves_other_threads_from_the_spill_and_never_overfills() {
+    let pool = pool_local::LocalPool::builder()
+        .cache_size(2)
+        .spill_size(4)
+        .max_retained_bytes(64 * 1024)
+        .build(|| Vec::<u8>::with_capacity(1024))
+        .unwrap();
+    let kept = pool.prefill(usize::MAX);
+    assert!(
+        (2..=6).contains(&kept),
+        "the cache and the spill, no more: {kept}"
+    );
+    let s = pool.stats();
+    assert_eq!(
+        (s.prefilled, s.retained_items, s.misses),
+        (kept as u64, kept as u64, 0)
+    );
+    std::thread::scope(|t| {
+        t.spawn(|| drop(pool.get()));
+    });
+    assert_eq!(
+        pool.stats().misses,
+        0,
+        "another thread took a prefilled item from the spill"
+    );
+}

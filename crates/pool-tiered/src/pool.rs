@@ -285,6 +285,43 @@ impl TieredPool {
         }
     }
 
+    /// Warm start: makes up to `n` buffers of the class that serves `len`
+    /// and keeps them, as `pool_local::LocalPool::prefill`
+    /// does for its one class: this thread's cache first, then the class's
+    /// spill; it stops at the first buffer the limits refuse, so
+    /// `usize::MAX` means "as many as the class keeps". Returns how many
+    /// were kept (counted as prefilled); 0 for a length no class serves.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_tiered::TieredPool;
+    ///
+    /// let pool = TieredPool::builder().cache_size(4).spill_size(4).build()?;
+    /// assert_eq!(pool.prefill(1500, 3), 3);
+    /// assert_eq!(pool.stats().classes[pool.get(1500).class().unwrap()].stats.prefilled, 3);
+    /// assert_eq!(pool.stats().total.misses, 0);
+    /// assert!(pool.prefill(1500, usize::MAX) <= 8);
+    /// assert_eq!(pool.prefill(1 << 40, 1), 0, "oversize: no class");
+    /// # Ok::<(), pool_tiered::PoolError>(())
+    /// ```
+    pub fn prefill(&self, len: usize, n: usize) -> usize {
+        match self.classes.class_of(len) {
+            Some(class) => {
+                let mut kept = 0;
+                while kept < n {
+                    let buf = self.engine.make(class);
+                    if !shared::put(&self.engine, class, buf, Entry::Adopted) {
+                        break;
+                    }
+                    kept += 1;
+                }
+                kept
+            }
+            None => 0,
+        }
+    }
+
     /// Frees idle buffers unused across two trims, in every class, as
     /// `pool_local::LocalPool::trim` does for one: the spills (which hold the caches
     /// of threads that exited) and this thread's caches now, other live

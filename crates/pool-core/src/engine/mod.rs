@@ -513,6 +513,36 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
         self.threads.with(|slot| g.put_in(slot, class, item, entry))
     }
 
+    /// Makes items of `class` with its factory and keeps them as
+    /// [`Entry::Adopted`] (counted as prefilled), at most `n`, stopping at
+    /// the first one the limits refuse (this thread's cache, then the
+    /// spill, then the byte budget); returns how many were kept. A huge
+    /// `n` ends when the pool is full: at most one item is made and
+    /// dropped past that.
+    ///
+    /// # Panics
+    ///
+    /// If `class` is not below [`classes`](Self::classes), or if the
+    /// factory panics (what was kept before stays).
+    pub fn prefill(&self, class: impl ClassIndex, n: usize) -> usize {
+        let mut kept = 0;
+        while kept < n && self.put(class, self.make(class), Entry::Adopted) {
+            kept += 1;
+        }
+        kept
+    }
+
+    /// A new item of `class` from its factory, counted nowhere (for a
+    /// warm start that the pool's own rules then keep or drop).
+    ///
+    /// # Panics
+    ///
+    /// If `class` is not below [`classes`](Self::classes), or if the
+    /// factory panics.
+    pub fn make(&self, class: impl ClassIndex) -> T {
+        class.of(&self.threads.global().shelves).make()
+    }
+
     /// Adds one to the counter `which` picks of `class`, in this thread's
     /// block (for events the pool sees outside take and put: a detach, an
     /// item refused before it reached the engine).

@@ -207,6 +207,11 @@ impl<T: Reset> Shelf<T> {
         item
     }
 
+    /// A new item from the class's factory, counted nowhere.
+    pub(super) fn make(&self) -> T {
+        (self.factory)()
+    }
+
     /// Keeps an item that was reset already and measured at `bytes`, or
     /// drops it; true if kept. Items the pool never handed out (`adopted`)
     /// count as prefilled when kept and are not counted when dropped.
