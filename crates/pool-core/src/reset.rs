@@ -56,6 +56,41 @@ pub trait Reset {
     fn heap_bytes(&self) -> usize {
         0
     }
+
+    /// Whether the item, just reset, is fit for another user (opool's
+    /// `is_valid`, .NET's `IResettable.TryReset`, deadpool's `recycle`):
+    /// `false` drops it instead of keeping it, counted as discarded
+    /// (`refused`); the pool makes a new one when it needs one (a bounded
+    /// pool owes its replacement, so it keeps its count). Called after
+    /// [`reset`](Reset::reset); the default keeps every item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::Reset;
+    ///
+    /// /// A connection-like item that may be found broken.
+    /// struct Conn {
+    ///     broken: bool,
+    ///     buf: Vec<u8>,
+    /// }
+    ///
+    /// impl Reset for Conn {
+    ///     fn reset(&mut self) {
+    ///         self.buf.clear();
+    ///     }
+    ///     fn is_reusable(&self) -> bool {
+    ///         !self.broken
+    ///     }
+    /// }
+    ///
+    /// let c = Conn { broken: true, buf: Vec::new() };
+    /// assert!(!c.is_reusable(), "a pool drops it and counts it refused");
+    /// ```
+    #[inline]
+    fn is_reusable(&self) -> bool {
+        true
+    }
 }
 
 /// Nothing to clear: lets a builder name a pool type before the factory

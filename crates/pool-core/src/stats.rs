@@ -98,6 +98,8 @@ discard_reasons! {
     closed => "closed",
     /// The item predates a `renew` of the pool and was not mixed back in.
     stale => "stale",
+    /// `Reset::is_reusable` said the item is unfit for another user.
+    refused => "refused",
 }
 
 /// Declares the snapshot's fields once: [`Stats`], its addition, and its

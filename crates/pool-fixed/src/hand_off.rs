@@ -207,7 +207,16 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let mut item = item;
         item.reset();
         let bytes = item.heap_bytes() as u64;
+        let reusable = item.is_reusable();
         owe.disarm();
+        if !reusable {
+            local.add(|c| &c.discarded.refused, 1);
+            // Freed before it is owed: never more than `count` items; the
+            // debt goes to the oldest waiter, or to the next get.
+            drop(item);
+            self.core().owe(1);
+            return;
+        }
         if self.core().closed.load(Acquire) {
             local.add(|c| &c.discarded.closed, 1);
             return;

@@ -227,6 +227,7 @@ impl<T: Reset + Send> RingPool<T> {
             t.misses += c.misses.get();
             t.detached += c.detached.get();
             t.discards.panicked += c.panicked.get();
+            t.discards.refused += c.refused.get();
             t.bytes_out += c.bytes_out.get();
         }
         t.add(&self.fallback);
@@ -321,7 +322,16 @@ impl<T: Reset + Send> RingPool<T> {
                 // half-reset), the slot is freed empty, and it is counted.
                 let guard = release_on_unwind(claim, true);
                 item.reset();
+                let reusable = item.is_reusable();
                 let mut claim = guard.disarm();
+                if !reusable {
+                    // Dropped; the slot stays empty, as after a detach, and
+                    // its next claimer makes a new item.
+                    claim.counters().refused.incr();
+                    claim.release();
+                    drop(item);
+                    return;
+                }
                 let counters = claim.counters();
                 counters.returns.incr();
                 counters.bytes_in.add(item.heap_bytes() as u64);
@@ -340,7 +350,12 @@ impl<T: Reset + Send> RingPool<T> {
     fn put_fallback(&self, mut item: T) {
         let on_panic = OnUnwind::new((), |()| self.fallback.discarded.panicked.add_shared(1));
         item.reset();
+        let reusable = item.is_reusable();
         on_panic.disarm();
+        if !reusable {
+            self.fallback.discarded.refused.add_shared(1);
+            return;
+        }
         let start = cursor::start();
         for k in 0..self.probes {
             let i = start.wrapping_add(k) & self.mask;

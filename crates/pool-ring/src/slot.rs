@@ -28,6 +28,7 @@ pub(crate) struct SlotCounters {
     pub(crate) returns: pool_core::engine::Counter,
     pub(crate) detached: pool_core::engine::Counter,
     pub(crate) panicked: pool_core::engine::Counter,
+    pub(crate) refused: pool_core::engine::Counter,
     pub(crate) bytes_in: pool_core::engine::Counter,
     pub(crate) bytes_out: pool_core::engine::Counter,
 }

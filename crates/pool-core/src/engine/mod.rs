@@ -246,7 +246,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
         match slot {
             Some(slot) => {
                 let c = class.of(&slot.shared().counters);
-                let bytes = reset_and_measure(&mut item, c, false, entry);
+                let Some(bytes) = reset_and_measure(&mut item, c, false, entry) else {
+                    return false;
+                };
                 match slot.owned().try_borrow_mut() {
                     Ok(mut caches) => {
                         shelf.keep(class.of_mut(&mut caches), c, item, bytes, epoch(), entry)
@@ -258,7 +260,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
             }
             None => {
                 let c = class.of(&self.orphan);
-                let bytes = reset_and_measure(&mut item, c, true, entry);
+                let Some(bytes) = reset_and_measure(&mut item, c, true, entry) else {
+                    return false;
+                };
                 shelf.keep_shared(c, item, bytes, epoch(), entry)
             }
         }

@@ -518,25 +518,34 @@ fn discard(counter: &Counter, entry: Entry) {
 }
 
 /// Resets `item`, counting it as discarded (reason `panicked`) in `c` if
-/// `reset` or `heap_bytes` unwinds (the unwinding drops the item, never
-/// pooled half-reset); `shared` picks the counter's shared add. Returns the
-/// heap bytes the reset item holds.
+/// `reset`, `heap_bytes` or `is_reusable` unwinds (the unwinding drops the
+/// item, never pooled half-reset); `shared` picks the counter's shared
+/// add. Returns the heap bytes the reset item holds, or `None` if
+/// [`Reset::is_reusable`] refused it (counted as discarded, reason
+/// `refused`, for a return; the caller drops it).
 #[inline]
 pub(super) fn reset_and_measure<T: Reset>(
     item: &mut T,
     c: &Counters,
     shared: bool,
     entry: Entry,
-) -> usize {
-    let on_panic = OnUnwind::new((), |()| match (entry, shared) {
+) -> Option<usize> {
+    let count = |counter: &Counter| match (entry, shared) {
         (Entry::Adopted, _) => {}
-        (Entry::Returned, true) => c.discarded.panicked.add_shared(1),
-        (Entry::Returned, false) => c.discarded.panicked.incr(),
-    });
+        (Entry::Returned, true) => counter.add_shared(1),
+        (Entry::Returned, false) => counter.incr(),
+    };
+    let on_panic = OnUnwind::new((), |()| count(&c.discarded.panicked));
     item.reset();
     let bytes = item.heap_bytes();
+    let reusable = item.is_reusable();
     on_panic.disarm();
-    bytes
+    if reusable {
+        Some(bytes)
+    } else {
+        count(&c.discarded.refused);
+        None
+    }
 }
 
 #[cfg(all(test, not(pool_loom)))]
