@@ -93,8 +93,7 @@ pub trait Reset {
     }
 }
 
-/// Nothing to clear: lets a builder name a pool type before the factory
-/// gives the item type (`LocalPool::builder()`).
+/// Nothing to clear: a pool of `()` (a pool used as a set of permits).
 impl Reset for () {
     #[inline]
     fn reset(&mut self) {}

@@ -4,9 +4,11 @@ use pool_core::{PoolError, Reset};
 
 use crate::pool::{FixedPool, MAX_ITEMS};
 
-impl FixedPool<()> {
+impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Settings for a pool: `FixedPool::builder().count(n).build(factory)`.
-    /// It names no item type: `build` infers it from the factory.
+    /// `build` infers the item type from the factory, and a type alias or
+    /// a turbofish names it (`type Bufs = FixedPool<Vec<u8>>;
+    /// Bufs::builder()`).
     ///
     /// # Examples
     ///
@@ -21,7 +23,7 @@ impl FixedPool<()> {
     /// assert_eq!((buf.len(), pool.stats().misses), (1024, 1));
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn builder() -> FixedPoolBuilder {
+    pub fn builder() -> FixedPoolBuilder<T> {
         FixedPoolBuilder::default()
     }
 }
@@ -56,7 +58,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        FixedPool::<()>::builder().count(count).build(factory)
+        Self::builder().count(count).build(factory)
     }
 }
 
@@ -77,27 +79,51 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 /// assert_eq!(pool.stats().prefilled, 4);
 /// # Ok::<(), pool_core::PoolError>(())
 /// ```
-#[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build`"]
-pub struct FixedPoolBuilder {
+pub struct FixedPoolBuilder<T> {
     count: usize,
     lazy: bool,
     #[cfg(feature = "leak-sites")]
     leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
+    /// The item type, fixed by `FixedPool::<T>::builder` or by `build`'s
+    /// factory.
+    item: std::marker::PhantomData<fn() -> T>,
 }
 
-impl Default for FixedPoolBuilder {
+impl<T> Default for FixedPoolBuilder<T> {
     fn default() -> Self {
         FixedPoolBuilder {
             count: 16,
             lazy: false,
             #[cfg(feature = "leak-sites")]
             leaks: None,
+            item: std::marker::PhantomData,
         }
     }
 }
 
-impl FixedPoolBuilder {
+impl<T> Clone for FixedPoolBuilder<T> {
+    fn clone(&self) -> Self {
+        FixedPoolBuilder {
+            count: self.count,
+            lazy: self.lazy,
+            #[cfg(feature = "leak-sites")]
+            leaks: self.leaks.clone(),
+            item: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for FixedPoolBuilder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FixedPoolBuilder")
+            .field("count", &self.count)
+            .field("lazy", &self.lazy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> FixedPoolBuilder<T> {
     /// Items in the pool, `1..=`[`MAX_ITEMS`]: never more exist at once.
     ///
     /// # Examples
@@ -170,8 +196,10 @@ impl FixedPoolBuilder {
     /// ```
     /// use pool_fixed::FixedPool;
     ///
-    /// assert!(FixedPool::builder().count(8).validate().is_ok());
-    /// let err = FixedPool::builder().count(0).validate().unwrap_err();
+    /// // No `build`, so no factory to infer the item type from: name it.
+    /// type Bufs = FixedPool<Vec<u8>>;
+    /// assert!(Bufs::builder().count(8).validate().is_ok());
+    /// let err = Bufs::builder().count(0).validate().unwrap_err();
     /// assert!(err.to_string().contains("count"));
     /// ```
     pub fn validate(&self) -> Result<(), PoolError> {
@@ -204,7 +232,7 @@ impl FixedPoolBuilder {
     /// assert_eq!(pool.get()?.capacity(), 512);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn build<T, F>(self, factory: F) -> Result<FixedPool<T>, PoolError>
+    pub fn build<F>(self, factory: F) -> Result<FixedPool<T>, PoolError>
     where
         T: Reset + Send + 'static,
         F: Fn() -> T + Send + Sync + 'static,

@@ -7,9 +7,10 @@ use pool_core::{PoolError, Reset, SharedByteCap};
 
 use crate::LocalPool;
 
-impl LocalPool<()> {
-    /// A builder for a pool with other settings. It names no item type:
-    /// `build` infers it from the factory.
+impl<T: Reset + Send + 'static> LocalPool<T> {
+    /// A builder for a pool with other settings. `build` infers the item
+    /// type from the factory, and a type alias or a turbofish names it
+    /// (`type Bufs = LocalPool<Vec<u8>>; Bufs::builder()`).
     ///
     /// # Examples
     ///
@@ -20,7 +21,7 @@ impl LocalPool<()> {
     /// assert!(pool.get().is_empty());
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn builder() -> LocalPoolBuilder {
+    pub fn builder() -> LocalPoolBuilder<T> {
         LocalPoolBuilder::default()
     }
 }
@@ -52,9 +53,8 @@ impl LocalPool<()> {
 /// ```
 /// `Default` is every setting's default: the engine's class limits, no
 /// byte cap, no timed trim, no tracker.
-#[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct LocalPoolBuilder {
+pub struct LocalPoolBuilder<T> {
     /// Every per-class setting (the defaults are the engine's).
     limits: ClassLimits,
     max_retained_bytes: Option<usize>,
@@ -62,9 +62,52 @@ pub struct LocalPoolBuilder {
     shared_cap: Option<SharedByteCap>,
     #[cfg(feature = "leak-sites")]
     leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
+    /// The item type, fixed by `LocalPool::<T>::builder` or by `build`'s
+    /// factory.
+    item: std::marker::PhantomData<fn() -> T>,
 }
 
-impl LocalPoolBuilder {
+impl<T> Default for LocalPoolBuilder<T> {
+    /// Every setting's default (the engine's, in [`ClassLimits::default`]).
+    fn default() -> Self {
+        LocalPoolBuilder {
+            limits: ClassLimits::default(),
+            max_retained_bytes: None,
+            trim_interval: None,
+            shared_cap: None,
+            #[cfg(feature = "leak-sites")]
+            leaks: None,
+            item: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for LocalPoolBuilder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalPoolBuilder")
+            .field("limits", &self.limits)
+            .field("max_retained_bytes", &self.max_retained_bytes)
+            .field("trim_interval", &self.trim_interval)
+            .field("shared_cap", &self.shared_cap)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Clone for LocalPoolBuilder<T> {
+    fn clone(&self) -> Self {
+        LocalPoolBuilder {
+            limits: self.limits,
+            max_retained_bytes: self.max_retained_bytes,
+            trim_interval: self.trim_interval,
+            shared_cap: self.shared_cap.clone(),
+            #[cfg(feature = "leak-sites")]
+            leaks: self.leaks.clone(),
+            item: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> LocalPoolBuilder<T> {
     /// Idle items each thread keeps before half of them move to the global
     /// spill; `1..=65536`.
     ///
@@ -273,8 +316,10 @@ impl LocalPoolBuilder {
     /// ```
     /// use pool_local::LocalPool;
     ///
-    /// assert!(LocalPool::builder().cache_size(8).validate().is_ok());
-    /// let err = LocalPool::builder().cache_size(0).validate().unwrap_err();
+    /// // No `build`, so no factory to infer the item type from: name it.
+    /// type Bufs = LocalPool<Vec<u8>>;
+    /// assert!(Bufs::builder().cache_size(8).validate().is_ok());
+    /// let err = Bufs::builder().cache_size(0).validate().unwrap_err();
     /// assert!(err.to_string().contains("cache_size"), "{err}");
     /// ```
     pub fn validate(&self) -> Result<(), PoolError> {
@@ -317,7 +362,7 @@ impl LocalPoolBuilder {
     /// assert!(pool.get().capacity() >= 80);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn build<T, F>(self, factory: F) -> Result<LocalPool<T>, PoolError>
+    pub fn build<F>(self, factory: F) -> Result<LocalPool<T>, PoolError>
     where
         T: Reset + Send + 'static,
         F: Fn() -> T + Send + Sync + 'static,
@@ -347,7 +392,7 @@ mod tests {
     use super::*;
     use pool_core::engine::MAX_CACHE_SIZE;
 
-    fn field_of(b: LocalPoolBuilder) -> (&'static str, String) {
+    fn field_of(b: LocalPoolBuilder<Vec<u8>>) -> (&'static str, String) {
         let b = b.clone();
         match b.build(Vec::<u8>::new) {
             Err(e @ PoolError::InvalidConfig { field, .. }) => (field, e.to_string()),

@@ -6,9 +6,11 @@ use pool_core::{PoolError, Reset};
 use crate::ring::{OnFull, RingPool};
 use crate::slot::MAX_SLOTS;
 
-impl RingPool<()> {
+impl<T: Reset + Send> RingPool<T> {
     /// A builder (8 slots, `min(slots, 8)` probes, [`OnFull::Allocate`]).
-    /// It names no item type: `build` infers it from the factory.
+    /// `build` infers the item type from the factory, and a type alias or
+    /// a turbofish names it (`type Bufs = RingPool<Vec<u8>>;
+    /// Bufs::builder()`).
     ///
     /// # Examples
     ///
@@ -19,7 +21,7 @@ impl RingPool<()> {
     /// assert_eq!(pool.capacity(), 64);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn builder() -> RingPoolBuilder {
+    pub fn builder() -> RingPoolBuilder<T> {
         RingPoolBuilder::default()
     }
 }
@@ -66,15 +68,17 @@ impl<T: Reset + Send> RingPool<T> {
 /// assert_eq!(pool.capacity(), 8);
 /// # Ok::<(), pool_core::PoolError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct RingPoolBuilder {
+pub struct RingPoolBuilder<T> {
     slots: usize,
     probes: Option<usize>,
     on_full: OnFull,
+    /// The item type, fixed by `RingPool::<T>::builder` or by `build`'s
+    /// factory.
+    item: std::marker::PhantomData<fn() -> T>,
 }
 
-impl Default for RingPoolBuilder {
+impl<T> Default for RingPoolBuilder<T> {
     /// Every setting's default, in one place: 8 slots, `min(slots, 8)`
     /// probes, [`OnFull::Allocate`].
     fn default() -> Self {
@@ -82,11 +86,38 @@ impl Default for RingPoolBuilder {
             slots: 8,
             probes: None,
             on_full: OnFull::Allocate,
+            item: std::marker::PhantomData,
         }
     }
 }
 
-impl RingPoolBuilder {
+impl<T> Clone for RingPoolBuilder<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for RingPoolBuilder<T> {}
+
+impl<T> PartialEq for RingPoolBuilder<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.slots, self.probes, self.on_full) == (other.slots, other.probes, other.on_full)
+    }
+}
+
+impl<T> Eq for RingPoolBuilder<T> {}
+
+impl<T> std::fmt::Debug for RingPoolBuilder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingPoolBuilder")
+            .field("slots", &self.slots)
+            .field("probes", &self.probes)
+            .field("on_full", &self.on_full)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> RingPoolBuilder<T> {
     /// Slots in the ring, `1..=1048576`, rounded up to a power of two.
     ///
     /// # Examples
@@ -155,8 +186,10 @@ impl RingPoolBuilder {
     /// ```
     /// use pool_ring::RingPool;
     ///
-    /// assert!(RingPool::builder().slots(64).validate().is_ok());
-    /// let e = RingPool::builder().slots(4).probes(5).validate().unwrap_err();
+    /// // No `build`, so no factory to infer the item type from: name it.
+    /// type Bufs = RingPool<Vec<u8>>;
+    /// assert!(Bufs::builder().slots(64).validate().is_ok());
+    /// let e = Bufs::builder().slots(4).probes(5).validate().unwrap_err();
     /// assert!(e.to_string().contains("probes"));
     /// ```
     pub fn validate(&self) -> Result<(), PoolError> {
@@ -200,7 +233,7 @@ impl RingPoolBuilder {
     /// assert_eq!(pool.stats().prefilled, 16);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn build<T, F>(self, factory: F) -> Result<RingPool<T>, PoolError>
+    pub fn build<F>(self, factory: F) -> Result<RingPool<T>, PoolError>
     where
         T: Reset + Send,
         F: Fn() -> T + Send + Sync + 'static,
@@ -230,7 +263,7 @@ impl RingPoolBuilder {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[cfg(feature = "leak-sites")]
-    pub fn build_tracked<T, F>(
+    pub fn build_tracked<F>(
         self,
         factory: F,
         tracker: pool_core::leaks::LeakTracker,
@@ -242,7 +275,7 @@ impl RingPoolBuilder {
         self.build_inner(factory, Some(tracker))
     }
 
-    fn build_inner<T, F>(
+    fn build_inner<F>(
         self,
         factory: F,
         _tracker: Option<pool_core::leaks::LeakTracker>,

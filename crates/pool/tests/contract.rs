@@ -71,3 +71,28 @@ fn the_accounting_holds_whatever_users_do_with_guards() {
     );
     drop(d);
 }
+
+#[test]
+fn a_type_alias_names_every_pool_and_reaches_its_builder() {
+    type Local = pool::LocalPool<Vec<u8>>;
+    type Fixed = pool::FixedPool<Vec<u8>>;
+    type Ring = pool::RingPool<Vec<u8>>;
+    struct Service {
+        local: Local,
+        fixed: Fixed,
+        ring: Ring,
+    }
+    let s = Service {
+        local: Local::builder().cache_size(4).build(Vec::new).unwrap(),
+        fixed: Fixed::builder().count(2).build(Vec::new).unwrap(),
+        ring: Ring::builder().slots(2).build(Vec::new).unwrap(),
+    };
+    assert!(s.local.get().is_empty());
+    assert_eq!(s.fixed.capacity(), 2);
+    assert_eq!(s.ring.capacity(), 2);
+    // A turbofish does the same.
+    let p = pool::LocalPool::<String>::builder()
+        .build(String::new)
+        .unwrap();
+    assert!(p.get().is_empty());
+}
