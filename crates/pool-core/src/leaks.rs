@@ -17,11 +17,11 @@
 //!     .max_age(Duration::from_secs(30))
 //!     .on_report(|report| eprintln!("pool leak: {report}"));
 //! let site = tracker.record(std::panic::Location::caller());
-//! let outstanding = tracker.outstanding();
+//! let outstanding = tracker.outstanding_sites();
 //! assert_eq!(outstanding.items(), 1);
 //! assert_eq!(outstanding.sites[0].location.line(), line!() - 3);
 //! tracker.release(site);
-//! assert_eq!(tracker.outstanding().items(), 0);
+//! assert_eq!(tracker.outstanding_sites().items(), 0);
 //! # }
 //! ```
 
@@ -155,7 +155,7 @@ impl fmt::Debug for LeakTracker {
 
 impl LeakTracker {
     /// A tracker with no age limit and no callback (read it with
-    /// [`outstanding`](Self::outstanding)).
+    /// [`outstanding_sites`](Self::outstanding_sites)).
     pub fn new() -> Self {
         LeakTracker {
             dropped: std::sync::atomic::AtomicBool::new(false),
@@ -178,7 +178,7 @@ impl LeakTracker {
 
     /// Where reports go: guards out longer than [`max_age`](Self::max_age),
     /// and guards still out when the pool is dropped. Without a callback,
-    /// nothing is reported (read [`outstanding`](Self::outstanding)).
+    /// nothing is reported (read [`outstanding_sites`](Self::outstanding_sites)).
     #[must_use]
     pub fn on_report(mut self, f: impl Fn(&LeakReport) + Send + Sync + 'static) -> Self {
         self.report = Some(Box::new(f));
@@ -214,7 +214,7 @@ impl LeakTracker {
     }
 
     /// The guards out now, grouped by site.
-    pub fn outstanding(&self) -> Outstanding {
+    pub fn outstanding_sites(&self) -> Outstanding {
         let now = Instant::now();
         summarize(self.lock().values(), now)
     }
@@ -260,7 +260,7 @@ impl LeakTracker {
         if self.dropped.swap(true, Relaxed) {
             return;
         }
-        let outstanding = self.outstanding();
+        let outstanding = self.outstanding_sites();
         if !outstanding.sites.is_empty() {
             self.emit(LeakReason::PoolDropped, outstanding);
         }
@@ -276,7 +276,9 @@ impl Drop for LeakTracker {
 /// What `tracker` holds, or nothing: the body of every strategy's
 /// `outstanding()` (a pool built without a tracker has nothing to say).
 pub fn outstanding(tracker: Option<&LeakTracker>) -> Outstanding {
-    tracker.map(LeakTracker::outstanding).unwrap_or_default()
+    tracker
+        .map(LeakTracker::outstanding_sites)
+        .unwrap_or_default()
 }
 
 /// A guard's record in its pool's tracker, for every guard type of every
@@ -360,7 +362,7 @@ mod tests {
         let a = here();
         let b = here();
         let ids: Vec<u64> = [a, a, b].iter().map(|l| t.record(l)).collect();
-        let o = t.outstanding();
+        let o = t.outstanding_sites();
         assert_eq!((o.items(), o.sites.len()), (3, 2));
         assert_eq!(o.sites[0].location, a, "the busiest site first");
         assert_eq!(o.sites[0].count, 2);
@@ -373,7 +375,7 @@ mod tests {
         for id in ids {
             t.release(id);
         }
-        assert_eq!(t.outstanding(), Outstanding::default());
+        assert_eq!(t.outstanding_sites(), Outstanding::default());
     }
 
     #[test]
@@ -403,9 +405,9 @@ mod tests {
     fn a_tracker_without_callback_or_age_reports_nothing_and_any_age_is_valid() {
         let t = LeakTracker::new().max_age(Duration::MAX);
         let id = t.record(here());
-        assert_eq!(t.outstanding().items(), 1);
+        assert_eq!(t.outstanding_sites().items(), 1);
         t.release(id);
         t.release(id); // twice: harmless
-        assert_eq!(t.outstanding().items(), 0);
+        assert_eq!(t.outstanding_sites().items(), 0);
     }
 }

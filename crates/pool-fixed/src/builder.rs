@@ -164,7 +164,7 @@ impl<T> FixedPoolBuilder<T> {
 
     /// Records where each guard was taken and for how long it has been
     /// out (`leak-sites` feature): a bounded pool whose items leak runs
-    /// dry, and [`FixedPool::outstanding`] says where they went.
+    /// dry, and [`FixedPool::outstanding_sites`] says where they went.
     ///
     /// # Examples
     ///
@@ -174,7 +174,7 @@ impl<T> FixedPoolBuilder<T> {
     ///
     /// let pool = FixedPool::builder().count(1).leak_tracker(LeakTracker::new()).build(String::new)?;
     /// let held = pool.get()?;
-    /// assert_eq!(pool.outstanding().sites[0].location.line(), line!() - 1);
+    /// assert_eq!(pool.outstanding_sites().sites[0].location.line(), line!() - 1);
     /// drop(held);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```

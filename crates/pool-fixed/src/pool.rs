@@ -242,7 +242,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// unless the pool was built with
     /// [`leak_tracker`](crate::FixedPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
-    pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
+    pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
         pool_core::leaks::outstanding(self.core().leaks.as_deref())
     }
 

@@ -37,7 +37,7 @@ fn every_way_of_taking_records_the_callers_line() {
     lines.push(line!() + 1);
     let mut iter = pool.blocking_iter();
     let f = iter.next().unwrap();
-    let out = pool.outstanding();
+    let out = pool.outstanding_sites();
     assert_eq!(out.items(), 6, "{out}");
     let mut seen: Vec<u32> = out.sites.iter().map(|s| s.location.line()).collect();
     seen.sort_unstable();
@@ -47,7 +47,7 @@ fn every_way_of_taking_records_the_callers_line() {
         "{out}"
     );
     drop((a, b, c, d, e, f));
-    assert_eq!(pool.outstanding().items(), 0);
+    assert_eq!(pool.outstanding_sites().items(), 0);
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn a_leaked_item_is_found_and_detached_ones_are_not_leaks() {
     let leak_line = line!() + 1;
     std::mem::forget(pool.get().unwrap());
     drop(pool_core::Pooled::detach(pool.get().unwrap()));
-    let out = pool.outstanding();
+    let out = pool.outstanding_sites();
     assert_eq!(out.items(), 1);
     assert_eq!(out.sites[0].location.line(), leak_line);
     assert!(

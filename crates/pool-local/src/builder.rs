@@ -278,7 +278,7 @@ impl<T> LocalPoolBuilder<T> {
 
     /// Records where each guard of the pool was taken and for how long it
     /// has been out (`leak-sites` feature); read it with
-    /// [`LocalPool::outstanding`], or let `tracker` report old guards and
+    /// [`LocalPool::outstanding_sites`], or let `tracker` report old guards and
     /// guards still out when the pool drops.
     ///
     /// # Examples
@@ -291,11 +291,11 @@ impl<T> LocalPoolBuilder<T> {
     ///     .leak_tracker(LeakTracker::new())
     ///     .build(|| Vec::<u8>::with_capacity(64))?;
     /// let forgotten = pool.get();
-    /// let report = pool.outstanding();
+    /// let report = pool.outstanding_sites();
     /// assert_eq!(report.items(), 1);
     /// assert_eq!(report.sites[0].location.line(), line!() - 3, "the get above");
     /// drop(forgotten);
-    /// assert_eq!(pool.outstanding().items(), 0);
+    /// assert_eq!(pool.outstanding_sites().items(), 0);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[cfg(feature = "leak-sites")]

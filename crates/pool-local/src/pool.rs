@@ -61,7 +61,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// unless the pool was built with
     /// [`leak_tracker`](crate::LocalPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
-    pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
+    pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
         pool_core::leaks::outstanding(self.engine.extra().leaks.as_deref())
     }
 

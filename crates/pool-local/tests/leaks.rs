@@ -19,7 +19,7 @@ fn a_forgotten_guard_is_found_by_file_and_line() {
     std::mem::forget(pool.get()); // the leak
     let detached = Pooled::detach(pool.get()); // not a leak: it left for good
     drop(kept); // not a leak: it came back
-    let out = pool.outstanding();
+    let out = pool.outstanding_sites();
     assert_eq!(out.items(), 1, "{out}");
     let site = &out.sites[0];
     assert_eq!(site.location.file(), file!());
@@ -43,7 +43,7 @@ fn owned_guards_and_the_trait_record_the_callers_site_too() {
     let owned = pool.get_owned();
     let trait_line = line!() + 1;
     let through_trait = pool_core::Pool::try_get(&*pool).unwrap();
-    let out = pool.outstanding();
+    let out = pool.outstanding_sites();
     let lines: Vec<u32> = out.sites.iter().map(|s| s.location.line()).collect();
     assert!(
         lines.contains(&owned_line) && lines.contains(&trait_line),
@@ -51,10 +51,10 @@ fn owned_guards_and_the_trait_record_the_callers_site_too() {
     );
     std::thread::spawn(move || drop(owned)).join().unwrap();
     drop(through_trait);
-    assert_eq!(pool.outstanding().items(), 0);
+    assert_eq!(pool.outstanding_sites().items(), 0);
     let detached = OwnedPooled::detach(pool.get_owned());
     assert_eq!(
-        pool.outstanding().items(),
+        pool.outstanding_sites().items(),
         0,
         "detached guards are not leaks"
     );
@@ -86,6 +86,6 @@ fn guards_out_when_the_pool_drops_are_reported_once() {
 fn a_pool_without_a_tracker_reports_nothing() {
     let pool = LocalPool::new(Vec::<u8>::new);
     std::mem::forget(pool.get());
-    assert_eq!(pool.outstanding().items(), 0);
+    assert_eq!(pool.outstanding_sites().items(), 0);
     assert_eq!(pool.stats().outstanding, 1, "the counters still see it");
 }

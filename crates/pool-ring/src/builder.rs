@@ -73,6 +73,8 @@ pub struct RingPoolBuilder<T> {
     slots: usize,
     probes: Option<usize>,
     on_full: OnFull,
+    #[cfg(feature = "leak-sites")]
+    leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
     /// The item type, fixed by `RingPool::<T>::builder` or by `build`'s
     /// factory.
     item: std::marker::PhantomData<fn() -> T>,
@@ -86,6 +88,8 @@ impl<T> Default for RingPoolBuilder<T> {
             slots: 8,
             probes: None,
             on_full: OnFull::Allocate,
+            #[cfg(feature = "leak-sites")]
+            leaks: None,
             item: std::marker::PhantomData,
         }
     }
@@ -93,19 +97,16 @@ impl<T> Default for RingPoolBuilder<T> {
 
 impl<T> Clone for RingPoolBuilder<T> {
     fn clone(&self) -> Self {
-        *self
+        RingPoolBuilder {
+            slots: self.slots,
+            probes: self.probes,
+            on_full: self.on_full,
+            #[cfg(feature = "leak-sites")]
+            leaks: self.leaks.clone(),
+            item: std::marker::PhantomData,
+        }
     }
 }
-
-impl<T> Copy for RingPoolBuilder<T> {}
-
-impl<T> PartialEq for RingPoolBuilder<T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.slots, self.probes, self.on_full) == (other.slots, other.probes, other.on_full)
-    }
-}
-
-impl<T> Eq for RingPoolBuilder<T> {}
 
 impl<T> std::fmt::Debug for RingPoolBuilder<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -238,52 +239,6 @@ impl<T> RingPoolBuilder<T> {
         T: Reset + Send,
         F: Fn() -> T + Send + Sync + 'static,
     {
-        self.build_inner(factory, None)
-    }
-
-    /// As [`build`](Self::build), with a leak tracker: every guard records
-    /// where it was taken (`leak-sites` feature; see
-    /// [`RingPool::outstanding`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`build`](Self::build).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pool_core::leaks::LeakTracker;
-    /// use pool_ring::RingPool;
-    ///
-    /// let pool = RingPool::builder().slots(2).build_tracked(String::new, LeakTracker::new())?;
-    /// let held = pool.get();
-    /// assert_eq!(pool.outstanding().sites[0].location.line(), line!() - 1);
-    /// drop(held);
-    /// assert_eq!(pool.outstanding().items(), 0);
-    /// # Ok::<(), pool_core::PoolError>(())
-    /// ```
-    #[cfg(feature = "leak-sites")]
-    pub fn build_tracked<F>(
-        self,
-        factory: F,
-        tracker: pool_core::leaks::LeakTracker,
-    ) -> Result<RingPool<T>, PoolError>
-    where
-        T: Reset + Send,
-        F: Fn() -> T + Send + Sync + 'static,
-    {
-        self.build_inner(factory, Some(tracker))
-    }
-
-    fn build_inner<F>(
-        self,
-        factory: F,
-        _tracker: Option<pool_core::leaks::LeakTracker>,
-    ) -> Result<RingPool<T>, PoolError>
-    where
-        T: Reset + Send,
-        F: Fn() -> T + Send + Sync + 'static,
-    {
         let (size, probes) = self.checked()?;
         Ok(RingPool::prefilled(
             size,
@@ -291,7 +246,29 @@ impl<T> RingPoolBuilder<T> {
             self.on_full,
             Box::new(factory),
             #[cfg(feature = "leak-sites")]
-            _tracker,
+            self.leaks,
         ))
+    }
+
+    /// Records where each guard was taken (`leak-sites` feature; see
+    /// [`RingPool::outstanding_sites`]), as the other pools' builders do.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::leaks::LeakTracker;
+    /// use pool_ring::RingPool;
+    ///
+    /// let pool = RingPool::builder().slots(2).leak_tracker(LeakTracker::new()).build(String::new)?;
+    /// let held = pool.get();
+    /// assert_eq!(pool.outstanding_sites().sites[0].location.line(), line!() - 1);
+    /// drop(held);
+    /// assert_eq!(pool.outstanding_sites().items(), 0);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[cfg(feature = "leak-sites")]
+    pub fn leak_tracker(mut self, tracker: pool_core::leaks::LeakTracker) -> Self {
+        self.leaks = Some(std::sync::Arc::new(tracker));
+        self
     }
 }

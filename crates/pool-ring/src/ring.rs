@@ -63,7 +63,7 @@ pub struct RingPool<T> {
     fallback: Counters,
     /// Where outstanding guards were taken, if tracked.
     #[cfg(feature = "leak-sites")]
-    leaks: Option<pool_core::leaks::LeakTracker>,
+    leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
 
 impl<T: Reset + Send> RingPool<T> {
@@ -74,7 +74,7 @@ impl<T: Reset + Send> RingPool<T> {
         probes: usize,
         on_full: OnFull,
         factory: Box<dyn Fn() -> T + Send + Sync>,
-        #[cfg(feature = "leak-sites")] tracker: Option<pool_core::leaks::LeakTracker>,
+        #[cfg(feature = "leak-sites")] tracker: Option<Arc<pool_core::leaks::LeakTracker>>,
     ) -> Self {
         let slots: Box<[CachePadded<Slot<T>>]> = (0..size)
             .map(|_| CachePadded::new(Slot::new(None)))
@@ -237,10 +237,10 @@ impl<T: Reset + Send> RingPool<T> {
 
     /// Where the guards out now were taken, grouped by call site (empty
     /// unless the ring was built with
-    /// [`build_tracked`](crate::RingPoolBuilder::build_tracked)).
+    /// [`leak_tracker`](crate::RingPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
-    pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.leaks.as_ref())
+    pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
+        pool_core::leaks::outstanding(self.leaks.as_deref())
     }
 
     /// The calling thread's cursor, then up to `probes - 1` slots after
@@ -406,7 +406,7 @@ impl<T: Reset + Send> pool_core::engine::Recycle for RingPool<T> {
     }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.leaks.as_ref()
+        self.leaks.as_deref()
     }
     #[inline]
     fn recycle(&self, item: T, ticket: RingTicket) {

@@ -278,18 +278,18 @@ impl OwnedTieredBuf {
     /// # Examples
     ///
     /// ```
-    /// use pool_tiered::{OwnedTieredBuf, TieredPool};
+    /// use pool_tiered::TieredPool;
     ///
     /// let pool = TieredPool::new();
     /// let mut buf = pool.get_owned(16);
     /// buf.extend_from_slice(b"frame");
-    /// let shared = OwnedTieredBuf::freeze(buf);
+    /// let shared = buf.freeze(); // a method, as on `TieredBuf`
     /// let copy = shared.clone();
     /// assert_eq!((&*copy, shared.ref_count()), (&b"frame"[..], 2));
     /// ```
-    pub fn freeze(mut this: Self) -> SharedBuf {
-        let held = this.held.take();
-        freeze_parts(&mut this.buf, &mut this.class, &mut this.site, held)
+    pub fn freeze(mut self) -> SharedBuf {
+        let held = self.held.take();
+        freeze_parts(&mut self.buf, &mut self.class, &mut self.site, held)
     }
 }
 

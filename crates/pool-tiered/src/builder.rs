@@ -264,7 +264,7 @@ impl TieredPoolBuilder {
 
     /// Records where each class buffer was taken and for how long it has
     /// been out, frozen ones included until their last handle drops
-    /// (`leak-sites` feature); see [`TieredPool::outstanding`].
+    /// (`leak-sites` feature); see [`TieredPool::outstanding_sites`].
     ///
     /// # Examples
     ///
@@ -274,9 +274,9 @@ impl TieredPoolBuilder {
     ///
     /// let pool = TieredPool::builder().leak_tracker(LeakTracker::new()).build()?;
     /// let shared = TieredBuf::freeze(pool.get(100));
-    /// assert_eq!(pool.outstanding().sites[0].location.line(), line!() - 1);
+    /// assert_eq!(pool.outstanding_sites().sites[0].location.line(), line!() - 1);
     /// drop(shared); // the last handle: the buffer is back
-    /// assert_eq!(pool.outstanding().items(), 0);
+    /// assert_eq!(pool.outstanding_sites().items(), 0);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[cfg(feature = "leak-sites")]

@@ -424,7 +424,7 @@ impl TieredPool {
     /// frozen ones included (empty unless the pool was built with
     /// [`leak_tracker`](crate::TieredPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
-    pub fn outstanding(&self) -> pool_core::leaks::Outstanding {
+    pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
         pool_core::leaks::outstanding(self.engine.extra().leaks())
     }
 

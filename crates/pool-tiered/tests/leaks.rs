@@ -27,7 +27,7 @@ fn every_guard_kind_is_tracked_until_it_comes_back() {
     let l4 = line!() + 1;
     let through_trait = pool_core::Pool::try_get(&pool).unwrap();
     let oversize = pool.get(64 << 20); // never pooled: not tracked
-    let out = pool.outstanding();
+    let out = pool.outstanding_sites();
     let mut lines: Vec<u32> = out.sites.iter().map(|s| s.location.line()).collect();
     lines.sort_unstable();
     assert_eq!(lines, [l1, l2, l3, l4], "{out}");
@@ -35,12 +35,12 @@ fn every_guard_kind_is_tracked_until_it_comes_back() {
     std::thread::spawn(move || drop(b)).join().unwrap();
     drop(frozen);
     assert_eq!(
-        pool.outstanding().items(),
+        pool.outstanding_sites().items(),
         1,
         "a clone still holds the frozen buffer"
     );
     drop(copy);
-    assert_eq!(pool.outstanding().items(), 0);
+    assert_eq!(pool.outstanding_sites().items(), 0);
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn detached_buffers_are_not_leaks_and_forgotten_ones_are_reported_at_drop() {
     drop(OwnedTieredBuf::detach(pool.get_owned(10)));
     let leak_line = line!() + 1;
     std::mem::forget(pool.get_owned(10));
-    assert_eq!(pool.outstanding().items(), 1);
+    assert_eq!(pool.outstanding_sites().items(), 1);
     drop(pool);
     let reports = reports.lock().unwrap();
     assert_eq!(reports.len(), 1, "{reports:?}");
