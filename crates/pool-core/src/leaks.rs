@@ -125,8 +125,11 @@ type Report = Box<dyn Fn(&LeakReport) + Send + Sync>;
 
 /// The record of one pool's outstanding guards; see the [module](self).
 ///
-/// Recording takes a lock (a map insert on get, a remove on return): it is
-/// a debugging aid, meant to be switched on where a leak is hunted.
+/// Recording takes a lock (a map insert on get, a remove on return): with
+/// [`new`](Self::new), every guard records, a debugging aid for where a
+/// leak is hunted. [`sampled`](Self::sampled) records about one guard in
+/// [`DEFAULT_SAMPLE`] (Netty's default), cheap enough to leave on in
+/// production: the others cost a thread-local countdown.
 pub struct LeakTracker {
     /// Set once the pool-dropped report went out.
     dropped: std::sync::atomic::AtomicBool,
@@ -136,6 +139,40 @@ pub struct LeakTracker {
     /// When the age check last ran.
     scanned: Mutex<Instant>,
     report: Option<Report>,
+    /// Record one guard in this many (1: every one).
+    sample: u32,
+}
+
+/// The sampling rate of [`LeakTracker::sampled`]: one guard in 128 records
+/// its site, as Netty's leak detector samples by default.
+pub const DEFAULT_SAMPLE: u32 = 128;
+
+std::thread_local! {
+    /// Guards this thread skips before it records the next one (every
+    /// sampled tracker shares it: what matters is the rate, not which
+    /// tracker a guard belongs to).
+    static COUNTDOWN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether this guard records, at one in `rate` (a rate of 0 or 1: always).
+#[inline]
+fn sample(rate: u32) -> bool {
+    if rate <= 1 {
+        return true;
+    }
+    COUNTDOWN
+        .try_with(|c| match c.get() {
+            0 => {
+                c.set(rate - 1);
+                true
+            }
+            left => {
+                c.set(left - 1);
+                false
+            }
+        })
+        // The thread's thread-locals are being destroyed: record.
+        .unwrap_or(true)
 }
 
 impl Default for LeakTracker {
@@ -149,6 +186,7 @@ impl fmt::Debug for LeakTracker {
         f.debug_struct("LeakTracker")
             .field("outstanding", &self.lock().len())
             .field("max_age", &self.max_age)
+            .field("sample", &self.sample)
             .finish_non_exhaustive()
     }
 }
@@ -164,7 +202,37 @@ impl LeakTracker {
             max_age: None,
             scanned: Mutex::new(Instant::now()),
             report: None,
+            sample: 1,
         }
+    }
+
+    /// A tracker that records about one guard in [`DEFAULT_SAMPLE`]: its
+    /// reports show the sites that leak often, at a cost meant for
+    /// production (see [`sample_one_in`](Self::sample_one_in)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::leaks::{DEFAULT_SAMPLE, LeakTracker};
+    ///
+    /// let tracker = LeakTracker::sampled();
+    /// let ids: Vec<u64> = (0..DEFAULT_SAMPLE * 4)
+    ///     .map(|_| tracker.record(std::panic::Location::caller()))
+    ///     .collect();
+    /// assert_eq!(tracker.outstanding_sites().items(), 4, "one in 128");
+    /// assert_eq!(ids.iter().filter(|&&id| id == 0).count(), 4 * 127, "0: not recorded");
+    /// ```
+    pub fn sampled() -> Self {
+        LeakTracker::new().sample_one_in(DEFAULT_SAMPLE)
+    }
+
+    /// Records one guard in `n` (each thread counts its own guards); 0 and
+    /// 1 both mean every guard. The report then shows about one in `n` of
+    /// what is out, which is enough to find the sites that leak often.
+    #[must_use]
+    pub fn sample_one_in(mut self, n: u32) -> Self {
+        self.sample = n.max(1);
+        self
     }
 
     /// Reports guards out longer than `age` (each once) to the callback,
@@ -190,8 +258,17 @@ impl LeakTracker {
     }
 
     /// Records a guard taken at `location`; the id goes back to
-    /// [`release`](Self::release). Strategies call this; ids are never 0.
+    /// [`release`](Self::release). Strategies call this; ids are never 0,
+    /// and 0 means "not recorded" (a guard the sampling skipped).
+    #[inline]
     pub fn record(&self, location: &'static Location<'static>) -> u64 {
+        if !sample(self.sample) {
+            return 0;
+        }
+        self.record_now(location)
+    }
+
+    fn record_now(&self, location: &'static Location<'static>) -> u64 {
         let id = self.next.fetch_add(1, Relaxed);
         let now = Instant::now();
         self.lock().insert(

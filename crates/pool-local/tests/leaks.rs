@@ -89,3 +89,32 @@ fn a_pool_without_a_tracker_reports_nothing() {
     assert_eq!(pool.outstanding_sites().items(), 0);
     assert_eq!(pool.stats().outstanding, 1, "the counters still see it");
 }
+
+#[test]
+fn a_sampled_tracker_records_one_guard_in_n_and_forgets_them_all() {
+    use pool_core::leaks::LeakTracker;
+    // A fresh thread: its countdown starts at zero, so the count is exact.
+    std::thread::spawn(|| {
+        let pool = pool_local::LocalPool::builder()
+            .leak_tracker(LeakTracker::new().sample_one_in(4))
+            .build(Vec::<u8>::new)
+            .unwrap();
+        let held: Vec<_> = (0..40).map(|_| pool.get()).collect();
+        assert_eq!(pool.outstanding_sites().items(), 10);
+        drop(held);
+        assert_eq!(pool.outstanding_sites().items(), 0);
+        // 0 means every guard; u32::MAX records the first and then none
+        // for a long while, without overflow.
+        for (n, expected) in [(0, 5), (u32::MAX, 1)] {
+            let pool = pool_local::LocalPool::builder()
+                .leak_tracker(LeakTracker::new().sample_one_in(n))
+                .build(Vec::<u8>::new)
+                .unwrap();
+            let held: Vec<_> = (0..5).map(|_| pool.get()).collect();
+            assert_eq!(pool.outstanding_sites().items(), expected, "n={n}");
+            drop(held);
+        }
+    })
+    .join()
+    .unwrap();
+}
