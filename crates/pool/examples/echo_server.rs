@@ -7,6 +7,13 @@
 //!
 //! `cargo run --release -p pool-toolkit --example echo_server [connections] [messages] [bytes]`
 //!
+//! The read buffers are owned buffers (`TieredPool::get_owned`): a task may
+//! hold one across an `.await` and be resumed on another worker, and the
+//! guard's hold on the pool is counted in the worker threads' caches, not
+//! in one shared counter. A `static` pool (`static POOL: LazyLock<TieredPool>`)
+//! would do as well with no count at all: its borrowed guards are
+//! `'static` already.
+//!
 //! Only loopback addresses are used.
 
 use std::sync::Arc;
