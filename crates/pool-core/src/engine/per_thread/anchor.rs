@@ -25,7 +25,10 @@
 //!   nothing was out) frees the pool.
 //!
 //! Calls made without a slot (a thread whose thread-locals are being
-//! destroyed) count centrally from the start. The memory of the pool thus
+//! destroyed) count centrally from the start, and so do references taken
+//! through a reference's own copy of the handle (a *ghost*: the same pool,
+//! no strong count of its own, marked in its id), since no handle's drop
+//! waits for those. The memory of the pool thus
 //! lives until the last owned reference is released, on any thread, in
 //! any order, and is freed then.
 //!
