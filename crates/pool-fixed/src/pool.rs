@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use pool_core::engine::Counters;
-use pool_core::engine::per_thread::{PerThread, Wrapped};
+use pool_core::engine::per_thread::{PerThread, Wrapped, Wraps};
 use pool_core::engine::words::move_words;
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
@@ -386,20 +386,34 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(pool.in_use(), 0);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
-        let (item, ticket) = self.try_take()?;
+        // As `try_get`: the own slot inline, the rest out of line.
+        match move_words(self.take_own(self.local())) {
+            Some((item, ticket)) => Ok(OwnedPooled::new(item, ticket, self.anchored())),
+            None => self.try_get_owned_slow(),
+        }
+    }
+
+    /// [`try_get_owned`](Self::try_get_owned) when this thread's slot had
+    /// nothing.
+    #[cold]
+    #[inline(never)]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn try_get_owned_slow(&self) -> Result<OwnedPooled<Self>, PoolError> {
+        let (item, ticket) = self.try_take_slow(self.local())?;
         Ok(OwnedPooled::new(item, ticket, self.anchored()))
     }
 
     /// An anchor for an owned guard: a hold on the pool counted in this
     /// thread's slot (no shared counter), that reaches the whole pool
     /// after its last handle is dropped.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn anchored(&self) -> FixedAnchor<T> {
         let ((), r) = self.threads.with_anchor(|_| ());
         // SAFETY: the ghost goes straight into the `FixedPool` that the
-        // `Wrapped` keeps beside the reference, and never leaves it.
+        // `Wrapped` holds, never leaves it, and is what `threads` returns.
         #[allow(unsafe_code)]
         let wrapped = unsafe { r.wrap(|threads| FixedPool { threads }) };
         FixedAnchor(wrapped)
@@ -572,6 +586,13 @@ impl<T: Reset + Send + 'static> pool_core::engine::Recycle for FixedPool<T> {
 /// hold on the pool's memory counted per thread (no shared counter), that
 /// takes the item back (or hands it to a waiter) when the guard drops.
 pub struct FixedAnchor<T: Reset + Send + 'static>(Wrapped<Core<T>, FixedPool<T>>);
+
+impl<T: Reset + Send + 'static> Wraps<Core<T>> for FixedPool<T> {
+    #[inline]
+    fn threads(&self) -> &PerThread<Core<T>> {
+        &self.threads
+    }
+}
 
 impl<T: Reset + Send + 'static> pool_core::engine::Anchor for FixedAnchor<T> {
     type Item = T;

@@ -81,8 +81,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// assert_eq!(pool.available(), 1);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
+        // As `get`: the own slot inline, the rest out of line.
+        match move_words(self.take_own(self.local())) {
+            Some((item, ticket)) => Ok(OwnedPooled::new(item, ticket, self.anchored())),
+            None => self.get_owned_slow(),
+        }
+    }
+
+    /// [`get_owned`](Self::get_owned) when this thread's slot had nothing.
+    #[cold]
+    #[inline(never)]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn get_owned_slow(&self) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.take_blocking(None)?;
         Ok(OwnedPooled::new(item, ticket, self.anchored()))
     }

@@ -99,7 +99,7 @@ use crossbeam_utils::CachePadded;
 use super::sync::{Arc, AtomicUsize, Mutex, lock};
 
 pub mod anchor;
-pub use anchor::{PerThreadRef, Wrapped};
+pub use anchor::{PerThreadRef, Wrapped, Wraps};
 
 /// A pool's state, split into what each thread owns and what all share.
 ///

@@ -174,6 +174,7 @@ pub struct PerThreadRef<G: ThreadState> {
 ///
 /// The caller holds a counted reference to `pool` for as long as the copy
 /// (and every reference reached through it) is used.
+#[inline]
 unsafe fn ghost_of<G: ThreadState>(pool: &PerThread<G>) -> PerThread<G> {
     // SAFETY: the pointer comes from a live `Arc`, and the caller's count
     // keeps its allocation alive while the copy is used; a ghost's drop
@@ -187,6 +188,7 @@ unsafe fn ghost_of<G: ThreadState>(pool: &PerThread<G>) -> PerThread<G> {
 
 impl<G: ThreadState> PerThreadRef<G> {
     /// The reference just counted through `pool`.
+    #[inline]
     pub(super) fn counted(pool: &PerThread<G>) -> Self {
         PerThreadRef {
             // SAFETY: the count was just taken; this reference holds it.
@@ -209,24 +211,28 @@ impl<G: ThreadState> PerThreadRef<G> {
         &self.ghost
     }
 
-    /// Keeps `f`'s value, built around a ghost copy of the pool, beside
-    /// this reference: for a strategy whose pool type is a wrapper around
-    /// a [`PerThread`] (its owned guards then reach the whole pool type).
-    /// The value is dropped before the reference is released; dropping the
-    /// ghost inside it does nothing.
+    /// Turns this reference into `f`'s value, built around a ghost copy of
+    /// the pool: for a strategy whose pool type is a wrapper around a
+    /// [`PerThread`] (its owned guards then reach the whole pool type, in
+    /// the value's size: the reference travels inside the ghost). The
+    /// [`Wrapped`] drops the value, then releases the reference through the
+    /// ghost ([`Wraps::threads`]); dropping the ghost itself does nothing.
     ///
     /// # Safety
     ///
     /// The ghost must stay inside the value `f` returns (not be stored
-    /// elsewhere, sent away or leaked): it is valid only while this
-    /// reference lives, which the [`Wrapped`] guarantees for its value.
-    pub unsafe fn wrap<W>(self, f: impl FnOnce(PerThread<G>) -> W) -> Wrapped<G, W> {
-        // SAFETY: `self` is kept beside the value and released after it,
-        // and the caller keeps the ghost inside the value.
+    /// elsewhere, sent away or leaked): it is valid only while the
+    /// [`Wrapped`] lives. And `W::threads` must return that ghost.
+    #[inline]
+    pub unsafe fn wrap<W: Wraps<G>>(self, f: impl FnOnce(PerThread<G>) -> W) -> Wrapped<G, W> {
+        // SAFETY: the count this reference holds moves into the `Wrapped`
+        // (which releases it on drop), and the caller keeps the ghost
+        // inside the value.
         let copy = unsafe { ghost_of(&self.ghost) };
+        std::mem::forget(self);
         Wrapped {
             value: ManuallyDrop::new(f(copy)),
-            r: self,
+            pool: std::marker::PhantomData,
         }
     }
 
@@ -292,16 +298,23 @@ fn release<G: ThreadState, R>(
     r
 }
 
-/// A value built around a ghost copy of a pool ([`PerThreadRef::wrap`]),
-/// with the counted reference that keeps the pool alive; derefs to the
-/// value.
-pub struct Wrapped<G: ThreadState, W> {
-    /// Dropped first, by hand (see `Drop`).
-    value: ManuallyDrop<W>,
-    r: PerThreadRef<G>,
+/// A strategy's pool type built around a [`PerThread`] (for
+/// [`PerThreadRef::wrap`]).
+pub trait Wraps<G: ThreadState> {
+    /// The `PerThread` the value was built around.
+    fn threads(&self) -> &PerThread<G>;
 }
 
-impl<G: ThreadState, W> std::ops::Deref for Wrapped<G, W> {
+/// A value built around a ghost copy of a pool ([`PerThreadRef::wrap`]),
+/// holding the counted reference that keeps the pool alive; derefs to the
+/// value.
+pub struct Wrapped<G: ThreadState, W: Wraps<G>> {
+    /// Dropped by hand, before the reference is released (see `Drop`).
+    value: ManuallyDrop<W>,
+    pool: std::marker::PhantomData<fn() -> G>,
+}
+
+impl<G: ThreadState, W: Wraps<G>> std::ops::Deref for Wrapped<G, W> {
     type Target = W;
     #[inline]
     fn deref(&self) -> &W {
@@ -309,18 +322,23 @@ impl<G: ThreadState, W> std::ops::Deref for Wrapped<G, W> {
     }
 }
 
-impl<G: ThreadState, W> Drop for Wrapped<G, W> {
+impl<G: ThreadState, W: Wraps<G>> Drop for Wrapped<G, W> {
+    #[inline]
     fn drop(&mut self) {
-        // SAFETY: dropped once, here, before `r` releases the reference
-        // that keeps what the value reaches alive.
+        // SAFETY: this value holds the count, so the pool is alive; the
+        // copy is used only for the release below.
+        let ghost = unsafe { ghost_of(self.value.threads()) };
+        // SAFETY: dropped once, here, before the release that may free
+        // what the value reaches.
         unsafe { ManuallyDrop::drop(&mut self.value) };
+        release(&ghost, |_, _| ());
     }
 }
 
-impl<G: ThreadState, W> fmt::Debug for Wrapped<G, W> {
+impl<G: ThreadState, W: Wraps<G>> fmt::Debug for Wrapped<G, W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wrapped")
-            .field("r", &self.r)
+            .field("id", &self.value.threads().id())
             .finish_non_exhaustive()
     }
 }
@@ -343,11 +361,20 @@ impl<G: ThreadState> Drop for PerThread<G> {
     /// The handle goes: switch every slot to central counting, add up what
     /// they hold, and free the pool now if nothing is out (else the last
     /// reference does).
+    #[inline]
     fn drop(&mut self) {
-        if self.is_ghost() {
-            // A reference's copy: nothing to settle, no count to give back.
-            return;
+        // A reference's copy: nothing to settle, no count to give back
+        // (checked inline: ghosts are dropped on every owned guard's drop).
+        if !self.is_ghost() {
+            self.settle();
         }
+    }
+}
+
+impl<G: ThreadState> PerThread<G> {
+    /// The handle's drop: see [`Drop`].
+    #[inline(never)]
+    fn settle(&mut self) {
         let in_slots = {
             let mut slots = lock(&self.inner.slots);
             slots.dead = true;
