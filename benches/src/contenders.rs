@@ -200,8 +200,8 @@ impl Contender for PoolFixedOwned {
     }
 }
 
-/// pool-ring's owned guards (`try_get_owned` on an `Arc`: an `Arc` clone
-/// per guard, the one pool of ours without a per-thread count).
+/// pool-ring's owned guards (`try_get_owned`, counted per thread; the
+/// `Arc` is only how the bench holds the pool).
 #[derive(Debug)]
 pub struct PoolRingOwned(pub std::sync::Arc<RingPool<Vec<u8>>>);
 

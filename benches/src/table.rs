@@ -99,7 +99,7 @@ pub const POOL_FIXED_OWNED: Entry = entry(
 pub const POOL_RING_OWNED: Entry = entry(
     "pool-ring-owned",
     Kind::OursVariant,
-    "pool-ring with owned guards (try_get_owned, an Arc clone each)",
+    "pool-ring with owned guards (try_get_owned)",
 );
 /// lockfree-object-pool's owned form.
 pub const LOCKFREE_OBJECT_POOL_OWNED: Entry = entry(

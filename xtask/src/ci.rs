@@ -67,7 +67,7 @@ const CRATES: &[Crate] = &[
         loom: true,
         miri: true,
         miri_tests: &[],
-        stress: &["stress"],
+        stress: &["stress", "owned"],
         fuzz: Some("ring"),
     },
     Crate {
@@ -75,7 +75,7 @@ const CRATES: &[Crate] = &[
         loom: true,
         miri: true,
         miri_tests: &[],
-        stress: &["stress", "threads"],
+        stress: &["stress", "threads", "owned"],
         fuzz: Some("fixed"),
     },
     Crate {

@@ -6,7 +6,7 @@ use pool_core::{PoolError, Reset};
 use crate::ring::{OnFull, RingPool};
 use crate::slot::MAX_SLOTS;
 
-impl<T: Reset + Send> RingPool<T> {
+impl<T: Reset + Send + 'static> RingPool<T> {
     /// A builder (8 slots, `min(slots, 8)` probes, [`OnFull::Allocate`]).
     /// `build` infers the item type from the factory, and a type alias or
     /// a turbofish names it (`type Bufs = RingPool<Vec<u8>>;
@@ -26,7 +26,7 @@ impl<T: Reset + Send> RingPool<T> {
     }
 }
 
-impl<T: Reset + Send> RingPool<T> {
+impl<T: Reset + Send + 'static> RingPool<T> {
     /// A ring of `slots` (rounded up to a power of two) pre-filled by
     /// `factory`, allocating when full.
     ///

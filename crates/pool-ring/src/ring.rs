@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
+use pool_core::engine::per_thread::{PerThread, ThreadState, Wrapped, Wraps};
 use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::words::move_words;
 use pool_core::engine::{Counters, Totals};
@@ -46,7 +47,15 @@ pub enum OnFull {
 /// item share nothing but the ring's memory.
 ///
 /// See the [crate docs](crate) for when to pick it.
-pub struct RingPool<T> {
+pub struct RingPool<T: Send + 'static> {
+    /// The ring, behind the per-thread layer that counts owned guards
+    /// (the ring itself keeps no per-thread state): what owned guards
+    /// keep alive after the pool is dropped.
+    threads: PerThread<Ring<T>>,
+}
+
+/// What a [`RingPool`] shares with its owned guards.
+pub(crate) struct Ring<T> {
     /// Each on its own cache line.
     slots: Box<[CachePadded<Slot<T>>]>,
     /// `slots.len() - 1`; `slots.len()` is a power of two.
@@ -66,7 +75,17 @@ pub struct RingPool<T> {
     leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
 
-impl<T: Reset + Send> RingPool<T> {
+/// The ring has no per-thread state of its own: slots of the per-thread
+/// layer hold only the owned guards' counts.
+impl<T: Send + 'static> ThreadState for Ring<T> {
+    type Owned = ();
+    type Shared = ();
+    fn new_owned(&self) {}
+    fn new_shared(&self) {}
+    fn thread_exited(&self, (): (), (): &()) {}
+}
+
+impl<T: Reset + Send + 'static> RingPool<T> {
     /// A ring of `size` slots (a power of two), each filled by `factory`
     /// (counted as prefilled); the builder checked the settings.
     pub(crate) fn prefilled(
@@ -87,7 +106,7 @@ impl<T: Reset + Send> RingPool<T> {
             claim.put(item);
             claim.release();
         }
-        RingPool {
+        RingPool::from_ring(Ring {
             slots,
             mask: size - 1,
             probes,
@@ -98,7 +117,31 @@ impl<T: Reset + Send> RingPool<T> {
             fallback: Counters::default(),
             #[cfg(feature = "leak-sites")]
             leaks: tracker,
+        })
+    }
+
+    fn from_ring(ring: Ring<T>) -> Self {
+        RingPool {
+            threads: PerThread::new(ring),
         }
+    }
+
+    /// The ring.
+    #[inline(always)]
+    fn r(&self) -> &Ring<T> {
+        self.threads.global()
+    }
+
+    /// An anchor for an owned guard: a hold on the ring counted in this
+    /// thread's slot of the per-thread layer (no shared counter).
+    #[inline(always)]
+    fn anchored(&self) -> RingAnchor<T> {
+        let ((), r) = self.threads.with_anchor(|_| ());
+        // SAFETY: the ghost goes straight into the `RingPool` that the
+        // `Wrapped` holds, never leaves it, and is what `threads` returns.
+        #[allow(unsafe_code)]
+        let wrapped = unsafe { r.wrap(|threads| RingPool { threads }) };
+        RingAnchor(wrapped)
     }
 
     /// The number of slots.
@@ -113,7 +156,7 @@ impl<T: Reset + Send> RingPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.r().slots.len()
     }
 
     /// Takes the item of the next free slot. When every probed slot is busy
@@ -167,7 +210,7 @@ impl<T: Reset + Send> RingPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        let (item, ticket) = move_words(self.take(self.on_full))?;
+        let (item, ticket) = move_words(self.take(self.r().on_full))?;
         Ok(Pooled::new(item, ticket, self))
     }
 
@@ -189,10 +232,11 @@ impl<T: Reset + Send> RingPool<T> {
     /// assert_eq!(pool.stats().returns, 1);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
+    #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
-        let (item, ticket) = self.take(self.on_full)?;
-        Ok(OwnedPooled::new(item, ticket, Arc::clone(self)))
+    pub fn try_get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
+        let (item, ticket) = move_words(self.take(self.r().on_full))?;
+        Ok(OwnedPooled::new(item, ticket, self.anchored()))
     }
 
     /// A snapshot of the counters of every slot.
@@ -216,12 +260,12 @@ impl<T: Reset + Send> RingPool<T> {
         // Slots count in a compact block of their own (a slot stays
         // within its 128 bytes); entering counts first, leaving ones after
         // (see `Counters`).
-        for slot in self.slots.iter() {
+        for slot in self.r().slots.iter() {
             let c = &slot.counters;
             t.returns += c.returns.get();
             t.bytes_in += c.bytes_in.get();
         }
-        for slot in self.slots.iter() {
+        for slot in self.r().slots.iter() {
             let c = &slot.counters;
             t.hits += c.hits.get();
             t.misses += c.misses.get();
@@ -230,8 +274,8 @@ impl<T: Reset + Send> RingPool<T> {
             t.discards.refused += c.refused.get();
             t.bytes_out += c.bytes_out.get();
         }
-        t.add(&self.fallback);
-        t.prefilled = self.slots.len() as u64;
+        t.add(&self.r().fallback);
+        t.prefilled = self.r().slots.len() as u64;
         Stats::from_totals(t)
     }
 
@@ -240,7 +284,7 @@ impl<T: Reset + Send> RingPool<T> {
     /// [`leak_tracker`](crate::RingPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.leaks.as_deref())
+        pool_core::leaks::outstanding(self.r().leaks.as_deref())
     }
 
     /// The calling thread's cursor, then up to `probes - 1` slots after
@@ -250,8 +294,8 @@ impl<T: Reset + Send> RingPool<T> {
     #[inline]
     fn claim(&self) -> Option<(usize, Claim<'_, T>)> {
         let start = cursor::start();
-        let i = start & self.mask;
-        match self.slots[i].try_claim() {
+        let i = start & self.r().mask;
+        match self.r().slots[i].try_claim() {
             Some(claim) => Some((i, claim)),
             None => self.claim_probing(start),
         }
@@ -260,9 +304,9 @@ impl<T: Reset + Send> RingPool<T> {
     /// The slots after the cursor's, once the cursor's was busy.
     #[cold]
     fn claim_probing(&self, start: usize) -> Option<(usize, Claim<'_, T>)> {
-        for k in 1..self.probes {
-            let i = start.wrapping_add(k) & self.mask;
-            if let Some(claim) = self.slots[i].try_claim() {
+        for k in 1..self.r().probes {
+            let i = start.wrapping_add(k) & self.r().mask;
+            if let Some(claim) = self.r().slots[i].try_claim() {
                 cursor::remember(i);
                 return Some((i, claim));
             }
@@ -280,7 +324,7 @@ impl<T: Reset + Send> RingPool<T> {
                 let counters = claim.counters();
                 counters.hits.incr();
                 counters.bytes_out.add(item.heap_bytes() as u64);
-                Ok((item, claim.park(self.id, index)))
+                Ok((item, claim.park(self.r().id, index)))
             }
             None => Ok(self.refill(index, claim)),
         }
@@ -292,10 +336,10 @@ impl<T: Reset + Send> RingPool<T> {
     fn refill<'a>(&'a self, index: usize, claim: Claim<'a, T>) -> (T, RingTicket) {
         let counters = claim.counters();
         let claim_guard = release_on_unwind(claim, false);
-        let item = (self.factory)();
+        let item = (self.r().factory)();
         let claim = claim_guard.disarm();
         counters.misses.incr();
-        (item, claim.park(self.id, index))
+        (item, claim.park(self.r().id, index))
     }
 
     /// Every probed slot was busy: what [`OnFull`] says.
@@ -303,11 +347,11 @@ impl<T: Reset + Send> RingPool<T> {
     fn take_when_full(&self, on_full: OnFull) -> Result<(T, RingTicket), PoolError> {
         match on_full {
             OnFull::Fail => Err(PoolError::Exhausted {
-                capacity: self.slots.len(),
+                capacity: self.r().slots.len(),
             }),
             OnFull::Allocate => {
-                let item = (self.factory)();
-                self.fallback.misses.add_shared(1);
+                let item = (self.r().factory)();
+                self.r().fallback.misses.add_shared(1);
                 Ok((item, RingTicket::fallback()))
             }
         }
@@ -317,7 +361,7 @@ impl<T: Reset + Send> RingPool<T> {
     fn put(&self, mut item: T, ticket: RingTicket) {
         match ticket.open() {
             Ticket::Slot(t) => {
-                let claim = self.slots[t.index()].resume(t, self.id);
+                let claim = self.r().slots[t.index()].resume(t, self.r().id);
                 // If `reset` unwinds, the item is dropped (never pooled
                 // half-reset), the slot is freed empty, and it is counted.
                 let guard = release_on_unwind(claim, true);
@@ -348,22 +392,25 @@ impl<T: Reset + Send> RingPool<T> {
     /// lost its item to `detach`.
     #[cold]
     fn put_fallback(&self, mut item: T) {
-        let on_panic = OnUnwind::new((), |()| self.fallback.discarded.panicked.add_shared(1));
+        let on_panic = OnUnwind::new((), |()| self.r().fallback.discarded.panicked.add_shared(1));
         item.reset();
         let reusable = item.is_reusable();
         on_panic.disarm();
         if !reusable {
-            self.fallback.discarded.refused.add_shared(1);
+            self.r().fallback.discarded.refused.add_shared(1);
             return;
         }
         let start = cursor::start();
-        for k in 0..self.probes {
-            let i = start.wrapping_add(k) & self.mask;
-            if let Some(mut claim) = self.slots[i].try_claim() {
+        for k in 0..self.r().probes {
+            let i = start.wrapping_add(k) & self.r().mask;
+            if let Some(mut claim) = self.r().slots[i].try_claim() {
                 match claim.take() {
                     None => {
-                        self.fallback.returns.add_shared(1);
-                        self.fallback.bytes_in.add_shared(item.heap_bytes() as u64);
+                        self.r().fallback.returns.add_shared(1);
+                        self.r()
+                            .fallback
+                            .bytes_in
+                            .add_shared(item.heap_bytes() as u64);
                         claim.put(item);
                         claim.release();
                         return;
@@ -375,7 +422,7 @@ impl<T: Reset + Send> RingPool<T> {
                 }
             }
         }
-        self.fallback.discarded.full.add_shared(1);
+        self.r().fallback.discarded.full.add_shared(1);
     }
 }
 
@@ -395,18 +442,16 @@ fn release_on_unwind<'a, T>(
     })
 }
 
-impl<T: Reset + Send> pool_core::engine::Recycle for RingPool<T> {
+impl<T: Reset + Send + 'static> pool_core::engine::Recycle for RingPool<T> {
     type Item = T;
     type Ticket = RingTicket;
-    /// An `Arc` clone per owned guard: this pool does not count its
-    /// owned guards per thread (yet).
-    type Anchor = std::sync::Arc<Self>;
-    fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> {
-        std::sync::Arc::clone(self)
+    type Anchor = RingAnchor<T>;
+    fn anchor(self: &Arc<Self>) -> RingAnchor<T> {
+        self.anchored()
     }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.leaks.as_deref()
+        self.r().leaks.as_deref()
     }
     #[inline]
     fn recycle(&self, item: T, ticket: RingTicket) {
@@ -415,17 +460,51 @@ impl<T: Reset + Send> pool_core::engine::Recycle for RingPool<T> {
     fn note_detached(&self, ticket: RingTicket) {
         match ticket.open() {
             Ticket::Slot(t) => {
-                let claim = self.slots[t.index()].resume(t, self.id);
+                let claim = self.r().slots[t.index()].resume(t, self.r().id);
                 // The slot stays empty; its next claimer makes a new item.
                 claim.counters().detached.incr();
                 claim.release();
             }
-            Ticket::Fallback => self.fallback.detached.add_shared(1),
+            Ticket::Fallback => self.r().fallback.detached.add_shared(1),
         }
     }
 }
 
-impl<T: Reset + Send> Pool for RingPool<T> {
+/// What an owned guard of a [`RingPool`] holds in place of the pool: a
+/// hold on the ring counted per thread (no shared counter), that gives the
+/// item back to its slot when the guard drops.
+pub struct RingAnchor<T: Reset + Send + 'static>(Wrapped<Ring<T>, RingPool<T>>);
+
+impl<T: Reset + Send + 'static> Wraps<Ring<T>> for RingPool<T> {
+    #[inline]
+    fn threads(&self) -> &PerThread<Ring<T>> {
+        &self.threads
+    }
+}
+
+impl<T: Reset + Send + 'static> pool_core::engine::Anchor for RingAnchor<T> {
+    type Item = T;
+    type Ticket = RingTicket;
+    #[inline]
+    fn recycle(self, item: T, ticket: RingTicket) {
+        pool_core::engine::Recycle::recycle(&*self.0, item, ticket);
+    }
+    fn note_detached(self, ticket: RingTicket) {
+        pool_core::engine::Recycle::note_detached(&*self.0, ticket);
+    }
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.0.r().leaks.as_deref()
+    }
+}
+
+impl<T: Reset + Send + 'static> fmt::Debug for RingAnchor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RingAnchor").finish()
+    }
+}
+
+impl<T: Reset + Send + 'static> Pool for RingPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
@@ -442,12 +521,12 @@ impl<T: Reset + Send> Pool for RingPool<T> {
     }
 }
 
-impl<T> fmt::Debug for RingPool<T> {
+impl<T: Reset + Send + 'static> fmt::Debug for RingPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RingPool")
-            .field("slots", &self.slots.len())
-            .field("probes", &self.probes)
-            .field("on_full", &self.on_full)
+            .field("slots", &self.r().slots.len())
+            .field("probes", &self.r().probes)
+            .field("on_full", &self.r().on_full)
             .finish_non_exhaustive()
     }
 }
@@ -466,7 +545,7 @@ mod tests {
     #[test]
     fn slots_sit_on_lines_of_their_own() {
         let pool = RingPool::new(4, || Vec::<u8>::with_capacity(8)).unwrap();
-        for pair in pool.slots.windows(2) {
+        for pair in pool.r().slots.windows(2) {
             let (a, b) = (
                 std::ptr::from_ref(&*pair[0]) as usize,
                 std::ptr::from_ref(&*pair[1]) as usize,
