@@ -306,20 +306,10 @@ impl TieredPool {
     /// # Ok::<(), pool_tiered::PoolError>(())
     /// ```
     pub fn prefill(&self, len: usize, n: usize) -> usize {
-        match self.classes.class_of(len) {
-            Some(class) => {
-                let mut kept = 0;
-                while kept < n {
-                    let buf = self.engine.make(class);
-                    if !shared::put(&self.engine, class, buf, Entry::Adopted) {
-                        break;
-                    }
-                    kept += 1;
-                }
-                kept
-            }
-            None => 0,
-        }
+        // Fresh buffers hold nothing to zero: the engine's own warm start.
+        self.classes
+            .class_of(len)
+            .map_or(0, |class| self.engine.prefill(class, n))
     }
 
     /// Frees idle buffers unused across two trims, in every class, as

@@ -536,14 +536,9 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
         kept
     }
 
-    /// A new item of `class` from its factory, counted nowhere (for a
-    /// warm start that the pool's own rules then keep or drop).
-    ///
-    /// # Panics
-    ///
-    /// If `class` is not below [`classes`](Self::classes), or if the
-    /// factory panics.
-    pub fn make(&self, class: impl ClassIndex) -> T {
+    /// A new item of `class` from its factory, counted nowhere (the warm
+    /// start's: the pool's own rules then keep or drop it).
+    fn make(&self, class: impl ClassIndex) -> T {
         class.of(&self.threads.global().shelves).make()
     }
 
