@@ -19,7 +19,7 @@ fuzz_target!(init: {
     let Some((&first, ops)) = data.split_first() else { return };
     let on_full = if first % 2 == 0 { OnFull::Allocate } else { OnFull::Fail };
     let slots = 1 + (first as usize / 2) % 4;
-    let pool = RingPool::builder().slots(slots).on_full(on_full).build(|| Vec::<u8>::with_capacity(8)).unwrap();
+    let pool = RingPool::builder().capacity(slots).on_full(on_full).build(|| Vec::<u8>::with_capacity(8)).unwrap();
     let mut held: Vec<Pooled<'_, RingPool<Vec<u8>>>> = Vec::new();
     let mut gets = 0u64;
     for pair in ops.chunks(2) {

@@ -69,7 +69,7 @@ pub mod workload;
 pub use engine::SharedByteCap;
 pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};
-pub use pool::Pool;
+pub use pool::{Pool, UnboundedPool};
 pub use reset::Reset;
 pub use stats::{Discards, Stats};
 pub use waits::Waits;

@@ -99,3 +99,63 @@ pub trait Pool: Recycle + Send + Sync + Sized {
     /// means is the strategy's (the default does nothing).
     fn trim(&self) {}
 }
+
+/// A [`Pool`] whose `get` never fails and never waits: it hands out an idle
+/// item, or makes one when none is idle (the per-thread pools, the
+/// size-class pool and the ring, which makes an unpooled item when its
+/// probed slots are busy). A bounded pool (`FixedPool`) does not implement
+/// it: there, a get can find every item out, so it is `try_get` (never
+/// waits, may fail), `get_timeout` or the pool's blocking getter, and a
+/// call to `get` on it does not compile.
+///
+/// One meaning per verb across the family: `get` never fails and never
+/// waits; `try_get` never waits and may fail; a `_timeout`, `_blocking` or
+/// `_async` suffix says how a getter waits; `_owned` gives a
+/// `Send + 'static` guard.
+///
+/// # Examples
+///
+/// Generic code that cannot fail, so it has no `?`:
+///
+/// ```
+/// use pool_core::{Pool, UnboundedPool};
+///
+/// fn frame<P: UnboundedPool<Item = Vec<u8>>>(pool: &P, payload: &[u8]) -> usize {
+///     let mut buf = pool.get();
+///     buf.extend_from_slice(payload);
+///     buf.len()
+/// }
+/// # use pool_core::{PoolError, Stats, Reset};
+/// # #[derive(Default)] struct One(std::sync::Mutex<Vec<Vec<u8>>>);
+/// # impl pool_core::engine::Recycle for One {
+/// #     type Item = Vec<u8>;
+/// #     type Ticket = ();
+/// #     type Anchor = std::sync::Arc<Self>;
+/// #     fn anchor(self: &std::sync::Arc<Self>) -> std::sync::Arc<Self> { std::sync::Arc::clone(self) }
+/// #     fn recycle(&self, mut v: Vec<u8>, _: ()) { v.reset(); self.0.lock().unwrap().push(v) }
+/// #     fn note_detached(&self, _: ()) {}
+/// # }
+/// # impl Pool for One {
+/// #     fn try_get(&self) -> Result<pool_core::Pooled<'_, Self>, PoolError> { Ok(self.get()) }
+/// #     fn stats(&self) -> Stats { Stats::default() }
+/// # }
+/// # impl UnboundedPool for One {
+/// #     fn get(&self) -> pool_core::Pooled<'_, Self> {
+/// #         let v = self.0.lock().unwrap().pop().unwrap_or_default();
+/// #         pool_core::Pooled::new(v, (), self)
+/// #     }
+/// # }
+/// # let pool = One::default();
+/// assert_eq!(frame(&pool, b"hello"), 5);
+/// ```
+pub trait UnboundedPool: Pool {
+    /// Takes an idle item, or makes a new one: never fails, never waits.
+    fn get(&self) -> Pooled<'_, Self>;
+
+    /// Like [`get`](UnboundedPool::get), with a `Send + 'static` guard that
+    /// holds the pool's [anchor](crate::engine::Anchor).
+    fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
+        let (item, ticket) = Pooled::into_parts(self.get());
+        OwnedPooled::new(item, ticket, Self::anchor(self))
+    }
+}

@@ -5,7 +5,7 @@ use pool_core::{PoolError, Reset};
 use crate::pool::{FixedPool, MAX_ITEMS};
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
-    /// Settings for a pool: `FixedPool::builder().count(n).build(factory)`.
+    /// Settings for a pool: `FixedPool::builder().capacity(n).build(factory)`.
     /// `build` infers the item type from the factory, and a type alias or
     /// a turbofish names it (`type Bufs = FixedPool<Vec<u8>>;
     /// Bufs::builder()`).
@@ -16,7 +16,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// // Items made on first need, never more than 8.
-    /// let pool = FixedPool::builder().count(8).lazy(true).build(|| vec![0u8; 1024])?;
+    /// let pool = FixedPool::builder().capacity(8).lazy(true).build(|| vec![0u8; 1024])?;
     /// assert_eq!(pool.stats().prefilled, 0);
     /// assert_eq!(pool.available(), 8);
     /// let buf = pool.try_get()?;
@@ -29,14 +29,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 }
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
-    /// A pool of `count` items made now by `factory`.
+    /// A pool of `capacity` items made now by `factory`.
     ///
     /// [`FixedPool::builder`] has the other settings (items made on
     /// demand instead of up front).
     ///
     /// # Errors
     ///
-    /// [`PoolError::InvalidConfig`] if `count` is 0 or over [`MAX_ITEMS`](crate::MAX_ITEMS).
+    /// [`PoolError::InvalidConfig`] if `capacity` is 0 or over [`MAX_ITEMS`](crate::MAX_ITEMS).
     ///
     /// # Panics
     ///
@@ -54,11 +54,11 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # drop(buf);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn new<F>(count: usize, factory: F) -> Result<Self, PoolError>
+    pub fn new<F>(capacity: usize, factory: F) -> Result<Self, PoolError>
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        Self::builder().count(count).build(factory)
+        Self::builder().capacity(capacity).build(factory)
     }
 }
 
@@ -66,7 +66,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
-/// | [`count`](Self::count) | 16 | items in the pool, `1..=MAX_ITEMS`: the bound |
+/// | [`capacity`](Self::capacity) | 16 | items in the pool, `1..=MAX_ITEMS`: the bound; what [`FixedPool::capacity`] reports |
 /// | [`lazy`](Self::lazy) | `false` | make items on first need instead of up front |
 ///
 /// # Examples
@@ -74,14 +74,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 /// ```
 /// use pool_fixed::FixedPool;
 ///
-/// let pool = FixedPool::builder().count(4).build(|| String::with_capacity(256))?;
+/// let pool = FixedPool::builder().capacity(4).build(|| String::with_capacity(256))?;
 /// assert_eq!(pool.capacity(), 4);
 /// assert_eq!(pool.stats().prefilled, 4);
 /// # Ok::<(), pool_core::PoolError>(())
 /// ```
 #[must_use = "a builder does nothing until `build`"]
 pub struct FixedPoolBuilder<T> {
-    count: usize,
+    capacity: usize,
     lazy: bool,
     #[cfg(feature = "leak-sites")]
     leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
@@ -93,7 +93,7 @@ pub struct FixedPoolBuilder<T> {
 impl<T> Default for FixedPoolBuilder<T> {
     fn default() -> Self {
         FixedPoolBuilder {
-            count: 16,
+            capacity: 16,
             lazy: false,
             #[cfg(feature = "leak-sites")]
             leaks: None,
@@ -105,7 +105,7 @@ impl<T> Default for FixedPoolBuilder<T> {
 impl<T> Clone for FixedPoolBuilder<T> {
     fn clone(&self) -> Self {
         FixedPoolBuilder {
-            count: self.count,
+            capacity: self.capacity,
             lazy: self.lazy,
             #[cfg(feature = "leak-sites")]
             leaks: self.leaks.clone(),
@@ -117,7 +117,7 @@ impl<T> Clone for FixedPoolBuilder<T> {
 impl<T> std::fmt::Debug for FixedPoolBuilder<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FixedPoolBuilder")
-            .field("count", &self.count)
+            .field("capacity", &self.capacity)
             .field("lazy", &self.lazy)
             .finish_non_exhaustive()
     }
@@ -131,27 +131,33 @@ impl<T> FixedPoolBuilder<T> {
     /// ```
     /// use pool_fixed::FixedPool;
     ///
-    /// let pool = FixedPool::builder().count(3).build(String::new)?;
+    /// let pool = FixedPool::builder().capacity(3).build(String::new)?;
     /// assert_eq!(pool.capacity(), 3);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn count(mut self, count: usize) -> Self {
-        self.count = count;
+    pub fn capacity(mut self, count: usize) -> Self {
+        self.capacity = count;
         self
     }
 
+    /// The old name of [`capacity`](Self::capacity).
+    #[deprecated(since = "0.2.0", note = "renamed `capacity`, as the getter `FixedPool::capacity`")]
+    pub fn count(self, count: usize) -> Self {
+        self.capacity(count)
+    }
+
     /// `true`: no item is made up front; each is made the first time an
-    /// acquire finds nothing idle, until `count` exist (deadpool's way).
-    /// Start-up is instant and a pool that never needs `count` items never
+    /// acquire finds nothing idle, until `capacity` exist (deadpool's way).
+    /// Start-up is instant and a pool that never needs `capacity` items never
     /// makes them; the first acquires pay for the factory. `false` (the
-    /// default): all `count` are made by `build`.
+    /// default): all `capacity` are made by `build`.
     ///
     /// # Examples
     ///
     /// ```
     /// use pool_fixed::FixedPool;
     ///
-    /// let pool = FixedPool::builder().count(100).lazy(true).build(|| vec![0u8; 1 << 20])?;
+    /// let pool = FixedPool::builder().capacity(100).lazy(true).build(|| vec![0u8; 1 << 20])?;
     /// assert_eq!(pool.stats().prefilled, 0, "no megabyte made yet");
     /// drop(pool.try_get()?);
     /// assert_eq!(pool.stats().misses, 1);
@@ -172,8 +178,8 @@ impl<T> FixedPoolBuilder<T> {
     /// use pool_core::leaks::LeakTracker;
     /// use pool_fixed::FixedPool;
     ///
-    /// let pool = FixedPool::builder().count(1).leak_tracker(LeakTracker::new()).build(String::new)?;
-    /// let held = pool.get()?;
+    /// let pool = FixedPool::builder().capacity(1).leak_tracker(LeakTracker::new()).build(String::new)?;
+    /// let held = pool.get_blocking()?;
     /// assert_eq!(pool.outstanding_sites().sites[0].location.line(), line!() - 1);
     /// drop(held);
     /// # Ok::<(), pool_core::PoolError>(())
@@ -188,7 +194,7 @@ impl<T> FixedPoolBuilder<T> {
     ///
     /// # Errors
     ///
-    /// [`PoolError::InvalidConfig`] naming `count` if it is 0 or over
+    /// [`PoolError::InvalidConfig`] naming `capacity` if it is 0 or over
     /// [`MAX_ITEMS`].
     ///
     /// # Examples
@@ -198,15 +204,15 @@ impl<T> FixedPoolBuilder<T> {
     ///
     /// // No `build`, so no factory to infer the item type from: name it.
     /// type Bufs = FixedPool<Vec<u8>>;
-    /// assert!(Bufs::builder().count(8).validate().is_ok());
-    /// let err = Bufs::builder().count(0).validate().unwrap_err();
-    /// assert!(err.to_string().contains("count"));
+    /// assert!(Bufs::builder().capacity(8).validate().is_ok());
+    /// let err = Bufs::builder().capacity(0).validate().unwrap_err();
+    /// assert!(err.to_string().contains("capacity"));
     /// ```
     pub fn validate(&self) -> Result<(), PoolError> {
-        if !(1..=MAX_ITEMS).contains(&self.count) {
+        if !(1..=MAX_ITEMS).contains(&self.capacity) {
             return Err(PoolError::invalid_config(
-                "count",
-                self.count,
+                "capacity",
+                self.capacity,
                 format!("1..={MAX_ITEMS} items"),
             ));
         }
@@ -228,8 +234,8 @@ impl<T> FixedPoolBuilder<T> {
     /// ```
     /// use pool_fixed::FixedPool;
     ///
-    /// let pool = FixedPool::builder().count(2).build(|| Vec::<u8>::with_capacity(512))?;
-    /// assert_eq!(pool.get()?.capacity(), 512);
+    /// let pool = FixedPool::builder().capacity(2).build(|| Vec::<u8>::with_capacity(512))?;
+    /// assert_eq!(pool.get_blocking()?.capacity(), 512);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn build<F>(self, factory: F) -> Result<FixedPool<T>, PoolError>
@@ -239,7 +245,7 @@ impl<T> FixedPoolBuilder<T> {
     {
         self.validate()?;
         Ok(FixedPool::from_parts(
-            self.count,
+            self.capacity,
             self.lazy,
             Box::new(factory),
             #[cfg(feature = "leak-sites")]

@@ -4,13 +4,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
 
-use crate::pool::{FixedPool, FixedTicket};
+use crate::pool::{FixedAnchor, FixedPool, FixedTicket};
 use crate::sync::Arc as CellArc;
 use crate::wait_queue::{Notify, WaitCell};
 
@@ -70,7 +69,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// Like [`get_async`](Self::get_async), resolving to a
-    /// `Send + 'static` guard.
+    /// `Send + 'static` guard. The future itself is `'static` too (it holds
+    /// the pool's anchor, as the guard will), and takes `&self` like every
+    /// owned getter: no `Arc` needed.
     ///
     /// # Examples
     ///
@@ -87,9 +88,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn get_owned_async(self: &Arc<Self>) -> GetOwnedFuture<T> {
+    pub fn get_owned_async(&self) -> GetOwnedFuture<T> {
         GetOwnedFuture {
-            pool: Arc::clone(self),
+            anchor: Some(self.anchored()),
             wait: Wait::new(),
         }
     }
@@ -225,7 +226,9 @@ impl<T: Reset + Send + 'static> Drop for GetFuture<'_, T> {
 /// The future of [`FixedPool::get_owned_async`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct GetOwnedFuture<T: Reset + Send + 'static> {
-    pool: Arc<FixedPool<T>>,
+    /// The guard's anchor, taken when the future was made; moved into the
+    /// guard when it completes.
+    anchor: Option<FixedAnchor<T>>,
     wait: Wait<T>,
 }
 
@@ -234,17 +237,28 @@ impl<T: Reset + Send + 'static> Future for GetOwnedFuture<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let pool = &this.pool;
+        let Some(anchor) = &this.anchor else {
+            panic!("GetOwnedFuture polled after it completed");
+        };
         let wait = &mut this.wait;
-        pool.poll_take(wait, cx).map(|r| {
-            r.map(|(item, ticket)| OwnedPooled::new_at(item, ticket, pool.anchored(), wait.site))
-        })
+        match anchor.pool().poll_take(wait, cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(r) => {
+                let anchor = this.anchor.take();
+                Poll::Ready(r.map(|(item, ticket)| {
+                    let anchor = anchor.unwrap_or_else(|| unreachable!());
+                    OwnedPooled::new_at(item, ticket, anchor, wait.site)
+                }))
+            }
+        }
     }
 }
 
 impl<T: Reset + Send + 'static> Drop for GetOwnedFuture<T> {
     fn drop(&mut self) {
-        self.pool.abandon(&mut self.wait);
+        if let Some(anchor) = &self.anchor {
+            anchor.pool().abandon(&mut self.wait);
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 //!     for worker in 0..20u8 {
 //!         let pool = Arc::clone(&pool);
 //!         s.spawn(move || {
-//!             let mut buf = pool.get().expect("the pool stays open");
+//!             let mut buf = pool.get_blocking().expect("the pool stays open");
 //!             buf.full_mut()[0] = worker;       // GetFullData
 //!             buf.set_len(1).expect("1 <= 1024"); // SetLength
 //!             assert_eq!(buf.valid(), [worker]); // GetValidData

@@ -34,7 +34,7 @@ fn held_and_a_waiter(
         pool.renew();
     }
     let p = Arc::clone(&pool);
-    let waiter = thread::spawn(move || p.get().map(|g| g.len()));
+    let waiter = thread::spawn(move || p.get_blocking().map(|g| g.len()));
     (pool, held, waiter)
 }
 

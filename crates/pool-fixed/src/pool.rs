@@ -171,9 +171,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
-    /// let held = pool.get()?;
+    /// let held = pool.get_blocking()?;
     /// std::thread::scope(|s| {
-    ///     let waiter = s.spawn(|| pool.get().is_ok());
+    ///     let waiter = s.spawn(|| pool.get_blocking().is_ok());
     ///     while pool.waiting() == 0 {
     ///         std::thread::yield_now();
     ///     }
@@ -202,7 +202,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::{FixedPool, Status};
     ///
     /// let pool = FixedPool::new(3, Vec::<u8>::new)?;
-    /// let held = pool.get()?;
+    /// let held = pool.get_blocking()?;
     /// let s: Status = pool.status();
     /// assert_eq!((s.capacity, s.available, s.in_use, s.waiting), (3, 2, 1, 0));
     /// assert_eq!(s.to_string(), "3 items: 2 available, 1 in use, 0 waiting");
@@ -259,7 +259,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(4, String::new)?;
-    /// let _held = pool.get()?;
+    /// let _held = pool.get_blocking()?;
     /// let recorder = DebuggingRecorder::new();
     /// let snapshots = recorder.snapshotter();
     /// metrics::with_local_recorder(&recorder, || pool.publish_metrics("conns"));
@@ -306,7 +306,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(1, String::new)?;
-    /// let held = pool.get()?;
+    /// let held = pool.get_blocking()?;
     /// assert!(pool.get_timeout(Duration::from_millis(1)).is_err());
     /// drop(held);
     /// let s = pool.stats();
@@ -431,7 +431,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(2, Vec::<u8>::new)?;
-    /// let out = pool.get()?;
+    /// let out = pool.get_blocking()?;
     /// pool.close();
     /// pool.close();
     /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Closed);
@@ -477,7 +477,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(2, || vec![0u8; 4])?;
-    /// let old = pool.get()?;
+    /// let old = pool.get_blocking()?;
     /// pool.renew();
     /// drop(old); // from before the renewal: freed
     /// let s = pool.stats();
@@ -510,15 +510,18 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 }
 
 impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
-    /// `count` buffers of `capacity` elements each, as Go's channel-based pools'
-    /// `Init(count, capacity)`.
+    /// `count` buffers of `buffer_capacity` elements each, as Go's
+    /// channel-based pools' `Init(count, capacity)`: the pool's
+    /// [`capacity`](Self::capacity) is `count`, each buffer's
+    /// [`capacity`](Buffer::capacity) is `buffer_capacity` (a capacity is
+    /// always a count of what the container holds, as `Vec::capacity`).
     ///
     /// # Errors
     ///
-    /// [`PoolError::InvalidConfig`] naming `count` or `capacity` when 0 (or
-    /// `count` over [`MAX_ITEMS`]), or naming `capacity` when `count`
-    /// buffers of it would be more than `isize::MAX` bytes or the system
-    /// would not allocate one.
+    /// [`PoolError::InvalidConfig`] naming `capacity` (the pool's) when
+    /// `count` is 0 or over [`MAX_ITEMS`], or naming `buffer_capacity`
+    /// when it is 0, when `count` buffers of it would be more than
+    /// `isize::MAX` bytes, or when the system would not allocate one.
     ///
     /// # Panics
     ///
@@ -531,25 +534,37 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::<pool_fixed::Buffer<u8>>::buffers(10, 1024)?;
-    /// let mut buf = pool.get()?;
+    /// assert_eq!(pool.capacity(), 10);
+    /// let mut buf = pool.try_get()?;
+    /// assert_eq!(buf.capacity(), 1024);
     /// buf.full_mut()[..5].copy_from_slice(b"hello");
     /// buf.set_len(5)?;
     /// assert_eq!(buf.valid(), b"hello");
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn buffers(count: usize, capacity: usize) -> Result<Self, PoolError> {
-        let total = capacity
+    pub fn buffers(count: usize, buffer_capacity: usize) -> Result<Self, PoolError> {
+        FixedPool::<Buffer<T>>::builder().capacity(count).validate()?;
+        let total = buffer_capacity
             .checked_mul(size_of::<T>().max(1))
             .and_then(|b| b.checked_mul(count));
         if total.is_none_or(|b| b > isize::MAX as usize) {
             return Err(PoolError::invalid_config(
-                "capacity",
-                capacity,
+                "buffer_capacity",
+                buffer_capacity,
                 format!("at most isize::MAX bytes over all {count} buffers"),
             ));
         }
-        Buffer::<T>::new(capacity)?;
-        FixedPool::new(count, move || match Buffer::new(capacity) {
+        Buffer::<T>::new(buffer_capacity).map_err(|e| match e {
+            PoolError::InvalidConfig {
+                value, expected, ..
+            } => PoolError::InvalidConfig {
+                field: "buffer_capacity",
+                value,
+                expected,
+            },
+            other => other,
+        })?;
+        FixedPool::new(count, move || match Buffer::new(buffer_capacity) {
             Ok(b) => b,
             Err(e) => panic!("FixedPool::buffers: {e}"),
         })
@@ -586,6 +601,14 @@ impl<T: Reset + Send + 'static> pool_core::engine::Recycle for FixedPool<T> {
 /// hold on the pool's memory counted per thread (no shared counter), that
 /// takes the item back (or hands it to a waiter) when the guard drops.
 pub struct FixedAnchor<T: Reset + Send + 'static>(Wrapped<Core<T>, FixedPool<T>>);
+
+impl<T: Reset + Send + 'static> FixedAnchor<T> {
+    /// The pool this anchor holds (a handle that owns no count).
+    #[inline]
+    pub(crate) fn pool(&self) -> &FixedPool<T> {
+        &self.0
+    }
+}
 
 impl<T: Reset + Send + 'static> Wraps<Core<T>> for FixedPool<T> {
     #[inline]

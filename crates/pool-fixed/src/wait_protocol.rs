@@ -18,7 +18,12 @@ use crate::sync::{Arc as CellArc, current, lock, park_until};
 use crate::wait_queue::{Grant, Notify, Outcome, WaitCell};
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
-    /// Waits until an item is free, and takes it.
+    /// Waits until an item is free, and takes it (as a channel's `recv`):
+    /// the bounded pool's get. `FixedPool` has no plain `get`: in this
+    /// family `get` never fails and never waits, which a bounded pool
+    /// cannot promise. [`try_get`](Self::try_get) never waits,
+    /// [`get_timeout`](Self::get_timeout) waits at most a while and
+    /// [`get_async`](Self::get_async) waits without a thread.
     ///
     /// # Errors
     ///
@@ -35,18 +40,19 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
-    /// let first = pool.get()?;
+    /// let first = pool.get_blocking()?;
     /// std::thread::scope(|s| {
-    ///     let waiter = s.spawn(|| pool.get().map(|b| b.len()));
+    ///     let waiter = s.spawn(|| pool.get_blocking().map(|b| b.len()));
     ///     drop(first); // wakes the waiter
     ///     assert_eq!(waiter.join().unwrap(), Ok(0));
     /// });
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[doc(alias = "acquire")]
+    #[doc(alias = "get")]
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+    pub fn get_blocking(&self) -> Result<Pooled<'_, Self>, PoolError> {
         // Read in words: see `pool_core::engine::words`.
         match move_words(self.take_own(self.local())) {
             Some((item, ticket)) => Ok(Pooled::new(item, ticket, self)),
@@ -54,7 +60,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
     }
 
-    /// [`get`](Self::get) when this thread's slot had nothing.
+    /// [`get_blocking`](Self::get_blocking) when this thread's slot had
+    /// nothing.
     #[cold]
     #[inline(never)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
@@ -63,11 +70,12 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         Ok(Pooled::new(item, ticket, self))
     }
 
-    /// Like [`get`](Self::get), with a `Send + 'static` guard.
+    /// Like [`get_blocking`](Self::get_blocking), with a `Send + 'static`
+    /// guard.
     ///
     /// # Errors
     ///
-    /// As [`get`](Self::get).
+    /// As [`get_blocking`](Self::get_blocking).
     ///
     /// # Examples
     ///
@@ -76,14 +84,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new)?);
-    /// let mut buf = pool.get_owned()?;
+    /// let mut buf = pool.get_owned_blocking()?;
     /// std::thread::spawn(move || buf.push(1)).join().unwrap();
     /// assert_eq!(pool.available(), 1);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
+    pub fn get_owned_blocking(&self) -> Result<OwnedPooled<Self>, PoolError> {
         // As `get`: the own slot inline, the rest out of line.
         match move_words(self.take_own(self.local())) {
             Some((item, ticket)) => Ok(OwnedPooled::new(item, ticket, self.anchored())),
@@ -91,13 +99,42 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
     }
 
-    /// [`get_owned`](Self::get_owned) when this thread's slot had nothing.
+    /// [`get_owned_blocking`](Self::get_owned_blocking) when this thread's
+    /// slot had nothing.
     #[cold]
     #[inline(never)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn get_owned_slow(&self) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.take_blocking(None)?;
         Ok(OwnedPooled::new(item, ticket, self.anchored()))
+    }
+
+    /// The old name of [`get_blocking`](Self::get_blocking).
+    ///
+    /// # Errors
+    ///
+    /// As [`get_blocking`](Self::get_blocking).
+    #[deprecated(
+        since = "0.2.0",
+        note = "`get` never waits in this family; a bounded pool waits with `get_blocking`, or use `try_get` / `get_timeout`"
+    )]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    pub fn get(&self) -> Result<Pooled<'_, Self>, PoolError> {
+        self.get_blocking()
+    }
+
+    /// The old name of [`get_owned_blocking`](Self::get_owned_blocking).
+    ///
+    /// # Errors
+    ///
+    /// As [`get_blocking`](Self::get_blocking).
+    #[deprecated(
+        since = "0.2.0",
+        note = "`get_owned` never waits in this family; a bounded pool waits with `get_owned_blocking`, or use `try_get_owned` / `get_owned_timeout`"
+    )]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    pub fn get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
+        self.get_owned_blocking()
     }
 
     /// Waits at most `timeout` for an item. Any `Duration` is accepted:
@@ -111,7 +148,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     ///
     /// # Panics
     ///
-    /// As [`get`](Self::get).
+    /// As [`get_blocking`](Self::get_blocking).
     ///
     /// # Examples
     ///
@@ -121,7 +158,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// use pool_fixed::FixedPool;
     ///
     /// let pool = FixedPool::new(1, Vec::<u8>::new)?;
-    /// let _held = pool.get()?;
+    /// let _held = pool.get_blocking()?;
     /// let err = pool.get_timeout(Duration::from_millis(10)).unwrap_err();
     /// assert!(matches!(err, PoolError::TimedOut { .. }));
     /// assert_eq!(pool.stats().waits.timed_out, 1);

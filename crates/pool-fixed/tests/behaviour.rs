@@ -40,7 +40,7 @@ fn all_items_exist_after_construction_and_no_more_are_made() {
 #[test]
 fn timeout_is_not_early_and_a_release_ends_the_wait() {
     let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
-    let held = pool.get().unwrap();
+    let held = pool.get_blocking().unwrap();
     let start = Instant::now();
     let err = pool.get_timeout(Duration::from_millis(30)).unwrap_err();
     assert!(matches!(err, PoolError::TimedOut { .. }));
@@ -63,13 +63,13 @@ fn timeout_is_not_early_and_a_release_ends_the_wait() {
 #[test]
 fn waiters_are_served_in_arrival_order() {
     let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
-    let held = pool.get().unwrap();
+    let held = pool.get_blocking().unwrap();
     let (tx, rx) = mpsc::channel();
     let mut handles = Vec::new();
     for i in 0..3 {
         let (p, tx) = (Arc::clone(&pool), tx.clone());
         handles.push(std::thread::spawn(move || {
-            let g = p.get().unwrap();
+            let g = p.get_blocking().unwrap();
             tx.send(i).unwrap();
             drop(g);
         }));
@@ -109,10 +109,10 @@ fn close_wakes_waiters_frees_idle_and_later_returns() {
         Live(Arc::clone(&t))
     })
     .unwrap();
-    let a = pool.get().unwrap();
-    let b = pool.get().unwrap();
+    let a = pool.get_blocking().unwrap();
+    let b = pool.get_blocking().unwrap();
     std::thread::scope(|s| {
-        let waiter = s.spawn(|| pool.get().map(|_| ()));
+        let waiter = s.spawn(|| pool.get_blocking().map(|_| ()));
         while pool.waiting() == 0 {
             std::thread::yield_now();
         }
@@ -146,7 +146,7 @@ fn reset_replaces_idle_items_and_frees_stale_ones() {
         Live(Arc::clone(&l))
     })
     .unwrap();
-    let old = pool.get().unwrap();
+    let old = pool.get_blocking().unwrap();
     pool.renew();
     assert_eq!(made.load(SeqCst), 3, "the idle one was replaced");
     assert_eq!(live.load(SeqCst), 2, "and freed");
@@ -154,8 +154,8 @@ fn reset_replaces_idle_items_and_frees_stale_ones() {
     assert_eq!(pool.stats().discarded.stale, 1);
     assert_eq!(live.load(SeqCst), 1, "the stale one was freed, not pooled");
     // Its replacement is made on demand; there are never more than 2.
-    let a = pool.get().unwrap();
-    let b = pool.get().unwrap();
+    let a = pool.get_blocking().unwrap();
+    let b = pool.get_blocking().unwrap();
     assert_eq!((made.load(SeqCst), live.load(SeqCst)), (4, 2));
     assert!(pool.try_get().is_err(), "still exactly 2 items");
     drop((a, b));
@@ -164,7 +164,7 @@ fn reset_replaces_idle_items_and_frees_stale_ones() {
 #[test]
 fn detached_items_are_replaced_on_demand() {
     let (pool, made) = counted(1);
-    let kept = Pooled::detach(pool.get().unwrap());
+    let kept = Pooled::detach(pool.get_blocking().unwrap());
     assert_eq!(pool.stats().detached, 1);
     let g = pool.try_get().unwrap();
     assert_eq!(made.load(SeqCst), 2);
@@ -191,11 +191,11 @@ fn iterator_ends_when_the_pool_closes() {
 fn buffers_are_zeroed_for_the_next_holder() {
     let pool = FixedPool::<Buffer<u8>>::buffers(1, 16).unwrap();
     {
-        let mut b = pool.get().unwrap();
+        let mut b = pool.get_blocking().unwrap();
         b.full_mut().fill(7);
         b.set_len(16).unwrap();
     }
-    let b = pool.get().unwrap();
+    let b = pool.get_blocking().unwrap();
     assert!(b.is_empty());
     assert!(
         b.full().iter().all(|&x| x == 0),
@@ -274,7 +274,7 @@ impl Reset for Fragile {
 fn panic_in_reset_drops_the_item_and_a_replacement_is_made() {
     let pool = FixedPool::new(1, || Fragile(false)).unwrap();
     let r = catch_unwind(AssertUnwindSafe(|| {
-        let mut g = pool.get().unwrap();
+        let mut g = pool.get_blocking().unwrap();
         g.0 = true;
     }));
     assert!(r.is_err());
@@ -287,20 +287,22 @@ fn panic_in_reset_drops_the_item_and_a_replacement_is_made() {
 #[test]
 fn bad_configuration_names_the_field() {
     let e = FixedPool::new(0, Vec::<u8>::new).unwrap_err();
-    assert!(matches!(e, PoolError::InvalidConfig { field: "count", .. }));
+    assert!(matches!(e, PoolError::InvalidConfig { field: "capacity", .. }));
     assert!(
         e.to_string()
-            .contains("`count` is 0, expected 1..=16777216 items"),
+            .contains("`capacity` is 0, expected 1..=16777216 items"),
         "{e}"
     );
     let e = FixedPool::<Buffer<u8>>::buffers(10, 0).unwrap_err();
     assert!(
         e.to_string()
-            .contains("`capacity` is 0, expected at least 1 element"),
+            .contains("`buffer_capacity` is 0, expected at least 1 element"),
         "{e}"
     );
     let e = FixedPool::<Buffer<u8>>::buffers(0, 10).unwrap_err();
-    assert!(matches!(e, PoolError::InvalidConfig { field: "count", .. }));
+    assert!(matches!(e, PoolError::InvalidConfig { field: "capacity", .. }));
+    let e = FixedPool::<Buffer<u64>>::buffers(2, usize::MAX).unwrap_err();
+    assert!(matches!(e, PoolError::InvalidConfig { field: "buffer_capacity", .. }));
 }
 
 #[test]
@@ -321,7 +323,7 @@ fn a_lazy_pool_makes_items_on_demand_and_never_more_than_count() {
     let made = Arc::new(AtomicUsize::new(0));
     let m = Arc::clone(&made);
     let pool = FixedPool::builder()
-        .count(3)
+        .capacity(3)
         .lazy(true)
         .build(move || {
             m.fetch_add(1, SeqCst);
@@ -351,11 +353,11 @@ fn a_lazy_pool_makes_items_on_demand_and_never_more_than_count() {
 fn the_builder_refuses_bad_counts() {
     for count in [0, pool_fixed::MAX_ITEMS + 1, usize::MAX] {
         let err = FixedPool::builder()
-            .count(count)
+            .capacity(count)
             .build(Vec::<u8>::new)
             .unwrap_err();
         assert!(
-            matches!(err, PoolError::InvalidConfig { field: "count", .. }),
+            matches!(err, PoolError::InvalidConfig { field: "capacity", .. }),
             "{err}"
         );
     }
@@ -364,10 +366,10 @@ fn the_builder_refuses_bad_counts() {
 #[test]
 fn blocking_owned_acquire_waits_and_travels() {
     let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
-    let held = pool.get_owned().unwrap();
+    let held = pool.get_owned_blocking().unwrap();
     let p = Arc::clone(&pool);
     let waiter = std::thread::spawn(move || {
-        let mut g = p.get_owned().unwrap();
+        let mut g = p.get_owned_blocking().unwrap();
         g.push(9);
         g
     });
@@ -387,9 +389,9 @@ fn waits_are_counted_with_their_length() {
     let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
     assert_eq!(pool.stats().waits, pool_core::Waits::default());
     // An acquire that finds an item does not count as a wait.
-    drop(pool.get().unwrap());
+    drop(pool.get_blocking().unwrap());
     assert_eq!(pool.stats().waits.waited, 0);
-    let held = pool.get().unwrap();
+    let held = pool.get_blocking().unwrap();
     let timeout = Duration::from_millis(20);
     assert!(pool.get_timeout(timeout).is_err());
     let w = pool.stats().waits;
@@ -397,7 +399,7 @@ fn waits_are_counted_with_their_length() {
     assert!(w.max_wait_ns >= timeout.as_nanos() as u64, "{w:?}");
     assert_eq!(w.wait_ns, w.max_wait_ns);
     std::thread::scope(|s| {
-        let waiter = s.spawn(|| pool.get().map(drop));
+        let waiter = s.spawn(|| pool.get_blocking().map(drop));
         while pool.waiting() == 0 {
             std::thread::yield_now();
         }

@@ -9,7 +9,7 @@ use pool_fixed::FixedPool;
 fn tracked(n: usize) -> Arc<FixedPool<Vec<u8>>> {
     Arc::new(
         FixedPool::builder()
-            .count(n)
+            .capacity(n)
             .leak_tracker(LeakTracker::new())
             .build(Vec::new)
             .unwrap(),
@@ -21,11 +21,11 @@ fn every_way_of_taking_records_the_callers_line() {
     let pool = tracked(6);
     let mut lines = Vec::new();
     lines.push(line!() + 1);
-    let a = pool.get().unwrap();
+    let a = pool.get_blocking().unwrap();
     lines.push(line!() + 1);
     let b = pool.try_get().unwrap();
     lines.push(line!() + 1);
-    let c = pool.get_owned().unwrap();
+    let c = pool.get_owned_blocking().unwrap();
     lines.push(line!() + 1);
     let d = pool.get_timeout(std::time::Duration::from_secs(1)).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -54,8 +54,8 @@ fn every_way_of_taking_records_the_callers_line() {
 fn a_leaked_item_is_found_and_detached_ones_are_not_leaks() {
     let pool = tracked(2);
     let leak_line = line!() + 1;
-    std::mem::forget(pool.get().unwrap());
-    drop(pool_core::Pooled::detach(pool.get().unwrap()));
+    std::mem::forget(pool.get_blocking().unwrap());
+    drop(pool_core::Pooled::detach(pool.get_blocking().unwrap()));
     let out = pool.outstanding_sites();
     assert_eq!(out.items(), 1);
     assert_eq!(out.sites[0].location.line(), leak_line);

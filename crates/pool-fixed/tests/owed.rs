@@ -67,7 +67,7 @@ fn start_waiter(
     let p = Arc::clone(pool);
     std::thread::spawn(move || {
         let got = match kind {
-            Waiter::Blocking => p.get_owned(),
+            Waiter::Blocking => p.get_owned_blocking(),
             Waiter::Timed => p.get_owned_timeout(LIMIT * 2),
             Waiter::Async => tokio::runtime::Builder::new_current_thread()
                 .build()
@@ -214,7 +214,7 @@ fn a_panicking_factory_keeps_the_debt() {
     let p = Arc::clone(&pool);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let r = catch_unwind(AssertUnwindSafe(|| p.get().map(drop)));
+        let r = catch_unwind(AssertUnwindSafe(|| p.get_blocking().map(drop)));
         let _ = tx.send(r.is_err());
     });
     while pool.waiting() == 0 {

@@ -42,7 +42,7 @@ fn owned_guards_outlive_the_pool_and_the_last_drop_frees_it() {
     let live = Arc::new(AtomicI64::new(0));
     let pool = pool(4, &live);
     let a = pool.try_get_owned().unwrap();
-    let b = pool.get_owned().unwrap();
+    let b = pool.get_owned_blocking().unwrap();
     assert_eq!(pool.in_use(), 2);
     drop(pool);
     assert_eq!(
@@ -64,7 +64,7 @@ fn owned_guards_outlive_the_pool_and_the_last_drop_frees_it() {
 fn a_closed_pools_owned_guard_frees_its_item_and_the_pool() {
     let live = Arc::new(AtomicI64::new(0));
     let pool = pool(2, &live);
-    let g = pool.get_owned().unwrap();
+    let g = pool.get_owned_blocking().unwrap();
     pool.close();
     assert_eq!(live.load(SeqCst), 1, "close freed the idle item");
     drop(pool);
@@ -76,7 +76,7 @@ fn a_closed_pools_owned_guard_frees_its_item_and_the_pool() {
 fn detach_after_the_pool_is_gone_keeps_the_item() {
     let live = Arc::new(AtomicI64::new(0));
     let pool = pool(1, &live);
-    let g = pool.get_owned().unwrap();
+    let g = pool.get_owned_blocking().unwrap();
     drop(pool);
     let kept = OwnedPooled::detach(g);
     assert_eq!(live.load(SeqCst), 1, "only the detached item is left");

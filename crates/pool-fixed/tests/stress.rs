@@ -59,7 +59,7 @@ fn sixteen_threads_on_four_items() {
                     let g = match round % 3 {
                         0 => pool.try_get().ok(),
                         1 => pool.get_timeout(Duration::from_millis(50)).ok(),
-                        _ => pool.get().ok(),
+                        _ => pool.get_blocking().ok(),
                     };
                     let Some(g) = g else { continue };
                     assert!(!g.held.swap(true, SeqCst), "an item with two holders");

@@ -33,7 +33,7 @@ fn a_guard_dropped_at_thread_exit_reaches_the_waiter() {
             }
         });
         rx.recv().unwrap();
-        let got = pool.get().map(|g| g.capacity());
+        let got = pool.get_blocking().map(|g| g.capacity());
         assert_eq!(got, Ok(64), "pool_first={pool_first}");
         holder.join().unwrap();
         let s = pool.stats();
@@ -106,7 +106,7 @@ fn huge_buffers_are_a_typed_error_not_an_abort() {
             matches!(
                 e,
                 PoolError::InvalidConfig {
-                    field: "capacity",
+                    field: "buffer_capacity",
                     ..
                 }
             ),
@@ -131,7 +131,7 @@ fn thousands_of_short_lived_threads_share_four_items() {
             for me in 0..8u8 {
                 let pool = &pool;
                 s.spawn(move || {
-                    let mut g = pool.get().expect("the pool stays open");
+                    let mut g = pool.get_blocking().expect("the pool stays open");
                     assert!(g.is_empty(), "a previous holder's bytes");
                     g.push(me);
                 });

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use pool_core::engine::{ClassLimits, Engine, EngineRef, Entry, Only};
-use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPool};
 
 /// A pool whose get and put touch only the current thread's cache, like
 /// Go's `sync.Pool` with its per-P caches.
@@ -377,6 +377,20 @@ impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
 
     fn trim(&self) {
         LocalPool::trim(self);
+    }
+}
+
+impl<T: Reset + Send + 'static> UnboundedPool for LocalPool<T> {
+    #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn get(&self) -> Pooled<'_, Self> {
+        LocalPool::get(self)
+    }
+
+    #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
+        LocalPool::get_owned(self)
     }
 }
 

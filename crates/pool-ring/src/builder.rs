@@ -7,7 +7,7 @@ use crate::ring::{OnFull, RingPool};
 use crate::slot::MAX_SLOTS;
 
 impl<T: Reset + Send + 'static> RingPool<T> {
-    /// A builder (8 slots, `min(slots, 8)` probes, [`OnFull::Allocate`]).
+    /// A builder (capacity 8, `min(capacity, 8)` probes, [`OnFull::Allocate`]).
     /// `build` infers the item type from the factory, and a type alias or
     /// a turbofish names it (`type Bufs = RingPool<Vec<u8>>;
     /// Bufs::builder()`).
@@ -17,7 +17,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     /// ```
     /// use pool_ring::{OnFull, RingPool};
     ///
-    /// let pool = RingPool::builder().slots(64).on_full(OnFull::Fail).build(Vec::<u8>::new)?;
+    /// let pool = RingPool::builder().capacity(64).on_full(OnFull::Fail).build(Vec::<u8>::new)?;
     /// assert_eq!(pool.capacity(), 64);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
@@ -27,12 +27,12 @@ impl<T: Reset + Send + 'static> RingPool<T> {
 }
 
 impl<T: Reset + Send + 'static> RingPool<T> {
-    /// A ring of `slots` (rounded up to a power of two) pre-filled by
-    /// `factory`, allocating when full.
+    /// A ring of `capacity` slots (rounded up to a power of two)
+    /// pre-filled by `factory`, allocating when full.
     ///
     /// # Errors
     ///
-    /// [`PoolError::InvalidConfig`] if `slots` is 0 or over
+    /// [`PoolError::InvalidConfig`] if `capacity` is 0 or over
     /// [`MAX_SLOTS`](crate::MAX_SLOTS).
     ///
     /// # Examples
@@ -45,11 +45,11 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     /// assert_eq!(pool.stats().retained_items, 4);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn new<F>(slots: usize, factory: F) -> Result<Self, PoolError>
+    pub fn new<F>(capacity: usize, factory: F) -> Result<Self, PoolError>
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        RingPool::builder().slots(slots).build(factory)
+        RingPool::builder().capacity(capacity).build(factory)
     }
 }
 
@@ -61,7 +61,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
 /// use pool_ring::{OnFull, RingPool};
 ///
 /// let pool = RingPool::builder()
-///     .slots(6) // rounded up to 8
+///     .capacity(6) // rounded up to 8
 ///     .probes(4)
 ///     .on_full(OnFull::Fail)
 ///     .build(|| Vec::<u8>::with_capacity(1500))?;
@@ -81,7 +81,7 @@ pub struct RingPoolBuilder<T> {
 }
 
 impl<T> Default for RingPoolBuilder<T> {
-    /// Every setting's default, in one place: 8 slots, `min(slots, 8)`
+    /// Every setting's default, in one place: capacity 8, `min(capacity, 8)`
     /// probes, [`OnFull::Allocate`].
     fn default() -> Self {
         RingPoolBuilder {
@@ -119,24 +119,32 @@ impl<T> std::fmt::Debug for RingPoolBuilder<T> {
 }
 
 impl<T> RingPoolBuilder<T> {
-    /// Slots in the ring, `1..=1048576`, rounded up to a power of two.
+    /// Slots in the ring, `1..=1048576`, rounded up to a power of two:
+    /// what [`RingPool::capacity`] then reports (as `FixedPool`'s
+    /// `capacity` setting and getter).
     ///
     /// # Examples
     ///
     /// ```
     /// use pool_ring::RingPool;
     ///
-    /// let pool = RingPool::builder().slots(5).build(|| vec![0u8; 64])?;
+    /// let pool = RingPool::builder().capacity(5).build(|| vec![0u8; 64])?;
     /// assert_eq!(pool.capacity(), 8, "rounded up to a power of two");
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn slots(mut self, n: usize) -> Self {
-        self.slots = n;
+    pub fn capacity(mut self, slots: usize) -> Self {
+        self.slots = slots;
         self
     }
 
+    /// The old name of [`capacity`](Self::capacity).
+    #[deprecated(since = "0.2.0", note = "renamed `capacity`, as the getter `RingPool::capacity`")]
+    pub fn slots(self, n: usize) -> Self {
+        self.capacity(n)
+    }
+
     /// Slots a get tries, from the calling thread's cursor on, before it
-    /// gives up (default: `min(slots, 8)`); `1..=slots`.
+    /// gives up (default: `min(capacity, 8)`); `1..=capacity`.
     ///
     /// # Examples
     ///
@@ -144,11 +152,11 @@ impl<T> RingPoolBuilder<T> {
     /// use pool_core::PoolError;
     /// use pool_ring::{OnFull, RingPool};
     ///
-    /// let pool = RingPool::builder().slots(4).probes(4).on_full(OnFull::Fail).build(String::new)?;
+    /// let pool = RingPool::builder().capacity(4).probes(4).on_full(OnFull::Fail).build(String::new)?;
     /// let all: Vec<_> = (0..4).map(|_| pool.try_get()).collect::<Result<_, _>>()?;
     /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Exhausted { capacity: 4 });
     /// drop(all);
-    /// assert!(RingPool::builder().slots(4).probes(5).build(String::new).is_err());
+    /// assert!(RingPool::builder().capacity(4).probes(5).build(String::new).is_err());
     /// # Ok::<(), PoolError>(())
     /// ```
     pub fn probes(mut self, n: usize) -> Self {
@@ -164,7 +172,7 @@ impl<T> RingPoolBuilder<T> {
     /// ```
     /// use pool_ring::{OnFull, RingPool};
     ///
-    /// let pool = RingPool::builder().slots(1).on_full(OnFull::Allocate).build(|| vec![0u8; 16])?;
+    /// let pool = RingPool::builder().capacity(1).on_full(OnFull::Allocate).build(|| vec![0u8; 16])?;
     /// let a = pool.get();
     /// let b = pool.get(); // the ring is full: a fresh buffer, counted as a miss
     /// assert_eq!(pool.stats().misses, 1);
@@ -189,8 +197,8 @@ impl<T> RingPoolBuilder<T> {
     ///
     /// // No `build`, so no factory to infer the item type from: name it.
     /// type Bufs = RingPool<Vec<u8>>;
-    /// assert!(Bufs::builder().slots(64).validate().is_ok());
-    /// let e = Bufs::builder().slots(4).probes(5).validate().unwrap_err();
+    /// assert!(Bufs::builder().capacity(64).validate().is_ok());
+    /// let e = Bufs::builder().capacity(4).probes(5).validate().unwrap_err();
     /// assert!(e.to_string().contains("probes"));
     /// ```
     pub fn validate(&self) -> Result<(), PoolError> {
@@ -201,7 +209,7 @@ impl<T> RingPoolBuilder<T> {
     fn checked(&self) -> Result<(usize, usize), PoolError> {
         if !(1..=MAX_SLOTS).contains(&self.slots) {
             return Err(PoolError::invalid_config(
-                "slots",
+                "capacity",
                 self.slots,
                 format!("1..={MAX_SLOTS} (rounded up to a power of two)"),
             ));
@@ -222,7 +230,7 @@ impl<T> RingPoolBuilder<T> {
     ///
     /// # Errors
     ///
-    /// [`PoolError::InvalidConfig`] naming `slots` or `probes` when out of
+    /// [`PoolError::InvalidConfig`] naming `capacity` or `probes` when out of
     /// range.
     ///
     /// # Examples
@@ -230,7 +238,7 @@ impl<T> RingPoolBuilder<T> {
     /// ```
     /// use pool_ring::RingPool;
     ///
-    /// let pool = RingPool::builder().slots(16).build(|| String::with_capacity(32))?;
+    /// let pool = RingPool::builder().capacity(16).build(|| String::with_capacity(32))?;
     /// assert_eq!(pool.stats().prefilled, 16);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
@@ -259,7 +267,7 @@ impl<T> RingPoolBuilder<T> {
     /// use pool_core::leaks::LeakTracker;
     /// use pool_ring::RingPool;
     ///
-    /// let pool = RingPool::builder().slots(2).leak_tracker(LeakTracker::new()).build(String::new)?;
+    /// let pool = RingPool::builder().capacity(2).leak_tracker(LeakTracker::new()).build(String::new)?;
     /// let held = pool.get();
     /// assert_eq!(pool.outstanding_sites().sites[0].location.line(), line!() - 1);
     /// drop(held);

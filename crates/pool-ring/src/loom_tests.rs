@@ -7,7 +7,7 @@ use loom::thread;
 
 fn ring(slots: usize, on_full: OnFull) -> RingPool<Vec<u64>> {
     RingPool::builder()
-        .slots(slots)
+        .capacity(slots)
         .probes(slots)
         .on_full(on_full)
         .build(|| Vec::with_capacity(2))
@@ -160,7 +160,7 @@ fn loom_one_probe_stays_on_its_cursor() {
     loom::model(|| {
         let pool = Arc::new(
             RingPool::builder()
-                .slots(2)
+                .capacity(2)
                 .probes(1)
                 .on_full(OnFull::Fail)
                 .build(|| Vec::<u64>::with_capacity(2))

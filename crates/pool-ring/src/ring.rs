@@ -10,7 +10,7 @@ use pool_core::engine::per_thread::{PerThread, ThreadState, Wrapped, Wraps};
 use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::words::move_words;
 use pool_core::engine::{Counters, Totals};
-use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPool};
 
 use crate::cursor;
 use crate::slot::{Claim, RingTicket, Slot, Ticket};
@@ -200,7 +200,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     /// use pool_core::PoolError;
     /// use pool_ring::{OnFull, RingPool};
     ///
-    /// let pool = RingPool::builder().slots(1).on_full(OnFull::Fail).build(|| [0u8; 64].to_vec())?;
+    /// let pool = RingPool::builder().capacity(1).on_full(OnFull::Fail).build(|| [0u8; 64].to_vec())?;
     /// let held = pool.try_get()?;
     /// assert_eq!(pool.try_get().unwrap_err(), PoolError::Exhausted { capacity: 1 });
     /// drop(held);
@@ -237,6 +237,31 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     pub fn try_get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = move_words(self.take(self.r().on_full))?;
         Ok(OwnedPooled::new(item, ticket, self.anchored()))
+    }
+
+    /// Like [`get`](Self::get), with a `Send + 'static` guard: never fails,
+    /// never waits (a full ring makes an unpooled item, whatever [`OnFull`]
+    /// says). No `Arc` is cloned: the guard is counted in the taking and
+    /// the dropping threads' own words.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_ring::{OnFull, RingPool};
+    ///
+    /// let pool = RingPool::builder().capacity(1).on_full(OnFull::Fail).build(Vec::<u8>::new)?;
+    /// let a = pool.get_owned();
+    /// let b = pool.get_owned(); // the ring is full: made, not refused
+    /// std::thread::spawn(move || drop((a, b))).join().unwrap();
+    /// assert_eq!(pool.stats().misses, 1);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    pub fn get_owned(&self) -> OwnedPooled<Self> {
+        let (item, ticket) =
+            move_words(self.take(OnFull::Allocate)).unwrap_or_else(|_| unreachable!());
+        OwnedPooled::new(item, ticket, self.anchored())
     }
 
     /// A snapshot of the counters of every slot.
@@ -518,6 +543,22 @@ impl<T: Reset + Send + 'static> Pool for RingPool<T> {
 
     fn stats(&self) -> Stats {
         RingPool::stats(self)
+    }
+}
+
+impl<T: Reset + Send + 'static> UnboundedPool for RingPool<T> {
+    /// Never fails: a full ring makes an unpooled item (see
+    /// [`RingPool::get`]).
+    #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn get(&self) -> Pooled<'_, Self> {
+        RingPool::get(self)
+    }
+
+    #[inline]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
+        RingPool::get_owned(self)
     }
 }
 

@@ -10,7 +10,7 @@ use pool_ring::{MAX_SLOTS, OnFull, RingPool};
 #[test]
 fn wrap_around_skips_a_held_slot() {
     let pool = RingPool::builder()
-        .slots(2)
+        .capacity(2)
         .probes(2)
         .on_full(OnFull::Fail)
         .build(|| Vec::<u8>::with_capacity(8))
@@ -30,7 +30,7 @@ fn wrap_around_skips_a_held_slot() {
 #[test]
 fn full_ring_fails_or_allocates_as_configured() {
     let fail = RingPool::builder()
-        .slots(2)
+        .capacity(2)
         .on_full(OnFull::Fail)
         .build(Vec::<u8>::new)
         .unwrap();
@@ -57,7 +57,7 @@ fn full_ring_fails_or_allocates_as_configured() {
 #[test]
 fn detached_slot_is_refilled_and_can_keep_a_fallback_item() {
     let pool = RingPool::builder()
-        .slots(1)
+        .capacity(1)
         .build(|| Vec::<u8>::with_capacity(32))
         .unwrap();
     let g = pool.get();
@@ -93,7 +93,7 @@ impl Reset for Fragile {
 #[test]
 fn panic_in_reset_frees_the_slot_and_drops_the_item() {
     let pool = RingPool::builder()
-        .slots(1)
+        .capacity(1)
         .on_full(OnFull::Fail)
         .build(|| Fragile(false))
         .unwrap();
@@ -115,7 +115,7 @@ fn panic_in_factory_frees_the_slot() {
     let fail = Arc::new(AtomicBool::new(false));
     let f = Arc::clone(&fail);
     let pool = RingPool::builder()
-        .slots(1)
+        .capacity(1)
         .on_full(OnFull::Fail)
         .build(move || {
             assert!(!f.load(SeqCst), "factory failed");
@@ -138,7 +138,7 @@ fn panic_in_factory_frees_the_slot() {
 fn panic_while_holding_returns_the_item() {
     let pool = Arc::new(
         RingPool::builder()
-            .slots(1)
+            .capacity(1)
             .on_full(OnFull::Fail)
             .build(Vec::<u8>::new)
             .unwrap(),
@@ -162,15 +162,15 @@ fn panic_while_holding_returns_the_item() {
 #[test]
 fn bad_configuration_names_the_field_and_range() {
     let e = RingPool::new(0, Vec::<u8>::new).unwrap_err();
-    assert!(matches!(e, PoolError::InvalidConfig { field: "slots", .. }));
+    assert!(matches!(e, PoolError::InvalidConfig { field: "capacity", .. }));
     assert!(
-        e.to_string().contains("`slots` is 0, expected 1..=1048576"),
+        e.to_string().contains("`capacity` is 0, expected 1..=1048576"),
         "{e}"
     );
     let e = RingPool::new(MAX_SLOTS + 1, Vec::<u8>::new).unwrap_err();
     assert!(e.to_string().contains("1048577"), "{e}");
     let e = RingPool::builder()
-        .slots(4)
+        .capacity(4)
         .probes(5)
         .build(Vec::<u8>::new)
         .unwrap_err();
@@ -186,7 +186,7 @@ fn bad_configuration_names_the_field_and_range() {
         "{e}"
     );
     let e = RingPool::builder()
-        .slots(4)
+        .capacity(4)
         .probes(0)
         .build(Vec::<u8>::new)
         .unwrap_err();

@@ -37,7 +37,7 @@ proptest! {
     ) {
         let slots = 1usize << slots_log;
         let pool = RingPool::builder()
-            .slots(slots)
+            .capacity(slots)
             .probes(slots)
             .on_full(OnFull::Fail)
             .build(|| Vec::<u64>::with_capacity(4))
@@ -93,7 +93,7 @@ proptest! {
 fn thousands_of_short_lived_threads_find_the_free_slot() {
     const THREADS: usize = if cfg!(miri) { 20 } else { 2000 };
     let pool = RingPool::builder()
-        .slots(8)
+        .capacity(8)
         .probes(8)
         .on_full(OnFull::Fail)
         .build(|| Vec::<u64>::with_capacity(1))

@@ -31,7 +31,7 @@ impl Reset for Counted {
 fn pool(count: usize, live: &Arc<AtomicI64>) -> RingPool<Counted> {
     let l = Arc::clone(live);
     RingPool::builder()
-        .slots(count)
+        .capacity(count)
         .probes(count)
         .on_full(OnFull::Fail)
         .build(move || Counted::new(&l))

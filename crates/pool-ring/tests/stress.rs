@@ -41,7 +41,7 @@ fn sixteen_threads_never_share_a_slot() {
     for on_full in [OnFull::Allocate, OnFull::Fail] {
         let pool = Arc::new(
             RingPool::builder()
-                .slots(4)
+                .capacity(4)
                 .on_full(on_full)
                 .build(|| Tagged {
                     holder: AtomicU64::new(0),

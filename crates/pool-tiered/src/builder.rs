@@ -118,7 +118,7 @@ impl TieredPoolBuilder {
     /// let pool = TieredPool::builder().max_len(1 << 20).build()?;
     /// let wire_len = usize::MAX; // read from an untrusted peer
     /// assert_eq!(
-    ///     pool.try_get(wire_len).unwrap_err(),
+    ///     pool.checked_get(wire_len).unwrap_err(),
     ///     PoolError::TooLarge { requested: usize::MAX, max: 1 << 20 }
     /// );
     /// # Ok::<(), PoolError>(())
@@ -254,7 +254,7 @@ impl TieredPoolBuilder {
     /// use pool_tiered::TieredPool;
     ///
     /// let pool = TieredPool::builder().default_len(4096).build()?;
-    /// assert!(Pool::try_get(&pool)?.capacity() >= 4096);
+    /// assert!(pool.try_get()?.capacity() >= 4096);
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn default_len(mut self, len: usize) -> Self {

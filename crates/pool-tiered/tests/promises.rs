@@ -77,19 +77,19 @@ fn get_keeps_its_capacity_promise_whatever_the_holder_does() {
 fn untrusted_lengths_are_refused_not_allocated() {
     let pool = TieredPool::builder().max_len(16 << 20).build().unwrap();
     assert_eq!(
-        pool.try_get(usize::MAX).unwrap_err(),
+        pool.checked_get(usize::MAX).unwrap_err(),
         PoolError::TooLarge {
             requested: usize::MAX,
             max: 16 << 20
         }
     );
-    assert!(pool.try_get((16 << 20) + 1).is_err());
+    assert!(pool.checked_get((16 << 20) + 1).is_err());
     // Over the largest class and under the limit: allocated exactly.
-    let big = pool.try_get(3 << 20).unwrap();
+    let big = pool.checked_get(3 << 20).unwrap();
     assert_eq!(big.capacity(), 3 << 20);
     assert_eq!(big.class(), None);
     // The default limit is what a Vec<u8> can hold.
-    let e = TieredPool::new().try_get(usize::MAX).unwrap_err();
+    let e = TieredPool::new().checked_get(usize::MAX).unwrap_err();
     assert!(e.to_string().contains(&isize::MAX.to_string()), "{e}");
     // `get` panics with the same message, never "capacity overflow".
     let msg = std::panic::catch_unwind(|| drop(TieredPool::new().get(usize::MAX)))
@@ -182,7 +182,7 @@ fn an_owned_buffer_travels_mutable_and_comes_back() {
         (3, 2, 1, 0),
         "{s}"
     );
-    assert!(pool.try_get_owned(usize::MAX).is_err());
+    assert!(pool.checked_get_owned(usize::MAX).is_err());
 }
 
 #[test]

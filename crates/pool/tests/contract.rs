@@ -55,7 +55,7 @@ fn the_accounting_holds_whatever_users_do_with_guards() {
     drop((kept, c));
 
     let fixed = FixedPool::new(2, Vec::<u8>::new).unwrap();
-    let g = fixed.get().unwrap();
+    let g = fixed.get_blocking().unwrap();
     let d = Pooled::detach(fixed.try_get().unwrap());
     drop(g);
     let s = fixed.stats();
@@ -84,8 +84,8 @@ fn a_type_alias_names_every_pool_and_reaches_its_builder() {
     }
     let s = Service {
         local: Local::builder().cache_size(4).build(Vec::new).unwrap(),
-        fixed: Fixed::builder().count(2).build(Vec::new).unwrap(),
-        ring: Ring::builder().slots(2).build(Vec::new).unwrap(),
+        fixed: Fixed::builder().capacity(2).build(Vec::new).unwrap(),
+        ring: Ring::builder().capacity(2).build(Vec::new).unwrap(),
     };
     assert!(s.local.get().is_empty());
     assert_eq!(s.fixed.capacity(), 2);

@@ -70,7 +70,7 @@ fn ring_pool_drops_a_refused_item_and_its_slot_makes_a_new_one() {
 #[test]
 fn fixed_pool_owes_a_refused_item_to_the_waiter_queued_meanwhile() {
     let pool = Arc::new(FixedPool::new(1, factory()).unwrap());
-    let mut held = pool.get().unwrap();
+    let mut held = pool.get_blocking().unwrap();
     let first = held.id;
     held.broken = true;
     let (tx, rx) = mpsc::channel();
