@@ -103,7 +103,8 @@ impl BuildPool for FixedPool<Vec<u8>> {
     }
     #[inline]
     fn take(&self) -> Pooled<'_, Self> {
-        self.get_blocking().expect("the bench never closes the pool")
+        self.get_blocking()
+            .expect("the bench never closes the pool")
     }
 }
 
@@ -192,7 +193,9 @@ impl Contender for PoolFixedOwned {
     }
     #[inline]
     fn get(&self) -> Self::Item<'_> {
-        self.0.get_owned_blocking().expect("the bench never closes the pool")
+        self.0
+            .get_owned_blocking()
+            .expect("the bench never closes the pool")
     }
     #[inline]
     fn touch(item: &mut Self::Item<'_>) {

@@ -141,7 +141,10 @@ impl<T> FixedPoolBuilder<T> {
     }
 
     /// The old name of [`capacity`](Self::capacity).
-    #[deprecated(since = "0.2.0", note = "renamed `capacity`, as the getter `FixedPool::capacity`")]
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `capacity`, as the getter `FixedPool::capacity`"
+    )]
     pub fn count(self, count: usize) -> Self {
         self.capacity(count)
     }

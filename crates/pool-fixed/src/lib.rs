@@ -1,4 +1,4 @@
-//! A bounded, pre-allocated pool: exactly `count` items, made up front,
+//! A bounded, pre-allocated pool: exactly `capacity` items, made up front,
 //! handed out without blocking, with blocking, with a timeout, or
 //! asynchronously (Go's channel-based `BuffPool`, pre-allocated as Node.js
 //! services pre-allocate their buffers).
@@ -30,8 +30,8 @@
 //!
 //! | Go | here |
 //! |---|---|
-//! | `NewPool[T]()` + `Init(10, 1024)` | [`FixedPool::buffers(10, 1024)`](FixedPool::buffers), or [`FixedPool::new(count, factory)`](FixedPool::new) for any item |
-//! | `Acquire() (buf, ok)` | [`try_get`](FixedPool::try_get) (never blocks), [`get`](FixedPool::get), [`get_timeout`](FixedPool::get_timeout), [`get_async`](FixedPool::get_async) |
+//! | `NewPool[T]()` + `Init(10, 1024)` | [`FixedPool::buffers(10, 1024)`](FixedPool::buffers), or [`FixedPool::new(capacity, factory)`](FixedPool::new) for any item |
+//! | `Acquire() (buf, ok)` | [`try_get`](FixedPool::try_get) (never blocks), [`get_blocking`](FixedPool::get_blocking), [`get_timeout`](FixedPool::get_timeout), [`get_async`](FixedPool::get_async) |
 //! | `buf.Release()` | drop the guard |
 //! | `GetFullData`, `GetValidData`, `SetLength` | [`Buffer::full`], [`Buffer::valid`], [`Buffer::set_len`] |
 //! | `Available()` | [`available`](FixedPool::available), with [`capacity`](FixedPool::capacity) and [`in_use`](FixedPool::in_use) |
@@ -43,10 +43,10 @@
 //! |---|---|
 //! | releasing an already released buffer | compile error: a guard is dropped once |
 //! | using a buffer after releasing it | compile error: the guard is gone |
-//! | returning a buffer to a full pool | impossible: only guards return items, and at most `count` exist |
+//! | returning a buffer to a full pool | impossible: only guards return items, and at most `capacity` exist |
 //! | using a buffer still marked in use | impossible: only its guard reaches it |
 //! | acquiring from a released pool | [`PoolError::Closed`] |
-//! | `Init(0, n)`, `Init(n, 0)` | [`PoolError::InvalidConfig`] naming `count` or `capacity` |
+//! | `Init(0, n)`, `Init(n, 0)` | [`PoolError::InvalidConfig`] naming `capacity` or `buffer_capacity` |
 //! | `SetLength` past the capacity | [`PoolError::TooLarge`] |
 //!
 //! # Design
@@ -70,8 +70,8 @@
 //! `heap_bytes` panicked) is owed: the oldest waiter gets the right to make
 //! its replacement (it runs the factory on its own thread), or the next
 //! acquire does. The owing side and a registering waiter both look under
-//! the wait lock, so neither misses the other: a pool of `count` always has
-//! exactly `count` items that exist or are owed, and no waiter sleeps
+//! the wait lock, so neither misses the other: a pool of capacity `n` always has
+//! exactly `n` items that exist or are owed, and no waiter sleeps
 //! while one is owed.
 //!
 //! Loom models check the waiting and waking paths, a timeout racing a

@@ -1,4 +1,4 @@
-//! `FixedPool`: exactly `count` items, a per-thread slot in front of a
+//! `FixedPool`: exactly `capacity` items, a per-thread slot in front of a
 //! shared queue; taking and returning without waiting.
 
 use std::fmt;
@@ -35,7 +35,7 @@ impl FixedTicket {
     }
 }
 
-/// A bounded pool of exactly `count` items, made up front or on demand.
+/// A bounded pool of exactly `capacity` items, made up front or on demand.
 ///
 /// - [`try_get`](Self::try_get) never blocks;
 ///   [`get`](Self::get) blocks until an item comes back or the pool
@@ -57,14 +57,14 @@ impl FixedTicket {
 ///
 /// # The bound
 ///
-/// A pool of `count` has, at every moment, exactly `count` items that
+/// A pool of capacity `n` has, at every moment, exactly `n` items that
 /// exist or are owed. An item leaves circulation when its guard is
 /// detached, when it comes back after [`renew`](Self::renew) (stale), or
 /// when its `Reset::reset` or `Reset::heap_bytes` panics (it is dropped);
 /// each time, a replacement is owed, and goes to the oldest waiter if one
 /// is queued (that waiter runs the factory) or to the next acquire.
 /// Items are made only up front and for what is owed, so never more than
-/// `count` exist.
+/// `capacity` exist.
 pub struct FixedPool<T: Reset + Send + 'static> {
     pub(crate) threads: PerThread<Core<T>>,
 }
@@ -543,7 +543,9 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn buffers(count: usize, buffer_capacity: usize) -> Result<Self, PoolError> {
-        FixedPool::<Buffer<T>>::builder().capacity(count).validate()?;
+        FixedPool::<Buffer<T>>::builder()
+            .capacity(count)
+            .validate()?;
         let total = buffer_capacity
             .checked_mul(size_of::<T>().max(1))
             .and_then(|b| b.checked_mul(count));
@@ -583,7 +585,7 @@ impl<T: Reset + Send + 'static> pool_core::engine::Recycle for FixedPool<T> {
         self.put(item, ticket);
     }
     /// The item left for good: a replacement is owed, to the oldest waiter
-    /// first, so the pool keeps `count` items.
+    /// first, so the pool keeps `capacity` items.
     fn note_detached(&self, _ticket: FixedTicket) {
         self.local().add(|c| &c.detached, 1);
         // Stale or not, the item is gone from the pool: a replacement is owed.

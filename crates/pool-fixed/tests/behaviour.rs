@@ -287,7 +287,13 @@ fn panic_in_reset_drops_the_item_and_a_replacement_is_made() {
 #[test]
 fn bad_configuration_names_the_field() {
     let e = FixedPool::new(0, Vec::<u8>::new).unwrap_err();
-    assert!(matches!(e, PoolError::InvalidConfig { field: "capacity", .. }));
+    assert!(matches!(
+        e,
+        PoolError::InvalidConfig {
+            field: "capacity",
+            ..
+        }
+    ));
     assert!(
         e.to_string()
             .contains("`capacity` is 0, expected 1..=16777216 items"),
@@ -300,9 +306,21 @@ fn bad_configuration_names_the_field() {
         "{e}"
     );
     let e = FixedPool::<Buffer<u8>>::buffers(0, 10).unwrap_err();
-    assert!(matches!(e, PoolError::InvalidConfig { field: "capacity", .. }));
+    assert!(matches!(
+        e,
+        PoolError::InvalidConfig {
+            field: "capacity",
+            ..
+        }
+    ));
     let e = FixedPool::<Buffer<u64>>::buffers(2, usize::MAX).unwrap_err();
-    assert!(matches!(e, PoolError::InvalidConfig { field: "buffer_capacity", .. }));
+    assert!(matches!(
+        e,
+        PoolError::InvalidConfig {
+            field: "buffer_capacity",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -357,7 +375,13 @@ fn the_builder_refuses_bad_counts() {
             .build(Vec::<u8>::new)
             .unwrap_err();
         assert!(
-            matches!(err, PoolError::InvalidConfig { field: "capacity", .. }),
+            matches!(
+                err,
+                PoolError::InvalidConfig {
+                    field: "capacity",
+                    ..
+                }
+            ),
             "{err}"
         );
     }

@@ -138,7 +138,10 @@ impl<T> RingPoolBuilder<T> {
     }
 
     /// The old name of [`capacity`](Self::capacity).
-    #[deprecated(since = "0.2.0", note = "renamed `capacity`, as the getter `RingPool::capacity`")]
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `capacity`, as the getter `RingPool::capacity`"
+    )]
     pub fn slots(self, n: usize) -> Self {
         self.capacity(n)
     }

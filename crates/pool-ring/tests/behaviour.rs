@@ -162,9 +162,16 @@ fn panic_while_holding_returns_the_item() {
 #[test]
 fn bad_configuration_names_the_field_and_range() {
     let e = RingPool::new(0, Vec::<u8>::new).unwrap_err();
-    assert!(matches!(e, PoolError::InvalidConfig { field: "capacity", .. }));
+    assert!(matches!(
+        e,
+        PoolError::InvalidConfig {
+            field: "capacity",
+            ..
+        }
+    ));
     assert!(
-        e.to_string().contains("`capacity` is 0, expected 1..=1048576"),
+        e.to_string()
+            .contains("`capacity` is 0, expected 1..=1048576"),
         "{e}"
     );
     let e = RingPool::new(MAX_SLOTS + 1, Vec::<u8>::new).unwrap_err();

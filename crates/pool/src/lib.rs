@@ -26,13 +26,43 @@
 //! | you have | use | feature | notes |
 //! |---|---|---|---|
 //! | many threads, unknown counts, buffers of one size | [`LocalPool`] | `local` | per-thread caches like Go's `sync.Pool`; get and put touch no shared cache line; `put` adds an item made elsewhere |
-//! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N items; `try_get`, blocking `get`, `get_timeout`, `get_async`; `close`, `renew`, [`Status`](fixed::Status) for health checks (like deadpool and bb8) |
+//! | a hard cap on memory, back-pressure when every item is out | [`FixedPool`] | `fixed` | exactly N items; `try_get`, `get_blocking`, `get_timeout`, `get_async`; `close`, `renew`, [`Status`](fixed::Status) for health checks (like deadpool and bb8) |
 //! | byte buffers of many sizes (network frames, bodies, encodings) | [`TieredPool`] | `tiered` | size classes, each a per-thread-cache pool (like .NET's `ArrayPool<byte>.Shared`); `freeze` to share by reference count, `into_bytes` for `bytes::Bytes`; per-class statistics and class calibration |
 //! | a fixed working set (registered I/O buffers), no per-thread state in the pool | [`RingPool`] | `ring` | `2^k` pre-filled slots claimed by compare-exchange from a per-thread cursor; allocates or fails when full |
 //!
 //! Every strategy implements [`Pool`], so generic code switches between
 //! them without other changes (and waits for a bounded one with
 //! [`Pool::get_timeout`]).
+//!
+//! # One meaning per verb
+//!
+//! `get` never fails and never waits; `try_get` never waits and may fail;
+//! a `_blocking`, `_timeout` or `_async` suffix says how a getter waits;
+//! `_owned` gives a `Send + 'static` guard. Generic code whose pool cannot
+//! run out bounds on [`UnboundedPool`] and calls `get` with no `?`. A
+//! bounded pool cannot promise `get`, so it has none, and the compiler says
+//! so (`FixedPool`'s old waiting `get` is a deprecated alias of
+//! `get_blocking` for one release):
+//!
+//! ```compile_fail
+//! #![deny(deprecated)]
+//! # #[cfg(feature = "fixed")] {
+//! use pool::prelude::*;
+//! let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
+//! drop(pool.get()); // use `try_get`, `get_timeout` or `get_blocking`
+//! # }
+//! # #[cfg(not(feature = "fixed"))] compile_error!("needs `fixed`");
+//! ```
+//!
+//! ```compile_fail
+//! # #[cfg(feature = "fixed")] {
+//! fn fill<P: pool::UnboundedPool<Item = Vec<u8>>>(pool: &P) {
+//!     pool.get().push(1);
+//! }
+//! fill(&pool::FixedPool::new(1, Vec::<u8>::new).unwrap()); // not unbounded
+//! # }
+//! # #[cfg(not(feature = "fixed"))] compile_error!("needs `fixed`");
+//! ```
 //!
 //! # The contract
 //!
@@ -96,7 +126,9 @@
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use pool_core::{Discards, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, Waits};
+pub use pool_core::{
+    Discards, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPool, Waits,
+};
 
 /// Where outstanding guards were taken ([`pool_core::leaks`]).
 pub use pool_core::leaks;
