@@ -70,6 +70,6 @@ pub use engine::SharedByteCap;
 pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};
 pub use pool::{Pool, UnboundedPool};
-pub use reset::Reset;
+pub use reset::{Reset, ResetWith};
 pub use stats::{Discards, Stats};
 pub use waits::Waits;

@@ -294,3 +294,93 @@ mod tests {
         assert!(b.heap_bytes() >= 64);
     }
 }
+
+/// An item reset by a function given beside the factory, for a type that
+/// has no [`Reset`] impl and that the caller cannot give one (the orphan
+/// rule: a type from another crate). The builders' `build_with_reset` and
+/// the pools' `with_reset` make pools of it, so no newtype or impl is
+/// needed (lockfree-object-pool's and opool's reset closures).
+///
+/// It dereferences to the item, so a guard is used as the item is: method
+/// calls and `&mut T` arguments reach through both layers.
+///
+/// The function is a plain `fn` (a closure that captures nothing
+/// coerces to one), stored beside each item: one word per item, one
+/// indirect call per reset. `heap_bytes` is 0, so byte limits
+/// (`max_item_bytes`, `max_retained_bytes`) do not see the item; where
+/// they matter, implement [`Reset`] on a wrapper of your own.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use pool_core::{Reset, ResetWith};
+///
+/// // `BTreeMap` has no `Reset` impl here, and no crate but std's may add one.
+/// let mut m = ResetWith::new(BTreeMap::from([(1, "a")]), BTreeMap::clear);
+/// m.insert(2, "b");
+/// assert_eq!(m.len(), 2);
+/// m.reset();
+/// assert!(m.is_empty());
+/// ```
+#[derive(Clone)]
+pub struct ResetWith<T> {
+    item: T,
+    reset: fn(&mut T),
+}
+
+impl<T> ResetWith<T> {
+    /// `item`, reset by `reset` when it goes back to a pool.
+    #[inline]
+    pub fn new(item: T, reset: fn(&mut T)) -> Self {
+        ResetWith { item, reset }
+    }
+
+    /// The item, without its reset function.
+    #[inline]
+    pub fn into_inner(self) -> T {
+        self.item
+    }
+}
+
+impl<T> Reset for ResetWith<T> {
+    #[inline]
+    fn reset(&mut self) {
+        (self.reset)(&mut self.item);
+    }
+}
+
+impl<T> std::ops::Deref for ResetWith<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.item
+    }
+}
+
+impl<T> std::ops::DerefMut for ResetWith<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.item
+    }
+}
+
+impl<T> AsRef<T> for ResetWith<T> {
+    #[inline]
+    fn as_ref(&self) -> &T {
+        &self.item
+    }
+}
+
+impl<T> AsMut<T> for ResetWith<T> {
+    #[inline]
+    fn as_mut(&mut self) -> &mut T {
+        &mut self.item
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for ResetWith<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.item.fmt(f)
+    }
+}

@@ -1,6 +1,6 @@
 //! [`FixedPoolBuilder`]: the settings of a bounded pool.
 
-use pool_core::{PoolError, Reset};
+use pool_core::{PoolError, Reset, ResetWith};
 
 use crate::pool::{FixedPool, MAX_ITEMS};
 
@@ -25,6 +25,66 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// ```
     pub fn builder() -> FixedPoolBuilder<T> {
         FixedPoolBuilder::default()
+    }
+}
+
+impl<T: Send + 'static> FixedPool<ResetWith<T>> {
+    /// As [`new`](Self::new), with `reset` clearing each item when its
+    /// guard drops: for an item type with no [`Reset`] impl (one from
+    /// another crate), without a newtype. See [`ResetWith`].
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::with_reset(2, BTreeMap::<u32, u32>::new, BTreeMap::clear)?;
+    /// pool.try_get()?.insert(1, 1);
+    /// assert!(pool.try_get()?.is_empty(), "cleared on the way back");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn with_reset<F>(capacity: usize, factory: F, reset: fn(&mut T)) -> Result<Self, PoolError>
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        FixedPool::new(capacity, move || ResetWith::new(factory(), reset))
+    }
+}
+
+impl<T: Send + 'static> FixedPoolBuilder<ResetWith<T>> {
+    /// Builds the pool; `factory` makes its items and `reset` clears each
+    /// one when its guard drops, for an item type with no [`Reset`] impl.
+    /// The items are [`ResetWith<T>`], which dereference to `T`.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::BTreeSet;
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::builder().capacity(2).build_with_reset(BTreeSet::<u8>::new, BTreeSet::clear)?;
+    /// pool.try_get()?.insert(7);
+    /// assert!(pool.try_get()?.is_empty());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn build_with_reset<F>(
+        self,
+        factory: F,
+        reset: fn(&mut T),
+    ) -> Result<FixedPool<ResetWith<T>>, PoolError>
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        self.build(move || ResetWith::new(factory(), reset))
     }
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use pool_core::engine::{ClassLimits, Engine, check_trim_interval};
-use pool_core::{PoolError, Reset, SharedByteCap};
+use pool_core::{PoolError, Reset, ResetWith, SharedByteCap};
 
 use crate::LocalPool;
 
@@ -23,6 +23,64 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// ```
     pub fn builder() -> LocalPoolBuilder<T> {
         LocalPoolBuilder::default()
+    }
+}
+
+impl<T: Send + 'static> LocalPool<ResetWith<T>> {
+    /// A pool with the default settings whose items `factory` makes and
+    /// `reset` clears: for an item type with no [`Reset`] impl (one from
+    /// another crate), without a newtype. See [`ResetWith`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::with_reset(BTreeMap::<u32, String>::new, BTreeMap::clear);
+    /// pool.get().insert(1, "one".into());
+    /// assert!(pool.get().is_empty(), "cleared by the function on the way back");
+    /// ```
+    pub fn with_reset<F>(factory: F, reset: fn(&mut T)) -> Self
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        LocalPool::new(move || ResetWith::new(factory(), reset))
+    }
+}
+
+impl<T: Send + 'static> LocalPoolBuilder<ResetWith<T>> {
+    /// Builds the pool; `factory` makes its items and `reset` clears each
+    /// one when its guard drops (lockfree-object-pool's and opool's reset
+    /// closure), for an item type with no [`Reset`] impl. The items are
+    /// [`ResetWith<T>`], which dereference to `T`.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::BTreeSet;
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::builder()
+    ///     .cache_size(4)
+    ///     .build_with_reset(BTreeSet::<u64>::new, BTreeSet::clear)?;
+    /// pool.get().insert(7);
+    /// assert!(pool.get().is_empty());
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn build_with_reset<F>(
+        self,
+        factory: F,
+        reset: fn(&mut T),
+    ) -> Result<LocalPool<ResetWith<T>>, PoolError>
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        self.build(move || ResetWith::new(factory(), reset))
     }
 }
 

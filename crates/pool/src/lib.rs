@@ -127,7 +127,7 @@
 pub struct ReadmeDoctests;
 
 pub use pool_core::{
-    Discards, OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPool, Waits,
+    Discards, OwnedPooled, Pool, PoolError, Pooled, Reset, ResetWith, Stats, UnboundedPool, Waits,
 };
 
 /// Where outstanding guards were taken ([`pool_core::leaks`]).
@@ -174,7 +174,7 @@ pub use pool_ring::{OnFull, RingPool, RingPoolBuilder};
 /// What most users import: the trait, the guards, the errors and every
 /// enabled strategy.
 pub mod prelude {
-    pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+    pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, ResetWith, Stats};
 
     #[cfg(feature = "fixed")]
     pub use pool_fixed::{Buffer, FixedPool};
