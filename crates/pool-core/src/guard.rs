@@ -4,8 +4,9 @@ use std::fmt;
 use std::io;
 use std::ops::{Deref, DerefMut};
 
+use crate::engine::Site;
 use crate::engine::{Anchor, Recycle};
-use crate::leaks::{LeakTracker, Site};
+use crate::leaks::LeakTracker;
 
 /// `pool`'s tracker (none without the `leak-sites` feature).
 #[inline]

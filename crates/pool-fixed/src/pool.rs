@@ -243,7 +243,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// [`leak_tracker`](crate::FixedPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.core().leaks.as_deref())
+        pool_core::engine::outstanding_sites(self.core().leaks.as_deref())
     }
 
     /// Publishes the statistics and the status to the `metrics` facade

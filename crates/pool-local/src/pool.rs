@@ -62,7 +62,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// [`leak_tracker`](crate::LocalPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.engine.extra().leaks.as_deref())
+        pool_core::engine::outstanding_sites(self.engine.extra().leaks.as_deref())
     }
 
     pub(crate) fn from_engine(engine: Engine<T, (), Extra>) -> Self {

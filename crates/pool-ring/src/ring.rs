@@ -309,7 +309,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     /// [`leak_tracker`](crate::RingPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.r().leaks.as_deref())
+        pool_core::engine::outstanding_sites(self.r().leaks.as_deref())
     }
 
     /// The calling thread's cursor, then up to `probes - 1` slots after

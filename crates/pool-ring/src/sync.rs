@@ -5,8 +5,8 @@
 //! under loom's model checker without a second implementation; so do the
 //! per-thread cursor and the arrival counter of `crate::cursor`.
 
-#[cfg(pool_loom)]
-pub(crate) use loom::cell::UnsafeCell;
+pub(crate) use pool_core::engine::sync::UnsafeCell;
+
 #[cfg(pool_loom)]
 loom::thread_local! {
     /// Each thread's probe start (see `crate::cursor`).
@@ -31,20 +31,3 @@ std::thread_local! {
 /// Threads that have used a ring so far (see `crate::cursor`).
 #[cfg(not(pool_loom))]
 pub(crate) static ARRIVALS: AtomicUsize = AtomicUsize::new(0);
-
-/// `std::cell::UnsafeCell` with loom's closure-based API.
-#[cfg(not(pool_loom))]
-#[derive(Debug)]
-pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
-
-#[cfg(not(pool_loom))]
-impl<T> UnsafeCell<T> {
-    pub(crate) fn new(value: T) -> Self {
-        UnsafeCell(std::cell::UnsafeCell::new(value))
-    }
-
-    #[inline(always)]
-    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-        f(self.0.get())
-    }
-}

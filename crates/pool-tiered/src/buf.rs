@@ -6,8 +6,8 @@ use std::io;
 use std::ops::{Bound, Deref, DerefMut, Range, RangeBounds};
 use std::sync::Arc;
 
+use pool_core::engine::Site;
 use pool_core::engine::{Entry, words};
-use pool_core::leaks::Site;
 
 use crate::shared::{self, ClassBuf, Held, Shared};
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use pool_core::engine::Entry;
-use pool_core::leaks::Site;
+use pool_core::engine::Site;
 use pool_core::{Pool, PoolError, Pooled, Stats, UnboundedPool};
 
 use crate::SizeClasses;
@@ -415,7 +415,7 @@ impl TieredPool {
     /// [`leak_tracker`](crate::TieredPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::leaks::outstanding(self.engine.extra().leaks())
+        pool_core::engine::outstanding_sites(self.engine.extra().leaks())
     }
 
     /// Publishes the statistics to the `metrics` facade (`metrics`

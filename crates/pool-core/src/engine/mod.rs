@@ -68,8 +68,9 @@ mod per_class;
 pub mod per_thread;
 mod recycle;
 mod shelf;
+mod site;
 mod spill;
-mod sync;
+pub mod sync;
 pub(crate) mod trimmer;
 pub mod unwind;
 #[allow(unsafe_code)]
@@ -80,6 +81,7 @@ pub use budget::SharedByteCap;
 pub use limits::{ClassLimits, MAX_CACHE_SIZE, MAX_SPILL_SIZE, check_trim_interval};
 pub use per_class::{ClassIndex, Only, PerClass};
 pub use recycle::{Anchor, Recycle};
+pub use site::{Site, outstanding_sites};
 
 use budget::ByteBudget;
 use per_thread::{PerThread, ThreadState};
