@@ -162,6 +162,41 @@ impl Contender for PoolLocalOwned {
     }
 }
 
+/// pool-local built with the `leak-sites` feature: no tracker when
+/// `SAMPLE` is 0, [`LeakTracker::new`](pool::leaks::LeakTracker::new)
+/// (every guard) when 1, [`LeakTracker::sampled`](pool::leaks::LeakTracker::sampled)
+/// (its default rate) otherwise.
+#[cfg(feature = "leak-sites")]
+#[derive(Debug)]
+pub struct PoolLocalLeaks<const SAMPLE: u32>(pub LocalPool<Vec<u8>>);
+
+#[cfg(feature = "leak-sites")]
+impl<const SAMPLE: u32> Contender for PoolLocalLeaks<SAMPLE> {
+    type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        use pool::leaks::LeakTracker;
+        let builder = LocalPool::builder();
+        let builder = match SAMPLE {
+            0 => builder,
+            1 => builder.leak_tracker(LeakTracker::new()),
+            _ => builder.leak_tracker(LeakTracker::sampled()),
+        };
+        PoolLocalLeaks(
+            builder
+                .build(move || Vec::with_capacity(size))
+                .expect("a valid configuration"),
+        )
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
 /// pool-tiered's owned buffers (`get_owned(len)`).
 #[derive(Debug)]
 pub struct PoolTieredOwned(pub TieredPool, usize);
@@ -203,23 +238,18 @@ impl Contender for PoolFixedOwned {
     }
 }
 
-/// pool-ring's owned guards (`try_get_owned`, counted per thread; the
-/// `Arc` is only how the bench holds the pool).
+/// pool-ring's owned guards (`get_owned`, counted per thread).
 #[derive(Debug)]
-pub struct PoolRingOwned(pub std::sync::Arc<RingPool<Vec<u8>>>);
+pub struct PoolRingOwned(pub RingPool<Vec<u8>>);
 
 impl Contender for PoolRingOwned {
     type Item<'a> = pool_core::OwnedPooled<RingPool<Vec<u8>>>;
     fn build(size: usize) -> Self {
-        PoolRingOwned(std::sync::Arc::new(RingPool::<Vec<u8>>::build_pool(
-            size, false, 1,
-        )))
+        PoolRingOwned(RingPool::<Vec<u8>>::build_pool(size, false, 1))
     }
     #[inline]
     fn get(&self) -> Self::Item<'_> {
-        self.0
-            .try_get_owned()
-            .expect("RingPool allocates when full")
+        self.0.get_owned()
     }
     #[inline]
     fn touch(item: &mut Self::Item<'_>) {

@@ -317,8 +317,27 @@ pub const POOLS: &[(&str, Register)] = &[
     (table::POOL_TIERED_NOSTATS.name, bench_threads::<PoolTiered>),
 ];
 
+/// Built with the `leak-sites` feature: pool-local without a tracker, with
+/// a sampled one and with one that records every guard (what leak sites
+/// cost), nothing else.
+#[cfg(all(feature = "leak-sites", not(pool_no_stats)))]
+pub const POOLS: &[(&str, Register)] = &[
+    (
+        table::POOL_LOCAL_LEAK_SITES.name,
+        bench_threads::<PoolLocalLeaks<0>>,
+    ),
+    (
+        table::POOL_LOCAL_SAMPLED.name,
+        bench_threads::<PoolLocalLeaks<128>>,
+    ),
+    (
+        table::POOL_LOCAL_TRACKED.name,
+        bench_threads::<PoolLocalLeaks<1>>,
+    ),
+];
+
 /// The pools: ours, the reference and the peers.
-#[cfg(not(pool_no_stats))]
+#[cfg(not(any(pool_no_stats, feature = "leak-sites")))]
 pub const POOLS: &[(&str, Register)] = &[
     (table::POOL_LOCAL.name, bench_threads::<PoolLocal>),
     (

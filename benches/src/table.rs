@@ -77,6 +77,25 @@ pub const POOL_TIERED_NOSTATS: Entry = entry(
     Kind::OursVariant,
     "pool-tiered with counters compiled out",
 );
+/// pool-local built with the `leak-sites` feature, no tracker: what the
+/// two tracked rows are compared with.
+pub const POOL_LOCAL_LEAK_SITES: Entry = entry(
+    "pool-local-leak-sites",
+    Kind::OursVariant,
+    "pool-local built with the leak-sites feature, no tracker",
+);
+/// pool-local with a sampled leak tracker (its default, one guard in 128).
+pub const POOL_LOCAL_SAMPLED: Entry = entry(
+    "pool-local-sampled",
+    Kind::OursVariant,
+    "pool-local with LeakTracker::sampled() (one guard in 128)",
+);
+/// pool-local with a leak tracker that records every guard.
+pub const POOL_LOCAL_TRACKED: Entry = entry(
+    "pool-local-tracked",
+    Kind::OursVariant,
+    "pool-local with LeakTracker::new() (every guard)",
+);
 /// pool-local's owned guards.
 pub const POOL_LOCAL_OWNED: Entry = entry(
     "pool-local-owned",
@@ -151,6 +170,9 @@ pub const ALL: &[Entry] = &[
     POOL_TIERED_TIMED,
     POOL_LOCAL_NOSTATS,
     POOL_TIERED_NOSTATS,
+    POOL_LOCAL_LEAK_SITES,
+    POOL_LOCAL_SAMPLED,
+    POOL_LOCAL_TRACKED,
     POOL_LOCAL_OWNED,
     POOL_TIERED_OWNED,
     POOL_FIXED_OWNED,

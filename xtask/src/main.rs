@@ -210,6 +210,39 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         eprintln!("building the statistics-off benches (a target folder of their own)");
         progress.add_listed(&mut cmd)?;
     }
+    // What leak sites cost: pool-local once more, built with the
+    // `leak-sites` feature, without a tracker, with a sampled one and with
+    // one that records every guard (4 KiB, one thread), in a target folder
+    // of its own (the feature changes every guard of the family).
+    let leaks = |list: bool| {
+        leak_cost_wanted(a).then_some(())?;
+        let mut cmd = cargo();
+        cmd.args([
+            "bench",
+            "-q",
+            "-p",
+            "pool-benches",
+            "--features",
+            "leak-sites",
+            "--bench",
+            "pools",
+            "--",
+        ]);
+        if list {
+            cmd.arg("--list");
+        } else {
+            cmd.args(criterion_args(a.full));
+        }
+        cmd.arg("single/")
+            .env("CARGO_TARGET_DIR", project_root().join("target/leaks"))
+            .env("CRITERION_HOME", &criterion_home)
+            .env("POOL_BENCH_SIZES", "4096");
+        Some(cmd)
+    };
+    if !workload_only && let Some(mut cmd) = leaks(true) {
+        eprintln!("building the leak-sites benches (a target folder of their own)");
+        progress.add_listed(&mut cmd)?;
+    }
     for target in &targets {
         let mut cmd = bench_cmd(target);
         if *target != "burst" {
@@ -221,6 +254,9 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     }
     if !workload_only && let Some(cmd) = nostats(false) {
         progress.run(cmd, "bench target `pools` with statistics off")?;
+    }
+    if !workload_only && let Some(cmd) = leaks(false) {
+        progress.run(cmd, "bench target `pools` with leak sites")?;
     }
     // Every target finished: the staged results replace the previous ones.
     for name in ["criterion", "burst.jsonl", "extra.jsonl"] {
@@ -261,6 +297,23 @@ fn stats_cost_sizes(a: &BenchArgs) -> Option<Vec<usize>> {
         }
     };
     (wanted && !sizes.is_empty()).then_some(sizes)
+}
+
+/// Whether the run measures what leak sites cost (pool-local, 4 KiB, one
+/// thread): when its sizes include 4 KiB and its filter, if any, names
+/// one of the rows.
+fn leak_cost_wanted(a: &BenchArgs) -> bool {
+    let size = a.sizes.as_ref().is_none_or(|l| l.contains(&4096));
+    let named = a.filter.as_ref().is_none_or(|f| {
+        [
+            "single/4KiB/1t/pool-local-sampled",
+            "single/4KiB/1t/pool-local-tracked",
+            "single/4KiB/1t/pool-local-leak-sites",
+        ]
+        .iter()
+        .any(|id| id.contains(f.as_str()))
+    });
+    size && named
 }
 
 fn bench_bin() -> Result<(), String> {

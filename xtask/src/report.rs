@@ -119,6 +119,7 @@ pub(crate) fn write(
          replay: per operation per thread of your workload, each drawn length written whole, the oldest held buffer given back). \
          ratio is to the fastest in the same table; Mops/s is over all threads. `tls-stack` is a naive `thread_local!` stack, shown for reference; \
          `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
+         `-leak-sites`, `-sampled` and `-tracked` rows are pool-local built with the leak-sites feature, without a tracker, with a sampled one (one guard in 128) and with one that records every guard, to show what leak sites cost; \
          `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs.\n"
     );
     for ((_, _, threads, size_label), list) in &cases {

@@ -120,6 +120,15 @@ pub(crate) const RATIOS: &[Ratio] = &[
         1.10,
     ),
     ratio(
+        "a sampled leak tracker (one guard in 128, the default) costs at most 1.1x no tracker",
+        "pool-local-sampled",
+        "pool-local-leak-sites",
+        "single",
+        &[4096],
+        At::One,
+        1.10,
+    ),
+    ratio(
         "pool-local at most half the time of Vec::with_capacity + drop with mimalloc",
         "pool-local",
         "alloc-mimalloc",
