@@ -103,7 +103,7 @@ impl Default for TieredPoolBuilder {
 }
 
 impl TieredPoolBuilder {
-    /// The longest length [`TieredPool::try_get`] accepts (default
+    /// The longest length [`TieredPool::checked_get`] accepts (default
     /// `isize::MAX`, the most a `Vec<u8>` can hold): a length read from the
     /// network above it is refused with [`PoolError::TooLarge`] instead of
     /// deciding how much memory the process tries to take. Lengths over the
