@@ -121,3 +121,41 @@ fn the_pools_drop_racing_guard_drops_frees_it_once() {
         assert_eq!(live.load(SeqCst), 0);
     }
 }
+
+/// The owned future is `'static` (it holds the pool's anchor, not a borrow
+/// or an `Arc`), so the pool's handle may go while it waits: a guard that
+/// comes back still serves it, and the last of them frees the pool.
+#[test]
+fn an_owned_future_waiting_past_the_pools_drop_is_served_and_frees_it() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    let live = Arc::new(AtomicI64::new(0));
+    let p = pool(1, &live);
+    let held = p.try_get_owned().unwrap();
+    let mut waiting = Box::pin(p.get_owned_async());
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(waiting.as_mut().poll(&mut cx).is_pending());
+    drop(p);
+    assert_eq!(live.load(SeqCst), 1, "the item lives while a guard is out");
+    drop(held); // handed to the queued future
+    let got = match waiting.as_mut().poll(&mut cx) {
+        Poll::Ready(Ok(g)) => g,
+        Poll::Ready(Err(e)) => panic!("{e}"),
+        Poll::Pending => panic!("the returned item was not handed over"),
+    };
+    drop(waiting);
+    assert_eq!(live.load(SeqCst), 1);
+    drop(got);
+    assert_eq!(live.load(SeqCst), 0, "the last guard freed the pool");
+
+    // A future dropped while queued, after the pool: nothing leaks.
+    let p = pool(1, &live);
+    let held = p.try_get_owned().unwrap();
+    let mut waiting = Box::pin(p.get_owned_async());
+    assert!(waiting.as_mut().poll(&mut cx).is_pending());
+    drop(p);
+    drop(held); // handed to the future, which never takes it
+    drop(waiting); // passes it on: parked, then freed with the pool
+    assert_eq!(live.load(SeqCst), 0, "nothing left alive");
+}
