@@ -39,6 +39,23 @@ pub trait Contender: Sync + Sized {
     fn put(&self, item: Self::Item<'_>) {
         drop(item);
     }
+    /// Where the item's bytes live, for the count of buffers that come
+    /// home (see [`crate::home`]); `None` where the contender hands out no
+    /// buffer or does not say.
+    fn addr(item: &Self::Item<'_>) -> Option<usize> {
+        let _ = item;
+        None
+    }
+}
+
+/// The address of a buffer's bytes, for [`Contender::addr`].
+macro_rules! addr_of_bytes {
+    () => {
+        #[inline]
+        fn addr(item: &Self::Item<'_>) -> Option<usize> {
+            Some(item.as_ptr() as usize)
+        }
+    };
 }
 
 #[inline]
@@ -125,6 +142,7 @@ pub type PoolRing = Ours<RingPool<Vec<u8>>>;
 pub type PoolFixed = Ours<FixedPool<Vec<u8>>>;
 
 impl<P: BuildPool, const TIMED: bool> Contender for Ours<P, TIMED> {
+    addr_of_bytes!();
     type Item<'a>
         = Pooled<'a, P>
     where
@@ -148,6 +166,7 @@ impl<P: BuildPool, const TIMED: bool> Contender for Ours<P, TIMED> {
 pub struct PoolLocalOwned(pub LocalPool<Vec<u8>>);
 
 impl Contender for PoolLocalOwned {
+    addr_of_bytes!();
     type Item<'a> = pool_core::OwnedPooled<LocalPool<Vec<u8>>>;
     fn build(size: usize) -> Self {
         PoolLocalOwned(LocalPool::<Vec<u8>>::build_pool(size, false, 1))
@@ -202,6 +221,7 @@ impl<const SAMPLE: u32> Contender for PoolLocalLeaks<SAMPLE> {
 pub struct PoolTieredOwned(pub TieredPool, usize);
 
 impl Contender for PoolTieredOwned {
+    addr_of_bytes!();
     type Item<'a> = pool::tiered::OwnedTieredBuf;
     fn build(size: usize) -> Self {
         PoolTieredOwned(TieredPool::new(), size)
@@ -222,6 +242,7 @@ impl Contender for PoolTieredOwned {
 pub struct PoolFixedOwned(pub FixedPool<Vec<u8>>);
 
 impl Contender for PoolFixedOwned {
+    addr_of_bytes!();
     type Item<'a> = pool_core::OwnedPooled<FixedPool<Vec<u8>>>;
     fn build(size: usize) -> Self {
         PoolFixedOwned(FixedPool::<Vec<u8>>::build_pool(size, false, 1))
@@ -243,6 +264,7 @@ impl Contender for PoolFixedOwned {
 pub struct PoolRingOwned(pub RingPool<Vec<u8>>);
 
 impl Contender for PoolRingOwned {
+    addr_of_bytes!();
     type Item<'a> = pool_core::OwnedPooled<RingPool<Vec<u8>>>;
     fn build(size: usize) -> Self {
         PoolRingOwned(RingPool::<Vec<u8>>::build_pool(size, false, 1))
@@ -268,6 +290,7 @@ pub type PoolTiered = PoolTieredWith<false>;
 pub type PoolTieredTimed = PoolTieredWith<true>;
 
 impl<const TIMED: bool> Contender for PoolTieredWith<TIMED> {
+    addr_of_bytes!();
     type Item<'a> = pool::tiered::TieredBuf<'a>;
     fn build(size: usize) -> Self {
         let pool = TieredPool::builder()
@@ -323,6 +346,10 @@ impl Drop for TlsBuf {
 }
 
 impl Contender for TlsStack {
+    #[inline]
+    fn addr(item: &TlsBuf) -> Option<usize> {
+        Some(item.0.as_ptr() as usize)
+    }
     type Item<'a> = TlsBuf;
     fn build(size: usize) -> Self {
         STACK.with_borrow_mut(Vec::clear);
@@ -366,6 +393,7 @@ impl Contender for HandOff {
 pub struct Alloc(usize);
 
 impl Contender for Alloc {
+    addr_of_bytes!();
     type Item<'a> = Vec<u8>;
     fn build(size: usize) -> Self {
         Alloc(size)
@@ -385,6 +413,7 @@ impl Contender for Alloc {
 pub struct AllocZeroed(usize);
 
 impl Contender for AllocZeroed {
+    addr_of_bytes!();
     type Item<'a> = Vec<u8>;
     fn build(size: usize) -> Self {
         AllocZeroed(size)
@@ -443,6 +472,7 @@ impl opool::PoolAllocator<Vec<u8>> for OpoolAlloc {
 pub struct Opool(opool::Pool<OpoolAlloc, Vec<u8>>);
 
 impl Contender for Opool {
+    addr_of_bytes!();
     type Item<'a> = opool::RefGuard<'a, OpoolAlloc, Vec<u8>>;
     fn build(size: usize) -> Self {
         Opool(opool::Pool::new(1024, OpoolAlloc(size)))
@@ -462,6 +492,7 @@ impl Contender for Opool {
 pub struct ObjectPool(object_pool::Pool<Vec<u8>>, usize);
 
 impl Contender for ObjectPool {
+    addr_of_bytes!();
     type Item<'a> = object_pool::Reusable<'a, Vec<u8>>;
     fn build(size: usize) -> Self {
         ObjectPool(
@@ -490,6 +521,7 @@ impl Contender for ObjectPool {
 pub struct LockfreeObjectPool(lockfree_object_pool::LinearObjectPool<Vec<u8>>);
 
 impl Contender for LockfreeObjectPool {
+    addr_of_bytes!();
     type Item<'a> = lockfree_object_pool::LinearReusable<'a, Vec<u8>>;
     fn build(size: usize) -> Self {
         LockfreeObjectPool(lockfree_object_pool::LinearObjectPool::new(
@@ -512,6 +544,7 @@ impl Contender for LockfreeObjectPool {
 pub struct LockfreeObjectPoolOwned(std::sync::Arc<lockfree_object_pool::LinearObjectPool<Vec<u8>>>);
 
 impl Contender for LockfreeObjectPoolOwned {
+    addr_of_bytes!();
     type Item<'a> = lockfree_object_pool::LinearOwnedReusable<Vec<u8>>;
     fn build(size: usize) -> Self {
         LockfreeObjectPoolOwned(std::sync::Arc::new(
@@ -536,6 +569,7 @@ impl Contender for LockfreeObjectPoolOwned {
 pub struct ObjectPoolOwned(std::sync::Arc<object_pool::Pool<Vec<u8>>>, usize);
 
 impl Contender for ObjectPoolOwned {
+    addr_of_bytes!();
     type Item<'a> = object_pool::ReusableOwned<Vec<u8>>;
     fn build(size: usize) -> Self {
         ObjectPoolOwned(
@@ -564,6 +598,7 @@ impl Contender for ObjectPoolOwned {
 pub struct OpoolOwned(std::sync::Arc<opool::Pool<OpoolAlloc, Vec<u8>>>);
 
 impl Contender for OpoolOwned {
+    addr_of_bytes!();
     type Item<'a> = opool::RcGuard<OpoolAlloc, Vec<u8>>;
     fn build(size: usize) -> Self {
         OpoolOwned(std::sync::Arc::new(opool::Pool::new(
@@ -615,6 +650,7 @@ impl Contender for ShardedSlab {
 pub struct SharedQueue(ArrayQueue<Vec<u8>>, usize);
 
 impl Contender for SharedQueue {
+    addr_of_bytes!();
     type Item<'a> = Vec<u8>;
     fn build(size: usize) -> Self {
         SharedQueue(ArrayQueue::new(1024), size)

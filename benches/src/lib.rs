@@ -3,7 +3,8 @@
 //! - [`contenders`]: one type per contender, used as its docs recommend;
 //! - [`scenarios`]: single, threads, cross, fill, mixed and `run_all`;
 //! - [`pipeline`] and [`replay`]: producers and consumers, and a recorded
-//!   workload replayed;
+//!   workload replayed; [`home`]: how many buffers come back to the
+//!   thread that took them;
 //! - [`burst`]: memory before, at and after a burst;
 //! - [`table`]: the one table of contender names and kinds, and
 //!   [`records`]: the records written for the report (both read by xtask).
@@ -27,6 +28,8 @@
 pub mod burst;
 #[cfg(feature = "harness")]
 pub mod contenders;
+#[cfg(feature = "harness")]
+pub mod home;
 #[cfg(feature = "harness")]
 pub mod pipeline;
 pub mod records;

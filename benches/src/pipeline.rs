@@ -39,6 +39,38 @@ pub fn run_pipeline<C: Replay>(
     items: u64,
     whole: bool,
 ) -> Duration {
+    run::<C, false>(c, size, producers, consumers, items, whole, None)
+}
+
+/// The fraction of buffers that come home in the pipeline (see
+/// [`crate::home`]): `items` buffers as [`run_pipeline`] moves them, in a
+/// pass that logs every get and is not timed.
+pub fn home_fraction<C: Replay>(
+    c: &C,
+    size: usize,
+    producers: usize,
+    consumers: usize,
+    items: u64,
+    whole: bool,
+) -> Option<f64> {
+    let sink = std::sync::Mutex::new(Vec::new());
+    run::<C, true>(c, size, producers, consumers, items, whole, Some(&sink));
+    crate::home::fraction(
+        sink.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+}
+
+/// [`run_pipeline`], logging every get into `sink` when `LOG`.
+fn run<C: Replay, const LOG: bool>(
+    c: &C,
+    size: usize,
+    producers: usize,
+    consumers: usize,
+    items: u64,
+    whole: bool,
+    sink: Option<&std::sync::Mutex<Vec<crate::home::Get>>>,
+) -> Duration {
     let full: ArrayQueue<Vec<C::Item<'_>>> = ArrayQueue::new(QUEUE_BATCHES);
     let empty: ArrayQueue<Vec<C::Item<'_>>> = ArrayQueue::new(QUEUE_BATCHES * 2);
     let producing = AtomicUsize::new(producers);
@@ -49,9 +81,15 @@ pub fn run_pipeline<C: Replay>(
             let (full, empty, producing) = (&full, &empty, &producing);
             s.spawn(move || {
                 let backoff = Backoff::new();
+                let mut log = sink
+                    .filter(|_| LOG)
+                    .map(|sink| crate::home::Logger::new(sink, p as u32));
                 let mut batch = empty.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
                 for _ in 0..mine {
                     let mut item = c.get_len(size);
+                    if LOG && let Some(log) = &mut log {
+                        log.note(C::addr(&item));
+                    }
                     if whole {
                         C::fill(&mut item, size);
                     } else {
@@ -111,15 +149,15 @@ pub fn fills_whole() -> bool {
 }
 
 /// Registers the pipeline benchmark of contender `C` for buffers of
-/// `size` bytes on `threads` threads; returns the bytes the pool reports
-/// retaining once the run is over, where it reports them and criterion ran
-/// the benchmark.
+/// `size` bytes on `threads` threads; returns, where criterion ran the
+/// benchmark, the bytes the pool reports retaining once the run is over
+/// (where it reports them) and the fraction of buffers that came home.
 pub fn bench_pipeline<C: Replay>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
     size: usize,
     threads: usize,
-) -> Option<u64> {
+) -> Extra {
     let (producers, consumers) = split(threads);
     let whole = fills_whole();
     let c = C::build_for(size, threads, BATCH * (QUEUE_BATCHES + 1));
@@ -128,7 +166,28 @@ pub fn bench_pipeline<C: Replay>(
         ran.set(true);
         b.iter_custom(|iters| run_pipeline(&c, size, producers, consumers, iters.max(1), whole));
     });
-    if ran.get() { c.retained_bytes() } else { None }
+    if !ran.get() {
+        return Extra::default();
+    }
+    // Counted after the timed runs, in a pass of its own.
+    let home = home_fraction(&c, size, producers, consumers, HOME_ITEMS, whole);
+    Extra {
+        retained: c.retained_bytes(),
+        home,
+    }
+}
+
+/// Buffers moved in the pass that counts those that come home: enough for
+/// every buffer to come round many times.
+pub const HOME_ITEMS: u64 = 20_000;
+
+/// What a pipeline benchmark measured besides time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Extra {
+    /// The bytes the pool reports retaining once the run is over.
+    pub retained: Option<u64>,
+    /// The fraction of buffers that came home (see [`crate::home`]).
+    pub home: Option<f64>,
 }
 
 #[cfg(test)]
@@ -142,6 +201,21 @@ mod tests {
         assert_eq!(split(2), (1, 1));
         assert_eq!(split(5), (3, 2));
         assert_eq!(split(16), (8, 8));
+    }
+
+    #[test]
+    fn with_one_producer_every_buffer_seen_again_comes_home() {
+        // One thread gets, so a buffer's previous get was on it.
+        let local = PoolLocal::build_for(4096, 2, BATCH * (QUEUE_BATCHES + 1));
+        assert_eq!(home_fraction(&local, 4096, 1, 1, 2000, false), Some(1.0));
+        let alloc = Alloc::build_for(4096, 2, 1);
+        let f = home_fraction(&alloc, 4096, 1, 1, 2000, false);
+        assert!(f.is_none_or(|f| f == 1.0), "{f:?}");
+        // Two producers: a fraction, and every buffer still comes back.
+        let local = PoolLocal::build_for(4096, 4, BATCH * (QUEUE_BATCHES + 1));
+        let f = home_fraction(&local, 4096, 2, 2, 4000, false).expect("buffers are reused");
+        assert!((0.0..=1.0).contains(&f), "{f}");
+        assert_eq!(local.0.stats().outstanding, 0);
     }
 
     #[test]

@@ -33,12 +33,18 @@ pub struct BurstRecord {
 }
 
 /// One line of `extra.jsonl`: what a benchmark measured besides time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExtraRecord {
     /// The benchmark id (`scenario/size/threads/contender`).
     pub id: String,
-    /// The bytes the pool reported retaining once the benchmark was over.
-    pub retained_bytes: u64,
+    /// The bytes the pool reported retaining once the benchmark was over,
+    /// where it reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_bytes: Option<u64>,
+    /// The fraction of buffers that came back to the thread that took
+    /// them last (see `pool_benches::home`), where it was counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<f64>,
 }
 
 /// Reads every line of a JSON-lines file that parses as `T` (a missing

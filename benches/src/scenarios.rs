@@ -480,9 +480,10 @@ pub const POOLS_FILL: &[(&str, RegisterFill)] = &[
     (table::ARRAYQUEUE.name, bench_fill::<SharedQueue>),
 ];
 
-/// Registers a contender's pipeline; returns the bytes it retains after.
+/// Registers a contender's pipeline; returns what it measured besides time
+/// (the bytes it retains after, the buffers that came home).
 pub type RegisterPipeline =
-    fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize) -> Option<u64>;
+    fn(&mut BenchmarkGroup<'_, WallTime>, &str, usize, usize) -> pipeline::Extra;
 
 /// The pools in the pipeline (every contender that hands out a buffer).
 #[cfg(not(pool_no_stats))]
@@ -517,17 +518,21 @@ pub const POOLS_PIPELINE: &[(&str, RegisterPipeline)] = &[
     ),
 ];
 
-/// Appends `{"id": id, "retained_bytes": bytes}` to the file named by
-/// `POOL_BENCH_EXTRA_OUT`, where it is set: what a benchmark measured
-/// besides time, for the report.
-pub fn record_extra(id: &str, bytes: u64) {
+/// Appends `{"id": id, "retained_bytes": .., "home": ..}` to the file
+/// named by `POOL_BENCH_EXTRA_OUT`, where it is set and there is anything
+/// to say: what a benchmark measured besides time, for the report.
+pub fn record_extra(id: &str, extra: pipeline::Extra) {
     use std::io::Write as _;
     let Ok(path) = std::env::var("POOL_BENCH_EXTRA_OUT") else {
         return;
     };
+    if extra.retained.is_none() && extra.home.is_none() {
+        return;
+    }
     let line = serde_json::to_string(&records::ExtraRecord {
         id: id.to_string(),
-        retained_bytes: bytes,
+        retained_bytes: extra.retained,
+        home: extra.home,
     })
     .expect("a record serializes");
     let written = std::fs::OpenOptions::new()
@@ -629,11 +634,11 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             let mut g = c.benchmark_group(&id);
             let list: &[(&str, RegisterPipeline)] = if with_pools { POOLS_PIPELINE } else { &[] };
             for (name, register) in list {
-                if let Some(bytes) = register(&mut g, name, size, t) {
-                    record_extra(&format!("{id}/{name}"), bytes);
-                }
+                let extra = register(&mut g, name, size, t);
+                record_extra(&format!("{id}/{name}"), extra);
             }
-            pipeline::bench_pipeline::<Alloc>(&mut g, &alloc_name, size, t);
+            let extra = pipeline::bench_pipeline::<Alloc>(&mut g, &alloc_name, size, t);
+            record_extra(&format!("{id}/{alloc_name}"), extra);
             g.finish();
         }
     }

@@ -15,6 +15,9 @@ pub(crate) struct Row {
     /// Bytes the pool reported retaining after the benchmark, where it
     /// reports them and the scenario records them (pipeline).
     pub(crate) retained: Option<u64>,
+    /// The fraction of buffers that came back to the thread that took
+    /// them last, where the scenario counts it (pipeline).
+    pub(crate) home: Option<f64>,
 }
 
 impl Row {
@@ -90,5 +93,6 @@ pub(crate) fn row(scenario: &str, size: usize, threads: usize, contender: &str, 
         contender: contender.into(),
         ns,
         retained: None,
+        home: None,
     }
 }

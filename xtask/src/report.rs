@@ -57,6 +57,7 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
                             contender: contender.to_string(),
                             ns,
                             retained: None,
+                            home: None,
                         });
                     }
                 }
@@ -94,16 +95,19 @@ pub(crate) fn write(
             );
         }
     }
-    let extra: BTreeMap<String, u64> = extra
+    let extra: BTreeMap<String, (Option<u64>, Option<f64>)> = extra
         .into_iter()
-        .map(|e| (e.id, e.retained_bytes))
+        .map(|e| (e.id, (e.retained_bytes, e.home)))
         .collect();
     for r in &mut rows {
         let id = format!(
             "{}/{}/{}t/{}",
             r.scenario, r.size_label, r.threads, r.contender
         );
-        r.retained = extra.get(&id).copied();
+        if let Some(&(retained, home)) = extra.get(&id) {
+            r.retained = retained;
+            r.home = home;
+        }
     }
     let cases = group_cases(rows);
     let mut md = String::new();
@@ -120,7 +124,8 @@ pub(crate) fn write(
          ratio is to the fastest in the same table; Mops/s is over all threads. `tls-stack` is a naive `thread_local!` stack, shown for reference; \
          `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
          `-leak-sites`, `-sampled` and `-tracked` rows are pool-local built with the leak-sites feature, without a tracker, with a sampled one (one guard in 128) and with one that records every guard, to show what leak sites cost; \
-         `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs.\n"
+         `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs. \
+         `home` (pipeline) is, of the gets served with a buffer seen before, the share whose previous get was on the same thread, so that the bytes it wrote may still be in that core's cache (counted in an untimed pass of its own).\n"
     );
     for ((_, _, threads, size_label), list) in &cases {
         let scenario = list[0].scenario.clone();
@@ -130,15 +135,19 @@ pub(crate) fn write(
             if *threads == 1 { "" } else { "s" }
         );
         let with_retained = list.iter().any(|r| r.retained.is_some());
-        let (md_extra, md_align, text_extra) = if with_retained {
-            (
-                " retained KiB |",
-                "---:|",
-                format!(" {:>13}", "retained KiB"),
-            )
-        } else {
-            ("", "", String::new())
-        };
+        let with_home = list.iter().any(|r| r.home.is_some());
+        let (mut md_extra, mut md_align, mut text_extra) =
+            (String::new(), String::new(), String::new());
+        if with_retained {
+            md_extra += " retained KiB |";
+            md_align += "---:|";
+            text_extra += &format!(" {:>13}", "retained KiB");
+        }
+        if with_home {
+            md_extra += " home |";
+            md_align += "---:|";
+            text_extra += &format!(" {:>6}", "home");
+        }
         let _ = writeln!(
             md,
             "## {title}\n\n| contender | ns/op | ratio | Mops/s |{md_extra}\n|---|---:|---:|---:|{md_align}"
@@ -150,10 +159,15 @@ pub(crate) fn write(
         );
         for r in list.iter() {
             let ratio = r.ns / best;
-            let retained = |w: usize| match (with_retained, r.retained) {
+            let retained = |w: usize, end: &str| match (with_retained, r.retained) {
                 (false, _) => String::new(),
-                (true, Some(b)) => format!(" {:>w$.1}", b as f64 / 1024.0),
-                (true, None) => format!(" {:>w$}", "n/a"),
+                (true, Some(b)) => format!(" {:>w$.1}{end}", b as f64 / 1024.0),
+                (true, None) => format!(" {:>w$}{end}", "n/a"),
+            };
+            let home = |w: usize, end: &str| match (with_home, r.home) {
+                (false, _) => String::new(),
+                (true, Some(f)) => format!(" {:>w$}{end}", format!("{:.0}%", f * 100.0)),
+                (true, None) => format!(" {:>w$}{end}", "n/a"),
             };
             let _ = writeln!(
                 md,
@@ -162,11 +176,7 @@ pub(crate) fn write(
                 r.ns,
                 ratio,
                 r.mops(),
-                if with_retained {
-                    retained(0) + " |"
-                } else {
-                    String::new()
-                }
+                retained(0, " |") + &home(0, " |")
             );
             let _ = writeln!(
                 text,
@@ -175,12 +185,12 @@ pub(crate) fn write(
                 r.ns,
                 ratio,
                 r.mops(),
-                retained(13)
+                retained(13, "") + &home(6, "")
             );
             json_rows.push(json!({
                 "scenario": r.scenario, "contender": r.contender, "threads": r.threads,
                 "size": r.size, "size_label": r.size_label, "ns_per_op": r.ns,
-                "ratio": ratio, "mops": r.mops(), "retained_bytes": r.retained,
+                "ratio": ratio, "mops": r.mops(), "retained_bytes": r.retained, "home": r.home,
             }));
         }
         if let Some(advice) = crate::advice::recommend(&cases, &burst, list) {
@@ -496,17 +506,25 @@ mod tests {
         put_row(&crit, &replay);
         std::fs::write(
             dir.join("extra.jsonl"),
-            "{\"id\":\"pipeline/4KiB/4t/pool-local\",\"retained_bytes\":65536}\nnot a record\n",
+            "{\"id\":\"pipeline/4KiB/4t/pool-local\",\"retained_bytes\":65536,\"home\":0.5}\n\
+             {\"id\":\"pipeline/4KiB/4t/alloc-system\",\"home\":0.98}\nnot a record\n",
         )
         .unwrap();
         let recs = write(&dir, &dir, None).unwrap();
         let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
-        assert!(md.contains("| retained KiB |"), "{md}");
+        assert!(md.contains("| retained KiB | home |"), "{md}");
         assert!(
-            md.contains("| pool-local | 50.0 | 1.00x | 20.0 | 64.0 |"),
+            md.contains("| pool-local | 50.0 | 1.00x | 20.0 | 64.0 | 50% |"),
             "{md}"
         );
-        assert!(md.contains("| opool | 80.0 | 1.60x | 12.5 | n/a |"), "{md}");
+        assert!(
+            md.contains("| opool | 80.0 | 1.60x | 12.5 | n/a | n/a |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| alloc-system | 90.0 | 1.80x | 11.1 | n/a | 98% |"),
+            "{md}"
+        );
         assert!(
             recs.iter().any(|r| r
                 .starts_with("pipeline: 4KiB, 2 producers and 2 consumers: use pool-local")
