@@ -304,11 +304,17 @@ mod tests {
 /// It dereferences to the item, so a guard is used as the item is: method
 /// calls and `&mut T` arguments reach through both layers.
 ///
-/// The function is a plain `fn` (a closure that captures nothing
-/// coerces to one), stored beside each item: one word per item, one
-/// indirect call per reset. `heap_bytes` is 0, so byte limits
-/// (`max_item_bytes`, `max_retained_bytes`) do not see the item; where
-/// they matter, implement [`Reset`] on a wrapper of your own.
+/// `F` is the function's type. A function item (`BTreeMap::clear`) or a
+/// closure that captures nothing takes no room and is called directly; a
+/// closure that captures is cloned into each item. Such types have no
+/// name, so a pool that a struct field or a `static` names uses the
+/// default, a plain `fn(&mut T)` (one word per item, one indirect call per
+/// reset): write `ResetWith<T>` and let the function coerce to it, naming
+/// the pool's type on the call where a `Result` comes in between
+/// (`type Scratch = FixedPool<ResetWith<Foo>>; Scratch::with_reset(..)?`).
+/// `heap_bytes` is 0, so byte limits (`max_item_bytes`,
+/// `max_retained_bytes`) do not see the item; where they matter, implement
+/// [`Reset`] on a wrapper of your own.
 ///
 /// # Examples
 ///
@@ -322,17 +328,34 @@ mod tests {
 /// assert_eq!(m.len(), 2);
 /// m.reset();
 /// assert!(m.is_empty());
+///
+/// // A closure that captures: each item keeps its own copy.
+/// let keep = 16;
+/// let mut v = ResetWith::new(Vec::<u8>::with_capacity(64), move |v: &mut Vec<u8>| {
+///     v.clear();
+///     v.shrink_to(keep);
+/// });
+/// v.extend_from_slice(&[1; 40]);
+/// v.reset();
+/// assert!(v.is_empty() && v.capacity() >= keep);
+///
+/// // A nameable type, for a field: the function as a plain `fn`.
+/// struct Service {
+///     scratch: ResetWith<BTreeMap<u32, u32>>,
+/// }
+/// let s = Service { scratch: ResetWith::new(BTreeMap::new(), BTreeMap::clear) };
+/// assert!(s.scratch.is_empty());
 /// ```
 #[derive(Clone)]
-pub struct ResetWith<T> {
+pub struct ResetWith<T, F = fn(&mut T)> {
     item: T,
-    reset: fn(&mut T),
+    reset: F,
 }
 
-impl<T> ResetWith<T> {
+impl<T, F: Fn(&mut T)> ResetWith<T, F> {
     /// `item`, reset by `reset` when it goes back to a pool.
     #[inline]
-    pub fn new(item: T, reset: fn(&mut T)) -> Self {
+    pub fn new(item: T, reset: F) -> Self {
         ResetWith { item, reset }
     }
 
@@ -343,14 +366,14 @@ impl<T> ResetWith<T> {
     }
 }
 
-impl<T> Reset for ResetWith<T> {
+impl<T, F: Fn(&mut T)> Reset for ResetWith<T, F> {
     #[inline]
     fn reset(&mut self) {
         (self.reset)(&mut self.item);
     }
 }
 
-impl<T> std::ops::Deref for ResetWith<T> {
+impl<T, F> std::ops::Deref for ResetWith<T, F> {
     type Target = T;
     #[inline]
     fn deref(&self) -> &T {
@@ -358,28 +381,28 @@ impl<T> std::ops::Deref for ResetWith<T> {
     }
 }
 
-impl<T> std::ops::DerefMut for ResetWith<T> {
+impl<T, F> std::ops::DerefMut for ResetWith<T, F> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
         &mut self.item
     }
 }
 
-impl<T> AsRef<T> for ResetWith<T> {
+impl<T, F> AsRef<T> for ResetWith<T, F> {
     #[inline]
     fn as_ref(&self) -> &T {
         &self.item
     }
 }
 
-impl<T> AsMut<T> for ResetWith<T> {
+impl<T, F> AsMut<T> for ResetWith<T, F> {
     #[inline]
     fn as_mut(&mut self) -> &mut T {
         &mut self.item
     }
 }
 
-impl<T: std::fmt::Debug> std::fmt::Debug for ResetWith<T> {
+impl<T: std::fmt::Debug, F> std::fmt::Debug for ResetWith<T, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.item.fmt(f)
     }

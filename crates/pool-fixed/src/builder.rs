@@ -28,7 +28,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 }
 
-impl<T: Send + 'static> FixedPool<ResetWith<T>> {
+impl<T: Send + 'static, R: Fn(&mut T) + Clone + Send + Sync + 'static> FixedPool<ResetWith<T, R>> {
     /// As [`new`](Self::new), with `reset` clearing each item when its
     /// guard drops: for an item type with no [`Reset`] impl (one from
     /// another crate), without a newtype. See [`ResetWith`].
@@ -48,18 +48,20 @@ impl<T: Send + 'static> FixedPool<ResetWith<T>> {
     /// assert!(pool.try_get()?.is_empty(), "cleared on the way back");
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn with_reset<F>(capacity: usize, factory: F, reset: fn(&mut T)) -> Result<Self, PoolError>
+    pub fn with_reset<F>(capacity: usize, factory: F, reset: R) -> Result<Self, PoolError>
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        FixedPool::new(capacity, move || ResetWith::new(factory(), reset))
+        FixedPool::new(capacity, move || ResetWith::new(factory(), reset.clone()))
     }
 }
 
-impl<T: Send + 'static> FixedPoolBuilder<ResetWith<T>> {
+impl<T: Send + 'static, R: Fn(&mut T) + Clone + Send + Sync + 'static>
+    FixedPoolBuilder<ResetWith<T, R>>
+{
     /// Builds the pool; `factory` makes its items and `reset` clears each
     /// one when its guard drops, for an item type with no [`Reset`] impl.
-    /// The items are [`ResetWith<T>`], which dereference to `T`.
+    /// The items are [`ResetWith<T, R>`](ResetWith), which dereference to `T`.
     ///
     /// # Errors
     ///
@@ -79,12 +81,12 @@ impl<T: Send + 'static> FixedPoolBuilder<ResetWith<T>> {
     pub fn build_with_reset<F>(
         self,
         factory: F,
-        reset: fn(&mut T),
-    ) -> Result<FixedPool<ResetWith<T>>, PoolError>
+        reset: R,
+    ) -> Result<FixedPool<ResetWith<T, R>>, PoolError>
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        self.build(move || ResetWith::new(factory(), reset))
+        self.build(move || ResetWith::new(factory(), reset.clone()))
     }
 }
 

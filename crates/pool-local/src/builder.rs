@@ -26,7 +26,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     }
 }
 
-impl<T: Send + 'static> LocalPool<ResetWith<T>> {
+impl<T: Send + 'static, R: Fn(&mut T) + Clone + Send + Sync + 'static> LocalPool<ResetWith<T, R>> {
     /// A pool with the default settings whose items `factory` makes and
     /// `reset` clears: for an item type with no [`Reset`] impl (one from
     /// another crate), without a newtype. See [`ResetWith`].
@@ -41,19 +41,21 @@ impl<T: Send + 'static> LocalPool<ResetWith<T>> {
     /// pool.get().insert(1, "one".into());
     /// assert!(pool.get().is_empty(), "cleared by the function on the way back");
     /// ```
-    pub fn with_reset<F>(factory: F, reset: fn(&mut T)) -> Self
+    pub fn with_reset<F>(factory: F, reset: R) -> Self
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        LocalPool::new(move || ResetWith::new(factory(), reset))
+        LocalPool::new(move || ResetWith::new(factory(), reset.clone()))
     }
 }
 
-impl<T: Send + 'static> LocalPoolBuilder<ResetWith<T>> {
+impl<T: Send + 'static, R: Fn(&mut T) + Clone + Send + Sync + 'static>
+    LocalPoolBuilder<ResetWith<T, R>>
+{
     /// Builds the pool; `factory` makes its items and `reset` clears each
     /// one when its guard drops (lockfree-object-pool's and opool's reset
     /// closure), for an item type with no [`Reset`] impl. The items are
-    /// [`ResetWith<T>`], which dereference to `T`.
+    /// [`ResetWith<T, R>`](ResetWith), which dereference to `T`.
     ///
     /// # Errors
     ///
@@ -75,12 +77,12 @@ impl<T: Send + 'static> LocalPoolBuilder<ResetWith<T>> {
     pub fn build_with_reset<F>(
         self,
         factory: F,
-        reset: fn(&mut T),
-    ) -> Result<LocalPool<ResetWith<T>>, PoolError>
+        reset: R,
+    ) -> Result<LocalPool<ResetWith<T, R>>, PoolError>
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        self.build(move || ResetWith::new(factory(), reset))
+        self.build(move || ResetWith::new(factory(), reset.clone()))
     }
 }
 

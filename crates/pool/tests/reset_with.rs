@@ -154,3 +154,44 @@ fn a_panicking_reset_function_in_the_unbounded_pools_drops_only_that_item() {
     assert_eq!(local.stats().discarded.panicked, 1);
     assert_eq!(ring.stats().discarded.panicked, 1);
 }
+
+#[test]
+fn a_capturing_closure_resets_and_a_field_names_the_pool_with_a_plain_fn() {
+    // Captures its setting: each item keeps a copy.
+    let keep = 64;
+    let pool = LocalPool::builder()
+        .build_with_reset(
+            || Vec::<u8>::with_capacity(1024),
+            move |v: &mut Vec<u8>| {
+                v.clear();
+                v.shrink_to(keep);
+            },
+        )
+        .unwrap();
+    pool.get().extend_from_slice(&[1; 10]);
+    let v = pool.get();
+    assert!(v.is_empty());
+    assert!(
+        v.capacity() >= keep && v.capacity() < 1024,
+        "{}",
+        v.capacity()
+    );
+    drop(v);
+
+    // A struct field names the pool: the function coerces to `fn` where
+    // the type is named before the call (a `Result` in between needs the
+    // type on the call).
+    type Scratch = FixedPool<ResetWith<Foreign>>;
+    struct Service {
+        scratch: Scratch,
+        local: LocalPool<ResetWith<Foreign>>,
+    }
+    let s = Service {
+        scratch: Scratch::with_reset(2, make, clear).unwrap(),
+        local: LocalPool::with_reset(make, clear),
+    };
+    write(&mut s.scratch.try_get().unwrap(), b"x");
+    write(&mut s.local.get(), b"y");
+    assert!(s.scratch.try_get().unwrap().bytes.is_empty());
+    assert!(s.local.get().bytes.is_empty());
+}
