@@ -190,8 +190,35 @@ fn a_pool_rebuilt_in_place_gets_fresh_slots() {
 }
 
 #[test]
+fn pools_whose_ids_share_a_cache_set_each_keep_their_slot() {
+    // Ids 4 apart share a set of the per-thread cache: two fit, a third
+    // evicts. Each must still find its own slot, whatever the order.
+    let pools: Vec<_> = (0..13).map(|_| PerThread::new(Calls::default())).collect();
+    let first = pools[0].id();
+    let same_set: Vec<_> = pools.iter().filter(|p| (p.id() - first) % 4 == 0).collect();
+    assert!(same_set.len() >= 3, "ids are consecutive");
+    for round in 1..=6u64 {
+        for (i, p) in same_set.iter().enumerate() {
+            // Uneven use: pool i is called i + 1 times a round.
+            for _ in 0..=i {
+                assert!(call(p));
+            }
+        }
+        for (i, p) in same_set.iter().rev().enumerate() {
+            let i = same_set.len() - 1 - i;
+            let calls = p.with(|s| *s.unwrap().owned().borrow());
+            assert_eq!(calls, round * (i as u64 + 1), "pool {i}");
+        }
+    }
+    // One slot each: the cache never made a second.
+    for p in &same_set {
+        assert_eq!(p.global().made.load(SeqCst), 1);
+    }
+}
+
+#[test]
 fn more_pools_than_cache_entries_each_keep_their_slot() {
-    let pools: Vec<_> = (0..9).map(|_| PerThread::new(Calls::default())).collect();
+    let pools: Vec<_> = (0..17).map(|_| PerThread::new(Calls::default())).collect();
     for round in 1..=5u64 {
         for p in &pools {
             call(p);
