@@ -148,12 +148,24 @@ pub trait Pool: Recycle + Send + Sync + Sized {
 /// # let pool = One::default();
 /// assert_eq!(frame(&pool, b"hello"), 5);
 /// ```
+///
+/// The trait is not in the facade's prelude: on a concrete
+/// `Arc<TieredPool>`, its `get_owned()` would be found before the inherent
+/// `get_owned(len)`. Import it where generic code bounds on it.
 pub trait UnboundedPool: Pool {
     /// Takes an idle item, or makes a new one: never fails, never waits.
+    ///
+    /// # Panics
+    ///
+    /// If the pool's factory panics while making the item.
     fn get(&self) -> Pooled<'_, Self>;
 
     /// Like [`get`](UnboundedPool::get), with a `Send + 'static` guard that
     /// holds the pool's [anchor](crate::engine::Anchor).
+    ///
+    /// # Panics
+    ///
+    /// As [`get`](UnboundedPool::get).
     fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
         let (item, ticket) = Pooled::into_parts(self.get());
         OwnedPooled::new(item, ticket, Self::anchor(self))
