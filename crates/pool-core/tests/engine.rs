@@ -176,7 +176,7 @@ fn every_limit_is_checked_at_its_edges() {
 }
 
 #[test]
-#[should_panic(expected = "index out of bounds")]
+#[should_panic(expected = "class 2 out of range: the engine has 2 classes")]
 fn a_class_out_of_range_is_a_documented_panic() {
     let e = two_classes();
     drop(e.take(2));

@@ -46,12 +46,22 @@ impl<V> PerClass<V> {
     ///
     /// # Panics
     ///
-    /// If `class` is not below [`len`](Self::len).
+    /// If `class` is not below [`len`](Self::len), with a message that
+    /// names both.
     #[inline(always)]
     pub fn get(&self, class: usize) -> &V {
-        match class.checked_sub(1) {
-            None => &self.first,
-            Some(i) => &self.rest[i],
+        match self.rest.get(class.wrapping_sub(1)) {
+            Some(v) => v,
+            None => self.first_or_panic(class),
+        }
+    }
+
+    #[inline(always)]
+    fn first_or_panic(&self, class: usize) -> &V {
+        if class == 0 {
+            &self.first
+        } else {
+            out_of_range(class, self.len())
         }
     }
 
@@ -59,12 +69,15 @@ impl<V> PerClass<V> {
     ///
     /// # Panics
     ///
-    /// If `class` is not below [`len`](Self::len).
+    /// If `class` is not below [`len`](Self::len), with a message that
+    /// names both.
     #[inline(always)]
     pub fn get_mut(&mut self, class: usize) -> &mut V {
-        match class.checked_sub(1) {
-            None => &mut self.first,
-            Some(i) => &mut self.rest[i],
+        let len = self.len();
+        match self.rest.get_mut(class.wrapping_sub(1)) {
+            Some(v) => v,
+            None if class == 0 => &mut self.first,
+            None => out_of_range(class, len),
         }
     }
 
@@ -91,6 +104,13 @@ impl<V> PerClass<V> {
             rest: self.rest.iter().map(f).collect(),
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn out_of_range(class: usize, len: usize) -> ! {
+    panic!("class {class} out of range: the engine has {len} classes")
 }
 
 impl<V> IntoIterator for PerClass<V> {
