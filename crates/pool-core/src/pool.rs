@@ -105,8 +105,8 @@ pub trait Pool: Recycle + Send + Sync + Sized {
 /// size-class pool and the ring, which makes an unpooled item when its
 /// probed slots are busy). A bounded pool (`FixedPool`) does not implement
 /// it: there, a get can find every item out, so it is `try_get` (never
-/// waits, may fail), `get_timeout` or the pool's blocking getter, and a
-/// call to `get` on it does not compile.
+/// waits, may fail), `get_timeout` or the pool's blocking getter, and
+/// generic code bound on this trait does not compile with it.
 ///
 /// One meaning per verb across the family: `get` never fails and never
 /// waits; `try_get` never waits and may fail; a `_timeout`, `_blocking` or
