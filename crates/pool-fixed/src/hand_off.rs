@@ -4,12 +4,13 @@
 
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
 
+use pool_core::engine::per_thread::PerThreadRef;
 use pool_core::{PoolError, Reset};
 
 use crate::FixedPool;
 use crate::FixedTicket;
-use crate::core::{Core, LEAVING, RETURNING, Tally, owe_on_unwind};
-use crate::slot::{Mine, mine};
+use crate::core::{Core, LEAVING, RETURNING, Tally, ThreadSlot, owe_on_unwind};
+use crate::slot::{Mine, mine, mine_anchored};
 use crate::wait_queue::Idle;
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
@@ -21,7 +22,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// The calling thread's slot and counters (one per-thread lookup).
     #[inline]
     pub(crate) fn local(&self) -> Tally<'_, T> {
-        match mine(&self.threads) {
+        self.tally(mine(&self.threads))
+    }
+
+    /// [`local`](Self::local), and a counted reference for an owned
+    /// guard, from one per-thread lookup.
+    #[inline]
+    pub(crate) fn local_anchored(&self) -> (Tally<'_, T>, PerThreadRef<Core<T>>) {
+        let (mine, r) = mine_anchored(&self.threads);
+        (self.tally(mine), r)
+    }
+
+    /// The thread's slot and counters, or the shared ones without a slot.
+    #[inline(always)]
+    fn tally<'a>(&'a self, mine: Option<(Mine<'a, T>, &'a ThreadSlot<T>)>) -> Tally<'a, T> {
+        match mine {
             Some((slot, local)) => Tally {
                 slot: Some(slot),
                 counters: &local.counters,

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use pool_core::engine::Counters;
-use pool_core::engine::per_thread::{PerThread, Wrapped, Wraps};
+use pool_core::engine::per_thread::{PerThread, PerThreadRef, Wrapped, Wraps};
 use pool_core::engine::words::move_words;
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
@@ -389,10 +389,15 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
-        // As `try_get`: the own slot inline, the rest out of line.
-        match move_words(self.take_own(self.local())) {
-            Some((item, ticket)) => Ok(OwnedPooled::new(item, ticket, self.anchored())),
-            None => self.try_get_owned_slow(),
+        // As `try_get`: the own slot inline, the rest out of line. The slot
+        // and the guard's anchor come from one per-thread lookup.
+        let (local, r) = self.local_anchored();
+        match move_words(self.take_own(local)) {
+            Some((item, ticket)) => Ok(OwnedPooled::new(item, ticket, Self::anchor_of(r))),
+            None => {
+                drop(r);
+                self.try_get_owned_slow()
+            }
         }
     }
 
@@ -412,6 +417,12 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     pub(crate) fn anchored(&self) -> FixedAnchor<T> {
         let ((), r) = self.threads.with_anchor(|_| ());
+        Self::anchor_of(r)
+    }
+
+    /// The anchor an owned guard holds, around a counted reference.
+    #[inline(always)]
+    pub(crate) fn anchor_of(r: PerThreadRef<Core<T>>) -> FixedAnchor<T> {
         // SAFETY: the ghost goes straight into the `FixedPool` that the
         // `Wrapped` holds, never leaves it, and is what `threads` returns.
         #[allow(unsafe_code)]

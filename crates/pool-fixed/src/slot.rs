@@ -44,7 +44,7 @@
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
-use pool_core::engine::per_thread::{PerThread, ThreadState};
+use pool_core::engine::per_thread::{PerThread, PerThreadRef, ThreadState};
 use pool_core::engine::words::{store_words, take_words};
 
 use crate::sync::{AtomicU8, UnsafeCell};
@@ -151,6 +151,31 @@ where
             local,
         )
     })
+}
+
+/// The calling thread's own slot and its shared half, as [`mine`] gives.
+pub(crate) type Own<'a, T, G> = Option<(Mine<'a, T>, &'a <G as ThreadState>::Shared)>;
+
+/// [`mine`], and a counted reference to the pool for an owned guard, from
+/// one per-thread lookup.
+#[inline]
+pub(crate) fn mine_anchored<T, G>(threads: &PerThread<G>) -> (Own<'_, T, G>, PerThreadRef<G>)
+where
+    G: ThreadState,
+    G::Shared: AsRef<Slot<T>>,
+{
+    // As `mine`: the slot is the calling thread's own.
+    let (shared, r) = threads.shared_slot_anchored();
+    let mine = shared.map(|local| {
+        (
+            Mine {
+                slot: local.as_ref(),
+                _owner: PhantomData,
+            },
+            local,
+        )
+    });
+    (mine, r)
 }
 
 impl<T> Mine<'_, T> {

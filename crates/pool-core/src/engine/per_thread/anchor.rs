@@ -153,6 +153,17 @@ impl<G: ThreadState> PerThread<G> {
         });
         (r, PerThreadRef::counted(self))
     }
+
+    /// [`shared_slot`](Self::shared_slot) and a counted reference, from one
+    /// per-thread lookup (an owned get that needs both).
+    #[inline]
+    pub fn shared_slot_anchored(&self) -> (Option<&G::Shared>, PerThreadRef<G>) {
+        let (shared, r) = self.with_anchor(|slot| slot.map(|s| std::ptr::from_ref(s.shared())));
+        // SAFETY: as `shared_slot`: slots are boxed and never freed or moved
+        // while the pool lives, and `&self` keeps the pool alive; `G::Shared`
+        // is `Sync`, so sharing the reference with any thread is sound.
+        (shared.map(|p| unsafe { &*p }), r)
+    }
 }
 
 /// A counted reference to a [`PerThread`] that outlives its handle; see
