@@ -18,7 +18,10 @@ use crate::slot::{Claim, RingTicket, Slot, Ticket};
 /// Hands out a distinct id to every pool, so a ticket names its pool.
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
-/// What a get does when every probed slot is busy.
+/// What [`RingPool::try_get`] (and [`RingPool::try_get_owned`], and
+/// `Pool::try_get` in generic code) does when every probed slot is busy.
+/// [`RingPool::get`] and [`RingPool::get_owned`] never fail, so they make
+/// an item whatever this says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnFull {
     /// Make a fresh item with the factory (counted as a miss); it is kept
