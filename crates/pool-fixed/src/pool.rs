@@ -389,16 +389,22 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
-        // As `try_get`: the own slot inline, the rest out of line. The slot
-        // and the guard's anchor come from one per-thread lookup.
-        let (local, r) = self.local_anchored();
-        match move_words(self.take_own(local)) {
-            Some((item, ticket)) => Ok(OwnedPooled::new(item, ticket, Self::anchor_of(r))),
-            None => {
-                drop(r);
-                self.try_get_owned_slow()
-            }
+        // As `try_get`: the own slot inline, the rest out of line.
+        match self.take_own_anchored() {
+            Some((item, ticket, anchor)) => Ok(OwnedPooled::new(item, ticket, anchor)),
+            None => self.try_get_owned_slow(),
         }
+    }
+
+    /// This thread's parked item and an anchor for its owned guard, from
+    /// one per-thread lookup; `None` (nothing counted) when the slot had
+    /// nothing, for the getter's slow path.
+    #[inline(always)]
+    pub(crate) fn take_own_anchored(&self) -> Option<(T, FixedTicket, FixedAnchor<T>)> {
+        let (local, r) = self.local_anchored();
+        // Read in words: see `pool_core::engine::words`.
+        let (item, ticket) = move_words(self.take_own(local))?;
+        Some((item, ticket, Self::anchor_of(r)))
     }
 
     /// [`try_get_owned`](Self::try_get_owned) when this thread's slot had

@@ -92,15 +92,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned_blocking(&self) -> Result<OwnedPooled<Self>, PoolError> {
-        // As `get_blocking`: the own slot inline, the rest out of line; the
-        // slot and the guard's anchor from one per-thread lookup.
-        let (local, r) = self.local_anchored();
-        match move_words(self.take_own(local)) {
-            Some((item, ticket)) => Ok(OwnedPooled::new(item, ticket, Self::anchor_of(r))),
-            None => {
-                drop(r);
-                self.get_owned_slow()
-            }
+        // As `get_blocking`: the own slot inline, the rest out of line.
+        match self.take_own_anchored() {
+            Some((item, ticket, anchor)) => Ok(OwnedPooled::new(item, ticket, anchor)),
+            None => self.get_owned_slow(),
         }
     }
 
