@@ -219,19 +219,21 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
         class: impl ClassIndex,
         note: impl FnOnce(&X),
     ) -> T {
-        let shelf = class.of(&self.shelves);
+        // Looked up only off the cache's fast path.
+        let shelf = || class.of(&self.shelves);
         if let Some(slot) = slot {
             let shared = slot.shared();
             note(&shared.notes);
             if let Ok(mut caches) = slot.owned().try_borrow_mut() {
-                return shelf.take(
+                return Shelf::take(
+                    shelf,
                     class.of_mut(&mut caches),
                     class.of(&shared.counters),
                     self.epoch.load(Relaxed),
                 );
             }
         }
-        shelf.take_shared(class.of(&self.orphan))
+        shelf().take_shared(class.of(&self.orphan))
     }
 
     /// [`Engine::put`] in `slot` (this thread's, if any).
@@ -243,7 +245,8 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
         mut item: T,
         entry: Entry,
     ) -> bool {
-        let shelf = class.of(&self.shelves);
+        // Looked up only off the cache's fast path.
+        let shelf = || class.of(&self.shelves);
         let epoch = || self.epoch.load(Relaxed);
         match slot {
             Some(slot) => {
@@ -252,11 +255,17 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
                     return false;
                 };
                 match slot.owned().try_borrow_mut() {
-                    Ok(mut caches) => {
-                        shelf.keep(class.of_mut(&mut caches), c, item, bytes, epoch(), entry)
-                    }
+                    Ok(mut caches) => Shelf::keep(
+                        shelf,
+                        class.of_mut(&mut caches),
+                        c,
+                        item,
+                        bytes,
+                        epoch(),
+                        entry,
+                    ),
                     Err(_) => {
-                        shelf.keep_shared(class.of(&self.orphan), item, bytes, epoch(), entry)
+                        shelf().keep_shared(class.of(&self.orphan), item, bytes, epoch(), entry)
                     }
                 }
             }
@@ -265,7 +274,7 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
                 let Some(bytes) = reset_and_measure(&mut item, c, true, entry) else {
                     return false;
                 };
-                shelf.keep_shared(c, item, bytes, epoch(), entry)
+                shelf().keep_shared(c, item, bytes, epoch(), entry)
             }
         }
     }
