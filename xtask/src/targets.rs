@@ -483,13 +483,16 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
             };
             for &(peer, min) in wanted {
                 if let Some(p) = list.iter().find(|r| r.contender == peer) {
-                    out.push(throughput_line(
-                        "pool-ring",
-                        ring,
-                        &format!("{peer}'s"),
-                        p,
-                        min,
-                    ));
+                    let mut line = throughput_line("pool-ring", ring, &format!("{peer}'s"), p, min);
+                    // What no sharing at all reaches against the same peer
+                    // in this run: a target above it cannot be met here.
+                    if let Some(floor) = list.iter().find(|r| r.contender == "tls-stack") {
+                        line.push_str(&format!(
+                            " (tls-stack, which shares nothing: {:.2}x)",
+                            floor.mops() / p.mops()
+                        ));
+                    }
+                    out.push(line);
                 }
             }
         }
@@ -668,6 +671,29 @@ mod tests {
             "{sixteen:#?}"
         );
         assert!(!has(&sixteen, "pool-local's throughput"), "{sixteen:#?}");
+        assert!(
+            !has(&two_cores, "tls-stack"),
+            "no floor measured: {two_cores:#?}"
+        );
+    }
+
+    /// Where the run measured a thread-local stack, the ring's targets say
+    /// what that floor reaches against the same peer.
+    #[test]
+    fn the_ring_targets_name_the_no_sharing_floor() {
+        let c = cases(&[
+            (2, "pool-ring", 10.0),
+            (2, "tls-stack", 8.0),
+            (2, "arrayqueue", 40.0),
+        ]);
+        let lines = targets_on(&c, 2);
+        assert!(
+            has(
+                &lines,
+                "MISS pool-ring at least 5x arrayqueue's throughput, 4KiB, 2 threads: 4.00x (tls-stack, which shares nothing: 5.00x)"
+            ),
+            "{lines:#?}"
+        );
         // Scaling is not judged with more threads than cores.
         let c = cases(&[(1, "pool-local", 10.0), (16, "pool-local", 100.0)]);
         let two_cores = targets_on(&c, 2);
