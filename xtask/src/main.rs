@@ -105,9 +105,53 @@ fn describe(cmd: &Command) -> String {
 /// `cargo bench -q -p pool-benches --bench TARGET --`: the bench target's
 /// own arguments follow.
 fn bench_cmd(target: &str) -> Command {
+    bench_cmd_with(target, &[])
+}
+
+/// [`bench_cmd`] with the bench crate's `features` on.
+fn bench_cmd_with(target: &str, features: &[&str]) -> Command {
     let mut cmd = cargo();
-    cmd.args(["bench", "-q", "-p", "pool-benches", "--bench", target, "--"]);
+    cmd.args(["bench", "-q", "-p", "pool-benches"]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    cmd.args(["--bench", target, "--"]);
     cmd
+}
+
+/// A second build of the `pools` bench that measures what a compile-time
+/// option costs: its single-thread rows only, in a target folder of its
+/// own (the option changes every crate of the family).
+struct Rebuild {
+    features: &'static [&'static str],
+    /// `RUSTFLAGS` of the build, if any.
+    rustflags: Option<&'static str>,
+    /// Under `target/`.
+    target_dir: &'static str,
+    sizes: Vec<usize>,
+}
+
+impl Rebuild {
+    /// The command that lists its benchmarks (`list`) or runs them.
+    fn command(&self, list: bool, full: bool, criterion_home: &Path) -> Command {
+        let mut cmd = bench_cmd_with("pools", self.features);
+        if list {
+            cmd.arg("--list");
+        } else {
+            cmd.args(criterion_args(full));
+        }
+        cmd.arg("single/")
+            .env(
+                "CARGO_TARGET_DIR",
+                project_root().join("target").join(self.target_dir),
+            )
+            .env("CRITERION_HOME", criterion_home)
+            .env("POOL_BENCH_SIZES", args::join(&self.sizes));
+        if let Some(flags) = self.rustflags {
+            cmd.env("RUSTFLAGS", flags);
+        }
+        cmd
+    }
 }
 
 /// The criterion options of a quick or a full run.
@@ -191,21 +235,13 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     // What statistics cost: pool-local and pool-tiered once more, built
     // with every counter compiled out (`-nostats` rows), in a target folder
     // of their own (the cfg applies to every crate).
-    let nostats = |list: bool| {
-        let sizes = stats_cost_sizes(a)?;
-        let mut cmd = bench_cmd("pools");
-        if list {
-            cmd.arg("--list");
-        } else {
-            cmd.args(criterion_args(a.full));
-        }
-        cmd.arg("single/")
-            .env("RUSTFLAGS", "--cfg pool_no_stats")
-            .env("CARGO_TARGET_DIR", project_root().join("target/nostats"))
-            .env("CRITERION_HOME", &criterion_home)
-            .env("POOL_BENCH_SIZES", args::join(&sizes));
-        Some(cmd)
-    };
+    let nostats = stats_cost_sizes(a).map(|sizes| Rebuild {
+        features: &[],
+        rustflags: Some("--cfg pool_no_stats"),
+        target_dir: "nostats",
+        sizes,
+    });
+    let nostats = |list: bool| Some(nostats.as_ref()?.command(list, a.full, &criterion_home));
     if !workload_only && let Some(mut cmd) = nostats(true) {
         eprintln!("building the statistics-off benches (a target folder of their own)");
         progress.add_listed(&mut cmd)?;
@@ -214,31 +250,13 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     // `leak-sites` feature, without a tracker, with a sampled one and with
     // one that records every guard (4 KiB, one thread), in a target folder
     // of its own (the feature changes every guard of the family).
-    let leaks = |list: bool| {
-        leak_cost_wanted(a).then_some(())?;
-        let mut cmd = cargo();
-        cmd.args([
-            "bench",
-            "-q",
-            "-p",
-            "pool-benches",
-            "--features",
-            "leak-sites",
-            "--bench",
-            "pools",
-            "--",
-        ]);
-        if list {
-            cmd.arg("--list");
-        } else {
-            cmd.args(criterion_args(a.full));
-        }
-        cmd.arg("single/")
-            .env("CARGO_TARGET_DIR", project_root().join("target/leaks"))
-            .env("CRITERION_HOME", &criterion_home)
-            .env("POOL_BENCH_SIZES", "4096");
-        Some(cmd)
-    };
+    let leaks = leak_cost_wanted(a).then(|| Rebuild {
+        features: &["leak-sites"],
+        rustflags: None,
+        target_dir: "leaks",
+        sizes: vec![4096],
+    });
+    let leaks = |list: bool| Some(leaks.as_ref()?.command(list, a.full, &criterion_home));
     if !workload_only && let Some(mut cmd) = leaks(true) {
         eprintln!("building the leak-sites benches (a target folder of their own)");
         progress.add_listed(&mut cmd)?;
@@ -287,15 +305,10 @@ fn stats_cost_sizes(a: &BenchArgs) -> Option<Vec<usize>> {
         .into_iter()
         .filter(|s| a.sizes.as_ref().is_none_or(|l| l.contains(s)))
         .collect();
-    let wanted = match &a.filter {
-        None => true,
-        Some(f) => {
-            ["single/4KiB/1t/pool-local", "single/64KiB/1t/pool-tiered"]
-                .iter()
-                .any(|id| id.contains(f.as_str()))
-                || f.contains("nostats")
-        }
-    };
+    let wanted = filter_names(
+        a,
+        &["single/4KiB/1t/pool-local", "single/64KiB/1t/pool-tiered"],
+    ) || a.filter.as_ref().is_some_and(|f| f.contains("nostats"));
     (wanted && !sizes.is_empty()).then_some(sizes)
 }
 
@@ -304,16 +317,22 @@ fn stats_cost_sizes(a: &BenchArgs) -> Option<Vec<usize>> {
 /// one of the rows.
 fn leak_cost_wanted(a: &BenchArgs) -> bool {
     let size = a.sizes.as_ref().is_none_or(|l| l.contains(&4096));
-    let named = a.filter.as_ref().is_none_or(|f| {
-        [
+    size && filter_names(
+        a,
+        &[
             "single/4KiB/1t/pool-local-sampled",
             "single/4KiB/1t/pool-local-tracked",
             "single/4KiB/1t/pool-local-leak-sites",
-        ]
-        .iter()
-        .any(|id| id.contains(f.as_str()))
-    });
-    size && named
+        ],
+    )
+}
+
+/// Whether the run's filter, if any, names one of the benchmarks `ids`
+/// (as criterion does: a part of the id).
+fn filter_names(a: &BenchArgs, ids: &[&str]) -> bool {
+    a.filter
+        .as_ref()
+        .is_none_or(|f| ids.iter().any(|id| id.contains(f.as_str())))
 }
 
 fn bench_bin() -> Result<(), String> {
