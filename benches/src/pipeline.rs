@@ -27,34 +27,48 @@ pub fn split(threads: usize) -> (usize, usize) {
     (threads - consumers, consumers)
 }
 
-/// `items` buffers of `size` bytes, taken and filled by `producers`
-/// threads (written whole when `whole`, else 16 bytes), batched by [`BATCH`], given back by `consumers` threads;
-/// returns the time from the start until the last one is back (so
-/// `time / items` is the time per buffer over all threads).
-pub fn run_pipeline<C: Replay>(
-    c: &C,
-    size: usize,
-    producers: usize,
-    consumers: usize,
-    items: u64,
-    whole: bool,
-) -> Duration {
-    run::<C, false>(c, size, producers, consumers, items, whole, None)
+/// What a pipeline moves and between how many threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Bytes per buffer.
+    pub size: usize,
+    /// Threads that take and fill buffers.
+    pub producers: usize,
+    /// Threads that give them back.
+    pub consumers: usize,
+    /// Whether producers write whole buffers (else 16 bytes).
+    pub whole: bool,
+}
+
+impl Shape {
+    /// `threads` threads split by [`split`], buffers of `size` bytes,
+    /// written as [`fills_whole`] says.
+    #[must_use]
+    pub fn of(size: usize, threads: usize) -> Self {
+        let (producers, consumers) = split(threads);
+        Shape {
+            size,
+            producers,
+            consumers,
+            whole: fills_whole(),
+        }
+    }
+}
+
+/// `items` buffers of `shape.size` bytes, taken and filled by the
+/// producers, batched by [`BATCH`], given back by the consumers; returns
+/// the time from the start until the last one is back (so `time / items`
+/// is the time per buffer over all threads).
+pub fn run_pipeline<C: Replay>(c: &C, shape: Shape, items: u64) -> Duration {
+    run::<C, false>(c, shape, items, None)
 }
 
 /// The fraction of buffers that come home in the pipeline (see
 /// [`crate::home`]): `items` buffers as [`run_pipeline`] moves them, in a
 /// pass that logs every get and is not timed.
-pub fn home_fraction<C: Replay>(
-    c: &C,
-    size: usize,
-    producers: usize,
-    consumers: usize,
-    items: u64,
-    whole: bool,
-) -> Option<f64> {
+pub fn home_fraction<C: Replay>(c: &C, shape: Shape, items: u64) -> Option<f64> {
     let sink = std::sync::Mutex::new(Vec::new());
-    run::<C, true>(c, size, producers, consumers, items, whole, Some(&sink));
+    run::<C, true>(c, shape, items, Some(&sink));
     crate::home::fraction(
         sink.into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
@@ -64,13 +78,16 @@ pub fn home_fraction<C: Replay>(
 /// [`run_pipeline`], logging every get into `sink` when `LOG`.
 fn run<C: Replay, const LOG: bool>(
     c: &C,
-    size: usize,
-    producers: usize,
-    consumers: usize,
+    shape: Shape,
     items: u64,
-    whole: bool,
     sink: Option<&std::sync::Mutex<Vec<crate::home::Get>>>,
 ) -> Duration {
+    let Shape {
+        size,
+        producers,
+        consumers,
+        whole,
+    } = shape;
     let full: ArrayQueue<Vec<C::Item<'_>>> = ArrayQueue::new(QUEUE_BATCHES);
     let empty: ArrayQueue<Vec<C::Item<'_>>> = ArrayQueue::new(QUEUE_BATCHES * 2);
     let producing = AtomicUsize::new(producers);
@@ -158,19 +175,18 @@ pub fn bench_pipeline<C: Replay>(
     size: usize,
     threads: usize,
 ) -> Extra {
-    let (producers, consumers) = split(threads);
-    let whole = fills_whole();
+    let shape = Shape::of(size, threads);
     let c = C::build_for(size, threads, BATCH * (QUEUE_BATCHES + 1));
     let ran = std::cell::Cell::new(false);
     group.bench_function(name, |b| {
         ran.set(true);
-        b.iter_custom(|iters| run_pipeline(&c, size, producers, consumers, iters.max(1), whole));
+        b.iter_custom(|iters| run_pipeline(&c, shape, iters.max(1)));
     });
     if !ran.get() {
         return Extra::default();
     }
     // Counted after the timed runs, in a pass of its own.
-    let home = home_fraction(&c, size, producers, consumers, HOME_ITEMS, whole);
+    let home = home_fraction(&c, shape, HOME_ITEMS);
     Extra {
         retained: c.retained_bytes(),
         home,
@@ -203,17 +219,26 @@ mod tests {
         assert_eq!(split(16), (8, 8));
     }
 
+    fn shape(producers: usize, consumers: usize, whole: bool) -> Shape {
+        Shape {
+            size: 4096,
+            producers,
+            consumers,
+            whole,
+        }
+    }
+
     #[test]
     fn with_one_producer_every_buffer_seen_again_comes_home() {
         // One thread gets, so a buffer's previous get was on it.
         let local = PoolLocal::build_for(4096, 2, BATCH * (QUEUE_BATCHES + 1));
-        assert_eq!(home_fraction(&local, 4096, 1, 1, 2000, false), Some(1.0));
+        assert_eq!(home_fraction(&local, shape(1, 1, false), 2000), Some(1.0));
         let alloc = Alloc::build_for(4096, 2, 1);
-        let f = home_fraction(&alloc, 4096, 1, 1, 2000, false);
+        let f = home_fraction(&alloc, shape(1, 1, false), 2000);
         assert!(f.is_none_or(|f| f == 1.0), "{f:?}");
         // Two producers: a fraction, and every buffer still comes back.
         let local = PoolLocal::build_for(4096, 4, BATCH * (QUEUE_BATCHES + 1));
-        let f = home_fraction(&local, 4096, 2, 2, 4000, false).expect("buffers are reused");
+        let f = home_fraction(&local, shape(2, 2, false), 4000).expect("buffers are reused");
         assert!((0.0..=1.0).contains(&f), "{f}");
         assert_eq!(local.0.stats().outstanding, 0);
     }
@@ -224,7 +249,7 @@ mod tests {
             let (p, q) = split(threads);
             let c = C::build_for(4096, threads, BATCH * (QUEUE_BATCHES + 1));
             // 1,000 is not a multiple of the batch: the last one is partial.
-            run_pipeline(&c, 4096, p, q, 1000, true);
+            run_pipeline(&c, shape(p, q, true), 1000);
             c
         }
         let local = check::<PoolLocal>(4);
