@@ -181,6 +181,86 @@ impl Contender for PoolLocalOwned {
     }
 }
 
+/// pool-local with a pool of its own for each producer of the pipeline
+/// scenario: every buffer goes back to the pool of the thread that took
+/// it, so every buffer a producer gets again is one it held itself. It
+/// bounds what an owner-affine return path could gain (a buffer dropped
+/// on another thread going back to the thread that took it), and it is
+/// what a user can do today: one pool per producing thread.
+#[derive(Debug)]
+pub struct PoolLocalPerProducer {
+    pools: Box<[LocalPool<Vec<u8>>]>,
+    /// Producers seen so far; the next one takes the next pool.
+    arrivals: std::sync::atomic::AtomicUsize,
+    /// Tells this contender's threads from another's (see `MINE`).
+    id: usize,
+}
+
+thread_local! {
+    /// The calling thread's pool in the contender it last used: (contender
+    /// id, pool index).
+    static MINE: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((usize::MAX, 0)) };
+}
+
+impl PoolLocalPerProducer {
+    /// `producers` pools of buffers of `size` bytes.
+    #[must_use]
+    pub fn new(size: usize, producers: usize) -> Self {
+        static IDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        PoolLocalPerProducer {
+            pools: (0..producers.max(1))
+                .map(|_| LocalPool::<Vec<u8>>::build_pool(size, false, 1))
+                .collect(),
+            arrivals: std::sync::atomic::AtomicUsize::new(0),
+            id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// The calling thread's pool: a thread new to this contender takes the
+    /// next one in turn, so the producers of one run use distinct pools.
+    #[inline]
+    fn mine(&self) -> &LocalPool<Vec<u8>> {
+        let (id, at) = MINE.with(std::cell::Cell::get);
+        let at = if id == self.id {
+            at
+        } else {
+            let at = self
+                .arrivals
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                % self.pools.len();
+            MINE.with(|m| m.set((self.id, at)));
+            at
+        };
+        &self.pools[at]
+    }
+
+    /// The pools' statistics, summed.
+    #[must_use]
+    pub fn stats(&self) -> pool::Stats {
+        let mut total = pool::Stats::default();
+        for p in &self.pools {
+            total += &p.stats();
+        }
+        total
+    }
+}
+
+impl Contender for PoolLocalPerProducer {
+    addr_of_bytes!();
+    type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        PoolLocalPerProducer::new(size, 1)
+    }
+    #[inline]
+    fn get(&self) -> Self::Item<'_> {
+        self.mine().get()
+    }
+    #[inline]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
 /// pool-local built with the `leak-sites` feature: no tracker when
 /// `SAMPLE` is 0, [`LeakTracker::new`](pool::leaks::LeakTracker::new)
 /// (every guard) when 1, [`LeakTracker::sampled`](pool::leaks::LeakTracker::sampled)
@@ -777,6 +857,18 @@ impl<P: BuildPool, const TIMED: bool> Burst for Ours<P, TIMED> {
     }
     fn retained_bytes(&self) -> Option<u64> {
         Some(self.0.stats().retained_bytes)
+    }
+}
+
+impl Burst for PoolLocalPerProducer {
+    fn fill(item: &mut Self::Item<'_>, size: usize) {
+        fill_vec(item, size);
+    }
+    fn trim(&self) {
+        burst_end(self, false, || self.pools.iter().for_each(LocalPool::trim));
+    }
+    fn retained_bytes(&self) -> Option<u64> {
+        Some(self.stats().retained_bytes)
     }
 }
 

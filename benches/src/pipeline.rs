@@ -244,6 +244,22 @@ mod tests {
     }
 
     #[test]
+    fn with_a_pool_per_producer_every_buffer_comes_home() {
+        use crate::PoolLocalPerProducer;
+        let per = PoolLocalPerProducer::build_for(4096, 4, BATCH * (QUEUE_BATCHES + 1));
+        // Each producer gets from its own pool, so a buffer it gets again
+        // is one it held itself, whichever consumer gave it back.
+        assert_eq!(home_fraction(&per, shape(2, 2, false), 4000), Some(1.0));
+        let s = per.stats();
+        assert_eq!((s.gets, s.outstanding), (4000, 0));
+        // A second run's producers are new threads: they take the pools
+        // in turn again, one each.
+        run_pipeline(&per, shape(2, 2, true), 1000);
+        assert_eq!(home_fraction(&per, shape(2, 2, false), 2000), Some(1.0));
+        assert_eq!(per.stats().outstanding, 0);
+    }
+
+    #[test]
     fn every_buffer_comes_back() {
         fn check<C: Replay>(threads: usize) -> C {
             let (p, q) = split(threads);

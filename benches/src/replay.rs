@@ -14,7 +14,7 @@ use pool_core::workload::Workload;
 use crate::table;
 use crate::{
     Alloc, BuildPool, Burst, LockfreeObjectPool, ObjectPool, Opool, Ours, PoolFixed, PoolLocal,
-    PoolRing, PoolTiered, SharedQueue, TlsStack, Zeropool,
+    PoolLocalPerProducer, PoolRing, PoolTiered, SharedQueue, TlsStack, Zeropool,
 };
 
 /// Lengths drawn per thread (each thread cycles through its own draw).
@@ -48,6 +48,14 @@ impl Replay for SharedQueue {}
 impl<P: BuildPool, const TIMED: bool> Replay for Ours<P, TIMED> {
     fn build_for(max_len: usize, threads: usize, held: usize) -> Self {
         Ours(P::build_pool(max_len, TIMED, threads.saturating_mul(held)))
+    }
+}
+
+impl Replay for PoolLocalPerProducer {
+    /// A pool for each producer of a pipeline of `threads` threads.
+    fn build_for(max_len: usize, threads: usize, held: usize) -> Self {
+        let _ = held;
+        PoolLocalPerProducer::new(max_len, crate::pipeline::split(threads).0)
     }
 }
 

@@ -492,6 +492,10 @@ pub const POOLS_PIPELINE: &[(&str, RegisterPipeline)] = &[
         table::POOL_LOCAL.name,
         pipeline::bench_pipeline::<PoolLocal>,
     ),
+    (
+        table::POOL_LOCAL_PER_PRODUCER.name,
+        pipeline::bench_pipeline::<PoolLocalPerProducer>,
+    ),
     (table::POOL_RING.name, pipeline::bench_pipeline::<PoolRing>),
     (
         table::POOL_FIXED.name,

@@ -102,6 +102,12 @@ pub const POOL_LOCAL_OWNED: Entry = entry(
     Kind::OursVariant,
     "pool-local with owned guards (get_owned)",
 );
+/// pool-local with a pool for each producer (pipeline only).
+pub const POOL_LOCAL_PER_PRODUCER: Entry = entry(
+    "pool-local-per-producer",
+    Kind::OursVariant,
+    "pool-local, one pool per producing thread: every buffer goes back to the pool of the thread that took it",
+);
 /// pool-tiered's owned buffers.
 pub const POOL_TIERED_OWNED: Entry = entry(
     "pool-tiered-owned",
@@ -174,6 +180,7 @@ pub const ALL: &[Entry] = &[
     POOL_LOCAL_SAMPLED,
     POOL_LOCAL_TRACKED,
     POOL_LOCAL_OWNED,
+    POOL_LOCAL_PER_PRODUCER,
     POOL_TIERED_OWNED,
     POOL_FIXED_OWNED,
     POOL_RING_OWNED,

@@ -125,7 +125,8 @@ pub(crate) fn write(
          `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
          `-leak-sites`, `-sampled` and `-tracked` rows are pool-local built with the leak-sites feature, without a tracker, with a sampled one (one guard in 128) and with one that records every guard, to show what leak sites cost; \
          `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs. \
-         `home` (pipeline) is, of the gets served with a buffer seen before, the share whose previous get was on the same thread, so that the bytes it wrote may still be in that core's cache (counted in an untimed pass of its own).\n"
+         `home` (pipeline) is, of the gets served with a buffer seen before, the share whose previous get was on the same thread, so that the bytes it wrote may still be in that core's cache (counted in an untimed pass of its own); \
+         `pool-local-per-producer` (pipeline) gives each producer a pool of its own, so that every buffer comes home: what an owner-affine return path could gain at most, and what it costs in memory.\n"
     );
     for ((_, _, threads, size_label), list) in &cases {
         let scenario = list[0].scenario.clone();
