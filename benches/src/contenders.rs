@@ -203,12 +203,14 @@ thread_local! {
 }
 
 impl PoolLocalPerProducer {
-    /// `producers` pools of buffers of `size` bytes.
+    /// `pools` pools of buffers of `size` bytes: one for each thread that
+    /// takes buffers (more than the run's producers leaves some unused; fewer
+    /// makes producers share, in turn).
     #[must_use]
-    pub fn new(size: usize, producers: usize) -> Self {
+    pub fn new(size: usize, pools: usize) -> Self {
         static IDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         PoolLocalPerProducer {
-            pools: (0..producers.max(1))
+            pools: (0..pools.max(1))
                 .map(|_| LocalPool::<Vec<u8>>::build_pool(size, false, 1))
                 .collect(),
             arrivals: std::sync::atomic::AtomicUsize::new(0),

@@ -18,14 +18,7 @@ pub const BATCH: usize = 16;
 /// Batches in flight between producers and consumers.
 pub const QUEUE_BATCHES: usize = 8;
 
-/// Producers and consumers for `threads` threads in all (at least one of
-/// each): half and half, the odd one producing.
-#[must_use]
-pub fn split(threads: usize) -> (usize, usize) {
-    let threads = threads.max(2);
-    let consumers = threads / 2;
-    (threads - consumers, consumers)
-}
+pub use crate::table::pipeline_split as split;
 
 /// What a pipeline moves and between how many threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

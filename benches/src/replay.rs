@@ -55,7 +55,7 @@ impl Replay for PoolLocalPerProducer {
     /// A pool for each producer of a pipeline of `threads` threads.
     fn build_for(max_len: usize, threads: usize, held: usize) -> Self {
         let _ = held;
-        PoolLocalPerProducer::new(max_len, crate::pipeline::split(threads).0)
+        PoolLocalPerProducer::new(max_len, crate::table::pipeline_split(threads).0)
     }
 }
 

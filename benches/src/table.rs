@@ -197,6 +197,15 @@ pub const ALL: &[Entry] = &[
     OPOOL_OWNED,
 ];
 
+/// Producers and consumers of the pipeline scenario for `threads` threads
+/// in all (at least one of each): half and half, the odd one producing.
+#[must_use]
+pub fn pipeline_split(threads: usize) -> (usize, usize) {
+    let threads = threads.max(2);
+    let consumers = threads / 2;
+    (threads - consumers, consumers)
+}
+
 /// The allocators plain allocation is measured with.
 pub const ALLOCATORS: &[&str] = &["system", "mimalloc"];
 

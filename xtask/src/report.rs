@@ -306,8 +306,7 @@ fn thread_words(scenario: &str, threads: usize) -> String {
         "mixed" => "mixed sizes, 1 thread".into(),
         "two" => "two pools used in turn, 1 thread".into(),
         "pipeline" => {
-            let consumers = threads.max(2) / 2;
-            let producers = threads.max(2) - consumers;
+            let (producers, consumers) = crate::table::pipeline_split(threads);
             format!(
                 "{producers} producer{} and {consumers} consumer{}",
                 if producers == 1 { "" } else { "s" },
