@@ -2,6 +2,7 @@
 //! at once, then all back and a trim; process RSS at each stage.
 
 use crate::contenders::*;
+use crate::peers::*;
 use crate::table;
 
 /// The process's resident set size in bytes (Linux; 0 elsewhere).

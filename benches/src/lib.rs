@@ -31,6 +31,8 @@ pub mod contenders;
 #[cfg(feature = "harness")]
 pub mod home;
 #[cfg(feature = "harness")]
+pub mod peers;
+#[cfg(feature = "harness")]
 pub mod pipeline;
 pub mod records;
 #[cfg(feature = "harness")]
@@ -45,6 +47,8 @@ pub mod table;
 pub use burst::*;
 #[cfg(feature = "harness")]
 pub use contenders::*;
+#[cfg(feature = "harness")]
+pub use peers::*;
 #[cfg(feature = "harness")]
 pub use scenarios::*;
 #[cfg(feature = "harness")]

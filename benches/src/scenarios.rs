@@ -10,6 +10,7 @@ use criterion::measurement::WallTime;
 use crossbeam_queue::ArrayQueue;
 
 use crate::contenders::*;
+use crate::peers::*;
 use crate::settings::{size_label, size_list, thread_list};
 // The statistics-off build registers neither pipelines nor replays.
 #[cfg_attr(pool_no_stats, allow(unused_imports))]
