@@ -51,7 +51,6 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -68,6 +67,7 @@ mod per_class;
 pub mod per_thread;
 mod recycle;
 mod shelf;
+mod shelves;
 mod site;
 mod spill;
 pub mod sync;
@@ -83,9 +83,9 @@ pub use per_class::{ClassIndex, Only, PerClass};
 pub use recycle::{Anchor, Recycle};
 pub use site::{Site, outstanding_sites};
 
-use budget::ByteBudget;
-use per_thread::{PerThread, ThreadState};
-use shelf::{Cache, Factory, Shelf, reset_and_measure};
+use per_thread::PerThread;
+use shelf::{Factory, Shelf};
+use shelves::{Published, Shelves};
 
 /// How an item enters the idle set in [`Engine::put`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,181 +172,6 @@ pub struct Engine<
     E: Send + Sync + 'static = (),
 > {
     threads: PerThread<Shelves<T, X, E>>,
-}
-
-/// What all threads share.
-struct Shelves<T, X, E> {
-    shelves: PerClass<Shelf<T>>,
-    /// Bumped by a trim; read (not written) on every get and put.
-    epoch: CachePadded<AtomicU64>,
-    /// Counts of calls made while the calling thread had no cache (its
-    /// thread-locals being destroyed, or a re-entrant call), and of trims
-    /// of the spills: shared adds, rarely.
-    orphan: PerClass<Counters>,
-    /// The byte budget of every class, if there is one.
-    budget: Option<Arc<ByteBudget>>,
-    /// What the pool keeps beside its classes (see [`Engine::extra`]).
-    extra: E,
-    _notes: std::marker::PhantomData<fn() -> X>,
-}
-
-/// What each thread publishes: per-class counters and its notes.
-struct Published<X> {
-    counters: PerClass<Counters>,
-    notes: X,
-}
-
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
-    Shelves<T, X, E>
-{
-    /// A trim of the shared part, from any thread: the epoch (which every
-    /// thread acts on at its next get or put) and every spill. Returns the
-    /// items freed from the spills.
-    fn trim_shared(&self) -> u64 {
-        let epoch = self.epoch.fetch_add(1, Relaxed).wrapping_add(1);
-        self.shelves
-            .iter()
-            .zip(self.orphan.iter())
-            .map(|(shelf, c)| shelf.trim_spill(c, epoch))
-            .sum()
-    }
-
-    /// [`Engine::take_noting`] in `slot` (this thread's, if any).
-    #[inline(always)]
-    fn take_in(
-        &self,
-        slot: Option<&per_thread::Slot<Self>>,
-        class: impl ClassIndex,
-        note: impl FnOnce(&X),
-    ) -> T {
-        // Looked up only off the cache's fast path.
-        let shelf = || class.of(&self.shelves);
-        if let Some(slot) = slot {
-            let shared = slot.shared();
-            note(&shared.notes);
-            if let Ok(mut caches) = slot.owned().try_borrow_mut() {
-                return Shelf::take(
-                    shelf,
-                    class.of_mut(&mut caches),
-                    class.of(&shared.counters),
-                    self.epoch.load(Relaxed),
-                );
-            }
-        }
-        shelf().take_shared(class.of(&self.orphan))
-    }
-
-    /// [`Engine::put`] in `slot` (this thread's, if any).
-    #[inline]
-    fn put_in(
-        &self,
-        slot: Option<&per_thread::Slot<Self>>,
-        class: impl ClassIndex,
-        mut item: T,
-        entry: Entry,
-    ) -> bool {
-        // Looked up only off the cache's fast path.
-        let shelf = || class.of(&self.shelves);
-        let epoch = || self.epoch.load(Relaxed);
-        match slot {
-            Some(slot) => {
-                let c = class.of(&slot.shared().counters);
-                let Some(bytes) = reset_and_measure(&mut item, c, false, entry) else {
-                    return false;
-                };
-                match slot.owned().try_borrow_mut() {
-                    Ok(mut caches) => Shelf::keep(
-                        shelf,
-                        class.of_mut(&mut caches),
-                        c,
-                        item,
-                        bytes,
-                        epoch(),
-                        entry,
-                    ),
-                    Err(_) => {
-                        shelf().keep_shared(class.of(&self.orphan), item, bytes, epoch(), entry)
-                    }
-                }
-            }
-            None => {
-                let c = class.of(&self.orphan);
-                let Some(bytes) = reset_and_measure(&mut item, c, true, entry) else {
-                    return false;
-                };
-                shelf().keep_shared(c, item, bytes, epoch(), entry)
-            }
-        }
-    }
-
-    /// [`Engine::count`] in `slot` (this thread's, if any).
-    fn count_in(
-        &self,
-        slot: Option<&per_thread::Slot<Self>>,
-        class: impl ClassIndex,
-        which: fn(&Counters) -> &Counter,
-    ) {
-        match slot {
-            Some(slot) => which(class.of(&slot.shared().counters)).incr(),
-            None => which(class.of(&self.orphan)).add_shared(1),
-        }
-    }
-
-    fn clear_spills(&self) {
-        for (shelf, c) in self.shelves.iter().zip(self.orphan.iter()) {
-            shelf.clear_spill(c);
-        }
-    }
-}
-
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static> Trim
-    for Shelves<T, X, E>
-{
-    fn trim(&self) {
-        self.trim_shared();
-    }
-
-    fn timed_trim(&self) {
-        let freed = self.trim_shared();
-        // Counted once for the pool, in its first class.
-        self.orphan.first().timed_trims.add_shared(1);
-        self.orphan.first().timed_trimmed.add_shared(freed);
-    }
-}
-
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
-    ThreadState for Shelves<T, X, E>
-{
-    type Owned = PerClass<Cache<T>>;
-    type Shared = Published<X>;
-
-    fn new_owned(&self) -> Self::Owned {
-        let epoch = self.epoch.load(Relaxed);
-        self.shelves.map(|s| s.new_cache(epoch))
-    }
-
-    fn new_shared(&self) -> Published<X> {
-        Published {
-            counters: self.shelves.map(|_| Counters::default()),
-            notes: X::default(),
-        }
-    }
-
-    fn thread_arrived(&self) {
-        if let Some(b) = &self.budget {
-            b.attach();
-        }
-    }
-
-    fn thread_exited(&self, caches: Self::Owned, shared: &Published<X>) {
-        let epoch = self.epoch.load(Relaxed);
-        for ((shelf, cache), c) in self.shelves.iter().zip(caches).zip(shared.counters.iter()) {
-            shelf.thread_exited(cache, c, epoch);
-        }
-        if let Some(b) = &self.budget {
-            b.detach();
-        }
-    }
 }
 
 impl<
