@@ -1,9 +1,11 @@
 //! `Buffer<T>`: a fixed-capacity buffer, with a full and a valid
-//! view.
+//! view, and the pool of them (`FixedPool::buffers`, as Go's `BuffPool`).
 
 use std::fmt;
 
 use pool_core::{PoolError, Reset};
+
+use crate::FixedPool;
 
 /// A buffer of fixed capacity with a valid length (as in Go's `BuffPool`):
 /// [`full`](Buffer::full) is `GetFullData`, [`valid`](Buffer::valid) is
@@ -247,6 +249,70 @@ impl<T> fmt::Debug for Buffer<T> {
             .field("len", &self.len)
             .field("capacity", &self.data.len())
             .finish()
+    }
+}
+
+impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
+    /// `count` buffers of `buffer_capacity` elements each, as Go's
+    /// channel-based pools' `Init(count, capacity)`: the pool's
+    /// [`capacity`](Self::capacity) is `count`, each buffer's
+    /// [`capacity`](Buffer::capacity) is `buffer_capacity` (a capacity is
+    /// always a count of what the container holds, as `Vec::capacity`).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::InvalidConfig`] naming `capacity` (the pool's) when
+    /// `count` is 0 or over [`MAX_ITEMS`](crate::MAX_ITEMS), or naming `buffer_capacity`
+    /// when it is 0, when `count` buffers of it would be more than
+    /// `isize::MAX` bytes, or when the system would not allocate one.
+    ///
+    /// # Panics
+    ///
+    /// If the system runs out of memory after the first buffers (each is
+    /// allocated fallibly, but the pool is built whole or not at all).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_fixed::FixedPool;
+    ///
+    /// let pool = FixedPool::<pool_fixed::Buffer<u8>>::buffers(10, 1024)?;
+    /// assert_eq!(pool.capacity(), 10);
+    /// let mut buf = pool.try_get()?;
+    /// assert_eq!(buf.capacity(), 1024);
+    /// buf.full_mut()[..5].copy_from_slice(b"hello");
+    /// buf.set_len(5)?;
+    /// assert_eq!(buf.valid(), b"hello");
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn buffers(count: usize, buffer_capacity: usize) -> Result<Self, PoolError> {
+        FixedPool::<Buffer<T>>::builder()
+            .capacity(count)
+            .validate()?;
+        let total = buffer_capacity
+            .checked_mul(size_of::<T>().max(1))
+            .and_then(|b| b.checked_mul(count));
+        if total.is_none_or(|b| b > isize::MAX as usize) {
+            return Err(PoolError::invalid_config(
+                "buffer_capacity",
+                buffer_capacity,
+                format!("at most isize::MAX bytes over all {count} buffers"),
+            ));
+        }
+        Buffer::<T>::new(buffer_capacity).map_err(|e| match e {
+            PoolError::InvalidConfig {
+                value, expected, ..
+            } => PoolError::InvalidConfig {
+                field: "buffer_capacity",
+                value,
+                expected,
+            },
+            other => other,
+        })?;
+        FixedPool::new(count, move || match Buffer::new(buffer_capacity) {
+            Ok(b) => b,
+            Err(e) => panic!("FixedPool::buffers: {e}"),
+        })
     }
 }
 
