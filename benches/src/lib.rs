@@ -1,7 +1,10 @@
 //! The contenders and scenarios shared by the bench targets.
 //!
-//! - [`contenders`]: one type per contender, used as its docs recommend;
-//! - [`scenarios`]: single, threads, cross, fill, mixed and `run_all`;
+//! - [`contenders`]: the traits, and our strategies as their docs
+//!   recommend; [`peers`]: the peer crates, plain allocation and the
+//!   references;
+//! - [`scenarios`]: single, threads, cross, two, tokio, fill and mixed;
+//!   [`registry`]: which contenders each scenario runs, and `run_all`;
 //! - [`pipeline`] and [`replay`]: producers and consumers, and a recorded
 //!   workload replayed; [`home`]: how many buffers come back to the
 //!   thread that took them;
@@ -36,6 +39,8 @@ pub mod peers;
 pub mod pipeline;
 pub mod records;
 #[cfg(feature = "harness")]
+pub mod registry;
+#[cfg(feature = "harness")]
 pub mod replay;
 #[cfg(feature = "harness")]
 pub mod scenarios;
@@ -49,6 +54,8 @@ pub use burst::*;
 pub use contenders::*;
 #[cfg(feature = "harness")]
 pub use peers::*;
+#[cfg(feature = "harness")]
+pub use registry::*;
 #[cfg(feature = "harness")]
 pub use scenarios::*;
 #[cfg(feature = "harness")]
