@@ -12,13 +12,12 @@ use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::Backoff;
 
 use crate::replay::Replay;
+use crate::table::pipeline_split;
 
 /// Buffers per hand-over.
 pub const BATCH: usize = 16;
 /// Batches in flight between producers and consumers.
 pub const QUEUE_BATCHES: usize = 8;
-
-pub use crate::table::pipeline_split as split;
 
 /// What a pipeline moves and between how many threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +33,11 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// `threads` threads split by [`split`], buffers of `size` bytes,
+    /// `threads` threads split by [`pipeline_split`], buffers of `size` bytes,
     /// written as [`fills_whole`] says.
     #[must_use]
     pub fn of(size: usize, threads: usize) -> Self {
-        let (producers, consumers) = split(threads);
+        let (producers, consumers) = pipeline_split(threads);
         Shape {
             size,
             producers,
@@ -206,10 +205,10 @@ mod tests {
 
     #[test]
     fn splits_keep_one_of_each() {
-        assert_eq!(split(1), (1, 1));
-        assert_eq!(split(2), (1, 1));
-        assert_eq!(split(5), (3, 2));
-        assert_eq!(split(16), (8, 8));
+        assert_eq!(pipeline_split(1), (1, 1));
+        assert_eq!(pipeline_split(2), (1, 1));
+        assert_eq!(pipeline_split(5), (3, 2));
+        assert_eq!(pipeline_split(16), (8, 8));
     }
 
     fn shape(producers: usize, consumers: usize, whole: bool) -> Shape {
@@ -255,7 +254,7 @@ mod tests {
     #[test]
     fn every_buffer_comes_back() {
         fn check<C: Replay>(threads: usize) -> C {
-            let (p, q) = split(threads);
+            let (p, q) = pipeline_split(threads);
             let c = C::build_for(4096, threads, BATCH * (QUEUE_BATCHES + 1));
             // 1,000 is not a multiple of the batch: the last one is partial.
             run_pipeline(&c, shape(p, q, true), 1000);

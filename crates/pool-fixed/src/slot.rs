@@ -135,14 +135,27 @@ impl<T> Copy for Mine<'_, T> {}
 /// The calling thread's slot and counters in `threads`, or `None` while
 /// its thread-locals are being destroyed.
 #[inline]
-pub(crate) fn mine<T, G>(threads: &PerThread<G>) -> Option<(Mine<'_, T>, &G::Shared)>
+pub(crate) fn mine<T, G>(threads: &PerThread<G>) -> Own<'_, T, G>
 where
     G: ThreadState,
     G::Shared: AsRef<Slot<T>>,
 {
-    // `shared_slot` gives each slot to one thread at a time: the thread
-    // that owns it (see `pool_core::engine::per_thread`).
-    threads.shared_slot().map(|local| {
+    own::<T, G>(threads.shared_slot())
+}
+
+/// The calling thread's own slot and its shared half, as [`mine`] gives.
+pub(crate) type Own<'a, T, G> = Option<(Mine<'a, T>, &'a <G as ThreadState>::Shared)>;
+
+/// The owner's handle on `local`, the calling thread's shared half:
+/// `shared_slot` and `shared_slot_anchored` give each slot to one thread
+/// at a time, the thread that owns it (see `pool_core::engine::per_thread`).
+#[inline(always)]
+fn own<T, G>(local: Option<&G::Shared>) -> Own<'_, T, G>
+where
+    G: ThreadState,
+    G::Shared: AsRef<Slot<T>>,
+{
+    local.map(|local| {
         (
             Mine {
                 slot: local.as_ref(),
@@ -153,9 +166,6 @@ where
     })
 }
 
-/// The calling thread's own slot and its shared half, as [`mine`] gives.
-pub(crate) type Own<'a, T, G> = Option<(Mine<'a, T>, &'a <G as ThreadState>::Shared)>;
-
 /// [`mine`], and a counted reference to the pool for an owned guard, from
 /// one per-thread lookup.
 #[inline]
@@ -164,18 +174,8 @@ where
     G: ThreadState,
     G::Shared: AsRef<Slot<T>>,
 {
-    // As `mine`: the slot is the calling thread's own.
     let (shared, r) = threads.shared_slot_anchored();
-    let mine = shared.map(|local| {
-        (
-            Mine {
-                slot: local.as_ref(),
-                _owner: PhantomData,
-            },
-            local,
-        )
-    });
-    (mine, r)
+    (own::<T, G>(shared), r)
 }
 
 impl<T> Mine<'_, T> {
