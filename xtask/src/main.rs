@@ -16,6 +16,7 @@ mod cases;
 mod chart;
 mod ci;
 mod progress;
+mod ratios;
 mod report;
 mod targets;
 

@@ -60,6 +60,7 @@
 mod buf;
 mod builder;
 mod classes;
+mod insight;
 mod pool;
 mod recent;
 mod shared;
