@@ -45,6 +45,11 @@ pub struct ExtraRecord {
     /// them last (see `pool_benches::home`), where it was counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home: Option<f64>,
+    /// A ratio of two contenders' times, where the id names a pair
+    /// (`interleaved/<size>/1t/<who>/<vs>`: see
+    /// `pool_benches::interleaved`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<f64>,
 }
 
 /// Reads every line of a JSON-lines file that parses as `T` (a missing

@@ -235,19 +235,25 @@ pub const POOLS_PIPELINE: &[(&str, RegisterPipeline)] = &[
 /// named by `POOL_BENCH_EXTRA_OUT`, where it is set and there is anything
 /// to say: what a benchmark measured besides time, for the report.
 pub fn record_extra(id: &str, extra: pipeline::Extra) {
+    if extra.retained.is_none() && extra.home.is_none() {
+        return;
+    }
+    record(&records::ExtraRecord {
+        id: id.to_string(),
+        retained_bytes: extra.retained,
+        home: extra.home,
+        ratio: None,
+    });
+}
+
+/// Appends `r` to the file named by `POOL_BENCH_EXTRA_OUT`, where it is
+/// set.
+pub fn record(r: &records::ExtraRecord) {
     use std::io::Write as _;
     let Ok(path) = std::env::var("POOL_BENCH_EXTRA_OUT") else {
         return;
     };
-    if extra.retained.is_none() && extra.home.is_none() {
-        return;
-    }
-    let line = serde_json::to_string(&records::ExtraRecord {
-        id: id.to_string(),
-        retained_bytes: extra.retained,
-        home: extra.home,
-    })
-    .expect("a record serializes");
+    let line = serde_json::to_string(r).expect("a record serializes");
     let written = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -279,6 +285,12 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             register(&mut g, name, size, 1);
         }
         g.finish();
+        // The same one-thread ratios, timed in alternation (the default
+        // build of the pools target only: the others lack the contenders).
+        #[cfg(not(any(pool_no_stats, feature = "leak-sites")))]
+        if with_pools {
+            crate::interleaved::run_pairs(size);
+        }
     }
     // Two pools in turn on one thread.
     #[cfg(not(pool_no_stats))]

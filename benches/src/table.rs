@@ -209,6 +209,25 @@ pub fn pipeline_split(threads: usize) -> (usize, usize) {
 /// The allocators plain allocation is measured with.
 pub const ALLOCATORS: &[&str] = &["system", "mimalloc"];
 
+/// The contenders whose one-thread times can be compared again with the
+/// two loops in alternation, in one process (`POOL_BENCH_PAIRS`; see
+/// `pool_benches::interleaved`): those of the default build of the
+/// `pools` target that the one-thread targets name.
+pub const PAIRABLE: &[Entry] = &[
+    POOL_LOCAL,
+    POOL_LOCAL_TIMED,
+    POOL_LOCAL_OWNED,
+    POOL_TIERED,
+    POOL_TIERED_OWNED,
+    POOL_FIXED,
+    POOL_FIXED_OWNED,
+    POOL_RING,
+    POOL_RING_OWNED,
+    TLS_STACK,
+    ZEROPOOL,
+    LOCKFREE_OBJECT_POOL,
+];
+
 /// The scenarios, in report order.
 pub const SCENARIOS: &[&str] = &[
     "single", "two", "threads", "cross", "tokio", "pipeline", "fill", "mixed", "replay", "burst",

@@ -18,6 +18,10 @@ pub(crate) struct Row {
     /// The fraction of buffers that came back to the thread that took
     /// them last, where the scenario counts it (pipeline).
     pub(crate) home: Option<f64>,
+    /// One-thread ratios of this contender's time to others', timed again
+    /// with the two loops in alternation (`pool_benches::interleaved`):
+    /// `(the other's name, the ratio)`.
+    pub(crate) paired: Vec<(String, f64)>,
 }
 
 impl Row {
@@ -94,5 +98,6 @@ pub(crate) fn row(scenario: &str, size: usize, threads: usize, contender: &str, 
         ns,
         retained: None,
         home: None,
+        paired: Vec::new(),
     }
 }

@@ -206,12 +206,31 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         .into_iter()
         .filter(|t| *t != "burst" || (a.burst && !workload_only))
         .collect();
+    // The one-thread targets' pairs, timed again in alternation (see
+    // `pool_benches::interleaved`), where the run measures both sides.
+    let pairs: Vec<String> = ratios::pairs()
+        .into_iter()
+        .filter(|(who, vs)| {
+            !workload_only
+                && [who, vs].iter().all(|n| {
+                    filter_names(
+                        a,
+                        &[&format!("single/4KiB/1t/{n}"), &format!("single/64KiB/1t/{n}")],
+                    )
+                })
+        })
+        .map(|(who, vs)| format!("{who}:{vs}"))
+        .collect();
+    let pairs = (!pairs.is_empty()).then(|| pairs.join(","));
     let setup = |cmd: &mut Command| {
         cmd.env("CRITERION_HOME", &criterion_home)
             .env("POOL_BENCH_BURST_OUT", &burst_out)
             .env("POOL_BENCH_EXTRA_OUT", &extra_out);
         if let Some(t) = &a.threads {
             cmd.env("POOL_BENCH_THREADS", args::join(t));
+        }
+        if let Some(pairs) = &pairs {
+            cmd.env("POOL_BENCH_PAIRS", pairs);
         }
         if let Some(s) = &a.sizes {
             cmd.env("POOL_BENCH_SIZES", args::join(s));
@@ -376,7 +395,12 @@ fn bench_bin() -> Result<(), String> {
         return Err(format!("expected 3 bench binaries, found {copied:?}"));
     }
     let script = dest.join("run.sh");
-    std::fs::write(&script, RUN_SH).map_err(|e| format!("write {}: {e}", script.display()))?;
+    let pairs: Vec<String> = ratios::pairs()
+        .into_iter()
+        .map(|(who, vs)| format!("{who}:{vs}"))
+        .collect();
+    let text = RUN_SH.replace("@PAIRS@", &pairs.join(","));
+    std::fs::write(&script, text).map_err(|e| format!("write {}: {e}", script.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -406,6 +430,9 @@ out=$(cd "$out" && pwd)
 export POOL_BENCH_THREADS="$threads" POOL_BENCH_SIZES="$sizes"
 export CRITERION_HOME="$out/criterion" POOL_BENCH_BURST_OUT="$out/burst.jsonl"
 export POOL_BENCH_EXTRA_OUT="$out/extra.jsonl"
+# The one-thread targets' ratios, timed again with the two loops in
+# alternation (PAIRS= for none).
+export POOL_BENCH_PAIRS="${PAIRS-@PAIRS@}"
 # A fourth argument names a workload file to replay as well.
 if [ -n "${4:-}" ]; then export POOL_BENCH_WORKLOAD="$4"; fi
 quick="--warm-up-time ${WARMUP:-0.2} --measurement-time ${MEASURE:-0.5} --sample-size 10 --noplot"

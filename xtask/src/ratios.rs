@@ -330,3 +330,24 @@ pub(crate) const RATIOS: &[Ratio] = &[
         1.5,
     ),
 ];
+
+/// The one-thread targets' pairs `(who, vs)` that the `pools` bench target
+/// can time again with the two loops in alternation (both in
+/// [`table::PAIRABLE`](crate::table::PAIRABLE)), each once, in table
+/// order.
+pub(crate) fn pairs() -> Vec<(&'static str, &'static str)> {
+    let pairable = |n: &str| crate::table::PAIRABLE.iter().any(|e| e.name == n);
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for t in RATIOS {
+        let pair = (t.who, t.vs);
+        if t.at == At::One
+            && t.scenario == "single"
+            && pairable(t.who)
+            && pairable(t.vs)
+            && !out.contains(&pair)
+        {
+            out.push(pair);
+        }
+    }
+    out
+}

@@ -58,6 +58,7 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
                             ns,
                             retained: None,
                             home: None,
+                            paired: Vec::new(),
                         });
                     }
                 }
@@ -95,6 +96,19 @@ pub(crate) fn write(
             );
         }
     }
+    // Pairs timed in alternation (`interleaved/<size>/1t/<who>/<vs>`), by
+    // the id of `who`'s one-thread row.
+    let mut paired: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
+    for e in &extra {
+        if let (Some(rest), Some(ratio)) = (e.id.strip_prefix("interleaved/"), e.ratio)
+            && let Some((row, vs)) = rest.rsplit_once('/')
+        {
+            paired
+                .entry(format!("single/{row}"))
+                .or_default()
+                .push((vs.to_string(), ratio));
+        }
+    }
     let extra: BTreeMap<String, (Option<u64>, Option<f64>)> = extra
         .into_iter()
         .map(|e| (e.id, (e.retained_bytes, e.home)))
@@ -107,6 +121,9 @@ pub(crate) fn write(
         if let Some(&(retained, home)) = extra.get(&id) {
             r.retained = retained;
             r.home = home;
+        }
+        if let Some(p) = paired.remove(&id) {
+            r.paired = p;
         }
     }
     let cases = group_cases(rows);
@@ -466,6 +483,39 @@ mod tests {
         assert_eq!(j["results"].as_array().unwrap().len(), 7);
         let svg = std::fs::read_to_string(dir.join("scaling-4KiB.svg")).unwrap();
         assert!(svg.contains("<svg") && svg.contains("pool-local"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A ratio timed again in alternation (an `interleaved/` record) is
+    /// printed beside its target, with its own verdict.
+    #[test]
+    fn targets_show_the_ratio_timed_in_alternation() {
+        let dir = std::env::temp_dir().join(format!("xtask-pairs-{}", std::process::id()));
+        let crit = dir.join("criterion");
+        put_row(&crit, &row("single", 4096, 1, "pool-local", 10.0));
+        put_row(&crit, &row("single", 4096, 1, "pool-tiered", 12.0));
+        put_row(&crit, &row("single", 65536, 1, "pool-local", 10.0));
+        put_row(&crit, &row("single", 65536, 1, "pool-tiered", 11.0));
+        std::fs::write(
+            dir.join("extra.jsonl"),
+            "{\"id\":\"interleaved/4KiB/1t/pool-tiered/pool-local\",\"ratio\":1.08}\n\
+             {\"id\":\"interleaved/64KiB/1t/pool-tiered/pool-local\",\"ratio\":1.2}\n",
+        )
+        .unwrap();
+        write(&dir, &dir, None).unwrap();
+        let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(
+            md.contains(
+                "MISS pool-tiered within 1.15x of pool-local, 4KiB, 1 thread: 1.20x (12.0 vs 10.0 ns); in alternation: 1.08x (MET)"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "MET  pool-tiered within 1.15x of pool-local, 64KiB, 1 thread: 1.10x (11.0 vs 10.0 ns); in alternation: 1.20x (MISS)"
+            ),
+            "{md}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

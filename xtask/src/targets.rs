@@ -46,9 +46,13 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
             let Some(list) = find(cases, t.scenario, size, threads) else {
                 continue;
             };
-            let (Some(who), Some(vs)) = (ns_of(list, t.who), ns_of(list, t.vs)) else {
+            let (Some(who_row), Some(vs)) = (
+                list.iter().find(|r| r.contender == t.who),
+                ns_of(list, t.vs),
+            ) else {
                 continue;
             };
+            let who = who_row.ns;
             let r = who / vs;
             let label = &list[0].size_label;
             let plural = if threads == 1 { "" } else { "s" };
@@ -57,8 +61,25 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
             } else {
                 format!("{r:.2}x")
             };
+            // The same ratio timed again with the two loops in alternation,
+            // where the run did so: on a loaded machine the two can differ.
+            let again = who_row
+                .paired
+                .iter()
+                .find(|(other, _)| other == t.vs)
+                .map_or(String::new(), |&(_, x)| {
+                    let x_figure = if t.percent {
+                        format!("{:+.1}%", (x - 1.0) * 100.0)
+                    } else {
+                        format!("{x:.2}x")
+                    };
+                    format!(
+                        "; in alternation: {x_figure} ({})",
+                        mark(x <= t.max).trim_end()
+                    )
+                });
             out.push(format!(
-                "{} {}, {label}, {threads} thread{plural}: {figure} ({who:.1} vs {vs:.1} ns)",
+                "{} {}, {label}, {threads} thread{plural}: {figure} ({who:.1} vs {vs:.1} ns){again}",
                 mark(r <= t.max),
                 t.what
             ));
@@ -282,6 +303,33 @@ mod tests {
     /// 16 threads on 2 cores are oversubscribed: the ring is held to half
     /// of pool-local's throughput and 3x a shared queue's, the bounded pool
     /// to 3x; on 16 cores, to 5x lockfree-object-pool's and 10x.
+    /// The pairs handed to the bench are the one-thread `single`
+    /// targets' whose two sides both run in the default `pools` build.
+    #[test]
+    fn the_pairs_timed_in_alternation_are_the_one_thread_targets() {
+        let pairs = crate::ratios::pairs();
+        for want in [
+            ("pool-tiered", "pool-local"),
+            ("pool-local", "lockfree-object-pool"),
+            ("pool-local", "zeropool"),
+            ("pool-fixed", "lockfree-object-pool"),
+            ("pool-local-owned", "pool-local"),
+        ] {
+            assert!(pairs.contains(&want), "{want:?} missing from {pairs:?}");
+        }
+        for (who, vs) in &pairs {
+            for n in [who, vs] {
+                assert!(
+                    !n.contains("nostats") && !n.starts_with("alloc-") && !n.contains("leak"),
+                    "{n} does not run in the default pools build: {pairs:?}"
+                );
+            }
+        }
+        let mut dedup = pairs.clone();
+        dedup.dedup();
+        assert_eq!(dedup.len(), pairs.len());
+    }
+
     #[test]
     fn oversubscribed_thread_counts_get_their_own_targets() {
         let c = cases(&[
