@@ -57,6 +57,17 @@ pub enum PoolError {
         /// The largest size the pool serves.
         max: usize,
     },
+    /// The system could not allocate a buffer of the size asked for, and
+    /// the getter is one that reports failures (`checked_get` of
+    /// pool-tiered, for lengths that come from outside): refused, where an
+    /// infallible getter would abort the process.
+    #[error(
+        "cannot allocate {requested} bytes: the system refused; cap lengths from outside with a smaller `max_len`"
+    )]
+    AllocFailed {
+        /// The size asked for, in bytes.
+        requested: usize,
+    },
 }
 
 impl PoolError {

@@ -112,7 +112,10 @@ impl TieredPool {
     ///
     /// # Errors
     ///
-    /// [`PoolError::TooLarge`] naming the length and the limit.
+    /// - [`PoolError::TooLarge`] naming the length and the limit;
+    /// - [`PoolError::AllocFailed`] for a length over the largest class
+    ///   (allocated exactly) that the system cannot allocate: refused, not
+    ///   an abort, whatever `max_len` allows.
     ///
     /// # Examples
     ///
@@ -123,6 +126,13 @@ impl TieredPool {
     /// assert_eq!(pool.checked_get(1500)?.capacity(), 2048);
     /// let e = pool.checked_get(usize::MAX).unwrap_err();
     /// assert_eq!(e, PoolError::TooLarge { requested: usize::MAX, max: 1 << 20 });
+    ///
+    /// // The default `max_len` is `isize::MAX`: a length no system can
+    /// // allocate is refused all the same.
+    /// let pool = TieredPool::new();
+    /// let e = pool.checked_get(isize::MAX as usize).unwrap_err();
+    /// assert_eq!(e, PoolError::AllocFailed { requested: isize::MAX as usize });
+    /// assert_eq!(pool.stats().oversize, 0);
     /// # Ok::<(), PoolError>(())
     /// ```
     #[inline]
@@ -141,7 +151,12 @@ impl TieredPool {
                 pool: &self.engine,
                 site: Site::record(self.engine.extra().leaks()),
             },
-            None => self.oversize(len),
+            None => TieredBuf {
+                buf: self.try_oversize(len)?,
+                class: OVERSIZE,
+                pool: &self.engine,
+                site: Site::default(),
+            },
         })
     }
 
@@ -182,7 +197,9 @@ impl TieredPool {
     ///
     /// # Errors
     ///
-    /// [`PoolError::TooLarge`] over [`max_len`](crate::TieredPoolBuilder::max_len).
+    /// [`PoolError::TooLarge`] over [`max_len`](crate::TieredPoolBuilder::max_len);
+    /// [`PoolError::AllocFailed`] where the system cannot allocate an
+    /// oversize buffer, as [`checked_get`](Self::checked_get).
     ///
     /// # Examples
     ///
@@ -203,6 +220,10 @@ impl TieredPool {
                 requested: len,
                 max: self.max_len,
             });
+        }
+        if self.classes.class_of(len).is_none() {
+            let buf = self.try_oversize(len)?;
+            return Ok(OwnedTieredBuf::new(buf, OVERSIZE, Site::default(), None));
         }
         Ok(self.owned(len))
     }
@@ -370,6 +391,18 @@ impl TieredPool {
     /// ```
     pub fn threads(&self) -> usize {
         self.engine.threads()
+    }
+
+    /// An oversize buffer of capacity `len`, allocated fallibly (for the
+    /// checked getters: a length from outside must not abort the process).
+    #[cold]
+    fn try_oversize(&self, len: usize) -> Result<Vec<u8>, PoolError> {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(len)
+            .map_err(|_| PoolError::AllocFailed { requested: len })?;
+        shared::record_only(&self.engine, len);
+        self.engine.extra().oversize.add_shared(1);
+        Ok(buf)
     }
 
     #[cold]

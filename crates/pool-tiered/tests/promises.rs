@@ -73,6 +73,37 @@ fn get_keeps_its_capacity_promise_whatever_the_holder_does() {
     assert_eq!(s.outstanding, 0);
 }
 
+/// Under the default `max_len` (`isize::MAX`), a length over the largest
+/// class that no system can allocate is refused with `AllocFailed` by
+/// both checked getters: no abort, nothing counted, and the pool serves on.
+#[test]
+fn checked_getters_refuse_what_the_system_cannot_allocate() {
+    let pool = TieredPool::new();
+    for len in [isize::MAX as usize, (isize::MAX as usize) - 1, 1 << 62, 1 << 50] {
+        assert_eq!(
+            pool.checked_get(len).unwrap_err(),
+            PoolError::AllocFailed { requested: len },
+            "checked_get({len})"
+        );
+        assert_eq!(
+            pool.checked_get_owned(len).unwrap_err(),
+            PoolError::AllocFailed { requested: len },
+            "checked_get_owned({len})"
+        );
+    }
+    let e = PoolError::AllocFailed { requested: 1 << 50 };
+    assert!(
+        e.to_string().contains("1125899906842624 bytes") && e.to_string().contains("max_len"),
+        "{e}"
+    );
+    let s = pool.stats();
+    assert_eq!((s.oversize, s.total.gets, s.total.outstanding), (0, 0, 0));
+    // The pool serves on, in-class and oversize alike.
+    assert_eq!(pool.checked_get(100).unwrap().capacity(), 128);
+    assert_eq!(pool.checked_get_owned(3 << 20).unwrap().capacity(), 3 << 20);
+    assert_eq!(pool.stats().oversize, 1);
+}
+
 #[test]
 fn untrusted_lengths_are_refused_not_allocated() {
     let pool = TieredPool::builder().max_len(16 << 20).build().unwrap();
