@@ -1,6 +1,6 @@
-//! The one-thread ratios timed a second way: two contenders' plain loops
-//! in alternation, in one process, round after round, and the median of
-//! the rounds' ratios.
+//! The one-thread ratios timed a second way (`single`, and `two`: two
+//! pools used in turn): two contenders' plain loops in alternation, in one
+//! process, round after round, and the median of the rounds' ratios.
 //!
 //! Criterion times each contender on its own, one after the other, over a
 //! few seconds each; on a shared machine the load drifts between the two,
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::contenders::*;
 use crate::peers::*;
-use crate::scenarios::run_threads;
+use crate::scenarios::{run_threads, run_two};
 use crate::settings::size_label;
 use crate::{records, table};
 
@@ -30,8 +30,31 @@ fn make<C: Contender + 'static>(size: usize) -> Looped {
     Box::new(move |iters| run_threads(&c, 1, iters))
 }
 
-/// The contenders that can be paired ([`table::PAIRABLE`], in its order),
-/// each with its [`Make`].
+/// As [`make`], for the `two` scenario: two pools used in turn.
+fn make_two<C: Contender + 'static>(size: usize) -> Looped {
+    let (a, b) = (C::build(size), C::build(size));
+    Box::new(move |iters| run_two(&a, &b, iters))
+}
+
+/// The contenders that can be paired in `scenario` (`single` or `two`),
+/// each with its [`Make`]; empty for another scenario.
+pub fn pairable(scenario: &str) -> &'static [(&'static str, Make)] {
+    match scenario {
+        "single" => PAIRABLE,
+        "two" => PAIRABLE_TWO,
+        _ => &[],
+    }
+}
+
+/// The contenders of `two` that can be paired ([`table::PAIRABLE_TWO`]).
+pub const PAIRABLE_TWO: &[(&str, Make)] = &[
+    (table::POOL_LOCAL.name, make_two::<PoolLocal>),
+    (table::POOL_TIERED.name, make_two::<PoolTiered>),
+    (table::ZEROPOOL.name, make_two::<Zeropool>),
+];
+
+/// The contenders of `single` that can be paired ([`table::PAIRABLE`],
+/// in its order), each with its [`Make`].
 pub const PAIRABLE: &[(&str, Make)] = &[
     (table::POOL_LOCAL.name, make::<PoolLocal>),
     (table::POOL_LOCAL_TIMED.name, make::<PoolLocalTimed>),
@@ -56,32 +79,49 @@ pub const ROUNDS: usize = 7;
 /// How long one loop of one round runs, about.
 const LOOP_TIME: Duration = Duration::from_millis(10);
 
-/// The pairs named by `spec` (`who:vs,who:vs`, as `POOL_BENCH_PAIRS`),
-/// each name looked up in `list`.
+/// One pair to time: `who` against `vs` in `scenario`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair<'a> {
+    /// `single` or `two`.
+    pub scenario: &'a str,
+    /// The contender whose time is divided.
+    pub who: &'a str,
+    /// The contender it is divided by.
+    pub vs: &'a str,
+}
+
+/// The pairs named by `spec` (`scenario/who:vs,...`, as
+/// `POOL_BENCH_PAIRS`), each name looked up in [`pairable`] of its
+/// scenario.
 ///
 /// # Errors
 ///
-/// A pair that is not two names joined by `:`, or a name not in `list`.
-pub fn parse_pairs<'a>(
-    spec: &'a str,
-    list: &[(&'a str, Make)],
-) -> Result<Vec<(&'a str, &'a str)>, String> {
-    let known = |n: &str| list.iter().any(|(name, _)| *name == n);
+/// An entry that is not `scenario/who:vs`, a scenario other than
+/// `single` and `two`, or a name that cannot be paired there.
+pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
     spec.split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once(':') {
-            Some((who, vs)) if known(who) && known(vs) => Ok((who, vs)),
-            Some((who, vs)) => {
-                let unknown = if known(who) { vs } else { who };
-                Err(format!(
-                    "POOL_BENCH_PAIRS: `{unknown}` (in `{p}`) is not a contender that can be paired; expected one of {}",
-                    list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                ))
+        .map(|p| {
+            let shape = || {
+                format!("POOL_BENCH_PAIRS: `{p}` is not a pair; expected `scenario/who:vs`, such as `single/pool-tiered:pool-local`")
+            };
+            let (scenario, names) = p.split_once('/').ok_or_else(shape)?;
+            let (who, vs) = names.split_once(':').ok_or_else(shape)?;
+            let list = pairable(scenario);
+            if list.is_empty() {
+                return Err(format!(
+                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single` or `two`"
+                ));
             }
-            None => Err(format!(
-                "POOL_BENCH_PAIRS: `{p}` is not a pair; expected `who:vs`"
-            )),
+            let known = |n: &str| list.iter().any(|(name, _)| *name == n);
+            if let Some(unknown) = [who, vs].into_iter().find(|n| !known(n)) {
+                return Err(format!(
+                    "POOL_BENCH_PAIRS: `{unknown}` (in `{p}`) is not a contender that can be paired in `{scenario}`; expected one of {}",
+                    list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            Ok(Pair { scenario, who, vs })
         })
         .collect()
 }
@@ -107,39 +147,43 @@ pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Durati
     ratios[ratios.len() / 2]
 }
 
-/// Times every pair of `POOL_BENCH_PAIRS` at `size` and records each
-/// ratio (`interleaved/<size>/1t/<who>/<vs>`) for the report. Nothing
-/// when the variable is unset or `size` is not one of [`SIZES`].
+/// Times every pair of `POOL_BENCH_PAIRS` in `scenario` at `size` and
+/// records each ratio (`interleaved/<scenario>/<size>/1t/<who>/<vs>`) for
+/// the report. Nothing when the variable is unset or `size` is not one of
+/// [`SIZES`].
 ///
 /// # Panics
 ///
 /// Never; a malformed `POOL_BENCH_PAIRS` ends the process with a message
 /// naming what was wrong (exit status 2), as a bad workload does.
-pub fn run_pairs(size: usize) {
+pub fn run_pairs(scenario: &str, size: usize) {
     let Ok(spec) = std::env::var("POOL_BENCH_PAIRS") else {
         return;
     };
     if !SIZES.contains(&size) {
         return;
     }
-    let pairs = match parse_pairs(&spec, PAIRABLE) {
+    let pairs = match parse_pairs(&spec) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(2);
         }
     };
-    let find = |n: &str| PAIRABLE.iter().find(|(name, _)| *name == n).map(|p| p.1);
-    for (who, vs) in pairs {
+    let list = pairable(scenario);
+    let find = |n: &str| list.iter().find(|(name, _)| *name == n).map(|p| p.1);
+    for Pair { who, vs, .. } in pairs.into_iter().filter(|p| p.scenario == scenario) {
         let (Some(make_who), Some(make_vs)) = (find(who), find(vs)) else {
             continue;
         };
         let (mut a, mut b) = (make_who(size), make_vs(size));
         let r = ratio(&mut a, &mut b, ROUNDS, LOOP_TIME);
         let label = size_label(size);
-        println!("interleaved {label}, 1 thread: {who} / {vs} = {r:.2}x (median of {ROUNDS} rounds)");
+        println!(
+            "interleaved {scenario} {label}, 1 thread: {who} / {vs} = {r:.2}x (median of {ROUNDS} rounds)"
+        );
         crate::registry::record(&records::ExtraRecord {
-            id: format!("interleaved/{label}/1t/{who}/{vs}"),
+            id: format!("interleaved/{scenario}/{label}/1t/{who}/{vs}"),
             retained_bytes: None,
             home: None,
             ratio: Some(r),
@@ -153,19 +197,36 @@ mod tests {
 
     #[test]
     fn every_pairable_name_has_its_loop() {
-        let names: Vec<&str> = PAIRABLE.iter().map(|p| p.0).collect();
-        let table: Vec<&str> = table::PAIRABLE.iter().map(|e| e.name).collect();
-        assert_eq!(names, table);
+        for (scenario, table) in [("single", table::PAIRABLE), ("two", table::PAIRABLE_TWO)] {
+            let names: Vec<&str> = pairable(scenario).iter().map(|p| p.0).collect();
+            let table: Vec<&str> = table.iter().map(|e| e.name).collect();
+            assert_eq!(names, table, "{scenario}");
+        }
+        assert!(pairable("threads").is_empty());
     }
 
     #[test]
-    fn pairs_parse_and_unknown_names_are_named() {
-        let p = parse_pairs("pool-tiered:pool-local, pool-local:zeropool,", PAIRABLE).unwrap();
-        assert_eq!(p, [("pool-tiered", "pool-local"), ("pool-local", "zeropool")]);
-        let e = parse_pairs("pool-local:nosuch", PAIRABLE).unwrap_err();
+    fn pairs_parse_and_what_is_wrong_is_named() {
+        let p = parse_pairs("single/pool-tiered:pool-local, two/pool-local:zeropool,").unwrap();
+        let pair = |scenario, who, vs| Pair { scenario, who, vs };
+        assert_eq!(
+            p,
+            [
+                pair("single", "pool-tiered", "pool-local"),
+                pair("two", "pool-local", "zeropool")
+            ]
+        );
+        let e = parse_pairs("single/pool-local:nosuch").unwrap_err();
         assert!(e.contains("`nosuch`") && e.contains("pool-tiered"), "{e}");
-        let e = parse_pairs("pool-local", PAIRABLE).unwrap_err();
-        assert!(e.contains("expected `who:vs`"), "{e}");
+        // pool-fixed runs in `single`, not in the paired loops of `two`.
+        let e = parse_pairs("two/pool-fixed:pool-local").unwrap_err();
+        assert!(e.contains("`pool-fixed`") && e.contains("in `two`"), "{e}");
+        let e = parse_pairs("threads/pool-local:zeropool").unwrap_err();
+        assert!(e.contains("expected `single` or `two`"), "{e}");
+        for bad in ["pool-local:zeropool", "single/pool-local"] {
+            let e = parse_pairs(bad).unwrap_err();
+            assert!(e.contains("expected `scenario/who:vs`"), "{e}");
+        }
     }
 
     /// Loops on a fake clock: `who` costs twice `vs` per operation while

@@ -24,8 +24,9 @@
 //! - `POOL_BENCH_WORKLOAD`: a workload file to replay;
 //! - `POOL_BENCH_PIPELINE_WRITE=16`: pipeline producers write 16 bytes
 //!   instead of the whole buffer (a diagnostic);
-//! - `POOL_BENCH_PAIRS`: `who:vs,...`, one-thread ratios to time again
-//!   with the two loops in alternation (see [`interleaved`]);
+//! - `POOL_BENCH_PAIRS`: `scenario/who:vs,...` (`single` or `two`),
+//!   one-thread ratios to time again with the two loops in alternation
+//!   (see [`interleaved`]);
 //! - `POOL_BENCH_EXTRA_OUT`, `POOL_BENCH_BURST_OUT`: where records go.
 
 // Several peers' pool types implement no `Debug`; neither can ours that hold them.
@@ -38,9 +39,9 @@ pub mod contenders;
 #[cfg(feature = "harness")]
 pub mod home;
 #[cfg(feature = "harness")]
-pub mod peers;
-#[cfg(feature = "harness")]
 pub mod interleaved;
+#[cfg(feature = "harness")]
+pub mod peers;
 #[cfg(feature = "harness")]
 pub mod pipeline;
 pub mod records;

@@ -289,7 +289,7 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
         // build of the pools target only: the others lack the contenders).
         #[cfg(not(any(pool_no_stats, feature = "leak-sites")))]
         if with_pools {
-            crate::interleaved::run_pairs(size);
+            crate::interleaved::run_pairs("single", size);
         }
     }
     // Two pools in turn on one thread.
@@ -302,6 +302,10 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
         }
         bench_two::<Alloc>(&mut g, &alloc_name, size);
         g.finish();
+        #[cfg(not(feature = "leak-sites"))]
+        if with_pools {
+            crate::interleaved::run_pairs("two", size);
+        }
     }
     for &size in sizes.iter().filter(|s| THREADED_SIZES.contains(s)) {
         for &t in &threads {

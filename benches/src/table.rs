@@ -228,6 +228,10 @@ pub const PAIRABLE: &[Entry] = &[
     LOCKFREE_OBJECT_POOL,
 ];
 
+/// The contenders whose two-pools-in-turn times (`two`) can be compared
+/// again in alternation, as [`PAIRABLE`].
+pub const PAIRABLE_TWO: &[Entry] = &[POOL_LOCAL, POOL_TIERED, ZEROPOOL];
+
 /// The scenarios, in report order.
 pub const SCENARIOS: &[&str] = &[
     "single", "two", "threads", "cross", "tokio", "pipeline", "fill", "mixed", "replay", "burst",

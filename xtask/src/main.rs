@@ -210,16 +210,19 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     // `pool_benches::interleaved`), where the run measures both sides.
     let pairs: Vec<String> = ratios::pairs()
         .into_iter()
-        .filter(|(who, vs)| {
+        .filter(|(scenario, who, vs)| {
             !workload_only
                 && [who, vs].iter().all(|n| {
                     filter_names(
                         a,
-                        &[&format!("single/4KiB/1t/{n}"), &format!("single/64KiB/1t/{n}")],
+                        &[
+                            &format!("{scenario}/4KiB/1t/{n}"),
+                            &format!("{scenario}/64KiB/1t/{n}"),
+                        ],
                     )
                 })
         })
-        .map(|(who, vs)| format!("{who}:{vs}"))
+        .map(|(scenario, who, vs)| format!("{scenario}/{who}:{vs}"))
         .collect();
     let pairs = (!pairs.is_empty()).then(|| pairs.join(","));
     let setup = |cmd: &mut Command| {
@@ -397,7 +400,7 @@ fn bench_bin() -> Result<(), String> {
     let script = dest.join("run.sh");
     let pairs: Vec<String> = ratios::pairs()
         .into_iter()
-        .map(|(who, vs)| format!("{who}:{vs}"))
+        .map(|(scenario, who, vs)| format!("{scenario}/{who}:{vs}"))
         .collect();
     let text = RUN_SH.replace("@PAIRS@", &pairs.join(","));
     std::fs::write(&script, text).map_err(|e| format!("write {}: {e}", script.display()))?;

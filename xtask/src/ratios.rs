@@ -331,19 +331,26 @@ pub(crate) const RATIOS: &[Ratio] = &[
     ),
 ];
 
-/// The one-thread targets' pairs `(who, vs)` that the `pools` bench target
-/// can time again with the two loops in alternation (both in
-/// [`table::PAIRABLE`](crate::table::PAIRABLE)), each once, in table
-/// order.
-pub(crate) fn pairs() -> Vec<(&'static str, &'static str)> {
-    let pairable = |n: &str| crate::table::PAIRABLE.iter().any(|e| e.name == n);
-    let mut out: Vec<(&str, &str)> = Vec::new();
+/// The one-thread targets' pairs `(scenario, who, vs)` that the `pools`
+/// bench target can time again with the two loops in alternation (in
+/// `single`, both in [`table::PAIRABLE`](crate::table::PAIRABLE); in
+/// `two`, both in [`table::PAIRABLE_TWO`](crate::table::PAIRABLE_TWO)),
+/// each once, in table order.
+pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
+    let pairable = |scenario: &str, n: &str| {
+        let list = match scenario {
+            "single" => crate::table::PAIRABLE,
+            "two" => crate::table::PAIRABLE_TWO,
+            _ => &[],
+        };
+        list.iter().any(|e| e.name == n)
+    };
+    let mut out = Vec::new();
     for t in RATIOS {
-        let pair = (t.who, t.vs);
+        let pair = (t.scenario, t.who, t.vs);
         if t.at == At::One
-            && t.scenario == "single"
-            && pairable(t.who)
-            && pairable(t.vs)
+            && pairable(t.scenario, t.who)
+            && pairable(t.scenario, t.vs)
             && !out.contains(&pair)
         {
             out.push(pair);

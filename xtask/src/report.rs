@@ -96,15 +96,16 @@ pub(crate) fn write(
             );
         }
     }
-    // Pairs timed in alternation (`interleaved/<size>/1t/<who>/<vs>`), by
-    // the id of `who`'s one-thread row.
+    // Pairs timed in alternation
+    // (`interleaved/<scenario>/<size>/1t/<who>/<vs>`), by the id of `who`'s
+    // one-thread row (`<scenario>/<size>/1t/<who>`).
     let mut paired: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
     for e in &extra {
         if let (Some(rest), Some(ratio)) = (e.id.strip_prefix("interleaved/"), e.ratio)
             && let Some((row, vs)) = rest.rsplit_once('/')
         {
             paired
-                .entry(format!("single/{row}"))
+                .entry(row.to_string())
                 .or_default()
                 .push((vs.to_string(), ratio));
         }
@@ -496,10 +497,13 @@ mod tests {
         put_row(&crit, &row("single", 4096, 1, "pool-tiered", 12.0));
         put_row(&crit, &row("single", 65536, 1, "pool-local", 10.0));
         put_row(&crit, &row("single", 65536, 1, "pool-tiered", 11.0));
+        put_row(&crit, &row("two", 4096, 1, "pool-local", 12.0));
+        put_row(&crit, &row("two", 4096, 1, "zeropool", 20.0));
         std::fs::write(
             dir.join("extra.jsonl"),
-            "{\"id\":\"interleaved/4KiB/1t/pool-tiered/pool-local\",\"ratio\":1.08}\n\
-             {\"id\":\"interleaved/64KiB/1t/pool-tiered/pool-local\",\"ratio\":1.2}\n",
+            "{\"id\":\"interleaved/single/4KiB/1t/pool-tiered/pool-local\",\"ratio\":1.08}\n\
+             {\"id\":\"interleaved/single/64KiB/1t/pool-tiered/pool-local\",\"ratio\":1.2}\n\
+             {\"id\":\"interleaved/two/4KiB/1t/pool-local/zeropool\",\"ratio\":0.4}\n",
         )
         .unwrap();
         write(&dir, &dir, None).unwrap();
@@ -513,6 +517,12 @@ mod tests {
         assert!(
             md.contains(
                 "MET  pool-tiered within 1.15x of pool-local, 64KiB, 1 thread: 1.10x (11.0 vs 10.0 ns); in alternation: 1.20x (MISS)"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "MISS pool-local at most 0.5x zeropool's time, two pools in turn, 4KiB, 1 thread: 0.60x (12.0 vs 20.0 ns); in alternation: 0.40x (MET)"
             ),
             "{md}"
         );

@@ -303,21 +303,25 @@ mod tests {
     /// 16 threads on 2 cores are oversubscribed: the ring is held to half
     /// of pool-local's throughput and 3x a shared queue's, the bounded pool
     /// to 3x; on 16 cores, to 5x lockfree-object-pool's and 10x.
-    /// The pairs handed to the bench are the one-thread `single`
-    /// targets' whose two sides both run in the default `pools` build.
+    /// The pairs handed to the bench are the one-thread `single` and
+    /// `two` targets' whose two sides both run in the default `pools`
+    /// build.
     #[test]
     fn the_pairs_timed_in_alternation_are_the_one_thread_targets() {
         let pairs = crate::ratios::pairs();
         for want in [
-            ("pool-tiered", "pool-local"),
-            ("pool-local", "lockfree-object-pool"),
-            ("pool-local", "zeropool"),
-            ("pool-fixed", "lockfree-object-pool"),
-            ("pool-local-owned", "pool-local"),
+            ("single", "pool-tiered", "pool-local"),
+            ("single", "pool-local", "lockfree-object-pool"),
+            ("single", "pool-local", "zeropool"),
+            ("single", "pool-fixed", "lockfree-object-pool"),
+            ("single", "pool-local-owned", "pool-local"),
+            ("two", "pool-local", "zeropool"),
+            ("two", "pool-tiered", "zeropool"),
         ] {
             assert!(pairs.contains(&want), "{want:?} missing from {pairs:?}");
         }
-        for (who, vs) in &pairs {
+        for (scenario, who, vs) in &pairs {
+            assert!(["single", "two"].contains(scenario), "{pairs:?}");
             for n in [who, vs] {
                 assert!(
                     !n.contains("nostats") && !n.starts_with("alloc-") && !n.contains("leak"),

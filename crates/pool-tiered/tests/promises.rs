@@ -79,7 +79,12 @@ fn get_keeps_its_capacity_promise_whatever_the_holder_does() {
 #[test]
 fn checked_getters_refuse_what_the_system_cannot_allocate() {
     let pool = TieredPool::new();
-    for len in [isize::MAX as usize, (isize::MAX as usize) - 1, 1 << 62, 1 << 50] {
+    for len in [
+        isize::MAX as usize,
+        (isize::MAX as usize) - 1,
+        1 << 62,
+        1 << 50,
+    ] {
         assert_eq!(
             pool.checked_get(len).unwrap_err(),
             PoolError::AllocFailed { requested: len },
