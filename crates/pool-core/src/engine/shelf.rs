@@ -174,7 +174,7 @@ impl<T: Reset> Shelf<T> {
     /// new one (a miss). `c` is the owner's counter block; `shelf` finds
     /// the cache's shelf, which an item taken from the cache does not need
     /// (without a byte budget).
-    #[inline]
+    #[inline(always)]
     pub(super) fn take<'s>(
         shelf: impl FnOnce() -> &'s Self,
         cache: &mut Cache<T>,
@@ -250,7 +250,7 @@ impl<T: Reset> Shelf<T> {
     /// count as prefilled when kept and are not counted when dropped.
     /// `shelf` finds the cache's shelf, which an item kept in the cache
     /// does not need.
-    #[inline]
+    #[inline(always)]
     pub(super) fn keep<'s>(
         shelf: impl FnOnce() -> &'s Self,
         cache: &mut Cache<T>,

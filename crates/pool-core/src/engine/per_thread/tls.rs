@@ -85,7 +85,7 @@ impl<G: ThreadState> PerThread<G> {
     /// from its shared part.
     ///
     /// One thread-local read and one compare when the slot is cached.
-    #[inline]
+    #[inline(always)]
     pub fn with<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> R {
         let (id, cached) = RECENT.with(|ways| ways[set_of(self.id)].get());
         let ptr = if id == self.id & !super::GHOST {
