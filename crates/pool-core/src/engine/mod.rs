@@ -292,7 +292,10 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
         let g = self.threads.global();
         // Word-wise: the fast and slow paths meet in a stack slot (see
         // `words::move_words`).
-        words::move_words(self.threads.with(|slot| g.take_in(slot, class, note)))
+        words::move_words(self.threads.with(
+            #[inline(always)]
+            |slot| g.take_in(slot, class, note),
+        ))
     }
 
     /// [`take_noting`](Self::take_noting), with a counted reference to the
@@ -350,7 +353,10 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
     #[inline]
     pub fn put(&self, class: impl ClassIndex, item: T, entry: Entry) -> bool {
         let g = self.threads.global();
-        self.threads.with(|slot| g.put_in(slot, class, item, entry))
+        self.threads.with(
+            #[inline(always)]
+            |slot| g.put_in(slot, class, item, entry),
+        )
     }
 
     /// Makes items of `class` with its factory and keeps them as
