@@ -1,6 +1,7 @@
-//! The one-thread ratios timed a second way (`single`, and `two`: two
-//! pools used in turn): two contenders' plain loops in alternation, in one
-//! process, round after round, and the median of the rounds' ratios.
+//! The targets' ratios timed a second way (`single`, `two`: two pools
+//! used in turn, and `threads` at the most threads of the run): two
+//! contenders' plain loops in alternation, in one process, round after
+//! round, and the median of the rounds' ratios.
 //!
 //! Criterion times each contender on its own, one after the other, over a
 //! few seconds each; on a shared machine the load drifts between the two,
@@ -19,28 +20,31 @@ use crate::settings::size_label;
 use crate::{records, table};
 
 /// A contender built at one size, as a plain timed loop: `iters`
-/// operations on this thread, and their time.
+/// operations on each of its threads, and the time of the whole group.
 pub type Looped = Box<dyn FnMut(u64) -> Duration>;
 
-/// Builds a contender at a size as a [`Looped`].
-pub type Make = fn(usize) -> Looped;
+/// Builds a contender at a size, for a number of threads, as a
+/// [`Looped`].
+pub type Make = fn(usize, usize) -> Looped;
 
-fn make<C: Contender + 'static>(size: usize) -> Looped {
+fn make<C: Contender + 'static>(size: usize, threads: usize) -> Looped {
     let c = C::build(size);
-    Box::new(move |iters| run_threads(&c, 1, iters))
+    Box::new(move |iters| run_threads(&c, threads, iters))
 }
 
-/// As [`make`], for the `two` scenario: two pools used in turn.
-fn make_two<C: Contender + 'static>(size: usize) -> Looped {
+/// As [`make`], for the `two` scenario: two pools used in turn on one
+/// thread.
+fn make_two<C: Contender + 'static>(size: usize, _threads: usize) -> Looped {
     let (a, b) = (C::build(size), C::build(size));
     Box::new(move |iters| run_two(&a, &b, iters))
 }
 
-/// The contenders that can be paired in `scenario` (`single` or `two`),
-/// each with its [`Make`]; empty for another scenario.
+/// The contenders that can be paired in `scenario` (`single`, `two`, or
+/// `threads`, at the most threads of the run), each with its [`Make`];
+/// empty for another scenario.
 pub fn pairable(scenario: &str) -> &'static [(&'static str, Make)] {
     match scenario {
-        "single" => PAIRABLE,
+        "single" | "threads" => PAIRABLE,
         "two" => PAIRABLE_TWO,
         _ => &[],
     }
@@ -70,7 +74,7 @@ pub const PAIRABLE: &[(&str, Make)] = &[
     (table::LOCKFREE_OBJECT_POOL.name, make::<LockfreeObjectPool>),
 ];
 
-/// The sizes at which pairs are timed: those the one-thread targets read.
+/// The sizes at which pairs are timed: those the targets read.
 pub const SIZES: &[usize] = &[4096, 65536];
 
 /// Rounds per pair; the median of their ratios is reported.
@@ -82,7 +86,7 @@ const LOOP_TIME: Duration = Duration::from_millis(10);
 /// One pair to time: `who` against `vs` in `scenario`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pair<'a> {
-    /// `single` or `two`.
+    /// `single`, `two` or `threads`.
     pub scenario: &'a str,
     /// The contender whose time is divided.
     pub who: &'a str,
@@ -97,7 +101,7 @@ pub struct Pair<'a> {
 /// # Errors
 ///
 /// An entry that is not `scenario/who:vs`, a scenario other than
-/// `single` and `two`, or a name that cannot be paired there.
+/// `single`, `two` and `threads`, or a name that cannot be paired there.
 pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
     spec.split(',')
         .map(str::trim)
@@ -111,7 +115,7 @@ pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
             let list = pairable(scenario);
             if list.is_empty() {
                 return Err(format!(
-                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single` or `two`"
+                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two` or `threads`"
                 ));
             }
             let known = |n: &str| list.iter().any(|(name, _)| *name == n);
@@ -147,16 +151,17 @@ pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Durati
     ratios[ratios.len() / 2]
 }
 
-/// Times every pair of `POOL_BENCH_PAIRS` in `scenario` at `size` and
-/// records each ratio (`interleaved/<scenario>/<size>/1t/<who>/<vs>`) for
-/// the report. Nothing when the variable is unset or `size` is not one of
+/// Times every pair of `POOL_BENCH_PAIRS` in `scenario` at `size` on
+/// `threads` threads and records each ratio
+/// (`interleaved/<scenario>/<size>/<threads>t/<who>/<vs>`) for the
+/// report. Nothing when the variable is unset or `size` is not one of
 /// [`SIZES`].
 ///
 /// # Panics
 ///
 /// Never; a malformed `POOL_BENCH_PAIRS` ends the process with a message
 /// naming what was wrong (exit status 2), as a bad workload does.
-pub fn run_pairs(scenario: &str, size: usize) {
+pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
     let Ok(spec) = std::env::var("POOL_BENCH_PAIRS") else {
         return;
     };
@@ -176,14 +181,14 @@ pub fn run_pairs(scenario: &str, size: usize) {
         let (Some(make_who), Some(make_vs)) = (find(who), find(vs)) else {
             continue;
         };
-        let (mut a, mut b) = (make_who(size), make_vs(size));
+        let (mut a, mut b) = (make_who(size, threads), make_vs(size, threads));
         let r = ratio(&mut a, &mut b, ROUNDS, LOOP_TIME);
         let label = size_label(size);
         println!(
-            "interleaved {scenario} {label}, 1 thread: {who} / {vs} = {r:.2}x (median of {ROUNDS} rounds)"
+            "interleaved {scenario} {label}, {threads}t: {who} / {vs} = {r:.2}x (median of {ROUNDS} rounds)"
         );
         crate::registry::record(&records::ExtraRecord {
-            id: format!("interleaved/{scenario}/{label}/1t/{who}/{vs}"),
+            id: format!("interleaved/{scenario}/{label}/{threads}t/{who}/{vs}"),
             retained_bytes: None,
             home: None,
             ratio: Some(r),
@@ -202,7 +207,8 @@ mod tests {
             let table: Vec<&str> = table.iter().map(|e| e.name).collect();
             assert_eq!(names, table, "{scenario}");
         }
-        assert!(pairable("threads").is_empty());
+        assert_eq!(pairable("threads").len(), PAIRABLE.len());
+        assert!(pairable("cross").is_empty());
     }
 
     #[test]
@@ -221,8 +227,10 @@ mod tests {
         // pool-fixed runs in `single`, not in the paired loops of `two`.
         let e = parse_pairs("two/pool-fixed:pool-local").unwrap_err();
         assert!(e.contains("`pool-fixed`") && e.contains("in `two`"), "{e}");
-        let e = parse_pairs("threads/pool-local:zeropool").unwrap_err();
-        assert!(e.contains("expected `single` or `two`"), "{e}");
+        let e = parse_pairs("cross/pool-local:zeropool").unwrap_err();
+        assert!(e.contains("expected `single`, `two` or `threads`"), "{e}");
+        let p = parse_pairs("threads/pool-tiered:pool-local").unwrap();
+        assert_eq!(p, [pair("threads", "pool-tiered", "pool-local")]);
         for bad in ["pool-local:zeropool", "single/pool-local"] {
             let e = parse_pairs(bad).unwrap_err();
             assert!(e.contains("expected `scenario/who:vs`"), "{e}");

@@ -8,7 +8,7 @@
 //! - [`pipeline`] and [`replay`]: producers and consumers, and a recorded
 //!   workload replayed; [`home`]: how many buffers come back to the
 //!   thread that took them;
-//! - [`interleaved`]: one-thread ratios timed with the two loops in
+//! - [`interleaved`]: the targets' ratios timed with the two loops in
 //!   alternation;
 //! - [`burst`]: memory before, at and after a burst;
 //! - [`table`]: the one table of contender names and kinds, and
@@ -24,9 +24,9 @@
 //! - `POOL_BENCH_WORKLOAD`: a workload file to replay;
 //! - `POOL_BENCH_PIPELINE_WRITE=16`: pipeline producers write 16 bytes
 //!   instead of the whole buffer (a diagnostic);
-//! - `POOL_BENCH_PAIRS`: `scenario/who:vs,...` (`single` or `two`),
-//!   one-thread ratios to time again with the two loops in alternation
-//!   (see [`interleaved`]);
+//! - `POOL_BENCH_PAIRS`: `scenario/who:vs,...` (`single`, `two`, or
+//!   `threads` at the most threads of the run), ratios to time again with
+//!   the two loops in alternation (see [`interleaved`]);
 //! - `POOL_BENCH_EXTRA_OUT`, `POOL_BENCH_BURST_OUT`: where records go.
 
 // Several peers' pool types implement no `Debug`; neither can ours that hold them.

@@ -289,7 +289,7 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
         // build of the pools target only: the others lack the contenders).
         #[cfg(not(any(pool_no_stats, feature = "leak-sites")))]
         if with_pools {
-            crate::interleaved::run_pairs("single", size);
+            crate::interleaved::run_pairs("single", size, 1);
         }
     }
     // Two pools in turn on one thread.
@@ -304,7 +304,7 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
         g.finish();
         #[cfg(not(feature = "leak-sites"))]
         if with_pools {
-            crate::interleaved::run_pairs("two", size);
+            crate::interleaved::run_pairs("two", size, 1);
         }
     }
     for &size in sizes.iter().filter(|s| THREADED_SIZES.contains(s)) {
@@ -314,6 +314,11 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
                 register(&mut g, name, size, t);
             }
             g.finish();
+            // The most threads' ratios, timed in alternation too.
+            #[cfg(not(any(pool_no_stats, feature = "leak-sites")))]
+            if with_pools && t > 1 && Some(&t) == threads.iter().max() {
+                crate::interleaved::run_pairs("threads", size, t);
+            }
         }
     }
     // Tokio: as many workers as the most threads asked for (at least two).

@@ -206,18 +206,25 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         .into_iter()
         .filter(|t| *t != "burst" || (a.burst && !workload_only))
         .collect();
-    // The one-thread targets' pairs, timed again in alternation (see
-    // `pool_benches::interleaved`), where the run measures both sides.
+    // The targets' pairs, timed again in alternation (see
+    // `pool_benches::interleaved`), where the run measures both sides: one
+    // thread, and the most threads of the run in `threads`.
+    let most = a
+        .threads
+        .as_ref()
+        .and_then(|t| t.iter().max().copied())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
     let pairs: Vec<String> = ratios::pairs()
         .into_iter()
         .filter(|(scenario, who, vs)| {
+            let t = if *scenario == "threads" { most } else { 1 };
             !workload_only
                 && [who, vs].iter().all(|n| {
                     filter_names(
                         a,
                         &[
-                            &format!("{scenario}/4KiB/1t/{n}"),
-                            &format!("{scenario}/64KiB/1t/{n}"),
+                            &format!("{scenario}/4KiB/{t}t/{n}"),
+                            &format!("{scenario}/64KiB/{t}t/{n}"),
                         ],
                     )
                 })

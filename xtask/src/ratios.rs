@@ -331,15 +331,16 @@ pub(crate) const RATIOS: &[Ratio] = &[
     ),
 ];
 
-/// The one-thread targets' pairs `(scenario, who, vs)` that the `pools`
-/// bench target can time again with the two loops in alternation (in
-/// `single`, both in [`table::PAIRABLE`](crate::table::PAIRABLE); in
+/// The targets' pairs `(scenario, who, vs)` that the `pools` bench target
+/// can time again with the two loops in alternation: one thread in
+/// `single` and `two`, the most threads in `threads` (in `single` and
+/// `threads`, both in [`table::PAIRABLE`](crate::table::PAIRABLE); in
 /// `two`, both in [`table::PAIRABLE_TWO`](crate::table::PAIRABLE_TWO)),
 /// each once, in table order.
 pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
     let pairable = |scenario: &str, n: &str| {
         let list = match scenario {
-            "single" => crate::table::PAIRABLE,
+            "single" | "threads" => crate::table::PAIRABLE,
             "two" => crate::table::PAIRABLE_TWO,
             _ => &[],
         };
@@ -348,7 +349,11 @@ pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
     let mut out = Vec::new();
     for t in RATIOS {
         let pair = (t.scenario, t.who, t.vs);
-        if t.at == At::One
+        let at = match t.scenario {
+            "threads" => At::Most,
+            _ => At::One,
+        };
+        if t.at == at
             && pairable(t.scenario, t.who)
             && pairable(t.scenario, t.vs)
             && !out.contains(&pair)

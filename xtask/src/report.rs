@@ -499,11 +499,15 @@ mod tests {
         put_row(&crit, &row("single", 65536, 1, "pool-tiered", 11.0));
         put_row(&crit, &row("two", 4096, 1, "pool-local", 12.0));
         put_row(&crit, &row("two", 4096, 1, "zeropool", 20.0));
+        put_row(&crit, &row("threads", 4096, 1, "pool-local", 10.0));
+        put_row(&crit, &row("threads", 4096, 16, "pool-local", 10.0));
+        put_row(&crit, &row("threads", 4096, 16, "pool-tiered", 13.0));
         std::fs::write(
             dir.join("extra.jsonl"),
             "{\"id\":\"interleaved/single/4KiB/1t/pool-tiered/pool-local\",\"ratio\":1.08}\n\
              {\"id\":\"interleaved/single/64KiB/1t/pool-tiered/pool-local\",\"ratio\":1.2}\n\
-             {\"id\":\"interleaved/two/4KiB/1t/pool-local/zeropool\",\"ratio\":0.4}\n",
+             {\"id\":\"interleaved/two/4KiB/1t/pool-local/zeropool\",\"ratio\":0.4}\n\
+             {\"id\":\"interleaved/threads/4KiB/16t/pool-tiered/pool-local\",\"ratio\":1.1}\n",
         )
         .unwrap();
         write(&dir, &dir, None).unwrap();
@@ -523,6 +527,12 @@ mod tests {
         assert!(
             md.contains(
                 "MISS pool-local at most 0.5x zeropool's time, two pools in turn, 4KiB, 1 thread: 0.60x (12.0 vs 20.0 ns); in alternation: 0.40x (MET)"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "MISS pool-tiered within 1.15x of pool-local, 4KiB, 16 threads: 1.30x (13.0 vs 10.0 ns); in alternation: 1.10x (MET)"
             ),
             "{md}"
         );

@@ -317,11 +317,13 @@ mod tests {
             ("single", "pool-local-owned", "pool-local"),
             ("two", "pool-local", "zeropool"),
             ("two", "pool-tiered", "zeropool"),
+            ("threads", "pool-tiered", "pool-local"),
+            ("threads", "pool-local-owned", "pool-local"),
         ] {
             assert!(pairs.contains(&want), "{want:?} missing from {pairs:?}");
         }
         for (scenario, who, vs) in &pairs {
-            assert!(["single", "two"].contains(scenario), "{pairs:?}");
+            assert!(["single", "two", "threads"].contains(scenario), "{pairs:?}");
             for n in [who, vs] {
                 assert!(
                     !n.contains("nostats") && !n.starts_with("alloc-") && !n.contains("leak"),
