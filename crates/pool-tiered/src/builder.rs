@@ -285,13 +285,26 @@ impl TieredPoolBuilder {
         self
     }
 
-    /// Builds the pool (no buffer is made until asked for).
+    /// Builds the pool (no buffer is made until asked for; the largest
+    /// class is reserved once and freed, to check that it can be).
     ///
     /// # Errors
     ///
     /// [`PoolError::InvalidConfig`] naming the setting: `cache_size` or
     /// `spill_size` out of range, `max_retained_bytes` 0 or smaller than
-    /// the largest class, `default_len` over the largest class.
+    /// the largest class, `default_len` over the largest class, or
+    /// `classes` whose largest the system cannot allocate (class buffers
+    /// are made as `Vec::with_capacity` is, which would abort the process
+    /// on the first get of that class).
+    ///
+    /// ```
+    /// use pool_tiered::{PoolError, SizeClasses, TieredPool};
+    ///
+    /// let absurd = SizeClasses::custom(&[4096, isize::MAX as usize])?;
+    /// let e = TieredPool::builder().classes(absurd).build().unwrap_err();
+    /// assert!(matches!(e, PoolError::InvalidConfig { field: "classes", .. }), "{e}");
+    /// # Ok::<(), PoolError>(())
+    /// ```
     ///
     /// # Examples
     ///
@@ -304,6 +317,16 @@ impl TieredPoolBuilder {
     /// ```
     pub fn build(self) -> Result<TieredPool, PoolError> {
         self.validate()?;
+        // The engine makes class buffers infallibly: a class the system
+        // cannot allocate is refused here, not met by an abort later.
+        let largest = self.classes.largest();
+        if Vec::<u8>::new().try_reserve_exact(largest).is_err() {
+            return Err(PoolError::invalid_config(
+                "classes",
+                format!("a largest class of {largest} bytes"),
+                "classes the system can allocate",
+            ));
+        }
         let cap = self
             .max_retained_bytes
             .map(SharedByteCap::new)

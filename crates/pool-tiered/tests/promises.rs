@@ -138,6 +138,32 @@ fn untrusted_lengths_are_refused_not_allocated() {
     );
 }
 
+/// A class a `Vec<u8>` could hold but no system can allocate is refused
+/// when the pool is built, not met by an abort on its first get.
+#[test]
+fn a_class_the_system_cannot_allocate_is_refused_at_build() {
+    for size in [isize::MAX as usize, 1 << 62, 1 << 50] {
+        let classes = SizeClasses::custom(&[64, size]).unwrap();
+        let e = TieredPool::builder().classes(classes).build().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PoolError::InvalidConfig {
+                    field: "classes",
+                    ..
+                }
+            ),
+            "{size}: {e}"
+        );
+        assert!(e.to_string().contains(&size.to_string()), "{e}");
+    }
+    // The default and a large but possible class build as before.
+    assert!(TieredPool::builder().build().is_ok());
+    let big = SizeClasses::custom(&[64, 256 << 20]).unwrap();
+    let pool = TieredPool::builder().classes(big).build().unwrap();
+    assert_eq!(pool.stats().total.gets, 0, "nothing made by the check");
+}
+
 #[test]
 fn classes_that_cannot_be_allocated_are_refused() {
     let e = SizeClasses::custom(&[64, usize::MAX]).unwrap_err();
