@@ -7,9 +7,9 @@
 //! few seconds each; on a shared machine the load drifts between the two,
 //! and a ratio of two such figures moves by 30% from run to run. Here both
 //! loops run within a few milliseconds of each other, in the order
-//! who, vs, vs, who, so a drift moves both alike and the ratio holds. `cargo xtask bench` asks for the pairs its one-thread
-//! targets compare (`POOL_BENCH_PAIRS`) and prints each figure beside the
-//! criterion one.
+//! who, vs, vs, who, so a drift moves both alike and the ratio holds.
+//! `cargo xtask bench` asks for the pairs its targets compare
+//! (`POOL_BENCH_PAIRS`) and prints each figure beside the criterion one.
 
 use std::time::Duration;
 
@@ -50,15 +50,17 @@ pub fn pairable(scenario: &str) -> &'static [(&'static str, Make)] {
     }
 }
 
-/// The contenders of `two` that can be paired ([`table::PAIRABLE_TWO`]).
+/// The contenders of `two` that can be paired (the names of
+/// [`table::pairable`]`("two")`).
 pub const PAIRABLE_TWO: &[(&str, Make)] = &[
     (table::POOL_LOCAL.name, make_two::<PoolLocal>),
     (table::POOL_TIERED.name, make_two::<PoolTiered>),
     (table::ZEROPOOL.name, make_two::<Zeropool>),
 ];
 
-/// The contenders of `single` that can be paired ([`table::PAIRABLE`],
-/// in its order), each with its [`Make`].
+/// The contenders of `single` and `threads` that can be paired (the names
+/// of [`table::pairable`]`("single")`, in its order), each with its
+/// [`Make`].
 pub const PAIRABLE: &[(&str, Make)] = &[
     (table::POOL_LOCAL.name, make::<PoolLocal>),
     (table::POOL_LOCAL_TIMED.name, make::<PoolLocalTimed>),
@@ -73,9 +75,6 @@ pub const PAIRABLE: &[(&str, Make)] = &[
     (table::ZEROPOOL.name, make::<Zeropool>),
     (table::LOCKFREE_OBJECT_POOL.name, make::<LockfreeObjectPool>),
 ];
-
-/// The sizes at which pairs are timed: those the targets read.
-pub const SIZES: &[usize] = &[4096, 65536];
 
 /// Rounds per pair; the median of their ratios is reported.
 pub const ROUNDS: usize = 7;
@@ -154,20 +153,22 @@ pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Durati
 /// Times every pair of `POOL_BENCH_PAIRS` in `scenario` at `size` on
 /// `threads` threads and records each ratio
 /// (`interleaved/<scenario>/<size>/<threads>t/<who>/<vs>`) for the
-/// report. Nothing when the variable is unset or `size` is not one of
-/// [`SIZES`].
+/// report. Nothing when the variable is unset, when `size` is not one of
+/// [`THREADED_SIZES`] (the sizes the targets read), or in the builds
+/// whose `pools` target lacks the contenders (statistics off, leak
+/// sites).
 ///
 /// # Panics
 ///
 /// Never; a malformed `POOL_BENCH_PAIRS` ends the process with a message
 /// naming what was wrong (exit status 2), as a bad workload does.
 pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
+    if cfg!(any(pool_no_stats, feature = "leak-sites")) || !THREADED_SIZES.contains(&size) {
+        return;
+    }
     let Ok(spec) = std::env::var("POOL_BENCH_PAIRS") else {
         return;
     };
-    if !SIZES.contains(&size) {
-        return;
-    }
     let pairs = match parse_pairs(&spec) {
         Ok(p) => p,
         Err(e) => {
@@ -202,9 +203,9 @@ mod tests {
 
     #[test]
     fn every_pairable_name_has_its_loop() {
-        for (scenario, table) in [("single", table::PAIRABLE), ("two", table::PAIRABLE_TWO)] {
+        for scenario in ["single", "two", "threads", "cross"] {
             let names: Vec<&str> = pairable(scenario).iter().map(|p| p.0).collect();
-            let table: Vec<&str> = table.iter().map(|e| e.name).collect();
+            let table: Vec<&str> = table::pairable(scenario).iter().map(|e| e.name).collect();
             assert_eq!(names, table, "{scenario}");
         }
         assert_eq!(pairable("threads").len(), PAIRABLE.len());

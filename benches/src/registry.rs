@@ -285,9 +285,7 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             register(&mut g, name, size, 1);
         }
         g.finish();
-        // The same one-thread ratios, timed in alternation (the default
-        // build of the pools target only: the others lack the contenders).
-        #[cfg(not(any(pool_no_stats, feature = "leak-sites")))]
+        // The same one-thread ratios, timed in alternation.
         if with_pools {
             crate::interleaved::run_pairs("single", size, 1);
         }
@@ -302,7 +300,6 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
         }
         bench_two::<Alloc>(&mut g, &alloc_name, size);
         g.finish();
-        #[cfg(not(feature = "leak-sites"))]
         if with_pools {
             crate::interleaved::run_pairs("two", size, 1);
         }
@@ -315,7 +312,6 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             }
             g.finish();
             // The most threads' ratios, timed in alternation too.
-            #[cfg(not(any(pool_no_stats, feature = "leak-sites")))]
             if with_pools && t > 1 && Some(&t) == threads.iter().max() {
                 crate::interleaved::run_pairs("threads", size, t);
             }

@@ -209,28 +209,32 @@ pub fn pipeline_split(threads: usize) -> (usize, usize) {
 /// The allocators plain allocation is measured with.
 pub const ALLOCATORS: &[&str] = &["system", "mimalloc"];
 
-/// The contenders whose one-thread times can be compared again with the
-/// two loops in alternation, in one process (`POOL_BENCH_PAIRS`; see
+/// The contenders whose times in `scenario` can be compared again with
+/// the two loops in alternation, in one process (`POOL_BENCH_PAIRS`; see
 /// `pool_benches::interleaved`): those of the default build of the
-/// `pools` target that the one-thread targets name.
-pub const PAIRABLE: &[Entry] = &[
-    POOL_LOCAL,
-    POOL_LOCAL_TIMED,
-    POOL_LOCAL_OWNED,
-    POOL_TIERED,
-    POOL_TIERED_OWNED,
-    POOL_FIXED,
-    POOL_FIXED_OWNED,
-    POOL_RING,
-    POOL_RING_OWNED,
-    TLS_STACK,
-    ZEROPOOL,
-    LOCKFREE_OBJECT_POOL,
-];
-
-/// The contenders whose two-pools-in-turn times (`two`) can be compared
-/// again in alternation, as [`PAIRABLE`].
-pub const PAIRABLE_TWO: &[Entry] = &[POOL_LOCAL, POOL_TIERED, ZEROPOOL];
+/// `pools` target that the targets name, in `single` and `threads`, and
+/// those of `two` (two pools in turn); none in another scenario.
+#[must_use]
+pub fn pairable(scenario: &str) -> &'static [Entry] {
+    match scenario {
+        "single" | "threads" => &[
+            POOL_LOCAL,
+            POOL_LOCAL_TIMED,
+            POOL_LOCAL_OWNED,
+            POOL_TIERED,
+            POOL_TIERED_OWNED,
+            POOL_FIXED,
+            POOL_FIXED_OWNED,
+            POOL_RING,
+            POOL_RING_OWNED,
+            TLS_STACK,
+            ZEROPOOL,
+            LOCKFREE_OBJECT_POOL,
+        ],
+        "two" => &[POOL_LOCAL, POOL_TIERED, ZEROPOOL],
+        _ => &[],
+    }
+}
 
 /// The scenarios, in report order.
 pub const SCENARIOS: &[&str] = &[

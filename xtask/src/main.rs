@@ -214,24 +214,20 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         .as_ref()
         .and_then(|t| t.iter().max().copied())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
-    let pairs: Vec<String> = ratios::pairs()
-        .into_iter()
-        .filter(|(scenario, who, vs)| {
-            let t = if *scenario == "threads" { most } else { 1 };
-            !workload_only
-                && [who, vs].iter().all(|n| {
-                    filter_names(
-                        a,
-                        &[
-                            &format!("{scenario}/4KiB/{t}t/{n}"),
-                            &format!("{scenario}/64KiB/{t}t/{n}"),
-                        ],
-                    )
-                })
-        })
-        .map(|(scenario, who, vs)| format!("{scenario}/{who}:{vs}"))
-        .collect();
-    let pairs = (!pairs.is_empty()).then(|| pairs.join(","));
+    let pairs = ratios::spec(ratios::pairs().into_iter().filter(|(scenario, who, vs)| {
+        let t = if *scenario == "threads" { most } else { 1 };
+        !workload_only
+            && [who, vs].iter().all(|n| {
+                filter_names(
+                    a,
+                    &[
+                        &format!("{scenario}/4KiB/{t}t/{n}"),
+                        &format!("{scenario}/64KiB/{t}t/{n}"),
+                    ],
+                )
+            })
+    }));
+    let pairs = (!pairs.is_empty()).then_some(pairs);
     let setup = |cmd: &mut Command| {
         cmd.env("CRITERION_HOME", &criterion_home)
             .env("POOL_BENCH_BURST_OUT", &burst_out)
@@ -405,11 +401,7 @@ fn bench_bin() -> Result<(), String> {
         return Err(format!("expected 3 bench binaries, found {copied:?}"));
     }
     let script = dest.join("run.sh");
-    let pairs: Vec<String> = ratios::pairs()
-        .into_iter()
-        .map(|(scenario, who, vs)| format!("{scenario}/{who}:{vs}"))
-        .collect();
-    let text = RUN_SH.replace("@PAIRS@", &pairs.join(","));
+    let text = RUN_SH.replace("@PAIRS@", &ratios::spec(ratios::pairs()));
     std::fs::write(&script, text).map_err(|e| format!("write {}: {e}", script.display()))?;
     #[cfg(unix)]
     {

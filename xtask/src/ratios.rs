@@ -333,19 +333,12 @@ pub(crate) const RATIOS: &[Ratio] = &[
 
 /// The targets' pairs `(scenario, who, vs)` that the `pools` bench target
 /// can time again with the two loops in alternation: one thread in
-/// `single` and `two`, the most threads in `threads` (in `single` and
-/// `threads`, both in [`table::PAIRABLE`](crate::table::PAIRABLE); in
-/// `two`, both in [`table::PAIRABLE_TWO`](crate::table::PAIRABLE_TWO)),
-/// each once, in table order.
+/// `single` and `two`, the most threads in `threads` (both in
+/// [`table::pairable`](crate::table::pairable) of the scenario), each
+/// once, in table order.
 pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
-    let pairable = |scenario: &str, n: &str| {
-        let list = match scenario {
-            "single" | "threads" => crate::table::PAIRABLE,
-            "two" => crate::table::PAIRABLE_TWO,
-            _ => &[],
-        };
-        list.iter().any(|e| e.name == n)
-    };
+    let pairable =
+        |scenario: &str, n: &str| crate::table::pairable(scenario).iter().any(|e| e.name == n);
     let mut out = Vec::new();
     for t in RATIOS {
         let pair = (t.scenario, t.who, t.vs);
@@ -362,4 +355,13 @@ pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
         }
     }
     out
+}
+
+/// `pairs` as `POOL_BENCH_PAIRS` spells them: `scenario/who:vs,...`.
+pub(crate) fn spec<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(scenario, who, vs)| format!("{scenario}/{who}:{vs}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -56,10 +56,12 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
             let r = who / vs;
             let label = &list[0].size_label;
             let plural = if threads == 1 { "" } else { "s" };
-            let figure = if t.percent {
-                format!("{:+.1}%", (r - 1.0) * 100.0)
-            } else {
-                format!("{r:.2}x")
+            let figure = |x: f64| {
+                if t.percent {
+                    format!("{:+.1}%", (x - 1.0) * 100.0)
+                } else {
+                    format!("{x:.2}x")
+                }
             };
             // The same ratio timed again with the two loops in alternation,
             // where the run did so: on a loaded machine the two can differ.
@@ -68,20 +70,17 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
                 .iter()
                 .find(|(other, _)| other == t.vs)
                 .map_or(String::new(), |&(_, x)| {
-                    let x_figure = if t.percent {
-                        format!("{:+.1}%", (x - 1.0) * 100.0)
-                    } else {
-                        format!("{x:.2}x")
-                    };
                     format!(
-                        "; in alternation: {x_figure} ({})",
+                        "; in alternation: {} ({})",
+                        figure(x),
                         mark(x <= t.max).trim_end()
                     )
                 });
             out.push(format!(
-                "{} {}, {label}, {threads} thread{plural}: {figure} ({who:.1} vs {vs:.1} ns){again}",
+                "{} {}, {label}, {threads} thread{plural}: {} ({who:.1} vs {vs:.1} ns){again}",
                 mark(r <= t.max),
-                t.what
+                t.what,
+                figure(r)
             ));
         }
     }

@@ -102,7 +102,7 @@ impl TieredPool {
                 pool: &self.engine,
                 site: Site::record(self.engine.extra().leaks()),
             },
-            None => self.oversize(len),
+            None => self.oversize_guard(self.oversize_vec(len)),
         }
     }
 
@@ -151,12 +151,7 @@ impl TieredPool {
                 pool: &self.engine,
                 site: Site::record(self.engine.extra().leaks()),
             },
-            None => TieredBuf {
-                buf: self.try_oversize(len)?,
-                class: OVERSIZE,
-                pool: &self.engine,
-                site: Site::default(),
-            },
+            None => self.oversize_guard(self.try_oversize(len)?),
         })
     }
 
@@ -221,11 +216,10 @@ impl TieredPool {
                 max: self.max_len,
             });
         }
-        if self.classes.class_of(len).is_none() {
-            let buf = self.try_oversize(len)?;
-            return Ok(OwnedTieredBuf::new(buf, OVERSIZE, Site::default(), None));
-        }
-        Ok(self.owned(len))
+        Ok(match self.classes.class_of(len) {
+            Some(class) => self.owned_in(class, len),
+            None => OwnedTieredBuf::new(self.try_oversize(len)?, OVERSIZE, Site::default(), None),
+        })
     }
 
     /// An owned buffer for `len` (at most `max_len`).
@@ -233,24 +227,18 @@ impl TieredPool {
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn owned(&self, len: usize) -> OwnedTieredBuf {
         match self.classes.class_of(len) {
-            Some(class) => {
-                let (buf, held) = shared::take_held(&self.engine, class, len);
-                let site = Site::record(held.extra().leaks());
-                OwnedTieredBuf::new(buf, class, site, Some(held))
-            }
-            None => self.oversize_owned(len),
+            Some(class) => self.owned_in(class, len),
+            None => OwnedTieredBuf::new(self.oversize_vec(len), OVERSIZE, Site::default(), None),
         }
     }
 
-    #[cold]
-    fn oversize_owned(&self, len: usize) -> OwnedTieredBuf {
-        let mut buf = self.oversize(len);
-        OwnedTieredBuf::new(
-            std::mem::take(&mut buf.buf),
-            OVERSIZE,
-            Site::default(),
-            None,
-        )
+    /// An owned buffer of `class`, asked for with `len`.
+    #[inline(always)]
+    #[cfg_attr(feature = "leak-sites", track_caller)]
+    fn owned_in(&self, class: usize, len: usize) -> OwnedTieredBuf {
+        let (buf, held) = shared::take_held(&self.engine, class, len);
+        let site = Site::record(held.extra().leaks());
+        OwnedTieredBuf::new(buf, class, site, Some(held))
     }
 
     /// A buffer of length `len`, all zeros.
@@ -400,17 +388,30 @@ impl TieredPool {
         let mut buf = Vec::new();
         buf.try_reserve_exact(len)
             .map_err(|_| PoolError::AllocFailed { requested: len })?;
-        shared::record_only(&self.engine, len);
-        self.engine.extra().oversize.add_shared(1);
+        self.count_oversize(len);
         Ok(buf)
     }
 
+    /// An oversize buffer of capacity `len`, allocated as
+    /// `Vec::with_capacity` does (the infallible getters).
     #[cold]
-    fn oversize(&self, len: usize) -> TieredBuf<'_> {
+    fn oversize_vec(&self, len: usize) -> Vec<u8> {
+        let buf = Vec::with_capacity(len);
+        self.count_oversize(len);
+        buf
+    }
+
+    /// Records `len` and counts one oversize request.
+    fn count_oversize(&self, len: usize) {
         shared::record_only(&self.engine, len);
         self.engine.extra().oversize.add_shared(1);
+    }
+
+    /// The guard of an oversize buffer: never pooled, never tracked.
+    #[cold]
+    fn oversize_guard(&self, buf: Vec<u8>) -> TieredBuf<'_> {
         TieredBuf {
-            buf: Vec::with_capacity(len),
+            buf,
             class: OVERSIZE,
             pool: &self.engine,
             site: Site::default(),
