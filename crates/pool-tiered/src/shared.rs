@@ -61,13 +61,18 @@ pub(crate) struct Extra {
     pub(crate) leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
 }
 
+/// Classes after the first whose per-thread caches sit inline in each
+/// thread's slot: all of the default 15 (128 B to 2 MiB), so the hot path
+/// loads no pointer before the cache (see `Engine`'s `INLINE`).
+pub(crate) const INLINE: usize = 14;
+
 /// The engine of a [`TieredPool`](crate::TieredPool): one class per size;
 /// each thread also publishes its recent lengths.
-pub(crate) type Shared = Engine<ClassBuf, Recent, Extra>;
+pub(crate) type Shared = Engine<ClassBuf, Recent, Extra, INLINE>;
 
 /// What owned and frozen buffers hold: a hold on the engine counted per
 /// thread, that outlives the pool.
-pub(crate) type Held = EngineRef<ClassBuf, Recent, Extra>;
+pub(crate) type Held = EngineRef<ClassBuf, Recent, Extra, INLINE>;
 
 impl Extra {
     /// The leak tracker, if the pool has one (none without `leak-sites`).

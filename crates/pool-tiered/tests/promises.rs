@@ -328,3 +328,41 @@ fn owned_buffers_are_byte_slices_like_borrowed_ones() {
     fill(&mut borrowed);
     assert_eq!((sum(&owned), sum(&borrowed)), (28, 28));
 }
+
+#[test]
+fn every_class_keeps_its_own_buffers_however_many_classes() {
+    // 21 classes: the first 15 cached inline in each thread's slot, the
+    // rest behind a box; each must serve and keep only its own size.
+    let classes = SizeClasses::power_of_two(16, 16 << 20).unwrap();
+    let sizes = classes.sizes().to_vec();
+    assert_eq!(sizes.len(), 21);
+    let pool = TieredPool::builder().classes(classes).build().unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..2 {
+                    for &size in &sizes {
+                        let b = pool.get(size);
+                        assert_eq!(b.capacity(), size);
+                        assert_eq!(pool.classes().sizes()[b.class().unwrap()], size);
+                    }
+                }
+            });
+        }
+    });
+    let stats = pool.stats();
+    for (c, &size) in stats.classes.iter().zip(&sizes) {
+        assert_eq!(c.size, size);
+        let s = &c.stats;
+        assert_eq!(
+            (s.gets, s.returns, s.outstanding),
+            (4, 4, 0),
+            "class {size}: {s}"
+        );
+        assert!(
+            s.hits >= 2,
+            "each thread's second get of {size} is a hit: {s}"
+        );
+        assert_eq!(s.discarded.total(), 0, "class {size}: {s}");
+    }
+}

@@ -1,9 +1,14 @@
-//! One value per class, the first one inline.
+//! One value per class: the first inline, optionally more inline, the
+//! rest boxed.
 
-/// One value per class: the first inline, the rest boxed. An engine of one
-/// class reaches its only value with no indirection and no bounds check
-/// (`get(0)` with a constant 0 compiles to a field access); one of several
-/// classes pays one predictable branch.
+/// One value per class: the first inline, the next `INLINE` inline too,
+/// the rest boxed. An engine of one class reaches its only value with no
+/// indirection and no bounds check (`get(0)` with a constant 0 compiles to
+/// a field access); one of several classes pays one predictable branch,
+/// and for a class past the inline ones, a load of the box's pointer
+/// before its value: a dependent load on every access, which is why the
+/// per-thread caches of a many-class engine sit inline (see
+/// [`Engine`](super::Engine)'s `INLINE`).
 ///
 /// # Examples
 ///
@@ -15,27 +20,41 @@
 /// let doubled = sizes.map(|s| s * 2);
 /// assert_eq!(doubled.iter().copied().collect::<Vec<_>>(), [256, 8192, 131072]);
 /// assert!(PerClass::<u8>::from_vec(Vec::new()).is_none());
+///
+/// // Two more inline: the same values, in the same order.
+/// let inline: PerClass<_, 2> = sizes.map_inline(|&s| s);
+/// assert_eq!((*inline.get(1), *inline.get(2), inline.len()), (4096, 65536, 3));
+/// assert_eq!(inline.iter().copied().collect::<Vec<_>>(), [128, 4096, 65536]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PerClass<V> {
+pub struct PerClass<V, const INLINE: usize = 0> {
     first: V,
+    /// Classes `1..=INLINE`: `Some` for those that exist (a prefix).
+    inline: [Option<V>; INLINE],
+    /// Classes after the inline ones.
     rest: Box<[V]>,
+    /// The number of classes.
+    len: usize,
 }
 
 impl<V> PerClass<V> {
-    /// The values of `values`, in order; `None` if it is empty.
-    pub fn from_vec(mut values: Vec<V>) -> Option<Self> {
-        if values.is_empty() {
-            return None;
-        }
-        let rest = values.split_off(1);
-        let first = values.pop()?;
+    /// The values of `values`, in order, none inline but the first; `None`
+    /// if it is empty. [`map_inline`](Self::map_inline) makes one with
+    /// more inline.
+    pub fn from_vec(values: Vec<V>) -> Option<Self> {
+        let len = values.len();
+        let mut values = values.into_iter();
+        let first = values.next()?;
         Some(PerClass {
             first,
-            rest: rest.into_boxed_slice(),
+            inline: [],
+            rest: values.collect(),
+            len,
         })
     }
+}
 
+impl<V, const INLINE: usize> PerClass<V, INLINE> {
     /// The value of class 0.
     #[inline(always)]
     pub fn first(&self) -> &V {
@@ -50,9 +69,18 @@ impl<V> PerClass<V> {
     /// names both.
     #[inline(always)]
     pub fn get(&self, class: usize) -> &V {
-        match self.rest.get(class.wrapping_sub(1)) {
-            Some(v) => v,
-            None => self.first_or_panic(class),
+        // Class 0 wraps to `usize::MAX`: past the inline ones and the rest.
+        let i = class.wrapping_sub(1);
+        if i < INLINE {
+            match &self.inline[i] {
+                Some(v) => v,
+                None => out_of_range(class, self.len()),
+            }
+        } else {
+            match self.rest.get(i.wrapping_sub(INLINE)) {
+                Some(v) => v,
+                None => self.first_or_panic(class),
+            }
         }
     }
 
@@ -73,35 +101,59 @@ impl<V> PerClass<V> {
     /// names both.
     #[inline(always)]
     pub fn get_mut(&mut self, class: usize) -> &mut V {
-        let len = self.len();
-        match self.rest.get_mut(class.wrapping_sub(1)) {
-            Some(v) => v,
-            None if class == 0 => &mut self.first,
-            None => out_of_range(class, len),
+        let len = self.len;
+        let i = class.wrapping_sub(1);
+        if i < INLINE {
+            match &mut self.inline[i] {
+                Some(v) => v,
+                None => out_of_range(class, len),
+            }
+        } else {
+            match self.rest.get_mut(i.wrapping_sub(INLINE)) {
+                Some(v) => v,
+                None if class == 0 => &mut self.first,
+                None => out_of_range(class, len),
+            }
         }
     }
 
     /// The number of classes (at least 1).
     #[allow(clippy::len_without_is_empty)] // never empty
     pub fn len(&self) -> usize {
-        1 + self.rest.len()
+        self.len
     }
 
     /// The values in class order.
     pub fn iter(&self) -> impl Iterator<Item = &V> {
-        std::iter::once(&self.first).chain(self.rest.iter())
+        std::iter::once(&self.first)
+            .chain(self.inline.iter().flatten())
+            .chain(self.rest.iter())
     }
 
     /// The values in class order, mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        std::iter::once(&mut self.first).chain(self.rest.iter_mut())
+        std::iter::once(&mut self.first)
+            .chain(self.inline.iter_mut().flatten())
+            .chain(self.rest.iter_mut())
     }
 
-    /// A value per class made from each of these.
-    pub fn map<W>(&self, mut f: impl FnMut(&V) -> W) -> PerClass<W> {
+    /// A value per class made from each of these (`f` called in class
+    /// order), as many inline.
+    pub fn map<W>(&self, f: impl FnMut(&V) -> W) -> PerClass<W, INLINE> {
+        self.map_inline(f)
+    }
+
+    /// A value per class made from each of these (`f` called in class
+    /// order), with `M` of them inline after the first.
+    pub fn map_inline<W, const M: usize>(&self, mut f: impl FnMut(&V) -> W) -> PerClass<W, M> {
+        let first = f(&self.first);
+        let mut values = self.inline.iter().flatten().chain(self.rest.iter());
+        let inline = std::array::from_fn(|_| values.next().map(&mut f));
         PerClass {
-            first: f(&self.first),
-            rest: self.rest.iter().map(f).collect(),
+            first,
+            inline,
+            rest: values.map(f).collect(),
+            len: self.len,
         }
     }
 }
@@ -113,12 +165,20 @@ fn out_of_range(class: usize, len: usize) -> ! {
     panic!("class {class} out of range: the engine has {len} classes")
 }
 
-impl<V> IntoIterator for PerClass<V> {
+impl<V, const INLINE: usize> IntoIterator for PerClass<V, INLINE> {
     type Item = V;
-    type IntoIter = std::iter::Chain<std::iter::Once<V>, std::vec::IntoIter<V>>;
+    type IntoIter = std::iter::Chain<
+        std::iter::Chain<
+            std::iter::Once<V>,
+            std::iter::Flatten<std::array::IntoIter<Option<V>, INLINE>>,
+        >,
+        std::vec::IntoIter<V>,
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
-        std::iter::once(self.first).chain(self.rest.into_vec())
+        std::iter::once(self.first)
+            .chain(self.inline.into_iter().flatten())
+            .chain(self.rest.into_vec())
     }
 }
 
@@ -141,24 +201,24 @@ pub trait ClassIndex: Copy {
     /// # Panics
     ///
     /// If the index is not below `p.len()`.
-    fn of<V>(self, p: &PerClass<V>) -> &V;
+    fn of<V, const INLINE: usize>(self, p: &PerClass<V, INLINE>) -> &V;
 
     /// The value of this class in `p`, mutably.
     ///
     /// # Panics
     ///
     /// If the index is not below `p.len()`.
-    fn of_mut<V>(self, p: &mut PerClass<V>) -> &mut V;
+    fn of_mut<V, const INLINE: usize>(self, p: &mut PerClass<V, INLINE>) -> &mut V;
 }
 
 impl ClassIndex for usize {
     #[inline(always)]
-    fn of<V>(self, p: &PerClass<V>) -> &V {
+    fn of<V, const INLINE: usize>(self, p: &PerClass<V, INLINE>) -> &V {
         p.get(self)
     }
 
     #[inline(always)]
-    fn of_mut<V>(self, p: &mut PerClass<V>) -> &mut V {
+    fn of_mut<V, const INLINE: usize>(self, p: &mut PerClass<V, INLINE>) -> &mut V {
         p.get_mut(self)
     }
 }
@@ -169,12 +229,89 @@ pub struct Only;
 
 impl ClassIndex for Only {
     #[inline(always)]
-    fn of<V>(self, p: &PerClass<V>) -> &V {
+    fn of<V, const INLINE: usize>(self, p: &PerClass<V, INLINE>) -> &V {
         &p.first
     }
 
     #[inline(always)]
-    fn of_mut<V>(self, p: &mut PerClass<V>) -> &mut V {
+    fn of_mut<V, const INLINE: usize>(self, p: &mut PerClass<V, INLINE>) -> &mut V {
         &mut p.first
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values 0..n with `I` inline after the first.
+    fn classes<const I: usize>(n: usize) -> PerClass<usize, I> {
+        PerClass::from_vec((0..n).collect())
+            .expect("n > 0")
+            .map_inline(|&v| v)
+    }
+
+    fn each_class<const I: usize>(n: usize) {
+        let mut p = classes::<I>(n);
+        assert_eq!(p.len(), n, "{I} inline, {n} classes");
+        for class in 0..n {
+            assert_eq!(*p.get(class), class);
+            *p.get_mut(class) += 100;
+            assert_eq!(*class.of(&p), class + 100);
+        }
+        assert_eq!(*Only.of(&p), 100);
+        let order: Vec<usize> = p.iter().copied().collect();
+        assert_eq!(order, (100..100 + n).collect::<Vec<_>>());
+        p.iter_mut().for_each(|v| *v -= 100);
+        assert_eq!(
+            p.clone().into_iter().collect::<Vec<_>>(),
+            (0..n).collect::<Vec<_>>()
+        );
+        let mut seen = Vec::new();
+        let doubled: PerClass<usize, 1> = p.map_inline(|&v| {
+            seen.push(v);
+            v * 2
+        });
+        assert_eq!(seen, (0..n).collect::<Vec<_>>(), "f runs in class order");
+        assert_eq!(doubled.len(), n);
+        assert_eq!(*doubled.get(n - 1), 2 * (n - 1));
+    }
+
+    #[test]
+    fn every_class_is_reached_inline_or_boxed() {
+        for n in [1, 2, 3, 4, 5, 9] {
+            each_class::<0>(n);
+            each_class::<3>(n);
+        }
+    }
+
+    #[test]
+    fn a_class_past_the_end_panics_naming_both() {
+        for (inline, n, class) in [
+            (0usize, 2usize, 2usize),
+            (3, 2, 2),
+            (3, 2, 3),
+            (3, 6, 6),
+            (3, 6, usize::MAX),
+        ] {
+            let msg = std::panic::catch_unwind(|| {
+                if inline == 0 {
+                    *classes::<0>(n).get(class)
+                } else {
+                    *classes::<3>(n).get(class)
+                }
+            })
+            .expect_err("out of range");
+            let msg = msg.downcast_ref::<String>().expect("a formatted message");
+            assert!(
+                msg.contains(&format!("class {class} out of range"))
+                    && msg.contains(&format!("{n} classes")),
+                "{msg}"
+            );
+            let mut p = classes::<3>(n);
+            assert!(
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| *p.get_mut(class)))
+                    .is_err()
+            );
+        }
     }
 }

@@ -15,7 +15,7 @@ use super::{ClassIndex, Counter, Counters, Entry, PerClass, Trim};
 use crate::Reset;
 
 /// What all threads share.
-pub(super) struct Shelves<T, X, E> {
+pub(super) struct Shelves<T, X, E, const INLINE: usize> {
     pub(super) shelves: PerClass<Shelf<T>>,
     /// Bumped by a trim; read (not written) on every get and put.
     pub(super) epoch: CachePadded<AtomicU64>,
@@ -31,13 +31,18 @@ pub(super) struct Shelves<T, X, E> {
 }
 
 /// What each thread publishes: per-class counters and its notes.
-pub(super) struct Published<X> {
-    pub(super) counters: PerClass<Counters>,
+pub(super) struct Published<X, const INLINE: usize> {
+    /// Inline as the caches are (see [`ThreadState::Owned`] below).
+    pub(super) counters: PerClass<Counters, INLINE>,
     pub(super) notes: X,
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
-    Shelves<T, X, E>
+impl<
+    T: Reset + Send + 'static,
+    X: Default + Send + Sync + 'static,
+    E: Send + Sync + 'static,
+    const INLINE: usize,
+> Shelves<T, X, E, INLINE>
 {
     /// A trim of the shared part, from any thread: the epoch (which every
     /// thread acts on at its next get or put) and every spill. Returns the
@@ -150,8 +155,12 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
     }
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static> Trim
-    for Shelves<T, X, E>
+impl<
+    T: Reset + Send + 'static,
+    X: Default + Send + Sync + 'static,
+    E: Send + Sync + 'static,
+    const INLINE: usize,
+> Trim for Shelves<T, X, E, INLINE>
 {
     fn trim(&self) {
         self.trim_shared();
@@ -165,20 +174,26 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
     }
 }
 
-impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sync + 'static>
-    ThreadState for Shelves<T, X, E>
+impl<
+    T: Reset + Send + 'static,
+    X: Default + Send + Sync + 'static,
+    E: Send + Sync + 'static,
+    const INLINE: usize,
+> ThreadState for Shelves<T, X, E, INLINE>
 {
-    type Owned = PerClass<Cache<T>>;
-    type Shared = Published<X>;
+    /// The caches of the first `1 + INLINE` classes inline in the
+    /// thread's slot: no pointer to load before the hot class's cache.
+    type Owned = PerClass<Cache<T>, INLINE>;
+    type Shared = Published<X, INLINE>;
 
     fn new_owned(&self) -> Self::Owned {
         let epoch = self.epoch.load(Relaxed);
-        self.shelves.map(|s| s.new_cache(epoch))
+        self.shelves.map_inline(|s| s.new_cache(epoch))
     }
 
-    fn new_shared(&self) -> Published<X> {
+    fn new_shared(&self) -> Published<X, INLINE> {
         Published {
-            counters: self.shelves.map(|_| Counters::default()),
+            counters: self.shelves.map_inline(|_| Counters::default()),
             notes: X::default(),
         }
     }
@@ -189,7 +204,7 @@ impl<T: Reset + Send + 'static, X: Default + Send + Sync + 'static, E: Send + Sy
         }
     }
 
-    fn thread_exited(&self, caches: Self::Owned, shared: &Published<X>) {
+    fn thread_exited(&self, caches: Self::Owned, shared: &Published<X, INLINE>) {
         let epoch = self.epoch.load(Relaxed);
         for ((shelf, cache), c) in self.shelves.iter().zip(caches).zip(shared.counters.iter()) {
             shelf.thread_exited(cache, c, epoch);
