@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
 
-use crate::pool::{FixedAnchor, FixedPool, FixedTicket};
+use crate::pool::{FixedPool, FixedTicket};
+use crate::recycle::FixedAnchor;
 use crate::sync::Arc as CellArc;
 use crate::wait_queue::{Notify, WaitCell};
 

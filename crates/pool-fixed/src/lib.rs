@@ -91,6 +91,7 @@ mod hand_off;
 #[cfg(all(test, pool_loom))]
 mod loom_tests;
 mod pool;
+mod recycle;
 #[allow(unsafe_code)]
 mod slot;
 mod status;
@@ -101,6 +102,7 @@ mod wait_queue;
 pub use buffer::Buffer;
 pub use builder::FixedPoolBuilder;
 pub use future::{BlockingIter, GetFuture, GetOwnedFuture, ItemStream};
-pub use pool::{FixedAnchor, FixedPool, FixedTicket, MAX_ITEMS};
+pub use pool::{FixedPool, FixedTicket, MAX_ITEMS};
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+pub use recycle::FixedAnchor;
 pub use status::Status;

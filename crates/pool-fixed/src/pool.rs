@@ -8,11 +8,12 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use pool_core::engine::Counters;
-use pool_core::engine::per_thread::{PerThread, PerThreadRef, Wrapped, Wraps};
+use pool_core::engine::per_thread::{PerThread, PerThreadRef};
 use pool_core::engine::words::move_words;
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::core::{Core, Factory, owe_on_unwind};
+use crate::recycle::FixedAnchor;
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait_queue::{Idle, WaitQueue, WaitTotals};
@@ -522,74 +523,6 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
             self.put_idle(local, Idle { item, generation });
         }
-    }
-}
-
-impl<T: Reset + Send + 'static> pool_core::engine::Recycle for FixedPool<T> {
-    type Item = T;
-    type Ticket = FixedTicket;
-    type Anchor = FixedAnchor<T>;
-    fn anchor(self: &Arc<Self>) -> FixedAnchor<T> {
-        self.anchored()
-    }
-    #[inline]
-    fn recycle(&self, item: T, ticket: FixedTicket) {
-        self.put(item, ticket);
-    }
-    /// The item left for good: a replacement is owed, to the oldest waiter
-    /// first, so the pool keeps `capacity` items.
-    fn note_detached(&self, _ticket: FixedTicket) {
-        self.local().add(|c| &c.detached, 1);
-        // Stale or not, the item is gone from the pool: a replacement is owed.
-        if !self.core().closed.load(Acquire) {
-            self.core().owe(1);
-        }
-    }
-    #[cfg(feature = "leak-sites")]
-    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.core().leaks.as_deref()
-    }
-}
-
-/// What an owned guard of a [`FixedPool`] holds in place of the pool: a
-/// hold on the pool's memory counted per thread (no shared counter), that
-/// takes the item back (or hands it to a waiter) when the guard drops.
-pub struct FixedAnchor<T: Reset + Send + 'static>(Wrapped<Core<T>, FixedPool<T>>);
-
-impl<T: Reset + Send + 'static> FixedAnchor<T> {
-    /// The pool this anchor holds (a handle that owns no count).
-    #[inline]
-    pub(crate) fn pool(&self) -> &FixedPool<T> {
-        &self.0
-    }
-}
-
-impl<T: Reset + Send + 'static> Wraps<Core<T>> for FixedPool<T> {
-    #[inline]
-    fn threads(&self) -> &PerThread<Core<T>> {
-        &self.threads
-    }
-}
-
-impl<T: Reset + Send + 'static> pool_core::engine::Anchor for FixedAnchor<T> {
-    type Item = T;
-    type Ticket = FixedTicket;
-    #[inline]
-    fn recycle(self, item: T, ticket: FixedTicket) {
-        self.0.put(item, ticket);
-    }
-    fn note_detached(self, ticket: FixedTicket) {
-        pool_core::engine::Recycle::note_detached(&*self.0, ticket);
-    }
-    #[cfg(feature = "leak-sites")]
-    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.0.core().leaks.as_deref()
-    }
-}
-
-impl<T: Reset + Send + 'static> fmt::Debug for FixedAnchor<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("FixedAnchor").finish()
     }
 }
 

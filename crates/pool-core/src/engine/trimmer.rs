@@ -1,12 +1,66 @@
 //! The process-wide trimmer: its registry of pools, held weakly, and its
 //! thread. Users reach it through `crate::trimmer` (`trim_all` and the
-//! intervals); strategies through [`register_trim`](super::register_trim)
-//! and [`forget_trim`](super::forget_trim).
+//! intervals); strategies through [`register_trim`] and [`forget_trim`].
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use super::Trim;
+/// What the trimmer calls. Pools implement it on the part that the trimmer
+/// holds weakly.
+pub trait Trim: Send + Sync {
+    /// Frees what the pool no longer needs (see the pool's `trim`).
+    fn trim(&self);
+
+    /// A trim run by the trimmer thread on the pool's schedule; pools count
+    /// these separately. The default is [`trim`](Trim::trim).
+    fn timed_trim(&self) {
+        self.trim();
+    }
+}
+
+/// Registers a pool: trimmed every `interval` (if `Some`) by the trimmer
+/// thread, and by every [`trim_all`](crate::trimmer::trim_all). Starts the thread if it is needed
+/// and not running.
+///
+/// # Panics
+///
+/// If the trimmer thread cannot be spawned (the OS refused a thread).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering::Relaxed}};
+/// use pool_core::engine::{self, Trim};
+/// use pool_core::trimmer;
+///
+/// struct Counting(AtomicUsize);
+/// impl Trim for Counting {
+///     fn trim(&self) {
+///         self.0.fetch_add(1, Relaxed);
+///     }
+/// }
+/// let pool: Arc<dyn Trim> = Arc::new(Counting(AtomicUsize::new(0)));
+/// engine::register_trim(Arc::downgrade(&pool), None); // trim_all only, no schedule
+/// assert!(trimmer::trim_all() >= 1);
+/// ```
+pub fn register_trim(pool: std::sync::Weak<dyn Trim>, interval: Option<Duration>) {
+    register(pool, interval);
+}
+
+/// A pool was dropped: lets the trimmer see it (and end if it was the last
+/// timed one) now rather than at its next interval.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::engine;
+///
+/// // A pool's drop calls this; calling it again is harmless.
+/// engine::forget_trim();
+/// ```
+pub fn forget_trim() {
+    forget();
+}
 
 /// The shortest interval accepted: below it the trimmer would spin.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(1);

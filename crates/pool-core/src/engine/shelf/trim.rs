@@ -1,0 +1,92 @@
+//! A class's part of a trim: what the trim epoch frees from a cache and
+//! from the spill, and the clears of `Engine::clear`.
+
+use std::mem;
+
+use super::{Cache, Idle, Shelf};
+use crate::Reset;
+use crate::engine::Counters;
+
+impl<T: Reset> Shelf<T> {
+    /// Acts on trims this cache has not seen: frees the items that stayed
+    /// below the low-water mark since the last trim (all of them if two or
+    /// more trims passed), and gives all idle credit back.
+    #[cold]
+    pub(in crate::engine) fn observe_trim(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) {
+        let behind = epoch.wrapping_sub(cache.seen_epoch);
+        let idle = if behind >= 2 {
+            cache.items.len()
+        } else if behind == 1 {
+            cache.low_water.min(cache.items.len())
+        } else {
+            0
+        };
+        let freed: Vec<Idle<T>> = cache.items.drain(..idle).collect();
+        cache.seen_epoch = epoch;
+        cache.low_water = cache.items.len();
+        let bytes: usize = freed.iter().map(|i| i.bytes).sum();
+        c.trimmed.add(freed.len() as u64);
+        c.bytes_trimmed.add(bytes as u64);
+        if let Some(budget) = &self.budget {
+            budget.release(bytes + mem::take(&mut cache.credit));
+        }
+    }
+
+    /// The trim of the shared part: frees spilled batches that sat through
+    /// two trims. Counts into `c` with shared adds (any thread may trim);
+    /// returns the items freed.
+    pub(in crate::engine) fn trim_spill(&self, c: &Counters, epoch: u64) -> u64 {
+        let n = self.spill.len();
+        let mut young = Vec::with_capacity(n);
+        let (mut freed, mut freed_bytes) = (0usize, 0usize);
+        for _ in 0..n {
+            let Some(batch) = self.spill.pop() else { break };
+            if epoch.wrapping_sub(batch.epoch) >= 2 {
+                freed += batch.items.len();
+                freed_bytes += batch.bytes;
+            } else {
+                young.push(batch);
+            }
+        }
+        for batch in young {
+            if let Err(batch) = self.spill.push(batch) {
+                // Other threads spilled meanwhile: this batch is idle, free it.
+                freed += batch.items.len();
+                freed_bytes += batch.bytes;
+            }
+        }
+        c.trimmed.add_shared(freed as u64);
+        c.bytes_trimmed.add_shared(freed_bytes as u64);
+        if let Some(budget) = &self.budget {
+            budget.release(freed_bytes);
+        }
+        freed as u64
+    }
+
+    /// Frees every item of a cache and its credit (the owner is not using
+    /// it); counts into the cache's own counters `c`.
+    pub(in crate::engine) fn clear_cache(&self, cache: &mut Cache<T>, c: &Counters) {
+        let bytes: usize = cache.items.iter().map(|i| i.bytes).sum();
+        c.trimmed.add(cache.items.len() as u64);
+        c.bytes_trimmed.add(bytes as u64);
+        cache.items.clear();
+        cache.low_water = 0;
+        if let Some(budget) = &self.budget {
+            budget.release(bytes + mem::take(&mut cache.credit));
+        }
+    }
+
+    /// Frees every spilled batch; counts into `c` with shared adds.
+    pub(in crate::engine) fn clear_spill(&self, c: &Counters) {
+        let (mut items, mut bytes) = (0u64, 0usize);
+        while let Some(batch) = self.spill.pop() {
+            items += batch.items.len() as u64;
+            bytes += batch.bytes;
+        }
+        c.trimmed.add_shared(items);
+        c.bytes_trimmed.add_shared(bytes as u64);
+        if let Some(budget) = &self.budget {
+            budget.release(bytes);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! What a [`FixedPool`]'s guards call: the [`Recycle`] hooks of borrowed
+//! guards, and [`FixedAnchor`], the pool's stand-in in owned guards.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Acquire;
+
+use pool_core::Reset;
+use pool_core::engine::Recycle;
+use pool_core::engine::per_thread::{PerThread, Wrapped, Wraps};
+
+use crate::FixedPool;
+use crate::core::Core;
+use crate::pool::FixedTicket;
+
+impl<T: Reset + Send + 'static> Recycle for FixedPool<T> {
+    type Item = T;
+    type Ticket = FixedTicket;
+    type Anchor = FixedAnchor<T>;
+    fn anchor(self: &Arc<Self>) -> FixedAnchor<T> {
+        self.anchored()
+    }
+    #[inline]
+    fn recycle(&self, item: T, ticket: FixedTicket) {
+        self.put(item, ticket);
+    }
+    /// The item left for good: a replacement is owed, to the oldest waiter
+    /// first, so the pool keeps `capacity` items.
+    fn note_detached(&self, _ticket: FixedTicket) {
+        self.local().add(|c| &c.detached, 1);
+        // Stale or not, the item is gone from the pool: a replacement is owed.
+        if !self.core().closed.load(Acquire) {
+            self.core().owe(1);
+        }
+    }
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.core().leaks.as_deref()
+    }
+}
+
+/// What an owned guard of a [`FixedPool`] holds in place of the pool: a
+/// hold on the pool's memory counted per thread (no shared counter), that
+/// takes the item back (or hands it to a waiter) when the guard drops.
+pub struct FixedAnchor<T: Reset + Send + 'static>(pub(crate) Wrapped<Core<T>, FixedPool<T>>);
+
+impl<T: Reset + Send + 'static> FixedAnchor<T> {
+    /// The pool this anchor holds (a handle that owns no count).
+    #[inline]
+    pub(crate) fn pool(&self) -> &FixedPool<T> {
+        &self.0
+    }
+}
+
+impl<T: Reset + Send + 'static> Wraps<Core<T>> for FixedPool<T> {
+    #[inline]
+    fn threads(&self) -> &PerThread<Core<T>> {
+        &self.threads
+    }
+}
+
+impl<T: Reset + Send + 'static> pool_core::engine::Anchor for FixedAnchor<T> {
+    type Item = T;
+    type Ticket = FixedTicket;
+    #[inline]
+    fn recycle(self, item: T, ticket: FixedTicket) {
+        self.0.put(item, ticket);
+    }
+    fn note_detached(self, ticket: FixedTicket) {
+        Recycle::note_detached(&*self.0, ticket);
+    }
+    #[cfg(feature = "leak-sites")]
+    fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
+        self.0.core().leaks.as_deref()
+    }
+}
+
+impl<T: Reset + Send + 'static> fmt::Debug for FixedAnchor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("FixedAnchor").finish()
+    }
+}
