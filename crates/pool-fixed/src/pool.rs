@@ -8,12 +8,11 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use pool_core::engine::Counters;
-use pool_core::engine::per_thread::{PerThread, PerThreadRef};
+use pool_core::engine::per_thread::PerThread;
 use pool_core::engine::words::move_words;
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::core::{Core, Factory, owe_on_unwind};
-use crate::recycle::FixedAnchor;
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait_queue::{Idle, WaitQueue, WaitTotals};
@@ -396,17 +395,6 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
     }
 
-    /// This thread's parked item and an anchor for its owned guard, from
-    /// one per-thread lookup; `None` (nothing counted) when the slot had
-    /// nothing, for the getter's slow path.
-    #[inline(always)]
-    pub(crate) fn take_own_anchored(&self) -> Option<(T, FixedTicket, FixedAnchor<T>)> {
-        let (local, r) = self.local_anchored();
-        // Read in words: see `pool_core::engine::words`.
-        let (item, ticket) = move_words(self.take_own(local))?;
-        Some((item, ticket, Self::anchor_of(r)))
-    }
-
     /// [`try_get_owned`](Self::try_get_owned) when this thread's slot had
     /// nothing.
     #[cold]
@@ -415,25 +403,6 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     fn try_get_owned_slow(&self) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = self.try_take_slow(self.local())?;
         Ok(OwnedPooled::new(item, ticket, self.anchored()))
-    }
-
-    /// An anchor for an owned guard: a hold on the pool counted in this
-    /// thread's slot (no shared counter), that reaches the whole pool
-    /// after its last handle is dropped.
-    #[inline(always)]
-    pub(crate) fn anchored(&self) -> FixedAnchor<T> {
-        let ((), r) = self.threads.with_anchor(|_| ());
-        Self::anchor_of(r)
-    }
-
-    /// The anchor an owned guard holds, around a counted reference.
-    #[inline(always)]
-    pub(crate) fn anchor_of(r: PerThreadRef<Core<T>>) -> FixedAnchor<T> {
-        // SAFETY: the ghost goes straight into the `FixedPool` that the
-        // `Wrapped` holds, never leaves it, and is what `threads` returns.
-        #[allow(unsafe_code)]
-        let wrapped = unsafe { r.wrap(|threads| FixedPool { threads }) };
-        FixedAnchor(wrapped)
     }
 
     /// Closes the pool (`Release` of a Go channel-based pool). Idempotent. Waiters

@@ -7,11 +7,44 @@ use std::sync::atomic::Ordering::Acquire;
 
 use pool_core::Reset;
 use pool_core::engine::Recycle;
-use pool_core::engine::per_thread::{PerThread, Wrapped, Wraps};
+use pool_core::engine::per_thread::{PerThread, PerThreadRef, Wrapped, Wraps};
+use pool_core::engine::words::move_words;
 
 use crate::FixedPool;
 use crate::core::Core;
 use crate::pool::FixedTicket;
+
+impl<T: Reset + Send + 'static> FixedPool<T> {
+    /// This thread's parked item and an anchor for its owned guard, from
+    /// one per-thread lookup; `None` (nothing counted) when the slot had
+    /// nothing, for the getter's slow path.
+    #[inline(always)]
+    pub(crate) fn take_own_anchored(&self) -> Option<(T, FixedTicket, FixedAnchor<T>)> {
+        let (local, r) = self.local_anchored();
+        // Read in words: see `pool_core::engine::words`.
+        let (item, ticket) = move_words(self.take_own(local))?;
+        Some((item, ticket, Self::anchor_of(r)))
+    }
+
+    /// An anchor for an owned guard: a hold on the pool counted in this
+    /// thread's slot (no shared counter), that reaches the whole pool
+    /// after its last handle is dropped.
+    #[inline(always)]
+    pub(crate) fn anchored(&self) -> FixedAnchor<T> {
+        let ((), r) = self.threads.with_anchor(|_| ());
+        Self::anchor_of(r)
+    }
+
+    /// The anchor an owned guard holds, around a counted reference.
+    #[inline(always)]
+    pub(crate) fn anchor_of(r: PerThreadRef<Core<T>>) -> FixedAnchor<T> {
+        // SAFETY: the ghost goes straight into the `FixedPool` that the
+        // `Wrapped` holds, never leaves it, and is what `threads` returns.
+        #[allow(unsafe_code)]
+        let wrapped = unsafe { r.wrap(|threads| FixedPool { threads }) };
+        FixedAnchor(wrapped)
+    }
+}
 
 impl<T: Reset + Send + 'static> Recycle for FixedPool<T> {
     type Item = T;

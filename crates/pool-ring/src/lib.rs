@@ -84,6 +84,7 @@ mod sync;
 
 pub use builder::RingPoolBuilder;
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
-pub use ring::{OnFull, RingAnchor, RingPool};
+pub use ring::recycle::RingAnchor;
+pub use ring::{OnFull, RingPool};
 pub use slot::MAX_SLOTS;
 pub use slot::RingTicket;

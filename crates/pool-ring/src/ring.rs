@@ -15,9 +15,7 @@ use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPoo
 use crate::cursor;
 use crate::slot::{Claim, RingTicket, Slot, Ticket};
 
-mod recycle;
-
-pub use recycle::RingAnchor;
+pub(crate) mod recycle;
 
 /// Hands out a distinct id to every pool, so a ticket names its pool.
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
@@ -137,18 +135,6 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     #[inline(always)]
     fn r(&self) -> &Ring<T> {
         self.threads.global()
-    }
-
-    /// An anchor for an owned guard: a hold on the ring counted in this
-    /// thread's slot of the per-thread layer (no shared counter).
-    #[inline(always)]
-    fn anchored(&self) -> RingAnchor<T> {
-        let ((), r) = self.threads.with_anchor(|_| ());
-        // SAFETY: the ghost goes straight into the `RingPool` that the
-        // `Wrapped` holds, never leaves it, and is what `threads` returns.
-        #[allow(unsafe_code)]
-        let wrapped = unsafe { r.wrap(|threads| RingPool { threads }) };
-        RingAnchor(wrapped)
     }
 
     /// The number of slots.

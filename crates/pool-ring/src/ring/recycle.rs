@@ -11,6 +11,20 @@ use pool_core::engine::per_thread::{PerThread, Wrapped, Wraps};
 use super::{Ring, RingPool};
 use crate::slot::{RingTicket, Ticket};
 
+impl<T: Reset + Send + 'static> RingPool<T> {
+    /// An anchor for an owned guard: a hold on the ring counted in this
+    /// thread's slot of the per-thread layer (no shared counter).
+    #[inline(always)]
+    pub(super) fn anchored(&self) -> RingAnchor<T> {
+        let ((), r) = self.threads.with_anchor(|_| ());
+        // SAFETY: the ghost goes straight into the `RingPool` that the
+        // `Wrapped` holds, never leaves it, and is what `threads` returns.
+        #[allow(unsafe_code)]
+        let wrapped = unsafe { r.wrap(|threads| RingPool { threads }) };
+        RingAnchor(wrapped)
+    }
+}
+
 impl<T: Reset + Send + 'static> Recycle for RingPool<T> {
     type Item = T;
     type Ticket = RingTicket;
