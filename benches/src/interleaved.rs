@@ -1,7 +1,8 @@
 //! The targets' ratios timed a second way (`single`, `two`: two pools
-//! used in turn, and `threads` at the most threads of the run): two
-//! contenders' plain loops in alternation, in one process, round after
-//! round, and the median of the rounds' ratios.
+//! used in turn, `threads` at the most threads of the run, and `cross`:
+//! taken on one thread, dropped on another): two contenders' plain loops
+//! in alternation, in one process, round after round, and the median of
+//! the rounds' ratios.
 //!
 //! Criterion times each contender on its own, one after the other, over a
 //! few seconds each; on a shared machine the load drifts between the two,
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use crate::contenders::*;
 use crate::peers::*;
-use crate::scenarios::{run_threads, run_two};
+use crate::scenarios::{run_cross, run_threads, run_two};
 use crate::settings::size_label;
 use crate::{records, table};
 
@@ -39,16 +40,35 @@ fn make_two<C: Contender + 'static>(size: usize, _threads: usize) -> Looped {
     Box::new(move |iters| run_two(&a, &b, iters))
 }
 
-/// The contenders that can be paired in `scenario` (`single`, `two`, or
-/// `threads`, at the most threads of the run), each with its [`Make`];
-/// empty for another scenario.
+/// As [`make`], for the `cross` scenario: taken and written on this
+/// thread, dropped on a consumer thread of its own (the pair of threads
+/// is the scenario's; `threads` is ignored).
+fn make_cross<C: Contender + 'static>(size: usize, _threads: usize) -> Looped {
+    let c = C::build(size);
+    Box::new(move |iters| run_cross(&c, iters))
+}
+
+/// The contenders that can be paired in `scenario` (`single`, `two`,
+/// `threads`, at the most threads of the run, or `cross`), each with its
+/// [`Make`]; empty for another scenario.
 pub fn pairable(scenario: &str) -> &'static [(&'static str, Make)] {
     match scenario {
         "single" | "threads" => PAIRABLE,
         "two" => PAIRABLE_TWO,
+        "cross" => PAIRABLE_CROSS,
         _ => &[],
     }
 }
+
+/// The contenders of `cross` that can be paired (the names of
+/// [`table::pairable`]`("cross")`): owned guards against a shared pool's
+/// borrowed ones, the pairs of the cross-thread targets.
+pub const PAIRABLE_CROSS: &[(&str, Make)] = &[
+    (table::POOL_LOCAL.name, make_cross::<PoolLocal>),
+    (table::POOL_LOCAL_OWNED.name, make_cross::<PoolLocalOwned>),
+    (table::POOL_TIERED.name, make_cross::<PoolTiered>),
+    (table::POOL_TIERED_OWNED.name, make_cross::<PoolTieredOwned>),
+];
 
 /// The contenders of `two` that can be paired (the names of
 /// [`table::pairable`]`("two")`).
@@ -85,7 +105,7 @@ const LOOP_TIME: Duration = Duration::from_millis(10);
 /// One pair to time: `who` against `vs` in `scenario`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pair<'a> {
-    /// `single`, `two` or `threads`.
+    /// `single`, `two`, `threads` or `cross`.
     pub scenario: &'a str,
     /// The contender whose time is divided.
     pub who: &'a str,
@@ -100,7 +120,8 @@ pub struct Pair<'a> {
 /// # Errors
 ///
 /// An entry that is not `scenario/who:vs`, a scenario other than
-/// `single`, `two` and `threads`, or a name that cannot be paired there.
+/// `single`, `two`, `threads` and `cross`, or a name that cannot be paired
+/// there.
 pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
     spec.split(',')
         .map(str::trim)
@@ -114,7 +135,7 @@ pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
             let list = pairable(scenario);
             if list.is_empty() {
                 return Err(format!(
-                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two` or `threads`"
+                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two`, `threads` or `cross`"
                 ));
             }
             let known = |n: &str| list.iter().any(|(name, _)| *name == n);
@@ -209,7 +230,8 @@ mod tests {
             assert_eq!(names, table, "{scenario}");
         }
         assert_eq!(pairable("threads").len(), PAIRABLE.len());
-        assert!(pairable("cross").is_empty());
+        assert_eq!(pairable("cross").len(), PAIRABLE_CROSS.len());
+        assert!(pairable("tokio").is_empty());
     }
 
     #[test]
@@ -228,8 +250,16 @@ mod tests {
         // pool-fixed runs in `single`, not in the paired loops of `two`.
         let e = parse_pairs("two/pool-fixed:pool-local").unwrap_err();
         assert!(e.contains("`pool-fixed`") && e.contains("in `two`"), "{e}");
+        let e = parse_pairs("tokio/pool-local:pool-tiered").unwrap_err();
+        assert!(
+            e.contains("expected `single`, `two`, `threads` or `cross`"),
+            "{e}"
+        );
+        // zeropool has no cross-thread loop to pair.
         let e = parse_pairs("cross/pool-local:zeropool").unwrap_err();
-        assert!(e.contains("expected `single`, `two` or `threads`"), "{e}");
+        assert!(e.contains("`zeropool`") && e.contains("in `cross`"), "{e}");
+        let p = parse_pairs("cross/pool-tiered-owned:pool-tiered").unwrap();
+        assert_eq!(p, [pair("cross", "pool-tiered-owned", "pool-tiered")]);
         let p = parse_pairs("threads/pool-tiered:pool-local").unwrap();
         assert_eq!(p, [pair("threads", "pool-tiered", "pool-local")]);
         for bad in ["pool-local:zeropool", "single/pool-local"] {

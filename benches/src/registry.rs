@@ -340,6 +340,11 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             bench_cross::<HandOff>(&mut g, table::HANDOFF.name, size);
         }
         g.finish();
+        // The cross-thread ratios, timed in alternation: this scenario's
+        // two spinning threads on a shared machine move the most.
+        if with_pools {
+            crate::interleaved::run_pairs("cross", size, 2);
+        }
     }
     // Fill: the holder writes the whole buffer (not in the statistics-off
     // build, which measures only what statistics cost).

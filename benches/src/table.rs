@@ -212,8 +212,9 @@ pub const ALLOCATORS: &[&str] = &["system", "mimalloc"];
 /// The contenders whose times in `scenario` can be compared again with
 /// the two loops in alternation, in one process (`POOL_BENCH_PAIRS`; see
 /// `pool_benches::interleaved`): those of the default build of the
-/// `pools` target that the targets name, in `single` and `threads`, and
-/// those of `two` (two pools in turn); none in another scenario.
+/// `pools` target that the targets name, in `single` and `threads`, those
+/// of `two` (two pools in turn) and of `cross` (owned guards against
+/// borrowed ones, dropped on another thread); none in another scenario.
 #[must_use]
 pub fn pairable(scenario: &str) -> &'static [Entry] {
     match scenario {
@@ -232,6 +233,7 @@ pub fn pairable(scenario: &str) -> &'static [Entry] {
             LOCKFREE_OBJECT_POOL,
         ],
         "two" => &[POOL_LOCAL, POOL_TIERED, ZEROPOOL],
+        "cross" => &[POOL_LOCAL, POOL_LOCAL_OWNED, POOL_TIERED, POOL_TIERED_OWNED],
         _ => &[],
     }
 }

@@ -208,14 +208,19 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         .collect();
     // The targets' pairs, timed again in alternation (see
     // `pool_benches::interleaved`), where the run measures both sides: one
-    // thread, and the most threads of the run in `threads`.
+    // thread, the most threads of the run in `threads`, and the two
+    // threads of `cross`.
     let most = a
         .threads
         .as_ref()
         .and_then(|t| t.iter().max().copied())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
     let pairs = ratios::spec(ratios::pairs().into_iter().filter(|(scenario, who, vs)| {
-        let t = if *scenario == "threads" { most } else { 1 };
+        let t = match *scenario {
+            "threads" => most,
+            "cross" => 2,
+            _ => 1,
+        };
         !workload_only
             && [who, vs].iter().all(|n| {
                 filter_names(

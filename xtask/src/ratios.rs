@@ -333,7 +333,8 @@ pub(crate) const RATIOS: &[Ratio] = &[
 
 /// The targets' pairs `(scenario, who, vs)` that the `pools` bench target
 /// can time again with the two loops in alternation: one thread in
-/// `single` and `two`, the most threads in `threads` (both in
+/// `single` and `two`, the most threads in `threads`, the two threads of
+/// `cross` (both in
 /// [`table::pairable`](crate::table::pairable) of the scenario), each
 /// once, in table order.
 pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
@@ -344,6 +345,7 @@ pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
         let pair = (t.scenario, t.who, t.vs);
         let at = match t.scenario {
             "threads" => At::Most,
+            "cross" => At::Pair,
             _ => At::One,
         };
         if t.at == at

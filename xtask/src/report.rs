@@ -97,8 +97,8 @@ pub(crate) fn write(
         }
     }
     // Pairs timed in alternation
-    // (`interleaved/<scenario>/<size>/1t/<who>/<vs>`), by the id of `who`'s
-    // one-thread row (`<scenario>/<size>/1t/<who>`).
+    // (`interleaved/<scenario>/<size>/<threads>t/<who>/<vs>`), by the id of
+    // `who`'s row (`<scenario>/<size>/<threads>t/<who>`).
     let mut paired: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
     for e in &extra {
         if let (Some(rest), Some(ratio)) = (e.id.strip_prefix("interleaved/"), e.ratio)

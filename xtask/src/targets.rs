@@ -302,11 +302,12 @@ mod tests {
     /// 16 threads on 2 cores are oversubscribed: the ring is held to half
     /// of pool-local's throughput and 3x a shared queue's, the bounded pool
     /// to 3x; on 16 cores, to 5x lockfree-object-pool's and 10x.
-    /// The pairs handed to the bench are the one-thread `single` and
-    /// `two` targets' whose two sides both run in the default `pools`
+    /// The pairs handed to the bench are the targets' of one thread
+    /// (`single`, `two`), the most threads (`threads`) and the cross-thread
+    /// pair (`cross`) whose two sides both run in the default `pools`
     /// build.
     #[test]
-    fn the_pairs_timed_in_alternation_are_the_one_thread_targets() {
+    fn the_pairs_timed_in_alternation_are_the_targets_pairs() {
         let pairs = crate::ratios::pairs();
         for want in [
             ("single", "pool-tiered", "pool-local"),
@@ -318,11 +319,16 @@ mod tests {
             ("two", "pool-tiered", "zeropool"),
             ("threads", "pool-tiered", "pool-local"),
             ("threads", "pool-local-owned", "pool-local"),
+            ("cross", "pool-local-owned", "pool-local"),
+            ("cross", "pool-tiered-owned", "pool-tiered"),
         ] {
             assert!(pairs.contains(&want), "{want:?} missing from {pairs:?}");
         }
         for (scenario, who, vs) in &pairs {
-            assert!(["single", "two", "threads"].contains(scenario), "{pairs:?}");
+            assert!(
+                ["single", "two", "threads", "cross"].contains(scenario),
+                "{pairs:?}"
+            );
             for n in [who, vs] {
                 assert!(
                     !n.contains("nostats") && !n.starts_with("alloc-") && !n.contains("leak"),
