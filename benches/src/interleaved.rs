@@ -49,16 +49,35 @@ fn make_cross<C: Contender + 'static>(size: usize, _threads: usize) -> Looped {
 }
 
 /// The contenders that can be paired in `scenario` (`single`, `two`,
-/// `threads`, at the most threads of the run, or `cross`), each with its
-/// [`Make`]; empty for another scenario.
+/// `threads`, at the most threads of the run, `cross`, or `cross-above`),
+/// each with its [`Make`]; empty for another scenario.
 pub fn pairable(scenario: &str) -> &'static [(&'static str, Make)] {
     match scenario {
         "single" | "threads" => PAIRABLE,
         "two" => PAIRABLE_TWO,
         "cross" => PAIRABLE_CROSS,
+        ABOVE => PAIRABLE_ABOVE,
         _ => &[],
     }
 }
+
+/// The scenario of the cross-thread targets on what an owned guard adds
+/// to the bare hand-off against what plain allocation adds: `who` and
+/// `vs` (the allocator) in alternation with the hand-off of a bare
+/// `usize` ([`above`]). Timed by the `pools_mimalloc` target only, where
+/// `alloc-mimalloc` is plain allocation with mimalloc.
+pub const ABOVE: &str = "cross-above";
+
+/// The contenders of [`ABOVE`]: owned guards, and plain allocation with
+/// the process's global allocator (mimalloc where it is timed).
+pub const PAIRABLE_ABOVE: &[(&str, Make)] = &[
+    (table::POOL_LOCAL_OWNED.name, make_cross::<PoolLocalOwned>),
+    (table::POOL_TIERED_OWNED.name, make_cross::<PoolTieredOwned>),
+    (ALLOC_MIMALLOC, make_cross::<Alloc>),
+];
+
+/// Plain allocation's name in the `pools_mimalloc` target.
+pub const ALLOC_MIMALLOC: &str = "alloc-mimalloc";
 
 /// The contenders of `cross` that can be paired (the names of
 /// [`table::pairable`]`("cross")`): owned guards against a shared pool's
@@ -135,7 +154,7 @@ pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
             let list = pairable(scenario);
             if list.is_empty() {
                 return Err(format!(
-                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two`, `threads` or `cross`"
+                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two`, `threads`, `cross` or `{ABOVE}`"
                 ));
             }
             let known = |n: &str| list.iter().any(|(name, _)| *name == n);
@@ -171,6 +190,40 @@ pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Durati
     ratios[ratios.len() / 2]
 }
 
+/// The median of `rounds` figures of what `who` adds to `bare` against
+/// what `alloc` adds: `(who - bare) / (alloc - bare)`, each round timing
+/// `who`, `alloc`, `bare`, `bare`, `alloc`, `who` (as [`ratio`], so a
+/// steady drift weighs on all three alike). A round where `alloc` is not
+/// slower than `bare` reads as infinite.
+pub fn above(
+    who: &mut Looped,
+    alloc: &mut Looped,
+    bare: &mut Looped,
+    rounds: usize,
+    loop_time: Duration,
+) -> f64 {
+    let probe = 10_000;
+    let per_op = who(probe).max(alloc(probe)).max(bare(probe)).as_secs_f64() / probe as f64;
+    let iters = ((loop_time.as_secs_f64() / per_op.max(1e-9)) as u64).clamp(1_000, 50_000_000);
+    let mut figures: Vec<f64> = (0..rounds.max(1))
+        .map(|_| {
+            let w = who(iters);
+            let a = alloc(iters);
+            let b = bare(iters) + bare(iters);
+            let a = (a + alloc(iters)).as_secs_f64();
+            let w = (w + who(iters)).as_secs_f64();
+            let b = b.as_secs_f64();
+            if a > b {
+                (w - b).max(0.0) / (a - b)
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect();
+    figures.sort_by(f64::total_cmp);
+    figures[figures.len() / 2]
+}
+
 /// Times every pair of `POOL_BENCH_PAIRS` in `scenario` at `size` on
 /// `threads` threads and records each ratio
 /// (`interleaved/<scenario>/<size>/<threads>t/<who>/<vs>`) for the
@@ -204,13 +257,25 @@ pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
             continue;
         };
         let (mut a, mut b) = (make_who(size, threads), make_vs(size, threads));
-        let r = ratio(&mut a, &mut b, ROUNDS, LOOP_TIME);
         let label = size_label(size);
+        // `cross-above`: a figure of three loops, recorded on `who`'s
+        // `cross` row as against `above:<vs>`.
+        let (r, row, against) = if scenario == ABOVE {
+            let mut bare = make_cross::<HandOff>(size, threads);
+            let r = above(&mut a, &mut b, &mut bare, ROUNDS, LOOP_TIME);
+            (r, "cross", format!("above:{vs}"))
+        } else {
+            (
+                ratio(&mut a, &mut b, ROUNDS, LOOP_TIME),
+                scenario,
+                vs.to_string(),
+            )
+        };
         println!(
-            "interleaved {scenario} {label}, {threads}t: {who} / {vs} = {r:.2}x (median of {ROUNDS} rounds)"
+            "interleaved {scenario} {label}, {threads}t: {who} / {against} = {r:.2}x (median of {ROUNDS} rounds)"
         );
         crate::registry::record(&records::ExtraRecord {
-            id: format!("interleaved/{scenario}/{label}/{threads}t/{who}/{vs}"),
+            id: format!("interleaved/{row}/{label}/{threads}t/{who}/{against}"),
             retained_bytes: None,
             home: None,
             ratio: Some(r),
@@ -232,6 +297,13 @@ mod tests {
         assert_eq!(pairable("threads").len(), PAIRABLE.len());
         assert_eq!(pairable("cross").len(), PAIRABLE_CROSS.len());
         assert!(pairable("tokio").is_empty());
+        // `cross-above` pairs the owned guards of `cross` with mimalloc.
+        for (name, _) in PAIRABLE_ABOVE {
+            assert!(
+                *name == ALLOC_MIMALLOC || table::pairable("cross").iter().any(|e| e.name == *name),
+                "{name}"
+            );
+        }
     }
 
     #[test]
@@ -252,9 +324,11 @@ mod tests {
         assert!(e.contains("`pool-fixed`") && e.contains("in `two`"), "{e}");
         let e = parse_pairs("tokio/pool-local:pool-tiered").unwrap_err();
         assert!(
-            e.contains("expected `single`, `two`, `threads` or `cross`"),
+            e.contains("expected `single`, `two`, `threads`, `cross` or `cross-above`"),
             "{e}"
         );
+        let p = parse_pairs("cross-above/pool-local-owned:alloc-mimalloc").unwrap();
+        assert_eq!(p, [pair(ABOVE, "pool-local-owned", ALLOC_MIMALLOC)]);
         // zeropool has no cross-thread loop to pair.
         let e = parse_pairs("cross/pool-local:zeropool").unwrap_err();
         assert!(e.contains("`zeropool`") && e.contains("in `cross`"), "{e}");
@@ -298,5 +372,30 @@ mod tests {
         let mut vs = timed(10.0, None);
         let r = ratio(&mut who, &mut vs, 7, Duration::from_millis(1));
         assert!((0.97..1.03).contains(&r), "{r}");
+    }
+
+    /// Three loops on a fake clock that slows by a tenth at every loop:
+    /// `who` adds 20 ns to a 10 ns hand-off, the allocator 40 ns: 0.5x,
+    /// the drift cancelled (to 3%); an allocator faster than the hand-off
+    /// reads as infinite, not as a division by zero or a negative figure.
+    #[test]
+    fn what_is_added_to_the_bare_hand_off_is_compared() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        let clock = Rc::new(Cell::new(1.0f64));
+        let timed = |ns_per_op: f64| -> Looped {
+            let clock = Rc::clone(&clock);
+            Box::new(move |iters| {
+                let slow = clock.get();
+                clock.set(slow * 1.1);
+                Duration::from_secs_f64(iters as f64 * ns_per_op * slow * 1e-9)
+            })
+        };
+        let (mut who, mut alloc, mut bare) = (timed(30.0), timed(50.0), timed(10.0));
+        let x = above(&mut who, &mut alloc, &mut bare, 7, Duration::from_millis(1));
+        assert!((0.47..0.53).contains(&x), "{x}");
+        let (mut who, mut alloc, mut bare) = (timed(30.0), timed(8.0), timed(10.0));
+        let x = above(&mut who, &mut alloc, &mut bare, 3, Duration::from_millis(1));
+        assert!(x.is_infinite(), "{x}");
     }
 }

@@ -341,9 +341,13 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
         }
         g.finish();
         // The cross-thread ratios, timed in alternation: this scenario's
-        // two spinning threads on a shared machine move the most.
+        // two spinning threads on a shared machine move the most. Against
+        // mimalloc where it is the global allocator.
         if with_pools {
             crate::interleaved::run_pairs("cross", size, 2);
+        }
+        if allocator == "mimalloc" {
+            crate::interleaved::run_pairs(crate::interleaved::ABOVE, size, 2);
         }
     }
     // Fill: the holder writes the whole buffer (not in the statistics-off

@@ -215,11 +215,12 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         .as_ref()
         .and_then(|t| t.iter().max().copied())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
-    let pairs = ratios::spec(ratios::pairs().into_iter().filter(|(scenario, who, vs)| {
-        let t = match *scenario {
-            "threads" => most,
-            "cross" => 2,
-            _ => 1,
+    let pairs = ratios::pairs().into_iter().chain(ratios::above_pairs());
+    let pairs = ratios::spec(pairs.filter(|(scenario, who, vs)| {
+        let (scenario, t) = match *scenario {
+            "threads" => (*scenario, most),
+            "cross" | "cross-above" => ("cross", 2),
+            _ => (*scenario, 1),
         };
         !workload_only
             && [who, vs].iter().all(|n| {
@@ -406,7 +407,10 @@ fn bench_bin() -> Result<(), String> {
         return Err(format!("expected 3 bench binaries, found {copied:?}"));
     }
     let script = dest.join("run.sh");
-    let text = RUN_SH.replace("@PAIRS@", &ratios::spec(ratios::pairs()));
+    let text = RUN_SH.replace(
+        "@PAIRS@",
+        &ratios::spec(ratios::pairs().into_iter().chain(ratios::above_pairs())),
+    );
     std::fs::write(&script, text).map_err(|e| format!("write {}: {e}", script.display()))?;
     #[cfg(unix)]
     {

@@ -359,6 +359,20 @@ pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
     out
 }
 
+/// The owned guards whose cost above the bare hand-off, in `cross`, is
+/// held to 0.6x mimalloc's.
+pub(crate) const ABOVE_HANDOFF: &[&str] = &["pool-local-owned", "pool-tiered-owned"];
+
+/// The triples the `pools_mimalloc` target times in alternation for the
+/// [`ABOVE_HANDOFF`] targets (`cross-above/<who>:alloc-mimalloc`: `who`,
+/// mimalloc and the bare hand-off, in one process).
+pub(crate) fn above_pairs() -> Vec<(&'static str, &'static str, &'static str)> {
+    ABOVE_HANDOFF
+        .iter()
+        .map(|who| ("cross-above", *who, "alloc-mimalloc"))
+        .collect()
+}
+
 /// `pairs` as `POOL_BENCH_PAIRS` spells them: `scenario/who:vs,...`.
 pub(crate) fn spec<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> String {
     pairs

@@ -119,11 +119,21 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
         && let Some(bare) = ns_of(list, "handoff")
         && let Some(alloc) = ns_of(list, "alloc-mimalloc")
     {
-        for who in ["pool-local-owned", "pool-tiered-owned"] {
-            if let Some(ns) = ns_of(list, who) {
+        for &who in crate::ratios::ABOVE_HANDOFF {
+            if let Some(row) = list.iter().find(|r| r.contender == who) {
+                let ns = row.ns;
                 let x = (ns - bare).max(0.0) / (alloc - bare).max(f64::MIN_POSITIVE);
+                // The same figure from the three loops in alternation (the
+                // `pools_mimalloc` target), where the run timed them.
+                let again = row
+                    .paired
+                    .iter()
+                    .find(|(other, _)| other == "above:alloc-mimalloc")
+                    .map_or(String::new(), |&(_, y)| {
+                        format!("; in alternation: {y:.2}x ({})", mark(y <= 0.6).trim_end())
+                    });
                 out.push(format!(
-                    "{} {who} at most 0.6x mimalloc's cost above the bare hand-off, 4KiB, 2 threads: {x:.2}x ({:.1} vs {:.1} ns above {bare:.1})",
+                    "{} {who} at most 0.6x mimalloc's cost above the bare hand-off, 4KiB, 2 threads: {x:.2}x ({:.1} vs {:.1} ns above {bare:.1}){again}",
                     mark(x <= 0.6),
                     ns - bare,
                     alloc - bare

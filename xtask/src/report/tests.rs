@@ -73,13 +73,17 @@ fn targets_show_the_ratio_timed_in_alternation() {
     put_row(&crit, &row("threads", 4096, 16, "pool-tiered", 13.0));
     put_row(&crit, &row("cross", 4096, 2, "pool-tiered", 70.0));
     put_row(&crit, &row("cross", 4096, 2, "pool-tiered-owned", 280.0));
+    put_row(&crit, &row("cross", 4096, 2, "handoff", 20.0));
+    put_row(&crit, &row("cross", 4096, 2, "alloc-mimalloc", 120.0));
+    put_row(&crit, &row("cross", 4096, 2, "pool-local-owned", 100.0));
     std::fs::write(
         dir.join("extra.jsonl"),
         "{\"id\":\"interleaved/single/4KiB/1t/pool-tiered/pool-local\",\"ratio\":1.08}\n\
          {\"id\":\"interleaved/single/64KiB/1t/pool-tiered/pool-local\",\"ratio\":1.2}\n\
          {\"id\":\"interleaved/two/4KiB/1t/pool-local/zeropool\",\"ratio\":0.4}\n\
          {\"id\":\"interleaved/threads/4KiB/16t/pool-tiered/pool-local\",\"ratio\":1.1}\n\
-         {\"id\":\"interleaved/cross/4KiB/2t/pool-tiered-owned/pool-tiered\",\"ratio\":1.05}\n",
+         {\"id\":\"interleaved/cross/4KiB/2t/pool-tiered-owned/pool-tiered\",\"ratio\":1.05}\n\
+         {\"id\":\"interleaved/cross/4KiB/2t/pool-local-owned/above:alloc-mimalloc\",\"ratio\":0.3}\n",
     )
     .unwrap();
     write(&dir, &dir, None).unwrap();
@@ -111,6 +115,12 @@ fn targets_show_the_ratio_timed_in_alternation() {
     assert!(
         md.contains(
             "MISS pool-tiered owned, dropped on another thread, at most 1.25x a shared pool's borrowed guard, 4KiB, 2 threads: 4.00x (280.0 vs 70.0 ns); in alternation: 1.05x (MET)"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "MISS pool-local-owned at most 0.6x mimalloc's cost above the bare hand-off, 4KiB, 2 threads: 0.80x (80.0 vs 100.0 ns above 20.0); in alternation: 0.30x (MET)"
         ),
         "{md}"
     );
