@@ -15,6 +15,8 @@ mod args;
 mod cases;
 mod chart;
 mod ci;
+#[cfg(test)]
+mod imports;
 mod progress;
 mod ratios;
 mod report;
