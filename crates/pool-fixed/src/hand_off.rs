@@ -191,7 +191,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Parks an idle item in this thread's slot; a waiter queued, the pool
     /// closing, or a slot already in use send it down the shared path
     /// instead.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn put_idle(&self, local: Tally<'_, T>, idle: Idle<T>) {
         let Some(mine) = local.slot else {
             return self.put_shared(idle);
@@ -213,7 +213,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn put(&self, item: T, ticket: FixedTicket) {
         let local = self.local();
         // A panic in `reset` or `heap_bytes` drops the item (this binding

@@ -53,7 +53,7 @@ impl<T: Reset + Send + 'static> Recycle for FixedPool<T> {
     fn anchor(self: &Arc<Self>) -> FixedAnchor<T> {
         self.anchored()
     }
-    #[inline]
+    #[inline(always)]
     fn recycle(&self, item: T, ticket: FixedTicket) {
         self.put(item, ticket);
     }

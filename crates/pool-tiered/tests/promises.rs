@@ -364,5 +364,16 @@ fn every_class_keeps_its_own_buffers_however_many_classes() {
             "each thread's second get of {size} is a hit: {s}"
         );
         assert_eq!(s.discarded.total(), 0, "class {size}: {s}");
+        assert_eq!(s.retained_bytes % size as u64, 0, "only its own size: {s}");
     }
+    // The threads exited: their caches went to each class's spill, each
+    // buffer to its own class, where this thread finds it.
+    for &size in &sizes {
+        assert_eq!(pool.get(size).capacity(), size);
+    }
+    let hits = |s: &pool_tiered::TieredStats| s.classes.iter().map(|c| c.stats.hits).sum::<u64>();
+    assert!(
+        hits(&pool.stats()) > hits(&stats),
+        "the spilled buffers served this thread"
+    );
 }
