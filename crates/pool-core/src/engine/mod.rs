@@ -59,6 +59,7 @@ use crossbeam_utils::CachePadded;
 use crate::{PoolError, Reset, Stats};
 
 mod budget;
+mod class;
 mod limits;
 #[cfg(all(test, pool_loom))]
 mod loom_tests;
@@ -78,6 +79,7 @@ pub mod words;
 
 pub use crate::stats::{Counter, Counters, DiscardCounters, Totals};
 pub use budget::SharedByteCap;
+pub use class::{Class, Entry};
 pub use limits::{ClassLimits, MAX_CACHE_SIZE, MAX_SPILL_SIZE, check_trim_interval};
 pub use per_class::{ClassIndex, Only, PerClass};
 pub use recycle::{Anchor, Recycle};
@@ -87,20 +89,6 @@ pub use trimmer::{Trim, forget_trim, register_trim};
 use per_thread::PerThread;
 use shelf::{Factory, Shelf};
 use shelves::{Published, Shelves};
-
-/// How an item enters the idle set in [`Engine::put`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    /// It was handed out by [`Engine::take`] and comes back: counted as a
-    /// return when kept, as a discard (with its reason) when dropped.
-    Returned,
-    /// The pool never handed it out (a user's `put`, a prefill): counted
-    /// as prefilled when kept, not counted when dropped (it was never out).
-    Adopted,
-}
-
-/// A class's limits and the factory that makes its items on a miss.
-pub type Class<T> = (ClassLimits, Box<dyn Fn() -> T + Send + Sync>);
 
 /// Per-thread caches of one or more classes over shared spills; see the
 /// [module docs](self).
@@ -117,9 +105,31 @@ pub type Class<T> = (ClassLimits, Box<dyn Fn() -> T + Send + Sync>);
 /// cache: pool-tiered, whose default 15 classes are all inline, went from
 /// 1.28-1.31x to 1.22-1.27x pool-local's time per get + 16-byte write +
 /// put (4 KiB, class 5; both versions timed in turn in one process). Each
-/// inline class that the engine lacks costs
-/// the size of an empty cache (about 80 bytes) per thread; an engine of
-/// one class keeps the default 0.
+/// inline class that the engine lacks costs the size of an empty cache
+/// (about 80 bytes) per thread; an engine of one class keeps the default
+/// 0.
+///
+/// # Examples
+///
+/// Four classes, the last three inline after the first (a fifth would sit
+/// behind the box): the same calls, whatever `INLINE` is.
+///
+/// ```
+/// use pool_core::engine::{ClassLimits, Engine, Entry};
+///
+/// let classes = [64usize, 256, 1024, 4096].map(|size| {
+///     let limits = ClassLimits { max_item_bytes: 2 * size, ..ClassLimits::default() };
+///     (limits, Box::new(move || Vec::<u8>::with_capacity(size)) as _)
+/// });
+/// let engine: Engine<Vec<u8>, (), (), 3> = Engine::new(classes.into(), None, None)?;
+/// for class in 0..4 {
+///     let buf = engine.take(class);
+///     assert!(engine.put(class, buf, Entry::Returned));
+///     assert_eq!(engine.take(class).capacity(), [64, 256, 1024, 4096][class]);
+/// }
+/// assert!(engine.stats().iter().all(|s| (s.gets, s.hits) == (2, 1)));
+/// # Ok::<(), pool_core::PoolError>(())
+/// ```
 pub struct Engine<
     T: Reset + Send + 'static,
     X: Default + Send + Sync + 'static = (),

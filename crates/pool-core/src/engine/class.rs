@@ -1,0 +1,17 @@
+//! What a class is made of, and how an item enters it.
+
+use super::ClassLimits;
+
+/// How an item enters the idle set in [`Engine::put`](super::Engine::put).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// It was handed out by [`Engine::take`](super::Engine::take) and comes back: counted as a
+    /// return when kept, as a discard (with its reason) when dropped.
+    Returned,
+    /// The pool never handed it out (a user's `put`, a prefill): counted
+    /// as prefilled when kept, not counted when dropped (it was never out).
+    Adopted,
+}
+
+/// A class's limits and the factory that makes its items on a miss.
+pub type Class<T> = (ClassLimits, Box<dyn Fn() -> T + Send + Sync>);
