@@ -216,15 +216,7 @@ impl<
         engine.threads.register_trim(trim_interval);
         Ok(engine)
     }
-}
 
-impl<
-    T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Send + Sync + 'static,
-    const INLINE: usize,
-> Engine<T, X, E, INLINE>
-{
     /// What the pool keeps beside its classes (settings, counters of its
     /// own, a leak tracker): reachable from the engine and from every
     /// [`EngineRef`], so an owned guard finds it after the pool's handle is
