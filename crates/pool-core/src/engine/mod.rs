@@ -103,7 +103,7 @@ use shelves::{Published, Shelves};
 /// caches inline in the thread's slot (the rest sit behind one boxed
 /// slice). A get or put of an inline class loads no pointer before the
 /// cache: pool-tiered, whose default 15 classes are all inline, went from
-/// 1.28-1.31x to 1.22-1.27x pool-local's time per get + 16-byte write +
+/// 1.28-1.31x to 1.24-1.27x pool-local's time per get + 16-byte write +
 /// put (4 KiB, class 5; both versions timed in turn in one process). Each
 /// inline class that the engine lacks costs the size of an empty cache
 /// (about 80 bytes) per thread; an engine of one class keeps the default
