@@ -81,7 +81,7 @@ pub use crate::stats::{Counter, Counters, DiscardCounters, Totals};
 pub use budget::SharedByteCap;
 pub use class::{Class, Entry};
 pub use limits::{ClassLimits, MAX_CACHE_SIZE, MAX_SPILL_SIZE, check_trim_interval};
-pub use per_class::{ClassIndex, Only, PerClass};
+pub use per_class::{ClassIndex, MAX_INLINE, Only, PerClass};
 pub use recycle::{Anchor, Recycle};
 pub use site::{Site, outstanding_sites};
 pub use trimmer::{Trim, forget_trim, register_trim};

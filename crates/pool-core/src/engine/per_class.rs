@@ -1,6 +1,26 @@
 //! One value per class: the first inline, optionally more inline, the
 //! rest boxed.
 
+/// The most classes kept inline after the first ([`PerClass`]'s `INLINE`,
+/// and so [`Engine`](super::Engine)'s): more is refused at compile time, as
+/// the inline values are built on the stack.
+///
+/// ```
+/// use pool_core::engine::{MAX_INLINE, PerClass};
+///
+/// let p = PerClass::from_vec(vec![1, 2]).unwrap();
+/// let most: PerClass<i32, MAX_INLINE> = p.map_inline(|&v| v);
+/// assert_eq!(most.len(), 2);
+/// ```
+///
+/// ```compile_fail
+/// use pool_core::engine::{MAX_INLINE, PerClass};
+///
+/// let p = PerClass::from_vec(vec![1, 2]).unwrap();
+/// let _: PerClass<i32, { MAX_INLINE + 1 }> = p.map_inline(|&v| v);
+/// ```
+pub const MAX_INLINE: usize = 64;
+
 /// One value per class: the first inline, the next `INLINE` inline too,
 /// the rest boxed. An engine of one class reaches its only value with no
 /// indirection and no bounds check (`get(0)` with a constant 0 compiles to
@@ -145,7 +165,18 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
 
     /// A value per class made from each of these (`f` called in class
     /// order), with `M` of them inline after the first.
+    ///
+    /// # Panics
+    ///
+    /// Never at run time: an `M` over [`MAX_INLINE`] is refused at compile
+    /// time (the inline values are built on the stack).
     pub fn map_inline<W, const M: usize>(&self, mut f: impl FnMut(&V) -> W) -> PerClass<W, M> {
+        const {
+            assert!(
+                M <= MAX_INLINE,
+                "PerClass: at most MAX_INLINE (64) values inline"
+            )
+        };
         let first = f(&self.first);
         let mut values = self.inline.iter().flatten().chain(self.rest.iter());
         let inline = std::array::from_fn(|_| values.next().map(&mut f));
