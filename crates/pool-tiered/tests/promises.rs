@@ -338,16 +338,24 @@ fn every_class_keeps_its_own_buffers_however_many_classes() {
     assert_eq!(sizes.len(), 21);
     let pool = TieredPool::builder().classes(classes).build().unwrap();
     std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                for _ in 0..2 {
-                    for &size in &sizes {
-                        let b = pool.get(size);
-                        assert_eq!(b.capacity(), size);
-                        assert_eq!(pool.classes().sizes()[b.class().unwrap()], size);
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    for _ in 0..2 {
+                        for &size in &sizes {
+                            let b = pool.get(size);
+                            assert_eq!(b.capacity(), size);
+                            assert_eq!(pool.classes().sizes()[b.class().unwrap()], size);
+                        }
                     }
-                }
-            });
+                })
+            })
+            .collect();
+        // Joined one by one: a join waits for the thread's thread-locals
+        // to be destroyed (its caches handed back), the scope's own wait
+        // only for its closure to return.
+        for t in threads {
+            t.join().unwrap();
         }
     });
     let stats = pool.stats();
