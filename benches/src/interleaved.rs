@@ -56,28 +56,21 @@ pub fn pairable(scenario: &str) -> &'static [(&'static str, Make)] {
         "single" | "threads" => PAIRABLE,
         "two" => PAIRABLE_TWO,
         "cross" => PAIRABLE_CROSS,
-        ABOVE => PAIRABLE_ABOVE,
+        table::CROSS_ABOVE => PAIRABLE_ABOVE,
         _ => &[],
     }
 }
 
-/// The scenario of the cross-thread targets on what an owned guard adds
-/// to the bare hand-off against what plain allocation adds: `who` and
-/// `vs` (the allocator) in alternation with the hand-off of a bare
-/// `usize` ([`above`]). Timed by the `pools_mimalloc` target only, where
-/// `alloc-mimalloc` is plain allocation with mimalloc.
-pub const ABOVE: &str = "cross-above";
-
-/// The contenders of [`ABOVE`]: owned guards, and plain allocation with
-/// the process's global allocator (mimalloc where it is timed).
+/// The contenders of [`table::CROSS_ABOVE`]: owned guards, and plain
+/// allocation with the process's global allocator. `who` and `vs` (the
+/// allocator) run in alternation with the hand-off of a bare `usize`
+/// ([`above`]), in the `pools_mimalloc` target only, where plain
+/// allocation is mimalloc's.
 pub const PAIRABLE_ABOVE: &[(&str, Make)] = &[
     (table::POOL_LOCAL_OWNED.name, make_cross::<PoolLocalOwned>),
     (table::POOL_TIERED_OWNED.name, make_cross::<PoolTieredOwned>),
-    (ALLOC_MIMALLOC, make_cross::<Alloc>),
+    (table::ALLOC_MIMALLOC, make_cross::<Alloc>),
 ];
-
-/// Plain allocation's name in the `pools_mimalloc` target.
-pub const ALLOC_MIMALLOC: &str = "alloc-mimalloc";
 
 /// The contenders of `cross` that can be paired (the names of
 /// [`table::pairable`]`("cross")`): owned guards against a shared pool's
@@ -154,7 +147,7 @@ pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
             let list = pairable(scenario);
             if list.is_empty() {
                 return Err(format!(
-                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two`, `threads`, `cross` or `{ABOVE}`"
+                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two`, `threads`, `cross` or `{}`", table::CROSS_ABOVE
                 ));
             }
             let known = |n: &str| list.iter().any(|(name, _)| *name == n);
@@ -174,11 +167,8 @@ pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
 /// divides the sum of `who`'s two by the sum of `vs`'s: a load that grows
 /// or falls steadily through the round weighs on both alike.
 pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Duration) -> f64 {
-    // Warm both, then size the loops from the slower of two short ones.
-    let probe = 10_000;
-    let per_op = who(probe).max(vs(probe)).as_secs_f64() / probe as f64;
-    let iters = ((loop_time.as_secs_f64() / per_op.max(1e-9)) as u64).clamp(1_000, 50_000_000);
-    let mut ratios: Vec<f64> = (0..rounds.max(1))
+    let iters = loop_iters(&mut [who, vs], loop_time);
+    let ratios: Vec<f64> = (0..rounds.max(1))
         .map(|_| {
             let a = who(iters);
             let b = vs(iters) + vs(iters);
@@ -186,8 +176,22 @@ pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Durati
             a.as_secs_f64() / b.as_secs_f64().max(1e-12)
         })
         .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios[ratios.len() / 2]
+    median(ratios)
+}
+
+/// Operations per loop: about `loop_time` for the slowest of `loops`,
+/// sized from a short warm-up run of each.
+fn loop_iters(loops: &mut [&mut Looped], loop_time: Duration) -> u64 {
+    let probe = 10_000;
+    let slowest = loops.iter_mut().map(|l| l(probe)).max().unwrap_or_default();
+    let per_op = slowest.as_secs_f64() / probe as f64;
+    ((loop_time.as_secs_f64() / per_op.max(1e-9)) as u64).clamp(1_000, 50_000_000)
+}
+
+/// The median of `figures` (at least one).
+fn median(mut figures: Vec<f64>) -> f64 {
+    figures.sort_by(f64::total_cmp);
+    figures[figures.len() / 2]
 }
 
 /// The median of `rounds` figures of what `who` adds to `bare` against
@@ -202,10 +206,8 @@ pub fn above(
     rounds: usize,
     loop_time: Duration,
 ) -> f64 {
-    let probe = 10_000;
-    let per_op = who(probe).max(alloc(probe)).max(bare(probe)).as_secs_f64() / probe as f64;
-    let iters = ((loop_time.as_secs_f64() / per_op.max(1e-9)) as u64).clamp(1_000, 50_000_000);
-    let mut figures: Vec<f64> = (0..rounds.max(1))
+    let iters = loop_iters(&mut [&mut *who, &mut *alloc, &mut *bare], loop_time);
+    let figures: Vec<f64> = (0..rounds.max(1))
         .map(|_| {
             let w = who(iters);
             let a = alloc(iters);
@@ -220,8 +222,7 @@ pub fn above(
             }
         })
         .collect();
-    figures.sort_by(f64::total_cmp);
-    figures[figures.len() / 2]
+    median(figures)
 }
 
 /// Times every pair of `POOL_BENCH_PAIRS` in `scenario` at `size` on
@@ -260,10 +261,10 @@ pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
         let label = size_label(size);
         // `cross-above`: a figure of three loops, recorded on `who`'s
         // `cross` row as against `above:<vs>`.
-        let (r, row, against) = if scenario == ABOVE {
+        let (r, row, against) = if scenario == table::CROSS_ABOVE {
             let mut bare = make_cross::<HandOff>(size, threads);
             let r = above(&mut a, &mut b, &mut bare, ROUNDS, LOOP_TIME);
-            (r, "cross", format!("above:{vs}"))
+            (r, "cross", table::above(vs))
         } else {
             (
                 ratio(&mut a, &mut b, ROUNDS, LOOP_TIME),
@@ -300,7 +301,8 @@ mod tests {
         // `cross-above` pairs the owned guards of `cross` with mimalloc.
         for (name, _) in PAIRABLE_ABOVE {
             assert!(
-                *name == ALLOC_MIMALLOC || table::pairable("cross").iter().any(|e| e.name == *name),
+                *name == table::ALLOC_MIMALLOC
+                    || table::pairable("cross").iter().any(|e| e.name == *name),
                 "{name}"
             );
         }
@@ -328,7 +330,14 @@ mod tests {
             "{e}"
         );
         let p = parse_pairs("cross-above/pool-local-owned:alloc-mimalloc").unwrap();
-        assert_eq!(p, [pair(ABOVE, "pool-local-owned", ALLOC_MIMALLOC)]);
+        assert_eq!(
+            p,
+            [pair(
+                table::CROSS_ABOVE,
+                "pool-local-owned",
+                table::ALLOC_MIMALLOC
+            )]
+        );
         // zeropool has no cross-thread loop to pair.
         let e = parse_pairs("cross/pool-local:zeropool").unwrap_err();
         assert!(e.contains("`zeropool`") && e.contains("in `cross`"), "{e}");

@@ -347,7 +347,7 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             crate::interleaved::run_pairs("cross", size, 2);
         }
         if allocator == "mimalloc" {
-            crate::interleaved::run_pairs(crate::interleaved::ABOVE, size, 2);
+            crate::interleaved::run_pairs(table::CROSS_ABOVE, size, 2);
         }
     }
     // Fill: the holder writes the whole buffer (not in the statistics-off

@@ -206,6 +206,21 @@ pub fn pipeline_split(threads: usize) -> (usize, usize) {
     (threads - consumers, consumers)
 }
 
+/// Plain allocation with mimalloc, as the `pools_mimalloc` target names it.
+pub const ALLOC_MIMALLOC: &str = "alloc-mimalloc";
+
+/// The scenario name under which the cross-thread targets on what an owned
+/// guard adds to the bare hand-off, against what mimalloc adds, are timed
+/// as three loops in alternation (`pool_benches::interleaved::above`).
+pub const CROSS_ABOVE: &str = "cross-above";
+
+/// What such a three-loop figure of `cross` is recorded against, beside
+/// `who`'s `cross` row: `above:<vs>`.
+#[must_use]
+pub fn above(vs: &str) -> String {
+    format!("above:{vs}")
+}
+
 /// The allocators plain allocation is measured with.
 pub const ALLOCATORS: &[&str] = &["system", "mimalloc"];
 

@@ -221,7 +221,8 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     let pairs = ratios::spec(pairs.filter(|(scenario, who, vs)| {
         let (scenario, t) = match *scenario {
             "threads" => (*scenario, most),
-            "cross" | "cross-above" => ("cross", 2),
+            "cross" => ("cross", 2),
+            s if s == table::CROSS_ABOVE => ("cross", 2),
             _ => (*scenario, 1),
         };
         !workload_only

@@ -369,7 +369,13 @@ pub(crate) const ABOVE_HANDOFF: &[&str] = &["pool-local-owned", "pool-tiered-own
 pub(crate) fn above_pairs() -> Vec<(&'static str, &'static str, &'static str)> {
     ABOVE_HANDOFF
         .iter()
-        .map(|who| ("cross-above", *who, "alloc-mimalloc"))
+        .map(|who| {
+            (
+                crate::table::CROSS_ABOVE,
+                *who,
+                crate::table::ALLOC_MIMALLOC,
+            )
+        })
         .collect()
 }
 

@@ -117,7 +117,7 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
     // `usize` through the same queue), against what mimalloc adds.
     if let Some(list) = find(cases, "cross", 4096, 2)
         && let Some(bare) = ns_of(list, "handoff")
-        && let Some(alloc) = ns_of(list, "alloc-mimalloc")
+        && let Some(alloc) = ns_of(list, crate::table::ALLOC_MIMALLOC)
     {
         for &who in crate::ratios::ABOVE_HANDOFF {
             if let Some(row) = list.iter().find(|r| r.contender == who) {
@@ -128,7 +128,7 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
                 let again = row
                     .paired
                     .iter()
-                    .find(|(other, _)| other == "above:alloc-mimalloc")
+                    .find(|(other, _)| *other == crate::table::above(crate::table::ALLOC_MIMALLOC))
                     .map_or(String::new(), |&(_, y)| {
                         format!("; in alternation: {y:.2}x ({})", mark(y <= 0.6).trim_end())
                     });
