@@ -9,7 +9,7 @@ use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use pool_core::engine::Counters;
 use pool_core::engine::per_thread::PerThread;
-use pool_core::engine::words::move_words;
+use pool_core::engine::words::{in_blocks, move_words};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::core::{Core, Factory, owe_on_unwind};
@@ -349,9 +349,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        // Read in words: see `pool_core::engine::words`.
+        // Read in words, and written in 16-byte blocks for the caller's
+        // move out of the `Result`: see `pool_core::engine::words`.
         match move_words(self.take_own(self.local())) {
-            Some((item, ticket)) => Ok(Pooled::new(item, ticket, self)),
+            Some((item, ticket)) => Ok(in_blocks(Pooled::new(item, ticket, self))),
             None => self.try_get_slow(),
         }
     }
@@ -388,9 +389,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
-        // As `try_get`: the own slot inline, the rest out of line.
+        // As `try_get`: the own slot inline, the rest out of line, the
+        // guard written in blocks.
         match self.take_own_anchored() {
-            Some((item, ticket, anchor)) => Ok(OwnedPooled::new(item, ticket, anchor)),
+            Some((item, ticket, anchor)) => Ok(in_blocks(OwnedPooled::new(item, ticket, anchor))),
             None => self.try_get_owned_slow(),
         }
     }

