@@ -104,6 +104,7 @@ pub const PAIRABLE: &[(&str, Make)] = &[
     (table::POOL_RING.name, make::<PoolRing>),
     (table::POOL_RING_OWNED.name, make::<PoolRingOwned>),
     (table::TLS_STACK.name, make::<TlsStack>),
+    (table::TLS_STACK_ATOMIC.name, make::<TlsStackAtomic>),
     (table::ZEROPOOL.name, make::<Zeropool>),
     (table::LOCKFREE_OBJECT_POOL.name, make::<LockfreeObjectPool>),
 ];

@@ -127,6 +127,7 @@ mod tests {
         check::<PoolFixed>();
         check::<PoolTiered>();
         check::<TlsStack>();
+        check::<TlsStackAtomic>();
         check::<Alloc>();
         check::<AllocZeroed>();
         check::<Zeropool>();

@@ -60,6 +60,51 @@ impl Contender for TlsStack {
     }
 }
 
+/// The reference with one uncontended atomic read-modify-write added to
+/// each get + put (a `fetch_sub` on a counter of the thread's own, in the
+/// drop, as an owned guard's release does): what that one instruction
+/// costs on this machine, the floor under a target that compares a design
+/// that needs one (an owned guard's drop, pool-ring's claim) with one that
+/// needs none.
+#[derive(Debug)]
+pub struct TlsStackAtomic(TlsStack);
+
+thread_local! {
+    /// Written by its thread only: the read-modify-write is uncontended.
+    static RELEASES: std::sync::atomic::AtomicUsize = const { std::sync::atomic::AtomicUsize::new(0) };
+}
+
+/// A buffer of [`TlsStackAtomic`]: a [`TlsBuf`] whose drop also counts
+/// itself with one atomic read-modify-write.
+#[derive(Debug)]
+pub struct TlsAtomicBuf(TlsBuf);
+
+impl Drop for TlsAtomicBuf {
+    #[inline]
+    fn drop(&mut self) {
+        RELEASES.with(|r| r.fetch_sub(1, std::sync::atomic::Ordering::Release));
+    }
+}
+
+impl Contender for TlsStackAtomic {
+    #[inline]
+    fn addr(item: &TlsAtomicBuf) -> Option<usize> {
+        TlsStack::addr(&item.0)
+    }
+    type Item<'a> = TlsAtomicBuf;
+    fn build(size: usize) -> Self {
+        TlsStackAtomic(TlsStack::build(size))
+    }
+    #[inline]
+    fn get(&self) -> TlsAtomicBuf {
+        TlsAtomicBuf(self.0.get())
+    }
+    #[inline]
+    fn touch(item: &mut TlsAtomicBuf) {
+        TlsStack::touch(&mut item.0);
+    }
+}
+
 /// The bare hand-off: a `usize` and no buffer, so that the cross-thread
 /// scenario shows what its queue costs alone.
 #[derive(Debug)]

@@ -70,6 +70,10 @@ pub const POOLS: &[(&str, Register)] = &[
     ),
     (table::POOL_RING_OWNED.name, bench_threads::<PoolRingOwned>),
     (table::TLS_STACK.name, bench_threads::<TlsStack>),
+    (
+        table::TLS_STACK_ATOMIC.name,
+        bench_threads::<TlsStackAtomic>,
+    ),
     (table::ZEROPOOL.name, bench_threads::<Zeropool>),
     (table::OPOOL.name, bench_threads::<Opool>),
     (table::OBJECT_POOL.name, bench_threads::<ObjectPool>),

@@ -148,6 +148,13 @@ pub const HANDOFF: Entry = entry(
 );
 /// The naive thread-local stack.
 pub const TLS_STACK: Entry = entry("tls-stack", Kind::Reference, "a naive thread_local! stack");
+/// The naive thread-local stack with one uncontended atomic
+/// read-modify-write per get + put: the cost of that one instruction here.
+pub const TLS_STACK_ATOMIC: Entry = entry(
+    "tls-stack-atomic",
+    Kind::Reference,
+    "tls-stack plus one uncontended atomic read-modify-write per get + put",
+);
 /// zeropool.
 pub const ZEROPOOL: Entry = entry("zeropool", Kind::Peer, "zeropool 0.7, alloc_uninit");
 /// opool.
@@ -185,6 +192,7 @@ pub const ALL: &[Entry] = &[
     POOL_FIXED_OWNED,
     POOL_RING_OWNED,
     TLS_STACK,
+    TLS_STACK_ATOMIC,
     HANDOFF,
     ZEROPOOL,
     OPOOL,
@@ -244,6 +252,7 @@ pub fn pairable(scenario: &str) -> &'static [Entry] {
             POOL_RING,
             POOL_RING_OWNED,
             TLS_STACK,
+            TLS_STACK_ATOMIC,
             ZEROPOOL,
             LOCKFREE_OBJECT_POOL,
         ],

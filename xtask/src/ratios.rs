@@ -25,6 +25,22 @@ pub(crate) struct Ratio {
     pub(crate) max: f64,
     /// Shown as a cost in percent (`+7.7%`) instead of a ratio.
     pub(crate) percent: bool,
+    /// `who` needs one uncontended atomic read-modify-write per get + put
+    /// that `vs` does not (an owned guard's release, pool-ring's claim):
+    /// the line also prints what that one instruction costs on this
+    /// machine ([`ATOMIC_FLOOR`]), a floor under the ratio.
+    pub(crate) atomic: bool,
+}
+
+/// The pair whose ratio is the cost of one uncontended atomic
+/// read-modify-write per get + put on the machine of the run: the naive
+/// thread-local stack with one, against the same stack without.
+pub(crate) const ATOMIC_FLOOR: (&str, &str) = ("tls-stack-atomic", "tls-stack");
+
+/// `r`, for a `who` that needs one more atomic read-modify-write than its
+/// `vs` (see [`Ratio::atomic`]).
+const fn one_atomic_more(r: Ratio) -> Ratio {
+    Ratio { atomic: true, ..r }
 }
 
 const BOTH: &[usize] = &[4096, 65536];
@@ -47,6 +63,7 @@ const fn ratio(
         at,
         max,
         percent: false,
+        atomic: false,
     }
 }
 
@@ -203,7 +220,7 @@ pub(crate) const RATIOS: &[Ratio] = &[
     ),
     // Owned guards: a hold on the pool counted per thread, no shared
     // counter on get or drop (issue: owned guards as cheap as borrowed).
-    ratio(
+    one_atomic_more(ratio(
         "pool-local get_owned at most 1.2x get's time",
         "pool-local-owned",
         "pool-local",
@@ -211,8 +228,8 @@ pub(crate) const RATIOS: &[Ratio] = &[
         BOTH,
         At::One,
         1.2,
-    ),
-    ratio(
+    )),
+    one_atomic_more(ratio(
         "pool-tiered get_owned at most 1.2x get's time",
         "pool-tiered-owned",
         "pool-tiered",
@@ -220,7 +237,7 @@ pub(crate) const RATIOS: &[Ratio] = &[
         BOTH,
         At::One,
         1.2,
-    ),
+    )),
     ratio(
         "pool-local owned at least 0.8x borrowed throughput (time at most 1.25x)",
         "pool-local-owned",
@@ -257,7 +274,7 @@ pub(crate) const RATIOS: &[Ratio] = &[
         At::Pair,
         1.25,
     ),
-    ratio(
+    one_atomic_more(ratio(
         "pool-fixed get_owned at most 1.2x get's time",
         "pool-fixed-owned",
         "pool-fixed",
@@ -265,7 +282,7 @@ pub(crate) const RATIOS: &[Ratio] = &[
         BOTH,
         At::One,
         1.2,
-    ),
+    )),
     ratio(
         "pool-fixed owned at least 0.8x borrowed throughput (time at most 1.25x)",
         "pool-fixed-owned",
@@ -275,7 +292,7 @@ pub(crate) const RATIOS: &[Ratio] = &[
         At::Most,
         1.25,
     ),
-    ratio(
+    one_atomic_more(ratio(
         "pool-ring try_get_owned at most 1.2x get's time",
         "pool-ring-owned",
         "pool-ring",
@@ -283,7 +300,7 @@ pub(crate) const RATIOS: &[Ratio] = &[
         BOTH,
         At::One,
         1.2,
-    ),
+    )),
     ratio(
         "pool-ring owned at least 0.8x borrowed throughput (time at most 1.25x)",
         "pool-ring-owned",
@@ -320,7 +337,7 @@ pub(crate) const RATIOS: &[Ratio] = &[
         At::Most,
         1.0,
     ),
-    ratio(
+    one_atomic_more(ratio(
         "pool-ring within 1.5x of pool-local",
         "pool-ring",
         "pool-local",
@@ -328,7 +345,7 @@ pub(crate) const RATIOS: &[Ratio] = &[
         &[4096],
         At::One,
         1.5,
-    ),
+    )),
 ];
 
 /// The targets' pairs `(scenario, who, vs)` that the `pools` bench target
@@ -355,6 +372,10 @@ pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
         {
             out.push(pair);
         }
+    }
+    // The floor those lines print, timed in alternation too.
+    if RATIOS.iter().any(|t| t.atomic && t.at == At::One) {
+        out.push(("single", ATOMIC_FLOOR.0, ATOMIC_FLOOR.1));
     }
     out
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::cases::{Case, Row, find, scenario_rank};
-use crate::ratios::{At, RATIOS};
+use crate::ratios::{ATOMIC_FLOOR, At, RATIOS};
 
 fn ns_of(list: &[Row], who: &str) -> Option<f64> {
     list.iter().find(|r| r.contender == who).map(|r| r.ns)
@@ -27,6 +27,30 @@ fn throughput_line(who: &str, ours: &Row, of: &str, peer: &Row, min: f64) -> Str
         mark(x >= min),
         ours.size_label,
         ours.threads
+    )
+}
+
+/// What one uncontended atomic read-modify-write per get + put costs in
+/// `list` ([`ATOMIC_FLOOR`]), as the tail of a target's line; empty where
+/// the run did not time it. A ratio target under that figure, for a design
+/// that needs the instruction against one that does not, cannot be met on
+/// this machine.
+fn atomic_floor(list: &[Row]) -> String {
+    let (with, without) = ATOMIC_FLOOR;
+    let (Some(row), Some(base)) = (
+        list.iter().find(|r| r.contender == with),
+        ns_of(list, without),
+    ) else {
+        return String::new();
+    };
+    let again = row
+        .paired
+        .iter()
+        .find(|(other, _)| other == without)
+        .map_or(String::new(), |&(_, x)| format!(", {x:.2}x in alternation"));
+    format!(
+        "; floor: one atomic read-modify-write per op costs {:.2}x{again} here ({with} vs {without})",
+        row.ns / base
     )
 }
 
@@ -77,10 +101,15 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
                     )
                 });
             out.push(format!(
-                "{} {}, {label}, {threads} thread{plural}: {} ({who:.1} vs {vs:.1} ns){again}",
+                "{} {}, {label}, {threads} thread{plural}: {} ({who:.1} vs {vs:.1} ns){again}{}",
                 mark(r <= t.max),
                 t.what,
-                figure(r)
+                figure(r),
+                if t.atomic {
+                    atomic_floor(list)
+                } else {
+                    String::new()
+                }
             ));
         }
     }
@@ -429,6 +458,57 @@ mod tests {
             "{sixteen:#?}"
         );
         assert!(!has(&sixteen, "UNMEASURED"), "{sixteen:#?}");
+    }
+
+    /// A target whose `who` needs one more atomic read-modify-write than
+    /// its `vs` prints what that instruction costs in the same run (and in
+    /// alternation, where timed), and only such targets do.
+    #[test]
+    fn atomic_targets_print_the_floor_of_one_atomic() {
+        let mut rows: Vec<Row> = [
+            ("pool-local", 10.0),
+            ("pool-local-owned", 15.0),
+            ("pool-tiered", 12.0),
+            ("tls-stack", 8.0),
+            ("tls-stack-atomic", 12.0),
+        ]
+        .iter()
+        .map(|&(who, ns)| crate::cases::row("single", 4096, 1, who, ns))
+        .collect();
+        rows[4].paired.push(("tls-stack".into(), 1.4));
+        let lines = targets_on(&crate::cases::group_cases(rows.clone()), 2);
+        let owned = "MISS pool-local get_owned at most 1.2x get's time, 4KiB, 1 thread: 1.50x (15.0 vs 10.0 ns); floor: one atomic read-modify-write per op costs 1.50x, 1.40x in alternation here (tls-stack-atomic vs tls-stack)";
+        assert!(has(&lines, owned), "{lines:#?}");
+        // A target between two designs without the instruction: no floor.
+        let tiered = lines
+            .iter()
+            .find(|l| l.contains("pool-tiered within 1.15x of pool-local"))
+            .expect("the tiered target");
+        assert!(!tiered.contains("floor"), "{tiered}");
+        // Without the reference rows the line ends at its own figures.
+        rows.truncate(3);
+        let lines = targets_on(&crate::cases::group_cases(rows), 2);
+        let owned = lines
+            .iter()
+            .find(|l| l.contains("pool-local get_owned"))
+            .expect("the owned target");
+        assert!(owned.ends_with("(15.0 vs 10.0 ns)"), "{owned}");
+    }
+
+    /// The floor's pair is timed in alternation whenever a target needs
+    /// it, and both its names can be paired.
+    #[test]
+    fn the_atomic_floor_is_a_pair_of_the_run() {
+        let (with, without) = ATOMIC_FLOOR;
+        assert!(crate::ratios::pairs().contains(&("single", with, without)));
+        for name in [with, without] {
+            assert!(
+                crate::table::pairable("single")
+                    .iter()
+                    .any(|e| e.name == name),
+                "{name}"
+            );
+        }
     }
 
     /// Where the run measured a thread-local stack, the ring's targets say
