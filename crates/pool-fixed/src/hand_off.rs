@@ -10,7 +10,7 @@ use pool_core::{PoolError, Reset};
 use crate::FixedPool;
 use crate::FixedTicket;
 use crate::core::{Core, LEAVING, RETURNING, Tally, ThreadSlot, owe_on_unwind};
-use crate::slot::{Mine, mine, mine_anchored};
+use crate::slot::{Mine, mine, mine_anchored, mine_in};
 use crate::wait_queue::Idle;
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
@@ -31,6 +31,17 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub(crate) fn local_anchored(&self) -> (Tally<'_, T>, PerThreadRef<Core<T>>) {
         let (mine, r) = mine_anchored(&self.threads);
         (self.tally(mine), r)
+    }
+
+    /// The slot and counters of `slot`, the calling thread's slot as the
+    /// per-thread layer hands it to a closure (`None` while its
+    /// thread-locals are being destroyed).
+    #[inline(always)]
+    pub(crate) fn tally_in<'a>(
+        &'a self,
+        slot: Option<&'a pool_core::engine::per_thread::Slot<Core<T>>>,
+    ) -> Tally<'a, T> {
+        self.tally(mine_in(slot))
     }
 
     /// The thread's slot and counters, or the shared ones without a slot.
@@ -215,7 +226,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     #[inline(always)]
     pub(crate) fn put(&self, item: T, ticket: FixedTicket) {
-        let local = self.local();
+        self.put_in(self.local(), item, ticket);
+    }
+
+    /// [`put`](Self::put) with the calling thread's slot and counters
+    /// looked up already (an owned guard's drop, which looks them up once
+    /// for the item and its hold on the pool).
+    #[inline(always)]
+    pub(crate) fn put_in(&self, local: Tally<'_, T>, item: T, ticket: FixedTicket) {
         // A panic in `reset` or `heap_bytes` drops the item (this binding
         // unwinds before `owe`), counts it and owes it.
         let owe = owe_on_unwind(self.core(), Some((&local, RETURNING)));

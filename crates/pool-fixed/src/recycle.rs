@@ -95,9 +95,11 @@ impl<T: Reset + Send + 'static> Wraps<Core<T>> for FixedPool<T> {
 impl<T: Reset + Send + 'static> pool_core::engine::Anchor for FixedAnchor<T> {
     type Item = T;
     type Ticket = FixedTicket;
+    /// The item back and the hold released from one per-thread lookup.
     #[inline]
     fn recycle(self, item: T, ticket: FixedTicket) {
-        self.0.put(item, ticket);
+        self.0
+            .release_with(|pool, slot| pool.put_in(pool.tally_in(slot), item, ticket));
     }
     fn note_detached(self, ticket: FixedTicket) {
         Recycle::note_detached(&*self.0, ticket);

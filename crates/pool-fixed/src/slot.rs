@@ -44,7 +44,7 @@
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
-use pool_core::engine::per_thread::{PerThread, PerThreadRef, ThreadState};
+use pool_core::engine::per_thread::{self, PerThread, PerThreadRef, ThreadState};
 use pool_core::engine::words::{store_words, take_words};
 
 use crate::sync::{AtomicU8, UnsafeCell};
@@ -164,6 +164,18 @@ where
             local,
         )
     })
+}
+
+/// [`mine`] from `slot`, the calling thread's slot as the per-thread
+/// layer hands it to a closure (`PerThread::with` and the closures of the
+/// owned references): the owner's, as `shared_slot` gives it.
+#[inline(always)]
+pub(crate) fn mine_in<T, G>(slot: Option<&per_thread::Slot<G>>) -> Own<'_, T, G>
+where
+    G: ThreadState,
+    G::Shared: AsRef<Slot<T>>,
+{
+    own::<T, G>(slot.map(per_thread::Slot::shared))
 }
 
 /// [`mine`], and a counted reference to the pool for an owned guard, from

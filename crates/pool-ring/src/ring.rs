@@ -375,7 +375,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn put(&self, mut item: T, ticket: RingTicket) {
         match ticket.open() {
             Ticket::Slot(t) => {

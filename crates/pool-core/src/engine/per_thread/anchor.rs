@@ -333,6 +333,39 @@ impl<G: ThreadState, W: Wraps<G>> std::ops::Deref for Wrapped<G, W> {
     }
 }
 
+impl<G: ThreadState, W: Wraps<G>> Wrapped<G, W> {
+    /// Calls `f` with the value and the calling thread's slot (as
+    /// [`PerThread::with`]), drops the value, then releases the reference,
+    /// all in one thread-local access: an owned guard's drop that gives its
+    /// item back to this thread's slot and lets go of the pool, where a
+    /// plain drop of the `Wrapped` after the give-back would look the slot
+    /// up a second time. If this was the last reference and the handle is
+    /// gone, the pool is freed after (on unwind too).
+    #[inline]
+    pub fn release_with<R>(self, f: impl FnOnce(&W, Option<&Slot<G>>) -> R) -> R {
+        /// Drops the value when `f` is done with it, or unwinds.
+        struct DropValue<'a, W>(&'a mut ManuallyDrop<W>);
+        impl<W> Drop for DropValue<'_, W> {
+            #[inline]
+            fn drop(&mut self) {
+                // SAFETY: the value is dropped once, here: `release_with`
+                // took the `Wrapped` by value and never runs its `Drop`.
+                unsafe { ManuallyDrop::drop(self.0) };
+            }
+        }
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: this value holds the count, so the pool is alive until
+        // the release below; the copy is used only for that release.
+        let ghost = unsafe { ghost_of(this.value.threads()) };
+        release(&ghost, |_, slot| {
+            // Declared before `f` runs: the value is dropped when `f`
+            // returns or unwinds, before `release` lets go of the pool.
+            let value = DropValue(&mut this.value);
+            f(value.0, slot)
+        })
+    }
+}
+
 impl<G: ThreadState, W: Wraps<G>> Drop for Wrapped<G, W> {
     #[inline]
     fn drop(&mut self) {
