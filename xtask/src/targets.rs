@@ -215,12 +215,23 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
                 if let Some(p) = list.iter().find(|r| r.contender == peer) {
                     let mut line = throughput_line("pool-ring", ring, &format!("{peer}'s"), p, min);
                     // What no sharing at all reaches against the same peer
-                    // in this run: a target above it cannot be met here.
-                    if let Some(floor) = list.iter().find(|r| r.contender == "tls-stack") {
-                        line.push_str(&format!(
-                            " (tls-stack, which shares nothing: {:.2}x)",
-                            floor.mops() / p.mops()
-                        ));
+                    // in this run, and no sharing with the one atomic
+                    // read-modify-write per get + put that a ring's claim
+                    // needs: a target above them cannot be met here.
+                    let reach = |name: &str| {
+                        list.iter()
+                            .find(|r| r.contender == name)
+                            .map(|r| r.mops() / p.mops())
+                    };
+                    let (with, without) = ATOMIC_FLOOR;
+                    match (reach(without), reach(with)) {
+                        (Some(nothing), Some(atomic)) => line.push_str(&format!(
+                            " ({without}, which shares nothing: {nothing:.2}x; {with}, which shares nothing but takes one atomic read-modify-write per op: {atomic:.2}x)"
+                        )),
+                        (Some(nothing), None) => line.push_str(&format!(
+                            " ({without}, which shares nothing: {nothing:.2}x)"
+                        )),
+                        _ => {}
                     }
                     out.push(line);
                 }
@@ -522,6 +533,16 @@ mod tests {
         ]);
         let lines = targets_on(&c, 2);
         let want = "MISS pool-ring at least 5x arrayqueue's throughput, 4KiB, 2 threads: 4.00x (tls-stack, which shares nothing: 5.00x)";
+        assert!(has(&lines, want), "{lines:#?}");
+        // With the atomic reference too, both floors.
+        let c = cases(&[
+            (2, "pool-ring", 10.0),
+            (2, "tls-stack", 8.0),
+            (2, "tls-stack-atomic", 10.0),
+            (2, "arrayqueue", 40.0),
+        ]);
+        let lines = targets_on(&c, 2);
+        let want = "MISS pool-ring at least 5x arrayqueue's throughput, 4KiB, 2 threads: 4.00x (tls-stack, which shares nothing: 5.00x; tls-stack-atomic, which shares nothing but takes one atomic read-modify-write per op: 4.00x)";
         assert!(has(&lines, want), "{lines:#?}");
     }
 }
