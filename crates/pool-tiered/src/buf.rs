@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::ops::{Bound, Deref, DerefMut, Range, RangeBounds};
 use std::sync::Arc;
 
@@ -27,7 +28,10 @@ pub(crate) const GONE: usize = usize::MAX - 1;
 #[must_use = "dropping a buffer at once returns it at once"]
 pub struct TieredBuf<'a> {
     /// The bytes: a plain field, so that reaching them takes no match.
-    pub(crate) buf: Vec<u8>,
+    /// `ManuallyDrop`: `Drop` takes them out whatever the path, and the
+    /// drop glue's own drop of the empty `Vec` left behind cost a check on
+    /// every drop.
+    pub(crate) buf: ManuallyDrop<Vec<u8>>,
     /// The class index, or [`OVERSIZE`] or [`GONE`].
     pub(crate) class: usize,
     pub(crate) pool: &'a Shared,
@@ -38,8 +42,8 @@ impl Drop for TieredBuf<'_> {
     #[inline]
     fn drop(&mut self) {
         self.site.release(self.pool.extra().leaks());
+        let buf = std::mem::take(&mut *self.buf);
         if self.class < OVERSIZE - 1 {
-            let buf = std::mem::take(&mut self.buf);
             shared::put(self.pool, self.class, ClassBuf(buf), Entry::Returned);
         }
     }
@@ -212,23 +216,26 @@ impl fmt::Debug for TieredBuf<'_> {
 /// ```
 #[must_use = "dropping a buffer at once returns it at once"]
 pub struct OwnedTieredBuf {
-    buf: Vec<u8>,
+    /// `ManuallyDrop`, as `held`: `Drop`, `detach` and `freeze` take both
+    /// out, and the drop glue's own drop of what they leave behind (an
+    /// empty `Vec`, a `None`) was calls and checks on every owned drop.
+    buf: ManuallyDrop<Vec<u8>>,
     /// The class index, or [`OVERSIZE`] or [`GONE`].
     class: usize,
     site: Site,
     /// The hold on the pool, for a class buffer (`None` for an oversize
     /// one): counted per thread, no shared counter.
-    held: Option<Held>,
+    held: ManuallyDrop<Option<Held>>,
 }
 
 impl OwnedTieredBuf {
     #[inline]
     pub(crate) fn new(buf: Vec<u8>, class: usize, site: Site, held: Option<Held>) -> Self {
         OwnedTieredBuf {
-            buf,
+            buf: ManuallyDrop::new(buf),
             class,
             site,
-            held,
+            held: ManuallyDrop::new(held),
         }
     }
 
@@ -299,13 +306,17 @@ impl Drop for OwnedTieredBuf {
         // In words: the buffer was filled moments ago with word-sized
         // stores, and a 16-byte load of the hold stalls on them (measured:
         // 31 vs 15 ns per get + drop; see `pool_core::engine::words`).
-        if let Some(held) = words::take_words(&mut self.held) {
+        // Both taken out, whatever the path: the fields are `ManuallyDrop`.
+        let buf = std::mem::take(&mut *self.buf);
+        if let Some(held) = words::take_words(&mut *self.held) {
             self.site.release(held.extra().leaks());
             if self.class < GONE {
-                let buf = words::move_words(std::mem::take(&mut self.buf));
-                shared::put_held(held, self.class, ClassBuf(buf));
+                shared::put_held(held, self.class, ClassBuf(words::move_words(buf)));
+                return;
             }
         }
+        // An oversize buffer, or one already taken: freed here.
+        drop(buf);
     }
 }
 

@@ -2,6 +2,7 @@
 //! class lookup, and oversize and foreign buffers.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use pool_core::engine::Entry;
@@ -97,7 +98,7 @@ impl TieredPool {
         // written twice.
         match self.classes.class_of(len) {
             Some(class) => TieredBuf {
-                buf: shared::take(&self.engine, class, len),
+                buf: ManuallyDrop::new(shared::take(&self.engine, class, len)),
                 class,
                 pool: &self.engine,
                 site: Site::record(self.engine.extra().leaks()),
@@ -146,7 +147,7 @@ impl TieredPool {
         }
         Ok(match self.classes.class_of(len) {
             Some(class) => TieredBuf {
-                buf: shared::take(&self.engine, class, len),
+                buf: ManuallyDrop::new(shared::take(&self.engine, class, len)),
                 class,
                 pool: &self.engine,
                 site: Site::record(self.engine.extra().leaks()),
@@ -411,7 +412,7 @@ impl TieredPool {
     #[cold]
     fn oversize_guard(&self, buf: Vec<u8>) -> TieredBuf<'_> {
         TieredBuf {
-            buf,
+            buf: ManuallyDrop::new(buf),
             class: OVERSIZE,
             pool: &self.engine,
             site: Site::default(),
