@@ -12,7 +12,9 @@
 //! - [`per_thread`]: the per-thread layer under the engine (and under
 //!   `pool-fixed`'s per-thread slots).
 //! - [`words`]: moves of small values in 8-byte words, which avoid
-//!   store-forwarding stalls on the hot paths.
+//!   store-forwarding stalls on the hot paths, and
+//!   [`in_blocks`](words::in_blocks) for a guard returned in a `Result`,
+//!   which the caller moves out with wider loads.
 //! - [`unwind`]: counting what a panic unwinds through.
 //! - [`Recycle`]: the hooks a guard calls to give its item back, the
 //!   strategy's half of [`Pool`](crate::Pool).
