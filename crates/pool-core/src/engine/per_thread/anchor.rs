@@ -343,39 +343,45 @@ impl<G: ThreadState, W: Wraps<G>> Wrapped<G, W> {
     /// gone, the pool is freed after (on unwind too).
     #[inline]
     pub fn release_with<R>(self, f: impl FnOnce(&W, Option<&Slot<G>>) -> R) -> R {
-        /// Drops the value when `f` is done with it, or unwinds.
-        struct DropValue<'a, W>(&'a mut ManuallyDrop<W>);
-        impl<W> Drop for DropValue<'_, W> {
-            #[inline]
-            fn drop(&mut self) {
-                // SAFETY: the value is dropped once, here: `release_with`
-                // took the `Wrapped` by value and never runs its `Drop`.
-                unsafe { ManuallyDrop::drop(self.0) };
-            }
-        }
         let mut this = ManuallyDrop::new(self);
-        // SAFETY: this value holds the count, so the pool is alive until
-        // the release below; the copy is used only for that release.
-        let ghost = unsafe { ghost_of(this.value.threads()) };
-        release(&ghost, |_, slot| {
-            // Declared before `f` runs: the value is dropped when `f`
-            // returns or unwinds, before `release` lets go of the pool.
-            let value = DropValue(&mut this.value);
-            f(value.0, slot)
-        })
+        release_value(&mut this.value, f)
     }
+}
+
+/// Calls `f` with `value` and the calling thread's slot, drops `value`
+/// (when `f` returns or unwinds), then releases the reference it holds:
+/// the one path of [`Wrapped::release_with`] and of a `Wrapped`'s drop.
+#[inline]
+fn release_value<G: ThreadState, W: Wraps<G>, R>(
+    value: &mut ManuallyDrop<W>,
+    f: impl FnOnce(&W, Option<&Slot<G>>) -> R,
+) -> R {
+    /// Drops the value when `f` is done with it, or unwinds.
+    struct DropValue<'a, W>(&'a mut ManuallyDrop<W>);
+    impl<W> Drop for DropValue<'_, W> {
+        #[inline]
+        fn drop(&mut self) {
+            // SAFETY: the value is dropped once, here: its `Wrapped` is
+            // being dropped or was taken by value, and its `Drop` does
+            // nothing else with it.
+            unsafe { ManuallyDrop::drop(self.0) };
+        }
+    }
+    // SAFETY: the value holds the count, so the pool is alive until the
+    // release below; the copy is used only for that release.
+    let ghost = unsafe { ghost_of(value.threads()) };
+    release(&ghost, |_, slot| {
+        // Declared before `f` runs: the value is dropped when `f` returns
+        // or unwinds, before `release` lets go of the pool.
+        let value = DropValue(value);
+        f(value.0, slot)
+    })
 }
 
 impl<G: ThreadState, W: Wraps<G>> Drop for Wrapped<G, W> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: this value holds the count, so the pool is alive; the
-        // copy is used only for the release below.
-        let ghost = unsafe { ghost_of(self.value.threads()) };
-        // SAFETY: dropped once, here, before the release that may free
-        // what the value reaches.
-        unsafe { ManuallyDrop::drop(&mut self.value) };
-        release(&ghost, |_, _| ());
+        release_value(&mut self.value, |_, _| ());
     }
 }
 
