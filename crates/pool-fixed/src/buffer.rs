@@ -264,12 +264,14 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
     /// [`PoolError::InvalidConfig`] naming `capacity` (the pool's) when
     /// `count` is 0 or over [`MAX_ITEMS`](crate::MAX_ITEMS), or naming `buffer_capacity`
     /// when it is 0, when `count` buffers of it would be more than
-    /// `isize::MAX` bytes, or when the system would not allocate one.
+    /// `isize::MAX` bytes, or when the system would not allocate them all
+    /// in one piece (checked before any is made).
     ///
     /// # Panics
     ///
-    /// If the system runs out of memory after the first buffers (each is
-    /// allocated fallibly, but the pool is built whole or not at all).
+    /// If the system runs out of memory while making the buffers all the
+    /// same (each is allocated fallibly, but the pool is built whole or not
+    /// at all).
     ///
     /// # Examples
     ///
@@ -292,11 +294,22 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
         let total = buffer_capacity
             .checked_mul(size_of::<T>().max(1))
             .and_then(|b| b.checked_mul(count));
-        if total.is_none_or(|b| b > isize::MAX as usize) {
+        let Some(total) = total.filter(|&b| b <= isize::MAX as usize) else {
             return Err(PoolError::invalid_config(
                 "buffer_capacity",
                 buffer_capacity,
                 format!("at most isize::MAX bytes over all {count} buffers"),
+            ));
+        };
+        // Every buffer is made (and zeroed, so touched) now: a total the
+        // system would not give in one piece is refused here, before the
+        // first page is written, not met by the out-of-memory killer
+        // halfway through.
+        if Vec::<u8>::new().try_reserve_exact(total).is_err() {
+            return Err(PoolError::invalid_config(
+                "buffer_capacity",
+                buffer_capacity,
+                format!("{count} buffers of it ({total} bytes) the system can allocate"),
             ));
         }
         Buffer::<T>::new(buffer_capacity).map_err(|e| match e {

@@ -323,6 +323,30 @@ fn bad_configuration_names_the_field() {
     ));
 }
 
+/// `count` buffers that fit `isize::MAX` bytes but no machine (16 Ki
+/// buffers of 16 GiB each: 256 TiB, past the 128 TiB a process can map)
+/// are refused with a typed error before the first one is made. One alone
+/// may be allocatable, and zeroing them one after another would have met
+/// the out-of-memory killer, not an allocation error. Not under Miri, whose allocations are the host's:
+/// it grants the total lazily and would then make and zero the buffers.
+#[test]
+#[cfg(not(miri))]
+fn buffers_no_machine_holds_are_refused_before_any_is_made() {
+    let e = FixedPool::<Buffer<u8>>::buffers(1 << 14, 1 << 34).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PoolError::InvalidConfig {
+                field: "buffer_capacity",
+                ..
+            }
+        ) && e
+            .to_string()
+            .contains("16384 buffers of it (281474976710656 bytes)"),
+        "{e}"
+    );
+}
+
 #[test]
 fn works_through_the_common_trait() {
     fn one<P: Pool<Item = Vec<u8>>>(p: &P) -> Result<usize, PoolError> {

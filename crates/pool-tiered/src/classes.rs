@@ -60,7 +60,10 @@ impl SizeClasses {
             return Err(PoolError::invalid_config(
                 "max",
                 max,
-                format!("a power of two, at least min ({min})"),
+                format!(
+                    "a power of two, at least min ({min}) and at most {}",
+                    isize::MAX as usize / 2 + 1
+                ),
             ));
         }
         let sizes = (min.trailing_zeros()..=max.trailing_zeros())
@@ -252,6 +255,17 @@ mod tests {
             let linear = c.sizes().iter().position(|&s| s >= len);
             assert_eq!(c.class_of(len), linear, "len {len}");
         }
+    }
+
+    #[test]
+    fn a_max_past_isize_is_refused_with_the_largest_accepted() {
+        let top = isize::MAX as usize / 2 + 1;
+        assert!(SizeClasses::power_of_two(1, top).is_ok());
+        let e = SizeClasses::power_of_two(1, top << 1).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("at most {top}")),
+            "names the largest power of two a Vec<u8> can hold: {e}"
+        );
     }
 
     #[test]

@@ -84,7 +84,9 @@ impl TieredPool {
     /// # Panics
     ///
     /// If `len` is over [`max_len`](crate::TieredPoolBuilder::max_len)
-    /// (`isize::MAX` unless set); [`checked_get`](Self::checked_get) returns an
+    /// (`isize::MAX` unless set), or is over the largest class and the
+    /// system cannot allocate it (a panic, not the abort of
+    /// `Vec::with_capacity`); [`checked_get`](Self::checked_get) returns an
     /// error instead, for lengths that come from outside.
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
@@ -162,7 +164,8 @@ impl TieredPool {
     ///
     /// # Panics
     ///
-    /// As [`get`](Self::get), over [`max_len`](crate::TieredPoolBuilder::max_len);
+    /// As [`get`](Self::get): over [`max_len`](crate::TieredPoolBuilder::max_len),
+    /// or an oversize length the system cannot allocate;
     /// [`checked_get_owned`](Self::checked_get_owned) returns an error instead.
     ///
     /// # Examples
@@ -254,18 +257,23 @@ impl TieredPool {
     /// assert_eq!(buf.len(), 300);
     /// assert!(buf.iter().all(|&b| b == 0));
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`get`](Self::get): over [`max_len`](crate::TieredPoolBuilder::max_len),
+    /// or an oversize length the system cannot allocate.
+    #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_zeroed(&self, len: usize) -> TieredBuf<'_> {
         let mut buf = self.get(len);
         buf.resize(len, 0);
         buf
     }
 
-    /// Gives the pool a buffer made elsewhere (`Put`): it joins
-    /// True if it was kept, as `pool_local::LocalPool::put` says.
-    ///
-    /// the largest class whose size is at most its capacity; one smaller
-    /// than every class (or that its class cannot keep: full, at the byte
-    /// cap, or grown into the next class's size) is dropped and counted.
+    /// Gives the pool a buffer made elsewhere (Go's `Put`): it joins the
+    /// largest class whose size is at most its capacity; one smaller than
+    /// every class (or that its class cannot keep: full, at the byte cap,
+    /// or grown into the next class's size) is dropped and counted. True
+    /// if it was kept, as `pool_local::LocalPool::put` says.
     ///
     /// # Examples
     ///
@@ -393,13 +401,17 @@ impl TieredPool {
         Ok(buf)
     }
 
-    /// An oversize buffer of capacity `len`, allocated as
-    /// `Vec::with_capacity` does (the infallible getters).
+    /// An oversize buffer of capacity `len`, for the infallible getters:
+    /// a length the system cannot allocate panics with
+    /// [`PoolError::AllocFailed`]'s message (where `Vec::with_capacity`
+    /// would abort the process), and nothing is counted.
     #[cold]
+    #[track_caller]
     fn oversize_vec(&self, len: usize) -> Vec<u8> {
-        let buf = Vec::with_capacity(len);
-        self.count_oversize(len);
-        buf
+        match self.try_oversize(len) {
+            Ok(buf) => buf,
+            Err(e) => panic!("TieredPool::get: {e}"),
+        }
     }
 
     /// Records `len` and counts one oversize request.

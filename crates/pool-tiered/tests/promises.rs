@@ -109,6 +109,46 @@ fn checked_getters_refuse_what_the_system_cannot_allocate() {
     assert_eq!(pool.stats().oversize, 1);
 }
 
+/// The infallible getters meet a length no system can allocate (under the
+/// default `max_len`) with the documented panic, never the process abort
+/// of `Vec::with_capacity`; nothing is counted, and the pool serves on.
+#[test]
+fn infallible_getters_panic_on_what_the_system_cannot_allocate() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    let pool = TieredPool::new();
+    let message = |r: Result<(), Box<dyn std::any::Any + Send>>| -> String {
+        let e = r.expect_err("an unallocatable length must panic");
+        e.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    for len in [isize::MAX as usize, 1 << 62, 1 << 50] {
+        let expected = PoolError::AllocFailed { requested: len }.to_string();
+        for (name, m) in [
+            (
+                "get",
+                message(catch_unwind(AssertUnwindSafe(|| drop(pool.get(len))))),
+            ),
+            (
+                "get_owned",
+                message(catch_unwind(AssertUnwindSafe(|| drop(pool.get_owned(len))))),
+            ),
+            (
+                "get_zeroed",
+                message(catch_unwind(AssertUnwindSafe(|| {
+                    drop(pool.get_zeroed(len))
+                }))),
+            ),
+        ] {
+            assert!(m.contains(&expected), "{name}({len}): {m}");
+        }
+    }
+    let s = pool.stats();
+    assert_eq!((s.oversize, s.total.gets, s.total.outstanding), (0, 0, 0));
+    assert_eq!(pool.get(100).capacity(), 128);
+    assert_eq!(pool.get_owned(3 << 20).capacity(), 3 << 20);
+    assert_eq!(pool.stats().oversize, 1);
+}
+
 #[test]
 fn untrusted_lengths_are_refused_not_allocated() {
     let pool = TieredPool::builder().max_len(16 << 20).build().unwrap();
