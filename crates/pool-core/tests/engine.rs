@@ -182,6 +182,88 @@ fn a_class_out_of_range_is_a_documented_panic() {
     drop(e.take(2));
 }
 
+/// An item whose holder says it may not be reused (`is_reusable`), or
+/// that may be.
+#[derive(Debug, Default)]
+struct Item {
+    broken: bool,
+}
+
+impl pool_core::Reset for Item {
+    fn reset(&mut self) {}
+    fn is_reusable(&self) -> bool {
+        !self.broken
+    }
+}
+
+/// With fewer classes than it keeps inline, the engine's per-thread lookups
+/// reach filler caches and counters for a class past the last one (they
+/// skip the range check); every call with such a class still panics with
+/// the documented message, keeps nothing and counts nothing, and the
+/// engine serves its classes on.
+#[test]
+fn a_class_out_of_range_panics_where_fillers_sit_inline() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    let l = ClassLimits {
+        cache_size: 4,
+        spill_size: 4,
+        ..ClassLimits::default()
+    };
+    let make = || -> Class<Item> { (l, Box::new(Item::default)) };
+    let e: Engine<Item, (), (), 6> = Engine::new(vec![make(), make()], None, None).unwrap();
+    let panics = |what: &str, f: &dyn Fn()| {
+        let m = catch_unwind(AssertUnwindSafe(f)).expect_err(what);
+        let m = m.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            m.contains("out of range: the engine has 2 classes"),
+            "{what}: {m}"
+        );
+    };
+    // Warm: this thread has a slot, so the per-thread path runs.
+    assert!(e.put(0, e.take(0), Entry::Returned));
+    for class in [2, 3, 6, 7, 100, usize::MAX] {
+        panics(&format!("take({class})"), &|| {
+            let _ = e.take(class);
+        });
+        for entry in [Entry::Returned, Entry::Adopted] {
+            panics(&format!("put({class}, {entry:?})"), &|| {
+                e.put(class, Item::default(), entry);
+            });
+            panics(&format!("put({class}) of a refused item"), &|| {
+                e.put(class, Item { broken: true }, entry);
+            });
+        }
+        panics(&format!("prefill({class})"), &|| {
+            e.prefill(class, 3);
+        });
+    }
+    let s = e.stats();
+    assert_eq!(s.len(), 2);
+    let total: u64 = s
+        .iter()
+        .map(|c| c.gets + c.returns + c.prefilled + c.discarded.refused)
+        .sum();
+    assert_eq!(total, 2, "only class 0's take and return: {s:?}");
+    assert_eq!(s[0].retained_items, 1);
+    let item = e.take(1);
+    assert!(e.put(1, item, Entry::Returned));
+    assert_eq!(e.stats()[1].returns, 1);
+
+    // Items with heap bytes meet the filler's limits first: they must not
+    // stop them (counted as too large or too small) before the range check.
+    let v: Engine<Vec<u8>, (), (), 6> =
+        Engine::new(vec![class(64, l), class(4096, l)], None, None).unwrap();
+    drop(v.take(0));
+    for class in [2, 5] {
+        panics(&format!("put({class}) of a buffer"), &|| {
+            v.put(class, Vec::with_capacity(100), Entry::Returned);
+        });
+    }
+    let s = v.stats();
+    assert!(s.iter().all(|c| c.discarded == Default::default()), "{s:?}");
+}
+
 #[test]
 fn one_budget_caps_every_class_together() {
     let cap = SharedByteCap::new(8192).unwrap();

@@ -30,6 +30,12 @@ pub const MAX_INLINE: usize = 64;
 /// per-thread caches of a many-class engine sit inline (see
 /// [`Engine`](super::Engine)'s `INLINE`).
 ///
+/// With fewer classes than `1 + INLINE`, the inline positions past the
+/// last class hold default values (fillers) that no class reaches through
+/// [`get`](Self::get), [`iter`](Self::iter) or comparison:
+/// [`get_filled`](Self::get_filled) reaches them, for a hot path that
+/// skips the range check and meets an out-of-range class later.
+///
 /// # Examples
 ///
 /// ```
@@ -46,11 +52,12 @@ pub const MAX_INLINE: usize = 64;
 /// assert_eq!((*inline.get(1), *inline.get(2), inline.len()), (4096, 65536, 3));
 /// assert_eq!(inline.iter().copied().collect::<Vec<_>>(), [128, 4096, 65536]);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PerClass<V, const INLINE: usize = 0> {
     first: V,
-    /// Classes `1..=INLINE`: `Some` for those that exist (a prefix).
-    inline: [Option<V>; INLINE],
+    /// Classes `1..=INLINE`: the classes that exist (a prefix), then
+    /// default fillers.
+    inline: [V; INLINE],
     /// Classes after the inline ones.
     rest: Box<[V]>,
     /// The number of classes.
@@ -92,9 +99,10 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
         // Class 0 wraps to `usize::MAX`: past the inline ones and the rest.
         let i = class.wrapping_sub(1);
         if i < INLINE {
-            match &self.inline[i] {
-                Some(v) => v,
-                None => out_of_range(class, self.len()),
+            if class < self.len {
+                &self.inline[i]
+            } else {
+                out_of_range(class, self.len)
             }
         } else {
             match self.rest.get(i.wrapping_sub(INLINE)) {
@@ -124,9 +132,10 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
         let len = self.len;
         let i = class.wrapping_sub(1);
         if i < INLINE {
-            match &mut self.inline[i] {
-                Some(v) => v,
-                None => out_of_range(class, len),
+            if class < len {
+                &mut self.inline[i]
+            } else {
+                out_of_range(class, len)
             }
         } else {
             match self.rest.get_mut(i.wrapping_sub(INLINE)) {
@@ -135,6 +144,66 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
                 None => out_of_range(class, len),
             }
         }
+    }
+
+    /// The value of `class`, or for a class past [`len`](Self::len) but
+    /// within the inline ones, a default filler: one range check fewer
+    /// than [`get`](Self::get), for an engine's hot path whose class was
+    /// checked already, or is checked later on a slow path (an engine's
+    /// per-thread cache and counters: a filler cache is empty and keeps
+    /// nothing, so a take or put of an out-of-range class reaches the
+    /// class's shelf, whose lookup panics).
+    ///
+    /// # Panics
+    ///
+    /// If `class` is past the inline values and not below `len`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::engine::PerClass;
+    ///
+    /// let p: PerClass<u32, 4> = PerClass::from_vec(vec![10, 20]).unwrap().map_inline(|&v| v);
+    /// assert_eq!((*p.get_filled(1), *p.get_filled(3)), (20, 0), "class 3: a filler");
+    /// assert!(std::panic::catch_unwind(|| *p.get(3)).is_err(), "get checks the range");
+    /// ```
+    #[inline(always)]
+    pub fn get_filled(&self, class: usize) -> &V {
+        let i = class.wrapping_sub(1);
+        if i < INLINE {
+            &self.inline[i]
+        } else {
+            match self.rest.get(i.wrapping_sub(INLINE)) {
+                Some(v) => v,
+                None => self.first_or_panic(class),
+            }
+        }
+    }
+
+    /// [`get_filled`](Self::get_filled), mutably.
+    ///
+    /// # Panics
+    ///
+    /// As [`get_filled`](Self::get_filled).
+    #[inline(always)]
+    pub fn get_filled_mut(&mut self, class: usize) -> &mut V {
+        let len = self.len;
+        let i = class.wrapping_sub(1);
+        if i < INLINE {
+            &mut self.inline[i]
+        } else {
+            match self.rest.get_mut(i.wrapping_sub(INLINE)) {
+                Some(v) => v,
+                None if class == 0 => &mut self.first,
+                None => out_of_range(class, len),
+            }
+        }
+    }
+
+    /// The number of inline values after the first that are classes (the
+    /// rest are fillers).
+    fn inline_len(&self) -> usize {
+        (self.len - 1).min(INLINE)
     }
 
     /// The number of classes (at least 1).
@@ -146,31 +215,37 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
     /// The values in class order.
     pub fn iter(&self) -> impl Iterator<Item = &V> {
         std::iter::once(&self.first)
-            .chain(self.inline.iter().flatten())
+            .chain(self.inline[..self.inline_len()].iter())
             .chain(self.rest.iter())
     }
 
     /// The values in class order, mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        let n = self.inline_len();
         std::iter::once(&mut self.first)
-            .chain(self.inline.iter_mut().flatten())
+            .chain(self.inline[..n].iter_mut())
             .chain(self.rest.iter_mut())
     }
 
     /// A value per class made from each of these (`f` called in class
-    /// order), as many inline.
-    pub fn map<W>(&self, f: impl FnMut(&V) -> W) -> PerClass<W, INLINE> {
+    /// order), as many inline (fillers are `W::default()`).
+    pub fn map<W: Default>(&self, f: impl FnMut(&V) -> W) -> PerClass<W, INLINE> {
         self.map_inline(f)
     }
 
     /// A value per class made from each of these (`f` called in class
-    /// order), with `M` of them inline after the first.
+    /// order), with `M` of them inline after the first; inline positions
+    /// past the last class hold `W::default()` (see
+    /// [`get_filled`](Self::get_filled)).
     ///
     /// # Panics
     ///
     /// Never at run time: an `M` over [`MAX_INLINE`] is refused at compile
     /// time (the inline values are built on the stack).
-    pub fn map_inline<W, const M: usize>(&self, mut f: impl FnMut(&V) -> W) -> PerClass<W, M> {
+    pub fn map_inline<W: Default, const M: usize>(
+        &self,
+        mut f: impl FnMut(&V) -> W,
+    ) -> PerClass<W, M> {
         const {
             assert!(
                 M <= MAX_INLINE,
@@ -178,8 +253,8 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
             )
         };
         let first = f(&self.first);
-        let mut values = self.inline.iter().flatten().chain(self.rest.iter());
-        let inline = std::array::from_fn(|_| values.next().map(&mut f));
+        let mut values = self.iter().skip(1);
+        let inline = std::array::from_fn(|_| values.next().map(&mut f).unwrap_or_default());
         PerClass {
             first,
             inline,
@@ -188,6 +263,22 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
         }
     }
 }
+
+/// The values in class order, as a list (the fillers are not shown).
+impl<V: std::fmt::Debug, const INLINE: usize> std::fmt::Debug for PerClass<V, INLINE> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Equal when they have the same values in the same order (fillers aside).
+impl<V: PartialEq, const INLINE: usize> PartialEq for PerClass<V, INLINE> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<V: Eq, const INLINE: usize> Eq for PerClass<V, INLINE> {}
 
 #[cold]
 #[inline(never)]
@@ -199,16 +290,15 @@ fn out_of_range(class: usize, len: usize) -> ! {
 impl<V, const INLINE: usize> IntoIterator for PerClass<V, INLINE> {
     type Item = V;
     type IntoIter = std::iter::Chain<
-        std::iter::Chain<
-            std::iter::Once<V>,
-            std::iter::Flatten<std::array::IntoIter<Option<V>, INLINE>>,
-        >,
+        std::iter::Chain<std::iter::Once<V>, std::iter::Take<std::array::IntoIter<V, INLINE>>>,
         std::vec::IntoIter<V>,
     >;
 
+    /// The values in class order (not the fillers).
     fn into_iter(self) -> Self::IntoIter {
+        let n = self.inline_len();
         std::iter::once(self.first)
-            .chain(self.inline.into_iter().flatten())
+            .chain(self.inline.into_iter().take(n))
             .chain(self.rest.into_vec())
     }
 }
@@ -240,6 +330,28 @@ pub trait ClassIndex: Copy {
     ///
     /// If the index is not below `p.len()`.
     fn of_mut<V, const INLINE: usize>(self, p: &mut PerClass<V, INLINE>) -> &mut V;
+
+    /// [`PerClass::get_filled`] for this class: the value of this class in
+    /// `p`, or an inline filler for an out-of-range class (the engine's
+    /// per-thread lookups, whose slow paths check the range).
+    ///
+    /// # Panics
+    ///
+    /// As [`PerClass::get_filled`].
+    #[inline(always)]
+    fn of_filled<V, const INLINE: usize>(self, p: &PerClass<V, INLINE>) -> &V {
+        self.of(p)
+    }
+
+    /// [`of_filled`](Self::of_filled), mutably.
+    ///
+    /// # Panics
+    ///
+    /// As [`PerClass::get_filled`].
+    #[inline(always)]
+    fn of_filled_mut<V, const INLINE: usize>(self, p: &mut PerClass<V, INLINE>) -> &mut V {
+        self.of_mut(p)
+    }
 }
 
 impl ClassIndex for usize {
@@ -251,6 +363,16 @@ impl ClassIndex for usize {
     #[inline(always)]
     fn of_mut<V, const INLINE: usize>(self, p: &mut PerClass<V, INLINE>) -> &mut V {
         p.get_mut(self)
+    }
+
+    #[inline(always)]
+    fn of_filled<V, const INLINE: usize>(self, p: &PerClass<V, INLINE>) -> &V {
+        p.get_filled(self)
+    }
+
+    #[inline(always)]
+    fn of_filled_mut<V, const INLINE: usize>(self, p: &mut PerClass<V, INLINE>) -> &mut V {
+        p.get_filled_mut(self)
     }
 }
 
@@ -313,6 +435,35 @@ mod tests {
             each_class::<0>(n);
             each_class::<3>(n);
         }
+    }
+
+    #[test]
+    fn fillers_are_reached_only_by_get_filled() {
+        let mut p = classes::<4>(2);
+        p.iter_mut().for_each(|v| *v += 10);
+        assert_eq!((*p.get_filled(0), *p.get_filled(1)), (10, 11));
+        for class in 2..=4 {
+            assert_eq!(*p.get_filled(class), 0, "class {class}: a default filler");
+            *p.get_filled_mut(class) = 99;
+        }
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.iter().copied().collect::<Vec<_>>(), [10, 11]);
+        assert_eq!(format!("{p:?}"), "[10, 11]");
+        let mut q = classes::<4>(2);
+        q.iter_mut().for_each(|v| *v += 10);
+        assert_eq!(p, q, "fillers aside, equal");
+        assert_ne!(p, classes::<4>(3));
+        assert_eq!(p.clone().into_iter().collect::<Vec<_>>(), [10, 11]);
+        let m: PerClass<u8, 2> = p.map_inline(|&v| v as u8);
+        assert_eq!(m.iter().copied().collect::<Vec<_>>(), [10, 11]);
+        assert_eq!(*m.get_filled(2), 0, "map_inline fills with defaults");
+        // Past the inline values, get_filled checks the range as get does.
+        for class in [5, usize::MAX] {
+            assert!(std::panic::catch_unwind(|| *classes::<4>(2).get_filled(class)).is_err());
+        }
+        // With every class inline or boxed, it reaches the same values as get.
+        let p = classes::<2>(6);
+        assert!((0..6).all(|c| p.get_filled(c) == p.get(c)));
     }
 
     #[test]

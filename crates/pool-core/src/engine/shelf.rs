@@ -94,6 +94,28 @@ pub(super) struct Cache<T> {
     hot: Hot,
 }
 
+/// A cache no class owns (a [`PerClass`](super::PerClass) filler): it
+/// holds nothing and keeps nothing, so a take or keep of an out-of-range
+/// class that reaches it goes to the slow path, whose lookup of the
+/// class's shelf panics. No item is kept and no limit stops an item
+/// before that lookup.
+impl<T> Default for Cache<T> {
+    fn default() -> Self {
+        Cache {
+            items: Vec::new(),
+            credit: 0,
+            seen_epoch: 0,
+            low_water: 0,
+            hot: Hot {
+                cache_size: 0,
+                max_item_bytes: usize::MAX,
+                min_item_bytes: 0,
+                budgeted: false,
+            },
+        }
+    }
+}
+
 impl<T> std::fmt::Debug for Cache<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cache")

@@ -64,7 +64,10 @@ impl<
         class: impl ClassIndex,
         note: impl FnOnce(&X),
     ) -> T {
-        // Looked up only off the cache's fast path.
+        // Looked up only off the cache's fast path; the range check of
+        // `class` is there too (the thread's cache and counters are looked
+        // up `of_filled`: an out-of-range class finds an empty filler
+        // cache, whose take goes to `shelf`).
         let shelf = || class.of(&self.shelves);
         if let Some(slot) = slot {
             let shared = slot.shared();
@@ -72,8 +75,8 @@ impl<
             if let Ok(mut caches) = slot.owned().try_borrow_mut() {
                 return Shelf::take(
                     shelf,
-                    class.of_mut(&mut caches),
-                    class.of(&shared.counters),
+                    class.of_filled_mut(&mut caches),
+                    class.of_filled(&shared.counters),
                     self.epoch.load(Relaxed),
                 );
             }
@@ -106,14 +109,20 @@ impl<
         let epoch = || self.epoch.load(Relaxed);
         match slot {
             Some(slot) => {
-                let c = class.of(&slot.shared().counters);
+                // Looked up `of_filled`, as in `take_in`: a filler cache
+                // keeps nothing and sends the item to `shelf`, which checks
+                // the range.
+                let c = class.of_filled(&slot.shared().counters);
                 let Some(bytes) = reset_and_measure(&mut item, c, false, entry) else {
+                    // Refused: the range check the cache's path leaves to
+                    // `shelf`, done here.
+                    shelf();
                     return false;
                 };
                 match slot.owned().try_borrow_mut() {
                     Ok(mut caches) => Shelf::keep(
                         shelf,
-                        class.of_mut(&mut caches),
+                        class.of_filled_mut(&mut caches),
                         c,
                         item,
                         bytes,
