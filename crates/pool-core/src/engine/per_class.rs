@@ -96,19 +96,18 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
     /// names both.
     #[inline(always)]
     pub fn get(&self, class: usize) -> &V {
-        // Class 0 wraps to `usize::MAX`: past the inline ones and the rest.
-        let i = class.wrapping_sub(1);
-        if i < INLINE {
-            if class < self.len {
-                &self.inline[i]
-            } else {
-                out_of_range(class, self.len)
-            }
-        } else {
-            match self.rest.get(i.wrapping_sub(INLINE)) {
-                Some(v) => v,
-                None => self.first_or_panic(class),
-            }
+        self.check_inline(class);
+        self.get_filled(class)
+    }
+
+    /// Panics if `class` is one of the inline positions past the last
+    /// class (a filler's); [`get_filled`](Self::get_filled) checks the
+    /// rest.
+    #[inline(always)]
+    fn check_inline(&self, class: usize) {
+        // Class 0 wraps to `usize::MAX`: past the inline ones.
+        if class.wrapping_sub(1) < INLINE && class >= self.len {
+            out_of_range(class, self.len)
         }
     }
 
@@ -129,21 +128,8 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
     /// names both.
     #[inline(always)]
     pub fn get_mut(&mut self, class: usize) -> &mut V {
-        let len = self.len;
-        let i = class.wrapping_sub(1);
-        if i < INLINE {
-            if class < len {
-                &mut self.inline[i]
-            } else {
-                out_of_range(class, len)
-            }
-        } else {
-            match self.rest.get_mut(i.wrapping_sub(INLINE)) {
-                Some(v) => v,
-                None if class == 0 => &mut self.first,
-                None => out_of_range(class, len),
-            }
-        }
+        self.check_inline(class);
+        self.get_filled_mut(class)
     }
 
     /// The value of `class`, or for a class past [`len`](Self::len) but
