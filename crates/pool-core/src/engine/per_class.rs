@@ -79,6 +79,19 @@ impl<V> PerClass<V> {
             len,
         })
     }
+
+    /// A value per class made from each of these (`f` called in class
+    /// order), none inline but the first: no fillers, so `W` needs no
+    /// `Default` ([`map_inline`](Self::map_inline) makes one with more
+    /// inline, [`map_same`](Self::map_same) one with as many).
+    pub fn map<W>(&self, mut f: impl FnMut(&V) -> W) -> PerClass<W> {
+        PerClass {
+            first: f(&self.first),
+            inline: [],
+            rest: self.rest.iter().map(f).collect(),
+            len: self.len,
+        }
+    }
 }
 
 impl<V, const INLINE: usize> PerClass<V, INLINE> {
@@ -214,8 +227,8 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
     }
 
     /// A value per class made from each of these (`f` called in class
-    /// order), as many inline (fillers are `W::default()`).
-    pub fn map<W: Default>(&self, f: impl FnMut(&V) -> W) -> PerClass<W, INLINE> {
+    /// order), with the same number inline (fillers are `W::default()`).
+    pub fn map_same<W: Default>(&self, f: impl FnMut(&V) -> W) -> PerClass<W, INLINE> {
         self.map_inline(f)
     }
 
@@ -447,6 +460,17 @@ mod tests {
         for class in [5, usize::MAX] {
             assert!(std::panic::catch_unwind(|| *classes::<4>(2).get_filled(class)).is_err());
         }
+        // `map` (none inline) takes values with no default.
+        let nz = classes::<0>(3).map(|&v| std::num::NonZeroUsize::new(v + 1).expect("v + 1 > 0"));
+        assert_eq!(nz.iter().map(|v| v.get()).collect::<Vec<_>>(), [1, 2, 3]);
+        let same = classes::<4>(2).map_same(|&v| v + 1);
+        assert_eq!(
+            (
+                same.iter().copied().collect::<Vec<_>>(),
+                *same.get_filled(3)
+            ),
+            (vec![1, 2], 0)
+        );
         // With every class inline or boxed, it reaches the same values as get.
         let p = classes::<2>(6);
         assert!((0..6).all(|c| p.get_filled(c) == p.get(c)));
