@@ -291,6 +291,14 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
         FixedPool::<Buffer<T>>::builder()
             .capacity(count)
             .validate()?;
+        if buffer_capacity == 0 {
+            return Err(PoolError::invalid_config(
+                "buffer_capacity",
+                0,
+                "at least 1 element",
+            ));
+        }
+        // No trial buffer: the reservation below answers for all of them.
         let total = buffer_capacity
             .checked_mul(size_of::<T>().max(1))
             .and_then(|b| b.checked_mul(count));
@@ -312,16 +320,6 @@ impl<T: Copy + Default + Send> FixedPool<Buffer<T>> {
                 format!("{count} buffers of it ({total} bytes) the system can allocate"),
             ));
         }
-        Buffer::<T>::new(buffer_capacity).map_err(|e| match e {
-            PoolError::InvalidConfig {
-                value, expected, ..
-            } => PoolError::InvalidConfig {
-                field: "buffer_capacity",
-                value,
-                expected,
-            },
-            other => other,
-        })?;
         FixedPool::new(count, move || match Buffer::new(buffer_capacity) {
             Ok(b) => b,
             Err(e) => panic!("FixedPool::buffers: {e}"),
