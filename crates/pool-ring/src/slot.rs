@@ -134,10 +134,7 @@ impl<'a, T> Claim<'a, T> {
     #[inline]
     pub(crate) fn park(self, pool: u32, index: usize) -> RingTicket {
         debug_assert!(index < MAX_SLOTS);
-        RingTicket {
-            pool,
-            index: index as u32,
-        }
+        RingTicket::pack(pool, index as u32)
     }
 }
 
@@ -170,31 +167,50 @@ const FALLBACK: u32 = u32::MAX;
 /// What a [`RingPool`](crate::RingPool) guard carries besides its item: the
 /// claim on its slot, or nothing for an item made because the ring was
 /// full. It cannot be built or copied outside the pool. One word (the low
-/// 32 bits of the pool's id and the slot index), so the guard stays small.
+/// 32 bits of the pool's id above the slot index), so the guard stays
+/// small.
+///
+/// The word is one `u64`, not two `u32` fields, so that the getter writes
+/// it with one store: a caller that moves the returned guard reads it as
+/// one 8-byte word, and a load that spans two smaller stores is not
+/// forwarded from the store buffer but waits for both to reach the cache.
+/// Measured, one thread, get + 16-byte write + drop of a 4 KiB `Vec`:
+/// that stall was half of the ring's time.
 pub struct RingTicket {
-    pool: u32,
-    index: u32,
+    /// The pool's id in the high 32 bits, the slot index (or `FALLBACK`)
+    /// in the low 32.
+    word: u64,
 }
 
 impl RingTicket {
+    #[inline(always)]
+    fn pack(pool: u32, index: u32) -> Self {
+        RingTicket {
+            word: (u64::from(pool) << 32) | u64::from(index),
+        }
+    }
+
+    /// The slot index, or `FALLBACK`.
+    #[inline(always)]
+    fn index(&self) -> u32 {
+        self.word as u32
+    }
+
     /// The ticket of an item made because the ring was full.
     #[inline]
     pub(crate) fn fallback() -> Self {
-        RingTicket {
-            pool: 0,
-            index: FALLBACK,
-        }
+        RingTicket::pack(0, FALLBACK)
     }
 
     /// What the ticket stands for.
     #[inline]
     pub(crate) fn open(self) -> Ticket {
-        if self.index == FALLBACK {
+        if self.index() == FALLBACK {
             Ticket::Fallback
         } else {
             Ticket::Slot(SlotTicket {
-                pool: self.pool,
-                index: self.index,
+                pool: (self.word >> 32) as u32,
+                index: self.index(),
             })
         }
     }
@@ -202,7 +218,7 @@ impl RingTicket {
 
 impl fmt::Debug for RingTicket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.index {
+        match self.index() {
             FALLBACK => f.write_str("RingTicket(fallback)"),
             i => write!(f, "RingTicket(slot {i})"),
         }
