@@ -64,10 +64,15 @@
 //!
 //! # Implementation notes
 //!
-//! The only `unsafe` is in the `slot` module: a slot's item sits in an
+//! The `unsafe` is in two modules. In `slot`, a slot's item sits in an
 //! `UnsafeCell` reached only through a claim, which exists once per busy
-//! slot (see the module's docs). Loom models check the claim and release
-//! paths (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-ring --release
+//! slot (see the module's docs). In `home`, the ring lives in one heap
+//! allocation that the pool's handle and its owned guards keep alive: an
+//! owned guard writes no count of its own (its busy slot is the count, read
+//! by the handle's drop), so an owned get costs what a borrowed one does,
+//! and its drop one read-modify-write instead of a store. Loom models check
+//! the claim and release paths and the handle's drop racing owned guards'
+//! releases (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-ring --release
 //! --lib loom_`), and Miri runs the tests.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
@@ -75,6 +80,8 @@
 
 mod builder;
 mod cursor;
+#[allow(unsafe_code)]
+mod home;
 #[cfg(all(test, pool_loom))]
 mod loom_tests;
 mod ring;

@@ -202,3 +202,110 @@ fn loom_detach_then_refill() {
         assert!(s.misses <= s.detached);
     });
 }
+
+/// An item that counts how many of its kind are alive (a loom atomic, so
+/// the count is part of the model).
+struct Live(Arc<loom::sync::atomic::AtomicUsize>);
+
+impl Live {
+    fn new(live: &Arc<loom::sync::atomic::AtomicUsize>) -> Self {
+        live.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Live(Arc::clone(live))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl pool_core::Reset for Live {
+    fn reset(&mut self) {}
+}
+
+fn live_ring(
+    slots: usize,
+    on_full: OnFull,
+) -> (RingPool<Live>, Arc<loom::sync::atomic::AtomicUsize>) {
+    let live = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+    let l = Arc::clone(&live);
+    let pool = RingPool::builder()
+        .capacity(slots)
+        .probes(slots)
+        .on_full(on_full)
+        .build(move || Live::new(&l))
+        .unwrap();
+    (pool, live)
+}
+
+/// The pool's drop racing an owned guard's drop on another thread: the
+/// guard's release reads the dead mark or the mark reads the slot free,
+/// never neither, so the ring (and every item in it) is freed exactly
+/// once, by whichever goes last.
+#[test]
+fn loom_pool_drop_racing_owned_release_frees_once() {
+    loom::model(|| {
+        let (pool, live) = live_ring(2, OnFull::Fail);
+        let a = pool.try_get_owned().unwrap();
+        let b = pool.try_get_owned().unwrap();
+        let t = thread::spawn(move || drop(a));
+        drop(pool);
+        t.join().unwrap();
+        assert_eq!(
+            live.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "b keeps the ring"
+        );
+        drop(b);
+        assert_eq!(
+            live.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "the last hold freed the ring and its items"
+        );
+    });
+}
+
+/// Two owned guards dropped on two threads while the pool's handle drops
+/// on a third: one of the three frees the ring, once.
+#[test]
+fn loom_owned_releases_on_two_threads_racing_pool_drop() {
+    loom::model(|| {
+        let (pool, live) = live_ring(2, OnFull::Fail);
+        let a = pool.try_get_owned().unwrap();
+        let b = pool.try_get_owned().unwrap();
+        let ta = thread::spawn(move || drop(a));
+        let tb = thread::spawn(move || OnDrop::detach(b));
+        drop(pool);
+        ta.join().unwrap();
+        let kept = tb.join().unwrap();
+        assert_eq!(
+            live.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "only the detached item is left"
+        );
+        drop(kept);
+        assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+    });
+}
+
+/// An owned guard of an item made because the ring was full (counted
+/// centrally), dropped while the pool's handle drops: its item goes into
+/// the slot a detach emptied (claimed and freed while the handle may be
+/// marking it) or is dropped; either way the ring is freed once, with
+/// nothing left alive.
+#[test]
+fn loom_pool_drop_racing_a_fallback_guard_put_into_a_free_slot() {
+    loom::model(|| {
+        let (pool, live) = live_ring(1, OnFull::Allocate);
+        let held = pool.get_owned();
+        let made = pool.get_owned(); // the ring is full: made
+        drop(OnDrop::detach(held)); // its slot is empty and free
+        let t = thread::spawn(move || drop(made));
+        drop(pool);
+        t.join().unwrap();
+        assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+    });
+}
+
+use pool_core::OwnedPooled as OnDrop;

@@ -6,14 +6,15 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
-use pool_core::engine::per_thread::{PerThread, ThreadState};
 use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::words::move_words;
 use pool_core::engine::{Counters, Totals};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPool};
 
 use crate::cursor;
-use crate::slot::{Claim, RingTicket, Slot, Ticket};
+use crate::home::{BIAS, Dwelling, Home};
+use crate::slot::{Claim, RingTicket, Slot, SlotTicket, Ticket};
+use crate::sync::{AtomicU8, AtomicUsize};
 
 pub(crate) mod recycle;
 
@@ -53,16 +54,20 @@ pub enum OnFull {
 ///
 /// See the [crate docs](crate) for when to pick it.
 pub struct RingPool<T: Send + 'static> {
-    /// The ring, behind the per-thread layer that counts owned guards
-    /// (the ring itself keeps no per-thread state): what owned guards
-    /// keep alive after the pool is dropped.
-    threads: PerThread<Ring<T>>,
+    /// The ring, which owned guards keep alive after the pool is dropped
+    /// (see `crate::home`: a busy slot counts its guard).
+    home: Home<Ring<T>>,
 }
 
 /// What a [`RingPool`] shares with its owned guards.
 pub(crate) struct Ring<T> {
     /// Each on its own cache line.
-    slots: Box<[CachePadded<Slot<T>>]>,
+    pub(crate) slots: Box<[CachePadded<Slot<T>>]>,
+    /// Holds on the ring counted centrally (see `crate::home`): `BIAS`
+    /// while the handle lives, plus owned guards of items made because the
+    /// ring was full; after the handle's drop, plus the owned guards whose
+    /// slots were busy then. Whoever brings it to zero frees the ring.
+    pub(crate) holds: AtomicUsize,
     /// `slots.len() - 1`; `slots.len()` is a power of two.
     mask: usize,
     /// Slots tried per get, `1..=slots.len()`.
@@ -80,14 +85,27 @@ pub(crate) struct Ring<T> {
     leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
 
-/// The ring has no per-thread state of its own: slots of the per-thread
-/// layer hold only the owned guards' counts.
-impl<T: Send + 'static> ThreadState for Ring<T> {
-    type Owned = ();
-    type Shared = ();
-    fn new_owned(&self) {}
-    fn new_shared(&self) {}
-    fn thread_exited(&self, (): (), (): &()) {}
+impl<T> Dwelling for Ring<T> {
+    #[inline(always)]
+    fn holds(&self) -> &AtomicUsize {
+        &self.holds
+    }
+    fn mark_dead(&self) -> usize {
+        self.slots.iter().filter(|s| s.mark_dead()).count()
+    }
+    #[inline(always)]
+    fn slot_state(&self, index: usize) -> &AtomicU8 {
+        self.slots[index].state()
+    }
+}
+
+/// Resets a returning item (user code: `reset`, `is_reusable`,
+/// `heap_bytes`, any of which may panic); its heap bytes if it may be
+/// kept, `None` if it is refused.
+#[inline(always)]
+pub(crate) fn settle<T: Reset>(item: &mut T) -> Option<u64> {
+    item.reset();
+    item.is_reusable().then(|| item.heap_bytes() as u64)
 }
 
 impl<T: Reset + Send + 'static> RingPool<T> {
@@ -107,12 +125,13 @@ impl<T: Reset + Send + 'static> RingPool<T> {
         for slot in slots.iter() {
             let mut claim = slot.try_claim().expect("a new slot is free");
             let item = factory();
-            claim.counters().bytes_in.add(item.heap_bytes() as u64);
+            claim.counters().came_in(item.heap_bytes() as u64);
             claim.put(item);
             claim.release();
         }
         RingPool::from_ring(Ring {
             slots,
+            holds: AtomicUsize::new(BIAS),
             mask: size - 1,
             probes,
             on_full,
@@ -127,14 +146,14 @@ impl<T: Reset + Send + 'static> RingPool<T> {
 
     fn from_ring(ring: Ring<T>) -> Self {
         RingPool {
-            threads: PerThread::new(ring),
+            home: Home::new(ring),
         }
     }
 
     /// The ring.
     #[inline(always)]
-    fn r(&self) -> &Ring<T> {
-        self.threads.global()
+    pub(crate) fn r(&self) -> &Ring<T> {
+        self.home.ring()
     }
 
     /// The number of slots.
@@ -229,13 +248,15 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
         let (item, ticket) = move_words(self.take(self.r().on_full))?;
-        Ok(OwnedPooled::new(item, ticket, self.anchored()))
+        let anchor = self.anchor_for(&ticket);
+        Ok(OwnedPooled::new(item, ticket, anchor))
     }
 
     /// Like [`get`](Self::get), with a `Send + 'static` guard: never fails,
     /// never waits (a full ring makes an unpooled item, whatever [`OnFull`]
-    /// says). No `Arc` is cloned: the guard is counted in the taking and
-    /// the dropping threads' own words.
+    /// says). No `Arc` is cloned and no count is written: the guard's busy
+    /// slot is what keeps the ring's memory alive after the pool is
+    /// dropped (an item made because the ring was full counts centrally).
     ///
     /// # Examples
     ///
@@ -254,7 +275,8 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     pub fn get_owned(&self) -> OwnedPooled<Self> {
         let (item, ticket) =
             move_words(self.take(OnFull::Allocate)).unwrap_or_else(|_| unreachable!());
-        OwnedPooled::new(item, ticket, self.anchored())
+        let anchor = self.anchor_for(&ticket);
+        OwnedPooled::new(item, ticket, anchor)
     }
 
     /// A snapshot of the counters of every slot.
@@ -305,6 +327,14 @@ impl<T: Reset + Send + 'static> RingPool<T> {
         pool_core::engine::outstanding_sites(self.r().leaks.as_deref())
     }
 
+    /// The anchor of an owned guard holding `ticket`'s item: its busy slot
+    /// counts it, or (an item made because the ring was full) the
+    /// central count, on that cold path.
+    #[inline(always)]
+    fn anchor_for(&self, ticket: &RingTicket) -> recycle::RingAnchor<T> {
+        recycle::RingAnchor(self.home.hold(ticket.is_fallback()))
+    }
+
     /// The calling thread's cursor, then up to `probes - 1` slots after
     /// it; the cursor moves to the slot claimed. The first try is inline,
     /// the probing after it is not, so the hot path stays small enough to
@@ -341,7 +371,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
             Some(item) => {
                 let counters = claim.counters();
                 counters.hits.incr();
-                counters.bytes_out.add(item.heap_bytes() as u64);
+                counters.went_out();
                 Ok((item, claim.park(self.r().id, index)))
             }
             None => Ok(self.refill(index, claim)),
@@ -375,72 +405,108 @@ impl<T: Reset + Send + 'static> RingPool<T> {
         }
     }
 
+    /// A borrowed guard's item comes back (the handle lives: its slot is
+    /// freed with a plain store).
     #[inline(always)]
     fn put(&self, mut item: T, ticket: RingTicket) {
         match ticket.open() {
             Ticket::Slot(t) => {
-                let claim = self.r().slots[t.index()].resume(t, self.r().id);
-                // If `reset` unwinds, the item is dropped (never pooled
-                // half-reset), the slot is freed empty, and it is counted.
+                let claim = self.r().resume(t);
+                // If `reset`, `is_reusable` or `heap_bytes` unwinds, the
+                // item is dropped (never pooled half-reset), the slot is
+                // freed empty, and it is counted.
                 let guard = release_on_unwind(claim, true);
-                item.reset();
-                let reusable = item.is_reusable();
+                let kept = settle(&mut item);
                 let mut claim = guard.disarm();
-                if !reusable {
-                    // Dropped; the slot stays empty, as after a detach, and
-                    // its next claimer makes a new item.
-                    claim.counters().refused.incr();
-                    claim.release();
-                    drop(item);
-                    return;
-                }
-                let counters = claim.counters();
+                let rest = Ring::put_in(&mut claim, item, kept);
+                claim.release();
+                drop(rest);
+            }
+            Ticket::Fallback => {
+                let dead = self.r().put_fallback(item);
+                debug_assert_eq!(dead, 0, "no slot is dead while the handle lives");
+            }
+        }
+    }
+}
+
+impl<T: Reset + Send + 'static> Ring<T> {
+    /// The claim that `ticket` parked, on this ring's slot.
+    ///
+    /// # Panics
+    ///
+    /// If the ticket is another pool's (a broken invariant: see
+    /// `Slot::resume`).
+    #[inline(always)]
+    pub(crate) fn resume(&self, ticket: SlotTicket) -> Claim<'_, T> {
+        self.slots[ticket.index()].resume(ticket, self.id)
+    }
+
+    /// Puts a returning item, settled (`kept`: its bytes, or `None` if
+    /// refused), into its claimed slot and counts it; hands back what the
+    /// caller drops once the slot is free (a refused item).
+    #[inline(always)]
+    pub(crate) fn put_in(claim: &mut Claim<'_, T>, item: T, kept: Option<u64>) -> Option<T> {
+        let counters = claim.counters();
+        match kept {
+            Some(bytes) => {
                 counters.returns.incr();
-                counters.bytes_in.add(item.heap_bytes() as u64);
+                counters.came_in(bytes);
                 let previous = claim.put(item);
                 debug_assert!(previous.is_none(), "a busy slot's item is with its holder");
-                claim.release();
-                drop(previous);
+                previous
             }
-            Ticket::Fallback => self.put_fallback(item),
+            None => {
+                // Dropped; the slot stays empty, as after a detach, and
+                // its next claimer makes a new item.
+                counters.refused.incr();
+                Some(item)
+            }
         }
     }
 
     /// An item made because the ring was full: kept only in a slot that
-    /// lost its item to `detach`.
+    /// lost its item to `detach`. Returns how many of the slots it claimed
+    /// on the way were dead when freed (the pool's handle went meanwhile:
+    /// the caller, an owned guard, counts them down), 0 while the handle
+    /// lives.
     #[cold]
-    fn put_fallback(&self, mut item: T) {
-        let on_panic = OnUnwind::new((), |()| self.r().fallback.discarded.panicked.add_shared(1));
-        item.reset();
-        let reusable = item.is_reusable();
+    pub(crate) fn put_fallback(&self, mut item: T) -> usize {
+        let on_panic = OnUnwind::new((), |()| self.fallback.discarded.panicked.add_shared(1));
+        let kept = settle(&mut item);
         on_panic.disarm();
-        if !reusable {
-            self.r().fallback.discarded.refused.add_shared(1);
-            return;
-        }
+        let Some(bytes) = kept else {
+            self.fallback.discarded.refused.add_shared(1);
+            return 0;
+        };
+        // Slots are freed with `release_owned`: the handle may be going
+        // (this may be an owned guard's item). The caller's hold keeps the
+        // ring alive throughout.
+        let mut dead = 0;
         let start = cursor::start();
-        for k in 0..self.r().probes {
-            let i = start.wrapping_add(k) & self.r().mask;
-            if let Some(mut claim) = self.r().slots[i].try_claim() {
+        for k in 0..self.probes {
+            let i = start.wrapping_add(k) & self.mask;
+            if let Some(mut claim) = self.slots[i].try_claim() {
                 match claim.take() {
                     None => {
-                        self.r().fallback.returns.add_shared(1);
-                        self.r()
-                            .fallback
-                            .bytes_in
-                            .add_shared(item.heap_bytes() as u64);
+                        self.fallback.returns.add_shared(1);
+                        self.fallback.bytes_in.add_shared(bytes);
+                        claim.counters().held_bytes.store(bytes, Relaxed);
                         claim.put(item);
-                        claim.release();
-                        return;
+                        claim.keep();
+                        dead += usize::from(crate::slot::release_owned(self.slots[i].state()));
+                        return dead;
                     }
                     Some(own) => {
                         claim.put(own);
-                        claim.release();
+                        claim.keep();
+                        dead += usize::from(crate::slot::release_owned(self.slots[i].state()));
                     }
                 }
             }
         }
-        self.r().fallback.discarded.full.add_shared(1);
+        self.fallback.discarded.full.add_shared(1);
+        dead
     }
 }
 

@@ -1,18 +1,30 @@
-//! The crate's only `unsafe`: a slot whose item only its claimer touches.
+//! A slot whose item only its claimer touches (with `crate::home`, the
+//! crate's `unsafe`).
 //!
 //! A slot is free or busy. [`Slot::try_claim`] turns free into busy with a
 //! compare-exchange (Acquire) and returns a [`Claim`]; only a `Claim` can
 //! reach the item. A claim ends by [`Claim::release`], a Release store of
 //! "free" made after the item was put back, so the next claimer's Acquire
-//! sees the item as the last holder left it. While a guard is out, its claim
+//! sees the item as the last holder left it; an owned guard's claim ends by
+//! [`release_owned`] instead, a read-modify-write that keeps the mark the
+//! pool's drop may have set meanwhile (see `crate::home`). A dead slot
+//! (marked) is never claimed again. While a guard is out, its claim
 //! is parked in a [`RingTicket`] (not `Clone`, fields private to this
 //! module), which [`Slot::resume`] turns back into the same claim: there is
 //! never more than one claim per busy slot, and so never two holders.
 
 use std::fmt;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
-use crate::sync::{AtomicBool, UnsafeCell};
+use crate::sync::{AtomicU8, UnsafeCell};
+
+/// A slot's state: free (claimable).
+const FREE: u8 = 0;
+/// The state's bit set while the slot is claimed.
+const BUSY: u8 = 1;
+/// The state's bit set by the pool's drop: owned guards' releases count
+/// down centrally from then on, and nobody claims the slot again.
+const DEAD: u8 = 2;
 
 /// Largest ring accepted (slots, after rounding up): a slot's index fits
 /// the ticket's 32 bits.
@@ -31,13 +43,35 @@ pub(crate) struct SlotCounters {
     pub(crate) refused: pool_core::engine::Counter,
     pub(crate) bytes_in: pool_core::engine::Counter,
     pub(crate) bytes_out: pool_core::engine::Counter,
+    /// The heap bytes of the item now in the slot, as measured when it
+    /// came in: a get counts them out without calling user code (so a get
+    /// never runs `Reset::heap_bytes`, and cannot panic in it).
+    pub(crate) held_bytes: std::sync::atomic::AtomicU64,
+}
+
+impl SlotCounters {
+    /// Counts `bytes` in, and remembers them for the get that takes the
+    /// item out.
+    #[inline]
+    pub(crate) fn came_in(&self, bytes: u64) {
+        self.bytes_in.add(bytes);
+        self.held_bytes.store(bytes, Relaxed);
+    }
+
+    /// Counts the slot's item out, by the bytes it came in with.
+    #[inline]
+    pub(crate) fn went_out(&self) {
+        self.bytes_out.add(self.held_bytes.load(Relaxed));
+    }
 }
 
 /// One slot of the ring.
 pub(crate) struct Slot<T> {
-    /// `true` while claimed. Set by a successful compare-exchange
-    /// (Acquire), cleared by `Claim::release` (Release).
-    busy: AtomicBool,
+    /// `BUSY` while claimed: set by a successful compare-exchange
+    /// (Acquire), cleared by `Claim::release` (a Release store) or
+    /// `release_owned` (a Release read-modify-write). `DEAD` once the
+    /// pool's handle is gone.
+    state: AtomicU8,
     /// The idle item, or `None` when it is out with its holder (or was
     /// detached). Touched only through a `Claim`.
     item: UnsafeCell<Option<T>>,
@@ -55,7 +89,7 @@ unsafe impl<T: Send> Sync for Slot<T> {}
 impl<T> Slot<T> {
     pub(crate) fn new(item: Option<T>) -> Self {
         Slot {
-            busy: AtomicBool::new(false),
+            state: AtomicU8::new(FREE),
             item: UnsafeCell::new(item),
             counters: SlotCounters::default(),
         }
@@ -66,13 +100,27 @@ impl<T> Slot<T> {
     pub(crate) fn try_claim(&self) -> Option<Claim<'_, T>> {
         // A plain load first: a busy slot costs no exclusive cache-line
         // access.
-        if self.busy.load(Relaxed) {
+        if self.state.load(Relaxed) != FREE {
             return None;
         }
-        self.busy
-            .compare_exchange(false, true, Acquire, Relaxed)
+        self.state
+            .compare_exchange(FREE, BUSY, Acquire, Relaxed)
             .ok()
             .map(|_| Claim { slot: self })
+    }
+
+    /// Marks the slot dead (the pool's handle is going); true if it was
+    /// busy, that is held by an owned guard, which will count down
+    /// centrally when it releases. AcqRel: a release before the mark
+    /// happens before the ring is freed.
+    pub(crate) fn mark_dead(&self) -> bool {
+        self.state.fetch_or(DEAD, AcqRel) & BUSY != 0
+    }
+
+    /// The state word, for [`release_owned`].
+    #[inline(always)]
+    pub(crate) fn state(&self) -> &AtomicU8 {
+        &self.state
     }
 
     /// Turns a parked claim back into a claim on this slot.
@@ -123,11 +171,18 @@ impl<'a, T> Claim<'a, T> {
     }
 
     /// Frees the slot: everything this claim wrote is visible to the next
-    /// claimer.
+    /// claimer. A plain store, so only while the pool's handle lives (a
+    /// borrowed guard, or the pool's own calls): an owned guard, which may
+    /// outlive it, releases with [`release_owned`].
     #[inline]
     pub(crate) fn release(self) {
-        self.slot.busy.store(false, Release);
+        self.slot.state.store(FREE, Release);
     }
+
+    /// Ends the claim without freeing the slot: the caller frees it with
+    /// [`release_owned`] on the slot's [`state`](Slot::state).
+    #[inline(always)]
+    pub(crate) fn keep(self) {}
 
     /// Parks the claim in a ticket for a guard to carry. `index` is under
     /// [`MAX_SLOTS`], so it fits the ticket's 32 bits.
@@ -136,6 +191,23 @@ impl<'a, T> Claim<'a, T> {
         debug_assert!(index < MAX_SLOTS);
         RingTicket::pack(pool, index as u32)
     }
+}
+
+/// Frees a slot claimed for an owned guard (or claimed while the pool's
+/// handle may be going), given its state word alone; true if the pool's
+/// handle is gone (the slot was marked dead and counted, and the caller
+/// counts down centrally).
+///
+/// A read-modify-write, so that it keeps the mark and reads it in the
+/// same step: a subtraction of the busy bit, which the claim holds (one
+/// `lock xadd` on x86-64, where a `fetch_and` that returns the old value
+/// is a compare-exchange loop); Release, so that the next claimer (or whoever frees the
+/// ring) sees the item as it was left. It takes the atomic alone: once the
+/// slot is free, the ring may be freed by another thread, so no reference
+/// to the slot or ring may be held across it (see `crate::home`).
+#[inline(always)]
+pub(crate) fn release_owned(state: &AtomicU8) -> bool {
+    state.fetch_sub(BUSY, Release) & DEAD != 0
 }
 
 /// A parked claim, opened from a [`RingTicket`] by [`RingTicket::open`]
@@ -200,6 +272,12 @@ impl RingTicket {
     #[inline]
     pub(crate) fn fallback() -> Self {
         RingTicket::pack(0, FALLBACK)
+    }
+
+    /// Whether the item was made because the ring was full (no slot).
+    #[inline(always)]
+    pub(crate) fn is_fallback(&self) -> bool {
+        self.index() == FALLBACK
     }
 
     /// What the ticket stands for.

@@ -1,6 +1,7 @@
-//! Owned guards hold a per-thread-counted anchor, not an `Arc` of the
-//! ring: the ring's memory (and its items) lives until the last owned
-//! guard drops, on any thread, in any order, and is freed then.
+//! Owned guards hold no `Arc` of the ring and write no count: a busy slot
+//! is the guard's hold (an item made because the ring was full counts
+//! centrally). The ring's memory (and its items) lives until the last
+//! owned guard drops, on any thread, in any order, and is freed then.
 
 use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
@@ -116,4 +117,174 @@ fn the_pools_drop_racing_guard_drops_frees_it_once() {
         }
         assert_eq!(live.load(SeqCst), 0);
     }
+}
+
+/// An item whose `reset` or `heap_bytes` panics while its flag is set.
+struct Touchy {
+    _live: Counted,
+    panic_in_reset: bool,
+    panic_in_bytes: bool,
+}
+
+impl Reset for Touchy {
+    fn reset(&mut self) {
+        assert!(!self.panic_in_reset, "reset refused");
+    }
+    fn heap_bytes(&self) -> usize {
+        assert!(!self.panic_in_bytes, "heap_bytes refused");
+        8
+    }
+}
+
+fn touchy(count: usize, live: &Arc<AtomicI64>, on_full: OnFull) -> RingPool<Touchy> {
+    let l = Arc::clone(live);
+    RingPool::builder()
+        .capacity(count)
+        .probes(count)
+        .on_full(on_full)
+        .build(move || Touchy {
+            _live: Counted::new(&l),
+            panic_in_reset: false,
+            panic_in_bytes: false,
+        })
+        .unwrap()
+}
+
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+}
+
+#[test]
+fn guards_of_items_made_when_full_outlive_the_pool_and_the_last_frees_it() {
+    let live = Arc::new(AtomicI64::new(0));
+    let l = Arc::clone(&live);
+    let pool = RingPool::builder()
+        .capacity(1)
+        .on_full(OnFull::Allocate)
+        .build(move || Counted::new(&l))
+        .unwrap();
+    let in_slot = pool.get_owned();
+    let made = pool.get_owned(); // the ring is full: made, counted centrally
+    let made_too = pool.try_get_owned().unwrap();
+    assert_eq!(pool.stats().misses, 2);
+    drop(pool);
+    assert_eq!(live.load(SeqCst), 3);
+    std::thread::spawn(move || drop(made)).join().unwrap();
+    assert_eq!(live.load(SeqCst), 2, "no slot was free for it: dropped");
+    drop(in_slot);
+    assert_eq!(
+        live.load(SeqCst),
+        2,
+        "the ring (with the slot's item) waits for the last guard"
+    );
+    std::thread::spawn(move || drop(made_too)).join().unwrap();
+    assert_eq!(live.load(SeqCst), 0, "the last guard freed the ring");
+}
+
+#[test]
+fn a_panicking_reset_or_heap_bytes_frees_the_slot_even_after_the_pool_is_gone() {
+    for in_bytes in [false, true] {
+        let live = Arc::new(AtomicI64::new(0));
+        let pool = touchy(2, &live, OnFull::Fail);
+        let mut a = pool.try_get_owned().unwrap();
+        let mut b = pool.try_get().unwrap();
+        a.panic_in_reset = !in_bytes;
+        a.panic_in_bytes = in_bytes;
+        b.panic_in_reset = !in_bytes;
+        b.panic_in_bytes = in_bytes;
+        assert!(
+            quietly(|| drop(b)).is_err(),
+            "the borrowed guard's drop panics"
+        );
+        let s = pool.stats();
+        assert_eq!((s.discarded.panicked, s.outstanding), (1, 1), "{s}");
+        // The slot was freed empty: the ring still serves it (refilled).
+        let again = pool.try_get().expect("the slot is free again");
+        drop(again);
+        assert_eq!(pool.stats().misses, 1);
+        drop(pool);
+        assert_eq!(live.load(SeqCst), 2, "a keeps the ring");
+        assert!(
+            std::thread::spawn(move || quietly(|| drop(a)).is_err())
+                .join()
+                .unwrap(),
+            "the owned guard's drop panics"
+        );
+        assert_eq!(
+            live.load(SeqCst),
+            0,
+            "and still freed the ring: in_bytes {in_bytes}"
+        );
+    }
+}
+
+/// Counts the calls of its `heap_bytes`.
+struct Measured;
+
+static MEASURED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Reset for Measured {
+    fn reset(&mut self) {}
+    fn heap_bytes(&self) -> usize {
+        MEASURED.fetch_add(1, SeqCst);
+        8
+    }
+}
+
+#[test]
+fn a_get_never_calls_heap_bytes() {
+    // The bytes a get counts out are the ones its item came in with: no
+    // user code runs on a get (so none can panic there).
+    let pool = RingPool::builder().capacity(1).build(|| Measured).unwrap();
+    assert_eq!(MEASURED.load(SeqCst), 1, "the prefill measures");
+    for round in 1..=3 {
+        let g = pool.try_get().unwrap();
+        assert_eq!(MEASURED.load(SeqCst), round, "the get did not measure");
+        drop(g);
+        assert_eq!(MEASURED.load(SeqCst), round + 1, "the put did");
+    }
+    let s = pool.stats();
+    assert_eq!((s.gets, s.returns, s.retained_bytes), (3, 3, 8), "{s}");
+}
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Vec<OwnedPooled<RingPool<Counted>>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[test]
+fn owned_guards_dropped_in_thread_local_destructors_after_the_pool_free_it() {
+    let live = Arc::new(AtomicI64::new(0));
+    let pool = pool(4, &live);
+    let guards: Vec<_> = (0..4).map(|_| pool.try_get_owned().unwrap()).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = std::thread::spawn(move || {
+        KEPT.with(|k| k.borrow_mut().extend(guards));
+        // Exits holding them: they drop with the thread's locals.
+        tx.send(()).unwrap();
+    });
+    rx.recv().unwrap();
+    drop(pool);
+    t.join().unwrap();
+    assert_eq!(live.load(SeqCst), 0, "the thread's exit freed the ring");
+}
+
+#[test]
+fn thousands_of_short_lived_threads_drop_owned_guards() {
+    let live = Arc::new(AtomicI64::new(0));
+    let pool = pool(8, &live);
+    for _ in 0..rounds(2000) {
+        let g = pool.try_get_owned().unwrap();
+        std::thread::spawn(move || drop(g)).join().unwrap();
+    }
+    let s = pool.stats();
+    assert_eq!(
+        (s.gets, s.returns, s.outstanding),
+        (rounds(2000) as u64, rounds(2000) as u64, 0)
+    );
+    let last = pool.try_get_owned().unwrap();
+    drop(pool);
+    assert_eq!(live.load(SeqCst), 8);
+    drop(last);
+    assert_eq!(live.load(SeqCst), 0);
 }

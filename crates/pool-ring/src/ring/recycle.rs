@@ -6,31 +6,20 @@ use std::sync::Arc;
 
 use pool_core::Reset;
 use pool_core::engine::Recycle;
-use pool_core::engine::per_thread::{PerThread, Wrapped, Wraps};
+use pool_core::engine::unwind::OnUnwind;
 
-use super::{Ring, RingPool};
-use crate::slot::{RingTicket, Ticket};
-
-impl<T: Reset + Send + 'static> RingPool<T> {
-    /// An anchor for an owned guard: a hold on the ring counted in this
-    /// thread's slot of the per-thread layer (no shared counter).
-    #[inline(always)]
-    pub(super) fn anchored(&self) -> RingAnchor<T> {
-        let ((), r) = self.threads.with_anchor(|_| ());
-        // SAFETY: the ghost goes straight into the `RingPool` that the
-        // `Wrapped` holds, never leaves it, and is what `threads` returns.
-        #[allow(unsafe_code)]
-        let wrapped = unsafe { r.wrap(|threads| RingPool { threads }) };
-        RingAnchor(wrapped)
-    }
-}
+use super::{Ring, RingPool, settle};
+use crate::home::Hold;
+use crate::slot::{RingTicket, SlotTicket, Ticket};
 
 impl<T: Reset + Send + 'static> Recycle for RingPool<T> {
     type Item = T;
     type Ticket = RingTicket;
     type Anchor = RingAnchor<T>;
+    /// Counted centrally (the ticket is not known here); the ring's own
+    /// owned getters count a slot's guard by its busy slot instead.
     fn anchor(self: &Arc<Self>) -> RingAnchor<T> {
-        self.anchored()
+        RingAnchor(self.home.hold(true))
     }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
@@ -43,7 +32,7 @@ impl<T: Reset + Send + 'static> Recycle for RingPool<T> {
     fn note_detached(&self, ticket: RingTicket) {
         match ticket.open() {
             Ticket::Slot(t) => {
-                let claim = self.r().slots[t.index()].resume(t, self.r().id);
+                let claim = self.r().resume(t);
                 // The slot stays empty; its next claimer makes a new item.
                 claim.counters().detached.incr();
                 claim.release();
@@ -54,30 +43,73 @@ impl<T: Reset + Send + 'static> Recycle for RingPool<T> {
 }
 
 /// What an owned guard of a [`RingPool`] holds in place of the pool: a
-/// hold on the ring counted per thread (no shared counter), that gives the
-/// item back to its slot when the guard drops.
-pub struct RingAnchor<T: Reset + Send + 'static>(pub(super) Wrapped<Ring<T>, RingPool<T>>);
-
-impl<T: Reset + Send + 'static> Wraps<Ring<T>> for RingPool<T> {
-    #[inline]
-    fn threads(&self) -> &PerThread<Ring<T>> {
-        &self.threads
-    }
-}
+/// hold on the ring's memory that writes no count (the guard's busy slot
+/// is the count; an item made because the ring was full counts
+/// centrally), and gives the item back to its slot when the guard drops.
+pub struct RingAnchor<T: Reset + Send + 'static>(pub(super) Hold<Ring<T>>);
 
 impl<T: Reset + Send + 'static> pool_core::engine::Anchor for RingAnchor<T> {
     type Item = T;
     type Ticket = RingTicket;
+
+    /// As the pool's `put`, but the slot is freed with `release_owned`
+    /// (the pool's handle may be gone), as the hold's last step.
     #[inline]
-    fn recycle(self, item: T, ticket: RingTicket) {
-        pool_core::engine::Recycle::recycle(&*self.0, item, ticket);
+    fn recycle(self, mut item: T, ticket: RingTicket) {
+        let hold = self.0;
+        match ticket.open() {
+            Ticket::Slot(t) => {
+                // User code first, before the claim is resumed: if it
+                // unwinds, the item is dropped, the slot freed empty and
+                // the panic counted, and the hold ends.
+                let on_panic =
+                    OnUnwind::new((hold, t), |(hold, t): (Hold<Ring<T>>, SlotTicket)| {
+                        let index = t.index();
+                        let claim = hold.ring().resume(t);
+                        claim.counters().panicked.incr();
+                        claim.keep();
+                        hold.release_slot(index);
+                    });
+                let kept = settle(&mut item);
+                let (hold, t) = on_panic.disarm();
+                let index = t.index();
+                let rest = {
+                    let mut claim = hold.ring().resume(t);
+                    let rest = Ring::put_in(&mut claim, item, kept);
+                    claim.keep();
+                    rest
+                };
+                hold.release_slot(index);
+                drop(rest);
+            }
+            Ticket::Fallback => {
+                let dead = hold.ring().put_fallback(item);
+                hold.finish(dead);
+            }
+        }
     }
+
     fn note_detached(self, ticket: RingTicket) {
-        Recycle::note_detached(&*self.0, ticket);
+        let hold = self.0;
+        match ticket.open() {
+            Ticket::Slot(t) => {
+                let index = t.index();
+                let claim = hold.ring().resume(t);
+                // The slot stays empty; its next claimer makes a new item.
+                claim.counters().detached.incr();
+                claim.keep();
+                hold.release_slot(index);
+            }
+            Ticket::Fallback => {
+                hold.ring().fallback.detached.add_shared(1);
+                hold.finish(0);
+            }
+        }
     }
+
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.0.r().leaks.as_deref()
+        self.0.ring().leaks.as_deref()
     }
 }
 
