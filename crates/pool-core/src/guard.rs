@@ -78,9 +78,13 @@ impl<'a, P: Recycle> Pooled<'a, P> {
         }
     }
 
-    /// As [`new`](Self::new), recording `site` (where a future that
-    /// resolves to this guard was made) with `leak-sites`.
-    #[doc(hidden)]
+    /// As [`new`](Self::new), but with `leak-sites` the guard records
+    /// `site` instead of the caller's location: for a strategy whose get
+    /// finishes away from the user's call, such as a future that resolves
+    /// to the guard (pool-fixed's `get_async` records where the future was
+    /// made, with `#[track_caller]` on the getter and
+    /// `Location::caller()`), so that a leak report names the user's line,
+    /// not the executor's. Without `leak-sites`, `site` is unused.
     pub fn new_at(
         item: P::Item,
         ticket: P::Ticket,
@@ -242,8 +246,10 @@ impl<P: Recycle> OwnedPooled<P> {
         }
     }
 
-    /// As [`new`](Self::new), recording `site` with `leak-sites`.
-    #[doc(hidden)]
+    /// As [`new`](Self::new), but with `leak-sites` the guard records
+    /// `site` instead of the caller's location (see
+    /// [`Pooled::new_at`]: for a get that finishes away from the user's
+    /// call, such as a future). Without `leak-sites`, `site` is unused.
     pub fn new_at(
         item: P::Item,
         ticket: P::Ticket,
