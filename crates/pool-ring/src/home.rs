@@ -49,7 +49,11 @@ use std::sync::atomic::Ordering::{AcqRel, Relaxed};
 use crate::slot;
 use crate::sync::{AtomicU8, AtomicUsize};
 
-/// What lives in a [`Home`]: the ring, as this module sees it.
+/// What lives in a [`Home`]: the ring, as this module sees it. Only
+/// `Ring` implements it, and the `unsafe` blocks below rely on that
+/// implementation: `holds` starts at [`BIAS`], `mark_dead` marks every
+/// slot and counts the busy ones, `slot_state` is the word those marks and
+/// claims change.
 pub(crate) trait Dwelling {
     /// The central count of holds: [`BIAS`] while the handle lives.
     fn holds(&self) -> &AtomicUsize;
@@ -67,15 +71,15 @@ pub(crate) const BIAS: usize = 1 << (usize::BITS - 2);
 /// The pool's handle on its ring: the ring lives at least as long.
 pub(crate) struct Home<R: Dwelling> {
     ring: NonNull<R>,
-    /// Owns a `R` (for drop checking and auto traits).
+    /// Owns an `R` (for drop checking).
     _owns: PhantomData<R>,
 }
 
 // SAFETY: a `Home` is a `Box<R>` whose drop may be deferred to
 // another thread (the last owned guard's), so it may be sent and shared
-// exactly when the ring may: `R` is `Send + Sync` when `T: Send`.
+// exactly when `R` may be both (`Ring<T>` is, when `T: Send`).
 unsafe impl<R: Dwelling + Send + Sync> Send for Home<R> {}
-// SAFETY: as above; `&Home` hands out only `&Ring`.
+// SAFETY: as above; `&Home` hands out only `&R`.
 unsafe impl<R: Dwelling + Send + Sync> Sync for Home<R> {}
 
 impl<R: Dwelling> Home<R> {
