@@ -1,7 +1,7 @@
 //! The loom models of the ring (`--cfg pool_loom`): claims, cursors and
 //! the fallback path, each named for what it checks.
 
-use crate::{OnFull, Pooled, RingPool};
+use crate::{OnFull, OwnedPooled, Pooled, RingPool};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -275,7 +275,7 @@ fn loom_owned_releases_on_two_threads_racing_pool_drop() {
         let a = pool.try_get_owned().unwrap();
         let b = pool.try_get_owned().unwrap();
         let ta = thread::spawn(move || drop(a));
-        let tb = thread::spawn(move || OnDrop::detach(b));
+        let tb = thread::spawn(move || OwnedPooled::detach(b));
         drop(pool);
         ta.join().unwrap();
         let kept = tb.join().unwrap();
@@ -300,12 +300,10 @@ fn loom_pool_drop_racing_a_fallback_guard_put_into_a_free_slot() {
         let (pool, live) = live_ring(1, OnFull::Allocate);
         let held = pool.get_owned();
         let made = pool.get_owned(); // the ring is full: made
-        drop(OnDrop::detach(held)); // its slot is empty and free
+        drop(OwnedPooled::detach(held)); // its slot is empty and free
         let t = thread::spawn(move || drop(made));
         drop(pool);
         t.join().unwrap();
         assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
     });
 }
-
-use pool_core::OwnedPooled as OnDrop;

@@ -152,7 +152,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
 
     /// The ring.
     #[inline(always)]
-    pub(crate) fn r(&self) -> &Ring<T> {
+    fn r(&self) -> &Ring<T> {
         self.home.ring()
     }
 

@@ -10,7 +10,8 @@ use pool_core::engine::unwind::OnUnwind;
 
 use super::{Ring, RingPool, settle};
 use crate::home::Hold;
-use crate::slot::{RingTicket, SlotTicket, Ticket};
+use crate::slot::{RingTicket, SlotCounters, SlotTicket, Ticket};
+use pool_core::engine::Counter;
 
 impl<T: Reset + Send + 'static> Recycle for RingPool<T> {
     type Item = T;
@@ -64,11 +65,7 @@ impl<T: Reset + Send + 'static> pool_core::engine::Anchor for RingAnchor<T> {
                 // the panic counted, and the hold ends.
                 let on_panic =
                     OnUnwind::new((hold, t), |(hold, t): (Hold<Ring<T>>, SlotTicket)| {
-                        let index = t.index();
-                        let claim = hold.ring().resume(t);
-                        claim.counters().panicked.incr();
-                        claim.keep();
-                        hold.release_slot(index);
+                        release_empty(hold, t, |c| &c.panicked);
                     });
                 let kept = settle(&mut item);
                 let (hold, t) = on_panic.disarm();
@@ -92,14 +89,7 @@ impl<T: Reset + Send + 'static> pool_core::engine::Anchor for RingAnchor<T> {
     fn note_detached(self, ticket: RingTicket) {
         let hold = self.0;
         match ticket.open() {
-            Ticket::Slot(t) => {
-                let index = t.index();
-                let claim = hold.ring().resume(t);
-                // The slot stays empty; its next claimer makes a new item.
-                claim.counters().detached.incr();
-                claim.keep();
-                hold.release_slot(index);
-            }
+            Ticket::Slot(t) => release_empty(hold, t, |c| &c.detached),
             Ticket::Fallback => {
                 hold.ring().fallback.detached.add_shared(1);
                 hold.finish(0);
@@ -111,6 +101,21 @@ impl<T: Reset + Send + 'static> pool_core::engine::Anchor for RingAnchor<T> {
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
         self.0.ring().leaks.as_deref()
     }
+}
+
+/// Frees the slot of `t` empty (its item was dropped by a panic, or
+/// detached), counting why in the counter `why` picks; ends the hold. The
+/// slot stays empty: its next claimer makes a new item.
+fn release_empty<T: Reset + Send + 'static>(
+    hold: Hold<Ring<T>>,
+    t: SlotTicket,
+    why: fn(&SlotCounters) -> &Counter,
+) {
+    let index = t.index();
+    let claim = hold.ring().resume(t);
+    why(claim.counters()).incr();
+    claim.keep();
+    hold.release_slot(index);
 }
 
 impl<T: Reset + Send + 'static> fmt::Debug for RingAnchor<T> {
