@@ -170,6 +170,46 @@ fn the_pools_drop_racing_guard_drops_frees_it_exactly_once() {
     }
 }
 
+/// Each guard is taken and dropped on the same thread (its count goes up
+/// and down in that thread's slot, with plain stores) while another
+/// thread drops the pool: every release must be either in the sum the
+/// pool's drop takes or counted after it, never in neither (a leak) nor
+/// both (an early free).
+#[test]
+fn guards_dropped_on_their_taking_threads_racing_the_pools_drop_free_it_once() {
+    for _ in 0..rounds(300) {
+        let tracker = Arc::new(Tracker::default());
+        let pool = Arc::new(pool(&tracker));
+        let threads = 4;
+        let taken = Arc::new(Barrier::new(threads + 1));
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let pool = Arc::clone(&pool);
+                let taken = Arc::clone(&taken);
+                std::thread::spawn(move || {
+                    let guards: Vec<_> = (0..3).map(|_| pool.get_owned()).collect();
+                    // The handle is the main thread's alone from here.
+                    drop(pool);
+                    taken.wait();
+                    for (j, g) in guards.into_iter().enumerate() {
+                        if (i + j) % 2 == 0 {
+                            std::hint::black_box(&g.buf);
+                        }
+                        drop(g);
+                    }
+                })
+            })
+            .collect();
+        taken.wait();
+        let pool = Arc::into_inner(pool).expect("the last handle");
+        drop(pool);
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(live(&tracker), 0, "the pool and every item freed");
+    }
+}
+
 #[test]
 fn owned_guards_are_counted_like_borrowed_ones() {
     let tracker = Arc::new(Tracker::default());

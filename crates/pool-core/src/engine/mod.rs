@@ -60,6 +60,8 @@ use crossbeam_utils::CachePadded;
 
 use crate::{PoolError, Reset, Stats};
 
+#[allow(unsafe_code)]
+mod barrier;
 mod budget;
 mod class;
 mod limits;

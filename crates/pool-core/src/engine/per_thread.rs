@@ -96,7 +96,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crossbeam_utils::CachePadded;
 
-use super::sync::{Arc, AtomicUsize, Mutex, lock};
+use super::sync::{Arc, AtomicBool, AtomicUsize, Mutex, lock};
 
 pub mod anchor;
 pub use anchor::{PerThreadRef, Wrapped, Wraps};
@@ -142,8 +142,9 @@ pub struct Slot<G: ThreadState> {
     /// works on `owned`, so the two never meet.
     handover: Mutex<()>,
     /// Owned references ([`PerThreadRef`]) this slot's threads took, less
-    /// those they released, times two; the low bit is set once the pool's
-    /// handle is gone (see [`anchor`]).
+    /// those they released, times two; the low bit is set while the
+    /// slot's thread releases one (see [`anchor`]). Only the slot's thread
+    /// writes it.
     anchors: AtomicUsize,
 }
 
@@ -176,9 +177,6 @@ struct Slots<G: ThreadState> {
     all: Vec<Box<CachePadded<Slot<G>>>>,
     /// Indexes into `all` of slots no thread owns.
     free: Vec<usize>,
-    /// The handle is gone: slots made from now on count owned references
-    /// centrally (see [`anchor`]).
-    dead: bool,
 }
 
 struct Inner<G: ThreadState> {
@@ -189,6 +187,12 @@ struct Inner<G: ThreadState> {
     /// Owned references counted outside the slots, plus a bias while the
     /// handle lives (see [`anchor`]).
     anchors: AtomicUsize,
+    /// An owned reference was taken (so a release may be under way when
+    /// the handle drops); written once.
+    anchored: AtomicBool,
+    /// The handle is gone: releases count centrally from now on (see
+    /// [`anchor`]); written once.
+    dead: AtomicBool,
 }
 
 /// Per-thread state for one pool, with a shared part `G`; see the
@@ -216,6 +220,9 @@ impl<G: ThreadState> PerThread<G> {
     /// until a thread asks.
     pub fn new(global: G) -> Self {
         let id = NEXT_ID.fetch_add(1, Relaxed);
+        // Before any release of this pool's references runs its light
+        // fence (see `anchor`).
+        super::barrier::prepare();
         PerThread {
             id,
             inner: std::mem::ManuallyDrop::new(Arc::new(Inner {
@@ -223,10 +230,11 @@ impl<G: ThreadState> PerThread<G> {
                 slots: Mutex::new(Slots {
                     all: Vec::new(),
                     free: Vec::new(),
-                    dead: false,
                 }),
                 threads: AtomicUsize::new(0),
                 anchors: AtomicUsize::new(anchor::BIAS),
+                anchored: AtomicBool::new(false),
+                dead: AtomicBool::new(false),
             })),
         }
     }
@@ -379,7 +387,7 @@ impl<G: ThreadState> Inner<G> {
                         owned: RefCell::new(self.global.new_owned()),
                         shared: self.global.new_shared(),
                         handover: Mutex::new(()),
-                        anchors: AtomicUsize::new(anchor::born(slots.dead)),
+                        anchors: AtomicUsize::new(0),
                     }));
                     slots.all.push(slot);
                     slots.all.len() - 1

@@ -12,9 +12,15 @@
 #[cfg(pool_loom)]
 pub use loom::cell::UnsafeCell;
 #[cfg(pool_loom)]
-pub use loom::sync::{Arc, Mutex, MutexGuard, atomic::AtomicUsize};
+pub use loom::sync::{
+    Arc, Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicUsize},
+};
 #[cfg(not(pool_loom))]
-pub use std::sync::{Arc, Mutex, MutexGuard, atomic::AtomicUsize};
+pub use std::sync::{
+    Arc, Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicUsize},
+};
 
 /// Locks, ignoring poisoning. For locks whose critical sections leave
 /// their data consistent before anything in them can panic (the engine's

@@ -9,20 +9,33 @@
 //!
 //! - **Taking** ([`PerThread::with_anchor`]) adds one to the calling
 //!   thread's slot word with a plain load and store: only the slot's
-//!   thread writes that word while the handle lives, and a reference is
-//!   only taken through a borrowed handle, so every take happens before the
-//!   handle's drop.
+//!   thread writes that word, and a reference is only taken through a
+//!   borrowed handle, so every take happens before the handle's drop.
 //! - **Releasing** ([`PerThreadRef::release_with`], or dropping the
-//!   reference) subtracts one from the releasing thread's slot word with
-//!   one read-modify-write on a line no other thread writes. A slot's word
-//!   may go below zero (taken on one thread, released on another); the sum
-//!   over slots is what is out.
-//! - **The handle's drop** (the pool's) marks every slot word dead (a
-//!   `fetch_or` that also reads what it held), adds their sum to the
-//!   central count and removes the bias that kept that count above zero
-//!   while the handle lived. From then on releases see the mark and count
-//!   down centrally; the one that reaches zero (or the handle's drop, if
-//!   nothing was out) frees the pool.
+//!   reference) subtracts one from the releasing thread's slot word, with
+//!   plain stores too: it marks the word busy, reads whether the handle is
+//!   gone, then writes the count less one (or, if the handle is gone, the
+//!   count as it was, and counts down centrally). A slot's word may go
+//!   below zero (taken on one thread, released on another); the sum over
+//!   slots is what is out.
+//! - **The handle's drop** (the pool's) marks the pool gone, then reads
+//!   every slot word, waiting out a release that has marked one busy,
+//!   adds their sum to the central count and removes the bias that kept
+//!   that count above zero while the handle lived. The one that brings
+//!   it to zero (a central release, or the handle's drop if nothing was
+//!   out) frees the pool.
+//!
+//! A release's busy mark and its read of the pool's mark, against the
+//! handle's drop's write of that mark and its read of the slots, is
+//! Dekker's pattern: without a fence between each store and the load
+//! after it, both could miss the other's store, and a release would be
+//! neither in the sum nor counted centrally. The release pays a compiler
+//! fence only; the handle's drop (once per pool) pays a `membarrier(2)`,
+//! a fence on every CPU running one of the process's threads (see
+//! `barrier`; where that is not available, both are `SeqCst` fences).
+//! Measured in a plain loop (one thread, 4 KiB, get + write + drop): a
+//! `LocalPool` owned guard at 1.6x a borrowed one's time with the
+//! read-modify-write this replaces, 1.1x without it.
 //!
 //! Calls made without a slot (a thread whose thread-locals are being
 //! destroyed) count centrally from the start, and so do references taken
@@ -33,8 +46,9 @@
 //! any order, and is freed then.
 //!
 //! The model is Linux's `percpu_ref`, with the grace period replaced by
-//! the handle's borrow: a take can never race the switch to central
-//! counting, so it needs no atomic read-modify-write.
+//! the handle's borrow (a take can never race the switch to central
+//! counting) and by the asymmetric fence (a release's window is waited
+//! out), so neither needs an atomic read-modify-write.
 //!
 //! # Examples
 //!
@@ -64,12 +78,14 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 use super::{Inner, PerThread, Slot, ThreadState};
-use crate::engine::sync::{Arc, lock};
+use crate::engine::barrier;
+use crate::engine::sync::{Arc, AtomicUsize, lock};
 
-/// The low bit of a slot's word: the handle is gone, count centrally.
-const DEAD: usize = 1;
+/// The low bit of a slot's word: its thread is releasing a reference
+/// (and has not yet read whether the handle is gone, or acted on it).
+const BUSY: usize = 1;
 
-/// One reference in a slot's word (above the [`DEAD`] bit).
+/// One reference in a slot's word (above the [`BUSY`] bit).
 const ONE: usize = 2;
 
 /// Added to the central count while the handle lives, so that releases
@@ -77,19 +93,20 @@ const ONE: usize = 2;
 /// added up the slots.
 pub(super) const BIAS: usize = 1 << (usize::BITS - 2);
 
-/// The word of a slot made now: dead from birth once the handle is gone.
-pub(super) fn born(dead: bool) -> usize {
-    if dead { DEAD } else { 0 }
-}
-
 /// Counts one reference taken by the thread that owns `slot` (or,
 /// without a slot, centrally).
 #[inline]
 pub(super) fn take_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) {
+    // Read-mostly: written by the first take only. The handle's drop,
+    // which happens after every take through the handle (and a take
+    // through a reference's ghost needs a reference taken so before),
+    // skips its fence and its wait while it is unset.
+    if !inner.anchored.load(Relaxed) {
+        inner.anchored.store(true, Relaxed);
+    }
     match slot {
-        // A plain load and store: while the handle lives only this thread
-        // writes its slot's word (its releases included), and the handle's
-        // drop, the only other writer, happens after every take.
+        // A plain load and store: only this thread writes its slot's word
+        // (its releases included), and no release of its is under way.
         Some(slot) => {
             let word = slot.anchors.load(Relaxed);
             slot.anchors.store(word.wrapping_add(ONE), Relaxed);
@@ -106,9 +123,19 @@ pub(super) fn take_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) 
 #[inline]
 fn release_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) -> bool {
     if let Some(slot) = slot {
+        // Only this thread writes the word: plain stores (see the module
+        // docs for the order the fence keeps).
+        let word = slot.anchors.load(Relaxed);
+        slot.anchors.store(word | BUSY, Relaxed);
+        barrier::light();
+        let dead = inner.dead.load(Relaxed);
         // Release: what this thread did with the pool happens before the
-        // handle's drop reads the word.
-        if slot.anchors.fetch_sub(ONE, Release) & DEAD == 0 {
+        // handle's drop reads the word (it waits for `BUSY` to clear). If
+        // the handle is gone, its drop counted the reference in this
+        // word's sum (or will): leave it there, count down centrally.
+        slot.anchors
+            .store(if dead { word } else { word.wrapping_sub(ONE) }, Release);
+        if !dead {
             return false;
         }
     }
@@ -127,6 +154,8 @@ pub(super) fn out<G: ThreadState>(
     slots: &[Box<crossbeam_utils::CachePadded<Slot<G>>>],
 ) -> bool {
     let in_slots = slots.iter().fold(0usize, |sum, slot| {
+        // A release under way (`BUSY`, shifted out) still counts: its
+        // count goes down with the store that clears the bit.
         let word = slot.anchors.load(Acquire);
         sum.wrapping_add(((word as isize) >> 1) as usize)
     });
@@ -426,14 +455,23 @@ impl<G: ThreadState> PerThread<G> {
     #[inline(never)]
     fn settle(&mut self) {
         let in_slots = {
-            let mut slots = lock(&self.inner.slots);
-            slots.dead = true;
-            slots.all.iter().fold(0usize, |sum, slot| {
-                // AcqRel: sees every release counted in the word.
-                let word = slot.anchors.fetch_or(DEAD, AcqRel);
-                // The word is twice a count that may be below zero.
-                sum.wrapping_add(((word as isize) >> 1) as usize)
-            })
+            let slots = lock(&self.inner.slots);
+            self.inner.dead.store(true, Relaxed);
+            if self.inner.anchored.load(Relaxed) {
+                // A release that read `dead` before this fence marked its
+                // word busy before it, and the wait below sees the mark.
+                // One that reads it after sees it set.
+                barrier::heavy();
+                slots.all.iter().fold(0usize, |sum, slot| {
+                    // The word is twice a count that may be below zero.
+                    let word = idle_word(&slot.anchors);
+                    sum.wrapping_add(((word as isize) >> 1) as usize)
+                })
+            } else {
+                // No reference was ever taken: every word is zero, and no
+                // release can be under way.
+                0
+            }
         };
         // The references' own strong count, taken before they can see the
         // central count reach zero.
@@ -452,5 +490,24 @@ impl<G: ThreadState> PerThread<G> {
         // SAFETY: the handle's own strong count, given back once, here;
         // `inner` is not used after this.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
+    }
+}
+
+/// A slot's word once no release is under way on it (Acquire: the
+/// release's use of the pool happens before what the caller does next).
+/// A release's window holds no user code and no lock, so the wait is a
+/// few instructions long, unless the releasing thread is preempted in it.
+fn idle_word(word: &AtomicUsize) -> usize {
+    #[cfg(not(pool_loom))]
+    let backoff = crossbeam_utils::Backoff::new();
+    loop {
+        let w = word.load(Acquire);
+        if w & BUSY == 0 {
+            return w;
+        }
+        #[cfg(pool_loom)]
+        loom::thread::yield_now();
+        #[cfg(not(pool_loom))]
+        backoff.snooze();
     }
 }

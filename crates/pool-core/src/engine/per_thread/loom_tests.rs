@@ -190,3 +190,25 @@ fn loom_a_reference_taken_through_a_ghost_racing_the_handle_drop_frees_once() {
         assert_eq!(freed.load(SeqCst), 1);
     });
 }
+
+/// The only reference, counted without a slot, released on a thread with
+/// one (its slot's count goes below zero, with plain stores) while the
+/// handle drops: the handle's drop must still wait the release out,
+/// though no slot ever counted a take.
+#[test]
+fn loom_a_lone_slotless_reference_released_in_a_slot_racing_the_handle_drop_frees_once() {
+    loom::model(|| {
+        let (pool, freed) = freed_pool();
+        anchor::take_in(&pool.inner, None);
+        let slotless = anchor::PerThreadRef::counted(&pool);
+        let releasing = thread::spawn(move || {
+            slotless.release_with(|g, slot| {
+                assert!(slot.is_some(), "released in a slot");
+                assert_eq!(g.0.load(SeqCst), 0, "used after free");
+            });
+        });
+        drop(pool);
+        releasing.join().unwrap();
+        assert_eq!(freed.load(SeqCst), 1);
+    });
+}

@@ -1,0 +1,183 @@
+//! Asymmetric fences: a cheap one for a hot path, an expensive one for a
+//! rare path, that order memory between the two as a pair of `SeqCst`
+//! fences would.
+//!
+//! The per-thread layer needs a store-then-load order (Dekker's pattern)
+//! on every owned guard's drop: the dropping thread marks its slot busy,
+//! then reads whether the pool's handle is gone; the handle's drop marks
+//! the pool gone, then reads the slots. With symmetric fences (or a
+//! read-modify-write, which is one on x86-64) the guard's drop pays a
+//! store-buffer drain every time, measured at about half the owned
+//! guard's cost over a borrowed one. Here the drop pays a compiler fence
+//! ([`light`]) and the handle's drop, once per pool, asks the kernel to
+//! run a full fence on every CPU that runs one of the process's threads
+//! ([`heavy`]: Linux's `membarrier`, as folly's
+//! `asymmetricHeavyBarrier` and liburcu's membarrier flavour do). Either the light
+//! side's load runs after that fence, and sees the heavy side's store, or
+//! its store ran before, and the heavy side's load sees it.
+//!
+//! Where `membarrier` is not available (other systems, a kernel without
+//! it, a sandbox that refuses it, Miri and loom), both sides are `SeqCst`
+//! fences: correct, and as costly as before.
+
+/// Linux: `membarrier` where the kernel grants it, else fences.
+#[cfg(all(target_os = "linux", not(pool_loom), not(miri)))]
+mod imp {
+    use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
+    use std::sync::atomic::{AtomicU8, compiler_fence, fence};
+
+    /// The mode [`prepare`] chose: not yet (lights are full fences),
+    /// symmetric fences, or `membarrier`.
+    const UNKNOWN: u8 = 0;
+    const FENCES: u8 = 1;
+    const MEMBARRIER: u8 = 2;
+
+    /// Moves once, from `UNKNOWN` to one of the others, and never again.
+    static MODE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+    /// `membarrier(2)` commands (linux/membarrier.h).
+    const CMD_GLOBAL: libc::c_int = 1;
+    const CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
+    const CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
+
+    fn membarrier(cmd: libc::c_int) -> bool {
+        // SAFETY: `membarrier` takes two integers (and a CPU id, unused
+        // without MEMBARRIER_CMD_FLAG_CPU) and touches no memory of ours;
+        // an unknown command or a refusal is an error return, nothing more.
+        unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                cmd,
+                0 as libc::c_uint,
+                0 as libc::c_int,
+            ) == 0
+        }
+    }
+
+    #[inline]
+    pub(crate) fn prepare() {
+        if MODE.load(Acquire) != UNKNOWN {
+            return;
+        }
+        prepare_slow();
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn prepare_slow() {
+        let mode = if membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) {
+            MEMBARRIER
+        } else {
+            FENCES
+        };
+        // The first choice stands: lights already run under it.
+        let _ = MODE.compare_exchange(UNKNOWN, mode, AcqRel, Acquire);
+    }
+
+    #[inline(always)]
+    pub(crate) fn light() {
+        if MODE.load(Relaxed) == MEMBARRIER {
+            compiler_fence(SeqCst);
+        } else {
+            fence(SeqCst);
+        }
+    }
+
+    pub(crate) fn heavy() {
+        fence(SeqCst);
+        if MODE.load(Relaxed) != MEMBARRIER {
+            return;
+        }
+        // Registered, so this cannot be refused; the global command (no
+        // registration, slower) is a second way all the same.
+        if !membarrier(CMD_PRIVATE_EXPEDITED) && !membarrier(CMD_GLOBAL) {
+            // Lights ran as compiler fences only, so no fence here would
+            // do: the caller must not go on (its pool is leaked, never
+            // freed early).
+            panic!(
+                "membarrier(2) failed after registering: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
+/// Elsewhere, and under Miri and loom: symmetric fences.
+#[cfg(not(all(target_os = "linux", not(pool_loom), not(miri))))]
+mod imp {
+    #[cfg(pool_loom)]
+    use loom::sync::atomic::fence;
+    use std::sync::atomic::Ordering::SeqCst;
+    #[cfg(not(pool_loom))]
+    use std::sync::atomic::fence;
+
+    #[inline]
+    pub(crate) fn prepare() {}
+
+    #[inline(always)]
+    pub(crate) fn light() {
+        fence(SeqCst);
+    }
+
+    pub(crate) fn heavy() {
+        fence(SeqCst);
+    }
+}
+
+/// Chooses the mode, once per process: call before the first [`light`]
+/// whose order a [`heavy`] relies on (the per-thread layer calls it when
+/// a pool is made, which happens before any use of that pool).
+pub(crate) use imp::prepare;
+
+/// The hot side: between a store and a load that must not pass it. A
+/// compiler fence where [`heavy`] is `membarrier`, else a `SeqCst` fence.
+pub(crate) use imp::light;
+
+/// The rare side: between a store and a load that must not pass it, and
+/// that must not pass any [`light`]-separated pair on another thread
+/// either. A system call where `membarrier` is available.
+///
+/// # Panics
+///
+/// If `membarrier` fails after registering for it succeeded, which the
+/// kernel does not do.
+pub(crate) use imp::heavy;
+
+#[cfg(all(test, not(pool_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    /// Dekker's pattern, many times over: the light side stores its flag
+    /// then reads the other's; the heavy side does the same. At least one
+    /// of the two must see the other's store in every round (with no
+    /// fences at all, x86-64's store buffer lets both miss).
+    #[test]
+    fn a_light_and_a_heavy_fence_never_both_miss() {
+        prepare();
+        let rounds = if cfg!(miri) { 20 } else { 2000 };
+        for _ in 0..rounds {
+            let a = Arc::new(AtomicBool::new(false));
+            let b = Arc::new(AtomicBool::new(false));
+            let barrier = Arc::new(std::sync::Barrier::new(2));
+            let (a2, b2, barrier2) = (Arc::clone(&a), Arc::clone(&b), Arc::clone(&barrier));
+            let light_side = std::thread::spawn(move || {
+                barrier2.wait();
+                a2.store(true, Relaxed);
+                light();
+                b2.load(Relaxed)
+            });
+            barrier.wait();
+            b.store(true, Relaxed);
+            heavy();
+            let heavy_saw = a.load(Relaxed);
+            let light_saw = light_side.join().unwrap();
+            assert!(
+                light_saw || heavy_saw,
+                "both sides missed the other's store"
+            );
+        }
+    }
+}
