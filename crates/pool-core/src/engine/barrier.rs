@@ -19,6 +19,31 @@
 //! Where `membarrier` is not available (other systems, a kernel without
 //! it, a sandbox that refuses it, Miri and loom), both sides are `SeqCst`
 //! fences: correct, and as costly as before.
+//!
+//! # Examples
+//!
+//! Dekker's pattern: of two threads that each store their flag, fence,
+//! then read the other's, at least one sees the other's store.
+//!
+//! ```
+//! use pool_core::engine::barrier;
+//! use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+//!
+//! static HOT: AtomicBool = AtomicBool::new(false);
+//! static RARE: AtomicBool = AtomicBool::new(false);
+//!
+//! barrier::prepare(); // optional: makes the first lights cheap too
+//! let hot = std::thread::spawn(|| {
+//!     HOT.store(true, Relaxed);
+//!     barrier::light(); // a compiler fence where `membarrier` is granted
+//!     RARE.load(Relaxed)
+//! });
+//! RARE.store(true, Relaxed);
+//! barrier::heavy(); // a system call where `membarrier` is granted
+//! let rare_saw = HOT.load(Relaxed);
+//! let hot_saw = hot.join().unwrap();
+//! assert!(hot_saw || rare_saw);
+//! ```
 
 /// Linux: `membarrier` where the kernel grants it, else fences.
 #[cfg(all(target_os = "linux", not(pool_loom), not(miri)))]
@@ -55,7 +80,7 @@ mod imp {
     }
 
     #[inline]
-    pub(crate) fn prepare() {
+    pub(super) fn prepare() {
         if MODE.load(Acquire) != UNKNOWN {
             return;
         }
@@ -75,7 +100,7 @@ mod imp {
     }
 
     #[inline(always)]
-    pub(crate) fn light() {
+    pub(super) fn light() {
         if MODE.load(Relaxed) == MEMBARRIER {
             compiler_fence(SeqCst);
         } else {
@@ -83,7 +108,10 @@ mod imp {
         }
     }
 
-    pub(crate) fn heavy() {
+    pub(super) fn heavy() {
+        // The mode is final from here on: a light that skipped its fence
+        // read `MEMBARRIER`, and so does this.
+        prepare();
         fence(SeqCst);
         if MODE.load(Relaxed) != MEMBARRIER {
             return;
@@ -112,36 +140,49 @@ mod imp {
     use std::sync::atomic::fence;
 
     #[inline]
-    pub(crate) fn prepare() {}
+    pub(super) fn prepare() {}
 
     #[inline(always)]
-    pub(crate) fn light() {
+    pub(super) fn light() {
         fence(SeqCst);
     }
 
-    pub(crate) fn heavy() {
+    pub(super) fn heavy() {
         fence(SeqCst);
     }
 }
 
-/// Chooses the mode, once per process: call before the first [`light`]
-/// whose order a [`heavy`] relies on (the per-thread layer calls it when
-/// a pool is made, which happens before any use of that pool).
-pub(crate) use imp::prepare;
+/// Chooses how the fences work, once per process (on Linux, registers
+/// for `membarrier`: one system call). Until then [`light`] is a full
+/// fence; call it where a hot path's structure is made (the per-thread
+/// layer does, in [`PerThread::new`](super::per_thread::PerThread::new)).
+/// Needed for speed only, never for correctness.
+#[inline]
+pub fn prepare() {
+    imp::prepare();
+}
 
-/// The hot side: between a store and a load that must not pass it. A
-/// compiler fence where [`heavy`] is `membarrier`, else a `SeqCst` fence.
-pub(crate) use imp::light;
+/// The hot side: between a store and a load that must not pass it, in a
+/// pattern whose other side uses [`heavy`]. A compiler fence where
+/// `membarrier` is granted, else a `SeqCst` fence.
+#[inline(always)]
+pub fn light() {
+    imp::light();
+}
 
 /// The rare side: between a store and a load that must not pass it, and
-/// that must not pass any [`light`]-separated pair on another thread
-/// either. A system call where `membarrier` is available.
+/// that no [`light`]-separated store and load on another thread may pass
+/// either (one of the two loads sees the other side's store). A system
+/// call where `membarrier` is granted (microseconds: for paths that run
+/// once per pool or per blocked waiter), else a `SeqCst` fence.
 ///
 /// # Panics
 ///
 /// If `membarrier` fails after registering for it succeeded, which the
-/// kernel does not do.
-pub(crate) use imp::heavy;
+/// kernel does not do: the caller unwinds rather than go on unordered.
+pub fn heavy() {
+    imp::heavy();
+}
 
 #[cfg(all(test, not(pool_loom)))]
 mod tests {

@@ -61,7 +61,7 @@ use crossbeam_utils::CachePadded;
 use crate::{PoolError, Reset, Stats};
 
 #[allow(unsafe_code)]
-mod barrier;
+pub mod barrier;
 mod budget;
 mod class;
 mod limits;
