@@ -35,7 +35,7 @@
 //! `barrier`; where that is not available, both are `SeqCst` fences).
 //! Measured in a plain loop (one thread, 4 KiB, get + write + drop): a
 //! `LocalPool` owned guard at 1.6x a borrowed one's time with the
-//! read-modify-write this replaces, 1.1x without it.
+//! read-modify-write this replaces, 1.2x without it.
 //!
 //! Calls made without a slot (a thread whose thread-locals are being
 //! destroyed) count centrally from the start, and so do references taken
