@@ -15,22 +15,27 @@
 //!   claim (a compare-exchange) is the count. An item made because the
 //!   ring was full has no slot; its owned guard counts in the central
 //!   count, [`Dwelling::holds`], on that cold path.
-//! - **Releasing** a slot from an owned guard is one read-modify-write on
-//!   the slot's state (borrowed guards store), which also reads whether the
-//!   handle is gone ([`release_owned`](crate::slot::release_owned)).
-//! - **The handle's drop** marks every slot dead (a `fetch_or` that also
-//!   reads whether it was busy), adds the busy ones to the central count
-//!   and removes the bias that kept that count above zero while the handle
-//!   lived. From then on a release that sees the mark counts down
-//!   centrally; whoever brings the count to zero (or the handle's drop, if
-//!   nothing was out) frees the ring.
+//! - **Releasing** a slot from an owned guard is plain stores on the
+//!   slot's state around a compiler fence: it marks the slot
+//!   `RELEASING`, reads the ring's `dead` flag, then frees the slot (or,
+//!   if the handle is gone, leaves it busy and counts down centrally)
+//!   ([`release_owned`](crate::slot::release_owned)).
+//! - **The handle's drop** sets `dead`, fences with `membarrier(2)`
+//!   (`pool_core::engine::barrier::heavy`; only if an owned guard was ever
+//!   taken), then marks every slot dead (a `fetch_or` that also reads
+//!   whether it was busy, after waiting out a release under way), adds
+//!   the busy ones to the central count and removes the bias that kept
+//!   that count above zero while the handle lived. Whoever brings the
+//!   count to zero (or the handle's drop, if nothing was out) frees the
+//!   ring.
 //!
-//! A slot's state is changed only by read-modify-writes once the handle
-//! can be gone, so each slot's modification order is one chain: either a
-//! release comes before the mark (the mark reads the slot free and does
-//! not count it), or after (the release reads the mark and counts down).
-//! Borrowed guards release with a plain store: they cannot outlive the
-//! handle, so no mark can race them.
+//! The release's mark then read of `dead`, against the drop's write of
+//! `dead` then read of the slot, is Dekker's pattern, ordered by the
+//! asymmetric fence pair: either the release reads `dead` set (the drop
+//! counts its slot, which it left busy), or the drop's read sees its mark
+//! and waits for it to free the slot (not counted). So the ring is freed
+//! once, after the last hold. Borrowed guards release with a plain store:
+//! they cannot outlive the handle, so no mark can race them.
 //!
 //! # No reference outlives the count that kept it valid
 //!
@@ -46,17 +51,25 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
 
+use pool_core::engine::barrier;
+
 use crate::slot;
-use crate::sync::{AtomicU8, AtomicUsize};
+use crate::sync::{AtomicBool, AtomicU8, AtomicUsize};
 
 /// What lives in a [`Home`]: the ring, as this module sees it. Only
 /// `Ring` implements it, and the `unsafe` blocks below rely on that
-/// implementation: `holds` starts at [`BIAS`], `mark_dead` marks every
-/// slot and counts the busy ones, `slot_state` is the word those marks and
-/// claims change.
+/// implementation: `holds` starts at [`BIAS`], `dead` and `ever_held` at
+/// false, `mark_dead` marks every slot and counts the busy ones,
+/// `slot_state` is the word those marks and claims change.
 pub(crate) trait Dwelling {
     /// The central count of holds: [`BIAS`] while the handle lives.
     fn holds(&self) -> &AtomicUsize;
+    /// Set by the handle's drop, before its fence and its marks; read by
+    /// every owned release.
+    fn dead(&self) -> &AtomicBool;
+    /// Set by the first owned guard's hold: until then no owned release
+    /// can be under way, and the handle's drop needs no fence.
+    fn ever_held(&self) -> &AtomicBool;
     /// Marks every slot dead; how many were busy.
     fn mark_dead(&self) -> usize;
     /// The state word of slot `index`.
@@ -106,6 +119,11 @@ impl<R: Dwelling> Home<R> {
     /// handle, so never concurrently with its drop.
     #[inline(always)]
     pub(crate) fn hold(&self, counted: bool) -> Hold<R> {
+        // Read-mostly: written by the first hold only.
+        let ever = self.ring().ever_held();
+        if !ever.load(Relaxed) {
+            ever.store(true, Relaxed);
+        }
         if counted {
             // Relaxed, as an `Arc` clone: the handle keeps the count above
             // zero meanwhile.
@@ -120,7 +138,15 @@ impl<R: Dwelling> Home<R> {
 
 impl<R: Dwelling> Drop for Home<R> {
     fn drop(&mut self) {
-        let busy = self.ring().mark_dead();
+        let ring = self.ring();
+        ring.dead().store(true, Relaxed);
+        // Every hold was taken through this handle, before this drop.
+        if ring.ever_held().load(Relaxed) {
+            // Either an owned release reads `dead` set, or the marks below
+            // see it under way (see the module docs).
+            barrier::heavy();
+        }
+        let busy = ring.mark_dead();
         // No borrowed guard is out (they borrow the handle), so each busy
         // slot is an owned guard's hold (or a fallback item's brief claim
         // of it, counted the same way): they count centrally from now.
@@ -171,8 +197,8 @@ impl<R: Dwelling> Hold<R> {
     #[inline(always)]
     pub(crate) fn release_slot(self, index: usize) {
         let gone = {
-            let state = self.ring().slot_state(index);
-            slot::release_owned(state)
+            let ring = self.ring();
+            slot::release_owned(ring.slot_state(index), ring.dead())
         };
         self.finish(usize::from(gone));
     }

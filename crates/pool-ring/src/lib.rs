@@ -70,7 +70,9 @@
 //! allocation that the pool's handle and its owned guards keep alive: an
 //! owned guard writes no count of its own (its busy slot is the count, read
 //! by the handle's drop), so an owned get costs what a borrowed one does,
-//! and its drop one read-modify-write instead of a store. Loom models check
+//! and its drop two plain stores and a compiler fence instead of one store
+//! (the handle's drop pays a `membarrier(2)` for it, once: see
+//! `pool_core::engine::barrier`). Loom models check
 //! the claim and release paths and the handle's drop racing owned guards'
 //! releases (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-ring --release
 //! --lib loom_`), and Miri runs the tests.

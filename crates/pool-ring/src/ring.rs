@@ -14,7 +14,7 @@ use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPoo
 use crate::cursor;
 use crate::home::{BIAS, Dwelling, Home};
 use crate::slot::{Claim, RingTicket, Slot, SlotTicket, Ticket};
-use crate::sync::{AtomicU8, AtomicUsize};
+use crate::sync::{AtomicBool, AtomicU8, AtomicUsize};
 
 pub(crate) mod recycle;
 
@@ -68,6 +68,10 @@ pub(crate) struct Ring<T> {
     /// ring was full; after the handle's drop, plus the owned guards whose
     /// slots were busy then. Whoever brings it to zero frees the ring.
     pub(crate) holds: AtomicUsize,
+    /// The handle is gone (see `crate::home`); read by every owned release.
+    dead: AtomicBool,
+    /// An owned guard was taken (see `crate::home`).
+    ever_held: AtomicBool,
     /// `slots.len() - 1`; `slots.len()` is a power of two.
     mask: usize,
     /// Slots tried per get, `1..=slots.len()`.
@@ -89,6 +93,14 @@ impl<T> Dwelling for Ring<T> {
     #[inline(always)]
     fn holds(&self) -> &AtomicUsize {
         &self.holds
+    }
+    #[inline(always)]
+    fn dead(&self) -> &AtomicBool {
+        &self.dead
+    }
+    #[inline(always)]
+    fn ever_held(&self) -> &AtomicBool {
+        &self.ever_held
     }
     fn mark_dead(&self) -> usize {
         self.slots.iter().filter(|s| s.mark_dead()).count()
@@ -132,6 +144,8 @@ impl<T: Reset + Send + 'static> RingPool<T> {
         RingPool::from_ring(Ring {
             slots,
             holds: AtomicUsize::new(BIAS),
+            dead: AtomicBool::new(false),
+            ever_held: AtomicBool::new(false),
             mask: size - 1,
             probes,
             on_full,
@@ -494,13 +508,19 @@ impl<T: Reset + Send + 'static> Ring<T> {
                         claim.counters().held_bytes.store(bytes, Relaxed);
                         claim.put(item);
                         claim.keep();
-                        dead += usize::from(crate::slot::release_owned(self.slots[i].state()));
+                        dead += usize::from(crate::slot::release_owned(
+                            self.slots[i].state(),
+                            &self.dead,
+                        ));
                         return dead;
                     }
                     Some(own) => {
                         claim.put(own);
                         claim.keep();
-                        dead += usize::from(crate::slot::release_owned(self.slots[i].state()));
+                        dead += usize::from(crate::slot::release_owned(
+                            self.slots[i].state(),
+                            &self.dead,
+                        ));
                     }
                 }
             }

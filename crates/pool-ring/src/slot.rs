@@ -6,9 +6,9 @@
 //! reach the item. A claim ends by [`Claim::release`], a Release store of
 //! "free" made after the item was put back, so the next claimer's Acquire
 //! sees the item as the last holder left it; an owned guard's claim ends by
-//! [`release_owned`] instead, a read-modify-write that keeps the mark the
-//! pool's drop may have set meanwhile (see `crate::home`). A dead slot
-//! (marked) is never claimed again. While a guard is out, its claim
+//! [`release_owned`] instead, plain stores around a fence that pair with
+//! the pool's drop (see `crate::home`). A dead slot (marked) is never
+//! claimed again. While a guard is out, its claim
 //! is parked in a [`RingTicket`] (not `Clone`, fields private to this
 //! module), which [`Slot::resume`] turns back into the same claim: there is
 //! never more than one claim per busy slot, and so never two holders.
@@ -16,7 +16,9 @@
 use std::fmt;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
-use crate::sync::{AtomicU8, UnsafeCell};
+use pool_core::engine::barrier;
+
+use crate::sync::{AtomicBool, AtomicU8, UnsafeCell};
 
 /// A slot's state: free (claimable).
 const FREE: u8 = 0;
@@ -25,6 +27,10 @@ const BUSY: u8 = 1;
 /// The state's bit set by the pool's drop: owned guards' releases count
 /// down centrally from then on, and nobody claims the slot again.
 const DEAD: u8 = 2;
+/// The state while an owned guard's release is under way (it has not yet
+/// read whether the pool's handle is gone, or acted on it): the pool's
+/// drop waits it out.
+const RELEASING: u8 = 4;
 
 /// Largest ring accepted (slots, after rounding up): a slot's index fits
 /// the ticket's 32 bits.
@@ -69,8 +75,8 @@ impl SlotCounters {
 pub(crate) struct Slot<T> {
     /// `BUSY` while claimed: set by a successful compare-exchange
     /// (Acquire), cleared by `Claim::release` (a Release store) or
-    /// `release_owned` (a Release read-modify-write). `DEAD` once the
-    /// pool's handle is gone.
+    /// `release_owned` (Release stores around a fence, through
+    /// `RELEASING`). `DEAD` once the pool's handle is gone.
     state: AtomicU8,
     /// The idle item, or `None` when it is out with its holder (or was
     /// detached). Touched only through a `Claim`.
@@ -109,12 +115,24 @@ impl<T> Slot<T> {
             .map(|_| Claim { slot: self })
     }
 
-    /// Marks the slot dead (the pool's handle is going); true if it was
-    /// busy, that is held by an owned guard, which will count down
-    /// centrally when it releases. AcqRel: a release before the mark
-    /// happens before the ring is freed.
+    /// Marks the slot dead (the pool's handle is going, has set the
+    /// ring's `dead` flag and fenced with `barrier::heavy`); true if it
+    /// was busy, that is held by an owned guard, which will count down
+    /// centrally when it releases. Waits out a release under way first:
+    /// one that read the flag unset frees the slot, and must not be
+    /// counted. A release that marks the slot after that wait read the
+    /// flag set (see [`release_owned`]), and is counted. AcqRel: a release
+    /// before the mark happens before the ring is freed.
     pub(crate) fn mark_dead(&self) -> bool {
-        self.state.fetch_or(DEAD, AcqRel) & BUSY != 0
+        #[cfg(not(pool_loom))]
+        let backoff = crossbeam_utils::Backoff::new();
+        while self.state.load(Acquire) & RELEASING != 0 {
+            #[cfg(pool_loom)]
+            loom::thread::yield_now();
+            #[cfg(not(pool_loom))]
+            backoff.snooze();
+        }
+        self.state.fetch_or(DEAD, AcqRel) & (BUSY | RELEASING) != 0
     }
 
     /// The state word, for [`release_owned`].
@@ -194,20 +212,28 @@ impl<'a, T> Claim<'a, T> {
 }
 
 /// Frees a slot claimed for an owned guard (or claimed while the pool's
-/// handle may be going), given its state word alone; true if the pool's
-/// handle is gone (the slot was marked dead and counted, and the caller
-/// counts down centrally).
+/// handle may be going), given its state word and the ring's `dead` flag
+/// alone; true if the pool's handle is gone (the slot stays busy and
+/// dead, the handle's drop counted it, and the caller counts down
+/// centrally).
 ///
-/// A read-modify-write, so that it keeps the mark and reads it in the
-/// same step: a subtraction of the busy bit, which the claim holds (one
-/// `lock xadd` on x86-64, where a `fetch_and` that returns the old value
-/// is a compare-exchange loop); Release, so that the next claimer (or whoever frees the
-/// ring) sees the item as it was left. It takes the atomic alone: once the
-/// slot is free, the ring may be freed by another thread, so no reference
-/// to the slot or ring may be held across it (see `crate::home`).
+/// Plain stores, no read-modify-write: while the slot is busy only its
+/// claimer and the handle's drop write the state. The claimer marks it
+/// `RELEASING`, fences (`barrier::light`), reads `dead`; the handle's drop
+/// sets `dead`, fences (`barrier::heavy`), then reads each slot
+/// ([`Slot::mark_dead`]). Either this read sees `dead`, or the handle's
+/// read sees `RELEASING` and waits for the last store here (Release, so
+/// that the next claimer, or whoever frees the ring, sees the item as it
+/// was left). It takes the atomics alone: once the slot is free, the ring
+/// may be freed by another thread, so no reference to the slot or ring
+/// may be held across it (see `crate::home`).
 #[inline(always)]
-pub(crate) fn release_owned(state: &AtomicU8) -> bool {
-    state.fetch_sub(BUSY, Release) & DEAD != 0
+pub(crate) fn release_owned(state: &AtomicU8, dead: &AtomicBool) -> bool {
+    state.store(RELEASING, Relaxed);
+    barrier::light();
+    let gone = dead.load(Relaxed);
+    state.store(if gone { BUSY | DEAD } else { FREE }, Release);
+    gone
 }
 
 /// A parked claim, opened from a [`RingTicket`] by [`RingTicket::open`]

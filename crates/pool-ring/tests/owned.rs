@@ -119,6 +119,48 @@ fn the_pools_drop_racing_guard_drops_frees_it_once() {
     }
 }
 
+/// Guards taken and dropped on worker threads, some of them made because
+/// the ring was full (counted centrally), while the main thread drops the
+/// pool: each release either frees its slot before the pool's drop marks
+/// it, or finds the mark and counts down; the ring is freed once, after
+/// the last, with every item.
+#[test]
+fn guards_dropped_on_their_taking_threads_racing_the_pools_drop_free_it_once() {
+    for _ in 0..rounds(300) {
+        let live = Arc::new(AtomicI64::new(0));
+        let l = Arc::clone(&live);
+        let pool = Arc::new(
+            RingPool::builder()
+                .capacity(8)
+                .probes(8)
+                .build(move || Counted::new(&l))
+                .unwrap(),
+        );
+        let threads = 4;
+        let taken = Arc::new(Barrier::new(threads + 1));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let pool = Arc::clone(&pool);
+                let taken = Arc::clone(&taken);
+                std::thread::spawn(move || {
+                    // 12 guards from an 8-slot ring: some are fallbacks.
+                    let guards: Vec<_> = (0..3).map(|_| pool.get_owned()).collect();
+                    drop(pool);
+                    taken.wait();
+                    drop(guards);
+                })
+            })
+            .collect();
+        taken.wait();
+        let pool = Arc::into_inner(pool).expect("the last handle");
+        drop(pool);
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(live.load(SeqCst), 0, "the ring and every item freed");
+    }
+}
+
 /// An item whose `reset` or `heap_bytes` panics while its flag is set.
 struct Touchy {
     _live: Counted,
