@@ -4,7 +4,6 @@
 
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
 
-use pool_core::engine::barrier;
 use pool_core::engine::per_thread::PerThreadRef;
 use pool_core::{PoolError, Reset};
 
@@ -170,11 +169,12 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// Takes an idle item from any thread's slot with a look that no later
-    /// park misses (the heavy side of the fence pair in `crate::slot`):
-    /// for a waiter that has registered its debt.
+    /// park misses (`Slot::steal_after_mark`): for a waiter that has
+    /// registered its debt.
     pub(crate) fn steal_after_mark(&self) -> Option<Idle<T>> {
-        barrier::heavy();
-        self.steal()
+        self.threads.with_shared(|slots, _| {
+            Iterator::find_map(&mut &mut *slots, |l| l.slot.steal_after_mark())
+        })
     }
 
     /// Every idle item: the queue's (with their tokens) and the slots'.
@@ -183,10 +183,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         while let Some(idle) = self.core().take_shared() {
             out.push(idle);
         }
-        // `close` has set its flag: a look that no later park misses.
-        barrier::heavy();
         self.threads.with_shared(|slots, _| {
-            out.extend(slots.filter_map(|l| l.slot.steal()));
+            out.extend(slots.filter_map(|l| l.slot.steal_after_mark()));
         });
         out
     }
@@ -215,11 +213,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             return self.put_shared(idle);
         }
         // A waiter takes its debt before it looks in every slot, and
-        // `close` sets its flag before it drains them; both fence with
-        // `barrier::heavy` before they look, and we with the light side
-        // (`crate::slot`): if their fence came first, we see their debt or
-        // flag here; if the park came first, they find the item.
-        barrier::light();
+        // `close` sets its flag before it drains them; both look with a
+        // mark that a park cannot miss (`crate::slot`): if their mark came
+        // first, the park's swap read it and so we see their debt or flag
+        // here; if the park came first, they find the item.
         if (self.core().avail.load(SeqCst) < 0 || self.core().closed.load(SeqCst))
             && let Some(idle) = mine.take()
         {

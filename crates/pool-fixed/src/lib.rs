@@ -55,17 +55,15 @@
 //! shared [`crossbeam_queue::ArrayQueue`]. A thread that takes and returns
 //! one item at a time touches only its own slot: the item sits inline
 //! beside a state word, taken with one compare-exchange and parked with one
-//! plain store, no lock and no allocation (the `slot` module holds the
-//! crate's only `unsafe`). A counter of tokens (items in the queue minus
-//! waiters) decides, with one read-modify-write, whether a get may pop the
-//! queue and whether a put must hand its item to a waiter, so no wake-up
-//! is lost: waiters register their debt, then fence
-//! (`pool_core::engine::barrier::heavy`, a `membarrier(2)` system call on
-//! Linux) and look in every slot one last time; a put that parks fences
-//! too (the light side, a compiler fence) and then reads the debt. So a put
-//! that parks after that look sees the debt and hands its item over, and
-//! one that parked before it is found. Waiters are served first come,
-//! first served.
+//! swap, no lock and no allocation (the `slot` module holds the crate's only
+//! `unsafe`). A counter of tokens (items in the queue minus waiters)
+//! decides, with one read-modify-write, whether a get may pop the queue and
+//! whether a put must hand its item to a waiter, so no wake-up is lost:
+//! waiters register their debt before they look in every slot one last
+//! time, with a read-modify-write that a later park reads, so a put that
+//! parks after that look sees the debt and hands its item over, and one
+//! that parked before it is found. Waiters are served first come, first
+//! served.
 //!
 //! An item that leaves circulation (detached, stale after
 //! [`renew`](FixedPool::renew), dropped because its `Reset` or

@@ -428,9 +428,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), PoolError>(())
     /// ```
     pub fn close(&self) {
-        // Before the drain below, which fences (`barrier::heavy`) before it
-        // looks in the slots, against a put's park, light fence, then look
-        // at `closed`: the put sees the flag or the drain finds its item.
+        // SeqCst, against a put's SeqCst park then look at `closed`: the put
+        // sees the flag or the drain below finds its item.
         if self.core().closed.swap(true, SeqCst) {
             return;
         }

@@ -4,8 +4,8 @@
 //! A slot is `EMPTY`, `FULL` or `BUSY`:
 //!
 //! - only the thread that owns the slot fills it ([`Mine::park`]): it
-//!   writes the item into an `EMPTY` slot, then publishes it by storing
-//!   `FULL` (a plain store: under `EMPTY` nobody else writes the state);
+//!   writes the item into an `EMPTY` slot, then publishes it by swapping
+//!   the state to `FULL`;
 //! - the owner takes it back ([`Mine::take`]) by a compare-exchange from
 //!   `FULL` to `EMPTY` and then reads it: once the slot is `EMPTY` only its
 //!   owner writes the item, and the owner is the reader;
@@ -13,28 +13,27 @@
 //!   to `BUSY`, reads the item, and swaps `EMPTY` back when done, so the
 //!   owner never writes while a thief reads.
 //!
-//! Every hand-over of the item is a Release (the store of `FULL`, the
-//! swap back to `EMPTY`) read by an Acquire (the compare-exchanges), so
-//! each reader sees the item as its writer left it. The owner's get is one
-//! atomic instruction and its put none: both touch only this slot's cache
-//! line. (An earlier design parked the item in a box swapped in and out of
-//! an atomic pointer: two exchanges and a dependent load per get and put.
-//! The last one parked with a swap, for the look below.)
+//! Every hand-over of the item is a Release (the swap to `FULL`, the swap
+//! back to `EMPTY`) read by an Acquire (the compare-exchanges), so each
+//! reader sees the item as its writer left it. The owner's get and put are
+//! one atomic instruction each and touch only this slot's cache line; the
+//! previous design parked the item in a box swapped in and out of an
+//! atomic pointer (two exchanges and a dependent load per get and put).
 //!
 //! # A look that a later park cannot miss
 //!
-//! A waiter that has registered its debt, or `close` that has set its
-//! flag, then looks at each slot; an owner that has parked then reads the
-//! debt and the flag. That is Dekker's pattern (each side stores, then
-//! loads what the other stores), so each side fences between its store and
-//! its load: the owner with `pool_core::engine::barrier::light` (a
-//! compiler fence where the system grants `membarrier`), the look with
-//! `barrier::heavy` (the system call, once per look over all the slots).
-//! Either the owner's load comes after the look's fence and sees the debt
-//! or the flag (it then takes its item back to the shared path), or its
-//! park came before and the look sees `FULL` (or a later state: someone
+//! Every change of the state is a read-modify-write, so the state's
+//! modification order is one chain of them. A waiter that has registered
+//! its debt, or `close` that has set its flag, then looks at each slot with
+//! [`Slot::steal_after_mark`], whose first step is a read-modify-write that
+//! changes nothing (the mark, Release). Either the mark comes before an
+//! owner's park in that chain, and the park's swap (Acquire) reads a value
+//! of the mark's release sequence, so the owner sees the debt or the flag
+//! after parking and takes its item back to the shared path; or the park
+//! comes first, and the mark reads `FULL` (or a later state: then someone
 //! else took the item). Either way no item stays parked, unseen, while a
-//! waiter sleeps. loom models the two fences as `SeqCst` fences.
+//! waiter sleeps. Acquire and Release suffice; the argument needs no
+//! sequentially consistent order, which loom models exactly.
 //!
 //! Who owns a slot is the per-thread layer's business
 //! (`pool_core::engine::per_thread`): it hands a slot's shared half to one thread
@@ -43,7 +42,7 @@
 //! so the owner-only operations cannot run on two threads at once.
 
 use std::marker::PhantomData;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
 use pool_core::engine::per_thread::{self, PerThread, PerThreadRef, ThreadState};
 use pool_core::engine::words::{store_words, take_words};
@@ -106,6 +105,16 @@ impl<T> Slot<T> {
         let idle = self.item.with_mut(|p| take_words(unsafe { &mut *p }));
         self.state.swap(EMPTY, AcqRel);
         idle
+    }
+
+    /// Marks the slot, then steals its item: the look of a waiter that has
+    /// registered its debt, or of `close` that has set its flag, which no
+    /// later park can miss (see the module docs).
+    pub(crate) fn steal_after_mark(&self) -> Option<Idle<T>> {
+        if self.state.fetch_or(0, AcqRel) != FULL {
+            return None;
+        }
+        self.steal()
     }
 }
 
@@ -219,10 +228,10 @@ impl<T> Mine<'_, T> {
         self.slot
             .item
             .with_mut(|p| store_words(unsafe { &mut *p }, Some(idle)));
-        // Release publishes the item. A plain store: under `EMPTY` no
-        // other thread writes the state. The caller fences before it reads
-        // the debts (see the module docs).
-        self.slot.state.store(FULL, Release);
+        // Release publishes the item; Acquire reads a waiter's mark (see
+        // the module docs).
+        let was = self.slot.state.swap(FULL, AcqRel);
+        debug_assert_eq!(was, EMPTY, "only the owner leaves EMPTY");
         Ok(())
     }
 }

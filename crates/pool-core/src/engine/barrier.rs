@@ -174,7 +174,11 @@ pub fn light() {
 /// that no [`light`]-separated store and load on another thread may pass
 /// either (one of the two loads sees the other side's store). A system
 /// call where `membarrier` is granted (microseconds: for paths that run
-/// once per pool or per blocked waiter), else a `SeqCst` fence.
+/// once per pool, say), else a `SeqCst` fence. Not for a path that runs
+/// often under load: it interrupts every CPU running one of the process's
+/// threads (measured: pool-fixed's waiters fencing this way before they
+/// sleep made a pool of one item shared by four threads 3-10x slower
+/// per get, so pool-fixed parks with a swap instead).
 ///
 /// # Panics
 ///
