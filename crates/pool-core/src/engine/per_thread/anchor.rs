@@ -95,7 +95,7 @@ pub(super) const BIAS: usize = 1 << (usize::BITS - 2);
 
 /// Counts one reference taken by the thread that owns `slot` (or,
 /// without a slot, centrally).
-#[inline]
+#[inline(always)]
 pub(super) fn take_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) {
     // Read-mostly: written by the first take only. The handle's drop,
     // which happens after every take through the handle (and a take
@@ -120,7 +120,7 @@ pub(super) fn take_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) 
 /// Counts one reference released by the thread that owns `slot` (or
 /// centrally); true if it was the last one and the handle is gone: the
 /// caller frees the pool.
-#[inline]
+#[inline(always)]
 fn release_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) -> bool {
     if let Some(slot) = slot {
         // Only this thread writes the word: plain stores (see the module
@@ -169,7 +169,7 @@ impl<G: ThreadState> PerThread<G> {
     /// keeps the pool's memory (its shared part and every slot) alive after
     /// this handle is dropped, until it is released. Nothing is counted if
     /// `f` panics.
-    #[inline]
+    #[inline(always)]
     pub fn with_anchor<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> (R, PerThreadRef<G>) {
         let r = self.with(|slot| {
             let r = f(slot);
@@ -185,7 +185,7 @@ impl<G: ThreadState> PerThread<G> {
 
     /// [`shared_slot`](Self::shared_slot) and a counted reference, from one
     /// per-thread lookup (an owned get that needs both).
-    #[inline]
+    #[inline(always)]
     pub fn shared_slot_anchored(&self) -> (Option<&G::Shared>, PerThreadRef<G>) {
         let (shared, r) = self.with_anchor(|slot| slot.map(|s| std::ptr::from_ref(s.shared())));
         // SAFETY: as `shared_slot`: slots are boxed and never freed or moved
