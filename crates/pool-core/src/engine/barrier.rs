@@ -177,8 +177,9 @@ pub fn light() {
 /// once per pool, say), else a `SeqCst` fence. Not for a path that runs
 /// often under load: it interrupts every CPU running one of the process's
 /// threads (measured: pool-fixed's waiters fencing this way before they
-/// sleep made a pool of one item shared by four threads 3-10x slower
-/// per get, so pool-fixed parks with a swap instead).
+/// sleep made a pool of one item shared by four blocking threads
+/// 1.8-5.5x slower per get in six of seven paired rounds, so pool-fixed
+/// parks with a swap instead).
 ///
 /// # Panics
 ///
