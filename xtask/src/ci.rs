@@ -290,6 +290,17 @@ pub(crate) fn run(
         .env("CARGO_TARGET_DIR", project_root().join("target/loom"))
         .env("LOOM_MAX_PREEMPTIONS", "3");
     r.run("loom", "loom", c);
+    // The code that only the loom build compiles (the models, the
+    // switched types) meets the same lints as the rest.
+    let mut c = cargo();
+    c.arg("clippy");
+    for name in &loom {
+        c.args(["-p", name]);
+    }
+    c.args(["--release", "--lib", "--tests", "--", "-D", "warnings"])
+        .env("RUSTFLAGS", "--cfg pool_loom")
+        .env("CARGO_TARGET_DIR", project_root().join("target/loom"));
+    r.run("loom", "loom clippy", c);
 
     let needs_nightly = ["miri", "tsan", "asan", "fuzz"].iter().any(|g| r.wanted(g));
     if needs_nightly {

@@ -24,7 +24,7 @@ use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::{Counter, Counters};
 
 use crate::slot::{Mine, Slot};
-use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Backoff, Mutex, lock};
+use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock, spin_until};
 use crate::wait_queue::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 
 /// What each thread keeps for one pool, in its slot of the per-thread
@@ -136,13 +136,7 @@ impl<T> Core<T> {
     /// Pops the item a token was taken for; its putter may still be on the
     /// way between the token and the push.
     pub(crate) fn pop_owed(&self) -> Idle<T> {
-        let backoff = Backoff::new();
-        loop {
-            if let Some(idle) = self.queue.pop() {
-                return idle;
-            }
-            backoff.snooze();
-        }
+        spin_until(|| self.queue.pop())
     }
 
     /// Puts an idle item where the next get finds it: the oldest waiter,

@@ -13,6 +13,8 @@ use crate::sync::current;
 use crate::wait_queue::{Grant, Idle, Notify, WaitCell};
 
 type Shared = Arc<FixedPool<Vec<u8>>>;
+/// A thread blocked in `get`, returning the length of the item it got.
+type Waiter = thread::JoinHandle<Result<usize, PoolError>>;
 
 fn pool(n: usize) -> Shared {
     Arc::new(FixedPool::new(n, Vec::new).unwrap())
@@ -21,13 +23,7 @@ fn pool(n: usize) -> Shared {
 /// A pool of one whose item is held (renewed after it was taken, when
 /// `renew`), and a thread blocked in `get` on it, returning the length of
 /// the item it got or the error.
-fn held_and_a_waiter(
-    renew: bool,
-) -> (
-    Shared,
-    OwnedPooled<FixedPool<Vec<u8>>>,
-    thread::JoinHandle<Result<usize, PoolError>>,
-) {
+fn held_and_a_waiter(renew: bool) -> (Shared, OwnedPooled<FixedPool<Vec<u8>>>, Waiter) {
     let pool = pool(1);
     let held = pool.try_get_owned().unwrap();
     if renew {

@@ -7,15 +7,13 @@
 //! loom's model checker, and so do the threads' slots (their state word
 //! and the `UnsafeCell` of the item).
 
-pub(crate) use pool_core::engine::sync::{Arc, Mutex, UnsafeCell, lock};
+pub(crate) use pool_core::engine::sync::{Arc, Mutex, UnsafeCell, lock, spin_until};
 
 #[cfg(pool_loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicU64};
 #[cfg(pool_loom)]
 pub(crate) use loom::thread::{Thread, current, park};
 
-#[cfg(not(pool_loom))]
-pub(crate) use crossbeam_utils::Backoff;
 #[cfg(not(pool_loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicU64};
 #[cfg(not(pool_loom))]
@@ -37,20 +35,5 @@ pub(crate) fn park_until(deadline: Option<std::time::Instant>) {
                 std::thread::park_timeout(d - now);
             }
         }
-    }
-}
-
-/// loom's stand-in for `crossbeam_utils::Backoff`: every snooze yields to
-/// the model's other threads.
-#[cfg(pool_loom)]
-pub(crate) struct Backoff;
-
-#[cfg(pool_loom)]
-impl Backoff {
-    pub(crate) fn new() -> Self {
-        Backoff
-    }
-    pub(crate) fn snooze(&self) {
-        loom::thread::yield_now();
     }
 }

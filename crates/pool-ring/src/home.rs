@@ -17,21 +17,22 @@
 //!   count, [`Dwelling::holds`], on that cold path.
 //! - **Releasing** a slot from an owned guard is plain stores on the
 //!   slot's state around a compiler fence: it marks the slot
-//!   `RELEASING`, reads the ring's `dead` flag, then frees the slot (or,
+//!   `RELEASING`, checks whether the ring's gate
+//!   (`pool_core::engine::barrier::Gate`) is closed, then frees the slot (or,
 //!   if the handle is gone, leaves it busy and counts down centrally)
 //!   ([`release_owned`](crate::slot::release_owned)).
-//! - **The handle's drop** sets `dead`, fences with `membarrier(2)`
-//!   (`pool_core::engine::barrier::heavy`; only if an owned guard was ever
-//!   taken), then marks every slot dead (a `fetch_or` that also reads
+//! - **The handle's drop** closes the gate, which fences with
+//!   `membarrier(2)` (`pool_core::engine::barrier::heavy`; only if an
+//!   owned guard was ever taken: every hold notes a use), then marks every slot dead (a `fetch_or` that also reads
 //!   whether it was busy, after waiting out a release under way), adds
 //!   the busy ones to the central count and removes the bias that kept
 //!   that count above zero while the handle lived. Whoever brings the
 //!   count to zero (or the handle's drop, if nothing was out) frees the
 //!   ring.
 //!
-//! The release's mark then read of `dead`, against the drop's write of
-//! `dead` then read of the slot, is Dekker's pattern, ordered by the
-//! asymmetric fence pair: either the release reads `dead` set (the drop
+//! The release's mark then check of the gate, against the drop's close
+//! then read of the slot, is Dekker's pattern, ordered by the asymmetric
+//! fence pair: either the release finds the gate closed (the drop
 //! counts its slot, which it left busy), or the drop's read sees its mark
 //! and waits for it to free the slot (not counted). So the ring is freed
 //! once, after the last hold. Borrowed guards release with a plain store:
@@ -51,25 +52,23 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
 
-use pool_core::engine::barrier;
+use pool_core::engine::barrier::Gate;
 
 use crate::slot;
-use crate::sync::{AtomicBool, AtomicU8, AtomicUsize};
+use crate::sync::{AtomicU8, AtomicUsize};
 
 /// What lives in a [`Home`]: the ring, as this module sees it. Only
 /// `Ring` implements it, and the `unsafe` blocks below rely on that
-/// implementation: `holds` starts at [`BIAS`], `dead` and `ever_held` at
-/// false, `mark_dead` marks every slot and counts the busy ones,
+/// implementation: `holds` starts at [`BIAS`], the gate open with no
+/// use noted, `mark_dead` marks every slot and counts the busy ones,
 /// `slot_state` is the word those marks and claims change.
 pub(crate) trait Dwelling {
     /// The central count of holds: [`BIAS`] while the handle lives.
     fn holds(&self) -> &AtomicUsize;
-    /// Set by the handle's drop, before its fence and its marks; read by
-    /// every owned release.
-    fn dead(&self) -> &AtomicBool;
-    /// Set by the first owned guard's hold: until then no owned release
-    /// can be under way, and the handle's drop needs no fence.
-    fn ever_held(&self) -> &AtomicBool;
+    /// Noted by every owned guard's hold (until then no owned release can
+    /// be under way, and the handle's drop needs no fence); closed by the
+    /// handle's drop, before its marks; checked by every owned release.
+    fn gate(&self) -> &Gate;
     /// Marks every slot dead; how many were busy.
     fn mark_dead(&self) -> usize;
     /// The state word of slot `index`.
@@ -120,10 +119,7 @@ impl<R: Dwelling> Home<R> {
     #[inline(always)]
     pub(crate) fn hold(&self, counted: bool) -> Hold<R> {
         // Read-mostly: written by the first hold only.
-        let ever = self.ring().ever_held();
-        if !ever.load(Relaxed) {
-            ever.store(true, Relaxed);
-        }
+        self.ring().gate().note_use();
         if counted {
             // Relaxed, as an `Arc` clone: the handle keeps the count above
             // zero meanwhile.
@@ -139,13 +135,11 @@ impl<R: Dwelling> Home<R> {
 impl<R: Dwelling> Drop for Home<R> {
     fn drop(&mut self) {
         let ring = self.ring();
-        ring.dead().store(true, Relaxed);
-        // Every hold was taken through this handle, before this drop.
-        if ring.ever_held().load(Relaxed) {
-            // Either an owned release reads `dead` set, or the marks below
-            // see it under way (see the module docs).
-            barrier::heavy();
-        }
+        // Every hold was taken through this handle, before this drop, so
+        // the close fences if one was. Either an owned release finds the
+        // gate closed, or the marks below see it under way (see the
+        // module docs).
+        ring.gate().close();
         let busy = ring.mark_dead();
         // No borrowed guard is out (they borrow the handle), so each busy
         // slot is an owned guard's hold (or a fallback item's brief claim
@@ -198,7 +192,7 @@ impl<R: Dwelling> Hold<R> {
     pub(crate) fn release_slot(self, index: usize) {
         let gone = {
             let ring = self.ring();
-            slot::release_owned(ring.slot_state(index), ring.dead())
+            slot::release_owned(ring.slot_state(index), ring.gate())
         };
         self.finish(usize::from(gone));
     }

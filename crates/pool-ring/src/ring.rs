@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
+use pool_core::engine::barrier::Gate;
 use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::words::move_words;
 use pool_core::engine::{Counters, Totals};
@@ -14,7 +15,7 @@ use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPoo
 use crate::cursor;
 use crate::home::{BIAS, Dwelling, Home};
 use crate::slot::{Claim, RingTicket, Slot, SlotTicket, Ticket};
-use crate::sync::{AtomicBool, AtomicU8, AtomicUsize};
+use crate::sync::{AtomicU8, AtomicUsize};
 
 pub(crate) mod recycle;
 
@@ -68,10 +69,9 @@ pub(crate) struct Ring<T> {
     /// ring was full; after the handle's drop, plus the owned guards whose
     /// slots were busy then. Whoever brings it to zero frees the ring.
     pub(crate) holds: AtomicUsize,
-    /// The handle is gone (see `crate::home`); read by every owned release.
-    dead: AtomicBool,
-    /// An owned guard was taken (see `crate::home`).
-    ever_held: AtomicBool,
+    /// Noted by the first owned guard's hold, closed by the handle's drop,
+    /// checked by every owned release (see `crate::home`).
+    gate: Gate,
     /// `slots.len() - 1`; `slots.len()` is a power of two.
     mask: usize,
     /// Slots tried per get, `1..=slots.len()`.
@@ -95,12 +95,8 @@ impl<T> Dwelling for Ring<T> {
         &self.holds
     }
     #[inline(always)]
-    fn dead(&self) -> &AtomicBool {
-        &self.dead
-    }
-    #[inline(always)]
-    fn ever_held(&self) -> &AtomicBool {
-        &self.ever_held
+    fn gate(&self) -> &Gate {
+        &self.gate
     }
     fn mark_dead(&self) -> usize {
         self.slots.iter().filter(|s| s.mark_dead()).count()
@@ -144,8 +140,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
         RingPool::from_ring(Ring {
             slots,
             holds: AtomicUsize::new(BIAS),
-            dead: AtomicBool::new(false),
-            ever_held: AtomicBool::new(false),
+            gate: Gate::new(),
             mask: size - 1,
             probes,
             on_full,
@@ -510,7 +505,7 @@ impl<T: Reset + Send + 'static> Ring<T> {
                         claim.keep();
                         dead += usize::from(crate::slot::release_owned(
                             self.slots[i].state(),
-                            &self.dead,
+                            &self.gate,
                         ));
                         return dead;
                     }
@@ -519,7 +514,7 @@ impl<T: Reset + Send + 'static> Ring<T> {
                         claim.keep();
                         dead += usize::from(crate::slot::release_owned(
                             self.slots[i].state(),
-                            &self.dead,
+                            &self.gate,
                         ));
                     }
                 }

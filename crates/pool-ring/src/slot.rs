@@ -16,9 +16,9 @@
 use std::fmt;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
-use pool_core::engine::barrier;
+use pool_core::engine::barrier::Gate;
 
-use crate::sync::{AtomicBool, AtomicU8, UnsafeCell};
+use crate::sync::{AtomicU8, UnsafeCell, spin_until};
 
 /// A slot's state: free (claimable).
 const FREE: u8 = 0;
@@ -115,23 +115,16 @@ impl<T> Slot<T> {
             .map(|_| Claim { slot: self })
     }
 
-    /// Marks the slot dead (the pool's handle is going, has set the
-    /// ring's `dead` flag and fenced with `barrier::heavy`); true if it
+    /// Marks the slot dead (the pool's handle is going and has closed the
+    /// ring's gate, a heavy fence); true if it
     /// was busy, that is held by an owned guard, which will count down
     /// centrally when it releases. Waits out a release under way first:
-    /// one that read the flag unset frees the slot, and must not be
-    /// counted. A release that marks the slot after that wait read the
-    /// flag set (see [`release_owned`]), and is counted. AcqRel: a release
+    /// one that found the gate open frees the slot, and must not be
+    /// counted. A release that marks the slot after that wait finds it
+    /// closed (see [`release_owned`]), and is counted. AcqRel: a release
     /// before the mark happens before the ring is freed.
     pub(crate) fn mark_dead(&self) -> bool {
-        #[cfg(not(pool_loom))]
-        let backoff = crossbeam_utils::Backoff::new();
-        while self.state.load(Acquire) & RELEASING != 0 {
-            #[cfg(pool_loom)]
-            loom::thread::yield_now();
-            #[cfg(not(pool_loom))]
-            backoff.snooze();
-        }
+        spin_until(|| (self.state.load(Acquire) & RELEASING == 0).then_some(()));
         self.state.fetch_or(DEAD, AcqRel) & (BUSY | RELEASING) != 0
     }
 
@@ -212,26 +205,25 @@ impl<'a, T> Claim<'a, T> {
 }
 
 /// Frees a slot claimed for an owned guard (or claimed while the pool's
-/// handle may be going), given its state word and the ring's `dead` flag
+/// handle may be going), given its state word and the ring's gate
 /// alone; true if the pool's handle is gone (the slot stays busy and
 /// dead, the handle's drop counted it, and the caller counts down
 /// centrally).
 ///
 /// Plain stores, no read-modify-write: while the slot is busy only its
 /// claimer and the handle's drop write the state. The claimer marks it
-/// `RELEASING`, fences (`barrier::light`), reads `dead`; the handle's drop
-/// sets `dead`, fences (`barrier::heavy`), then reads each slot
-/// ([`Slot::mark_dead`]). Either this read sees `dead`, or the handle's
+/// `RELEASING`, then checks the gate (a light fence, then a read); the
+/// handle's drop closes it (a heavy fence), then reads each slot
+/// ([`Slot::mark_dead`]). Either this check finds it closed, or the handle's
 /// read sees `RELEASING` and waits for the last store here (Release, so
 /// that the next claimer, or whoever frees the ring, sees the item as it
 /// was left). It takes the atomics alone: once the slot is free, the ring
 /// may be freed by another thread, so no reference to the slot or ring
 /// may be held across it (see `crate::home`).
 #[inline(always)]
-pub(crate) fn release_owned(state: &AtomicU8, dead: &AtomicBool) -> bool {
+pub(crate) fn release_owned(state: &AtomicU8, gate: &Gate) -> bool {
     state.store(RELEASING, Relaxed);
-    barrier::light();
-    let gone = dead.load(Relaxed);
+    let gone = gate.closed_after_fence();
     state.store(if gone { BUSY | DEAD } else { FREE }, Release);
     gone
 }

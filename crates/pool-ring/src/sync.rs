@@ -5,7 +5,7 @@
 //! under loom's model checker without a second implementation; so do the
 //! per-thread cursor and the arrival counter of `crate::cursor`.
 
-pub(crate) use pool_core::engine::sync::UnsafeCell;
+pub(crate) use pool_core::engine::sync::{UnsafeCell, spin_until};
 
 #[cfg(pool_loom)]
 loom::thread_local! {
@@ -18,10 +18,10 @@ loom::lazy_static! {
     pub(crate) static ref ARRIVALS: AtomicUsize = AtomicUsize::new(0);
 }
 #[cfg(pool_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize};
 
 #[cfg(not(pool_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize};
+pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize};
 
 #[cfg(not(pool_loom))]
 std::thread_local! {

@@ -45,6 +45,9 @@
 //! assert!(hot_saw || rare_saw);
 //! ```
 
+use super::sync::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+
 /// Linux: `membarrier` where the kernel grants it, else fences.
 #[cfg(all(target_os = "linux", not(pool_loom), not(miri)))]
 mod imp {
@@ -112,10 +115,13 @@ mod imp {
         // The mode is final from here on: a light that skipped its fence
         // read `MEMBARRIER`, and so does this.
         prepare();
-        fence(SeqCst);
         if MODE.load(Relaxed) != MEMBARRIER {
+            fence(SeqCst);
             return;
         }
+        // The system call is a full fence on this CPU too; this keeps the
+        // compiler from moving the caller's accesses across it.
+        compiler_fence(SeqCst);
         // Registered, so this cannot be refused; the global command (no
         // registration, slower) is a second way all the same.
         if !membarrier(CMD_PRIVATE_EXPEDITED) && !membarrier(CMD_GLOBAL) {
@@ -189,6 +195,112 @@ pub fn heavy() {
     imp::heavy();
 }
 
+/// The two flags of the pattern as the pools use it: hot paths that
+/// [`note_use`](Gate::note_use) a structure, then each time they let go
+/// of a part of it, mark that part, and check whether the structure's
+/// owner has [`close`](Gate::close)d it; the owner closes it once, then
+/// reads the marks.
+///
+/// `close` fences with [`heavy`] only if a use was noted, so a structure
+/// no hot path used is closed for the price of a store. For that, every
+/// `note_use` must happen before `close` (both made through the owner, as
+/// an owned guard is taken through its pool's handle). Making a gate
+/// calls [`prepare`].
+///
+/// # Examples
+///
+/// A guard's drop marks its slot busy, then checks the gate; the handle's
+/// drop closes it, then reads the slot. At least one of them sees the
+/// other:
+///
+/// ```
+/// use pool_core::engine::barrier::Gate;
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+///
+/// let gate = Arc::new(Gate::new());
+/// let busy = Arc::new(AtomicBool::new(false));
+/// gate.note_use(); // taken through the owner, before it closes
+/// let (g, b) = (Arc::clone(&gate), Arc::clone(&busy));
+/// let guard_drop = std::thread::spawn(move || {
+///     b.store(true, Relaxed);
+///     g.closed_after_fence()
+/// });
+/// let must_read = gate.close();
+/// assert!(must_read, "a use was noted");
+/// let owner_saw = busy.load(Relaxed);
+/// let guard_saw = guard_drop.join().unwrap();
+/// assert!(owner_saw || guard_saw);
+/// ```
+#[derive(Debug)]
+pub struct Gate {
+    /// A hot path used the structure; written once.
+    used: AtomicBool,
+    /// The owner closed it; written once.
+    closed: AtomicBool,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Gate {
+    /// An open gate, no use noted; [`prepare`]s the fences.
+    pub fn new() -> Self {
+        prepare();
+        Gate {
+            used: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Notes that a hot path may later call
+    /// [`closed_after_fence`](Self::closed_after_fence); must happen
+    /// before [`close`](Self::close). A load, and a store the first time
+    /// only: the line stays read-mostly.
+    #[inline(always)]
+    pub fn note_use(&self) {
+        if !self.used.load(Relaxed) {
+            self.used.store(true, Relaxed);
+        }
+    }
+
+    /// The hot side, after its mark: a [`light`] fence, then whether the
+    /// owner has closed the gate. If not, the owner's read after its
+    /// [`close`](Self::close) sees the mark.
+    #[inline(always)]
+    pub fn closed_after_fence(&self) -> bool {
+        light();
+        self.closed.load(Relaxed)
+    }
+
+    /// The owner's side, once: closes the gate and, if a use was noted,
+    /// fences with [`heavy`] and returns true: the caller then reads the
+    /// hot sides' marks (waiting out those under way). False: no hot side
+    /// ran, no mark to read.
+    ///
+    /// # Panics
+    ///
+    /// As [`heavy`].
+    pub fn close(&self) -> bool {
+        self.closed.store(true, Relaxed);
+        let used = self.used.load(Relaxed);
+        if used {
+            heavy();
+        }
+        used
+    }
+
+    /// Whether the gate is closed, with no fence: for a reader that does
+    /// not need the pattern's order (the owner itself, say).
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Relaxed)
+    }
+}
+
 #[cfg(all(test, not(pool_loom)))]
 mod tests {
     use super::*;
@@ -224,6 +336,36 @@ mod tests {
                 light_saw || heavy_saw,
                 "both sides missed the other's store"
             );
+        }
+    }
+
+    /// A gate tells its closer whether to read the hot sides' marks: only
+    /// if a use was noted; and in every round, either the hot side finds
+    /// it closed or the closer sees the hot side's mark.
+    #[test]
+    fn a_gate_asks_for_the_marks_only_after_a_use_and_never_both_miss() {
+        let unused = Gate::new();
+        assert!(!unused.is_closed());
+        assert!(!unused.close(), "no use noted: nothing to read");
+        assert!(unused.is_closed());
+
+        let rounds = if cfg!(miri) { 20 } else { 2000 };
+        for _ in 0..rounds {
+            let gate = Arc::new(Gate::new());
+            let mark = Arc::new(AtomicBool::new(false));
+            gate.note_use();
+            let barrier = Arc::new(std::sync::Barrier::new(2));
+            let (g, m, b) = (Arc::clone(&gate), Arc::clone(&mark), Arc::clone(&barrier));
+            let hot = std::thread::spawn(move || {
+                b.wait();
+                m.store(true, Relaxed);
+                g.closed_after_fence()
+            });
+            barrier.wait();
+            assert!(gate.close(), "a use was noted: the marks must be read");
+            let closer_saw = mark.load(Relaxed);
+            let hot_saw = hot.join().unwrap();
+            assert!(hot_saw || closer_saw, "both sides missed the other");
         }
     }
 }

@@ -96,7 +96,8 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crossbeam_utils::CachePadded;
 
-use super::sync::{Arc, AtomicBool, AtomicUsize, Mutex, lock};
+use super::barrier::Gate;
+use super::sync::{Arc, AtomicUsize, Mutex, lock};
 
 pub mod anchor;
 pub use anchor::{PerThreadRef, Wrapped, Wraps};
@@ -187,12 +188,10 @@ struct Inner<G: ThreadState> {
     /// Owned references counted outside the slots, plus a bias while the
     /// handle lives (see [`anchor`]).
     anchors: AtomicUsize,
-    /// An owned reference was taken (so a release may be under way when
-    /// the handle drops); written once.
-    anchored: AtomicBool,
-    /// The handle is gone: releases count centrally from now on (see
-    /// [`anchor`]); written once.
-    dead: AtomicBool,
+    /// Noted by the first owned reference's take (so a release may be
+    /// under way when the handle drops); closed by the handle's drop:
+    /// releases count centrally from then on (see [`anchor`]).
+    gate: Gate,
 }
 
 /// Per-thread state for one pool, with a shared part `G`; see the
@@ -220,9 +219,6 @@ impl<G: ThreadState> PerThread<G> {
     /// until a thread asks.
     pub fn new(global: G) -> Self {
         let id = NEXT_ID.fetch_add(1, Relaxed);
-        // Before any release of this pool's references runs its light
-        // fence (see `anchor`).
-        super::barrier::prepare();
         PerThread {
             id,
             inner: std::mem::ManuallyDrop::new(Arc::new(Inner {
@@ -233,8 +229,9 @@ impl<G: ThreadState> PerThread<G> {
                 }),
                 threads: AtomicUsize::new(0),
                 anchors: AtomicUsize::new(anchor::BIAS),
-                anchored: AtomicBool::new(false),
-                dead: AtomicBool::new(false),
+                // Prepares the fences, before any release of this pool's
+                // references runs its light one (see `anchor`).
+                gate: Gate::new(),
             })),
         }
     }

@@ -6,8 +6,8 @@
 //! hand-over and a strategy's own synchronisation run on loom's model
 //! checker without a second implementation. A strategy crate imports its
 //! `Mutex`/`lock` and `UnsafeCell` from here instead of writing the switch
-//! again; what only it uses (parking, a backoff, its thread-locals) stays
-//! in its own switch.
+//! again, and waits out another thread's short window with [`spin_until`];
+//! what only it uses (parking, its thread-locals) stays in its own switch.
 
 #[cfg(pool_loom)]
 pub use loom::cell::UnsafeCell;
@@ -48,6 +48,41 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     #[cfg(not(pool_loom))]
     {
         m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Spins until `ready` returns `Some`, and returns what it held: with
+/// crossbeam's `Backoff` (spinning, then yielding the CPU), or under loom
+/// yielding to the model's other threads at every try. For waits on a
+/// window of another thread that holds no lock and no user code (a
+/// release under way, a putter between its token and its push), which
+/// last a few instructions unless that thread is preempted.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::engine::sync::spin_until;
+/// use std::sync::atomic::{AtomicUsize, Ordering::Acquire};
+///
+/// let word = AtomicUsize::new(4);
+/// let idle = spin_until(|| {
+///     let w = word.load(Acquire);
+///     (w & 1 == 0).then_some(w)
+/// });
+/// assert_eq!(idle, 4);
+/// ```
+#[inline]
+pub fn spin_until<T>(mut ready: impl FnMut() -> Option<T>) -> T {
+    #[cfg(not(pool_loom))]
+    let backoff = crossbeam_utils::Backoff::new();
+    loop {
+        if let Some(done) = ready() {
+            return done;
+        }
+        #[cfg(pool_loom)]
+        loom::thread::yield_now();
+        #[cfg(not(pool_loom))]
+        backoff.snooze();
     }
 }
 

@@ -31,8 +31,9 @@
 //! after it, both could miss the other's store, and a release would be
 //! neither in the sum nor counted centrally. The release pays a compiler
 //! fence only; the handle's drop (once per pool) pays a `membarrier(2)`,
-//! a fence on every CPU running one of the process's threads (see
-//! `barrier`; where that is not available, both are `SeqCst` fences).
+//! a fence on every CPU running one of the process's threads (the pool's
+//! [`Gate`](crate::engine::barrier::Gate) keeps the two flags; where
+//! `membarrier` is not available, both are `SeqCst` fences).
 //! Measured in a plain loop (one thread, 4 KiB, get + write + drop): a
 //! `LocalPool` owned guard at 1.6x a borrowed one's time with the
 //! read-modify-write this replaces, 1.2x without it.
@@ -78,8 +79,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 use super::{Inner, PerThread, Slot, ThreadState};
-use crate::engine::barrier;
-use crate::engine::sync::{Arc, AtomicUsize, lock};
+use crate::engine::sync::{Arc, AtomicUsize, lock, spin_until};
 
 /// The low bit of a slot's word: its thread is releasing a reference
 /// (and has not yet read whether the handle is gone, or acted on it).
@@ -100,10 +100,8 @@ pub(super) fn take_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) 
     // Read-mostly: written by the first take only. The handle's drop,
     // which happens after every take through the handle (and a take
     // through a reference's ghost needs a reference taken so before),
-    // skips its fence and its wait while it is unset.
-    if !inner.anchored.load(Relaxed) {
-        inner.anchored.store(true, Relaxed);
-    }
+    // skips its fence and its wait if no use was noted.
+    inner.gate.note_use();
     match slot {
         // A plain load and store: only this thread writes its slot's word
         // (its releases included), and no release of its is under way.
@@ -127,8 +125,7 @@ fn release_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) -> bool 
         // docs for the order the fence keeps).
         let word = slot.anchors.load(Relaxed);
         slot.anchors.store(word | BUSY, Relaxed);
-        barrier::light();
-        let dead = inner.dead.load(Relaxed);
+        let dead = inner.gate.closed_after_fence();
         // Release: what this thread did with the pool happens before the
         // handle's drop reads the word (it waits for `BUSY` to clear). If
         // the handle is gone, its drop counted the reference in this
@@ -456,12 +453,11 @@ impl<G: ThreadState> PerThread<G> {
     fn settle(&mut self) {
         let in_slots = {
             let slots = lock(&self.inner.slots);
-            self.inner.dead.store(true, Relaxed);
-            if self.inner.anchored.load(Relaxed) {
-                // A release that read `dead` before this fence marked its
-                // word busy before it, and the wait below sees the mark.
-                // One that reads it after sees it set.
-                barrier::heavy();
+            // Closing fences (if a reference was ever taken): a release
+            // that read the gate open marked its word busy before, and the
+            // wait below sees the mark; one that reads it after sees it
+            // closed.
+            if self.inner.gate.close() {
                 slots.all.iter().fold(0usize, |sum, slot| {
                     // The word is twice a count that may be below zero.
                     let word = idle_word(&slot.anchors);
@@ -498,16 +494,8 @@ impl<G: ThreadState> PerThread<G> {
 /// A release's window holds no user code and no lock, so the wait is a
 /// few instructions long, unless the releasing thread is preempted in it.
 fn idle_word(word: &AtomicUsize) -> usize {
-    #[cfg(not(pool_loom))]
-    let backoff = crossbeam_utils::Backoff::new();
-    loop {
+    spin_until(|| {
         let w = word.load(Acquire);
-        if w & BUSY == 0 {
-            return w;
-        }
-        #[cfg(pool_loom)]
-        loom::thread::yield_now();
-        #[cfg(not(pool_loom))]
-        backoff.snooze();
-    }
+        (w & BUSY == 0).then_some(w)
+    })
 }
