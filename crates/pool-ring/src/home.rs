@@ -18,12 +18,13 @@
 //! - **Releasing** a slot from an owned guard is plain stores on the
 //!   slot's state around a compiler fence: it marks the slot
 //!   `RELEASING`, checks whether the ring's gate
-//!   (`pool_core::engine::barrier::Gate`) is closed, then frees the slot (or,
-//!   if the handle is gone, leaves it busy and counts down centrally)
-//!   ([`release_owned`](crate::slot::release_owned)).
+//!   (`pool_core::engine::barrier::Gate`) is closed, then frees the slot
+//!   (or, if the handle is gone, leaves it busy and counts down
+//!   centrally) ([`release_owned`](crate::slot::release_owned)).
 //! - **The handle's drop** closes the gate, which fences with
 //!   `membarrier(2)` (`pool_core::engine::barrier::heavy`; only if an
-//!   owned guard was ever taken: every hold notes a use), then marks every slot dead (a `fetch_or` that also reads
+//!   owned guard was ever taken: every hold notes a use), then marks
+//!   every slot dead (a `fetch_or` that also reads
 //!   whether it was busy, after waiting out a release under way), adds
 //!   the busy ones to the central count and removes the bias that kept
 //!   that count above zero while the handle lived. Whoever brings the
