@@ -146,6 +146,43 @@ fn loom_timeout_racing_a_detach_loses_nothing() {
     });
 }
 
+/// An item returned while a second waiter registers goes to the first:
+/// the second's last look may find it parked in the returning thread's
+/// slot, and must hand it to the oldest waiter, not keep it.
+#[test]
+fn loom_an_item_returned_while_a_later_waiter_registers_goes_to_the_first() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_get_owned().unwrap();
+        // This thread is the first waiter, queued before the second starts
+        // (woken through a waker that does nothing: it never sleeps, and
+        // an unpark of the model's main thread would confuse `join`).
+        let first = WaitCell::new(Notify::Waker(std::task::Waker::noop().clone()));
+        assert!(pool.register(&first).is_none(), "the item is held");
+        let p = Arc::clone(&pool);
+        let second = thread::spawn(move || {
+            let cell = WaitCell::new(Notify::Thread(current()));
+            match p.register(&cell) {
+                Some(done) => done.is_ok(),
+                // Give up now: served only if it was handed the item.
+                None => match p.cancel(&cell) {
+                    Some(outcome) => {
+                        p.pass_on(outcome);
+                        true
+                    }
+                    None => false,
+                },
+            }
+        });
+        drop(held);
+        assert!(!second.join().unwrap(), "the later waiter was served first");
+        let outcome = first.take_outcome().expect("the first waiter is served");
+        let (item, ticket) = pool.finish(outcome).unwrap();
+        pool.recycle(item, ticket);
+        assert_one_idle(&pool, "the item was not lost", "never two items");
+    });
+}
+
 /// Closing wakes a blocked acquire with `Closed`.
 #[test]
 fn loom_close_wakes_a_blocked_acquire() {

@@ -278,16 +278,19 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
         // Items parked in slots before our debt was visible are found here
         // (see `put_idle`: this look marks every slot it passes, so a put
-        // that parks after it reads our debt).
+        // that parks after it reads our debt). What it finds goes to the
+        // oldest waiter, as every returned item does: this one if it is
+        // the oldest (or served meanwhile), else one queued before it. A
+        // waiter that kept what its look found would be served ahead of
+        // older ones whenever an item came back while it registered: the
+        // returning thread parks it, and the look takes it before the
+        // returning thread sees the debts and hands it over.
         if let Some(stolen) = self.steal_after_mark() {
-            return Some(match self.cancel(cell) {
-                None => self.finish(Ok(Grant::Idle(stolen))),
-                Some(outcome) => {
-                    // Served meanwhile: keep that one, the stolen goes back.
-                    self.put_idle(self.local(), stolen);
-                    self.finish(outcome)
-                }
-            });
+            self.put_shared(stolen);
+            if let Some(outcome) = cell.take_outcome() {
+                // Out of the queue: whoever served it dequeued it.
+                return Some(self.finish(outcome));
+            }
         }
         None
     }
