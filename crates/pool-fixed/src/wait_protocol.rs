@@ -278,13 +278,13 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
         // Items parked in slots before our debt was visible are found here
         // (see `put_idle`: this look marks every slot it passes, so a put
-        // that parks after it reads our debt). What it finds goes to the
-        // oldest waiter, as every returned item does: this one if it is
-        // the oldest (or served meanwhile), else one queued before it. A
-        // waiter that kept what its look found would be served ahead of
-        // older ones whenever an item came back while it registered: the
-        // returning thread parks it, and the look takes it before the
-        // returning thread sees the debts and hands it over.
+        // that parks after it reads our debt). What it finds goes where
+        // every returned item goes: to the oldest waiter (this one, if it
+        // is the oldest), else to the queue. A waiter that kept what its
+        // look found would be served ahead of older ones whenever an item
+        // came back while it registered: the returning thread parks it,
+        // and the look takes it before the returning thread sees the
+        // debts and hands it over.
         if let Some(stolen) = self.steal_after_mark() {
             self.put_shared(stolen);
             if let Some(outcome) = cell.take_outcome() {
