@@ -131,11 +131,19 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             // Shared queue, other threads' slots, then the queue once more:
             // a put that parked its item in a slot and then saw a waiter
             // moves it to the queue, so an item missed by the first look is
-            // found by the steal or the second.
+            // found by the steal or the second. No steal while waiters are
+            // queued: an item parked then is on its way to the oldest of
+            // them (its thread hands it over once it reads their debts, or
+            // a registering waiter's last look does), and this get, which
+            // came later, would be served first.
             let idle = match self
                 .core()
                 .take_shared()
-                .or_else(|| self.steal())
+                .or_else(|| {
+                    (self.core().avail.load(SeqCst) >= 0)
+                        .then(|| self.steal())
+                        .flatten()
+                })
                 .or_else(|| self.core().take_shared())
             {
                 Some(found) => found,

@@ -183,6 +183,27 @@ fn loom_an_item_returned_while_a_later_waiter_registers_goes_to_the_first() {
     });
 }
 
+/// A get that arrives while an item is returned to a queued waiter never
+/// takes it (the item may sit parked in the returning thread's slot for a
+/// moment, on its way to the waiter).
+#[test]
+fn loom_a_get_arriving_while_an_item_returns_to_a_waiter_never_takes_it() {
+    loom::model(|| {
+        let pool = pool(1);
+        let held = pool.try_get_owned().unwrap();
+        let first = WaitCell::new(Notify::Waker(std::task::Waker::noop().clone()));
+        assert!(pool.register(&first).is_none(), "the item is held");
+        let p = Arc::clone(&pool);
+        let late = thread::spawn(move || p.try_get().is_ok());
+        drop(held);
+        assert!(!late.join().unwrap(), "a later get took the waiter's item");
+        let outcome = first.take_outcome().expect("the waiter is served");
+        let (item, ticket) = pool.finish(outcome).unwrap();
+        pool.recycle(item, ticket);
+        assert_one_idle(&pool, "the item was not lost", "never two items");
+    });
+}
+
 /// Closing wakes a blocked acquire with `Closed`.
 #[test]
 fn loom_close_wakes_a_blocked_acquire() {
