@@ -43,12 +43,15 @@ impl FixedTicket {
 ///   thread, on any executor.
 /// - Waiters are served in the order they started waiting (FIFO): a
 ///   returned item goes straight to the oldest waiter, and so does an item
-///   owed because one left circulation.
+///   owed because one left circulation. A get that arrives while waiters
+///   are queued does not take an item on its way to them.
 /// - Each thread keeps one idle item in a slot of its own (from
 ///   `pool_core::engine::per_thread`, the layer the per-thread strategies share),
 ///   so a thread that takes and returns one item at a time touches no
 ///   shared cache line; other threads steal from those slots before they
-///   report exhaustion or wait, so no idle item is ever hidden from them.
+///   report exhaustion or wait, so no idle item is ever hidden from them
+///   (while waiters are queued, an item parked in a slot is on its way to
+///   the oldest of them, and only they look there).
 ///   When a thread exits, the item in its slot stays there for other
 ///   threads to steal (and for the next thread that takes the slot over);
 ///   a guard dropped during a thread's teardown goes to the shared queue or
