@@ -78,8 +78,9 @@
 //! return, a park racing a waiter's last look, a steal racing the owner's
 //! take and park, `close` racing a park, a detach or stale return racing
 //! a waiter, and the order waiters are served in (a later waiter or get
-//! never takes an item on its way to an older waiter) included (`RUSTFLAGS="--cfg pool_loom" cargo
-//! test -p pool-fixed --release --lib loom_`).
+//! never takes an item on its way to an older waiter) included
+//! (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-fixed --release --lib
+//! loom_`).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]

@@ -146,21 +146,34 @@ fn loom_timeout_racing_a_detach_loses_nothing() {
     });
 }
 
+/// A pool of one whose item is held, a first waiter queued on this thread,
+/// then `late` run on a second thread while the item is returned: `late`
+/// (true if it was served) must never be served, and the first waiter
+/// must get the item. The first waiter is woken through a waker that does
+/// nothing: it never sleeps, and an unpark of the model's main thread
+/// would confuse `join`.
+fn the_first_waiter_is_served_before(late: impl FnOnce(Shared) -> bool + Send + 'static) {
+    let pool = pool(1);
+    let held = pool.try_get_owned().unwrap();
+    let first = WaitCell::new(Notify::Waker(std::task::Waker::noop().clone()));
+    assert!(pool.register(&first).is_none(), "the item is held");
+    let p = Arc::clone(&pool);
+    let late = thread::spawn(move || late(p));
+    drop(held);
+    assert!(!late.join().unwrap(), "a later arrival was served first");
+    let outcome = first.take_outcome().expect("the first waiter is served");
+    let (item, ticket) = pool.finish(outcome).unwrap();
+    pool.recycle(item, ticket);
+    assert_one_idle(&pool, "the item was not lost", "never two items");
+}
+
 /// An item returned while a second waiter registers goes to the first:
 /// the second's last look may find it parked in the returning thread's
 /// slot, and must hand it to the oldest waiter, not keep it.
 #[test]
 fn loom_an_item_returned_while_a_later_waiter_registers_goes_to_the_first() {
     loom::model(|| {
-        let pool = pool(1);
-        let held = pool.try_get_owned().unwrap();
-        // This thread is the first waiter, queued before the second starts
-        // (woken through a waker that does nothing: it never sleeps, and
-        // an unpark of the model's main thread would confuse `join`).
-        let first = WaitCell::new(Notify::Waker(std::task::Waker::noop().clone()));
-        assert!(pool.register(&first).is_none(), "the item is held");
-        let p = Arc::clone(&pool);
-        let second = thread::spawn(move || {
+        the_first_waiter_is_served_before(|p| {
             let cell = WaitCell::new(Notify::Thread(current()));
             match p.register(&cell) {
                 Some(done) => done.is_ok(),
@@ -174,12 +187,6 @@ fn loom_an_item_returned_while_a_later_waiter_registers_goes_to_the_first() {
                 },
             }
         });
-        drop(held);
-        assert!(!second.join().unwrap(), "the later waiter was served first");
-        let outcome = first.take_outcome().expect("the first waiter is served");
-        let (item, ticket) = pool.finish(outcome).unwrap();
-        pool.recycle(item, ticket);
-        assert_one_idle(&pool, "the item was not lost", "never two items");
     });
 }
 
@@ -188,20 +195,7 @@ fn loom_an_item_returned_while_a_later_waiter_registers_goes_to_the_first() {
 /// moment, on its way to the waiter).
 #[test]
 fn loom_a_get_arriving_while_an_item_returns_to_a_waiter_never_takes_it() {
-    loom::model(|| {
-        let pool = pool(1);
-        let held = pool.try_get_owned().unwrap();
-        let first = WaitCell::new(Notify::Waker(std::task::Waker::noop().clone()));
-        assert!(pool.register(&first).is_none(), "the item is held");
-        let p = Arc::clone(&pool);
-        let late = thread::spawn(move || p.try_get().is_ok());
-        drop(held);
-        assert!(!late.join().unwrap(), "a later get took the waiter's item");
-        let outcome = first.take_outcome().expect("the waiter is served");
-        let (item, ticket) = pool.finish(outcome).unwrap();
-        pool.recycle(item, ticket);
-        assert_one_idle(&pool, "the item was not lost", "never two items");
-    });
+    loom::model(|| the_first_waiter_is_served_before(|p| p.try_get().is_ok()));
 }
 
 /// Closing wakes a blocked acquire with `Closed`.

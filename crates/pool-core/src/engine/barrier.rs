@@ -292,13 +292,6 @@ impl Gate {
         }
         used
     }
-
-    /// Whether the gate is closed, with no fence: for a reader that does
-    /// not need the pattern's order (the owner itself, say).
-    #[inline]
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Relaxed)
-    }
 }
 
 #[cfg(all(test, not(pool_loom)))]
@@ -345,9 +338,9 @@ mod tests {
     #[test]
     fn a_gate_asks_for_the_marks_only_after_a_use_and_never_both_miss() {
         let unused = Gate::new();
-        assert!(!unused.is_closed());
+        assert!(!unused.closed_after_fence(), "open until closed");
         assert!(!unused.close(), "no use noted: nothing to read");
-        assert!(unused.is_closed());
+        assert!(unused.closed_after_fence(), "closed after close");
 
         let rounds = if cfg!(miri) { 20 } else { 2000 };
         for _ in 0..rounds {
