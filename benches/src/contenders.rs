@@ -15,6 +15,13 @@ pub(crate) const DATA: [u8; 16] = *b"0123456789abcdef";
 pub const THREADED_SIZES: [usize; 2] = [4096, 65536];
 
 /// One way of getting a buffer, writing to it and giving it back.
+///
+/// Every implementation's `get`, `touch` and `put` (here and in `peers`)
+/// is `#[inline(always)]`: a wrapper is the harness's, not the user's, and
+/// a call to it cost the contenders whose own get is inlined into it a
+/// call each way (callgrind, pool-tiered's get + drop in the `single`
+/// loop: 235 -> 217 instructions; pool-local's gained nothing until its
+/// own `get` was always inlined too).
 pub trait Contender: Sync + Sized {
     /// What a get hands out.
     type Item<'a>: Send
@@ -32,7 +39,7 @@ pub trait Contender: Sync + Sized {
     /// into a call. Set it to `false` when overriding `put`.
     const PUT_IS_DROP: bool = true;
     /// Gives the buffer back.
-    #[inline]
+    #[inline(always)]
     fn put(&self, item: Self::Item<'_>) {
         drop(item);
     }
@@ -56,7 +63,7 @@ macro_rules! addr_of_bytes {
 }
 pub(crate) use addr_of_bytes;
 
-#[inline]
+#[inline(always)]
 pub(crate) fn write_vec(v: &mut Vec<u8>) {
     v.extend_from_slice(black_box(&DATA));
     black_box(v.as_ptr());
@@ -93,7 +100,7 @@ impl BuildPool for LocalPool<Vec<u8>> {
             .build(move || Vec::with_capacity(size))
             .expect("a valid configuration")
     }
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Pooled<'_, Self> {
         self.get()
     }
@@ -104,7 +111,7 @@ impl BuildPool for RingPool<Vec<u8>> {
     fn build_pool(size: usize, _timed: bool, _out: usize) -> Self {
         RingPool::new(64, move || Vec::with_capacity(size)).expect("64 slots are valid")
     }
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Pooled<'_, Self> {
         self.get()
     }
@@ -116,7 +123,7 @@ impl BuildPool for FixedPool<Vec<u8>> {
     fn build_pool(size: usize, _timed: bool, out: usize) -> Self {
         FixedPool::new(out.max(256), move || Vec::with_capacity(size)).expect("a valid item count")
     }
-    #[inline]
+    #[inline(always)]
     fn take(&self) -> Pooled<'_, Self> {
         self.get_blocking()
             .expect("the bench never closes the pool")
@@ -148,11 +155,11 @@ impl<P: BuildPool, const TIMED: bool> Contender for Ours<P, TIMED> {
     fn build(size: usize) -> Self {
         Ours(P::build_pool(size, TIMED, 1))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.take()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -169,11 +176,11 @@ impl Contender for PoolLocalOwned {
     fn build(size: usize) -> Self {
         PoolLocalOwned(LocalPool::<Vec<u8>>::build_pool(size, false, 1))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.get_owned()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -218,7 +225,7 @@ impl PoolLocalPerProducer {
 
     /// The calling thread's pool: a thread new to this contender takes the
     /// next one in turn, so the producers of one run use distinct pools.
-    #[inline]
+    #[inline(always)]
     fn mine(&self) -> &LocalPool<Vec<u8>> {
         let (id, at) = MINE.with(std::cell::Cell::get);
         let at = if id == self.id {
@@ -251,11 +258,11 @@ impl Contender for PoolLocalPerProducer {
     fn build(size: usize) -> Self {
         PoolLocalPerProducer::new(size, 1)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.mine().get()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -286,11 +293,11 @@ impl<const SAMPLE: u32> Contender for PoolLocalLeaks<SAMPLE> {
                 .expect("a valid configuration"),
         )
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.get()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -306,11 +313,11 @@ impl Contender for PoolTieredOwned {
     fn build(size: usize) -> Self {
         PoolTieredOwned(TieredPool::new(), size)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.get_owned(self.1)
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -327,13 +334,13 @@ impl Contender for PoolFixedOwned {
     fn build(size: usize) -> Self {
         PoolFixedOwned(FixedPool::<Vec<u8>>::build_pool(size, false, 1))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0
             .get_owned_blocking()
             .expect("the bench never closes the pool")
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -349,11 +356,11 @@ impl Contender for PoolRingOwned {
     fn build(size: usize) -> Self {
         PoolRingOwned(RingPool::<Vec<u8>>::build_pool(size, false, 1))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.get_owned()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -379,11 +386,11 @@ impl<const TIMED: bool> Contender for PoolTieredWith<TIMED> {
             .expect("a valid configuration");
         PoolTieredWith(pool, size)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.get(self.1)
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -393,7 +400,7 @@ impl SizedContender for PoolTiered {
     fn build() -> Self {
         PoolTieredWith(TieredPool::new(), 0)
     }
-    #[inline]
+    #[inline(always)]
     fn op(&self, len: usize) {
         let mut b = self.0.get(len);
         fill_vec(&mut b, len);

@@ -25,7 +25,7 @@ thread_local! {
 pub struct TlsBuf(Vec<u8>);
 
 impl Drop for TlsBuf {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         let mut v = std::mem::take(&mut self.0);
         v.clear();
@@ -47,14 +47,14 @@ impl Contender for TlsStack {
         STACK.with_borrow_mut(Vec::clear);
         TlsStack(size)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> TlsBuf {
         match STACK.with_borrow_mut(Vec::pop) {
             Some(v) if v.capacity() == self.0 => TlsBuf(v),
             _ => TlsBuf(Vec::with_capacity(self.0)),
         }
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut TlsBuf) {
         write_vec(&mut item.0);
     }
@@ -80,7 +80,7 @@ thread_local! {
 pub struct TlsAtomicBuf(TlsBuf);
 
 impl Drop for TlsAtomicBuf {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         RELEASES.with(|r| r.fetch_sub(1, std::sync::atomic::Ordering::Release));
     }
@@ -95,11 +95,11 @@ impl Contender for TlsStackAtomic {
     fn build(size: usize) -> Self {
         TlsStackAtomic(TlsStack::build(size))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> TlsAtomicBuf {
         TlsAtomicBuf(self.0.get())
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut TlsAtomicBuf) {
         TlsStack::touch(&mut item.0);
     }
@@ -115,11 +115,11 @@ impl Contender for HandOff {
     fn build(_size: usize) -> Self {
         HandOff
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> usize {
         black_box(1)
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut usize) {
         *item = black_box(*item + 1);
     }
@@ -135,11 +135,11 @@ impl Contender for Alloc {
     fn build(size: usize) -> Self {
         Alloc(size)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Vec<u8> {
         Vec::with_capacity(black_box(self.0))
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Vec<u8>) {
         write_vec(item);
     }
@@ -155,11 +155,11 @@ impl Contender for AllocZeroed {
     fn build(size: usize) -> Self {
         AllocZeroed(size)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Vec<u8> {
         vec![0; black_box(self.0)]
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Vec<u8>) {
         let n = DATA.len().min(item.len());
         item[..n].copy_from_slice(&black_box(DATA)[..n]);
@@ -177,11 +177,11 @@ impl Contender for Zeropool {
     fn build(size: usize) -> Self {
         Zeropool(zeropool::ZeroPool::new(), size)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.alloc_uninit(self.1)
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         let buf = item.as_uninit_mut();
         let n = DATA.len().min(buf.len());
@@ -195,11 +195,11 @@ impl Contender for Zeropool {
 pub struct OpoolAlloc(usize);
 
 impl opool::PoolAllocator<Vec<u8>> for OpoolAlloc {
-    #[inline]
+    #[inline(always)]
     fn allocate(&self) -> Vec<u8> {
         Vec::with_capacity(self.0)
     }
-    #[inline]
+    #[inline(always)]
     fn reset(&self, obj: &mut Vec<u8>) {
         obj.clear();
     }
@@ -214,11 +214,11 @@ impl Contender for Opool {
     fn build(size: usize) -> Self {
         Opool(opool::Pool::new(1024, OpoolAlloc(size)))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.get()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -237,17 +237,17 @@ impl Contender for ObjectPool {
             size,
         )
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         let size = self.1;
         self.0.pull(move || Vec::with_capacity(size))
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
     const PUT_IS_DROP: bool = false;
-    #[inline]
+    #[inline(always)]
     fn put(&self, mut item: Self::Item<'_>) {
         item.clear();
         drop(item);
@@ -266,11 +266,11 @@ impl Contender for LockfreeObjectPool {
             |v| v.clear(),
         ))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.pull()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -291,11 +291,11 @@ impl Contender for LockfreeObjectPoolOwned {
             ),
         ))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         self.0.pull_owned()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -314,17 +314,17 @@ impl Contender for ObjectPoolOwned {
             size,
         )
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         let size = self.1;
         self.0.pull_owned(move || Vec::with_capacity(size))
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
     const PUT_IS_DROP: bool = false;
-    #[inline]
+    #[inline(always)]
     fn put(&self, mut item: Self::Item<'_>) {
         item.clear();
         drop(item);
@@ -343,11 +343,11 @@ impl Contender for OpoolOwned {
             OpoolAlloc(size),
         )))
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
         std::sync::Arc::clone(&self.0).get_rc()
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
     }
@@ -362,7 +362,7 @@ impl Contender for ShardedSlab {
     fn build(size: usize) -> Self {
         ShardedSlab(sharded_slab::Pool::new(), size)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> usize {
         let size = self.1;
         self.0
@@ -372,10 +372,10 @@ impl Contender for ShardedSlab {
             })
             .expect("sharded-slab has room for the few items a bench holds")
     }
-    #[inline]
+    #[inline(always)]
     fn touch(_key: &mut usize) {}
     const PUT_IS_DROP: bool = false;
-    #[inline]
+    #[inline(always)]
     fn put(&self, key: usize) {
         self.0.clear(key);
     }
@@ -392,16 +392,16 @@ impl Contender for SharedQueue {
     fn build(size: usize) -> Self {
         SharedQueue(ArrayQueue::new(1024), size)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Vec<u8> {
         self.0.pop().unwrap_or_else(|| Vec::with_capacity(self.1))
     }
-    #[inline]
+    #[inline(always)]
     fn touch(item: &mut Vec<u8>) {
         write_vec(item);
     }
     const PUT_IS_DROP: bool = false;
-    #[inline]
+    #[inline(always)]
     fn put(&self, mut item: Vec<u8>) {
         item.clear();
         let _ = self.0.push(item);
@@ -412,7 +412,7 @@ impl SizedContender for Alloc {
     fn build() -> Self {
         Alloc(0)
     }
-    #[inline]
+    #[inline(always)]
     fn op(&self, len: usize) {
         let mut v = Vec::with_capacity(black_box(len));
         fill_vec(&mut v, len);
@@ -423,7 +423,7 @@ impl SizedContender for AllocZeroed {
     fn build() -> Self {
         AllocZeroed(0)
     }
-    #[inline]
+    #[inline(always)]
     fn op(&self, len: usize) {
         let mut v = vec![0u8; black_box(len)];
         v.fill(0xA5);
@@ -435,7 +435,7 @@ impl SizedContender for Zeropool {
     fn build() -> Self {
         Zeropool(zeropool::ZeroPool::new(), 0)
     }
-    #[inline]
+    #[inline(always)]
     fn op(&self, len: usize) {
         let mut b = self.0.alloc_uninit(len);
         <Zeropool as Burst>::fill(&mut b, len);

@@ -90,7 +90,11 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert!(buf.is_empty(), "no stale bytes");
     /// assert_eq!(buf.capacity(), 4096, "the allocation was kept");
     /// ```
-    #[inline]
+    // Always inlined, as the engine's take under it: with several call
+    // sites the compiler kept it out of line, a call each way (callgrind,
+    // get + 16-byte write + drop in the bench's loop: 189 -> 171
+    // instructions).
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
         Pooled::new(self.engine.take(CLASS), TICKET, self)
@@ -126,7 +130,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// drop(pool); // the guard keeps what it needs alive
     /// assert!(late.is_empty());
     /// ```
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(&self) -> OwnedPooled<Self> {
         let (item, anchor) = self.engine.take_anchored(CLASS);
@@ -359,13 +363,13 @@ impl<T: Reset + Send + 'static> pool_core::engine::Recycle for LocalPool<T> {
 
 impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
     /// Never fails: a miss makes a new item.
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         Ok(self.get())
     }
 
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn try_get_owned(self: &Arc<Self>) -> Result<OwnedPooled<Self>, PoolError> {
         Ok(self.get_owned())
@@ -381,13 +385,13 @@ impl<T: Reset + Send + 'static> Pool for LocalPool<T> {
 }
 
 impl<T: Reset + Send + 'static> UnboundedPool for LocalPool<T> {
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn get(&self) -> Pooled<'_, Self> {
         LocalPool::get(self)
     }
 
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn get_owned(self: &Arc<Self>) -> OwnedPooled<Self> {
         LocalPool::get_owned(self)

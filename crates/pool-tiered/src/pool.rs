@@ -88,7 +88,11 @@ impl TieredPool {
     /// system cannot allocate it (a panic, not the abort of
     /// `Vec::with_capacity`); [`checked_get`](Self::checked_get) returns an
     /// error instead, for lengths that come from outside.
-    #[inline]
+    // Always inlined (and its siblings), as the engine's take under it:
+    // with several call sites the compiler kept it out of line, a call
+    // each way (callgrind, get + 16-byte write + drop in a plain loop:
+    // 218 -> 182 instructions).
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
         if len > self.max_len {
@@ -138,7 +142,7 @@ impl TieredPool {
     /// assert_eq!(pool.stats().oversize, 0);
     /// # Ok::<(), PoolError>(())
     /// ```
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn checked_get(&self, len: usize) -> Result<TieredBuf<'_>, PoolError> {
         if len > self.max_len {
@@ -182,7 +186,7 @@ impl TieredPool {
     /// assert_eq!(t.join().unwrap(), 25);
     /// assert_eq!(pool.stats().total.returns, 1);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_owned(&self, len: usize) -> OwnedTieredBuf {
         if len > self.max_len {
@@ -211,7 +215,7 @@ impl TieredPool {
     /// assert!(matches!(pool.checked_get_owned(4097), Err(PoolError::TooLarge { .. })));
     /// # Ok::<(), PoolError>(())
     /// ```
-    #[inline]
+    #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn checked_get_owned(&self, len: usize) -> Result<OwnedTieredBuf, PoolError> {
         if len > self.max_len {

@@ -290,9 +290,12 @@ impl<
         // item on every owned get (plain loop, one thread, 4 KiB, owned
         // over borrowed in six alternating rounds: pool-local 1.16-1.26x
         // -> 1.08-1.17x, pool-tiered 1.16-1.22x -> 1.10-1.17x).
-        let (item, r) = self
-            .threads
-            .with_anchor(|slot| words::move_words(g.take_in(slot, class, note)));
+        let (item, r) = self.threads.with_anchor(
+            // Always inlined, as `take_noting`'s closure: pool-tiered's
+            // owned get otherwise called it out of line.
+            #[inline(always)]
+            |slot| words::move_words(g.take_in(slot, class, note)),
+        );
         (item, EngineRef { r })
     }
 

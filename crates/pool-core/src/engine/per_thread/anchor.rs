@@ -168,15 +168,18 @@ impl<G: ThreadState> PerThread<G> {
     /// `f` panics.
     #[inline(always)]
     pub fn with_anchor<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> (R, PerThreadRef<G>) {
-        let r = self.with(|slot| {
-            let r = f(slot);
-            // Through a ghost (a reference's copy, which no handle's drop
-            // waits for): centrally, with a read-modify-write. The count
-            // is at least one then (the reference's own), so it never
-            // passes through zero.
-            take_in(&self.inner, if self.is_ghost() { None } else { slot });
-            r
-        });
+        let r = self.with(
+            #[inline(always)]
+            |slot| {
+                let r = f(slot);
+                // Through a ghost (a reference's copy, which no handle's drop
+                // waits for): centrally, with a read-modify-write. The count
+                // is at least one then (the reference's own), so it never
+                // passes through zero.
+                take_in(&self.inner, if self.is_ghost() { None } else { slot });
+                r
+            },
+        );
         (r, PerThreadRef::counted(self))
     }
 
