@@ -49,6 +49,17 @@
 //!   [`LeakTracker`](leaks::LeakTracker) record where they were taken.
 //! - `serde`: `serde::Serialize` and `serde::Deserialize` for [`Stats`],
 //!   [`Discards`] and [`Waits`] (the JSON also carries the hit rate).
+//!
+// The link to `metrics::publish` resolves where the feature builds it;
+// without it, to the published docs (no broken link warning either way).
+#![cfg_attr(
+    feature = "metrics",
+    doc = "[`metrics::publish`]: crate::metrics::publish"
+)]
+#![cfg_attr(
+    not(feature = "metrics"),
+    doc = "[`metrics::publish`]: https://docs.rs/pool-core/latest/pool_core/metrics/fn.publish.html"
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
