@@ -425,3 +425,62 @@ fn every_class_keeps_its_own_buffers_however_many_classes() {
         "the spilled buffers served this thread"
     );
 }
+
+/// Every getter serves a length with the smallest class that holds it, at
+/// each class's edges (0 included), whatever the class list (looked up by
+/// table for powers of two, by search otherwise); past the largest class a
+/// length is served exactly, and past `max_len` refused, even where the
+/// limit falls inside a class.
+#[test]
+fn every_getter_picks_the_smallest_class_that_holds_the_length() {
+    let lists = [
+        SizeClasses::default(),
+        SizeClasses::power_of_two(2, 1 << 12).unwrap(),
+        SizeClasses::power_of_two(1, 64).unwrap(),
+        SizeClasses::stream(),
+        SizeClasses::custom(&[100, 1000, 10_000]).unwrap(),
+    ];
+    for classes in lists {
+        let sizes = classes.sizes().to_vec();
+        let largest = *sizes.last().unwrap();
+        // A limit inside the largest class: its lengths past the limit
+        // are refused although a class would hold them.
+        let max_len = largest - largest / 4;
+        let pool = TieredPool::builder()
+            .classes(classes.clone())
+            .max_len(max_len)
+            .build()
+            .unwrap();
+        let edges = sizes.iter().flat_map(|&s| [s - 1, s, s + 1]);
+        for len in [0, 1, 2, 3].into_iter().chain(edges) {
+            let want = sizes.iter().position(|&s| s >= len);
+            if len > max_len {
+                assert!(
+                    matches!(pool.checked_get(len), Err(PoolError::TooLarge { .. })),
+                    "len {len} over max_len {max_len} in {sizes:?}"
+                );
+                assert!(pool.checked_get_owned(len).is_err());
+                continue;
+            }
+            let class = want.expect("under max_len, so within the largest class");
+            let (b, o) = (pool.get(len), pool.get_owned(len));
+            let (c, co) = (
+                pool.checked_get(len).unwrap(),
+                pool.checked_get_owned(len).unwrap(),
+            );
+            for (cap, got) in [
+                (b.capacity(), b.class()),
+                (o.capacity(), o.class()),
+                (c.capacity(), c.class()),
+                (co.capacity(), co.class()),
+            ] {
+                assert_eq!(got, Some(class), "len {len} in {sizes:?}");
+                assert_eq!(cap, sizes[class], "len {len} in {sizes:?}");
+            }
+        }
+        // Past the largest class, with the limit lifted: served exactly.
+        let open = TieredPool::builder().classes(classes).build().unwrap();
+        let over = open.get(largest + 1);
+        assert_eq!((over.class(), over.capacity()), (None, largest + 1));
+    }
+}
