@@ -307,11 +307,15 @@ impl Drop for OwnedTieredBuf {
         // stores, and a 16-byte load of the hold stalls on them (measured:
         // 31 vs 15 ns per get + drop; see `pool_core::engine::words`).
         // Both taken out, whatever the path: the fields are `ManuallyDrop`.
-        let buf = std::mem::take(&mut *self.buf);
+        // The buffer word-wise once (callgrind, owned get + 16-byte write +
+        // drop: 266 -> 260 instructions against `mem::take` and a word-wise
+        // move after it; the borrowed drop's plain `mem::take` is 6 fewer
+        // than a word-wise one).
+        let buf = words::take_default_words(&mut *self.buf);
         if let Some(held) = words::take_words(&mut *self.held) {
             self.site.release(held.extra().leaks());
             if self.class < GONE {
-                shared::put_held(held, self.class, ClassBuf(words::move_words(buf)));
+                shared::put_held(held, self.class, ClassBuf(buf));
                 return;
             }
         }

@@ -145,6 +145,36 @@ pub fn in_blocks<T>(t: T) -> T {
     t
 }
 
+/// `std::mem::take(slot)`, with the value read in 8-byte words (see the
+/// module) when `T` is whole aligned words: for a guard's `Vec` the holder
+/// wrote moments ago, taken out in the guard's drop.
+///
+/// # Examples
+///
+/// ```
+/// let mut slot = vec![1u8, 2];
+/// assert_eq!(pool_core::engine::words::take_default_words(&mut slot), [1, 2]);
+/// assert!(slot.is_empty() && slot.capacity() == 0);
+/// ```
+#[inline(always)]
+pub fn take_default_words<T: Default>(slot: &mut T) -> T {
+    if !by_words::<T>() {
+        return std::mem::take(slot);
+    }
+    // Made first: if `default` panics, `slot` is left as it was.
+    let empty = T::default();
+    let mut out = MaybeUninit::<T>::uninit();
+    // SAFETY: `slot` is a valid `T`, whole aligned words (checked above),
+    // so `out` becomes a byte-exact copy of it. The original is then
+    // overwritten with `empty` without being dropped (`ptr::write`), so
+    // the copy is the value's one owner.
+    unsafe {
+        copy_words(ptr::from_ref(slot), out.as_mut_ptr());
+        ptr::write(slot, empty);
+        out.assume_init()
+    }
+}
+
 /// `slot.take()`, with the value read in 8-byte words (see the module) when
 /// `Option<T>` is whole aligned words.
 ///
@@ -304,6 +334,34 @@ mod tests {
         let mut small: Option<u8> = Some(1);
         assert_eq!(take_words(&mut small), Some(1));
         assert_eq!(small, None);
+    }
+
+    #[test]
+    fn take_default_leaves_the_default_and_drops_nothing_twice() {
+        // Under Miri: a double free or a leak of the taken `Vec` fails.
+        let mut v = vec![String::from("a"), String::from("b")];
+        assert_eq!(take_default_words(&mut v), ["a", "b"]);
+        assert_eq!(v.capacity(), 0);
+        let mut s = (String::from("item"), 3u64);
+        assert_eq!(take_default_words(&mut s), (String::from("item"), 3));
+        assert_eq!(s, (String::new(), 0));
+        let mut big = [5u64; 16];
+        assert_eq!(take_default_words(&mut big), [5; 16]);
+        assert_eq!(big, [0; 16]);
+        // A default that panics leaves the slot as it was.
+        #[derive(Debug, PartialEq)]
+        struct Loud(Vec<u8>);
+        impl Default for Loud {
+            fn default() -> Self {
+                panic!("no default")
+            }
+        }
+        let mut loud = Loud(vec![1]);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            take_default_words(&mut loud)
+        }));
+        assert!(r.is_err());
+        assert_eq!(loud, Loud(vec![1]));
     }
     #[test]
     fn pop_words_pops_like_vec_pop() {
