@@ -140,9 +140,11 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
                 .core()
                 .take_shared()
                 .or_else(|| {
-                    (self.core().avail.load(SeqCst) >= 0)
-                        .then(|| self.steal())
-                        .flatten()
+                    if self.core().avail.load(SeqCst) >= 0 {
+                        self.steal()
+                    } else {
+                        None
+                    }
                 })
                 .or_else(|| self.core().take_shared())
             {

@@ -24,8 +24,8 @@
 //! - **The handle's drop** closes the gate, which fences with
 //!   `membarrier(2)` (`pool_core::engine::barrier::heavy`; only if an
 //!   owned guard was ever taken: every hold notes a use), then marks
-//!   every slot dead (a `fetch_or` that also reads
-//!   whether it was busy, after waiting out a release under way), adds
+//!   every slot dead (a `fetch_or` that also reads whether it was busy,
+//!   after waiting out a release under way), adds
 //!   the busy ones to the central count and removes the bias that kept
 //!   that count above zero while the handle lived. Whoever brings the
 //!   count to zero (or the handle's drop, if nothing was out) frees the

@@ -117,11 +117,12 @@ impl<T> Slot<T> {
 
     /// Marks the slot dead (the pool's handle is going and has closed the
     /// ring's gate, a heavy fence); true if it was busy, that is held by
-    /// an owned guard, which will count down centrally when it releases. Waits out a release under way first:
-    /// one that found the gate open frees the slot, and must not be
-    /// counted. A release that marks the slot after that wait finds it
-    /// closed (see [`release_owned`]), and is counted. AcqRel: a release
-    /// before the mark happens before the ring is freed.
+    /// an owned guard, which will count down centrally when it releases.
+    /// Waits out a release under way first: one that found the gate open
+    /// frees the slot, and must not be counted. A release that marks the
+    /// slot after that wait finds it closed (see [`release_owned`]), and
+    /// is counted. AcqRel: a release before the mark happens before the
+    /// ring is freed.
     pub(crate) fn mark_dead(&self) -> bool {
         spin_until(|| (self.state.load(Acquire) & RELEASING == 0).then_some(()));
         self.state.fetch_or(DEAD, AcqRel) & (BUSY | RELEASING) != 0

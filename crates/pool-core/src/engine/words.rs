@@ -188,19 +188,8 @@ pub fn take_default_words<T: Default>(slot: &mut T) -> T {
 /// ```
 #[inline(always)]
 pub fn take_words<T>(slot: &mut Option<T>) -> Option<T> {
-    if !by_words::<Option<T>>() {
-        return slot.take();
-    }
-    let mut out = MaybeUninit::<Option<T>>::uninit();
-    // SAFETY: `slot` is a valid `Option<T>`, and `Option<T>` is whole
-    // aligned words (checked above), so `out` becomes a byte-exact copy of
-    // it. The original is then overwritten with `None` without being
-    // dropped (`ptr::write`), so the copy is the value's one owner.
-    unsafe {
-        copy_words(ptr::from_ref(slot), out.as_mut_ptr());
-        ptr::write(slot, None);
-        out.assume_init()
-    }
+    // `None` is `Option`'s default.
+    take_default_words(slot)
 }
 
 /// `*dst = value`, with the value written in 8-byte words (see the
