@@ -23,7 +23,7 @@ use pool_core::engine::per_thread::ThreadState;
 use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::{Counter, Counters};
 
-use crate::slot::{Mine, Slot};
+use crate::slot::{Mine, Parks, Slot};
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock, spin_until};
 use crate::wait_queue::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 
@@ -32,7 +32,8 @@ use crate::wait_queue::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 /// counters).
 pub(crate) struct ThreadSlot<T> {
     /// One idle item kept for this thread; others may steal it. The owner
-    /// takes and parks with one atomic instruction each (`crate::slot`).
+    /// takes with one compare-exchange and parks with one store (and a
+    /// fence, once the pool has had a waiter: `crate::slot`).
     pub(crate) slot: Slot<T>,
     /// Written by the owner only.
     pub(crate) counters: Counters,
@@ -87,6 +88,10 @@ pub(crate) struct Core<T> {
     pub(crate) avail: CachePadded<AtomicIsize>,
     pub(crate) waitq: Mutex<WaitQueue<T>>,
     pub(crate) closed: AtomicBool,
+    /// How a park's store is ordered: a light fence until the first
+    /// waiter (or `close`), a `SeqCst` one after (`crate::slot`). Read by
+    /// every put, beside `closed`: a read-mostly line.
+    pub(crate) parks: Parks,
     /// Bumped by `renew`; idle items and tickets of older generations are
     /// stale.
     pub(crate) generation: CachePadded<AtomicU64>,

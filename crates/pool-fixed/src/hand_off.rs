@@ -11,6 +11,7 @@ use crate::FixedPool;
 use crate::FixedTicket;
 use crate::core::{Core, LEAVING, RETURNING, Tally, ThreadSlot, owe_on_unwind};
 use crate::slot::{Mine, mine, mine_anchored, mine_in};
+use crate::sync::fence;
 use crate::wait_queue::Idle;
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
@@ -179,12 +180,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// Takes an idle item from any thread's slot with a look that no later
-    /// park misses (`Slot::steal_after_mark`): for a waiter that has
-    /// registered its debt.
-    pub(crate) fn steal_after_mark(&self) -> Option<Idle<T>> {
-        self.threads.with_shared(|slots, _| {
-            Iterator::find_map(&mut &mut *slots, |l| l.slot.steal_after_mark())
-        })
+    /// park misses: for a waiter that has registered its debt (and
+    /// switched the pool to fenced parks, `crate::slot`).
+    pub(crate) fn steal_after_fence(&self) -> Option<Idle<T>> {
+        // Between the debt and the looks: a put whose park's fence comes
+        // later reads the debt, and one whose fence came first is found.
+        fence(SeqCst);
+        self.threads
+            .with_shared(|slots, _| Iterator::find_map(&mut &mut *slots, |l| l.slot.steal()))
     }
 
     /// Every idle item: the queue's (with their tokens) and the slots'.
@@ -193,8 +196,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         while let Some(idle) = self.core().take_shared() {
             out.push(idle);
         }
+        // Between `close`'s flag and the looks, as in `steal_after_fence`.
+        fence(SeqCst);
         self.threads.with_shared(|slots, _| {
-            out.extend(slots.filter_map(|l| l.slot.steal_after_mark()));
+            out.extend(slots.filter_map(|l| l.slot.steal()));
         });
         out
     }
@@ -217,16 +222,16 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let Some(mine) = local.slot else {
             return self.put_shared(idle);
         };
-        if let Err(idle) = mine.park(idle) {
+        if let Err(idle) = mine.park(idle, &self.core().parks) {
             // An item is parked already (this thread holds several), or a
             // thief is still reading the last one.
             return self.put_shared(idle);
         }
         // A waiter takes its debt before it looks in every slot, and
-        // `close` sets its flag before it drains them; both look with a
-        // mark that a park cannot miss (`crate::slot`): if their mark came
-        // first, the park's swap read it and so we see their debt or flag
-        // here; if the park came first, they find the item.
+        // `close` sets its flag before it drains them; both switch the
+        // pool to fenced parks first and fence before they look
+        // (`crate::slot`): if their fence came first, we see their debt or
+        // flag here; if the park's came first, they find the item.
         if (self.core().avail.load(SeqCst) < 0 || self.core().closed.load(SeqCst))
             && let Some(idle) = mine.take()
         {

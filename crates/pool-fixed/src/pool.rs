@@ -13,6 +13,7 @@ use pool_core::engine::words::{in_blocks, move_words};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::core::{Core, Factory, owe_on_unwind};
+use crate::slot::Parks;
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait_queue::{Idle, WaitQueue, WaitTotals};
@@ -84,6 +85,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
                 avail: CachePadded::new(AtomicIsize::new(0)),
                 waitq: Mutex::new(WaitQueue::new()),
                 closed: AtomicBool::new(false),
+                parks: Parks::new(),
                 generation: CachePadded::new(AtomicU64::new(0)),
                 missing: CachePadded::new(AtomicIsize::new(0)),
                 orphan: Counters::default(),
@@ -431,8 +433,11 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), PoolError>(())
     /// ```
     pub fn close(&self) {
-        // SeqCst, against a put's SeqCst park then look at `closed`: the put
-        // sees the flag or the drain below finds its item.
+        // Before the drain below: a put that parks lightly either sees the
+        // switch or has its item found by the drain (`crate::slot`).
+        self.core().parks.switch_to_fenced();
+        // SeqCst, against a put's park then look at `closed`: the put sees
+        // the flag or the drain below finds its item.
         if self.core().closed.swap(true, SeqCst) {
             return;
         }

@@ -255,6 +255,11 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         &self,
         cell: &CellArc<WaitCell<T>>,
     ) -> Option<Result<(T, FixedTicket), PoolError>> {
+        // Before the look in every slot below, and before anything is
+        // taken (it may panic): a put that parks lightly either sees the
+        // switch or has its item found by the look (`crate::slot`). Once
+        // per pool.
+        self.core().parks.switch_to_fenced();
         {
             let mut q = lock(&self.core().waitq);
             if q.closed {
@@ -277,15 +282,15 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             q.waiters.push_back(CellArc::clone(cell));
         }
         // Items parked in slots before our debt was visible are found here
-        // (see `put_idle`: this look marks every slot it passes, so a put
-        // that parks after it reads our debt). What it finds goes where
+        // (see `put_idle`: this look fences after the debt, so a put that
+        // parks after it reads our debt). What it finds goes where
         // every returned item goes: to the oldest waiter (this one, if it
         // is the oldest), else to the queue. A waiter that kept what its
         // look found would be served ahead of older ones whenever an item
         // came back while it registered: the returning thread parks it,
         // and the look takes it before the returning thread sees the
         // debts and hands it over.
-        if let Some(stolen) = self.steal_after_mark() {
+        if let Some(stolen) = self.steal_after_fence() {
             self.put_shared(stolen);
             if let Some(outcome) = cell.take_outcome() {
                 // Out of the queue: whoever served it dequeued it.

@@ -109,3 +109,68 @@ fn sixteen_threads_on_four_items() {
     drop(kept);
     assert_eq!(live.load(SeqCst), 0);
 }
+
+/// A new pool parks returned items with a plain store until its first
+/// waiter (or `close`) switches it to swaps, once: a return racing that
+/// first waiter must still reach it. Every round is a new pool of one
+/// item, so every round races the switch.
+#[test]
+fn a_return_racing_the_pools_first_waiter_reaches_it() {
+    let rounds = if cfg!(miri) { 8 } else { 2_000 };
+    for round in 0..rounds {
+        let pool = Arc::new(FixedPool::new(1, Vec::<u8>::new).unwrap());
+        let held = pool.try_get_owned().unwrap();
+        let start = Arc::new(Barrier::new(2));
+        let (p, s) = (Arc::clone(&pool), Arc::clone(&start));
+        let waiter = std::thread::spawn(move || {
+            s.wait();
+            // A missed item would leave this waiter asleep until the
+            // deadline: a failure, not a hang.
+            p.get_timeout(Duration::from_secs(30)).map(|g| g.capacity())
+        });
+        start.wait();
+        drop(held);
+        assert!(
+            waiter.join().unwrap().is_ok(),
+            "round {round}: the return was missed"
+        );
+        let s = pool.stats();
+        assert_eq!((s.outstanding, pool.available()), (0, 1), "round {round}");
+    }
+}
+
+/// `close` racing a return on a new pool (the return parks plainly unless
+/// it sees the switch `close` makes first): the item is freed either way,
+/// never left parked in the returning thread's slot.
+#[test]
+fn close_racing_a_return_on_a_new_pool_frees_the_item() {
+    let rounds = if cfg!(miri) { 8 } else { 2_000 };
+    for round in 0..rounds {
+        let live = Arc::new(AtomicIsize::new(1));
+        let l = Arc::clone(&live);
+        let pool = Arc::new(
+            FixedPool::new(1, move || Tagged {
+                held: AtomicBool::new(false),
+                live: Arc::clone(&l),
+            })
+            .unwrap(),
+        );
+        let held = pool.try_get_owned().unwrap();
+        let start = Arc::new(Barrier::new(2));
+        let (p, s) = (Arc::clone(&pool), Arc::clone(&start));
+        let closer = std::thread::spawn(move || {
+            s.wait();
+            p.close();
+        });
+        start.wait();
+        drop(held);
+        closer.join().unwrap();
+        // The pool is still alive: only a freed item is not counted here.
+        assert_eq!(
+            live.load(SeqCst),
+            0,
+            "round {round}: the item stayed parked"
+        );
+        assert_eq!(pool.available(), 0, "round {round}");
+    }
+}

@@ -102,6 +102,12 @@ mod imp {
         let _ = MODE.compare_exchange(UNKNOWN, mode, AcqRel, Acquire);
     }
 
+    #[inline]
+    pub(super) fn asymmetric() -> bool {
+        prepare();
+        MODE.load(Relaxed) == MEMBARRIER
+    }
+
     #[inline(always)]
     pub(super) fn light() {
         if MODE.load(Relaxed) == MEMBARRIER {
@@ -148,6 +154,11 @@ mod imp {
     #[inline]
     pub(super) fn prepare() {}
 
+    #[inline]
+    pub(super) fn asymmetric() -> bool {
+        false
+    }
+
     #[inline(always)]
     pub(super) fn light() {
         fence(SeqCst);
@@ -166,6 +177,25 @@ mod imp {
 #[inline]
 pub fn prepare() {
     imp::prepare();
+}
+
+/// Whether [`light`] is only a compiler fence here ([`prepare`]s the
+/// fences first): true where `membarrier` is granted. A hot path that has
+/// a cheaper way than a `SeqCst` fence to order its store and load (a
+/// read-modify-write) keeps it where this is false.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::engine::barrier;
+///
+/// if !barrier::asymmetric() {
+///     // `light` is a full fence here: as costly as `heavy`.
+/// }
+/// ```
+#[inline]
+pub fn asymmetric() -> bool {
+    imp::asymmetric()
 }
 
 /// The hot side: between a store and a load that must not pass it, in a
