@@ -419,6 +419,25 @@ impl SizedContender for Alloc {
     }
 }
 
+/// The write alone (the mixed scenario's floor): each length written
+/// into one buffer the thread keeps, grown to the largest length once.
+#[derive(Debug)]
+pub struct WriteOnly;
+
+thread_local! {
+    static WRITTEN: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl SizedContender for WriteOnly {
+    fn build() -> Self {
+        WriteOnly
+    }
+    #[inline(always)]
+    fn op(&self, len: usize) {
+        WRITTEN.with_borrow_mut(|v| fill_vec(v, len));
+    }
+}
+
 impl SizedContender for AllocZeroed {
     fn build() -> Self {
         AllocZeroed(0)

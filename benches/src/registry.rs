@@ -411,6 +411,7 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
     bench_mixed::<Alloc>(&mut g, &alloc_name);
     bench_mixed::<AllocZeroed>(&mut g, &zeroed_name);
     if with_pools {
+        bench_mixed::<WriteOnly>(&mut g, table::WRITE_ONLY.name);
         bench_mixed::<PoolTiered>(&mut g, table::POOL_TIERED.name);
         bench_mixed::<Zeropool>(&mut g, table::ZEROPOOL.name);
     }

@@ -155,6 +155,13 @@ pub const TLS_STACK_ATOMIC: Entry = entry(
     Kind::Reference,
     "tls-stack plus one uncontended atomic read-modify-write per get + put",
 );
+/// The mixed scenario's floor: each length written into one buffer the
+/// thread keeps, no allocation and no pool.
+pub const WRITE_ONLY: Entry = entry(
+    "write-only",
+    Kind::Reference,
+    "each length written into one buffer the thread keeps (no allocation): the write alone",
+);
 /// zeropool.
 pub const ZEROPOOL: Entry = entry("zeropool", Kind::Peer, "zeropool 0.7, alloc_uninit");
 /// opool.
@@ -194,6 +201,7 @@ pub const ALL: &[Entry] = &[
     TLS_STACK,
     TLS_STACK_ATOMIC,
     HANDOFF,
+    WRITE_ONLY,
     ZEROPOOL,
     OPOOL,
     OBJECT_POOL,

@@ -139,7 +139,7 @@ pub(crate) fn write(
          pipeline: per buffer over all threads, producers filling whole buffers and handing them over in batches of 16 to consumers that drop them, \
          `retained KiB` being what the pool keeps afterwards; fill: the holder writes the whole buffer; mixed: log-normal lengths, each written whole; \
          replay: per operation per thread of your workload, each drawn length written whole, the oldest held buffer given back). \
-         ratio is to the fastest in the same table; Mops/s is over all threads. `tls-stack` is a naive `thread_local!` stack, shown for reference; \
+         ratio is to the fastest in the same table; Mops/s is over all threads. `tls-stack` is a naive `thread_local!` stack, shown for reference; `write-only` (mixed) writes each length into one buffer its thread keeps, no allocation: the write alone, which every contender pays; \
          `-nostats` rows are our pools built with every statistics counter compiled out, to show what statistics cost; \
          `-leak-sites`, `-sampled` and `-tracked` rows are pool-local built with the leak-sites feature, without a tracker, with a sampled one (one guard in 128) and with one that records every guard, to show what leak sites cost; \
          `-timed` rows are our pools with timed trimming every 10 ms, to show what it costs. \
