@@ -41,11 +41,32 @@ fn assert_one_idle(pool: &Shared, lost: &str, twice: &str) {
     drop(g);
 }
 
-/// A blocked acquire is always woken by a return: no lost wake-up.
+/// A blocked acquire is always woken by a return: no lost wake-up. On a
+/// new pool the return parks lightly (a store and a light fence) while
+/// the waiter switches the pool to fenced parks before its look.
 #[test]
 fn loom_return_wakes_a_blocked_acquire() {
     loom::model(|| {
         let (pool, held, waiter) = held_and_a_waiter(false);
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), Ok(0));
+        assert_eq!(pool.stats().outstanding, 0);
+    });
+}
+
+/// The same race once the pool has had a waiter: the return parks with
+/// a store and a `SeqCst` fence (fenced parks, `crate::slot`), the waiter
+/// fences after its debt, and one of the two sees the other.
+#[test]
+fn loom_a_fenced_park_racing_a_waiter_is_found() {
+    loom::model(|| {
+        let pool = pool(1);
+        // What a first waiter does once per pool, here before the race.
+        pool.core().parks.switch_to_fenced();
+        // Borrowed: an owned guard's release fences on its own.
+        let held = pool.try_get().unwrap();
+        let p = Arc::clone(&pool);
+        let waiter = thread::spawn(move || p.get_blocking().map(|g| g.len()));
         drop(held);
         assert_eq!(waiter.join().unwrap(), Ok(0));
         assert_eq!(pool.stats().outstanding, 0);
