@@ -23,7 +23,7 @@ use pool_core::engine::per_thread::ThreadState;
 use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::{Counter, Counters};
 
-use crate::slot::{Mine, Parks, Slot};
+use crate::slot::{Fencing, Mine, Slot};
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock, spin_until};
 use crate::wait_queue::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 
@@ -32,8 +32,9 @@ use crate::wait_queue::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 /// counters).
 pub(crate) struct ThreadSlot<T> {
     /// One idle item kept for this thread; others may steal it. The owner
-    /// takes with one compare-exchange and parks with one store (and a
-    /// fence, once the pool has had a waiter: `crate::slot`).
+    /// takes and parks with plain stores and compiler fences (a
+    /// compare-exchange and a fence, once another thread has looked into
+    /// the slots: `crate::slot`).
     pub(crate) slot: Slot<T>,
     /// Written by the owner only.
     pub(crate) counters: Counters,
@@ -88,10 +89,11 @@ pub(crate) struct Core<T> {
     pub(crate) avail: CachePadded<AtomicIsize>,
     pub(crate) waitq: Mutex<WaitQueue<T>>,
     pub(crate) closed: AtomicBool,
-    /// How a park's store is ordered: a light fence until the first
-    /// waiter (or `close`), a `SeqCst` one after (`crate::slot`). Read by
-    /// every put, beside `closed`: a read-mostly line.
-    pub(crate) parks: Parks,
+    /// How owners order their slot's stores and loads: light fences until
+    /// the first waiter, `close`, `renew` or steal, full ones after
+    /// (`crate::slot`). Read by every get and put, beside `closed`: a
+    /// read-mostly line.
+    pub(crate) fencing: Fencing,
     /// Bumped by `renew`; idle items and tickets of older generations are
     /// stale.
     pub(crate) generation: CachePadded<AtomicU64>,

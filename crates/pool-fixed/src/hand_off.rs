@@ -116,7 +116,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// the caller would otherwise copy through memory on every get.
     #[inline(always)]
     pub(crate) fn take_own(&self, local: Tally<'_, T>) -> Option<(T, FixedTicket)> {
-        let idle = local.slot.and_then(Mine::take)?;
+        let idle = local
+            .slot
+            .and_then(|mine| mine.take(&self.core().fencing))?;
         let idle = self.fresh(local, idle)?;
         Some(self.hand_out(local, idle))
     }
@@ -173,16 +175,19 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         (item, FixedTicket::new(self.core().generation.load(Acquire)))
     }
 
-    /// Takes an idle item from any thread's slot.
+    /// Takes an idle item from any thread's slot (switching the pool to
+    /// full fencing first, once: `crate::slot`).
     pub(crate) fn steal(&self) -> Option<Idle<T>> {
+        self.core().fencing.switch_to_full();
         self.threads
             .with_shared(|slots, _| Iterator::find_map(&mut &mut *slots, |l| l.slot.steal()))
     }
 
     /// Takes an idle item from any thread's slot with a look that no later
     /// park misses: for a waiter that has registered its debt (and
-    /// switched the pool to fenced parks, `crate::slot`).
+    /// switched the pool to full fencing, `crate::slot`).
     pub(crate) fn steal_after_fence(&self) -> Option<Idle<T>> {
+        self.core().fencing.switch_to_full();
         // Between the debt and the looks: a put whose park's fence comes
         // later reads the debt, and one whose fence came first is found.
         fence(SeqCst);
@@ -192,6 +197,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Every idle item: the queue's (with their tokens) and the slots'.
     pub(crate) fn drain_idle(&self) -> Vec<Idle<T>> {
+        // Before anything is taken (it may panic): the looks below steal.
+        self.core().fencing.switch_to_full();
         let mut out = Vec::new();
         while let Some(idle) = self.core().take_shared() {
             out.push(idle);
@@ -222,18 +229,18 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let Some(mine) = local.slot else {
             return self.put_shared(idle);
         };
-        if let Err(idle) = mine.park(idle, &self.core().parks) {
+        if let Err(idle) = mine.park(idle, &self.core().fencing) {
             // An item is parked already (this thread holds several), or a
             // thief is still reading the last one.
             return self.put_shared(idle);
         }
         // A waiter takes its debt before it looks in every slot, and
         // `close` sets its flag before it drains them; both switch the
-        // pool to fenced parks first and fence before they look
+        // pool to full fencing first and fence before they look
         // (`crate::slot`): if their fence came first, we see their debt or
         // flag here; if the park's came first, they find the item.
         if (self.core().avail.load(SeqCst) < 0 || self.core().closed.load(SeqCst))
-            && let Some(idle) = mine.take()
+            && let Some(idle) = mine.take(&self.core().fencing)
         {
             self.put_shared(idle);
         }

@@ -13,7 +13,7 @@ use pool_core::engine::words::{in_blocks, move_words};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
 use crate::core::{Core, Factory, owe_on_unwind};
-use crate::slot::Parks;
+use crate::slot::Fencing;
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait_queue::{Idle, WaitQueue, WaitTotals};
@@ -85,7 +85,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
                 avail: CachePadded::new(AtomicIsize::new(0)),
                 waitq: Mutex::new(WaitQueue::new()),
                 closed: AtomicBool::new(false),
-                parks: Parks::new(),
+                fencing: Fencing::new(),
                 generation: CachePadded::new(AtomicU64::new(0)),
                 missing: CachePadded::new(AtomicIsize::new(0)),
                 orphan: Counters::default(),
@@ -435,7 +435,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub fn close(&self) {
         // Before the drain below: a put that parks lightly either sees the
         // switch or has its item found by the drain (`crate::slot`).
-        self.core().parks.switch_to_fenced();
+        self.core().fencing.switch_to_full();
         // SeqCst, against a put's park then look at `closed`: the put sees
         // the flag or the drain below finds its item.
         if self.core().closed.swap(true, SeqCst) {

@@ -6,9 +6,9 @@
 //! - only the thread that owns the slot fills it ([`Mine::park`]): it
 //!   writes the item into an `EMPTY` slot, then publishes it by storing
 //!   `FULL`;
-//! - the owner takes it back ([`Mine::take`]) by a compare-exchange from
-//!   `FULL` to `EMPTY` and then reads it: once the slot is `EMPTY` only its
-//!   owner writes the item, and the owner is the reader;
+//! - the owner takes it back ([`Mine::take`]): it moves the state from
+//!   `FULL` to `EMPTY` and reads the item (how, below); once the slot is
+//!   `EMPTY` only its owner writes the item, and the owner is the reader;
 //! - any thread steals ([`Slot::steal`]) by a compare-exchange from `FULL`
 //!   to `BUSY`, reads the item, and swaps `EMPTY` back when done, so the
 //!   owner never writes while a thief reads.
@@ -16,51 +16,63 @@
 //! Every hand-over of the item is a Release (the store of `FULL`, the swap
 //! back to `EMPTY`) read by an Acquire (the compare-exchanges, and the
 //! park's look at `EMPTY`), so each reader sees the item as its writer left
-//! it. The owner's get is one compare-exchange and its put one store, on
-//! this slot's cache line only; the previous designs parked the item in a
-//! box swapped in and out of an atomic pointer (two exchanges and a
-//! dependent load per get and put), then inline with a swap.
+//! it. The previous designs parked the item in a box swapped in and out of
+//! an atomic pointer (two exchanges and a dependent load per get and put),
+//! then inline with a compare-exchange to take it and a swap to park it.
 //!
-//! # A look that a later park cannot miss
+//! # Light until another thread looks
 //!
-//! A waiter that has registered its debt, or `close` that has set its
-//! flag, then looks in every slot (`FixedPool::steal_after_fence`); a
-//! put, once parked, reads the debts and the flag and takes its item back
-//! to the shared path if it sees either. Each side stores, then loads what
-//! the other stores (Dekker's pattern), so each needs an order between its
-//! store and its load, or both could miss the other and an item would stay
-//! parked, unseen, while a waiter sleeps. The look runs a `SeqCst` fence
-//! between its store and its loads; the park orders its own as the pool's
-//! [`Parks`] says:
+//! Two things need an order between a store and a later load on both
+//! sides (Dekker's pattern), where either side missing the other's store
+//! would be a bug:
 //!
-//! - **Light**, from the pool's start where the asymmetric fences are cheap
-//!   (`pool_core::engine::barrier::asymmetric`): the park stores `FULL`,
-//!   runs a light fence (a compiler fence) and reads `Parks` again. Before
-//!   its first look, a waiter or `close` switches `Parks` to fenced parks:
-//!   a store, then a heavy fence (`membarrier`), once per pool. If the
-//!   park still reads light parks, the heavy fence ran after its store, and
-//!   the look, which comes after the heavy fence, finds the item.
-//! - **Fenced**, once the switch is seen (and from the start where fences
-//!   are not cheap): the park stores `FULL`, then fences (`SeqCst`). Of the
-//!   park's fence and the look's, whichever comes second in their single
-//!   total order sees the other side's store: the caller's read sees the
-//!   debt (or the flag), or the look sees `FULL`.
+//! - **A park and a look that must not miss it.** A waiter that has
+//!   registered its debt, or `close` that has set its flag, then looks in
+//!   every slot (`FixedPool::steal_after_fence`); a put, once parked,
+//!   reads the debts and the flag and takes its item back to the shared
+//!   path if it sees either. Missing each other, an item would stay
+//!   parked, unseen, while a waiter sleeps.
+//! - **An owner's take and a steal.** The owner marks its slot `taking`,
+//!   then reads the state; a thief reads `taking` before its
+//!   compare-exchange. Missing each other, both would hold the item.
 //!
-//! So a pool that never has a waiter pays one atomic read-modify-write per
-//! get + put (the get's compare-exchange), and a pool that has had one pays
-//! one `membarrier` and a fence per put from then on (on x86-64 the fence
-//! is a locked instruction, as the swap that parked items before). A
-//! `membarrier` per waiter instead was tried before, and made a pool whose
-//! threads often wait several times slower per get.
+//! The looking side (waiters, `close`, `renew`, thieves) is rare; the
+//! owner's side runs on every get and put. So the pool starts **light**
+//! ([`Fencing`], where the asymmetric fences are cheap:
+//! `pool_core::engine::barrier::asymmetric`; and under loom and Miri, to
+//! check it): the owner orders its store and load with a light fence (a
+//! compiler fence) and reads `Fencing` again after it; a thread that is
+//! about to look or steal first switches `Fencing` to **full**: a store,
+//! then a heavy fence (`membarrier`), once per pool. If the owner still
+//! reads light after its store, the heavy fence ran after that store, and
+//! the look or steal, which comes after the heavy fence, sees it: the
+//! parked item, or the `taking` mark (the thief waits it out: a few
+//! instructions, no user code). If the owner reads the switch (made or
+//! under way), it falls back to the full protocol:
+//!
+//! - a park stores `FULL`, then fences (`SeqCst`); the look fences
+//!   (`SeqCst`) between the waiter's debt (or `close`'s flag) and its
+//!   loads, so of the two fences, whichever comes second in their single
+//!   total order sees the other side's store;
+//! - a take is a compare-exchange from `FULL` to `EMPTY`, which a thief's
+//!   compare-exchange from `FULL` to `BUSY` cannot both win.
+//!
+//! So a pool that no other thread has looked into pays no atomic
+//! read-modify-write and no fence per get + put, and one that has had a
+//! waiter or a thief pays one `membarrier`, then a compare-exchange per
+//! get and a fence per put (on x86-64 both locked instructions) from then
+//! on. A `membarrier` per waiter instead was tried before, and made a pool
+//! whose threads often wait several times slower per get.
 //!
 //! Only fences order the two sides, never `SeqCst` operations, which loom
-//! models as Acquire and Release; and nothing but the owner writes the
-//! state while it is `EMPTY` (a look only reads it), since loom orders a
-//! plain store racing
-//! another thread's read-modify-write of the same word loosely (it let the
-//! owner read the older value after its own store, which the memory model
-//! forbids). Under loom and Miri the light fence is a `SeqCst` one, so
-//! their models check the fenced protocol and the switch, and the
+//! models as Acquire and Release; and no other thread writes the state
+//! while the owner may store to it without reading it first (a look only
+//! reads, a thief's compare-exchange comes after the owner's `taking` is
+//! cleared), since loom orders a plain store racing another thread's
+//! read-modify-write of the same word loosely (it let the owner read the
+//! older value after its own store, which the memory model forbids).
+//! Under loom and Miri the light fence is a `SeqCst` one, so their models
+//! check the protocol with symmetric fences and the switch, and the
 //! asymmetric step rests on `pool_core::engine::barrier`'s argument, as
 //! the per-thread layer's owned references do.
 //!
@@ -77,46 +89,47 @@ use pool_core::engine::barrier;
 use pool_core::engine::per_thread::{self, PerThread, PerThreadRef, ThreadState};
 use pool_core::engine::words::{store_words, take_words};
 
-use crate::sync::{AtomicU8, UnsafeCell, fence};
+use crate::sync::{AtomicBool, AtomicU8, UnsafeCell, fence, spin_until};
 use crate::wait_queue::Idle;
 
 const EMPTY: u8 = 0;
 const FULL: u8 = 1;
 const BUSY: u8 = 2;
 
-/// [`Parks`]: a light fence after a park's store.
+/// [`Fencing`]: light fences on the owner's side.
 const LIGHT: u8 = 0;
-/// [`Parks`]: a look is switching the pool to fenced parks (its heavy
+/// [`Fencing`]: a thread is switching the pool to full fencing (its heavy
 /// fence may not have run yet).
 const SWITCHING: u8 = 1;
-/// [`Parks`]: a `SeqCst` fence after a park's store, for good.
-const FENCED: u8 = 2;
+/// [`Fencing`]: full fences and compare-exchanges on the owner's side,
+/// for good.
+const FULL_FENCING: u8 = 2;
 
-/// How the owners of a pool's slots order a park's store before their
-/// read of the debts: with a light fence until the first look that no
-/// park may miss, with a `SeqCst` fence from then on (see the module
-/// docs). One per pool, read by every park, written at most twice.
-pub(crate) struct Parks(AtomicU8);
+/// How the owners of a pool's slots order their stores and loads against
+/// the threads that look into or steal from their slots: with light
+/// fences until the first such thread, fully from then on (see the module
+/// docs). One per pool, read by every get and put, written at most twice.
+pub(crate) struct Fencing(AtomicU8);
 
-impl Parks {
-    /// Light parks where the light fence is free (and under loom and
-    /// Miri, whose light fence is a full one), else fenced from the start.
+impl Fencing {
+    /// Light where the light fence is free (and under loom and Miri, whose
+    /// light fence is a full one), else full from the start.
     pub(crate) fn new() -> Self {
         let light = cfg!(any(pool_loom, miri)) || barrier::asymmetric();
-        Parks(AtomicU8::new(if light { LIGHT } else { FENCED }))
+        Fencing(AtomicU8::new(if light { LIGHT } else { FULL_FENCING }))
     }
 
-    /// Whether parks are light (a snapshot).
+    /// Whether the owners' side is light (a snapshot).
     #[inline(always)]
     fn light(&self) -> bool {
         self.0.load(Relaxed) == LIGHT
     }
 
-    /// After a park's store: whether a light fence orders it, as parks are
-    /// still light when read after that fence (every look that no park may
-    /// miss then comes after the store: its switch's heavy fence ran after
-    /// it). False: the caller fences for real. The first read skips the
-    /// light fence where it would not do.
+    /// After the owner's store: whether a light fence orders it before
+    /// the owner's next load, as the pool is still light when read after
+    /// that fence (every look and steal then comes after the store: the
+    /// switch's heavy fence ran after it). False: the caller takes the full
+    /// path. The first read skips the light fence where it would not do.
     #[inline(always)]
     fn light_after_store(&self) -> bool {
         self.light() && {
@@ -126,22 +139,28 @@ impl Parks {
     }
 
     /// Before a look that no later park may miss
-    /// (`FixedPool::steal_after_fence`): switches the pool to fenced
-    /// parks, once (a store and a heavy fence); nothing after that.
+    /// (`FixedPool::steal_after_fence`) or a steal: switches the pool to
+    /// full fencing, once (a store and a heavy fence); nothing after that.
     ///
     /// # Panics
     ///
     /// As `pool_core::engine::barrier::heavy`, which the kernel does not
     /// do; callers switch before they take anything.
-    pub(crate) fn switch_to_fenced(&self) {
-        if self.0.load(Acquire) == FENCED {
+    #[inline]
+    pub(crate) fn switch_to_full(&self) {
+        if self.0.load(Acquire) == FULL_FENCING {
             // Switched, heavy fence and all (Acquire: after it).
             return;
         }
+        self.switch_slow();
+    }
+
+    #[cold]
+    fn switch_slow(&self) {
         // From light only: a switch already made stays made.
         let _ = self.0.compare_exchange(LIGHT, SWITCHING, Relaxed, Relaxed);
         barrier::heavy();
-        self.0.store(FENCED, Release);
+        self.0.store(FULL_FENCING, Release);
     }
 }
 
@@ -150,17 +169,25 @@ pub(crate) struct Slot<T> {
     /// `EMPTY`: no item, and only the owner may write one. `FULL`: an item
     /// is there for its owner or a thief. `BUSY`: a thief is reading it.
     state: AtomicU8,
+    /// The owner is taking its item lightly (module docs): a thief waits
+    /// until it is clear before its compare-exchange. Written by the owner
+    /// only.
+    taking: AtomicBool,
     /// `Some` exactly while the state is `FULL` or `BUSY` (and, in the
-    /// owner's hands, between its write and its swap to `FULL`).
+    /// owner's hands, between its write and its store of `FULL`).
     item: UnsafeCell<Option<Idle<T>>>,
 }
 
 // SAFETY: the item is written only by the slot's owner, while the state
 // is `EMPTY` (and no thief is reading: thieves read only under `BUSY`,
-// and store `EMPTY` after), and read only by the caller whose
-// compare-exchange moved the state out of `FULL` (one caller per `FULL`).
-// Each hand-over is a Release/Acquire pair on `state`. So sharing a slot
-// only moves `T` values between threads, which `T: Send` allows.
+// and store `EMPTY` after), and read only by the one caller that moved
+// the state out of `FULL`: a thief's compare-exchange, the owner's, or the
+// owner's light take, which no thief's compare-exchange overlaps (a thief
+// waits for `taking` to clear, and one that read it clear before the
+// take came after the switch the take read as not made: module docs).
+// Each hand-over is a Release/Acquire pair on `state` (or on `taking`).
+// So sharing a slot only moves `T` values between threads, which
+// `T: Send` allows.
 #[allow(unsafe_code)]
 unsafe impl<T: Send> Sync for Slot<T> {}
 
@@ -168,6 +195,7 @@ impl<T> Slot<T> {
     pub(crate) fn new() -> Self {
         Slot {
             state: AtomicU8::new(EMPTY),
+            taking: AtomicBool::new(false),
             item: UnsafeCell::new(None),
         }
     }
@@ -179,13 +207,20 @@ impl<T> Slot<T> {
 
     /// Takes the parked item, from any thread (a thread whose queue ran
     /// dry looking for an idle item, or a look that no park may miss,
-    /// after its fence: see the module docs).
+    /// after its fence). The caller has switched `fencing` to full first
+    /// (see the module docs).
     pub(crate) fn steal(&self) -> Option<Idle<T>> {
-        if self.state.load(Acquire) != FULL
-            || self
-                .state
-                .compare_exchange(FULL, BUSY, Acquire, Relaxed)
-                .is_err()
+        if self.state.load(Acquire) != FULL {
+            return None;
+        }
+        // An owner's light take that began before the switch may still
+        // run: wait it out (a few instructions, no user code), then the
+        // compare-exchange sees its `EMPTY` (Acquire: after it).
+        spin_until(|| (!self.taking.load(Acquire)).then_some(()));
+        if self
+            .state
+            .compare_exchange(FULL, BUSY, Acquire, Relaxed)
+            .is_err()
         {
             return None;
         }
@@ -273,15 +308,36 @@ where
 }
 
 impl<T> Mine<'_, T> {
-    /// Takes this thread's parked item, if a thief did not.
+    /// Takes this thread's parked item, if a thief did not: lightly (a
+    /// mark, a compiler fence and plain stores) while `fencing` is light,
+    /// with a compare-exchange after (see the module docs).
     #[inline]
-    pub(crate) fn take(self) -> Option<Idle<T>> {
-        if self.slot.state.load(Relaxed) != FULL
-            || self
-                .slot
-                .state
-                .compare_exchange(FULL, EMPTY, Acquire, Relaxed)
-                .is_err()
+    pub(crate) fn take(self, fencing: &Fencing) -> Option<Idle<T>> {
+        if self.slot.state.load(Relaxed) != FULL {
+            return None;
+        }
+        if fencing.light() {
+            self.slot.taking.store(true, Relaxed);
+            if fencing.light_after_store() {
+                // No thief's compare-exchange overlaps this (module docs):
+                // the state is ours to move, and it is `FULL` (only a
+                // thief would have changed it).
+                self.slot.state.store(EMPTY, Relaxed);
+                // SAFETY: as below: the state was `FULL` and is `EMPTY`
+                // now, moved by us alone (a thief waits for `taking`).
+                #[allow(unsafe_code)]
+                let idle = self.slot.item.with_mut(|p| take_words(unsafe { &mut *p }));
+                // Release: a thief that waited for the mark sees `EMPTY`.
+                self.slot.taking.store(false, Release);
+                return idle;
+            }
+            self.slot.taking.store(false, Release);
+        }
+        if self
+            .slot
+            .state
+            .compare_exchange(FULL, EMPTY, Acquire, Relaxed)
+            .is_err()
         {
             return None;
         }
@@ -295,18 +351,18 @@ impl<T> Mine<'_, T> {
     }
 
     /// Parks `idle` if the slot is empty; hands it back if an item is
-    /// parked already or a thief is still reading one. `parks` says how
+    /// parked already or a thief is still reading one. `fencing` says how
     /// the store is ordered before the caller's read of the debts and the
     /// flag (see the module docs).
     #[inline]
-    pub(crate) fn park(self, idle: Idle<T>, parks: &Parks) -> Result<(), Idle<T>> {
+    pub(crate) fn park(self, idle: Idle<T>, fencing: &Fencing) -> Result<(), Idle<T>> {
         if self.slot.state.load(Acquire) != EMPTY {
             return Err(idle);
         }
         // SAFETY: the state is `EMPTY` (the Acquire load saw the last
         // thief's Release swap to it, so its read is over), and only the
         // owner, this thread, moves a slot out of `EMPTY`: nobody else
-        // touches the item until the swap below publishes it.
+        // touches the item until the store below publishes it.
         #[allow(unsafe_code)]
         // Written in words: see `pool_core::engine::words`.
         self.slot
@@ -314,7 +370,7 @@ impl<T> Mine<'_, T> {
             .with_mut(|p| store_words(unsafe { &mut *p }, Some(idle)));
         // Release publishes the item.
         self.slot.state.store(FULL, Release);
-        if !parks.light_after_store() {
+        if !fencing.light_after_store() {
             // The caller's read of the debts and the flag must not pass
             // the store (see the module docs).
             fence(SeqCst);
@@ -334,59 +390,81 @@ mod tests {
         }
     }
 
-    /// Both kinds of park: light (a pool that never had a waiter) and
-    /// fenced (after the switch, or where fences are not cheap).
-    fn both_parks() -> [Parks; 2] {
-        [Parks(AtomicU8::new(LIGHT)), Parks(AtomicU8::new(FENCED))]
+    /// Both kinds of fencing: light (a pool no other thread has looked
+    /// into) and full (after the switch, or where fences are not cheap).
+    fn both_fencings() -> [Fencing; 2] {
+        [
+            Fencing(AtomicU8::new(LIGHT)),
+            Fencing(AtomicU8::new(FULL_FENCING)),
+        ]
     }
 
     #[test]
     fn park_take_steal_each_move_the_item_once() {
-        for parks in both_parks() {
+        for fencing in both_fencings() {
             let slot = Slot::new();
             let me = Mine {
                 slot: &slot,
                 _owner: PhantomData,
             };
-            assert!(me.take().is_none());
-            assert!(me.park(idle(1), &parks).is_ok());
+            assert!(me.take(&fencing).is_none());
+            assert!(me.park(idle(1), &fencing).is_ok());
             assert!(slot.is_full());
             // A second park finds it full and hands the item back.
-            assert_eq!(me.park(idle(2), &parks).unwrap_err().item, [2]);
-            assert_eq!(me.take().unwrap().item, [1]);
-            assert!(me.take().is_none() && slot.steal().is_none());
-            assert!(me.park(idle(3), &parks).is_ok());
+            assert_eq!(me.park(idle(2), &fencing).unwrap_err().item, [2]);
+            assert_eq!(me.take(&fencing).unwrap().item, [1]);
+            assert!(me.take(&fencing).is_none() && slot.steal().is_none());
+            assert!(me.park(idle(3), &fencing).is_ok());
             let stolen = std::thread::scope(|s| s.spawn(|| slot.steal()).join().unwrap());
             assert_eq!(stolen.unwrap().item, [3]);
-            assert!(!slot.is_full() && me.take().is_none());
+            assert!(!slot.is_full() && me.take(&fencing).is_none());
             // The slot is empty again: the owner may park.
-            assert!(me.park(idle(4), &parks).is_ok());
+            assert!(me.park(idle(4), &fencing).is_ok());
             // A look after a park finds the item, in either kind.
-            parks.switch_to_fenced();
+            fencing.switch_to_full();
             assert_eq!(slot.steal().unwrap().item, [4]);
-            assert!(me.park(idle(5), &parks).is_ok());
+            assert!(me.take(&fencing).is_none());
+            assert!(me.park(idle(5), &fencing).is_ok());
             drop(slot); // frees the parked item (Miri checks it is not leaked)
         }
     }
 
-    /// The switch goes one way, once: light parks become fenced and stay
-    /// fenced, however often a look asks again.
+    /// The switch goes one way, once: light fencing becomes full and stays
+    /// full, however often a look or a steal asks again.
     #[test]
-    fn parks_switch_to_fenced_once_and_for_good() {
-        let [light, fenced] = both_parks();
+    fn fencing_switches_to_full_once_and_for_good() {
+        let [light, full] = both_fencings();
         assert!(light.light() && light.light_after_store());
-        assert!(!fenced.light() && !fenced.light_after_store());
+        assert!(!full.light() && !full.light_after_store());
         for _ in 0..3 {
-            light.switch_to_fenced();
+            light.switch_to_full();
             assert!(!light.light_after_store());
-            assert_eq!(light.0.load(Relaxed), FENCED);
+            assert_eq!(light.0.load(Relaxed), FULL_FENCING);
         }
-        fenced.switch_to_fenced();
-        assert_eq!(fenced.0.load(Relaxed), FENCED);
-        // A new pool parks lightly wherever the light fence is free.
+        full.switch_to_full();
+        assert_eq!(full.0.load(Relaxed), FULL_FENCING);
+        // A new pool is light wherever the light fence is free.
         assert_eq!(
-            Parks::new().light(),
+            Fencing::new().light(),
             cfg!(miri) || pool_core::engine::barrier::asymmetric()
         );
+    }
+
+    /// A light take never leaves its mark behind, found or not, and a
+    /// thief after it finds nothing to take.
+    #[test]
+    fn a_light_take_clears_its_mark() {
+        let [light, _] = both_fencings();
+        let slot = Slot::new();
+        let me = Mine {
+            slot: &slot,
+            _owner: PhantomData,
+        };
+        assert!(me.take(&light).is_none());
+        assert!(me.park(idle(7), &light).is_ok());
+        assert_eq!(me.take(&light).unwrap().item, [7]);
+        assert!(!slot.taking.load(Relaxed) && !slot.is_full());
+        light.switch_to_full();
+        assert!(slot.steal().is_none());
     }
 }

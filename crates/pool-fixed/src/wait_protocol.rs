@@ -259,7 +259,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         // taken (it may panic): a put that parks lightly either sees the
         // switch or has its item found by the look (`crate::slot`). Once
         // per pool.
-        self.core().parks.switch_to_fenced();
+        self.core().fencing.switch_to_full();
         {
             let mut q = lock(&self.core().waitq);
             if q.closed {
