@@ -54,20 +54,23 @@
 //! Idle items live in a per-thread slot (one item per thread) in front of a
 //! shared [`crossbeam_queue::ArrayQueue`]. A thread that takes and returns
 //! one item at a time touches only its own slot: the item sits inline
-//! beside a state word, taken with one compare-exchange and parked with one
-//! store, no lock and no allocation (the `slot` module holds the crate's only
-//! `unsafe`). A counter of tokens (items in the queue minus waiters)
+//! beside a state word, taken and parked with plain stores and compiler
+//! fences, no lock, no allocation and no atomic read-modify-write (the
+//! `slot` module holds the crate's only `unsafe`). A counter of tokens (items in the queue minus waiters)
 //! decides, with one read-modify-write, whether a get may pop the queue and
 //! whether a put must hand its item to a waiter, so no wake-up is lost:
 //! waiters register their debt, fence, then look in every slot one last
 //! time, and a put fences between its park and its read of the debts, so
 //! a put that parks after that look sees the debt and hands its item over,
-//! and one that parked before it is found. Until the pool's first waiter
-//! (or `close`) the put's fence is a compiler fence, paired with one
-//! `membarrier` that the first waiter makes (on Linux; elsewhere, and once
-//! a pool has had a waiter, it is a full fence): a pool sized so that
-//! nobody waits pays one atomic read-modify-write per get + put. Waiters
-//! are served first come, first served.
+//! and one that parked before it is found. Until the pool's first waiter,
+//! `close`, `renew` or steal (a get that finds its slot and the queue
+//! empty takes another thread's parked item), the put's fence is a
+//! compiler fence and the get takes its item with plain stores, paired
+//! with one `membarrier` that the first of those makes (on Linux;
+//! elsewhere, and once that happened, a full fence and a compare-exchange):
+//! a pool sized so that nobody waits or steals pays no atomic
+//! read-modify-write per get + put. Waiters are served first come, first
+//! served.
 //!
 //! An item that leaves circulation (detached, stale after
 //! [`renew`](FixedPool::renew), dropped because its `Reset` or
