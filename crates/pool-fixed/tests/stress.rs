@@ -174,3 +174,56 @@ fn close_racing_a_return_on_a_new_pool_frees_the_item() {
         assert_eq!(pool.available(), 0, "round {round}");
     }
 }
+
+/// A new pool's owner takes and parks its item with plain stores until
+/// the first steal switches the pool (`crate::slot`): a thief's first
+/// steals racing the owner's light takes never give the item two holders,
+/// and lose nothing. Every round is a new pool, so every round races the
+/// switch.
+#[test]
+fn a_thiefs_first_steals_racing_the_owners_light_takes_never_share_the_item() {
+    let rounds = if cfg!(miri) { 4 } else { 1_000 };
+    let turns = if cfg!(miri) { 8 } else { 200 };
+    for round in 0..rounds {
+        let live = Arc::new(AtomicIsize::new(0));
+        let l = Arc::clone(&live);
+        let pool = FixedPool::new(1, move || {
+            l.fetch_add(1, SeqCst);
+            Tagged {
+                held: AtomicBool::new(false),
+                live: Arc::clone(&l),
+            }
+        })
+        .unwrap();
+        // Parked in this thread's slot: the thief finds the queue empty.
+        drop(pool.try_get().unwrap());
+        let barrier = Barrier::new(2);
+        let use_it = |g: Pooled<'_, FixedPool<Tagged>>| {
+            assert!(
+                !g.held.swap(true, SeqCst),
+                "round {round}: an item with two holders"
+            );
+            std::hint::spin_loop();
+            g.held.store(false, SeqCst);
+        };
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                barrier.wait();
+                for _ in 0..turns {
+                    if let Ok(g) = pool.try_get() {
+                        use_it(g);
+                    }
+                }
+            });
+            barrier.wait();
+            for _ in 0..turns {
+                if let Ok(g) = pool.try_get() {
+                    use_it(g);
+                }
+            }
+        });
+        let st = pool.status();
+        assert_eq!((st.available, st.in_use), (1, 0), "round {round}: {st}");
+        assert_eq!(live.load(SeqCst), 1, "round {round}: one item, never two");
+    }
+}
