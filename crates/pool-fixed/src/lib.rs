@@ -56,7 +56,9 @@
 //! one item at a time touches only its own slot: the item sits inline
 //! beside a state word, taken and parked with plain stores and compiler
 //! fences, no lock, no allocation and no atomic read-modify-write (the
-//! `slot` module holds the crate's only `unsafe`). A counter of tokens (items in the queue minus waiters)
+//! `slot` module holds the crate's `unsafe`, but for one cast from the
+//! per-thread layer to the `repr(transparent)` pool around it, for owned
+//! guards). A counter of tokens (items in the queue minus waiters)
 //! decides, with one read-modify-write, whether a get may pop the queue and
 //! whether a put must hand its item to a waiter, so no wake-up is lost:
 //! waiters register their debt, fence, then look in every slot one last

@@ -68,6 +68,9 @@ impl FixedTicket {
 /// is queued (that waiter runs the factory) or to the next acquire.
 /// Items are made only up front and for what is owed, so never more than
 /// `capacity` exist.
+// `repr(transparent)`: an owned guard's counted reference reaches the
+// `PerThread`, and sees it as the pool (`FixedPool::around`).
+#[repr(transparent)]
 pub struct FixedPool<T: Reset + Send + 'static> {
     pub(crate) threads: PerThread<Core<T>>,
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::Acquire;
 
 use pool_core::Reset;
 use pool_core::engine::Recycle;
-use pool_core::engine::per_thread::{PerThread, PerThreadRef, Wrapped, Wraps};
+use pool_core::engine::per_thread::{PerThread, PerThreadRef};
 use pool_core::engine::words::move_words;
 
 use crate::FixedPool;
@@ -38,11 +38,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// The anchor an owned guard holds, around a counted reference.
     #[inline(always)]
     pub(crate) fn anchor_of(r: PerThreadRef<Core<T>>) -> FixedAnchor<T> {
-        // SAFETY: the ghost goes straight into the `FixedPool` that the
-        // `Wrapped` holds, never leaves it, and is what `threads` returns.
+        FixedAnchor(r)
+    }
+
+    /// The pool whose per-thread layer `threads` is: the same memory,
+    /// seen as the wrapper around it (a counted reference reaches the
+    /// layer; the give-back is a method of the pool).
+    #[inline(always)]
+    pub(crate) fn around(threads: &PerThread<Core<T>>) -> &FixedPool<T> {
+        // SAFETY: `FixedPool` is `repr(transparent)` over its only field,
+        // a `PerThread<Core<T>>`, so a reference to one is a valid
+        // reference to the other, for the same lifetime.
         #[allow(unsafe_code)]
-        let wrapped = unsafe { r.wrap(|threads| FixedPool { threads }) };
-        FixedAnchor(wrapped)
+        unsafe {
+            &*std::ptr::from_ref(threads).cast::<FixedPool<T>>()
+        }
     }
 }
 
@@ -75,20 +85,13 @@ impl<T: Reset + Send + 'static> Recycle for FixedPool<T> {
 /// What an owned guard of a [`FixedPool`] holds in place of the pool: a
 /// hold on the pool's memory counted per thread (no shared counter), that
 /// takes the item back (or hands it to a waiter) when the guard drops.
-pub struct FixedAnchor<T: Reset + Send + 'static>(pub(crate) Wrapped<Core<T>, FixedPool<T>>);
+pub struct FixedAnchor<T: Reset + Send + 'static>(pub(crate) PerThreadRef<Core<T>>);
 
 impl<T: Reset + Send + 'static> FixedAnchor<T> {
-    /// The pool this anchor holds (a handle that owns no count).
+    /// The pool this anchor holds (through a handle that owns no count).
     #[inline]
     pub(crate) fn pool(&self) -> &FixedPool<T> {
-        &self.0
-    }
-}
-
-impl<T: Reset + Send + 'static> Wraps<Core<T>> for FixedPool<T> {
-    #[inline]
-    fn threads(&self) -> &PerThread<Core<T>> {
-        &self.threads
+        FixedPool::around(self.0.pool())
     }
 }
 
@@ -98,15 +101,19 @@ impl<T: Reset + Send + 'static> pool_core::engine::Anchor for FixedAnchor<T> {
     /// The item back and the hold released from one per-thread lookup.
     #[inline]
     fn recycle(self, item: T, ticket: FixedTicket) {
-        self.0
-            .release_with(|pool, slot| pool.put_in(pool.tally_in(slot), item, ticket));
+        self.0.release_through(|threads, slot| {
+            let pool = FixedPool::around(threads);
+            pool.put_in(pool.tally_in(slot), item, ticket);
+        });
     }
     fn note_detached(self, ticket: FixedTicket) {
-        Recycle::note_detached(&*self.0, ticket);
+        self.0.release_through(|threads, _| {
+            Recycle::note_detached(FixedPool::around(threads), ticket)
+        });
     }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.0.core().leaks.as_deref()
+        self.pool().core().leaks.as_deref()
     }
 }
 

@@ -1,5 +1,5 @@
-//! The crate's only `unsafe`: each thread's slot, one idle item kept
-//! inline beside a state word.
+//! The crate's `unsafe` (but for `FixedPool::around`, a cast): each
+//! thread's slot, one idle item kept inline beside a state word.
 //!
 //! A slot is `EMPTY`, `FULL` or `BUSY`:
 //!

@@ -285,6 +285,42 @@ impl<G: ThreadState> PerThreadRef<G> {
         let this = ManuallyDrop::new(self);
         release(&this.ghost, f)
     }
+
+    /// As [`release_with`](Self::release_with), with the pool itself (as
+    /// [`pool`](Self::pool) reaches it) in place of its shared part: for
+    /// a strategy whose give-back is a method of its pool type, a
+    /// `repr(transparent)` wrapper around a [`PerThread`]. The pool is
+    /// reachable until `f` returns; if this was the last reference and
+    /// the handle is gone, it is freed after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::engine::per_thread::{PerThread, ThreadState};
+    ///
+    /// struct Noisy;
+    /// impl ThreadState for Noisy {
+    ///     type Owned = ();
+    ///     type Shared = ();
+    ///     fn new_owned(&self) {}
+    ///     fn new_shared(&self) {}
+    ///     fn thread_exited(&self, (): (), (): &()) {}
+    /// }
+    ///
+    /// let pool = PerThread::new(Noisy);
+    /// let ((), held) = pool.with_anchor(|_slot| ());
+    /// drop(pool);
+    /// let threads = held.release_through(|pool, slot| {
+    ///     assert!(slot.is_some(), "this thread has a slot");
+    ///     pool.threads()
+    /// });
+    /// assert_eq!(threads, 1);
+    /// ```
+    #[inline]
+    pub fn release_through<R>(self, f: impl FnOnce(&PerThread<G>, Option<&Slot<G>>) -> R) -> R {
+        let this = ManuallyDrop::new(self);
+        release(&this.ghost, |_, slot| f(&this.ghost, slot))
+    }
 }
 
 /// Calls `f` in the calling thread's slot of `ghost`, then releases one
