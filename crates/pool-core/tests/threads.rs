@@ -271,25 +271,6 @@ fn shared_half_outlives_the_call() {
     assert_eq!(b.load(SeqCst), 5);
 }
 
-/// A pool type around a `PerThread`, as pool-fixed and pool-ring wrap
-/// theirs for owned guards; counts its own drops.
-struct Around {
-    threads: PerThread<Freed>,
-    drops: Arc<AtomicU64>,
-}
-
-impl Drop for Around {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, SeqCst);
-    }
-}
-
-impl pool_core::engine::per_thread::Wraps<Freed> for Around {
-    fn threads(&self) -> &PerThread<Freed> {
-        &self.threads
-    }
-}
-
 /// The shared part: says when it is freed.
 struct Freed(Arc<AtomicU64>);
 
@@ -309,51 +290,40 @@ impl ThreadState for Freed {
     fn thread_exited(&self, _: u64, (): &()) {}
 }
 
-/// A `Wrapped` taken through `pool` (one owned reference), around a
-/// value that counts its drops in `drops`.
-fn wrapped(
-    pool: &PerThread<Freed>,
-    drops: &Arc<AtomicU64>,
-) -> pool_core::engine::per_thread::Wrapped<Freed, Around> {
-    let ((), r) = pool.with_anchor(|_| ());
-    let drops = Arc::clone(drops);
-    // SAFETY: the ghost goes straight into the `Around` that the `Wrapped`
-    // holds, never leaves it, and is what `threads` returns.
-    unsafe { r.wrap(move |threads| Around { threads, drops }) }
+/// One owned reference taken through `pool`.
+fn reference(pool: &PerThread<Freed>) -> pool_core::engine::per_thread::PerThreadRef<Freed> {
+    pool.with_anchor(|_| ()).1
 }
 
 #[test]
-fn release_with_hands_the_slot_over_then_drops_the_value_then_frees_the_pool() {
+fn release_through_hands_the_pool_and_slot_over_then_frees_the_pool() {
     let freed = Arc::new(AtomicU64::new(0));
-    let drops = Arc::new(AtomicU64::new(0));
     let pool = PerThread::new(Freed(Arc::clone(&freed)));
-    let (a, b) = (wrapped(&pool, &drops), wrapped(&pool, &drops));
+    let (a, b) = (reference(&pool), reference(&pool));
 
-    // While the handle lives: the calling thread's slot, the value alive
-    // during the call and dropped after it, the pool kept.
-    let seen = a.release_with(|around, slot| {
-        assert_eq!(drops.load(SeqCst), 0, "the value lives during the call");
+    // While the handle lives: the calling thread's slot, the pool itself
+    // (its own lookup finds the same slot), the pool kept.
+    let seen = a.release_through(|threads, slot| {
         *slot
             .expect("a live thread has its slot")
             .owned()
             .borrow_mut() += 1;
-        around.threads.with(|s| *s.unwrap().owned().borrow())
+        threads.with(|s| *s.unwrap().owned().borrow())
     });
     assert_eq!(seen, 1, "the same slot as the pool's own lookup");
-    assert_eq!(drops.load(SeqCst), 1);
     assert_eq!(freed.load(SeqCst), 0);
 
     // The handle goes first: the last release, on another thread, frees
-    // the pool after the value is dropped.
+    // the pool after the call.
     drop(pool);
     assert_eq!(freed.load(SeqCst), 0, "a reference is still out");
-    let (drops2, freed2) = (Arc::clone(&drops), Arc::clone(&freed));
+    let freed2 = Arc::clone(&freed);
     std::thread::spawn(move || {
-        b.release_with(|_, slot| {
+        b.release_through(|threads, slot| {
             assert!(slot.is_some(), "a new thread gets a slot of its own");
+            assert_eq!(threads.threads(), 2, "reachable during the call");
             assert_eq!(freed2.load(SeqCst), 0, "alive during the call");
         });
-        assert_eq!(drops2.load(SeqCst), 2);
     })
     .join()
     .unwrap();
@@ -361,16 +331,14 @@ fn release_with_hands_the_slot_over_then_drops_the_value_then_frees_the_pool() {
 }
 
 #[test]
-fn release_with_that_panics_still_drops_the_value_and_releases() {
+fn release_through_that_panics_still_releases() {
     let freed = Arc::new(AtomicU64::new(0));
-    let drops = Arc::new(AtomicU64::new(0));
     let pool = PerThread::new(Freed(Arc::clone(&freed)));
-    let a = wrapped(&pool, &drops);
+    let a = reference(&pool);
     drop(pool);
     let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        a.release_with(|_, _| panic!("the give-back panicked"))
+        a.release_through(|_, _| panic!("the give-back panicked"))
     }));
     assert!(unwound.is_err());
-    assert_eq!(drops.load(SeqCst), 1, "the value dropped once");
     assert_eq!(freed.load(SeqCst), 1, "the last reference released: freed");
 }

@@ -390,6 +390,14 @@ mod tests {
         }
     }
 
+    /// The test thread as the slot's owner.
+    fn owner_of<T>(slot: &Slot<T>) -> Mine<'_, T> {
+        Mine {
+            slot,
+            _owner: PhantomData,
+        }
+    }
+
     /// Both kinds of fencing: light (a pool no other thread has looked
     /// into) and full (after the switch, or where fences are not cheap).
     /// Each test switches a light one before it steals, as thieves do.
@@ -404,10 +412,7 @@ mod tests {
     fn park_take_steal_each_move_the_item_once() {
         for fencing in both_fencings() {
             let slot = Slot::new();
-            let me = Mine {
-                slot: &slot,
-                _owner: PhantomData,
-            };
+            let me = owner_of(&slot);
             assert!(me.take(&fencing).is_none());
             assert!(me.park(idle(1), &fencing).is_ok());
             assert!(slot.is_full());
@@ -459,10 +464,7 @@ mod tests {
     fn a_light_take_clears_its_mark() {
         let [light, _] = both_fencings();
         let slot = Slot::new();
-        let me = Mine {
-            slot: &slot,
-            _owner: PhantomData,
-        };
+        let me = owner_of(&slot);
         assert!(me.take(&light).is_none());
         assert!(me.park(idle(7), &light).is_ok());
         assert_eq!(me.take(&light).unwrap().item, [7]);

@@ -100,7 +100,7 @@ use super::barrier::Gate;
 use super::sync::{Arc, AtomicUsize, Mutex, lock};
 
 pub mod anchor;
-pub use anchor::{PerThreadRef, Wrapped, Wraps};
+pub use anchor::PerThreadRef;
 
 /// A pool's state, split into what each thread owns and what all share.
 ///

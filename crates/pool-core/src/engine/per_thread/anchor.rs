@@ -251,31 +251,6 @@ impl<G: ThreadState> PerThreadRef<G> {
         &self.ghost
     }
 
-    /// Turns this reference into `f`'s value, built around a ghost copy of
-    /// the pool: for a strategy whose pool type is a wrapper around a
-    /// [`PerThread`] (its owned guards then reach the whole pool type, in
-    /// the value's size: the reference travels inside the ghost). The
-    /// [`Wrapped`] drops the value, then releases the reference through the
-    /// ghost ([`Wraps::threads`]); dropping the ghost itself does nothing.
-    ///
-    /// # Safety
-    ///
-    /// The ghost must stay inside the value `f` returns (not be stored
-    /// elsewhere, sent away or leaked): it is valid only while the
-    /// [`Wrapped`] lives. And `W::threads` must return that ghost.
-    #[inline]
-    pub unsafe fn wrap<W: Wraps<G>>(self, f: impl FnOnce(PerThread<G>) -> W) -> Wrapped<G, W> {
-        // SAFETY: the count this reference holds moves into the `Wrapped`
-        // (which releases it on drop), and the caller keeps the ghost
-        // inside the value.
-        let copy = unsafe { ghost_of(&self.ghost) };
-        std::mem::forget(self);
-        Wrapped {
-            value: ManuallyDrop::new(f(copy)),
-            pool: std::marker::PhantomData,
-        }
-    }
-
     /// Calls `f` with the shared part and the calling thread's slot (as
     /// [`PerThread::with`]), then releases the reference, in the same
     /// thread-local access. If this was the last reference and the handle
@@ -372,90 +347,6 @@ fn release<G: ThreadState, R>(
     });
     drop(freeing);
     r
-}
-
-/// A strategy's pool type built around a [`PerThread`] (for
-/// [`PerThreadRef::wrap`]).
-pub trait Wraps<G: ThreadState> {
-    /// The `PerThread` the value was built around.
-    fn threads(&self) -> &PerThread<G>;
-}
-
-/// A value built around a ghost copy of a pool ([`PerThreadRef::wrap`]),
-/// holding the counted reference that keeps the pool alive; derefs to the
-/// value.
-pub struct Wrapped<G: ThreadState, W: Wraps<G>> {
-    /// Dropped by hand, before the reference is released (see `Drop`).
-    value: ManuallyDrop<W>,
-    pool: std::marker::PhantomData<fn() -> G>,
-}
-
-impl<G: ThreadState, W: Wraps<G>> std::ops::Deref for Wrapped<G, W> {
-    type Target = W;
-    #[inline]
-    fn deref(&self) -> &W {
-        &self.value
-    }
-}
-
-impl<G: ThreadState, W: Wraps<G>> Wrapped<G, W> {
-    /// Calls `f` with the value and the calling thread's slot (as
-    /// [`PerThread::with`]), drops the value, then releases the reference,
-    /// all in one thread-local access: an owned guard's drop that gives its
-    /// item back to this thread's slot and lets go of the pool, where a
-    /// plain drop of the `Wrapped` after the give-back would look the slot
-    /// up a second time. If this was the last reference and the handle is
-    /// gone, the pool is freed after (on unwind too).
-    #[inline]
-    pub fn release_with<R>(self, f: impl FnOnce(&W, Option<&Slot<G>>) -> R) -> R {
-        let mut this = ManuallyDrop::new(self);
-        release_value(&mut this.value, f)
-    }
-}
-
-/// Calls `f` with `value` and the calling thread's slot, drops `value`
-/// (when `f` returns or unwinds), then releases the reference it holds:
-/// the one path of [`Wrapped::release_with`] and of a `Wrapped`'s drop.
-#[inline]
-fn release_value<G: ThreadState, W: Wraps<G>, R>(
-    value: &mut ManuallyDrop<W>,
-    f: impl FnOnce(&W, Option<&Slot<G>>) -> R,
-) -> R {
-    /// Drops the value when `f` is done with it, or unwinds.
-    struct DropValue<'a, W>(&'a mut ManuallyDrop<W>);
-    impl<W> Drop for DropValue<'_, W> {
-        #[inline]
-        fn drop(&mut self) {
-            // SAFETY: the value is dropped once, here: its `Wrapped` is
-            // being dropped or was taken by value, and its `Drop` does
-            // nothing else with it.
-            unsafe { ManuallyDrop::drop(self.0) };
-        }
-    }
-    // SAFETY: the value holds the count, so the pool is alive until the
-    // release below; the copy is used only for that release.
-    let ghost = unsafe { ghost_of(value.threads()) };
-    release(&ghost, |_, slot| {
-        // Declared before `f` runs: the value is dropped when `f` returns
-        // or unwinds, before `release` lets go of the pool.
-        let value = DropValue(value);
-        f(value.0, slot)
-    })
-}
-
-impl<G: ThreadState, W: Wraps<G>> Drop for Wrapped<G, W> {
-    #[inline]
-    fn drop(&mut self) {
-        release_value(&mut self.value, |_, _| ());
-    }
-}
-
-impl<G: ThreadState, W: Wraps<G>> fmt::Debug for Wrapped<G, W> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wrapped")
-            .field("id", &self.value.threads().id())
-            .finish_non_exhaustive()
-    }
 }
 
 impl<G: ThreadState> Drop for PerThreadRef<G> {
