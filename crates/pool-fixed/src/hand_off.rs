@@ -10,7 +10,7 @@ use pool_core::{PoolError, Reset};
 use crate::FixedPool;
 use crate::FixedTicket;
 use crate::core::{Core, LEAVING, RETURNING, Tally, ThreadSlot, owe_on_unwind};
-use crate::slot::{Mine, mine, mine_anchored, mine_in};
+use crate::slot::{Mine, Parked, mine, mine_anchored, mine_in};
 use crate::sync::fence;
 use crate::wait_queue::Idle;
 
@@ -184,10 +184,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     }
 
     /// Takes an idle item from any thread's slot with a look that no later
-    /// park misses: for a waiter that has registered its debt (and
-    /// switched the pool to full fencing, `crate::slot`).
+    /// park misses: for a waiter that has switched the pool to full
+    /// fencing (`crate::slot`; `register` does, before anything is taken),
+    /// then registered its debt.
     pub(crate) fn steal_after_fence(&self) -> Option<Idle<T>> {
-        self.core().fencing.switch_to_full();
         // Between the debt and the looks: a put whose park's fence comes
         // later reads the debt, and one whose fence came first is found.
         fence(SeqCst);
@@ -229,10 +229,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let Some(mine) = local.slot else {
             return self.put_shared(idle);
         };
-        if let Err(idle) = mine.park(idle, &self.core().fencing) {
+        match mine.park(idle, &self.core().fencing) {
             // An item is parked already (this thread holds several), or a
             // thief is still reading the last one.
-            return self.put_shared(idle);
+            Err(idle) => return self.put_shared(idle),
+            // No look that must find the item can miss it (`crate::slot`):
+            // nothing to read.
+            Ok(Parked::Light) => return,
+            Ok(Parked::Fenced) => {}
         }
         // A waiter takes its debt before it looks in every slot, and
         // `close` sets its flag before it drains them; both switch the

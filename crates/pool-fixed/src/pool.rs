@@ -436,11 +436,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), PoolError>(())
     /// ```
     pub fn close(&self) {
-        // Before the drain below: a put that parks lightly either sees the
-        // switch or has its item found by the drain (`crate::slot`).
-        self.core().fencing.switch_to_full();
         // SeqCst, against a put's park then look at `closed`: the put sees
-        // the flag or the drain below finds its item.
+        // the flag or the drain below finds its item (the drain switches
+        // the pool to full fencing first, so a put that parks lightly has
+        // its item found too: `crate::slot`).
         if self.core().closed.swap(true, SeqCst) {
             return;
         }

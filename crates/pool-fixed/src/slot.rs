@@ -125,17 +125,14 @@ impl Fencing {
         self.0.load(Relaxed) == LIGHT
     }
 
-    /// After the owner's store: whether a light fence orders it before
-    /// the owner's next load, as the pool is still light when read after
-    /// that fence (every look and steal then comes after the store: the
-    /// switch's heavy fence ran after it). False: the caller takes the full
-    /// path. The first read skips the light fence where it would not do.
+    /// After the owner's store, in a pool it read as light: a light
+    /// fence, then whether the pool is still light (every look and steal
+    /// then comes after the store: the switch's heavy fence ran after it).
+    /// False: the caller takes the full path.
     #[inline(always)]
-    fn light_after_store(&self) -> bool {
-        self.light() && {
-            barrier::light();
-            self.light()
-        }
+    fn still_light_after_fence(&self) -> bool {
+        barrier::light();
+        self.light()
     }
 
     /// Before a look that no later park may miss
@@ -235,6 +232,18 @@ impl<T> Slot<T> {
     }
 }
 
+/// How a park was ordered (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parked {
+    /// Lightly, in a pool still light after the store: every look that no
+    /// park may miss comes after it and finds the item, so the caller reads
+    /// no debt and no flag.
+    Light,
+    /// With a full fence: the caller reads the debts and the flag, and
+    /// takes the item back to the shared path if it sees either.
+    Fenced,
+}
+
 /// The calling thread's own slot: made only by [`mine`], not `Send`.
 pub(crate) struct Mine<'a, T> {
     slot: &'a Slot<T>,
@@ -318,7 +327,7 @@ impl<T> Mine<'_, T> {
         }
         if fencing.light() {
             self.slot.taking.store(true, Relaxed);
-            if fencing.light_after_store() {
+            if fencing.still_light_after_fence() {
                 // No thief's compare-exchange overlaps this (module docs):
                 // the state is ours to move, and it is `FULL` (only a
                 // thief would have changed it).
@@ -352,10 +361,10 @@ impl<T> Mine<'_, T> {
 
     /// Parks `idle` if the slot is empty; hands it back if an item is
     /// parked already or a thief is still reading one. `fencing` says how
-    /// the store is ordered before the caller's read of the debts and the
-    /// flag (see the module docs).
+    /// the store is ordered (see the module docs), and the result whether
+    /// the caller must then read the debts and the flag.
     #[inline]
-    pub(crate) fn park(self, idle: Idle<T>, fencing: &Fencing) -> Result<(), Idle<T>> {
+    pub(crate) fn park(self, idle: Idle<T>, fencing: &Fencing) -> Result<Parked, Idle<T>> {
         if self.slot.state.load(Acquire) != EMPTY {
             return Err(idle);
         }
@@ -370,12 +379,13 @@ impl<T> Mine<'_, T> {
             .with_mut(|p| store_words(unsafe { &mut *p }, Some(idle)));
         // Release publishes the item.
         self.slot.state.store(FULL, Release);
-        if !fencing.light_after_store() {
-            // The caller's read of the debts and the flag must not pass
-            // the store (see the module docs).
-            fence(SeqCst);
+        if fencing.light() && fencing.still_light_after_fence() {
+            return Ok(Parked::Light);
         }
-        Ok(())
+        // The caller's read of the debts and the flag must not pass the
+        // store (see the module docs).
+        fence(SeqCst);
+        Ok(Parked::Fenced)
     }
 }
 
@@ -414,7 +424,12 @@ mod tests {
             let slot = Slot::new();
             let me = owner_of(&slot);
             assert!(me.take(&fencing).is_none());
-            assert!(me.park(idle(1), &fencing).is_ok());
+            let how = if fencing.light() {
+                Parked::Light
+            } else {
+                Parked::Fenced
+            };
+            assert_eq!(me.park(idle(1), &fencing).ok(), Some(how));
             assert!(slot.is_full());
             // A second park finds it full and hands the item back.
             assert_eq!(me.park(idle(2), &fencing).unwrap_err().item, [2]);
@@ -442,11 +457,11 @@ mod tests {
     #[test]
     fn fencing_switches_to_full_once_and_for_good() {
         let [light, full] = both_fencings();
-        assert!(light.light() && light.light_after_store());
-        assert!(!full.light() && !full.light_after_store());
+        assert!(light.light() && light.still_light_after_fence());
+        assert!(!full.light() && !full.still_light_after_fence());
         for _ in 0..3 {
             light.switch_to_full();
-            assert!(!light.light_after_store());
+            assert!(!light.still_light_after_fence());
             assert_eq!(light.0.load(Relaxed), FULL_FENCING);
         }
         full.switch_to_full();
@@ -466,7 +481,7 @@ mod tests {
         let slot = Slot::new();
         let me = owner_of(&slot);
         assert!(me.take(&light).is_none());
-        assert!(me.park(idle(7), &light).is_ok());
+        assert_eq!(me.park(idle(7), &light).ok(), Some(Parked::Light));
         assert_eq!(me.take(&light).unwrap().item, [7]);
         assert!(!slot.taking.load(Relaxed) && !slot.is_full());
         light.switch_to_full();
