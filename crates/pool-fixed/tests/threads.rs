@@ -147,3 +147,71 @@ fn thousands_of_short_lived_threads_share_four_items() {
     assert!(pool.try_get().is_err(), "a fifth item");
     drop(all);
 }
+
+/// An item idle in the slot of a thread that lives on (parked, not exited)
+/// is counted as available and reached by every way of taking one, by
+/// `close` (which frees it) and by `renew` (which replaces it): each case
+/// on a new pool, so each is the pool's first steal or drain.
+#[test]
+fn an_item_idle_in_a_live_threads_slot_is_reached_every_way() {
+    use std::sync::Barrier;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::time::Duration;
+
+    #[derive(Debug)]
+    struct Live(Arc<AtomicUsize>);
+    impl Drop for Live {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, SeqCst);
+        }
+    }
+    impl pool_core::Reset for Live {
+        fn reset(&mut self) {}
+    }
+    /// A pool of one whose item another thread took and gave back (into
+    /// its own slot); `f` runs while that thread waits, alive.
+    fn parked(f: impl FnOnce(&FixedPool<Live>, &AtomicUsize)) {
+        let live = Arc::new(AtomicUsize::new(0));
+        let l = Arc::clone(&live);
+        let pool = FixedPool::new(1, move || {
+            l.fetch_add(1, SeqCst);
+            Live(Arc::clone(&l))
+        })
+        .unwrap();
+        let (parked, done) = (Barrier::new(2), Barrier::new(2));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                drop(pool.try_get().unwrap());
+                parked.wait();
+                done.wait(); // alive until `f` is done
+            });
+            parked.wait();
+            f(&pool, &live);
+            done.wait();
+        });
+    }
+
+    parked(|p, _| assert_eq!((p.available(), p.in_use()), (1, 0)));
+    parked(|p, _| assert!(p.try_get().is_ok()));
+    parked(|p, _| assert!(p.try_get_owned().is_ok()));
+    parked(|p, _| assert!(p.get_timeout(Duration::ZERO).is_ok()));
+    parked(|p, _| assert!(p.get_timeout(Duration::MAX).is_ok()));
+    parked(|p, _| assert!(p.get_blocking().is_ok()));
+    parked(|p, _| {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut fut = std::pin::pin!(p.get_async());
+        let got = fut.as_mut().poll(&mut cx);
+        assert!(matches!(got, std::task::Poll::Ready(Ok(_))), "{got:?}");
+    });
+    parked(|p, live| {
+        p.close();
+        assert_eq!(live.load(SeqCst), 0, "close left the idle item alive");
+    });
+    parked(|p, live| {
+        p.renew();
+        assert_eq!(live.load(SeqCst), 1, "renew: exactly one item lives");
+        drop(p.try_get().expect("the replacement"));
+        assert_eq!(p.stats().discarded.stale, 0, "the idle item was not stale");
+    });
+}
