@@ -5,7 +5,8 @@
 //! # Every item is accounted for
 //!
 //! At every moment the pool's `count` items are each in exactly one place:
-//! idle (in the queue or in a thread's slot), held (by a guard, or on its
+//! idle (in the queue, in a thread's slot, or in the reserve of items made
+//! up front and not yet handed out), held (by a guard, or on its
 //! way to a waiter), or owed (`missing`: it left circulation, detached,
 //! stale after a renew or dropped by a panic, and a replacement may be
 //! made). Owed items go to the oldest waiter first: [`Core::owe`] gives the
@@ -24,7 +25,7 @@ use pool_core::engine::unwind::OnUnwind;
 use pool_core::engine::{Counter, Counters};
 
 use crate::slot::{Fencing, Mine, Slot};
-use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock, spin_until};
+use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Mutex, lock, spin_until};
 use crate::wait_queue::{Grant, Idle, WaitQueue, WaitTotals, Wake};
 
 /// What each thread keeps for one pool, in its slot of the per-thread
@@ -74,6 +75,59 @@ impl<T> Tally<'_, T> {
     }
 }
 
+/// The items an eager pool made when it was built, kept apart from the
+/// queue of returned ones until each is first handed out.
+///
+/// The queue is first in, first out: had the prefill gone there, every
+/// get would take the item idle longest, and a pool sized above what is
+/// usually out would cycle through all its items, so that every item's
+/// memory is written and none stays in a cache. Measured (`pipeline` at
+/// 16 threads, 4 KiB buffers filled whole, 2,304 items of which about 300
+/// are out at once): a get was served with an item its own thread held
+/// last 9% of the time, against 84-88% for a pool of 256. Kept apart, the
+/// items a peak never needed stay as the factory made them, their memory
+/// unwritten, and the ones in use circulate.
+///
+/// Taken under a lock, but only when the queue is empty and the reserve is
+/// not: once it is empty (it is never refilled), a read of its length is
+/// all a get pays. Items made later (on demand, or by
+/// [`renew`](crate::FixedPool::renew), whose replacements are all made at
+/// once) go through the queue.
+pub(crate) struct Reserve<T> {
+    /// Items left; only ever goes down, so a read of zero is final.
+    len: AtomicUsize,
+    items: Mutex<Vec<Idle<T>>>,
+}
+
+impl<T> Reserve<T> {
+    pub(crate) fn new(items: Vec<Idle<T>>) -> Self {
+        Reserve {
+            len: AtomicUsize::new(items.len()),
+            items: Mutex::new(items),
+        }
+    }
+
+    /// Items left (a count that may lag a concurrent take).
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Relaxed)
+    }
+
+    /// Takes an item, if any is left.
+    pub(crate) fn pop(&self) -> Option<Idle<T>> {
+        if self.len.load(Relaxed) == 0 {
+            return None;
+        }
+        let mut items = lock(&self.items);
+        let idle = items.pop()?;
+        self.len.store(items.len(), Relaxed);
+        if items.is_empty() {
+            // Gives its memory back: it is never refilled.
+            *items = Vec::new();
+        }
+        Some(idle)
+    }
+}
+
 /// The factory, boxed.
 pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
 
@@ -82,7 +136,11 @@ pub(crate) struct Core<T> {
     /// Idle items not in a thread's slot. Never full: at most `count`
     /// items exist.
     pub(crate) queue: ArrayQueue<Idle<T>>,
-    /// Items in `queue` (or being pushed there) minus registered waiters.
+    /// The items an eager pool made up front, until each is first handed
+    /// out: taken only when `queue` has none (see [`Reserve`]).
+    pub(crate) reserve: Reserve<T>,
+    /// Items in `queue` or `reserve` (or being pushed to `queue`) minus
+    /// registered waiters.
     /// A get that takes a token (Acquire/Release read-modify-write) is
     /// owed an item from the queue; a put that finds it negative hands its
     /// item to the oldest waiter.
@@ -140,10 +198,11 @@ impl<T> Core<T> {
         Some(self.pop_owed())
     }
 
-    /// Pops the item a token was taken for; its putter may still be on the
-    /// way between the token and the push.
+    /// Pops the item a token was taken for, from the queue first, then the
+    /// reserve; its putter may still be on the way between the token and
+    /// the push.
     pub(crate) fn pop_owed(&self) -> Idle<T> {
-        spin_until(|| self.queue.pop())
+        spin_until(|| self.queue.pop().or_else(|| self.reserve.pop()))
     }
 
     /// Puts an idle item where the next get finds it: the oldest waiter,

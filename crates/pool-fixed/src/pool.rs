@@ -12,7 +12,7 @@ use pool_core::engine::per_thread::PerThread;
 use pool_core::engine::words::{in_blocks, move_words};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 
-use crate::core::{Core, Factory, owe_on_unwind};
+use crate::core::{Core, Factory, Reserve, owe_on_unwind};
 use crate::slot::Fencing;
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
@@ -82,10 +82,29 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         factory: Factory<T>,
         #[cfg(feature = "leak-sites")] leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
     ) -> Self {
+        // An eager pool's items, made before the pool is shared: counted
+        // as idle at once (one token each), kept in the reserve.
+        let mut bytes = 0u64;
+        let made: Vec<Idle<T>> = if lazy {
+            Vec::new()
+        } else {
+            (0..count)
+                .map(|_| {
+                    let item = factory();
+                    bytes = bytes.saturating_add(item.heap_bytes() as u64);
+                    Idle {
+                        item,
+                        generation: 0,
+                    }
+                })
+                .collect()
+        };
+        let prefilled = made.len() as u64;
         let pool = FixedPool {
             threads: PerThread::new(Core {
                 queue: ArrayQueue::new(count),
-                avail: CachePadded::new(AtomicIsize::new(0)),
+                avail: CachePadded::new(AtomicIsize::new(made.len() as isize)),
+                reserve: Reserve::new(made),
                 waitq: Mutex::new(WaitQueue::new()),
                 closed: AtomicBool::new(false),
                 fencing: Fencing::new(),
@@ -103,15 +122,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             pool.core().missing.store(count as isize, Relaxed);
         } else {
             let local = pool.local();
-            for _ in 0..count {
-                let item = (pool.core().factory)();
-                local.add(|c| &c.prefilled, 1);
-                local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
-                pool.core().put_queue(Idle {
-                    item,
-                    generation: 0,
-                });
-            }
+            local.add(|c| &c.prefilled, prefilled);
+            local.add(|c| &c.bytes_in, bytes);
         }
         pool
     }
@@ -222,6 +234,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let waiting = self.waiting();
         let closed = c.closed.load(Acquire);
         let idle = c.queue.len()
+            + c.reserve.len()
             + self
                 .threads
                 .with_shared(|slots, _| slots.filter(|l| l.slot.is_full()).count());

@@ -10,12 +10,16 @@
 pub(crate) use pool_core::engine::sync::{Arc, Mutex, UnsafeCell, lock, spin_until};
 
 #[cfg(pool_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicU64, fence};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicIsize, AtomicU8, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(pool_loom)]
 pub(crate) use loom::thread::{Thread, current, park};
 
 #[cfg(not(pool_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicU64, fence};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicIsize, AtomicU8, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(not(pool_loom))]
 pub(crate) use std::thread::{Thread, current, park};
 

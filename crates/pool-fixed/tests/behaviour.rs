@@ -391,6 +391,34 @@ fn a_lazy_pool_makes_items_on_demand_and_never_more_than_count() {
     assert_eq!(pool.available(), 3);
 }
 
+/// An eager pool hands out the items that came back before the ones it
+/// made up front and never handed out: a pool sized above what is out at
+/// once keeps reusing the same few items (warm in a cache) instead of
+/// cycling through all of them, the queue being first in, first out.
+#[test]
+fn returned_items_are_reused_before_untouched_ones() {
+    let pool = FixedPool::new(64, || Vec::<u8>::with_capacity(16)).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..50 {
+        // Three out at once: one comes back to this thread's slot, the
+        // others to the shared queue.
+        let held: Vec<_> = (0..3).map(|_| pool.try_get().unwrap()).collect();
+        seen.extend(held.iter().map(|g| g.as_ptr() as usize));
+    }
+    assert_eq!(seen.len(), 3, "only the items in use circulate");
+    let s = pool.stats();
+    assert_eq!((s.prefilled, s.hits, s.misses), (64, 150, 0), "{s}");
+    assert_eq!((pool.available(), pool.in_use()), (64, 0));
+    // Every one of the 64 is still there, the untouched ones last.
+    let all: Vec<_> = (0..64).map(|_| pool.try_get().unwrap()).collect();
+    let distinct: std::collections::HashSet<_> = all.iter().map(|g| g.as_ptr() as usize).collect();
+    assert_eq!(distinct.len(), 64);
+    assert!(pool.try_get().is_err(), "a 65th item");
+    drop(all);
+    pool.close();
+    assert_eq!(pool.stats().outstanding, 0);
+}
+
 #[test]
 fn the_builder_refuses_bad_counts() {
     for count in [0, pool_fixed::MAX_ITEMS + 1, usize::MAX] {
