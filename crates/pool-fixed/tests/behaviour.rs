@@ -436,6 +436,50 @@ fn a_factory_panicking_while_the_pool_is_made_frees_what_it_made() {
     assert_eq!(live.load(SeqCst), 0, "the five items made were freed");
 }
 
+/// Items never handed out (still in the reserve of those made up front)
+/// are idle like any other: counted available, freed by `close`, replaced
+/// by `renew`, and a waiter is served from them.
+#[test]
+fn items_never_handed_out_are_idle_like_the_others() {
+    let live = Arc::new(AtomicUsize::new(0));
+    let made = Arc::new(AtomicUsize::new(0));
+    let pool = |n| {
+        let (l, m) = (Arc::clone(&live), Arc::clone(&made));
+        FixedPool::new(n, move || {
+            m.fetch_add(1, SeqCst);
+            l.fetch_add(1, SeqCst);
+            Live(Arc::clone(&l))
+        })
+        .unwrap()
+    };
+    let p = pool(4);
+    assert_eq!((p.available(), p.in_use(), live.load(SeqCst)), (4, 0, 4));
+    p.close();
+    assert_eq!(live.load(SeqCst), 0, "close freed the untouched items");
+    assert_eq!(p.available(), 0);
+    drop(p);
+
+    let p = pool(4);
+    let one = p.try_get().unwrap(); // one out, three untouched
+    p.renew();
+    assert_eq!(made.load(SeqCst), 4 + 4 + 3, "the three idle were replaced");
+    assert_eq!(live.load(SeqCst), 4, "and freed: never more than 4");
+    drop(one); // stale: freed, and made again on demand
+    let all: Vec<_> = (0..4).map(|_| p.try_get().unwrap()).collect();
+    assert_eq!(live.load(SeqCst), 4);
+    assert!(p.try_get().is_err());
+    drop(all);
+    drop(p);
+    assert_eq!(live.load(SeqCst), 0);
+
+    // Blocking and timed gets find untouched items without waiting.
+    let p = pool(2);
+    let a = p.get_timeout(Duration::ZERO).unwrap();
+    let b = p.get_blocking().unwrap();
+    assert_eq!(p.stats().waits.waited, 0);
+    drop((a, b));
+}
+
 #[test]
 fn the_builder_refuses_bad_counts() {
     for count in [0, pool_fixed::MAX_ITEMS + 1, usize::MAX] {
