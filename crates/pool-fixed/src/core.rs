@@ -91,12 +91,14 @@ impl<T> Tally<'_, T> {
 /// 200,000 buffers is 28 MiB instead of 147 MiB (the crate docs).
 ///
 /// Taken under a lock, but only when the queue is empty and the reserve is
-/// not: once it is empty (it is never refilled), a read of its length is
-/// all a get pays. Items made later (on demand, or by
-/// [`renew`](crate::FixedPool::renew), whose replacements are all made at
-/// once) go through the queue.
+/// not: once it is empty, a read of its length is all a get pays.
+/// [`renew`](crate::FixedPool::renew)'s replacements, made all at once,
+/// go here too; items made on demand go through the queue.
 pub(crate) struct Reserve<T> {
-    /// Items left; only ever goes down, so a read of zero is final.
+    /// Items left. A get that reads zero while an item is on its way in
+    /// misses nothing: one that holds the item's token reads the queue and
+    /// this again until it finds an item ([`Core::pop_owed`]), as it does
+    /// for an item on its way to the queue.
     len: AtomicUsize,
     items: Mutex<Vec<Idle<T>>>,
 }
@@ -123,10 +125,16 @@ impl<T> Reserve<T> {
         let idle = items.pop()?;
         self.len.store(items.len(), Relaxed);
         if items.is_empty() {
-            // Gives its memory back: it is never refilled.
+            // Gives its memory back: refilled only by a `renew`.
             *items = Vec::new();
         }
         Some(idle)
+    }
+
+    fn push(&self, idle: Idle<T>) {
+        let mut items = lock(&self.items);
+        items.push(idle);
+        self.len.store(items.len(), Relaxed);
     }
 }
 
@@ -214,6 +222,17 @@ impl<T> Core<T> {
             self.hand_to_waiter(idle);
         } else {
             self.push_queue(idle);
+        }
+    }
+
+    /// As [`put_queue`](Self::put_queue), for an item never handed out
+    /// yet (a [`renew`](crate::FixedPool::renew)'s replacement): the oldest
+    /// waiter, else the reserve.
+    pub(crate) fn put_reserve(&self, idle: Idle<T>) {
+        if self.avail.fetch_add(1, SeqCst) < 0 {
+            self.hand_to_waiter(idle);
+        } else {
+            self.reserve.push(idle);
         }
     }
 

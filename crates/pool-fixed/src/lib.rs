@@ -74,8 +74,9 @@
 //! read-modify-write per get + put. Waiters are served first come, first
 //! served.
 //!
-//! The items made up front wait in a reserve of their own and are handed
-//! out only when the queue of returned items is empty: a pool sized above
+//! The items made up front (and [`renew`](FixedPool::renew)'s
+//! replacements) wait in a reserve of their own and are handed out only
+//! when the queue of returned items is empty: a pool sized above
 //! what is usually out at once keeps reusing the items in use (their
 //! memory warm in a cache) instead of cycling through all of them, the
 //! queue being first in, first out. Measured (a pipeline of 8 producers

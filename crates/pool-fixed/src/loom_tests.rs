@@ -73,6 +73,23 @@ fn loom_a_fenced_park_racing_a_waiter_is_found() {
     });
 }
 
+/// A `renew` racing a get that blocks: the renewal frees the idle item and
+/// puts its replacement in the reserve, while the get takes the old item,
+/// or waits and is served (the replacement, or the right to make one).
+/// Either way the get ends with an item, and exactly one exists after.
+#[test]
+fn loom_renew_racing_a_waiter_serves_it_from_the_reserve() {
+    loom::model(|| {
+        let pool = pool(1);
+        let p = Arc::clone(&pool);
+        let getter = thread::spawn(move || p.get_blocking().map(|g| g.len()));
+        pool.renew();
+        assert_eq!(getter.join().unwrap(), Ok(0));
+        assert_one_idle(&pool, "the item was lost", "two items exist");
+        assert_eq!(pool.stats().outstanding, 0);
+    });
+}
+
 /// An item detached while an acquire registers is owed to it: whichever
 /// of the two goes first, the waiter gets an item (made by the factory)
 /// and never more than one exists.

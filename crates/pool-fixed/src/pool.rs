@@ -515,7 +515,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             owe.disarm();
             local.add(|c| &c.prefilled, 1);
             local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
-            self.put_idle(local, Idle { item, generation });
+            // Behind the items that come back, as the items made up front
+            // are (`Reserve`).
+            self.core().put_reserve(Idle { item, generation });
+            if self.core().closed.load(Acquire) {
+                // Closed meanwhile: free what is idle now.
+                self.trim_idle();
+                break;
+            }
         }
     }
 }

@@ -415,6 +415,17 @@ fn returned_items_are_reused_before_untouched_ones() {
     assert_eq!(distinct.len(), 64);
     assert!(pool.try_get().is_err(), "a 65th item");
     drop(all);
+    // The same after a renew, whose replacements are made all at once.
+    let out: Vec<_> = (0..3).map(|_| pool.try_get().unwrap()).collect();
+    pool.renew();
+    drop(out); // stale: freed, replaced on demand
+    seen.clear();
+    for _ in 0..50 {
+        let held: Vec<_> = (0..3).map(|_| pool.try_get().unwrap()).collect();
+        seen.extend(held.iter().map(|g| g.as_ptr() as usize));
+    }
+    assert_eq!(seen.len(), 3, "only the items in use circulate");
+    assert_eq!((pool.available(), pool.in_use()), (64, 0));
     pool.close();
     assert_eq!(pool.stats().outstanding, 0);
 }
