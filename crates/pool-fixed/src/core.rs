@@ -81,14 +81,13 @@ impl<T> Tally<'_, T> {
 /// The queue is first in, first out: had the prefill gone there, every
 /// get would take the item idle longest, and a pool sized above what is
 /// usually out would cycle through all its items, so that every item's
-/// memory is written and none stays in a cache. Measured (`pipeline` at
-/// 16 threads, 4 KiB buffers filled whole, 2,304 items of which about 300
-/// are out at once): a get was served with an item its own thread held
-/// last 9% of the time, against 84-88% for a pool of 256. Kept apart, the
-/// items a peak never needed stay as the factory made them, their memory
-/// unwritten, and the ones in use circulate: 84-88% of gets come home in
-/// that run, and with 64 KiB buffers the process's resident memory after
-/// 200,000 buffers is 28 MiB instead of 147 MiB (the crate docs).
+/// memory is written and none stays in a cache. Kept apart, the items a
+/// peak never needed stay as the factory made them, their memory
+/// unwritten, and the ones in use circulate. Measured (`pipeline` at 8+8
+/// threads, buffers filled whole, 2,304 items of which a few hundred are
+/// out at once): gets served with an item their own thread held last 8-11%
+/// -> 84-88% (4 KiB); resident memory after 200,000 buffers 147 -> 28 MiB
+/// (64 KiB; the crate docs). Its `Vec` is freed once empty.
 ///
 /// Taken under a lock, but only when the queue is empty and the reserve is
 /// not: once it is empty, a read of its length is all a get pays.
@@ -218,21 +217,25 @@ impl<T> Core<T> {
     /// Puts an idle item where the next get finds it: the oldest waiter,
     /// else the queue.
     pub(crate) fn put_queue(&self, idle: Idle<T>) {
-        if self.avail.fetch_add(1, SeqCst) < 0 {
-            self.hand_to_waiter(idle);
-        } else {
-            self.push_queue(idle);
-        }
+        self.put_token(idle, |idle| self.push_queue(idle));
     }
 
     /// As [`put_queue`](Self::put_queue), for an item never handed out
     /// yet (a [`renew`](crate::FixedPool::renew)'s replacement): the oldest
     /// waiter, else the reserve.
     pub(crate) fn put_reserve(&self, idle: Idle<T>) {
+        self.put_token(idle, |idle| self.reserve.push(idle));
+    }
+
+    /// Publishes a token for `idle`: to the oldest waiter if one holds a
+    /// debt, else `store` keeps the item where a get with the token finds
+    /// it (which may be after the get took the token: it waits for it).
+    #[inline(always)]
+    fn put_token(&self, idle: Idle<T>, store: impl FnOnce(Idle<T>)) {
         if self.avail.fetch_add(1, SeqCst) < 0 {
             self.hand_to_waiter(idle);
         } else {
-            self.reserve.push(idle);
+            store(idle);
         }
     }
 
