@@ -67,14 +67,14 @@ pub fn read_lines<T: for<'de> Deserialize<'de>>(path: &std::path::Path) -> (Vec<
 }
 
 /// Reads and validates a workload file (the JSON of
-/// `pool_core::workload::Workload`): what `--workload FILE` and
+/// `pool_tiered::workload::Workload`): what `--workload FILE` and
 /// `POOL_BENCH_WORKLOAD` name.
 ///
 /// # Errors
 ///
 /// A message naming the file and what is wrong in it (unreadable, not
 /// JSON, an unknown or missing field, a number out of range).
-pub fn load_workload(path: &std::path::Path) -> Result<pool_core::workload::Workload, String> {
+pub fn load_workload(path: &std::path::Path) -> Result<pool_tiered::workload::Workload, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("workload {}: cannot read it: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("workload {}: {e}", path.display()))

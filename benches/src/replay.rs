@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::BenchmarkGroup;
 use criterion::measurement::WallTime;
-use pool_core::workload::Workload;
+use pool_tiered::workload::Workload;
 
 use crate::table;
 use crate::{

@@ -12,7 +12,7 @@ usage:
       and recommend one of ours per scenario.
       --full           criterion's full sampling (minutes) instead of the quick default
       --workload FILE  replay a recorded workload (request sizes, threads, buffers
-                       held; the JSON of pool_core::workload, e.g. from
+                       held; the JSON of pool_tiered::workload, e.g. from
                        TieredPool::workload) against every strategy and peer, and
                        recommend a pool for it; alone, runs only the replay
                        (--filter / runs every scenario too). Example:

@@ -5,9 +5,10 @@ use std::io;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 
-use crate::engine::Site;
-use crate::engine::{Anchor, Recycle};
 use crate::leaks::LeakTracker;
+use crate::strategy::recycle::{Anchor, Recycle};
+use crate::strategy::site::Site;
+use crate::strategy::words::take_words;
 
 /// `pool`'s tracker (none without the `leak-sites` feature).
 #[inline]
@@ -29,7 +30,7 @@ fn tracker_of<P: Recycle>(_pool: &P) -> Option<&LeakTracker> {
 /// ```
 /// # use pool_core::{Pool, PoolError, Pooled, Stats, Reset};
 /// # #[derive(Default)] struct One(std::sync::Mutex<Vec<String>>);
-/// # impl pool_core::engine::Recycle for One {
+/// # impl pool_core::strategy::Recycle for One {
 /// #     type Item = String;
 /// #     type Ticket = ();
 /// #     type Anchor = std::sync::Arc<Self>;
@@ -111,7 +112,7 @@ impl<'a, P: Recycle> Pooled<'a, P> {
     /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
     /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
     /// # struct Ticket(());
-    /// # impl pool_core::engine::Recycle for Stack {
+    /// # impl pool_core::strategy::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
     /// #     type Anchor = std::sync::Arc<Self>;
@@ -151,7 +152,7 @@ impl<'a, P: Recycle> Pooled<'a, P> {
     /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
     /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
     /// # struct Ticket(());
-    /// # impl pool_core::engine::Recycle for Stack {
+    /// # impl pool_core::strategy::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
     /// #     type Anchor = std::sync::Arc<Self>;
@@ -194,7 +195,7 @@ impl<'a, P: Recycle> Pooled<'a, P> {
     }
 }
 
-/// An item on loan that holds its pool's [anchor](crate::engine::Anchor)
+/// An item on loan that holds its pool's [anchor](crate::strategy::Anchor)
 /// instead of borrowing it: `Send + 'static` when the item is `Send`, so
 /// it can move to another thread or task, and it may outlive every handle
 /// of the pool (the pool's memory lives until the last such guard drops).
@@ -272,7 +273,7 @@ impl<P: Recycle> OwnedPooled<P> {
     /// # use std::sync::{Arc, Mutex, atomic::{AtomicU64, Ordering::Relaxed}};
     /// # #[derive(Default)] struct Stack(Mutex<Vec<String>>, AtomicU64);
     /// # struct Ticket(());
-    /// # impl pool_core::engine::Recycle for Stack {
+    /// # impl pool_core::strategy::Recycle for Stack {
     /// #     type Item = String;
     /// #     type Ticket = Ticket;
     /// #     type Anchor = Arc<Self>;
@@ -325,8 +326,8 @@ impl<P: Recycle> Drop for OwnedPooled<P> {
     #[inline]
     fn drop(&mut self) {
         // In words: the guard was filled moments ago, and a wider load
-        // would stall on those stores (see `crate::engine::words`).
-        if let Some((item, ticket, anchor)) = crate::engine::words::take_words(&mut *self.inner) {
+        // would stall on those stores (see `crate::strategy::words`).
+        if let Some((item, ticket, anchor)) = take_words(&mut *self.inner) {
             self.site.release(anchor_tracker(&anchor));
             anchor.recycle(item, ticket);
         }
@@ -355,8 +356,8 @@ impl<P: Recycle> Drop for Pooled<'_, P> {
     #[inline]
     fn drop(&mut self) {
         // In words: the guard was filled moments ago, and a wider load
-        // would stall on those stores (see `crate::engine::words`).
-        if let Some((item, ticket)) = crate::engine::words::take_words(&mut self.inner) {
+        // would stall on those stores (see `crate::strategy::words`).
+        if let Some((item, ticket)) = take_words(&mut self.inner) {
             self.site.release(tracker_of(self.pool));
             self.pool.recycle(item, ticket);
         }

@@ -26,9 +26,10 @@
 //! assert_eq!(s.gets, s.hits + s.misses);
 //! ```
 //!
-//! [`engine`] is the machinery the strategy crates are built on (the
-//! per-thread layer, the per-thread caches and spills, word moves): the
-//! API of those who write a strategy, which the facade does not re-export.
+//! [`strategy`] holds what a strategy crate needs from the contract (the
+//! hooks a guard calls, the per-thread counters, word moves); the
+//! per-thread machinery the strategies share is the `pool-engine` crate.
+//! The facade re-exports neither, so a pool's user never meets them.
 //!
 //! # Pooling mistakes from other languages, and what happens here
 //!
@@ -64,7 +65,6 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-pub mod engine;
 mod error;
 mod guard;
 pub mod leaks;
@@ -73,11 +73,9 @@ pub mod metrics;
 mod pool;
 mod reset;
 mod stats;
-pub mod trimmer;
+pub mod strategy;
 mod waits;
-pub mod workload;
 
-pub use engine::SharedByteCap;
 pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};
 pub use pool::{Pool, UnboundedPool};

@@ -38,7 +38,8 @@
 
 use metrics::{Label, counter, gauge};
 
-use crate::{Pool, Stats};
+use crate::pool::Pool;
+use crate::stats::Stats;
 
 /// Publishes `stats` under `pool = name`, with `labels` added to every
 /// metric; see the [module](self) for the metrics.
@@ -84,7 +85,7 @@ pub fn publish(name: &str, labels: &[(&'static str, String)], stats: &Stats) {
 /// # use pool_core::{Pool, PoolError, Pooled, Stats};
 /// # struct Fixed;
 /// # struct Ticket;
-/// # impl pool_core::engine::Recycle for Fixed {
+/// # impl pool_core::strategy::Recycle for Fixed {
 /// #     type Item = ();
 /// #     type Ticket = Ticket;
 /// #     type Anchor = std::sync::Arc<Self>;

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::engine::Recycle;
-use crate::{OwnedPooled, PoolError, Pooled, Stats};
+use crate::error::PoolError;
+use crate::guard::{OwnedPooled, Pooled};
+use crate::stats::Stats;
+use crate::strategy::recycle::Recycle;
 
 /// A pool of reusable items, whatever its strategy.
 ///
@@ -12,7 +14,7 @@ use crate::{OwnedPooled, PoolError, Pooled, Stats};
 /// pool. Items are reached only through guards: [`Pooled`] borrows the pool,
 /// [`OwnedPooled`] holds its anchor (what keeps the pool alive) and is `Send + 'static`. Dropping a
 /// guard hands the item back to the pool (through its
-/// [`Recycle`](crate::engine::Recycle) hooks, the strategy implementers'
+/// [`Recycle`](crate::strategy::Recycle) hooks, the strategy implementers'
 /// side of the trait), which resets it and keeps or drops it; using an item after it went back, or returning it
 /// twice, does not compile.
 ///
@@ -32,7 +34,7 @@ use crate::{OwnedPooled, PoolError, Pooled, Stats};
 /// }
 /// # use pool_core::{Stats, Reset};
 /// # #[derive(Default)] struct One(std::sync::Mutex<Vec<Vec<u8>>>);
-/// # impl pool_core::engine::Recycle for One {
+/// # impl pool_core::strategy::Recycle for One {
 /// #     type Item = Vec<u8>;
 /// #     type Ticket = ();
 /// #     type Anchor = std::sync::Arc<Self>;
@@ -64,7 +66,7 @@ pub trait Pool: Recycle + Send + Sync + Sized {
     fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError>;
 
     /// Like [`try_get`](Pool::try_get), with a guard that holds the pool's
-    /// [anchor](crate::engine::Anchor) instead of borrowing it, so it can
+    /// [anchor](crate::strategy::Anchor) instead of borrowing it, so it can
     /// move to another thread or task and outlive the pool's handles. The
     /// per-thread pools also have an inherent `get_owned(&self)` that needs
     /// no `Arc`.
@@ -127,7 +129,7 @@ pub trait Pool: Recycle + Send + Sync + Sized {
 /// }
 /// # use pool_core::{PoolError, Stats, Reset};
 /// # #[derive(Default)] struct One(std::sync::Mutex<Vec<Vec<u8>>>);
-/// # impl pool_core::engine::Recycle for One {
+/// # impl pool_core::strategy::Recycle for One {
 /// #     type Item = Vec<u8>;
 /// #     type Ticket = ();
 /// #     type Anchor = std::sync::Arc<Self>;
@@ -161,7 +163,7 @@ pub trait UnboundedPool: Pool {
     fn get(&self) -> Pooled<'_, Self>;
 
     /// Like [`get`](UnboundedPool::get), with a `Send + 'static` guard that
-    /// holds the pool's [anchor](crate::engine::Anchor).
+    /// holds the pool's [anchor](crate::strategy::Anchor).
     ///
     /// # Panics
     ///

@@ -1,9 +1,9 @@
 //! Statistics: a snapshot type, and counters that cost no shared write on a
 //! per-thread fast path.
 //!
-//! A pool keeps one [`Counters`] block per thread (in its slot of the
-//! [per-thread layer](crate::engine::per_thread)); the owning thread bumps them with
-//! a plain load and store, never an atomic read-modify-write, and
+//! A pool keeps one [`Counters`] block per thread (in its slot of
+//! `pool_engine::PerThread`); the owning thread bumps them with a plain
+//! load and store, never an atomic read-modify-write, and
 //! [`Stats::from_counters`] sums every block into a [`Stats`] when somebody
 //! asks. Strategy crates use the counters; users read [`Stats`].
 
@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-use crate::Waits;
+use crate::waits::Waits;
 
 /// Declares the discard reasons once: [`Discards`] (a count per reason),
 /// [`DiscardCounters`] (a [`Counter`] per reason), their sum, their
@@ -306,7 +306,7 @@ impl fmt::Display for Stats {
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::Counter;
+/// use pool_core::strategy::Counter;
 ///
 /// let c = Counter::default();
 /// c.incr();
@@ -380,7 +380,7 @@ macro_rules! counted {
         ///
         /// ```
         /// use pool_core::Stats;
-        /// use pool_core::engine::Totals;
+        /// use pool_core::strategy::Totals;
         ///
         /// let mut t = Totals::default();
         /// (t.prefilled, t.hits, t.returns, t.bytes_in) = (4, 3, 2, 2048);
@@ -442,7 +442,7 @@ impl Stats {
     ///
     /// ```
     /// use pool_core::Stats;
-    /// use pool_core::engine::Counters;
+    /// use pool_core::strategy::Counters;
     ///
     /// let (a, b) = (Counters::default(), Counters::default());
     /// a.misses.incr();

@@ -1,7 +1,7 @@
 //! Guards from a strategy's side: drop recycles once, detach does not,
 //! owned guards move between threads, guards write through `io::Write`.
 
-use pool_core::engine::Recycle;
+use pool_core::strategy::Recycle;
 use pool_core::{Pool, PoolError, Pooled, Reset, Stats};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};

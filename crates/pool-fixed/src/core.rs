@@ -20,9 +20,9 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use pool_core::Reset;
-use pool_core::engine::per_thread::ThreadState;
-use pool_core::engine::unwind::OnUnwind;
-use pool_core::engine::{Counter, Counters};
+use pool_core::strategy::{Counter, Counters};
+use pool_engine::OnUnwind;
+use pool_engine::ThreadState;
 
 use crate::slot::{Fencing, Mine, Slot};
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Mutex, lock, spin_until};
@@ -83,11 +83,9 @@ impl<T> Tally<'_, T> {
 /// usually out would cycle through all its items, so that every item's
 /// memory is written and none stays in a cache. Kept apart, the items a
 /// peak never needed stay as the factory made them, their memory
-/// unwritten, and the ones in use circulate. Measured (`pipeline` at 8+8
-/// threads, buffers filled whole, 2,304 items of which a few hundred are
-/// out at once): gets served with an item their own thread held last 8-11%
-/// -> 84-88% (4 KiB); resident memory after 200,000 buffers 147 -> 28 MiB
-/// (64 KiB; the crate docs). Its `Vec` is freed once empty.
+/// unwritten, and the ones in use circulate, so that a pool sized for its
+/// peak keeps only what is in use resident (the crate docs give the
+/// figures). Its `Vec` is freed once empty.
 ///
 /// Taken under a lock, but only when the queue is empty and the reserve is
 /// not: once it is empty, a read of its length is all a get pays.

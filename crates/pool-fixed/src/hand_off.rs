@@ -4,8 +4,8 @@
 
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
 
-use pool_core::engine::per_thread::PerThreadRef;
 use pool_core::{PoolError, Reset};
+use pool_engine::PerThreadRef;
 
 use crate::FixedPool;
 use crate::FixedTicket;
@@ -40,7 +40,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     pub(crate) fn tally_in<'a>(
         &'a self,
-        slot: Option<&'a pool_core::engine::per_thread::Slot<Core<T>>>,
+        slot: Option<&'a pool_engine::Slot<Core<T>>>,
     ) -> Tally<'a, T> {
         self.tally(mine_in(slot))
     }

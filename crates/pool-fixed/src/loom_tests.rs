@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use loom::thread;
-use pool_core::engine::Recycle;
+use pool_core::strategy::Recycle;
 use pool_core::{OwnedPooled, PoolError};
 
 use crate::FixedPool;

@@ -7,10 +7,10 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
-use pool_core::engine::Counters;
-use pool_core::engine::per_thread::PerThread;
-use pool_core::engine::words::{in_blocks, move_words};
+use pool_core::strategy::Counters;
+use pool_core::strategy::words::{in_blocks, move_words};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+use pool_engine::PerThread;
 
 use crate::core::{Core, Factory, Reserve, owe_on_unwind};
 use crate::slot::Fencing;
@@ -47,7 +47,7 @@ impl FixedTicket {
 ///   owed because one left circulation. A get that arrives while waiters
 ///   are queued does not take an item on its way to them.
 /// - Each thread keeps one idle item in a slot of its own (from
-///   `pool_core::engine::per_thread`, the layer the per-thread strategies share),
+///   `pool_engine::PerThread`, the layer the per-thread strategies share),
 ///   so a thread that takes and returns one item at a time touches no
 ///   shared cache line; other threads steal from those slots before they
 ///   report exhaustion or wait, so no idle item is ever hidden from them
@@ -263,7 +263,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// [`leak_tracker`](crate::FixedPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::engine::outstanding_sites(self.core().leaks.as_deref())
+        pool_core::strategy::outstanding_sites(self.core().leaks.as_deref())
     }
 
     /// Publishes the statistics and the status to the `metrics` facade
@@ -371,7 +371,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn try_get(&self) -> Result<Pooled<'_, Self>, PoolError> {
         // Read in words, and written in 16-byte blocks for the caller's
-        // move out of the `Result`: see `pool_core::engine::words`.
+        // move out of the `Result`: see `pool_core::strategy::words`.
         match move_words(self.take_own(self.local())) {
             Some((item, ticket)) => Ok(in_blocks(Pooled::new(item, ticket, self))),
             None => self.try_get_slow(),

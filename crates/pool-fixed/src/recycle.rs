@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Acquire;
 
 use pool_core::Reset;
-use pool_core::engine::Recycle;
-use pool_core::engine::per_thread::{PerThread, PerThreadRef};
-use pool_core::engine::words::move_words;
+use pool_core::strategy::Recycle;
+use pool_core::strategy::words::move_words;
+use pool_engine::{PerThread, PerThreadRef};
 
 use crate::FixedPool;
 use crate::core::Core;
@@ -21,7 +21,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     pub(crate) fn take_own_anchored(&self) -> Option<(T, FixedTicket, FixedAnchor<T>)> {
         let (local, r) = self.local_anchored();
-        // Read in words: see `pool_core::engine::words`.
+        // Read in words: see `pool_core::strategy::words`.
         let (item, ticket) = move_words(self.take_own(local))?;
         Some((item, ticket, Self::anchor_of(r)))
     }
@@ -95,7 +95,7 @@ impl<T: Reset + Send + 'static> FixedAnchor<T> {
     }
 }
 
-impl<T: Reset + Send + 'static> pool_core::engine::Anchor for FixedAnchor<T> {
+impl<T: Reset + Send + 'static> pool_core::strategy::Anchor for FixedAnchor<T> {
     type Item = T;
     type Ticket = FixedTicket;
     /// The item back and the hold released from one per-thread lookup.

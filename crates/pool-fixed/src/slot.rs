@@ -39,7 +39,7 @@
 //! The looking side (waiters, `close`, `renew`, thieves) is rare; the
 //! owner's side runs on every get and put. So the pool starts **light**
 //! ([`Fencing`], where the asymmetric fences are cheap:
-//! `pool_core::engine::barrier::asymmetric`; and under loom and Miri, to
+//! `pool_engine::barrier::asymmetric`; and under loom and Miri, to
 //! check it): the owner orders its store and load with a light fence (a
 //! compiler fence) and reads `Fencing` again after it; a thread that is
 //! about to look or steal first switches `Fencing` to **full**: a store,
@@ -73,11 +73,11 @@
 //! older value after its own store, which the memory model forbids).
 //! Under loom and Miri the light fence is a `SeqCst` one, so their models
 //! check the protocol with symmetric fences and the switch, and the
-//! asymmetric step rests on `pool_core::engine::barrier`'s argument, as
+//! asymmetric step rests on `pool_engine::barrier`'s argument, as
 //! the per-thread layer's owned references do.
 //!
 //! Who owns a slot is the per-thread layer's business
-//! (`pool_core::engine::per_thread`): it hands a slot's shared half to one thread
+//! (`pool_engine::PerThread`): it hands a slot's shared half to one thread
 //! at a time (the thread's slot until it exits, then the next new thread's).
 //! [`Mine`] is made only from that hand-out ([`mine`]) and is not `Send`,
 //! so the owner-only operations cannot run on two threads at once.
@@ -85,9 +85,9 @@
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
-use pool_core::engine::barrier;
-use pool_core::engine::per_thread::{self, PerThread, PerThreadRef, ThreadState};
-use pool_core::engine::words::{store_words, take_words};
+use pool_core::strategy::words::{store_words, take_words};
+use pool_engine::barrier;
+use pool_engine::{PerThread, PerThreadRef, Slot as ThreadSlot, ThreadState};
 
 use crate::sync::{AtomicBool, AtomicU8, UnsafeCell, fence, spin_until};
 use crate::wait_queue::Idle;
@@ -141,7 +141,7 @@ impl Fencing {
     ///
     /// # Panics
     ///
-    /// As `pool_core::engine::barrier::heavy`, which the kernel does not
+    /// As `pool_engine::barrier::heavy`, which the kernel does not
     /// do; callers switch before they take anything.
     #[inline]
     pub(crate) fn switch_to_full(&self) {
@@ -274,7 +274,7 @@ pub(crate) type Own<'a, T, G> = Option<(Mine<'a, T>, &'a <G as ThreadState>::Sha
 
 /// The owner's handle on `local`, the calling thread's shared half:
 /// `shared_slot` and `shared_slot_anchored` give each slot to one thread
-/// at a time, the thread that owns it (see `pool_core::engine::per_thread`).
+/// at a time, the thread that owns it (see `pool_engine::PerThread`).
 #[inline(always)]
 fn own<T, G>(local: Option<&G::Shared>) -> Own<'_, T, G>
 where
@@ -296,12 +296,12 @@ where
 /// layer hands it to a closure (`PerThread::with` and the closures of the
 /// owned references): the owner's, as `shared_slot` gives it.
 #[inline(always)]
-pub(crate) fn mine_in<T, G>(slot: Option<&per_thread::Slot<G>>) -> Own<'_, T, G>
+pub(crate) fn mine_in<T, G>(slot: Option<&ThreadSlot<G>>) -> Own<'_, T, G>
 where
     G: ThreadState,
     G::Shared: AsRef<Slot<T>>,
 {
-    own::<T, G>(slot.map(per_thread::Slot::shared))
+    own::<T, G>(slot.map(ThreadSlot::shared))
 }
 
 /// [`mine`], and a counted reference to the pool for an owned guard, from
@@ -354,7 +354,7 @@ impl<T> Mine<'_, T> {
         // reads now (they need `FULL`), and under `EMPTY` only the owner,
         // this thread (`Mine` is made only for the owner and stays on
         // it), writes the item. Read in words: the park that wrote it was
-        // moments ago (`pool_core::engine::words`).
+        // moments ago (`pool_core::strategy::words`).
         #[allow(unsafe_code)]
         self.slot.item.with_mut(|p| take_words(unsafe { &mut *p }))
     }
@@ -373,7 +373,7 @@ impl<T> Mine<'_, T> {
         // owner, this thread, moves a slot out of `EMPTY`: nobody else
         // touches the item until the store below publishes it.
         #[allow(unsafe_code)]
-        // Written in words: see `pool_core::engine::words`.
+        // Written in words: see `pool_core::strategy::words`.
         self.slot
             .item
             .with_mut(|p| store_words(unsafe { &mut *p }, Some(idle)));
@@ -469,7 +469,7 @@ mod tests {
         // A new pool is light wherever the light fence is free.
         assert_eq!(
             Fencing::new().light(),
-            cfg!(miri) || pool_core::engine::barrier::asymmetric()
+            cfg!(miri) || pool_engine::barrier::asymmetric()
         );
     }
 

@@ -1,13 +1,13 @@
 //! The one place that chooses between `std` and `loom` for what only this
 //! crate uses; the lock and the `UnsafeCell` shim are pool-core's
-//! (`pool_core::engine::sync`), switched by the same `cfg`.
+//! (`pool_engine::sync`), switched by the same `cfg`.
 //!
 //! With `RUSTFLAGS="--cfg pool_loom"`, the waiting and waking path (the
 //! token counter, the wait queue's lock, the waiter cells, parking) runs on
 //! loom's model checker, and so do the threads' slots (their state word
 //! and the `UnsafeCell` of the item).
 
-pub(crate) use pool_core::engine::sync::{Arc, Mutex, UnsafeCell, lock, spin_until};
+pub(crate) use pool_engine::sync::{Arc, Mutex, UnsafeCell, lock, spin_until};
 
 #[cfg(pool_loom)]
 pub(crate) use loom::sync::atomic::{

@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-use pool_core::engine::words::{in_blocks, move_words};
+use pool_core::strategy::words::{in_blocks, move_words};
 use pool_core::{OwnedPooled, PoolError, Pooled, Reset};
 
 use crate::pool::{FixedPool, FixedTicket};
@@ -54,7 +54,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get_blocking(&self) -> Result<Pooled<'_, Self>, PoolError> {
         // Read in words, and written in 16-byte blocks for the caller's
-        // move out of the `Result`: see `pool_core::engine::words`.
+        // move out of the `Result`: see `pool_core::strategy::words`.
         match move_words(self.take_own(self.local())) {
             Some((item, ticket)) => Ok(in_blocks(Pooled::new(item, ticket, self))),
             None => self.get_slow(),
@@ -206,7 +206,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         &self,
         timeout: Option<Duration>,
     ) -> Result<(T, FixedTicket), PoolError> {
-        // Read in words: see `pool_core::engine::words`.
+        // Read in words: see `pool_core::strategy::words`.
         match move_words(self.try_take()) {
             Err(PoolError::Exhausted { .. }) => self.wait_for(timeout),
             done => done,

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use pool_core::engine::{ClassLimits, Engine, check_trim_interval};
-use pool_core::{PoolError, Reset, ResetWith, SharedByteCap};
+use pool_core::{PoolError, Reset, ResetWith};
+use pool_engine::SharedByteCap;
+use pool_engine::{ClassLimits, Engine, check_trim_interval};
 
 use crate::LocalPool;
 
@@ -288,10 +289,10 @@ impl<T> LocalPoolBuilder<T> {
     }
 
     /// Trims the pool every `interval` from the process-wide trimmer thread
-    /// (`pool_core::trimmer`), so idle memory comes back after a burst
+    /// (`pool_engine::trimmer`), so idle memory comes back after a burst
     /// without a call to [`LocalPool::trim`]: what sat idle through two
     /// intervals is freed. `None` (the default) turns timed trimming off;
-    /// `pool_core::trimmer::SUGGESTED_INTERVAL` (10 s) is a good start. At
+    /// `pool_engine::trimmer::SUGGESTED_INTERVAL` (10 s) is a good start. At
     /// least 1 ms; `Duration::MAX` is accepted and never comes.
     ///
     /// # Examples
@@ -450,7 +451,7 @@ impl<T> LocalPoolBuilder<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pool_core::engine::MAX_CACHE_SIZE;
+    use pool_engine::MAX_CACHE_SIZE;
 
     fn field_of(b: LocalPoolBuilder<Vec<u8>>) -> (&'static str, String) {
         let b = b.clone();

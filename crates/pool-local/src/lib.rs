@@ -34,12 +34,12 @@
 //!
 //! # Design
 //!
-//! A `LocalPool` is the engine of `pool-core` ([`pool_core::engine`]) with
+//! A `LocalPool` is the engine of `pool-core` ([`pool_engine`]) with
 //! one class of items; `pool-tiered`'s `TieredPool` is the same engine with
 //! one class per size. What follows is the engine's design.
 //!
 //! - **Per-thread cache.** Each thread has its own stack of idle items in
-//!   a slot of [`pool_core::engine::per_thread`], the layer every per-thread
+//!   a slot of [`pool_engine::PerThread`], the layer every per-thread
 //!   strategy of the family uses: one thread-local read and one compare
 //!   find it (a `const` thread-local cache keyed by pool ids that are never
 //!   reused), and slots are padded to their own cache lines. Get pops and
@@ -106,7 +106,7 @@
 //! pool keeps its cache (at most `cache_size` items) until it uses the pool
 //! again or exits. Without `trim_interval`, memory comes back only when
 //! someone calls [`LocalPool::trim`] (twice) or
-//! `pool_core::trimmer::trim_all`; with it, a burst's peak is gone two
+//! `pool_engine::trimmer::trim_all`; with it, a burst's peak is gone two
 //! intervals after the burst.
 //!
 //! ```
@@ -146,6 +146,6 @@ mod pool;
 
 pub use builder::LocalPoolBuilder;
 pub use pool::{LocalAnchor, LocalPool, LocalTicket};
-pub use pool_core::SharedByteCap;
-pub use pool_core::engine::{MAX_CACHE_SIZE, MAX_SPILL_SIZE};
 pub use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
+pub use pool_engine::SharedByteCap;
+pub use pool_engine::{MAX_CACHE_SIZE, MAX_SPILL_SIZE};

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use pool_core::engine::{ClassLimits, Engine, EngineRef, Entry, Only};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPool};
+use pool_engine::{ClassLimits, Engine, EngineRef, Entry, OnlyClass};
 
 /// A pool whose get and put touch only the current thread's cache, like
 /// Go's `sync.Pool` with its per-P caches.
@@ -25,7 +25,7 @@ pub(crate) struct Extra {
 }
 
 /// The pool's only class, known at compile time.
-const CLASS: Only = Only;
+const CLASS: OnlyClass = OnlyClass;
 
 impl<T: Reset + Send + 'static> LocalPool<T> {
     /// A pool with the default settings that makes items with `factory`.
@@ -62,7 +62,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// [`leak_tracker`](crate::LocalPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::engine::outstanding_sites(self.engine.extra().leaks.as_deref())
+        pool_core::strategy::outstanding_sites(self.engine.extra().leaks.as_deref())
     }
 
     pub(crate) fn from_engine(engine: Engine<T, (), Extra>) -> Self {
@@ -91,9 +91,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// assert_eq!(buf.capacity(), 4096, "the allocation was kept");
     /// ```
     // Always inlined, as the engine's take under it: with several call
-    // sites the compiler kept it out of line, a call each way (callgrind,
-    // get + 16-byte write + drop in the bench's loop: 189 -> 171
-    // instructions).
+    // sites the compiler kept it out of line, a call each way.
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
@@ -286,7 +284,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
 
 /// What a [`LocalPool`] guard carries besides its item: nothing but the
 /// proof that the item came from the pool. Only the pool makes one, so
-/// [`Recycle::recycle`](pool_core::engine::Recycle::recycle) and [`Pooled::new`] cannot be called from outside with
+/// [`Recycle::recycle`](pool_core::strategy::Recycle::recycle) and [`Pooled::new`] cannot be called from outside with
 /// an item the pool never handed out (which would corrupt its counters).
 ///
 /// ```compile_fail
@@ -295,7 +293,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
 /// ```
 ///
 /// ```compile_fail
-/// use pool_core::engine::Recycle;
+/// use pool_core::strategy::Recycle;
 /// let pool = pool_local::LocalPool::new(Vec::<u8>::new);
 /// // ... so an item the pool never handed out cannot be slipped in.
 /// pool.recycle(Vec::new(), ());
@@ -319,7 +317,7 @@ const TICKET: LocalTicket = LocalTicket { _private: () };
 /// takes the item back when the guard drops.
 pub struct LocalAnchor<T: Reset + Send + 'static>(EngineRef<T, (), Extra>);
 
-impl<T: Reset + Send + 'static> pool_core::engine::Anchor for LocalAnchor<T> {
+impl<T: Reset + Send + 'static> pool_core::strategy::Anchor for LocalAnchor<T> {
     type Item = T;
     type Ticket = LocalTicket;
     #[inline]
@@ -341,7 +339,7 @@ impl<T: Reset + Send + 'static> fmt::Debug for LocalAnchor<T> {
     }
 }
 
-impl<T: Reset + Send + 'static> pool_core::engine::Recycle for LocalPool<T> {
+impl<T: Reset + Send + 'static> pool_core::strategy::Recycle for LocalPool<T> {
     type Item = T;
     type Ticket = LocalTicket;
     type Anchor = LocalAnchor<T>;

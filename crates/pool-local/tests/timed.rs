@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{Tagged, Tracker};
 use pool_core::PoolError;
-use pool_core::trimmer;
+use pool_engine::trimmer;
 use pool_local::LocalPool;
 
 const ITEM: usize = 64 << 10;

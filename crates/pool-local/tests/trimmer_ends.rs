@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use common::{Tagged, Tracker};
-use pool_core::trimmer;
+use pool_engine::trimmer;
 use pool_local::LocalPool;
 
 #[test]

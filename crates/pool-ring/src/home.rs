@@ -6,9 +6,8 @@
 //! thread, in any order. The last of them frees it.
 //!
 //! An `Arc` would do that with one shared counter written by every owned
-//! get and every owned drop, from every thread: measured on the other
-//! pools, 8-9x fewer owned gets per second than borrowed ones at 16
-//! threads on 2 cores. Here an owned guard that holds a slot is counted by
+//! get and every owned drop, from every thread, and under contention that
+//! one line costs more than the pooling saves. Here an owned guard that holds a slot is counted by
 //! the slot itself: a busy slot *is* a reference to the ring.
 //!
 //! - **Taking** writes nothing more than a borrowed get does: the slot's
@@ -18,11 +17,11 @@
 //! - **Releasing** a slot from an owned guard is plain stores on the
 //!   slot's state around a compiler fence: it marks the slot
 //!   `RELEASING`, checks whether the ring's gate
-//!   (`pool_core::engine::barrier::Gate`) is closed, then frees the slot
+//!   (`pool_engine::barrier::Gate`) is closed, then frees the slot
 //!   (or, if the handle is gone, leaves it busy and counts down
 //!   centrally) ([`release_owned`](crate::slot::release_owned)).
 //! - **The handle's drop** closes the gate, which fences with
-//!   `membarrier(2)` (`pool_core::engine::barrier::heavy`; only if an
+//!   `membarrier(2)` (`pool_engine::barrier::heavy`; only if an
 //!   owned guard was ever taken: every hold notes a use), then marks
 //!   every slot dead (a `fetch_or` that also reads whether it was busy,
 //!   after waiting out a release under way), adds
@@ -53,7 +52,7 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
 
-use pool_core::engine::barrier::Gate;
+use pool_engine::barrier::Gate;
 
 use crate::slot;
 use crate::sync::{AtomicU8, AtomicUsize};

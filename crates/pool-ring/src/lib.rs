@@ -46,11 +46,10 @@
 //! thread starts probing at its own cursor, the slot it last claimed (one
 //! thread-local word shared by all rings, not per-pool state), and threads
 //! arrive on distinct slots. A thread that takes and returns one item at a
-//! time reuses one slot, a cache line no other thread writes. Measured on
-//! 2 cores (get + 16-byte write + put, 4 KiB, 16 threads, `cargo xtask
-//! bench --sizes 4k --threads 1,2,16`): the shared-index design ran at 1.1x
-//! the throughput of one shared `ArrayQueue` and 0.25x pool-local's; this
-//! one at 4.4x and 0.93x (the README's performance section has the rest).
+//! time reuses one slot, a cache line no other thread writes; a shared
+//! index would make every get of every thread write one line, which is
+//! no faster than one shared `ArrayQueue` (`cargo xtask bench` measures
+//! both).
 //!
 //! # When to pick the ring
 //!
@@ -72,7 +71,7 @@
 //! by the handle's drop), so an owned get costs what a borrowed one does,
 //! and its drop two plain stores and a compiler fence instead of one store
 //! (the handle's drop pays a `membarrier(2)` for it, once: see
-//! `pool_core::engine::barrier`). Loom models check
+//! `pool_engine::barrier`). Loom models check
 //! the claim and release paths and the handle's drop racing owned guards'
 //! releases (`RUSTFLAGS="--cfg pool_loom" cargo test -p pool-ring --release
 //! --lib loom_`), and Miri runs the tests.

@@ -6,11 +6,11 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
-use pool_core::engine::barrier::Gate;
-use pool_core::engine::unwind::OnUnwind;
-use pool_core::engine::words::move_words;
-use pool_core::engine::{Counters, Totals};
+use pool_core::strategy::words::move_words;
+use pool_core::strategy::{Counters, Totals};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats, UnboundedPool};
+use pool_engine::OnUnwind;
+use pool_engine::barrier::Gate;
 
 use crate::cursor;
 use crate::home::{BIAS, Dwelling, Home};
@@ -201,7 +201,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     #[inline]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self) -> Pooled<'_, Self> {
-        // Read in words: see `pool_core::engine::words`.
+        // Read in words: see `pool_core::strategy::words`.
         let (item, ticket) =
             move_words(self.take(OnFull::Allocate)).unwrap_or_else(|_| unreachable!());
         Pooled::new(item, ticket, self)
@@ -333,7 +333,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
     /// [`leak_tracker`](crate::RingPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::engine::outstanding_sites(self.r().leaks.as_deref())
+        pool_core::strategy::outstanding_sites(self.r().leaks.as_deref())
     }
 
     /// The anchor of an owned guard holding `ticket`'s item: its busy slot

@@ -16,7 +16,7 @@
 use std::fmt;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
-use pool_core::engine::barrier::Gate;
+use pool_engine::barrier::Gate;
 
 use crate::sync::{AtomicU8, UnsafeCell, spin_until};
 
@@ -41,14 +41,14 @@ pub const MAX_SLOTS: usize = 1 << 20;
 /// counting loses nothing.
 #[derive(Debug, Default)]
 pub(crate) struct SlotCounters {
-    pub(crate) hits: pool_core::engine::Counter,
-    pub(crate) misses: pool_core::engine::Counter,
-    pub(crate) returns: pool_core::engine::Counter,
-    pub(crate) detached: pool_core::engine::Counter,
-    pub(crate) panicked: pool_core::engine::Counter,
-    pub(crate) refused: pool_core::engine::Counter,
-    pub(crate) bytes_in: pool_core::engine::Counter,
-    pub(crate) bytes_out: pool_core::engine::Counter,
+    pub(crate) hits: pool_core::strategy::Counter,
+    pub(crate) misses: pool_core::strategy::Counter,
+    pub(crate) returns: pool_core::strategy::Counter,
+    pub(crate) detached: pool_core::strategy::Counter,
+    pub(crate) panicked: pool_core::strategy::Counter,
+    pub(crate) refused: pool_core::strategy::Counter,
+    pub(crate) bytes_in: pool_core::strategy::Counter,
+    pub(crate) bytes_out: pool_core::strategy::Counter,
     /// The heap bytes of the item now in the slot, as measured when it
     /// came in: a get counts them out without calling user code (so a get
     /// never runs `Reset::heap_bytes`, and cannot panic in it).
@@ -162,10 +162,10 @@ impl<'a, T> Claim<'a, T> {
     pub(crate) fn take(&mut self) -> Option<T> {
         // SAFETY: this claim is the only one on the slot (see the module
         // docs), so nobody else reads or writes `item` now. Read in words:
-        // the last put wrote it moments ago (see `pool_core::engine::words`).
+        // the last put wrote it moments ago (see `pool_core::strategy::words`).
         self.slot
             .item
-            .with_mut(|p| pool_core::engine::words::take_words(unsafe { &mut *p }))
+            .with_mut(|p| pool_core::strategy::words::take_words(unsafe { &mut *p }))
     }
 
     /// Puts an item in, returning the one that was there.
@@ -263,9 +263,8 @@ const FALLBACK: u32 = u32::MAX;
 /// The word is one `u64`, not two `u32` fields, so that the getter writes
 /// it with one store: a caller that moves the returned guard reads it as
 /// one 8-byte word, and a load that spans two smaller stores is not
-/// forwarded from the store buffer but waits for both to reach the cache.
-/// Measured, one thread, get + 16-byte write + drop of a 4 KiB `Vec`:
-/// that stall was half of the ring's time.
+/// forwarded from the store buffer but waits for both to reach the cache,
+/// a stall as long as the rest of a get and a drop.
 pub struct RingTicket {
     /// The pool's id in the high 32 bits, the slot index (or `FALLBACK`)
     /// in the low 32.

@@ -5,7 +5,7 @@
 //! under loom's model checker without a second implementation; so do the
 //! per-thread cursor and the arrival counter of `crate::cursor`.
 
-pub(crate) use pool_core::engine::sync::{UnsafeCell, spin_until};
+pub(crate) use pool_engine::sync::{UnsafeCell, spin_until};
 
 #[cfg(pool_loom)]
 loom::thread_local! {

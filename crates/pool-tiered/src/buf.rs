@@ -7,8 +7,9 @@ use std::mem::ManuallyDrop;
 use std::ops::{Bound, Deref, DerefMut, Range, RangeBounds};
 use std::sync::Arc;
 
-use pool_core::engine::Site;
-use pool_core::engine::{Entry, words};
+use pool_core::strategy::Site;
+use pool_core::strategy::words;
+use pool_engine::Entry;
 
 use crate::shared::{self, ClassBuf, Held, Shared};
 
@@ -304,13 +305,12 @@ impl Drop for OwnedTieredBuf {
     #[inline]
     fn drop(&mut self) {
         // In words: the buffer was filled moments ago with word-sized
-        // stores, and a 16-byte load of the hold stalls on them (measured:
-        // 31 vs 15 ns per get + drop; see `pool_core::engine::words`).
-        // Both taken out, whatever the path: the fields are `ManuallyDrop`.
-        // The buffer word-wise once (callgrind, owned get + 16-byte write +
-        // drop: 266 -> 260 instructions against `mem::take` and a word-wise
-        // move after it; the borrowed drop's plain `mem::take` is 6 fewer
-        // than a word-wise one).
+        // stores, and a 16-byte load of the hold would stall on them (see
+        // `pool_core::strategy::words`). Both taken out, whatever the path:
+        // the fields are `ManuallyDrop`. The buffer is taken word-wise once,
+        // which is shorter than `mem::take` and a word-wise move after it
+        // (the borrowed drop's plain `mem::take` is shorter than a
+        // word-wise one there).
         let buf = words::take_default_words(&mut *self.buf);
         if let Some(held) = words::take_words(&mut *self.held) {
             self.site.release(held.extra().leaks());

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
-use pool_core::engine::{ClassLimits, Engine};
-use pool_core::{PoolError, SharedByteCap};
+use pool_core::PoolError;
+use pool_engine::SharedByteCap;
+use pool_engine::{ClassLimits, Engine};
 
 use crate::SizeClasses;
 use crate::pool::TieredPool;
@@ -129,10 +130,10 @@ impl TieredPoolBuilder {
     }
 
     /// Trims every class every `interval` from the process-wide trimmer
-    /// thread (`pool_core::trimmer`), as [`TieredPool::trim`] does, so
+    /// thread (`pool_engine::trimmer`), as [`TieredPool::trim`] does, so
     /// memory comes back after a burst without a call. `None` (the
     /// default) turns timed trimming off; 10 s
-    /// (`pool_core::trimmer::SUGGESTED_INTERVAL`) is a good start. At
+    /// (`pool_engine::trimmer::SUGGESTED_INTERVAL`) is a good start. At
     /// least 1 ms.
     ///
     /// # Examples
@@ -394,7 +395,7 @@ impl TieredPoolBuilder {
             ..ClassLimits::default()
         }
         .validate()?;
-        pool_core::engine::check_trim_interval(self.trim_interval)?;
+        pool_engine::check_trim_interval(self.trim_interval)?;
         let largest = self.classes.largest();
         if self.max_len == 0 || self.max_len > isize::MAX as usize {
             return Err(PoolError::invalid_config(

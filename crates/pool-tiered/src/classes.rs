@@ -228,11 +228,10 @@ impl SizeClasses {
         match &self.by_log2 {
             Some(by_log2) => {
                 // One table load, no branch on the length but the rare one
-                // for 0 (wrapped to `usize::MAX`, past every class).
-                // Callgrind, one get + drop of pool-tiered in the bench's
-                // loop: 217 -> 207 instructions against computing
-                // ceil(log2(len)) - log2(smallest) behind a branch for the
-                // lengths up to the smallest.
+                // for 0 (wrapped to `usize::MAX`, past every class): fewer
+                // instructions than computing ceil(log2(len)) -
+                // log2(smallest) behind a branch for the lengths up to the
+                // smallest.
                 let class = by_log2[((len.wrapping_sub(1) | 1).ilog2() & 63) as usize];
                 if class != NO_CLASS {
                     Some(usize::from(class))

@@ -50,7 +50,7 @@ impl TieredPool {
     /// [`leak_tracker`](crate::TieredPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::engine::outstanding_sites(self.engine.extra().leaks())
+        pool_core::strategy::outstanding_sites(self.engine.extra().leaks())
     }
 
     /// Publishes the statistics to the `metrics` facade (`metrics`
@@ -88,7 +88,7 @@ impl TieredPool {
     /// recent request lengths (the last [`RECENT`](Self::RECENT) of each thread) as a
     /// histogram, or, before any was recorded, each class's gets; with
     /// `threads` threads, each holding one buffer at a time (set more with
-    /// [`Workload::with_held`](pool_core::workload::Workload::with_held)).
+    /// [`Workload::with_held`](crate::workload::Workload::with_held)).
     /// Save it as JSON (the `serde` feature) and replay it against every
     /// strategy.
     ///
@@ -105,11 +105,11 @@ impl TieredPool {
     /// w.validate()?;
     /// assert_eq!((w.threads, w.held, w.sizes.len()), (8, 2, 2));
     /// assert_eq!((w.sizes[0].bytes, w.sizes[0].count), (100, 2));
-    /// # Ok::<(), pool_core::workload::WorkloadError>(())
+    /// # Ok::<(), pool_tiered::workload::WorkloadError>(())
     /// ```
     #[must_use]
-    pub fn workload(&self, threads: usize) -> pool_core::workload::Workload {
-        use pool_core::workload::Workload;
+    pub fn workload(&self, threads: usize) -> crate::workload::Workload {
+        use crate::workload::Workload;
         let recent = self.recent_lengths();
         if !recent.is_empty() {
             return Workload::from_lengths(&recent, threads);

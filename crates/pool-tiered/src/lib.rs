@@ -44,7 +44,7 @@
 //! Each class has the building blocks of `pool_local::LocalPool` (a cache
 //! per thread, a global spill, limits); every class's cache, counters and
 //! the recent lengths of one thread live in one slot of
-//! `pool_core::engine::per_thread`, so a get or put of any class costs one
+//! `pool_engine::PerThread`, so a get or put of any class costs one
 //! per-thread lookup. The classes share one retained-byte cap. Class lookup
 //! is O(1) for powers of two (leading zeros) and a binary search for other
 //! lists. A buffer that grew into the next class's size is dropped on
@@ -65,6 +65,7 @@ mod pool;
 mod recent;
 mod shared;
 mod stats;
+pub mod workload;
 
 pub use buf::{OwnedTieredBuf, SharedBuf, TieredBuf};
 pub use builder::TieredPoolBuilder;

@@ -5,9 +5,9 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
-use pool_core::engine::Entry;
-use pool_core::engine::Site;
+use pool_core::strategy::Site;
 use pool_core::{Pool, PoolError, Pooled, Stats, UnboundedPool};
+use pool_engine::Entry;
 
 use crate::SizeClasses;
 use crate::buf::{OVERSIZE, OwnedTieredBuf, TieredBuf};
@@ -90,8 +90,7 @@ impl TieredPool {
     /// error instead, for lengths that come from outside.
     // Always inlined (and its siblings), as the engine's take under it:
     // with several call sites the compiler kept it out of line, a call
-    // each way (callgrind, get + 16-byte write + drop in a plain loop:
-    // 218 -> 182 instructions).
+    // each way.
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     pub fn get(&self, len: usize) -> TieredBuf<'_> {
@@ -99,9 +98,8 @@ impl TieredPool {
             too_large(len, self.max_len);
         }
         // Built in place: no `Result` to move the guard through. `checked_get`
-        // builds the same guard; a helper shared by both measured 1.5 ns
-        // slower here (18.2 -> 19.9 ns, plain loop, 4 KiB), so it is
-        // written twice.
+        // builds the same guard; a helper shared by both was measurably
+        // slower here, so it is written twice.
         match self.classes.class_of(len) {
             Some(class) => TieredBuf {
                 buf: ManuallyDrop::new(shared::take(&self.engine, class, len)),
@@ -456,7 +454,7 @@ pub struct TierTicket(usize);
 
 /// Items are plain `Vec<u8>`s, so generic code written for any pool of
 /// byte vectors (`P: Pool<Item = Vec<u8>>`) takes a `TieredPool` as it is.
-impl pool_core::engine::Recycle for TieredPool {
+impl pool_core::strategy::Recycle for TieredPool {
     type Item = Vec<u8>;
     type Ticket = TierTicket;
     type Anchor = TierAnchor;
@@ -480,7 +478,7 @@ impl pool_core::engine::Recycle for TieredPool {
 /// pool's memory counted per thread, as [`OwnedTieredBuf`] has.
 pub struct TierAnchor(Held);
 
-impl pool_core::engine::Anchor for TierAnchor {
+impl pool_core::strategy::Anchor for TierAnchor {
     type Item = Vec<u8>;
     type Ticket = TierTicket;
     fn recycle(self, item: Vec<u8>, ticket: TierTicket) {

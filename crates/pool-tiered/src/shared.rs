@@ -6,8 +6,8 @@ use std::ops::{Deref, DerefMut};
 
 use crossbeam_utils::CachePadded;
 use pool_core::Reset;
-use pool_core::engine::Counter;
-use pool_core::engine::{Engine, EngineRef, Entry};
+use pool_core::strategy::Counter;
+use pool_engine::{Engine, EngineRef, Entry};
 
 use crate::recent::Recent;
 

@@ -42,7 +42,7 @@ fn a_burst_of_every_class_comes_back_without_a_call() {
     assert_eq!(s.outstanding, 0);
     drop(pool);
     // Lets the trimmer thread end (Miri wants every thread finished).
-    assert!(pool_core::trimmer::wait_ended(Duration::from_secs(60)));
+    assert!(pool_engine::trimmer::wait_ended(Duration::from_secs(60)));
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn an_unused_pool_exports_a_workload_that_says_it_is_empty() {
     assert!(w.sizes.is_empty());
     assert_eq!(
         w.validate(),
-        Err(pool_core::workload::WorkloadError::NoRequests)
+        Err(pool_tiered::workload::WorkloadError::NoRequests)
     );
 }
 
@@ -51,6 +51,6 @@ fn the_exported_json_reads_back_as_the_same_workload() {
     }
     let w = pool.workload(8).with_held(4);
     let json = serde_json::to_string(&w).unwrap();
-    let back: pool_core::workload::Workload = serde_json::from_str(&json).unwrap();
+    let back: pool_tiered::workload::Workload = serde_json::from_str(&json).unwrap();
     assert_eq!(back, w);
 }

@@ -76,9 +76,9 @@
 //! accepted range.
 //!
 //! The hooks guards use to give items back
-//! ([`Recycle::recycle`](pool_core::engine::Recycle::recycle),
-//! [`Recycle::note_detached`](pool_core::engine::Recycle::note_detached),
-//! [`Pooled::new`]; the strategy implementers' API in `pool_core::engine`,
+//! ([`Recycle::recycle`](pool_core::strategy::Recycle::recycle),
+//! [`Recycle::note_detached`](pool_core::strategy::Recycle::note_detached),
+//! [`Pooled::new`]; the strategy implementers' API in `pool_engine`,
 //! which this facade does not re-export) take a ticket that only the
 //! pool can make, so no code outside the pool can slip in an item it never
 //! handed out and skew its counts:
@@ -86,7 +86,7 @@
 //! ```compile_fail
 //! # #[cfg(feature = "fixed")] {
 //! use pool::prelude::*;
-//! use pool_core::engine::Recycle;
+//! use pool_core::strategy::Recycle;
 //! let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();
 //! // `FixedTicket` has private fields: this does not compile.
 //! pool.recycle(Vec::new(), pool::fixed::FixedTicket { generation: 0 });
@@ -138,12 +138,12 @@ pub use pool_core::leaks;
 pub use pool_core::metrics;
 
 /// A recorded workload for `cargo xtask bench --workload FILE`
-/// ([`pool_core::workload`]).
-pub use pool_core::workload;
+/// ([`pool_tiered::workload`]).
+pub use pool_tiered::workload;
 
 /// Timed trimming and [`trim_all`](trimmer::trim_all) for memory pressure
-/// ([`pool_core::trimmer`]).
-pub use pool_core::trimmer;
+/// ([`pool_engine::trimmer`]).
+pub use pool_engine::trimmer;
 
 /// The per-thread-cache strategy ([`pool_local`]).
 #[cfg(feature = "local")]

@@ -5,13 +5,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use pool_core::Reset;
-use pool_core::engine::Recycle;
-use pool_core::engine::unwind::OnUnwind;
+use pool_core::strategy::Recycle;
+use pool_engine::OnUnwind;
 
 use super::{Ring, RingPool, settle};
 use crate::home::Hold;
 use crate::slot::{RingTicket, SlotCounters, SlotTicket, Ticket};
-use pool_core::engine::Counter;
+use pool_core::strategy::Counter;
 
 impl<T: Reset + Send + 'static> Recycle for RingPool<T> {
     type Item = T;
@@ -49,7 +49,7 @@ impl<T: Reset + Send + 'static> Recycle for RingPool<T> {
 /// centrally), and gives the item back to its slot when the guard drops.
 pub struct RingAnchor<T: Reset + Send + 'static>(pub(super) Hold<Ring<T>>);
 
-impl<T: Reset + Send + 'static> pool_core::engine::Anchor for RingAnchor<T> {
+impl<T: Reset + Send + 'static> pool_core::strategy::Anchor for RingAnchor<T> {
     type Item = T;
     type Ticket = RingTicket;
 

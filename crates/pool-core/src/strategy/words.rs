@@ -51,8 +51,7 @@ unsafe fn copy_words<T>(from: *const T, to: *mut T) {
 /// whole 8-byte words). A value that reaches its holder through a stack
 /// slot written by field-sized stores (where a fast and a slow path meet)
 /// would otherwise be copied with a 16-byte vector load that stalls on
-/// those stores, as when popping (see this module). Measured with a minimal get+put loop
-/// (4 KiB `Vec<u8>`): about 17 ns without, 10 ns with.
+/// those stores, as when popping (see this module).
 #[inline(always)]
 pub fn move_words<T>(t: T) -> T {
     if !by_words::<T>() {
@@ -80,14 +79,12 @@ pub fn move_words<T>(t: T) -> T {
 /// words with 16-byte loads from its start. A guard just built by
 /// field-sized stores would stall each of those loads (see the module);
 /// written by this function, each load finds one store that holds all of
-/// it. Measured with a plain loop (one thread, 4 KiB, `FixedPool::try_get`
-/// matched out of its `Result`, a 16-byte write, the drop; three runs):
-/// 25.6-27.1 ns per op before, 18.4-19.6 ns with this.
+/// it.
 ///
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::words::in_blocks;
+/// use pool_core::strategy::words::in_blocks;
 ///
 /// let guard = (vec![1u8, 2], 7u64, "pool");
 /// let moved: Result<_, ()> = Ok(in_blocks(guard));
@@ -153,7 +150,7 @@ pub fn in_blocks<T>(t: T) -> T {
 ///
 /// ```
 /// let mut slot = vec![1u8, 2];
-/// assert_eq!(pool_core::engine::words::take_default_words(&mut slot), [1, 2]);
+/// assert_eq!(pool_core::strategy::words::take_default_words(&mut slot), [1, 2]);
 /// assert!(slot.is_empty() && slot.capacity() == 0);
 /// ```
 #[inline(always)]
@@ -182,9 +179,9 @@ pub fn take_default_words<T: Default>(slot: &mut T) -> T {
 ///
 /// ```
 /// let mut slot = Some(vec![1u8, 2]);
-/// assert_eq!(pool_core::engine::words::take_words(&mut slot), Some(vec![1, 2]));
+/// assert_eq!(pool_core::strategy::words::take_words(&mut slot), Some(vec![1, 2]));
 /// assert_eq!(slot, None);
-/// assert_eq!(pool_core::engine::words::take_words(&mut slot), None);
+/// assert_eq!(pool_core::strategy::words::take_words(&mut slot), None);
 /// ```
 #[inline(always)]
 pub fn take_words<T>(slot: &mut Option<T>) -> Option<T> {
@@ -202,7 +199,7 @@ pub fn take_words<T>(slot: &mut Option<T>) -> Option<T> {
 ///
 /// ```
 /// let mut slot: Option<(Vec<u8>, u64)> = None;
-/// pool_core::engine::words::store_words(&mut slot, Some((vec![1, 2], 7)));
+/// pool_core::strategy::words::store_words(&mut slot, Some((vec![1, 2], 7)));
 /// assert_eq!(slot, Some((vec![1, 2], 7)));
 /// ```
 #[inline(always)]
@@ -228,15 +225,13 @@ pub fn store_words<T>(dst: &mut T, value: T) {
 
 /// `v.pop()`, reading the element with word-sized loads: an item pushed by
 /// a put with field-sized stores and popped by the next get would otherwise
-/// be copied with a 16-byte load that stalls on those stores. Measured with
-/// `cargo xtask bench` (single/4KiB/1t, pool-local): about 18 ns per
-/// get+write+put with `Vec::pop`, 12 ns with this.
+/// be copied with a 16-byte load that stalls on those stores.
 ///
 /// # Examples
 ///
 /// ```
 /// let mut v = vec![(vec![1u8], 1usize), (vec![2], 2)];
-/// assert_eq!(pool_core::engine::words::pop_words(&mut v), Some((vec![2], 2)));
+/// assert_eq!(pool_core::strategy::words::pop_words(&mut v), Some((vec![2], 2)));
 /// assert_eq!(v.len(), 1);
 /// ```
 #[inline(always)]

@@ -26,13 +26,14 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
 
-use super::sync::AtomicUsize;
+use crate::sync::AtomicUsize;
+use pool_core::PoolError;
 
 /// Bytes that may still be reserved, shared by all threads.
 #[derive(Debug)]
-pub(super) struct ByteBudget {
+pub(crate) struct ByteBudget {
     /// The cap itself.
-    pub(super) cap: usize,
+    pub(crate) cap: usize,
     /// Invariant: `available + sum over holders of reserved == cap`.
     available: CachePadded<AtomicUsize>,
     /// How much a thread reserves at once: `cap / (16 x threads)`; read on
@@ -43,7 +44,7 @@ pub(super) struct ByteBudget {
 }
 
 impl ByteBudget {
-    pub(super) fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         ByteBudget {
             cap,
             available: CachePadded::new(AtomicUsize::new(cap)),
@@ -58,18 +59,18 @@ impl ByteBudget {
 
     /// The current chunk.
     #[inline]
-    pub(super) fn chunk(&self) -> usize {
+    pub(crate) fn chunk(&self) -> usize {
         self.chunk.load(Relaxed)
     }
 
     /// A thread started using a pool with this budget.
-    pub(super) fn attach(&self) {
+    pub(crate) fn attach(&self) {
         let n = self.threads.fetch_add(1, Relaxed) + 1;
         self.chunk.store(Self::chunk_for(self.cap, n), Relaxed);
     }
 
     /// A thread that used a pool with this budget exited.
-    pub(super) fn detach(&self) {
+    pub(crate) fn detach(&self) {
         let n = self.threads.fetch_sub(1, Relaxed).saturating_sub(1);
         self.chunk.store(Self::chunk_for(self.cap, n), Relaxed);
     }
@@ -79,7 +80,7 @@ impl ByteBudget {
     /// Relaxed is enough: the invariant concerns this one atomic, whose
     /// read-modify-writes are totally ordered.
     #[inline]
-    pub(super) fn try_reserve(&self, n: usize) -> bool {
+    pub(crate) fn try_reserve(&self, n: usize) -> bool {
         self.available
             .fetch_update(Relaxed, Relaxed, |a| a.checked_sub(n))
             .is_ok()
@@ -88,7 +89,7 @@ impl ByteBudget {
     /// Reserves `want` bytes if it can, else exactly `need`; returns how
     /// many were reserved (0 when not even `need` was left).
     #[cold]
-    pub(super) fn reserve_up_to(&self, need: usize, want: usize) -> usize {
+    pub(crate) fn reserve_up_to(&self, need: usize, want: usize) -> usize {
         if want > need && self.try_reserve(want) {
             want
         } else if self.try_reserve(need) {
@@ -100,14 +101,14 @@ impl ByteBudget {
 
     /// Gives `n` reserved bytes back.
     #[inline]
-    pub(super) fn release(&self, n: usize) {
+    pub(crate) fn release(&self, n: usize) {
         if n != 0 {
             self.available.fetch_add(n, Relaxed);
         }
     }
 
     /// Bytes not reserved by anyone right now.
-    pub(super) fn available(&self) -> usize {
+    pub(crate) fn available(&self) -> usize {
         self.available.load(Relaxed)
     }
 }
@@ -156,7 +157,7 @@ mod tests {
 /// # Examples
 ///
 /// ```
-/// use pool_core::SharedByteCap;
+/// use pool_engine::SharedByteCap;
 ///
 /// let cap = SharedByteCap::new(8192)?;
 /// let for_the_other_pool = cap.clone(); // the same cap, not a copy of it
@@ -165,7 +166,7 @@ mod tests {
 /// # Ok::<(), pool_core::PoolError>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct SharedByteCap(pub(super) std::sync::Arc<ByteBudget>);
+pub struct SharedByteCap(pub(crate) std::sync::Arc<ByteBudget>);
 
 impl SharedByteCap {
     /// A cap of `bytes`, at least 1.
@@ -178,15 +179,15 @@ impl SharedByteCap {
     /// # Examples
     ///
     /// ```
-    /// use pool_core::SharedByteCap;
+    /// use pool_engine::SharedByteCap;
     ///
     /// assert_eq!(SharedByteCap::new(4096)?.cap(), 4096);
     /// assert!(SharedByteCap::new(0).is_err());
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
-    pub fn new(bytes: usize) -> Result<Self, crate::PoolError> {
+    pub fn new(bytes: usize) -> Result<Self, PoolError> {
         if bytes == 0 {
-            return Err(crate::PoolError::invalid_config(
+            return Err(PoolError::invalid_config(
                 "max_retained_bytes",
                 0,
                 "at least 1 byte",
@@ -200,7 +201,7 @@ impl SharedByteCap {
     /// # Examples
     ///
     /// ```
-    /// use pool_core::SharedByteCap;
+    /// use pool_engine::SharedByteCap;
     ///
     /// let cap = SharedByteCap::new(1 << 20)?;
     /// assert_eq!(cap.cap(), 1 << 20);
@@ -216,7 +217,7 @@ impl SharedByteCap {
     /// # Examples
     ///
     /// ```
-    /// use pool_core::SharedByteCap;
+    /// use pool_engine::SharedByteCap;
     ///
     /// let cap = SharedByteCap::new(1 << 20)?;
     /// assert_eq!(cap.available(), 1 << 20, "no pool has kept anything");

@@ -1,11 +1,11 @@
 //! What a class is made of, and how an item enters it.
 
-use super::ClassLimits;
+use crate::limits::ClassLimits;
 
-/// How an item enters the idle set in [`Engine::put`](super::Engine::put).
+/// How an item enters the idle set in [`Engine::put`](crate::Engine::put).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
-    /// It was handed out by [`Engine::take`](super::Engine::take) and comes back: counted as a
+    /// It was handed out by [`Engine::take`](crate::Engine::take) and comes back: counted as a
     /// return when kept, as a discard (with its reason) when dropped.
     Returned,
     /// The pool never handed it out (a user's `put`, a prefill): counted
@@ -14,4 +14,4 @@ pub enum Entry {
 }
 
 /// A class's limits and the factory that makes its items on a miss.
-pub type Class<T> = (ClassLimits, Box<dyn Fn() -> T + Send + Sync>);
+pub type ClassSpec<T> = (ClassLimits, Box<dyn Fn() -> T + Send + Sync>);

@@ -7,30 +7,32 @@
 
 use std::sync::Arc;
 
-use super::budget::ByteBudget;
-use super::spill::Spill;
-use super::unwind::OnUnwind;
-use super::words::pop_words;
-use super::{ClassLimits, Entry};
-use super::{Counter, Counters};
-use crate::Reset;
+use pool_core::Reset;
+use pool_core::strategy::words::pop_words;
+use pool_core::strategy::{Counter, Counters};
+
+use crate::budget::ByteBudget;
+use crate::class::Entry;
+use crate::limits::ClassLimits;
+use crate::spill::Spill;
+use crate::unwind::OnUnwind;
 
 mod trim;
 
 /// Makes an item on a miss.
-pub(super) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
+pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
 
 /// A class's limits in the form the hot path reads.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Config {
+pub(crate) struct Config {
     /// Idle items one thread keeps.
-    pub(super) cache_size: usize,
+    pub(crate) cache_size: usize,
     /// Items moved between a cache and the spill at once.
-    pub(super) batch: usize,
+    pub(crate) batch: usize,
     /// Batches the spill holds.
-    pub(super) spill_batches: usize,
-    pub(super) max_item_bytes: usize,
-    pub(super) min_item_bytes: usize,
+    pub(crate) spill_batches: usize,
+    pub(crate) max_item_bytes: usize,
+    pub(crate) min_item_bytes: usize,
 }
 
 impl From<&ClassLimits> for Config {
@@ -48,7 +50,7 @@ impl From<&ClassLimits> for Config {
 
 /// An idle item and the heap bytes it was measured to hold when it came
 /// back (so taking it out needs no second measurement).
-pub(super) struct Idle<T> {
+pub(crate) struct Idle<T> {
     item: T,
     bytes: usize,
 }
@@ -68,7 +70,7 @@ struct Batch<T> {
 /// thread's own and looks the shared [`Shelf`] up only when it leaves the
 /// cache (for pool-tiered, one class lookup fewer per get and per put).
 #[derive(Debug, Clone, Copy)]
-struct Hot {
+struct CachedLimits {
     cache_size: usize,
     max_item_bytes: usize,
     min_item_bytes: usize,
@@ -78,7 +80,7 @@ struct Hot {
 
 /// One thread's idle items of one shelf. Only the owning thread touches it
 /// (the per-thread layer guarantees that).
-pub(super) struct Cache<T> {
+pub(crate) struct Cache<T> {
     /// Idle items, the most recently returned last (LIFO keeps them warm).
     /// Invariant: `len <= cache_size`.
     items: Vec<Idle<T>>,
@@ -91,10 +93,10 @@ pub(super) struct Cache<T> {
     /// below it have not been touched since.
     low_water: usize,
     /// The class's limits, as the hot path reads them.
-    hot: Hot,
+    hot: CachedLimits,
 }
 
-/// A cache no class owns (a [`PerClass`](super::PerClass) filler): it
+/// A cache no class owns (a [`PerClass`](crate::PerClass) filler): it
 /// holds nothing and keeps nothing, so a take or keep of an out-of-range
 /// class that reaches it goes to the slow path, whose lookup of the
 /// class's shelf panics. No item is kept and no limit stops an item
@@ -106,7 +108,7 @@ impl<T> Default for Cache<T> {
             credit: 0,
             seen_epoch: 0,
             low_water: 0,
-            hot: Hot {
+            hot: CachedLimits {
                 cache_size: 0,
                 max_item_bytes: usize::MAX,
                 min_item_bytes: 0,
@@ -126,7 +128,7 @@ impl<T> std::fmt::Debug for Cache<T> {
 }
 
 /// What one kind of item shares across threads.
-pub(super) struct Shelf<T> {
+pub(crate) struct Shelf<T> {
     /// Batches of idle items shared by all threads.
     spill: Spill<Batch<T>>,
     /// The retained-byte cap, if one is set.
@@ -157,7 +159,7 @@ fn entered(counters: &Counters, entry: Entry) -> &Counter {
 }
 
 impl<T: Reset> Shelf<T> {
-    pub(super) fn new(
+    pub(crate) fn new(
         limits: &ClassLimits,
         factory: Factory<T>,
         budget: Option<Arc<ByteBudget>>,
@@ -173,18 +175,18 @@ impl<T: Reset> Shelf<T> {
     }
 
     /// The limits the shelf was made with.
-    pub(super) fn limits(&self) -> ClassLimits {
+    pub(crate) fn limits(&self) -> ClassLimits {
         self.limits
     }
 
     /// An empty cache for a thread, as of trim epoch `epoch`.
-    pub(super) fn new_cache(&self, epoch: u64) -> Cache<T> {
+    pub(crate) fn new_cache(&self, epoch: u64) -> Cache<T> {
         Cache {
             items: Vec::with_capacity(self.cfg.cache_size),
             credit: 0,
             seen_epoch: epoch,
             low_water: 0,
-            hot: Hot {
+            hot: CachedLimits {
                 cache_size: self.cfg.cache_size,
                 max_item_bytes: self.cfg.max_item_bytes,
                 min_item_bytes: self.cfg.min_item_bytes,
@@ -198,7 +200,7 @@ impl<T: Reset> Shelf<T> {
     /// the cache's shelf, which an item taken from the cache does not need
     /// (without a byte budget).
     #[inline(always)]
-    pub(super) fn take<'s>(
+    pub(crate) fn take<'s>(
         shelf: impl FnOnce() -> &'s Self,
         cache: &mut Cache<T>,
         c: &Counters,
@@ -264,7 +266,7 @@ impl<T: Reset> Shelf<T> {
     }
 
     /// A new item from the class's factory, counted nowhere.
-    pub(super) fn make(&self) -> T {
+    pub(crate) fn make(&self) -> T {
         (self.factory)()
     }
 
@@ -274,7 +276,7 @@ impl<T: Reset> Shelf<T> {
     /// `shelf` finds the cache's shelf, which an item kept in the cache
     /// does not need.
     #[inline(always)]
-    pub(super) fn keep<'s>(
+    pub(crate) fn keep<'s>(
         shelf: impl FnOnce() -> &'s Self,
         cache: &mut Cache<T>,
         c: &Counters,
@@ -372,7 +374,7 @@ impl<T: Reset> Shelf<T> {
     /// (what does not fit is freed and counted as trimmed), its credit back
     /// to the budget. `c` is still the owner's counter block. The caller
     /// also detaches from the budget.
-    pub(super) fn thread_exited(&self, mut cache: Cache<T>, c: &Counters, epoch: u64) {
+    pub(crate) fn thread_exited(&self, mut cache: Cache<T>, c: &Counters, epoch: u64) {
         let mut freed = (0u64, 0usize);
         while !cache.items.is_empty() {
             let n = self.cfg.batch.min(cache.items.len());
@@ -398,7 +400,7 @@ impl<T: Reset> Shelf<T> {
     /// `Drop` re-entered the pool): one item from a spilled batch, else a
     /// new one. Counts into `c` with shared adds.
     #[cold]
-    pub(super) fn take_shared(&self, c: &Counters) -> T {
+    pub(crate) fn take_shared(&self, c: &Counters) -> T {
         if let Some(mut batch) = self.spill.pop() {
             let first = match batch.items.pop() {
                 Some(first) => first,
@@ -430,7 +432,7 @@ impl<T: Reset> Shelf<T> {
     /// reset item joins the spill as a batch of one, within the limits, or
     /// is dropped and counted. Counts into `c` with shared adds.
     #[cold]
-    pub(super) fn keep_shared(
+    pub(crate) fn keep_shared(
         &self,
         c: &Counters,
         item: T,
@@ -504,7 +506,7 @@ fn discard(counter: &Counter, entry: Entry) {
 /// [`Reset::is_reusable`] refused it (counted as discarded, reason
 /// `refused`, for a return; the caller drops it).
 #[inline]
-pub(super) fn reset_and_measure<T: Reset>(
+pub(crate) fn reset_and_measure<T: Reset>(
     item: &mut T,
     c: &Counters,
     shared: bool,

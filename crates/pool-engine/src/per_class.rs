@@ -2,11 +2,11 @@
 //! rest boxed.
 
 /// The most classes kept inline after the first ([`PerClass`]'s `INLINE`,
-/// and so [`Engine`](super::Engine)'s): more is refused at compile time, as
+/// and so [`Engine`](crate::Engine)'s): more is refused at compile time, as
 /// the inline values are built on the stack.
 ///
 /// ```
-/// use pool_core::engine::{MAX_INLINE, PerClass};
+/// use pool_engine::{MAX_INLINE, PerClass};
 ///
 /// let p = PerClass::from_vec(vec![1, 2]).unwrap();
 /// let most: PerClass<i32, MAX_INLINE> = p.map_inline(|&v| v);
@@ -14,7 +14,7 @@
 /// ```
 ///
 /// ```compile_fail
-/// use pool_core::engine::{MAX_INLINE, PerClass};
+/// use pool_engine::{MAX_INLINE, PerClass};
 ///
 /// let p = PerClass::from_vec(vec![1, 2]).unwrap();
 /// let _: PerClass<i32, { MAX_INLINE + 1 }> = p.map_inline(|&v| v);
@@ -28,7 +28,7 @@ pub const MAX_INLINE: usize = 64;
 /// and for a class past the inline ones, a load of the box's pointer
 /// before its value: a dependent load on every access, which is why the
 /// per-thread caches of a many-class engine sit inline (see
-/// [`Engine`](super::Engine)'s `INLINE`).
+/// [`Engine`](crate::Engine)'s `INLINE`).
 ///
 /// With fewer classes than `1 + INLINE`, the inline positions past the
 /// last class hold default values (fillers) that no class reaches through
@@ -39,7 +39,7 @@ pub const MAX_INLINE: usize = 64;
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::PerClass;
+/// use pool_engine::PerClass;
 ///
 /// let sizes = PerClass::from_vec(vec![128, 4096, 65536]).unwrap();
 /// assert_eq!((*sizes.get(0), *sizes.get(2), sizes.len()), (128, 65536, 3));
@@ -160,7 +160,7 @@ impl<V, const INLINE: usize> PerClass<V, INLINE> {
     /// # Examples
     ///
     /// ```
-    /// use pool_core::engine::PerClass;
+    /// use pool_engine::PerClass;
     ///
     /// let p: PerClass<u32, 4> = PerClass::from_vec(vec![10, 20]).unwrap().map_inline(|&v| v);
     /// assert_eq!((*p.get_filled(1), *p.get_filled(3)), (20, 0), "class 3: a filler");
@@ -302,18 +302,18 @@ impl<V, const INLINE: usize> IntoIterator for PerClass<V, INLINE> {
     }
 }
 
-/// Which class an [`Engine`](super::Engine) call is for: a `usize` index,
-/// or [`Only`] for an engine of one class. `Only` is a constant the
+/// Which class an [`Engine`](crate::Engine) call is for: a `usize` index,
+/// or [`OnlyClass`] for an engine of one class. `OnlyClass` is a constant the
 /// compiler sees through, so a one-class pool's get and put carry no class
 /// index and no branch on it.
 ///
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::{ClassIndex, Only, PerClass};
+/// use pool_engine::{ClassIndex, OnlyClass, PerClass};
 ///
 /// let p = PerClass::from_vec(vec!["a", "b"]).unwrap();
-/// assert_eq!((*1usize.of(&p), *Only.of(&p)), ("b", "a"));
+/// assert_eq!((*1usize.of(&p), *OnlyClass.of(&p)), ("b", "a"));
 /// ```
 pub trait ClassIndex: Copy {
     /// The value of this class in `p`.
@@ -377,9 +377,9 @@ impl ClassIndex for usize {
 
 /// The class of an engine that has one: class 0, known at compile time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Only;
+pub struct OnlyClass;
 
-impl ClassIndex for Only {
+impl ClassIndex for OnlyClass {
     #[inline(always)]
     fn of<V, const INLINE: usize>(self, p: &PerClass<V, INLINE>) -> &V {
         &p.first
@@ -410,7 +410,7 @@ mod tests {
             *p.get_mut(class) += 100;
             assert_eq!(*class.of(&p), class + 100);
         }
-        assert_eq!(*Only.of(&p), 100);
+        assert_eq!(*OnlyClass.of(&p), 100);
         let order: Vec<usize> = p.iter().copied().collect();
         assert_eq!(order, (100..100 + n).collect::<Vec<_>>());
         p.iter_mut().for_each(|v| *v -= 100);

@@ -1,6 +1,47 @@
-//! The process-wide trimmer: its registry of pools, held weakly, and its
-//! thread. Users reach it through `crate::trimmer` (`trim_all` and the
-//! intervals); strategies through [`register_trim`] and [`forget_trim`].
+//! Memory that comes back by itself: one process-wide trimmer thread for
+//! every pool that asked for timed trimming, and [`trim_all`] for a
+//! service to call on memory pressure.
+//!
+//! Go's `sync.Pool` gives idle items back at every garbage collection; here
+//! a pool built with a trim interval (`trim_interval` on the `LocalPool`
+//! and `TieredPool` builders; [`SUGGESTED_INTERVAL`] is a good start) is
+//! trimmed by one background thread every interval, so a burst's peak goes
+//! away after two intervals without anyone calling `trim`.
+//!
+//! Off unless set: a pool nobody configured starts no thread and never
+//! frees anything on its own, so its behaviour (and its tests) are exactly
+//! what its calls make them. Set an interval on any pool that sees bursts.
+//!
+//! - Nothing is added to get or put: a trim bumps the pool's trim epoch,
+//!   which get and put read already.
+//! - The thread starts when the first pool asks for timed trimming and
+//!   ends when no live pool needs it. It holds pools weakly: a dropped pool
+//!   is forgotten, never kept alive.
+//! - Every `LocalPool` and `TieredPool` registers (timed or not), so
+//!   [`trim_all`] reaches every one that is alive: call it from a cgroup
+//!   memory event, a signal handler's thread or an admin endpoint.
+//!   `FixedPool` and `RingPool` keep a fixed set of items and have nothing
+//!   to trim on a schedule.
+//!
+//! What a trim frees: idle items that sat unused through two trims in the
+//! pool's shared part (the spill, which also holds what exited threads
+//! left) at once, and in each live thread's cache at that thread's next get
+//! or put. A live thread that stays idle keeps at most its cache
+//! (`cache_size` items, 64 by default) until it exits or uses the pool.
+//!
+//! # Examples
+//!
+//! ```
+//! use pool_engine::trimmer;
+//!
+//! // On memory pressure: trim every live pool of the process now.
+//! let pools = trimmer::trim_all();
+//! println!("trimmed {pools} pools");
+//! assert!(!trimmer::is_running() || pools > 0, "a running trimmer serves a live pool");
+//! ```
+//!
+//! A strategy crate registers its pools with [`register_trim`] and
+//! implements [`Trim`] on the part the trimmer holds weakly.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
@@ -19,8 +60,8 @@ pub trait Trim: Send + Sync {
 }
 
 /// Registers a pool: trimmed every `interval` (if `Some`) by the trimmer
-/// thread, and by every [`trim_all`](crate::trimmer::trim_all). Starts the thread if it is needed
-/// and not running.
+/// thread, and by every [`trim_all`]. Starts the thread if it is needed and
+/// not running.
 ///
 /// # Panics
 ///
@@ -30,8 +71,7 @@ pub trait Trim: Send + Sync {
 ///
 /// ```
 /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering::Relaxed}};
-/// use pool_core::engine::{self, Trim};
-/// use pool_core::trimmer;
+/// use pool_engine::trimmer::{self, Trim};
 ///
 /// struct Counting(AtomicUsize);
 /// impl Trim for Counting {
@@ -40,72 +80,14 @@ pub trait Trim: Send + Sync {
 ///     }
 /// }
 /// let pool: Arc<dyn Trim> = Arc::new(Counting(AtomicUsize::new(0)));
-/// engine::register_trim(Arc::downgrade(&pool), None); // trim_all only, no schedule
+/// trimmer::register_trim(Arc::downgrade(&pool), None); // trim_all only, no schedule
 /// assert!(trimmer::trim_all() >= 1);
 /// ```
-pub fn register_trim(pool: std::sync::Weak<dyn Trim>, interval: Option<Duration>) {
-    register(pool, interval);
-}
-
-/// A pool was dropped: lets the trimmer see it (and end if it was the last
-/// timed one) now rather than at its next interval.
-///
-/// # Examples
-///
-/// ```
-/// use pool_core::engine;
-///
-/// // A pool's drop calls this; calling it again is harmless.
-/// engine::forget_trim();
-/// ```
-pub fn forget_trim() {
-    forget();
-}
-
-/// The shortest interval accepted: below it the trimmer would spin.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
-
-/// A good first interval for a service: 10 s. Memory of a burst is back
-/// within 20 s, and the trimmer wakes at most once every 10 s per pool (a
-/// trim of an idle pool is one atomic add and a look at an empty queue).
-/// Shorter intervals give memory back sooner at the price of refilling
-/// caches that a steady load still uses.
-pub const SUGGESTED_INTERVAL: Duration = Duration::from_secs(10);
-
-struct Entry {
-    pool: Weak<dyn Trim>,
-    interval: Option<Duration>,
-    /// Next timed trim; `None` when untimed or beyond `Instant`'s range.
-    due: Option<Instant>,
-}
-
-struct Registry {
-    entries: Vec<Entry>,
-    /// A trimmer thread is running (or starting).
-    running: bool,
-}
-
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    entries: Vec::new(),
-    running: false,
-});
-/// Wakes the trimmer: a pool registered or was dropped.
-static WAKE: Condvar = Condvar::new();
-/// The trimmer thread, for [`wait_ended`] to join.
-static THREAD: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
-/// Signalled when the trimmer thread ends.
-static ENDED: Condvar = Condvar::new();
-
-fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Registers a pool (see [`crate::engine::register_trim`]).
-pub(crate) fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
+pub fn register_trim(pool: Weak<dyn Trim>, interval: Option<Duration>) {
     let mut reg = registry();
     reg.entries.retain(|e| e.pool.strong_count() > 0);
     let interval = interval.map(|i| i.max(MIN_INTERVAL));
-    reg.entries.push(Entry {
+    reg.entries.push(Registered {
         pool,
         interval,
         due: interval.and_then(|i| Instant::now().checked_add(i)),
@@ -133,8 +115,18 @@ pub(crate) fn register(pool: Weak<dyn Trim>, interval: Option<Duration>) {
     }
 }
 
-/// A pool was dropped (see [`crate::engine::forget_trim`]).
-pub(crate) fn forget() {
+/// A pool was dropped: lets the trimmer see it (and end if it was the last
+/// timed one) now rather than at its next interval.
+///
+/// # Examples
+///
+/// ```
+/// use pool_engine::trimmer;
+///
+/// // A pool's drop calls this; calling it again is harmless.
+/// trimmer::forget_trim();
+/// ```
+pub fn forget_trim() {
     // Through the lock: the trimmer checks which pools are alive and then
     // waits without letting go of it, so a notification sent between the
     // two would be lost and the trimmer would sleep through the drop (for
@@ -143,6 +135,44 @@ pub(crate) fn forget() {
     // already waiting (and wakes). No pool is dropped under this lock.
     drop(registry());
     WAKE.notify_all();
+}
+
+/// The shortest interval accepted: below it the trimmer would spin.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// A good first interval for a service: 10 s. Memory of a burst is back
+/// within 20 s, and the trimmer wakes at most once every 10 s per pool (a
+/// trim of an idle pool is one atomic add and a look at an empty queue).
+/// Shorter intervals give memory back sooner at the price of refilling
+/// caches that a steady load still uses.
+pub const SUGGESTED_INTERVAL: Duration = Duration::from_secs(10);
+
+struct Registered {
+    pool: Weak<dyn Trim>,
+    interval: Option<Duration>,
+    /// Next timed trim; `None` when untimed or beyond `Instant`'s range.
+    due: Option<Instant>,
+}
+
+struct Registry {
+    entries: Vec<Registered>,
+    /// A trimmer thread is running (or starting).
+    running: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    entries: Vec::new(),
+    running: false,
+});
+/// Wakes the trimmer: a pool registered or was dropped.
+static WAKE: Condvar = Condvar::new();
+/// The trimmer thread, for [`wait_ended`] to join.
+static THREAD: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
+/// Signalled when the trimmer thread ends.
+static ENDED: Condvar = Condvar::new();
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Trims every live pool of the process now, timed or not; returns how
@@ -154,8 +184,7 @@ pub(crate) fn forget() {
 ///
 /// ```
 /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering::Relaxed}};
-/// use pool_core::engine::{self, Trim};
-/// use pool_core::trimmer;
+/// use pool_engine::trimmer::{self, Trim};
 ///
 /// struct Counting(AtomicUsize);
 /// impl Trim for Counting {
@@ -165,7 +194,7 @@ pub(crate) fn forget() {
 /// }
 /// let pool = Arc::new(Counting(AtomicUsize::new(0)));
 /// let as_trim: Arc<dyn Trim> = pool.clone();
-/// engine::register_trim(Arc::downgrade(&as_trim), None);
+/// trimmer::register_trim(Arc::downgrade(&as_trim), None);
 /// trimmer::trim_all();
 /// trimmer::trim_all(); // twice: what sat idle through both is freed
 /// assert_eq!(pool.0.load(Relaxed), 2);
@@ -190,7 +219,7 @@ pub fn trim_all() -> usize {
 /// # Examples
 ///
 /// ```
-/// use pool_core::trimmer;
+/// use pool_engine::trimmer;
 ///
 /// // No pool with a trim interval was registered here: no thread.
 /// assert!(!trimmer::is_running());
@@ -207,7 +236,7 @@ pub fn is_running() -> bool {
 ///
 /// ```
 /// use std::time::Duration;
-/// use pool_core::trimmer;
+/// use pool_engine::trimmer;
 ///
 /// // Nothing timed is alive: the trimmer is not running, or ends now.
 /// assert!(trimmer::wait_ended(Duration::from_secs(10)));

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Barrier, Mutex};
 
-use pool_core::engine::per_thread::{PerThread, ThreadState};
+use pool_engine::{PerThread, ThreadState};
 
 /// Each thread counts its calls in its owned half; at exit the count goes
 /// to `exited`. Calls made without a slot count in `orphan`.
@@ -291,7 +291,7 @@ impl ThreadState for Freed {
 }
 
 /// One owned reference taken through `pool`.
-fn reference(pool: &PerThread<Freed>) -> pool_core::engine::per_thread::PerThreadRef<Freed> {
+fn reference(pool: &PerThread<Freed>) -> pool_engine::PerThreadRef<Freed> {
     pool.with_anchor(|_| ()).1
 }
 

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use super::trimmer;
-use crate::PoolError;
+use pool_core::PoolError;
+
+use crate::trimmer;
 
 /// The largest `cache_size` a class may have (items per thread).
 pub const MAX_CACHE_SIZE: usize = 1 << 16;
@@ -52,7 +53,7 @@ impl ClassLimits {
     /// # Examples
     ///
     /// ```
-    /// use pool_core::engine::ClassLimits;
+    /// use pool_engine::ClassLimits;
     ///
     /// assert!(ClassLimits::default().validate().is_ok());
     /// let e = ClassLimits { cache_size: 0, ..ClassLimits::default() }.validate().unwrap_err();
@@ -105,7 +106,7 @@ impl ClassLimits {
 ///
 /// ```
 /// use std::time::Duration;
-/// use pool_core::engine::check_trim_interval;
+/// use pool_engine::check_trim_interval;
 ///
 /// assert!(check_trim_interval(None).is_ok());
 /// assert!(check_trim_interval(Some(Duration::from_secs(10))).is_ok());

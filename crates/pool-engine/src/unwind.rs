@@ -14,7 +14,7 @@ use std::fmt;
 /// ```
 /// use std::cell::Cell;
 /// use std::panic::{AssertUnwindSafe, catch_unwind};
-/// use pool_core::engine::unwind::OnUnwind;
+/// use pool_engine::OnUnwind;
 ///
 /// let panicked = Cell::new(0);
 /// let step = |fail: bool| {

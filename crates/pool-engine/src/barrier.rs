@@ -7,8 +7,8 @@
 //! then reads whether the pool's handle is gone; the handle's drop marks
 //! the pool gone, then reads the slots. With symmetric fences (or a
 //! read-modify-write, which is one on x86-64) the guard's drop pays a
-//! store-buffer drain every time, measured at about half the owned
-//! guard's cost over a borrowed one. Here the drop pays a compiler fence
+//! store-buffer drain every time, a large part of what an owned guard
+//! costs over a borrowed one. Here the drop pays a compiler fence
 //! ([`light`]) and the handle's drop, once per pool, asks the kernel to
 //! run a full fence on every CPU that runs one of the process's threads
 //! ([`heavy`]: Linux's `membarrier`, as folly's
@@ -26,7 +26,7 @@
 //! then read the other's, at least one sees the other's store.
 //!
 //! ```
-//! use pool_core::engine::barrier;
+//! use pool_engine::barrier;
 //! use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 //!
 //! static HOT: AtomicBool = AtomicBool::new(false);
@@ -45,7 +45,7 @@
 //! assert!(hot_saw || rare_saw);
 //! ```
 
-use super::sync::AtomicBool;
+use crate::sync::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Linux: `membarrier` where the kernel grants it, else fences.
@@ -187,7 +187,7 @@ pub fn prepare() {
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::barrier;
+/// use pool_engine::barrier;
 ///
 /// if !barrier::asymmetric() {
 ///     // `light` is a full fence here: as costly as `heavy`.
@@ -212,10 +212,8 @@ pub fn light() {
 /// call where `membarrier` is granted (microseconds: for paths that run
 /// once per pool, say), else a `SeqCst` fence. Not for a path that runs
 /// often under load: it interrupts every CPU running one of the process's
-/// threads (measured: pool-fixed's waiters fencing this way before they
-/// sleep made a pool of one item shared by four blocking threads
-/// 1.8-5.5x slower per get in six of seven paired rounds, so pool-fixed
-/// parks with a swap instead).
+/// threads (which is why pool-fixed's waiters park with a swap instead of
+/// fencing this way before they sleep).
 ///
 /// # Panics
 ///
@@ -244,7 +242,7 @@ pub fn heavy() {
 /// other:
 ///
 /// ```
-/// use pool_core::engine::barrier::Gate;
+/// use pool_engine::barrier::Gate;
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 ///

@@ -1,5 +1,5 @@
-//! What every thread of an [`Engine`](super::Engine) shares (the shelves
-//! of its classes, the trim epoch, the orphan counters, the byte budget)
+//! What every thread of an [`Engine`](crate::Engine) shares (the shelves
+//! of its classes, the trim epoch, the cacheless counters, the byte budget)
 //! and what each thread publishes, with the per-call paths that pick the
 //! calling thread's cache and counters.
 
@@ -8,33 +8,37 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crossbeam_utils::CachePadded;
 
-use super::budget::ByteBudget;
-use super::per_thread::{self, ThreadState};
-use super::shelf::{Cache, Shelf, reset_and_measure};
-use super::{ClassIndex, Counter, Counters, Entry, PerClass, Trim};
-use crate::Reset;
+use pool_core::Reset;
+use pool_core::strategy::{Counter, Counters};
+
+use crate::budget::ByteBudget;
+use crate::class::Entry;
+use crate::per_class::{ClassIndex, PerClass};
+use crate::per_thread::{self, ThreadState};
+use crate::shelf::{Cache, Shelf, reset_and_measure};
+use crate::trimmer::Trim;
 
 /// What all threads share.
-pub(super) struct Shelves<T, X, E, const INLINE: usize> {
-    pub(super) shelves: PerClass<Shelf<T>>,
+pub(crate) struct EngineState<T, X, E, const INLINE: usize> {
+    pub(crate) shelves: PerClass<Shelf<T>>,
     /// Bumped by a trim; read (not written) on every get and put.
-    pub(super) epoch: CachePadded<AtomicU64>,
+    pub(crate) epoch: CachePadded<AtomicU64>,
     /// Counts of calls made while the calling thread had no cache (its
     /// thread-locals being destroyed, or a re-entrant call), and of trims
     /// of the spills: shared adds, rarely.
-    pub(super) orphan: PerClass<Counters>,
+    pub(crate) cacheless: PerClass<Counters>,
     /// The byte budget of every class, if there is one.
-    pub(super) budget: Option<Arc<ByteBudget>>,
-    /// What the pool keeps beside its classes (see [`Engine::extra`](super::Engine::extra)).
-    pub(super) extra: E,
-    pub(super) _notes: std::marker::PhantomData<fn() -> X>,
+    pub(crate) budget: Option<Arc<ByteBudget>>,
+    /// What the pool keeps beside its classes (see [`Engine::extra`](crate::Engine::extra)).
+    pub(crate) extra: E,
+    pub(crate) _notes: std::marker::PhantomData<fn() -> X>,
 }
 
 /// What each thread publishes: per-class counters and its notes.
-pub(super) struct Published<X, const INLINE: usize> {
+pub(crate) struct ThreadRecord<X, const INLINE: usize> {
     /// Inline as the caches are (see [`ThreadState::Owned`] below).
-    pub(super) counters: PerClass<Counters, INLINE>,
-    pub(super) notes: X,
+    pub(crate) counters: PerClass<Counters, INLINE>,
+    pub(crate) notes: X,
 }
 
 impl<
@@ -42,23 +46,23 @@ impl<
     X: Default + Send + Sync + 'static,
     E: Send + Sync + 'static,
     const INLINE: usize,
-> Shelves<T, X, E, INLINE>
+> EngineState<T, X, E, INLINE>
 {
     /// A trim of the shared part, from any thread: the epoch (which every
     /// thread acts on at its next get or put) and every spill. Returns the
     /// items freed from the spills.
-    pub(super) fn trim_shared(&self) -> u64 {
+    pub(crate) fn trim_shared(&self) -> u64 {
         let epoch = self.epoch.fetch_add(1, Relaxed).wrapping_add(1);
         self.shelves
             .iter()
-            .zip(self.orphan.iter())
+            .zip(self.cacheless.iter())
             .map(|(shelf, c)| shelf.trim_spill(c, epoch))
             .sum()
     }
 
-    /// [`Engine::take_noting`](super::Engine::take_noting) in `slot` (this thread's, if any).
+    /// [`Engine::take_noting`](crate::Engine::take_noting) in `slot` (this thread's, if any).
     #[inline(always)]
-    pub(super) fn take_in(
+    pub(crate) fn take_in(
         &self,
         slot: Option<&per_thread::Slot<Self>>,
         class: impl ClassIndex,
@@ -81,10 +85,10 @@ impl<
                 );
             }
         }
-        shelf().take_shared(class.of(&self.orphan))
+        shelf().take_shared(class.of(&self.cacheless))
     }
 
-    /// [`Engine::put`](super::Engine::put) in `slot` (this thread's, if any).
+    /// [`Engine::put`](crate::Engine::put) in `slot` (this thread's, if any).
     ///
     /// Always inlined, as are [`Shelf::take`], [`Shelf::keep`] and
     /// `PerThread::with` under them (the slow paths stay out of line): in a
@@ -92,12 +96,9 @@ impl<
     /// owned, or several pools), the compiler otherwise kept one of them
     /// out of line, and the call cost about 30 instructions on each side.
     /// The closures `Engine::take_noting` and `Engine::put` hand to `with`
-    /// are always inlined too. Callgrind, get + 16-byte write + drop of a
-    /// 4 KiB buffer: pool-local 215 -> 169 instructions (as when its only
-    /// call site is inlined anyway), pool-tiered 231 -> 209, owned guards
-    /// 236 -> 202 and 280 -> 250, two pools in turn 428 -> 338 per pair.
+    /// are always inlined too.
     #[inline(always)]
-    pub(super) fn put_in(
+    pub(crate) fn put_in(
         &self,
         slot: Option<&per_thread::Slot<Self>>,
         class: impl ClassIndex,
@@ -130,12 +131,12 @@ impl<
                         entry,
                     ),
                     Err(_) => {
-                        shelf().keep_shared(class.of(&self.orphan), item, bytes, epoch(), entry)
+                        shelf().keep_shared(class.of(&self.cacheless), item, bytes, epoch(), entry)
                     }
                 }
             }
             None => {
-                let c = class.of(&self.orphan);
+                let c = class.of(&self.cacheless);
                 let Some(bytes) = reset_and_measure(&mut item, c, true, entry) else {
                     return false;
                 };
@@ -144,8 +145,8 @@ impl<
         }
     }
 
-    /// [`Engine::count`](super::Engine::count) in `slot` (this thread's, if any).
-    pub(super) fn count_in(
+    /// [`Engine::count`](crate::Engine::count) in `slot` (this thread's, if any).
+    pub(crate) fn count_in(
         &self,
         slot: Option<&per_thread::Slot<Self>>,
         class: impl ClassIndex,
@@ -153,12 +154,12 @@ impl<
     ) {
         match slot {
             Some(slot) => which(class.of(&slot.shared().counters)).incr(),
-            None => which(class.of(&self.orphan)).add_shared(1),
+            None => which(class.of(&self.cacheless)).add_shared(1),
         }
     }
 
-    pub(super) fn clear_spills(&self) {
-        for (shelf, c) in self.shelves.iter().zip(self.orphan.iter()) {
+    pub(crate) fn clear_spills(&self) {
+        for (shelf, c) in self.shelves.iter().zip(self.cacheless.iter()) {
             shelf.clear_spill(c);
         }
     }
@@ -169,7 +170,7 @@ impl<
     X: Default + Send + Sync + 'static,
     E: Send + Sync + 'static,
     const INLINE: usize,
-> Trim for Shelves<T, X, E, INLINE>
+> Trim for EngineState<T, X, E, INLINE>
 {
     fn trim(&self) {
         self.trim_shared();
@@ -178,8 +179,8 @@ impl<
     fn timed_trim(&self) {
         let freed = self.trim_shared();
         // Counted once for the pool, in its first class.
-        self.orphan.first().timed_trims.add_shared(1);
-        self.orphan.first().timed_trimmed.add_shared(freed);
+        self.cacheless.first().timed_trims.add_shared(1);
+        self.cacheless.first().timed_trimmed.add_shared(freed);
     }
 }
 
@@ -188,20 +189,20 @@ impl<
     X: Default + Send + Sync + 'static,
     E: Send + Sync + 'static,
     const INLINE: usize,
-> ThreadState for Shelves<T, X, E, INLINE>
+> ThreadState for EngineState<T, X, E, INLINE>
 {
     /// The caches of the first `1 + INLINE` classes inline in the
     /// thread's slot: no pointer to load before the hot class's cache.
     type Owned = PerClass<Cache<T>, INLINE>;
-    type Shared = Published<X, INLINE>;
+    type Shared = ThreadRecord<X, INLINE>;
 
     fn new_owned(&self) -> Self::Owned {
         let epoch = self.epoch.load(Relaxed);
         self.shelves.map_inline(|s| s.new_cache(epoch))
     }
 
-    fn new_shared(&self) -> Published<X, INLINE> {
-        Published {
+    fn new_shared(&self) -> ThreadRecord<X, INLINE> {
+        ThreadRecord {
             counters: self.shelves.map_inline(|_| Counters::default()),
             notes: X::default(),
         }
@@ -213,7 +214,7 @@ impl<
         }
     }
 
-    fn thread_exited(&self, caches: Self::Owned, shared: &Published<X, INLINE>) {
+    fn thread_exited(&self, caches: Self::Owned, shared: &ThreadRecord<X, INLINE>) {
         let epoch = self.epoch.load(Relaxed);
         for ((shelf, cache), c) in self.shelves.iter().zip(caches).zip(shared.counters.iter()) {
             shelf.thread_exited(cache, c, epoch);

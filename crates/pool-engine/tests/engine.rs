@@ -4,12 +4,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};
 
-use pool_core::engine::{
-    Class, ClassLimits, Engine, Entry, MAX_CACHE_SIZE, MAX_SPILL_SIZE, PerClass,
+use pool_core::PoolError;
+use pool_engine::{
+    ClassLimits, ClassSpec, Engine, Entry, MAX_CACHE_SIZE, MAX_SPILL_SIZE, PerClass, SharedByteCap,
 };
-use pool_core::{PoolError, SharedByteCap};
 
-fn class(size: usize, limits: ClassLimits) -> Class<Vec<u8>> {
+fn class(size: usize, limits: ClassLimits) -> ClassSpec<Vec<u8>> {
     (limits, Box::new(move || Vec::with_capacity(size)))
 }
 
@@ -170,7 +170,7 @@ fn every_limit_is_checked_at_its_edges() {
     // The timed engine started the trimmer thread; once it is gone, the
     // thread ends and is joined (no thread outlives the test).
     drop(max);
-    assert!(pool_core::trimmer::wait_ended(
+    assert!(pool_engine::trimmer::wait_ended(
         std::time::Duration::from_secs(30)
     ));
 }
@@ -210,7 +210,7 @@ fn a_class_out_of_range_panics_where_fillers_sit_inline() {
         spill_size: 4,
         ..ClassLimits::default()
     };
-    let make = || -> Class<Item> { (l, Box::new(Item::default)) };
+    let make = || -> ClassSpec<Item> { (l, Box::new(Item::default)) };
     let e: Engine<Item, (), (), 6> = Engine::new(vec![make(), make()], None, None).unwrap();
     let panics = |what: &str, f: &dyn Fn()| {
         let m = catch_unwind(AssertUnwindSafe(f)).expect_err(what);

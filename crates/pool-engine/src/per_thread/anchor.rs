@@ -1,77 +1,6 @@
-//! Owned references to a pool that outlive its handle, counted per thread:
-//! what an owned guard holds instead of an `Arc` of the pool.
-//!
-//! An `Arc` clone per owned guard writes one shared counter on every get
-//! and every drop, from every thread: measured, 8-9x fewer owned gets per
-//! second than borrowed ones at 16 threads on 2 cores, and slower than
-//! plain allocation. Here a guard's reference is counted in the slot of
-//! the thread that takes or drops it:
-//!
-//! - **Taking** ([`PerThread::with_anchor`]) adds one to the calling
-//!   thread's slot word with a plain load and store: only the slot's
-//!   thread writes that word, and a reference is only taken through a
-//!   borrowed handle, so every take happens before the handle's drop.
-//! - **Releasing** ([`PerThreadRef::release_with`], or dropping the
-//!   reference) subtracts one from the releasing thread's slot word, with
-//!   plain stores too: it marks the word busy, reads whether the handle is
-//!   gone, then writes the count less one (or, if the handle is gone, the
-//!   count as it was, and counts down centrally). A slot's word may go
-//!   below zero (taken on one thread, released on another); the sum over
-//!   slots is what is out.
-//! - **The handle's drop** (the pool's) marks the pool gone, then reads
-//!   every slot word, waiting out a release that has marked one busy,
-//!   adds their sum to the central count and removes the bias that kept
-//!   that count above zero while the handle lived. The one that brings
-//!   it to zero (a central release, or the handle's drop if nothing was
-//!   out) frees the pool.
-//!
-//! A release's busy mark and its read of the pool's mark, against the
-//! handle's drop's write of that mark and its read of the slots, is
-//! Dekker's pattern: without a fence between each store and the load
-//! after it, both could miss the other's store, and a release would be
-//! neither in the sum nor counted centrally. The release pays a compiler
-//! fence only; the handle's drop (once per pool) pays a `membarrier(2)`,
-//! a fence on every CPU running one of the process's threads (the pool's
-//! [`Gate`](crate::engine::barrier::Gate) keeps the two flags; where
-//! `membarrier` is not available, both are `SeqCst` fences).
-//! Measured in a plain loop (one thread, 4 KiB, get + write + drop): a
-//! `LocalPool` owned guard at 1.6x a borrowed one's time with the
-//! read-modify-write this replaces, 1.2x without it.
-//!
-//! Calls made without a slot (a thread whose thread-locals are being
-//! destroyed) count centrally from the start, and so do references taken
-//! through a reference's own copy of the handle (a *ghost*: the same pool,
-//! no strong count of its own, marked in its id), since no handle's drop
-//! waits for those. The memory of the pool thus
-//! lives until the last owned reference is released, on any thread, in
-//! any order, and is freed then.
-//!
-//! The model is Linux's `percpu_ref`, with the grace period replaced by
-//! the handle's borrow (a take can never race the switch to central
-//! counting) and by the asymmetric fence (a release's window is waited
-//! out), so neither needs an atomic read-modify-write.
-//!
-//! # Examples
-//!
-//! ```
-//! use pool_core::engine::per_thread::{PerThread, ThreadState};
-//!
-//! struct Noisy;
-//! impl ThreadState for Noisy {
-//!     type Owned = ();
-//!     type Shared = ();
-//!     fn new_owned(&self) {}
-//!     fn new_shared(&self) {}
-//!     fn thread_exited(&self, (): (), (): &()) {}
-//! }
-//!
-//! let pool = PerThread::new(Noisy);
-//! let ((), held) = pool.with_anchor(|_slot| ());
-//! drop(pool); // the handle goes; `held` keeps the memory alive
-//! std::thread::spawn(move || held.release_with(|_noisy, _slot| ()))
-//!     .join()
-//!     .unwrap(); // released on another thread: the pool is freed there
-//! ```
+//! [`PerThreadRef`]: a counted reference to a pool that outlives its
+//! handle, counted per thread (see the
+//! [implementation notes](crate::implementation#owned-references-counted-per-thread)).
 
 use std::cell::Cell;
 use std::fmt;
@@ -79,7 +8,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 use super::{Inner, PerThread, Slot, ThreadState};
-use crate::engine::sync::{Arc, AtomicUsize, lock, spin_until};
+use crate::sync::{Arc, AtomicUsize, lock, spin_until};
 
 /// The low bit of a slot's word: its thread is releasing a reference
 /// (and has not yet read whether the handle is gone, or acted on it).
@@ -271,7 +200,7 @@ impl<G: ThreadState> PerThreadRef<G> {
     /// # Examples
     ///
     /// ```
-    /// use pool_core::engine::per_thread::{PerThread, ThreadState};
+    /// use pool_engine::{PerThread, ThreadState};
     ///
     /// struct Noisy;
     /// impl ThreadState for Noisy {

@@ -1,98 +1,21 @@
-//! The machinery the strategy crates are built on, for those who write a
-//! pool strategy: not what a pool's user calls.
-//!
-//! - [`Engine`]: per-thread caches of one or more classes of items, each
-//!   class with a shared spill, item-size limits and a factory; one byte
-//!   budget across the classes; the trim epoch; timed-trim registration;
-//!   hand-back of a thread's items when it exits; counting of calls made
-//!   without a cache. `pool_local::LocalPool` is the engine with one
-//!   class, `pool_tiered::TieredPool` the engine with one class per size
-//!   and its class lookup. A get or put is one thread-local access,
-//!   whatever the number of classes.
-//! - [`per_thread`]: the per-thread layer under the engine (and under
-//!   `pool-fixed`'s per-thread slots).
-//! - [`words`]: moves of small values in 8-byte words, which avoid
-//!   store-forwarding stalls on the hot paths, and
-//!   [`in_blocks`](words::in_blocks) for a guard returned in a `Result`,
-//!   which the caller moves out with wider loads.
-//! - [`unwind`]: counting what a panic unwinds through.
-//! - [`Recycle`]: the hooks a guard calls to give its item back, the
-//!   strategy's half of [`Pool`](crate::Pool).
-//! - [`Counter`] and [`Counters`]: the per-thread counters every
-//!   [`Stats`] is summed from.
-//!
-//! # Why a module of `pool-core` and not a crate
-//!
-//! The contract's own types are built on this machinery: a guard moves its
-//! item with [`words`], [`Stats`] is summed from
-//! [`Counters`]. A separate engine crate would need `pool-core` to publish
-//! those anyway (or would have to own the guards and statistics), so the
-//! machinery would be public twice. Here it is public once, under one
-//! path, documented as the strategy implementers' API; the facade crate
-//! `pool` does not re-export it, so a pool's user never meets it.
-//!
-//! # Examples
-//!
-//! A two-class pool of `Vec<u8>`: one thread-local access per get or put.
-//!
-//! ```
-//! use pool_core::engine::{ClassLimits, Engine, Entry};
-//!
-//! let classes = [64usize, 4096].map(|size| {
-//!     let limits = ClassLimits { max_item_bytes: 2 * size, ..ClassLimits::default() };
-//!     (limits, Box::new(move || Vec::<u8>::with_capacity(size)) as _)
-//! });
-//! let engine: Engine<Vec<u8>> = Engine::new(classes.into(), None, None)?;
-//! let mut buf = engine.take(1); // a miss: made by the 4 KiB factory
-//! buf.extend_from_slice(b"payload");
-//! assert!(engine.put(1, buf, Entry::Returned), "reset, then kept");
-//! assert_eq!(engine.take(1).capacity(), 4096);
-//! let s = engine.stats();
-//! assert_eq!((s[1].gets, s[1].hits, s[1].misses, s[0].gets), (2, 1, 1, 0));
-//! # Ok::<(), pool_core::PoolError>(())
-//! ```
+//! [`Engine`], per-thread caches of one or more classes over shared
+//! spills, and [`EngineRef`], the counted reference an owned guard holds.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
+use pool_core::strategy::{Counter, Counters, words};
+use pool_core::{PoolError, Reset, Stats};
 
-use crate::{PoolError, Reset, Stats};
-
-#[allow(unsafe_code)]
-pub mod barrier;
-mod budget;
-mod class;
-mod limits;
-#[cfg(all(test, pool_loom))]
-mod loom_tests;
-mod per_class;
-#[allow(unsafe_code)]
-pub mod per_thread;
-mod recycle;
-mod shelf;
-mod shelves;
-mod site;
-mod spill;
-pub mod sync;
-pub(crate) mod trimmer;
-pub mod unwind;
-#[allow(unsafe_code)]
-pub mod words;
-
-pub use crate::stats::{Counter, Counters, DiscardCounters, Totals};
-pub use budget::SharedByteCap;
-pub use class::{Class, Entry};
-pub use limits::{ClassLimits, MAX_CACHE_SIZE, MAX_SPILL_SIZE, check_trim_interval};
-pub use per_class::{ClassIndex, MAX_INLINE, Only, PerClass};
-pub use recycle::{Anchor, Recycle};
-pub use site::{Site, outstanding_sites};
-pub use trimmer::{Trim, forget_trim, register_trim};
-
-use per_thread::PerThread;
-use shelf::{Factory, Shelf};
-use shelves::{Published, Shelves};
+use crate::budget::SharedByteCap;
+use crate::class::{ClassSpec, Entry};
+use crate::limits::{ClassLimits, check_trim_interval};
+use crate::per_class::{ClassIndex, PerClass};
+use crate::per_thread::{PerThread, PerThreadRef};
+use crate::shelf::{Factory, Shelf};
+use crate::state::{EngineState, ThreadRecord};
 
 /// Per-thread caches of one or more classes over shared spills; see the
 /// [module docs](self).
@@ -106,9 +29,7 @@ use shelves::{Published, Shelves};
 /// `INLINE` is how many classes after the first keep their per-thread
 /// caches inline in the thread's slot (the rest sit behind one boxed
 /// slice). A get or put of an inline class loads no pointer before the
-/// cache: pool-tiered, whose default 15 classes are all inline, went from
-/// 1.28-1.31x to 1.24-1.27x pool-local's time per get + 16-byte write +
-/// put (4 KiB, class 5; both versions timed in turn in one process). Each
+/// cache (pool-tiered keeps its default 15 classes all inline). Each
 /// inline class that the engine lacks costs the size of an empty cache
 /// (about 80 bytes) per thread; an engine of one class keeps the default
 /// 0.
@@ -119,7 +40,7 @@ use shelves::{Published, Shelves};
 /// behind the box): the same calls, whatever `INLINE` is.
 ///
 /// ```
-/// use pool_core::engine::{ClassLimits, Engine, Entry};
+/// use pool_engine::{ClassLimits, Engine, Entry};
 ///
 /// let classes = [64usize, 256, 1024, 4096].map(|size| {
 ///     let limits = ClassLimits { max_item_bytes: 2 * size, ..ClassLimits::default() };
@@ -140,7 +61,7 @@ pub struct Engine<
     E: Send + Sync + 'static = (),
     const INLINE: usize = 0,
 > {
-    threads: PerThread<Shelves<T, X, E, INLINE>>,
+    threads: PerThread<EngineState<T, X, E, INLINE>>,
 }
 
 impl<
@@ -160,7 +81,7 @@ impl<
     /// (`classes`), a class's limits ([`ClassLimits::validate`]), or
     /// [`check_trim_interval`].
     pub fn new(
-        classes: Vec<Class<T>>,
+        classes: Vec<ClassSpec<T>>,
         cap: Option<SharedByteCap>,
         trim_interval: Option<Duration>,
     ) -> Result<Self, PoolError> {
@@ -182,7 +103,7 @@ impl<
     ///
     /// As [`new`](Self::new).
     pub fn with_extra(
-        classes: Vec<Class<T>>,
+        classes: Vec<ClassSpec<T>>,
         cap: Option<SharedByteCap>,
         trim_interval: Option<Duration>,
         extra: E,
@@ -206,12 +127,12 @@ impl<
                 "at least one class",
             ));
         };
-        let orphan = shelves.map(|_| Counters::default());
+        let cacheless = shelves.map(|_| Counters::default());
         let engine = Engine {
-            threads: PerThread::new(Shelves {
+            threads: PerThread::new(EngineState {
                 shelves,
                 epoch: CachePadded::new(AtomicU64::new(0)),
-                orphan,
+                cacheless,
                 budget,
                 extra,
                 _notes: std::marker::PhantomData,
@@ -244,8 +165,7 @@ impl<
     /// factory panics (nothing is counted then).
     // Always inlined: a call would hand the item back through a stack slot
     // written with field-sized stores, which the caller's wider loads stall
-    // on (pool-local, one thread, plain loop: 10.8 ns inlined, 11.8 with a
-    // call and a word-wise move after it, 13+ without the move).
+    // on.
     #[inline(always)]
     pub fn take(&self, class: impl ClassIndex) -> T {
         self.take_noting(class, |_| {})
@@ -286,10 +206,8 @@ impl<
     ) -> (T, EngineRef<T, X, E, INLINE>) {
         let g = self.threads.global();
         // Word-wise once, where the fast and slow paths meet: a second
-        // word-wise move of the pair was one more store-and-reload of the
-        // item on every owned get (plain loop, one thread, 4 KiB, owned
-        // over borrowed in six alternating rounds: pool-local 1.16-1.26x
-        // -> 1.08-1.17x, pool-tiered 1.16-1.22x -> 1.10-1.17x).
+        // word-wise move of the pair would be one more store-and-reload of
+        // the item on every owned get.
         let (item, r) = self.threads.with_anchor(
             // Always inlined, as `take_noting`'s closure: pool-tiered's
             // owned get otherwise called it out of line.
@@ -400,14 +318,14 @@ impl<
     /// counters are read one after another as their threads work).
     pub fn stats(&self) -> Vec<Stats> {
         let mut stats = self.threads.with_shared(|slots, g| {
-            let slots: Vec<&Published<X, INLINE>> = slots.collect();
+            let slots: Vec<&ThreadRecord<X, INLINE>> = slots.collect();
             (0..g.shelves.len())
                 .map(|class| {
                     Stats::from_counters(
                         slots
                             .iter()
                             .map(|s| s.counters.get(class))
-                            .chain([g.orphan.get(class)]),
+                            .chain([g.cacheless.get(class)]),
                     )
                 })
                 .collect::<Vec<_>>()
@@ -508,14 +426,14 @@ impl<
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::{ClassLimits, Engine, Entry, Only};
+/// use pool_engine::{ClassLimits, Engine, Entry, OnlyClass};
 ///
 /// let engine: Engine<Vec<u8>> =
 ///     Engine::new(vec![(ClassLimits::default(), Box::new(Vec::new))], None, None)?;
-/// let (mut item, held) = engine.take_anchored(Only);
+/// let (mut item, held) = engine.take_anchored(OnlyClass);
 /// drop(engine); // the handle goes; `held` keeps the caches alive
 /// item.push(1);
-/// let kept = std::thread::spawn(move || held.put(Only, item, Entry::Returned))
+/// let kept = std::thread::spawn(move || held.put(OnlyClass, item, Entry::Returned))
 ///     .join()
 ///     .unwrap();
 /// assert!(kept, "given back to a live cache; the engine is freed just after");
@@ -527,7 +445,7 @@ pub struct EngineRef<
     E: Send + Sync + 'static = (),
     const INLINE: usize = 0,
 > {
-    r: per_thread::PerThreadRef<Shelves<T, X, E, INLINE>>,
+    r: PerThreadRef<EngineState<T, X, E, INLINE>>,
 }
 
 impl<

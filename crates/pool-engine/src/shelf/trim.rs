@@ -3,16 +3,17 @@
 
 use std::mem;
 
+use pool_core::Reset;
+use pool_core::strategy::Counters;
+
 use super::{Cache, Idle, Shelf};
-use crate::Reset;
-use crate::engine::Counters;
 
 impl<T: Reset> Shelf<T> {
     /// Acts on trims this cache has not seen: frees the items that stayed
     /// below the low-water mark since the last trim (all of them if two or
     /// more trims passed), and gives all idle credit back.
     #[cold]
-    pub(in crate::engine) fn observe_trim(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) {
+    pub(crate) fn observe_trim(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) {
         let behind = epoch.wrapping_sub(cache.seen_epoch);
         let idle = if behind >= 2 {
             cache.items.len()
@@ -35,7 +36,7 @@ impl<T: Reset> Shelf<T> {
     /// The trim of the shared part: frees spilled batches that sat through
     /// two trims. Counts into `c` with shared adds (any thread may trim);
     /// returns the items freed.
-    pub(in crate::engine) fn trim_spill(&self, c: &Counters, epoch: u64) -> u64 {
+    pub(crate) fn trim_spill(&self, c: &Counters, epoch: u64) -> u64 {
         let n = self.spill.len();
         let mut young = Vec::with_capacity(n);
         let (mut freed, mut freed_bytes) = (0usize, 0usize);
@@ -65,7 +66,7 @@ impl<T: Reset> Shelf<T> {
 
     /// Frees every item of a cache and its credit (the owner is not using
     /// it); counts into the cache's own counters `c`.
-    pub(in crate::engine) fn clear_cache(&self, cache: &mut Cache<T>, c: &Counters) {
+    pub(crate) fn clear_cache(&self, cache: &mut Cache<T>, c: &Counters) {
         let bytes: usize = cache.items.iter().map(|i| i.bytes).sum();
         c.trimmed.add(cache.items.len() as u64);
         c.bytes_trimmed.add(bytes as u64);
@@ -77,7 +78,7 @@ impl<T: Reset> Shelf<T> {
     }
 
     /// Frees every spilled batch; counts into `c` with shared adds.
-    pub(in crate::engine) fn clear_spill(&self, c: &Counters) {
+    pub(crate) fn clear_spill(&self, c: &Counters) {
         let (mut items, mut bytes) = (0u64, 0usize);
         while let Some(batch) = self.spill.pop() {
             items += batch.items.len() as u64;

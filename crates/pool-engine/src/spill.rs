@@ -17,13 +17,12 @@ const PREALLOCATE: usize = 1024;
 /// A spill of up to [`PREALLOCATE`] entries is an `ArrayQueue` allocated
 /// when the pool is made. That placement matters: a queue allocated during
 /// a burst sits above the burst's buffers on the heap, and the allocator
-/// cannot give their memory back after they are freed (measured: RSS after
-/// a burst and two trims 7.3 MiB with a lazily allocated queue, 2.4 MiB
-/// with this one). A larger limit would cost its whole size up front (a
-/// `MAX_SPILL_SIZE` spill of batches of one took 667 MiB), so it is a
+/// cannot give their memory back after they are freed. A larger limit
+/// would cost its whole size up front (hundreds of MiB for a
+/// `MAX_SPILL_SIZE` spill of batches of one), so it is a
 /// `SegQueue` instead, which takes blocks of a few dozen entries as it
 /// fills and frees them as it drains, made at the first spill.
-pub(super) struct Spill<T> {
+pub(crate) struct Spill<T> {
     queue: SpillQueue<T>,
     /// Entries pushed or being pushed; never over `cap` for long (a push
     /// that takes it over gives its place back at once).
@@ -37,7 +36,7 @@ enum SpillQueue<T> {
 }
 
 impl<T> Spill<T> {
-    pub(super) fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         let queue = if cap <= PREALLOCATE {
             SpillQueue::Preallocated(Box::new(ArrayQueue::new(cap.max(1))))
         } else {
@@ -50,7 +49,7 @@ impl<T> Spill<T> {
         }
     }
 
-    pub(super) fn push(&self, value: T) -> Result<(), T> {
+    pub(crate) fn push(&self, value: T) -> Result<(), T> {
         if self.len.fetch_add(1, AcqRel) >= self.cap {
             self.len.fetch_sub(1, AcqRel);
             return Err(value);
@@ -68,7 +67,7 @@ impl<T> Spill<T> {
         Ok(())
     }
 
-    pub(super) fn pop(&self) -> Option<T> {
+    pub(crate) fn pop(&self) -> Option<T> {
         let value = match &self.queue {
             SpillQueue::Preallocated(q) => q.pop()?,
             SpillQueue::Growing(q) => q.get()?.pop()?,
@@ -77,11 +76,11 @@ impl<T> Spill<T> {
         Some(value)
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len.load(Acquire).min(self.cap)
     }
 
-    pub(super) fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.len.load(Acquire) >= self.cap
     }
 }

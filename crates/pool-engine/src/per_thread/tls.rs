@@ -13,9 +13,8 @@ use super::{Inner, PerThread, Slot, ThreadState};
 /// chosen by the pool id. Pool ids are consecutive, so up to this many
 /// pools used by one thread in turn never evict each other, and two
 /// pools whose ids fall in one set (ids `WAYS / 2` apart) both stay:
-/// with one way per set, two such pools used in turn evicted each
-/// other on every call, each get and put going the slow way (1.19x
-/// the time per pair, 1.39x the instructions, in a plain loop).
+/// with one way per set, two such pools used in turn would evict each
+/// other on every call, each get and put going the slow way.
 const WAYS: usize = 8;
 
 /// The first way of the set of pool `id`.

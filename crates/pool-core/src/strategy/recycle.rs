@@ -33,7 +33,7 @@ pub trait Recycle {
     /// any thread, and takes the item back. `Arc<Self>` for a strategy
     /// without one of its own (an `Arc` clone per owned get); the
     /// per-thread pools count theirs per thread instead
-    /// ([`EngineRef`](crate::engine::EngineRef)).
+    /// (`pool_engine::EngineRef`).
     type Anchor: Anchor<Item = Self::Item, Ticket = Self::Ticket>;
 
     /// An anchor for an owned guard taken through `self`
@@ -63,7 +63,7 @@ pub trait Recycle {
 /// its item back or detaches it.
 ///
 /// `Arc<P>` is one, for every pool `P`; the per-thread pools use an
-/// [`EngineRef`](crate::engine::EngineRef), which outlives the pool's
+/// `pool_engine::EngineRef`, which outlives the pool's
 /// handle without a shared counter.
 ///
 /// # Examples

@@ -2,7 +2,7 @@
 //! cargo test -p pool-core --release --lib loom_`), each named for what it
 //! checks; the per-thread layer's are in `per_thread/loom_tests.rs`.
 
-use super::budget::ByteBudget;
+use crate::budget::ByteBudget;
 use loom::sync::Arc;
 use loom::sync::atomic::AtomicUsize as LoomUsize;
 use loom::thread;

@@ -30,7 +30,7 @@ pub use std::sync::{
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::sync::{Mutex, lock};
+/// use pool_engine::sync::{Mutex, lock};
 ///
 /// let m = Mutex::new(1);
 /// let _ = std::panic::catch_unwind(|| {
@@ -61,7 +61,7 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::sync::spin_until;
+/// use pool_engine::sync::spin_until;
 /// use std::sync::atomic::{AtomicUsize, Ordering::Acquire};
 ///
 /// let word = AtomicUsize::new(4);
@@ -92,7 +92,7 @@ pub fn spin_until<T>(mut ready: impl FnMut() -> Option<T>) -> T {
 /// # Examples
 ///
 /// ```
-/// use pool_core::engine::sync::UnsafeCell;
+/// use pool_engine::sync::UnsafeCell;
 ///
 /// let cell = UnsafeCell::new(1);
 /// // SAFETY (of the caller's code): no other access to the cell is live.

@@ -1,93 +1,6 @@
-//! The per-thread layer every per-thread strategy is built on: one
-//! thread-local access per get and per put, safe while the thread's
-//! thread-locals are being destroyed, and nothing stranded when a thread
-//! exits.
-//!
-//! A pool owns a [`PerThread`]: its shared part `G` (spill queues, byte
-//! budget, configuration) and one [`Slot`] per thread that uses it. A slot
-//! has two halves:
-//!
-//! - [`Slot::owned`]: what only the owning thread touches (idle items, byte
-//!   credit), in a `RefCell`; no lock, no atomic read-modify-write;
-//! - [`Slot::shared`]: what other threads may read (counters), `Sync`.
-//!
-//! # How the current thread's slot is found
-//!
-//! Each pool gets an id from a global counter (never reused, unlike an
-//! address or a thread id). Every thread keeps a small direct-mapped cache
-//! of `(pool id, slot address)` pairs in a `const`-initialised
-//! `thread_local!` without a destructor, so [`PerThread::with`] costs one
-//! thread-local read and one compare when it hits. On a miss it looks in the
-//! thread's list of slots (a `thread_local!` with a destructor), and on the
-//! thread's first use of the pool it takes a free slot (one a thread that
-//! exited left behind) or makes one.
-//!
-//! The `thread_local` crate's `ThreadLocal` would give per-object slots
-//! too, but it keeps each thread's value until the `ThreadLocal` itself is
-//! dropped and reaches other threads' values only through `&mut`, so an
-//! exited thread's cache would be stranded; this layer hands it back.
-//!
-//! # When a thread exits
-//!
-//! The destructor of that list first empties the cache, then hands every
-//! slot back to its pool (if the pool is still alive):
-//! [`ThreadState::thread_exited`] moves what the slot held into the pool's
-//! shared part, and the slot goes on the pool's free list for the next new
-//! thread. A pool used by 10,000 short-lived threads one after the other
-//! thus has one slot, not 10,000.
-//!
-//! Code that runs later in the thread's teardown (a guard kept in another
-//! thread-local, dropped after the list) finds no slot: `with` passes
-//! `None`, and the pool serves it from its shared part. Nothing aborts,
-//! nothing is lost, whatever the order in which thread-locals are destroyed.
-//!
-//! # Examples
-//!
-//! A per-thread counter of calls, summed over threads, that survives thread
-//! exit:
-//!
-//! ```
-//! use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-//! use pool_core::engine::per_thread::{PerThread, ThreadState};
-//!
-//! #[derive(Default)]
-//! struct Calls {
-//!     /// Calls counted by threads that have exited.
-//!     exited: AtomicU64,
-//! }
-//!
-//! impl ThreadState for Calls {
-//!     type Owned = u64;             // this thread's calls, owner-only
-//!     type Shared = ();
-//!     fn new_owned(&self) -> u64 { 0 }
-//!     fn new_shared(&self) {}
-//!     fn thread_exited(&self, calls: u64, (): &()) {
-//!         self.exited.fetch_add(calls, Relaxed);
-//!     }
-//! }
-//!
-//! let calls = PerThread::new(Calls::default());
-//! std::thread::scope(|s| {
-//!     let threads: Vec<_> = (0..4)
-//!         .map(|_| {
-//!             s.spawn(|| {
-//!                 for _ in 0..10 {
-//!                     calls.with(|slot| match slot {
-//!                         Some(slot) => *slot.owned().borrow_mut() += 1,
-//!                         None => { calls.global().exited.fetch_add(1, Relaxed); }
-//!                     });
-//!                 }
-//!             })
-//!         })
-//!         .collect();
-//!     // `join` waits for each thread's thread-locals to be destroyed (the
-//!     // end of the scope alone does not).
-//!     threads.into_iter().for_each(|t| t.join().unwrap());
-//! });
-//! // Every thread has exited and handed its count back.
-//! assert_eq!(calls.global().exited.load(Relaxed), 40);
-//! assert_eq!(calls.threads(), 0);
-//! ```
+//! [`PerThread`]: a pool's per-thread slots, found with one thread-local
+//! access and handed back when a thread exits (see the
+//! [implementation notes](crate::implementation#the-per-thread-layer)).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -96,10 +9,21 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crossbeam_utils::CachePadded;
 
-use super::barrier::Gate;
-use super::sync::{Arc, AtomicUsize, Mutex, lock};
+use crate::barrier::Gate;
+use crate::sync::{Arc, AtomicUsize, Mutex, lock};
+use crate::trimmer::Trim;
 
-pub mod anchor;
+mod anchor;
+#[cfg(all(test, pool_loom))]
+mod loom_tests;
+// The thread-local side: std's thread-locals, or under loom (whose threads
+// share std's) loom's own.
+#[cfg(not(pool_loom))]
+mod tls;
+#[cfg(pool_loom)]
+#[path = "per_thread/tls_loom.rs"]
+mod tls;
+
 pub use anchor::PerThreadRef;
 
 /// A pool's state, split into what each thread owns and what all share.
@@ -322,7 +246,7 @@ impl<G: ThreadState> PerThread<G> {
 }
 
 #[cfg(not(pool_loom))]
-impl<G: ThreadState + super::Trim> super::Trim for Inner<G> {
+impl<G: ThreadState + Trim> Trim for Inner<G> {
     fn trim(&self) {
         self.global.trim();
     }
@@ -331,7 +255,7 @@ impl<G: ThreadState + super::Trim> super::Trim for Inner<G> {
     }
 }
 
-impl<G: ThreadState + super::Trim> PerThread<G> {
+impl<G: ThreadState + Trim> PerThread<G> {
     /// Registers the shared part with the process-wide
     /// [`trimmer`](crate::trimmer): trimmed every `interval` (if `Some`)
     /// and by every [`trim_all`](crate::trimmer::trim_all). Held weakly.
@@ -342,8 +266,8 @@ impl<G: ThreadState + super::Trim> PerThread<G> {
         #[cfg(not(pool_loom))]
         {
             let strong: std::sync::Arc<Inner<G>> = Arc::clone(&self.inner);
-            let strong: std::sync::Arc<dyn super::Trim> = strong;
-            super::trimmer::register(std::sync::Arc::downgrade(&strong), interval);
+            let strong: std::sync::Arc<dyn Trim> = strong;
+            crate::trimmer::register_trim(std::sync::Arc::downgrade(&strong), interval);
         }
         #[cfg(pool_loom)]
         let _ = interval;
@@ -355,7 +279,7 @@ impl<G: ThreadState> Drop for Inner<G> {
         // The trimmer holds the shared part weakly: now that it is gone,
         // let the trimmer notice (and end, if this was its last pool).
         #[cfg(not(pool_loom))]
-        super::trimmer::forget();
+        crate::trimmer::forget_trim();
     }
 }
 
@@ -431,49 +355,3 @@ impl<G: ThreadState> Inner<G> {
         self.threads.fetch_sub(1, Release);
     }
 }
-
-// ----- the thread-local side (not under loom: loom threads share std's
-// thread-locals) -----
-
-#[cfg(not(pool_loom))]
-mod tls;
-
-// ----- the same under loom: loom threads share std's thread-locals, so
-// each model thread finds its slots through loom's own `thread_local!`, with
-// no cache in front. Model threads never hand their slots back (loom drops
-// thread-locals outside the model, where no loom lock may be taken); the
-// hand-back itself is modelled directly below (`loom_exit_*`). -----
-
-#[cfg(pool_loom)]
-mod tls {
-    use std::cell::RefCell;
-
-    use super::{PerThread, Slot, ThreadState};
-
-    loom::thread_local! {
-        static OWNER: RefCell<Vec<(u64, *const ())>> = RefCell::new(Vec::new());
-    }
-
-    impl<G: ThreadState> PerThread<G> {
-        /// As without loom: the calling (model) thread's slot.
-        pub fn with<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> R {
-            let ptr = OWNER.with(|owner| {
-                let Ok(mut entries) = owner.try_borrow_mut() else {
-                    return std::ptr::null();
-                };
-                if let Some(e) = entries.iter().find(|e| e.0 == self.id()) {
-                    return e.1;
-                }
-                let (_, slot) = self.inner.assign();
-                entries.push((self.id(), slot.cast()));
-                slot.cast()
-            });
-            // SAFETY: as without loom: the slot is this model thread's for
-            // as long as the pool (which the caller borrows) lives.
-            f(unsafe { ptr.cast::<Slot<G>>().as_ref() })
-        }
-    }
-}
-
-#[cfg(all(test, pool_loom))]
-mod loom_tests;

@@ -9,7 +9,7 @@
 //! threads.
 //!
 //! ```
-//! use pool_core::workload::Workload;
+//! use pool_tiered::workload::Workload;
 //!
 //! // Three requests of 512 bytes for every one of 64 KiB, on 8 threads,
 //! // each holding 4 buffers at once.
@@ -29,7 +29,7 @@
 //! // Out-of-range numbers are errors that say what was expected.
 //! let err = Workload::new(0).with_size(512, 1).validate().unwrap_err();
 //! assert_eq!(err.to_string(), "workload: `threads` is 0, expected 1..=1024");
-//! # Ok::<(), pool_core::workload::WorkloadError>(())
+//! # Ok::<(), pool_tiered::workload::WorkloadError>(())
 //! ```
 //!
 //! # The file format
@@ -58,7 +58,7 @@
 
 use std::fmt;
 
-use crate::Stats;
+use pool_core::Stats;
 
 /// The most threads a workload may name.
 pub const MAX_THREADS: usize = 1024;
@@ -221,7 +221,7 @@ impl Workload {
     /// lengths), one count per request.
     ///
     /// ```
-    /// use pool_core::workload::Workload;
+    /// use pool_tiered::workload::Workload;
     ///
     /// let w = Workload::from_lengths(&[100, 1500, 100], 2);
     /// assert_eq!(w.sizes.len(), 2);
@@ -245,7 +245,8 @@ impl Workload {
     /// statistics: one size, counted by its gets.
     ///
     /// ```
-    /// use pool_core::{Stats, workload::Workload};
+    /// use pool_core::Stats;
+    /// use pool_tiered::workload::Workload;
     ///
     /// let mut stats = Stats::default();
     /// stats.gets = 1000;
