@@ -276,7 +276,7 @@ pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
         println!(
             "interleaved {scenario} {label}, {threads}t: {who} / {against} = {r:.2}x (median of {ROUNDS} rounds)"
         );
-        crate::registry::record(&records::ExtraRecord {
+        records::record(&records::ExtraRecord {
             id: format!("interleaved/{row}/{label}/{threads}t/{who}/{against}"),
             retained_bytes: None,
             home: None,

@@ -79,3 +79,21 @@ pub fn load_workload(path: &std::path::Path) -> Result<pool_tiered::workload::Wo
         .map_err(|e| format!("workload {}: cannot read it: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("workload {}: {e}", path.display()))
 }
+
+/// Appends `r` to the file named by `POOL_BENCH_EXTRA_OUT`, where it is
+/// set.
+pub fn record(r: &ExtraRecord) {
+    use std::io::Write as _;
+    let Ok(path) = std::env::var("POOL_BENCH_EXTRA_OUT") else {
+        return;
+    };
+    let line = serde_json::to_string(r).expect("a record serializes");
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        eprintln!("cannot write {path}: {e}");
+    }
+}

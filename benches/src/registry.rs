@@ -242,30 +242,12 @@ pub fn record_extra(id: &str, extra: pipeline::Extra) {
     if extra.retained.is_none() && extra.home.is_none() {
         return;
     }
-    record(&records::ExtraRecord {
+    records::record(&records::ExtraRecord {
         id: id.to_string(),
         retained_bytes: extra.retained,
         home: extra.home,
         ratio: None,
     });
-}
-
-/// Appends `r` to the file named by `POOL_BENCH_EXTRA_OUT`, where it is
-/// set.
-pub fn record(r: &records::ExtraRecord) {
-    use std::io::Write as _;
-    let Ok(path) = std::env::var("POOL_BENCH_EXTRA_OUT") else {
-        return;
-    };
-    let line = serde_json::to_string(r).expect("a record serializes");
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| writeln!(f, "{line}"));
-    if let Err(e) = written {
-        eprintln!("cannot write {path}: {e}");
-    }
 }
 
 /// Runs every scenario for the pools (when `with_pools`) and for plain

@@ -13,7 +13,8 @@ use crate::budget::SharedByteCap;
 use crate::class::{ClassSpec, Entry};
 use crate::limits::{ClassLimits, check_trim_interval};
 use crate::per_class::{ClassIndex, PerClass};
-use crate::per_thread::{PerThread, PerThreadRef};
+use crate::per_thread::PerThread;
+use crate::per_thread::anchor::PerThreadRef;
 use crate::shelf::{Factory, Shelf};
 use crate::state::{EngineState, ThreadRecord};
 

@@ -77,5 +77,6 @@ pub use class::{ClassSpec, Entry};
 pub use engine::{Engine, EngineRef};
 pub use limits::{ClassLimits, MAX_CACHE_SIZE, MAX_SPILL_SIZE, check_trim_interval};
 pub use per_class::{ClassIndex, MAX_INLINE, OnlyClass, PerClass};
-pub use per_thread::{PerThread, PerThreadRef, Slot, ThreadState};
+pub use per_thread::anchor::PerThreadRef;
+pub use per_thread::{PerThread, Slot, ThreadState};
 pub use unwind::OnUnwind;

@@ -13,7 +13,7 @@ use crate::barrier::Gate;
 use crate::sync::{Arc, AtomicUsize, Mutex, lock};
 use crate::trimmer::Trim;
 
-mod anchor;
+pub(crate) mod anchor;
 #[cfg(all(test, pool_loom))]
 mod loom_tests;
 // The thread-local side: std's thread-locals, or under loom (whose threads
@@ -23,8 +23,6 @@ mod tls;
 #[cfg(pool_loom)]
 #[path = "per_thread/tls_loom.rs"]
 mod tls;
-
-pub use anchor::PerThreadRef;
 
 /// A pool's state, split into what each thread owns and what all share.
 ///
@@ -66,7 +64,7 @@ pub struct Slot<G: ThreadState> {
     /// Held while a thread-exit hand-back or [`PerThread::for_each_owned`]
     /// works on `owned`, so the two never meet.
     handover: Mutex<()>,
-    /// Owned references ([`PerThreadRef`]) this slot's threads took, less
+    /// Owned references ([`PerThreadRef`](crate::PerThreadRef)) this slot's threads took, less
     /// those they released, times two; the low bit is set while the
     /// slot's thread releases one (see [`anchor`]). Only the slot's thread
     /// writes it.
@@ -128,7 +126,7 @@ pub struct PerThread<G: ThreadState> {
     inner: std::mem::ManuallyDrop<Arc<Inner<G>>>,
 }
 
-/// Set in the id of a copy that an owned reference ([`PerThreadRef`])
+/// Set in the id of a copy that an owned reference ([`PerThreadRef`](crate::PerThreadRef))
 /// holds: it owns no strong count, its drop does nothing, and references
 /// taken through it count centrally (see [`anchor`]). Kept in the id (ids
 /// count up from 1 and never reach it) so that a reference stays two
@@ -152,7 +150,7 @@ impl<G: ThreadState> PerThread<G> {
                     free: Vec::new(),
                 }),
                 threads: AtomicUsize::new(0),
-                anchors: AtomicUsize::new(anchor::BIAS),
+                anchors: AtomicUsize::new(BIAS),
                 // Prepares the fences, before any release of this pool's
                 // references runs its light one (see `anchor`).
                 gate: Gate::new(),
@@ -207,7 +205,7 @@ impl<G: ThreadState> PerThread<G> {
 
     /// Calls `f` with the shared part and every slot's owned and shared
     /// halves, whichever thread owns it, and returns true; returns false
-    /// without calling `f` while owned references ([`PerThreadRef`]) are
+    /// without calling `f` while owned references ([`PerThreadRef`](crate::PerThreadRef)) are
     /// out. `&mut self` proves that no thread is inside
     /// [`with`](Self::with) for this pool through a handle, the check that
     /// none holds a reference that no thread can be inside it through one,
@@ -215,7 +213,7 @@ impl<G: ThreadState> PerThread<G> {
     pub fn for_each_owned(&mut self, mut f: impl FnMut(&G, &mut G::Owned, &G::Shared)) -> bool {
         let global = &self.inner.global;
         let slots = lock(&self.inner.slots);
-        if anchor::out(&self.inner, &slots.all) {
+        if anchors_out(&self.inner, &slots.all) {
             return false;
         }
         for slot in &slots.all {
@@ -354,4 +352,26 @@ impl<G: ThreadState> Inner<G> {
         // Release: whoever sees the lower count sees the hand-back.
         self.threads.fetch_sub(1, Release);
     }
+}
+
+/// Added to the central count while the handle lives, so that releases
+/// counted there never bring it to zero before the handle's drop has
+/// added up the slots.
+const BIAS: usize = 1 << (usize::BITS - 2);
+
+/// Whether any owned reference may be out, read through the handle (`&mut`
+/// or under the slot lock): takes happen only through the handle, so only
+/// releases move the counts meanwhile, and a sum of zero means every
+/// reference was released, and its thread is done with the pool
+/// (Acquire: what it did happens before what the caller does next).
+fn anchors_out<G: ThreadState>(inner: &Inner<G>, slots: &[Box<CachePadded<Slot<G>>>]) -> bool {
+    let in_slots = slots.iter().fold(0usize, |sum, slot| {
+        // A slot's word counts references above its low bit, the bit a
+        // release under way sets (see `anchor`); that release still
+        // counts: its count goes down with the store that clears the bit.
+        let word = slot.anchors.load(Acquire);
+        sum.wrapping_add(((word as isize) >> 1) as usize)
+    });
+    let central = inner.anchors.load(Acquire).wrapping_sub(BIAS);
+    in_slots.wrapping_add(central) != 0
 }

@@ -164,7 +164,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         if let Some((cell, start)) = &wait.cell {
             return match cell.take_outcome_or_wake(cx.waker()) {
                 Some(outcome) => {
-                    self.core().waits.record(start.elapsed(), false);
+                    self.state().waits.record(start.elapsed(), false);
                     wait.cell = None;
                     Poll::Ready(self.finish(outcome))
                 }

@@ -9,27 +9,29 @@ use pool_engine::PerThreadRef;
 
 use crate::FixedPool;
 use crate::FixedTicket;
-use crate::core::{Core, LEAVING, RETURNING, Tally, ThreadSlot, owe_on_unwind};
 use crate::slot::{Mine, Parked, mine, mine_anchored, mine_in};
+use crate::state::{
+    FixedState, PANICKED_ON_RETURN, TRIMMED_ON_LEAVING, ThreadSlot, ThreadView, owe_on_unwind,
+};
 use crate::sync::fence;
 use crate::wait_queue::Idle;
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline]
-    pub(crate) fn core(&self) -> &Core<T> {
+    pub(crate) fn state(&self) -> &FixedState<T> {
         self.threads.global()
     }
 
     /// The calling thread's slot and counters (one per-thread lookup).
     #[inline]
-    pub(crate) fn local(&self) -> Tally<'_, T> {
+    pub(crate) fn local(&self) -> ThreadView<'_, T> {
         self.tally(mine(&self.threads))
     }
 
     /// [`local`](Self::local), and a counted reference for an owned
     /// guard, from one per-thread lookup.
     #[inline]
-    pub(crate) fn local_anchored(&self) -> (Tally<'_, T>, PerThreadRef<Core<T>>) {
+    pub(crate) fn local_anchored(&self) -> (ThreadView<'_, T>, PerThreadRef<FixedState<T>>) {
         let (mine, r) = mine_anchored(&self.threads);
         (self.tally(mine), r)
     }
@@ -40,23 +42,23 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     #[inline(always)]
     pub(crate) fn tally_in<'a>(
         &'a self,
-        slot: Option<&'a pool_engine::Slot<Core<T>>>,
-    ) -> Tally<'a, T> {
+        slot: Option<&'a pool_engine::Slot<FixedState<T>>>,
+    ) -> ThreadView<'a, T> {
         self.tally(mine_in(slot))
     }
 
     /// The thread's slot and counters, or the shared ones without a slot.
     #[inline(always)]
-    fn tally<'a>(&'a self, mine: Option<(Mine<'a, T>, &'a ThreadSlot<T>)>) -> Tally<'a, T> {
+    fn tally<'a>(&'a self, mine: Option<(Mine<'a, T>, &'a ThreadSlot<T>)>) -> ThreadView<'a, T> {
         match mine {
-            Some((slot, local)) => Tally {
+            Some((slot, local)) => ThreadView {
                 slot: Some(slot),
                 counters: &local.counters,
                 shared: false,
             },
-            None => Tally {
+            None => ThreadView {
                 slot: None,
-                counters: &self.core().orphan,
+                counters: &self.state().orphan,
                 shared: true,
             },
         }
@@ -67,15 +69,15 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let local = self.local();
         let idle = self.drain_idle();
         for i in &idle {
-            self.core().count_trim(local, i);
+            self.state().count_trim(local, i);
         }
         idle.len()
     }
 
     /// Counts a hit and turns an idle item into what a guard holds.
     #[inline]
-    pub(crate) fn hand_out(&self, local: Tally<'_, T>, idle: Idle<T>) -> (T, FixedTicket) {
-        let owe = owe_on_unwind(self.core(), Some((&local, LEAVING)));
+    pub(crate) fn hand_out(&self, local: ThreadView<'_, T>, idle: Idle<T>) -> (T, FixedTicket) {
+        let owe = owe_on_unwind(self.state(), Some((&local, TRIMMED_ON_LEAVING)));
         let item = idle.item;
         let bytes = item.heap_bytes() as u64;
         owe.disarm();
@@ -87,14 +89,14 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Drops `idle` if it is from before a renewal (counting it trimmed and
     /// owing a replacement).
     #[inline]
-    pub(crate) fn fresh(&self, local: Tally<'_, T>, idle: Idle<T>) -> Option<Idle<T>> {
-        if idle.generation == self.core().generation.load(Acquire) {
+    pub(crate) fn fresh(&self, local: ThreadView<'_, T>, idle: Idle<T>) -> Option<Idle<T>> {
+        if idle.generation == self.state().generation.load(Acquire) {
             Some(idle)
         } else {
-            self.core().count_trim(local, &idle);
+            self.state().count_trim(local, &idle);
             // Freed before it is owed: never more than `count` items.
             drop(idle);
-            self.core().owe(1);
+            self.state().owe(1);
             None
         }
     }
@@ -115,10 +117,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// ticket, half the size of the `Result` the slow paths return, which
     /// the caller would otherwise copy through memory on every get.
     #[inline(always)]
-    pub(crate) fn take_own(&self, local: Tally<'_, T>) -> Option<(T, FixedTicket)> {
+    pub(crate) fn take_own(&self, local: ThreadView<'_, T>) -> Option<(T, FixedTicket)> {
         let idle = local
             .slot
-            .and_then(|mine| mine.take(&self.core().fencing))?;
+            .and_then(|mine| mine.take(&self.state().fencing))?;
         let idle = self.fresh(local, idle)?;
         Some(self.hand_out(local, idle))
     }
@@ -126,9 +128,12 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Shared queue, other threads' slots, then a replacement for an item
     /// that left: after this thread's own slot had nothing.
     #[cold]
-    pub(crate) fn try_take_slow(&self, local: Tally<'_, T>) -> Result<(T, FixedTicket), PoolError> {
+    pub(crate) fn try_take_slow(
+        &self,
+        local: ThreadView<'_, T>,
+    ) -> Result<(T, FixedTicket), PoolError> {
         loop {
-            if self.core().closed.load(Acquire) {
+            if self.state().closed.load(Acquire) {
                 return Err(PoolError::Closed);
             }
             // Shared queue, other threads' slots, then the queue once more:
@@ -140,22 +145,22 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             // a registering waiter's last look does), and this get, which
             // came later, would be served first.
             let idle = match self
-                .core()
+                .state()
                 .take_shared()
                 .or_else(|| {
-                    if self.core().avail.load(SeqCst) >= 0 {
+                    if self.state().avail.load(SeqCst) >= 0 {
                         self.steal()
                     } else {
                         None
                     }
                 })
-                .or_else(|| self.core().take_shared())
+                .or_else(|| self.state().take_shared())
             {
                 Some(found) => found,
-                None if self.core().take_missing() => return Ok(self.make_owed(local)),
+                None if self.state().take_missing() => return Ok(self.make_owed(local)),
                 None => {
                     return Err(PoolError::Exhausted {
-                        capacity: self.core().count,
+                        capacity: self.state().count,
                     });
                 }
             };
@@ -167,18 +172,21 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// Makes an item owed (one taken from `missing`): a panicking factory
     /// leaves it owed.
-    pub(crate) fn make_owed(&self, local: Tally<'_, T>) -> (T, FixedTicket) {
-        let owe = owe_on_unwind(self.core(), None);
-        let item = (self.core().factory)();
+    pub(crate) fn make_owed(&self, local: ThreadView<'_, T>) -> (T, FixedTicket) {
+        let owe = owe_on_unwind(self.state(), None);
+        let item = (self.state().factory)();
         owe.disarm();
         local.add(|c| &c.misses, 1);
-        (item, FixedTicket::new(self.core().generation.load(Acquire)))
+        (
+            item,
+            FixedTicket::new(self.state().generation.load(Acquire)),
+        )
     }
 
     /// Takes an idle item from any thread's slot (switching the pool to
     /// full fencing first, once: `crate::slot`).
     pub(crate) fn steal(&self) -> Option<Idle<T>> {
-        self.core().fencing.switch_to_full();
+        self.state().fencing.switch_to_full();
         self.threads
             .with_shared(|slots, _| Iterator::find_map(&mut &mut *slots, |l| l.slot.steal()))
     }
@@ -198,9 +206,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Every idle item: the queue's (with their tokens) and the slots'.
     pub(crate) fn drain_idle(&self) -> Vec<Idle<T>> {
         // Before anything is taken (it may panic): the looks below steal.
-        self.core().fencing.switch_to_full();
+        self.state().fencing.switch_to_full();
         let mut out = Vec::new();
-        while let Some(idle) = self.core().take_shared() {
+        while let Some(idle) = self.state().take_shared() {
             out.push(idle);
         }
         // Between `close`'s flag and the looks, as in `steal_after_fence`.
@@ -214,8 +222,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Puts an idle item where the next get finds it: the oldest waiter,
     /// else the queue (freed if the pool closed meanwhile).
     pub(crate) fn put_shared(&self, idle: Idle<T>) {
-        self.core().put_queue(idle);
-        if self.core().closed.load(Acquire) {
+        self.state().put_queue(idle);
+        if self.state().closed.load(Acquire) {
             // Returned while `close` ran: free what is idle now.
             self.trim_idle();
         }
@@ -225,11 +233,11 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// closing, or a slot already in use send it down the shared path
     /// instead.
     #[inline(always)]
-    pub(crate) fn put_idle(&self, local: Tally<'_, T>, idle: Idle<T>) {
+    pub(crate) fn put_idle(&self, local: ThreadView<'_, T>, idle: Idle<T>) {
         let Some(mine) = local.slot else {
             return self.put_shared(idle);
         };
-        match mine.park(idle, &self.core().fencing) {
+        match mine.park(idle, &self.state().fencing) {
             // An item is parked already (this thread holds several), or a
             // thief is still reading the last one.
             Err(idle) => return self.put_shared(idle),
@@ -243,8 +251,8 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         // pool to full fencing first and fence before they look
         // (`crate::slot`): if their fence came first, we see their debt or
         // flag here; if the park's came first, they find the item.
-        if (self.core().avail.load(SeqCst) < 0 || self.core().closed.load(SeqCst))
-            && let Some(idle) = mine.take(&self.core().fencing)
+        if (self.state().avail.load(SeqCst) < 0 || self.state().closed.load(SeqCst))
+            && let Some(idle) = mine.take(&self.state().fencing)
         {
             self.put_shared(idle);
         }
@@ -259,10 +267,10 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// looked up already (an owned guard's drop, which looks them up once
     /// for the item and its hold on the pool).
     #[inline(always)]
-    pub(crate) fn put_in(&self, local: Tally<'_, T>, item: T, ticket: FixedTicket) {
+    pub(crate) fn put_in(&self, local: ThreadView<'_, T>, item: T, ticket: FixedTicket) {
         // A panic in `reset` or `heap_bytes` drops the item (this binding
         // unwinds before `owe`), counts it and owes it.
-        let owe = owe_on_unwind(self.core(), Some((&local, RETURNING)));
+        let owe = owe_on_unwind(self.state(), Some((&local, PANICKED_ON_RETURN)));
         let mut item = item;
         item.reset();
         let bytes = item.heap_bytes() as u64;
@@ -273,19 +281,19 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             // Freed before it is owed: never more than `count` items; the
             // debt goes to the oldest waiter, or to the next get.
             drop(item);
-            self.core().owe(1);
+            self.state().owe(1);
             return;
         }
-        if self.core().closed.load(Acquire) {
+        if self.state().closed.load(Acquire) {
             local.add(|c| &c.discarded.closed, 1);
             return;
         }
-        let generation = self.core().generation.load(Acquire);
+        let generation = self.state().generation.load(Acquire);
         if ticket.generation != generation {
             local.add(|c| &c.discarded.stale, 1);
             // Freed before it is owed: never more than `count` items.
             drop(item);
-            self.core().owe(1);
+            self.state().owe(1);
             return;
         }
         local.add(|c| &c.returns, 1);

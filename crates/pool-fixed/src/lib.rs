@@ -107,7 +107,6 @@
 
 mod buffer;
 mod builder;
-mod core;
 mod future;
 mod hand_off;
 #[cfg(all(test, pool_loom))]
@@ -116,6 +115,7 @@ mod pool;
 mod recycle;
 #[allow(unsafe_code)]
 mod slot;
+mod state;
 mod status;
 mod sync;
 mod wait_protocol;

@@ -62,7 +62,7 @@ fn loom_a_fenced_park_racing_a_waiter_is_found() {
     loom::model(|| {
         let pool = pool(1);
         // What a first waiter does once per pool, here before the race.
-        pool.core().fencing.switch_to_full();
+        pool.state().fencing.switch_to_full();
         // Borrowed: an owned guard's release fences on its own.
         let held = pool.try_get().unwrap();
         let p = Arc::clone(&pool);

@@ -12,8 +12,8 @@ use pool_core::strategy::words::{in_blocks, move_words};
 use pool_core::{OwnedPooled, Pool, PoolError, Pooled, Reset, Stats};
 use pool_engine::PerThread;
 
-use crate::core::{Core, Factory, Reserve, owe_on_unwind};
 use crate::slot::Fencing;
+use crate::state::{Factory, FixedState, Reserve, owe_on_unwind};
 use crate::status::Status;
 use crate::sync::{AtomicBool, AtomicIsize, AtomicU64, Mutex, lock};
 use crate::wait_queue::{Idle, WaitQueue, WaitTotals};
@@ -72,7 +72,7 @@ impl FixedTicket {
 // `PerThread`, and sees it as the pool (`FixedPool::around`).
 #[repr(transparent)]
 pub struct FixedPool<T: Reset + Send + 'static> {
-    pub(crate) threads: PerThread<Core<T>>,
+    pub(crate) threads: PerThread<FixedState<T>>,
 }
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
@@ -101,7 +101,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         };
         let prefilled = made.len() as u64;
         let pool = FixedPool {
-            threads: PerThread::new(Core {
+            threads: PerThread::new(FixedState {
                 queue: ArrayQueue::new(count),
                 avail: CachePadded::new(AtomicIsize::new(made.len() as isize)),
                 reserve: Reserve::new(made),
@@ -119,7 +119,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             }),
         };
         if lazy {
-            pool.core().missing.store(count as isize, Relaxed);
+            pool.state().missing.store(count as isize, Relaxed);
         } else {
             let local = pool.local();
             local.add(|c| &c.prefilled, prefilled);
@@ -141,7 +141,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn capacity(&self) -> usize {
-        self.core().count
+        self.state().count
     }
 
     /// Items that can be handed out now without waiting: idle ones, and
@@ -203,7 +203,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn waiting(&self) -> usize {
-        lock(&self.core().waitq).waiters.len()
+        lock(&self.state().waitq).waiters.len()
     }
 
     /// One snapshot of what the pool is doing: capacity, available, in use
@@ -229,7 +229,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn status(&self) -> Status {
-        let c = self.core();
+        let c = self.state();
         let count = c.count;
         let waiting = self.waiting();
         let closed = c.closed.load(Acquire);
@@ -263,7 +263,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// [`leak_tracker`](crate::FixedPoolBuilder::leak_tracker)).
     #[cfg(feature = "leak-sites")]
     pub fn outstanding_sites(&self) -> pool_core::leaks::Outstanding {
-        pool_core::strategy::outstanding_sites(self.core().leaks.as_deref())
+        pool_core::strategy::outstanding_sites(self.state().leaks.as_deref())
     }
 
     /// Publishes the statistics and the status to the `metrics` facade
@@ -314,7 +314,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// # Ok::<(), pool_core::PoolError>(())
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.core().closed.load(Acquire)
+        self.state().closed.load(Acquire)
     }
 
     /// A snapshot of the counters of every thread, and of the waits.
@@ -337,7 +337,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         let mut stats = self.threads.with_shared(|slots, core| {
             Stats::from_counters(slots.map(|l| &l.counters).chain([&core.orphan]))
         });
-        stats.waits = self.core().waits.snapshot();
+        stats.waits = self.state().waits.snapshot();
         stats
     }
 
@@ -453,18 +453,18 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         // the flag or the drain below finds its item (the drain switches
         // the pool to full fencing first, so a put that parks lightly has
         // its item found too: `crate::slot`).
-        if self.core().closed.swap(true, SeqCst) {
+        if self.state().closed.swap(true, SeqCst) {
             return;
         }
         let wakes: Vec<_> = {
-            let mut q = lock(&self.core().waitq);
+            let mut q = lock(&self.state().waitq);
             q.closed = true;
             // Served under the wait lock (see `hand_to_waiter`); each
             // waiter's debt in `avail` is cancelled with it.
             std::mem::take(&mut q.waiters)
                 .into_iter()
                 .map(|cell| {
-                    self.core().avail.fetch_add(1, SeqCst);
+                    self.state().avail.fetch_add(1, SeqCst);
                     cell.serve(Err(PoolError::Closed))
                 })
                 .collect()
@@ -497,28 +497,28 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// ```
     #[doc(alias = "reset")]
     pub fn renew(&self) {
-        if self.core().closed.load(Acquire) {
+        if self.state().closed.load(Acquire) {
             return;
         }
-        let generation = self.core().generation.fetch_add(1, AcqRel) + 1;
+        let generation = self.state().generation.fetch_add(1, AcqRel) + 1;
         let n = self.trim_idle();
         // Owed first (waiters queued now take theirs), so that a panicking
         // factory leaves the rest to be made on demand.
-        self.core().owe(n);
+        self.state().owe(n);
         let local = self.local();
         for _ in 0..n {
-            if !self.core().take_missing() {
+            if !self.state().take_missing() {
                 break;
             }
-            let owe = owe_on_unwind(self.core(), None);
-            let item = (self.core().factory)();
+            let owe = owe_on_unwind(self.state(), None);
+            let item = (self.state().factory)();
             owe.disarm();
             local.add(|c| &c.prefilled, 1);
             local.add(|c| &c.bytes_in, item.heap_bytes() as u64);
             // Behind the items that come back, as the items made up front
             // are (`Reserve`).
-            self.core().put_reserve(Idle { item, generation });
-            if self.core().closed.load(Acquire) {
+            self.state().put_reserve(Idle { item, generation });
+            if self.state().closed.load(Acquire) {
                 // Closed meanwhile: free what is idle now.
                 self.trim_idle();
                 break;

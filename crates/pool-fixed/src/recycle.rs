@@ -11,8 +11,8 @@ use pool_core::strategy::words::move_words;
 use pool_engine::{PerThread, PerThreadRef};
 
 use crate::FixedPool;
-use crate::core::Core;
 use crate::pool::FixedTicket;
+use crate::state::FixedState;
 
 impl<T: Reset + Send + 'static> FixedPool<T> {
     /// This thread's parked item and an anchor for its owned guard, from
@@ -37,7 +37,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
 
     /// The anchor an owned guard holds, around a counted reference.
     #[inline(always)]
-    pub(crate) fn anchor_of(r: PerThreadRef<Core<T>>) -> FixedAnchor<T> {
+    pub(crate) fn anchor_of(r: PerThreadRef<FixedState<T>>) -> FixedAnchor<T> {
         FixedAnchor(r)
     }
 
@@ -45,9 +45,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// seen as the wrapper around it (a counted reference reaches the
     /// layer; the give-back is a method of the pool).
     #[inline(always)]
-    pub(crate) fn around(threads: &PerThread<Core<T>>) -> &FixedPool<T> {
+    pub(crate) fn around(threads: &PerThread<FixedState<T>>) -> &FixedPool<T> {
         // SAFETY: `FixedPool` is `repr(transparent)` over its only field,
-        // a `PerThread<Core<T>>`, so a reference to one is a valid
+        // a `PerThread<FixedState<T>>`, so a reference to one is a valid
         // reference to the other, for the same lifetime.
         #[allow(unsafe_code)]
         unsafe {
@@ -72,20 +72,20 @@ impl<T: Reset + Send + 'static> Recycle for FixedPool<T> {
     fn note_detached(&self, _ticket: FixedTicket) {
         self.local().add(|c| &c.detached, 1);
         // Stale or not, the item is gone from the pool: a replacement is owed.
-        if !self.core().closed.load(Acquire) {
-            self.core().owe(1);
+        if !self.state().closed.load(Acquire) {
+            self.state().owe(1);
         }
     }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.core().leaks.as_deref()
+        self.state().leaks.as_deref()
     }
 }
 
 /// What an owned guard of a [`FixedPool`] holds in place of the pool: a
 /// hold on the pool's memory counted per thread (no shared counter), that
 /// takes the item back (or hands it to a waiter) when the guard drops.
-pub struct FixedAnchor<T: Reset + Send + 'static>(pub(crate) PerThreadRef<Core<T>>);
+pub struct FixedAnchor<T: Reset + Send + 'static>(pub(crate) PerThreadRef<FixedState<T>>);
 
 impl<T: Reset + Send + 'static> FixedAnchor<T> {
     /// The pool this anchor holds (through a handle that owns no count).
@@ -113,7 +113,7 @@ impl<T: Reset + Send + 'static> pool_core::strategy::Anchor for FixedAnchor<T> {
     }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
-        self.pool().core().leaks.as_deref()
+        self.pool().state().leaks.as_deref()
     }
 }
 

@@ -87,7 +87,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
 use pool_core::strategy::words::{store_words, take_words};
 use pool_engine::barrier;
-use pool_engine::{PerThread, PerThreadRef, Slot as ThreadSlot, ThreadState};
+use pool_engine::{PerThread, PerThreadRef, Slot as EngineSlot, ThreadState};
 
 use crate::sync::{AtomicBool, AtomicU8, UnsafeCell, fence, spin_until};
 use crate::wait_queue::Idle;
@@ -296,12 +296,12 @@ where
 /// layer hands it to a closure (`PerThread::with` and the closures of the
 /// owned references): the owner's, as `shared_slot` gives it.
 #[inline(always)]
-pub(crate) fn mine_in<T, G>(slot: Option<&ThreadSlot<G>>) -> Own<'_, T, G>
+pub(crate) fn mine_in<T, G>(slot: Option<&EngineSlot<G>>) -> Own<'_, T, G>
 where
     G: ThreadState,
     G::Shared: AsRef<Slot<T>>,
 {
-    own::<T, G>(slot.map(ThreadSlot::shared))
+    own::<T, G>(slot.map(EngineSlot::shared))
 }
 
 /// [`mine`], and a counted reference to the pool for an owned guard, from

@@ -1,5 +1,5 @@
 //! The one place that chooses between `std` and `loom` for what only this
-//! crate uses; the lock and the `UnsafeCell` shim are pool-core's
+//! crate uses; the lock and the `UnsafeCell` shim are pool-engine's
 //! (`pool_engine::sync`), switched by the same `cfg`.
 //!
 //! With `RUSTFLAGS="--cfg pool_loom"`, the waiting and waking path (the

@@ -3,7 +3,7 @@
 //!
 //! A waiter registers under the wait lock: it takes a debt in `avail` (a
 //! put that finds the counter negative hands its item to the oldest
-//! waiter), takes an owed item if one is there (see `Core::owe`), then
+//! waiter), takes an owed item if one is there (see `FixedState::owe`), then
 //! looks in every slot once more, so no item parked before its debt was
 //! visible stays hidden.
 
@@ -226,7 +226,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         }
         loop {
             if let Some(outcome) = cell.take_outcome() {
-                self.core().waits.record(start.elapsed(), false);
+                self.state().waits.record(start.elapsed(), false);
                 return self.finish(outcome);
             }
             if let Some(d) = deadline
@@ -234,13 +234,13 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
             {
                 return match self.cancel(&cell) {
                     None => {
-                        self.core().waits.record(start.elapsed(), true);
+                        self.state().waits.record(start.elapsed(), true);
                         Err(PoolError::TimedOut {
                             waited: timeout.unwrap_or_default(),
                         })
                     }
                     Some(outcome) => {
-                        self.core().waits.record(start.elapsed(), false);
+                        self.state().waits.record(start.elapsed(), false);
                         self.finish(outcome)
                     }
                 };
@@ -259,23 +259,23 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         // taken (it may panic): a put that parks lightly either sees the
         // switch or has its item found by the look (`crate::slot`). Once
         // per pool.
-        self.core().fencing.switch_to_full();
+        self.state().fencing.switch_to_full();
         {
-            let mut q = lock(&self.core().waitq);
+            let mut q = lock(&self.state().waitq);
             if q.closed {
                 return Some(Err(PoolError::Closed));
             }
-            if self.core().avail.fetch_sub(1, SeqCst) > 0 {
+            if self.state().avail.fetch_sub(1, SeqCst) > 0 {
                 drop(q);
-                let idle = self.core().pop_owed();
+                let idle = self.state().pop_owed();
                 return Some(self.finish(Ok(Grant::Idle(idle))));
             }
             // Under the lock: an item owed before now is seen here, one
-            // owed after sees this waiter (`Core::serve_owed`).
-            if self.core().take_missing() {
+            // owed after sees this waiter (`FixedState::serve_owed`).
+            if self.state().take_missing() {
                 // Not queued after all: the debt is returned (a put that
                 // saw it hands its item to the next waiter or the queue).
-                self.core().avail.fetch_add(1, SeqCst);
+                self.state().avail.fetch_add(1, SeqCst);
                 drop(q);
                 return Some(self.finish(Ok(Grant::Make)));
             }
@@ -303,9 +303,9 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     /// Leaves the waiters. `None` if still waiting (its debt is returned);
     /// else the outcome it was served.
     pub(crate) fn cancel(&self, cell: &CellArc<WaitCell<T>>) -> Option<Outcome<T>> {
-        let mut q = lock(&self.core().waitq);
+        let mut q = lock(&self.state().waitq);
         if q.remove(cell) {
-            self.core().avail.fetch_add(1, SeqCst);
+            self.state().avail.fetch_add(1, SeqCst);
             None
         } else {
             drop(q);
@@ -341,7 +341,7 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
     pub(crate) fn pass_on(&self, outcome: Outcome<T>) {
         match outcome {
             Ok(Grant::Idle(idle)) => self.put_idle(self.local(), idle),
-            Ok(Grant::Make) => self.core().owe(1),
+            Ok(Grant::Make) => self.state().owe(1),
             Err(_) => {}
         }
     }

@@ -439,7 +439,7 @@ impl<T> LocalPoolBuilder<T> {
             vec![(self.limits, Box::new(factory))],
             cap,
             self.trim_interval,
-            crate::pool::Extra {
+            crate::pool::LocalExtra {
                 #[cfg(feature = "leak-sites")]
                 leaks: self.leaks,
             },

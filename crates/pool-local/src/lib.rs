@@ -32,48 +32,32 @@
 //! # Ok::<(), pool_core::PoolError>(())
 //! ```
 //!
-//! # Design
+//! # What it promises, and what it costs
 //!
-//! A `LocalPool` is the engine of `pool-core` ([`pool_engine`]) with
-//! one class of items; `pool-tiered`'s `TieredPool` is the same engine with
-//! one class per size. What follows is the engine's design.
+//! - **Get and put touch only this thread's cache**: no lock, no atomic
+//!   read-modify-write, no write to a cache line another thread writes,
+//!   as `sync.Pool`'s per-P caches. A full cache moves half of itself to a
+//!   shared spill in one batch, an empty one takes a batch back before it
+//!   makes a new item, so a producer thread and a consumer thread pass
+//!   items in batches.
+//! - **A guard dropped on another thread** gives its item to *that*
+//!   thread's cache, as `sync.Pool.Put` does.
+//! - **Never over the caps**: an item whose [`Reset::heap_bytes`] is over
+//!   `max_item_bytes` is dropped on return; the idle items' bytes never
+//!   exceed `max_retained_bytes`, and while they are under half of it no
+//!   return is refused.
+//! - **Memory comes back**: an item idle through two [`LocalPool::trim`]
+//!   calls (or two timed trims) is freed, as `sync.Pool` frees at its
+//!   second GC.
+//! - **Statistics cost no shared write**: counted per thread, summed by
+//!   [`LocalPool::stats`].
 //!
-//! - **Per-thread cache.** Each thread has its own stack of idle items in
-//!   a slot of [`pool_engine::PerThread`], the layer every per-thread
-//!   strategy of the family uses: one thread-local read and one compare
-//!   find it (a `const` thread-local cache keyed by pool ids that are never
-//!   reused), and slots are padded to their own cache lines. Get pops and
-//!   put pushes there: no lock, no atomic read-modify-write, no write to a
-//!   line another thread writes. The only shared read is the trim epoch,
-//!   which changes only when [`LocalPool::trim`] runs.
-//! - **Global spill.** When a thread's cache is full, its older half moves
-//!   to a global queue in one batch; when a cache is empty, it takes a batch
-//!   from there before making a new item. A producer that only takes and a
-//!   consumer that only drops thus pass items back in batches. The spill is
-//!   crossbeam `ArrayQueue` of batches: no hand-written synchronisation
-//!   there.
-//! - **Cross-thread drops.** A guard dropped on another thread returns its
-//!   item to *that* thread's cache, as `sync.Pool.Put` does, at the cost of
-//!   a same-thread return.
-//! - **Limits.** An item whose [`Reset::heap_bytes`]
-//!   exceeds `max_item_bytes` is dropped on return ("pool
-//!   pollution"). Retained bytes never exceed `max_retained_bytes`: each
-//!   thread reserves byte credit from one shared counter in chunks of
-//!   `cap / (16 x threads using the pool)`, keeps at most two chunks (or
-//!   the item it just took) idle, and gives all of it back when it sees a
-//!   trim or exits. So the counter is touched only when a thread's credit
-//!   runs out or piles up, and the cap goes to whoever returns items, not
-//!   to whoever came first: while retained bytes are under half the cap,
-//!   no return is refused (when threads x largest item <= cap / 4). The
-//!   counter is the engine's one piece of hand-written synchronisation;
-//!   loom models in `pool-core` check it.
-//! - **Trim.** `sync.Pool` frees an idle item at its second GC; here an idle
-//!   item that sat unused through two [`LocalPool::trim`] calls is freed.
-//!   See [`LocalPool::trim`] for how other threads' caches are reached, and
-//!   [`LocalPool::clear`] to free everything at once.
-//! - **Statistics.** Counted per thread with plain stores, summed by
-//!   [`LocalPool::stats`]; they cost 5-7% of a get + put (`cargo xtask
-//!   bench` measures a build with the counters compiled out beside it).
+//! Pick it for items of one kind used by many threads; pick `pool-tiered`
+//! for byte buffers of many sizes, `pool-fixed` for a hard bound with
+//! waiting, `pool-ring` for a fixed set of slots. A `LocalPool` is
+//! `pool-engine`'s `Engine` with one class; how the engine works (caches,
+//! spill, byte budget, trim) is in its
+//! [implementation notes](pool_engine::implementation).
 //!
 //! # Threads come and go
 //!

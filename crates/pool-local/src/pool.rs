@@ -12,13 +12,13 @@ use pool_engine::{ClassLimits, Engine, EngineRef, Entry, OnlyClass};
 /// See the [crate docs](crate) for the design, and [`LocalPool::builder`]
 /// for the settings.
 pub struct LocalPool<T: Reset + Send + 'static> {
-    engine: Engine<T, (), Extra>,
+    engine: Engine<T, (), LocalExtra>,
 }
 
 /// What the pool keeps beside its class, in the engine, so that owned
 /// guards reach it after the pool is dropped.
 #[derive(Default)]
-pub(crate) struct Extra {
+pub(crate) struct LocalExtra {
     /// Where outstanding guards were taken, if tracked.
     #[cfg(feature = "leak-sites")]
     pub(crate) leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
@@ -65,7 +65,7 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
         pool_core::strategy::outstanding_sites(self.engine.extra().leaks.as_deref())
     }
 
-    pub(crate) fn from_engine(engine: Engine<T, (), Extra>) -> Self {
+    pub(crate) fn from_engine(engine: Engine<T, (), LocalExtra>) -> Self {
         LocalPool { engine }
     }
 
@@ -315,7 +315,7 @@ const TICKET: LocalTicket = LocalTicket { _private: () };
 /// What an owned guard of a [`LocalPool`] holds in place of the pool: a
 /// hold on the pool's memory counted per thread (no shared counter), that
 /// takes the item back when the guard drops.
-pub struct LocalAnchor<T: Reset + Send + 'static>(EngineRef<T, (), Extra>);
+pub struct LocalAnchor<T: Reset + Send + 'static>(EngineRef<T, (), LocalExtra>);
 
 impl<T: Reset + Send + 'static> pool_core::strategy::Anchor for LocalAnchor<T> {
     type Item = T;

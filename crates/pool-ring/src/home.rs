@@ -1,7 +1,7 @@
 //! The crate's second `unsafe` module: who frees the ring's memory.
 //!
-//! The ring lives in one heap allocation. The pool's handle ([`Home`])
-//! keeps it alive while the pool exists; an owned guard ([`Hold`]) keeps
+//! The ring lives in one heap allocation. The pool's handle ([`RingHandle`])
+//! keeps it alive while the pool exists; an owned guard ([`RingHold`]) keeps
 //! it alive after that, until the guard gives its item back, on any
 //! thread, in any order. The last of them frees it.
 //!
@@ -13,7 +13,7 @@
 //! - **Taking** writes nothing more than a borrowed get does: the slot's
 //!   claim (a compare-exchange) is the count. An item made because the
 //!   ring was full has no slot; its owned guard counts in the central
-//!   count, [`Dwelling::holds`], on that cold path.
+//!   count, [`CountedRing::holds`], on that cold path.
 //! - **Releasing** a slot from an owned guard is plain stores on the
 //!   slot's state around a compiler fence: it marks the slot
 //!   `RELEASING`, checks whether the ring's gate
@@ -44,7 +44,7 @@
 //! ring at once. So every path of an owned guard ends with one atomic
 //! operation reached through a reference to the atomic alone (as
 //! `Arc::drop` does), never inside a function that still holds a `&Ring`
-//! or `&Slot` argument: [`Hold`] carries a raw pointer, and its methods
+//! or `&Slot` argument: [`RingHold`] carries a raw pointer, and its methods
 //! take the references they need in scopes that end before that last
 //! operation.
 
@@ -57,12 +57,12 @@ use pool_engine::barrier::Gate;
 use crate::slot;
 use crate::sync::{AtomicU8, AtomicUsize};
 
-/// What lives in a [`Home`]: the ring, as this module sees it. Only
+/// What lives in a [`RingHandle`]: the ring, as this module sees it. Only
 /// `Ring` implements it, and the `unsafe` blocks below rely on that
 /// implementation: `holds` starts at [`BIAS`], the gate open with no
 /// use noted, `mark_dead` marks every slot and counts the busy ones,
 /// `slot_state` is the word those marks and claims change.
-pub(crate) trait Dwelling {
+pub(crate) trait CountedRing {
     /// The central count of holds: [`BIAS`] while the handle lives.
     fn holds(&self) -> &AtomicUsize;
     /// Noted by every owned guard's hold (until then no owned release can
@@ -75,30 +75,30 @@ pub(crate) trait Dwelling {
     fn slot_state(&self, index: usize) -> &AtomicU8;
 }
 
-/// Added to [`Dwelling::holds`] while the handle lives, so
+/// Added to [`CountedRing::holds`] while the handle lives, so
 /// that holds counted there never bring it to zero before the handle's
 /// drop has counted the busy slots.
 pub(crate) const BIAS: usize = 1 << (usize::BITS - 2);
 
 /// The pool's handle on its ring: the ring lives at least as long.
-pub(crate) struct Home<R: Dwelling> {
+pub(crate) struct RingHandle<R: CountedRing> {
     ring: NonNull<R>,
     /// Owns an `R` (for drop checking).
     _owns: PhantomData<R>,
 }
 
-// SAFETY: a `Home` is a `Box<R>` whose drop may be deferred to
+// SAFETY: a `RingHandle` is a `Box<R>` whose drop may be deferred to
 // another thread (the last owned guard's), so it may be sent and shared
 // exactly when `R` may be both (`Ring<T>` is, when `T: Send`).
-unsafe impl<R: Dwelling + Send + Sync> Send for Home<R> {}
-// SAFETY: as above; `&Home` hands out only `&R`.
-unsafe impl<R: Dwelling + Send + Sync> Sync for Home<R> {}
+unsafe impl<R: CountedRing + Send + Sync> Send for RingHandle<R> {}
+// SAFETY: as above; `&RingHandle` hands out only `&R`.
+unsafe impl<R: CountedRing + Send + Sync> Sync for RingHandle<R> {}
 
-impl<R: Dwelling> Home<R> {
+impl<R: CountedRing> RingHandle<R> {
     /// Moves `ring` to the heap; its hold count must start at [`BIAS`].
     pub(crate) fn new(ring: R) -> Self {
         debug_assert_eq!(ring.holds().load(Relaxed), BIAS);
-        Home {
+        RingHandle {
             ring: NonNull::from(Box::leak(Box::new(ring))),
             _owns: PhantomData,
         }
@@ -117,7 +117,7 @@ impl<R: Dwelling> Home<R> {
     /// no slot (`counted` true: counted centrally here). Taken through the
     /// handle, so never concurrently with its drop.
     #[inline(always)]
-    pub(crate) fn hold(&self, counted: bool) -> Hold<R> {
+    pub(crate) fn hold(&self, counted: bool) -> RingHold<R> {
         // Read-mostly: written by the first hold only.
         self.ring().gate().note_use();
         if counted {
@@ -125,14 +125,14 @@ impl<R: Dwelling> Home<R> {
             // zero meanwhile.
             self.ring().holds().fetch_add(1, Relaxed);
         }
-        Hold {
+        RingHold {
             ring: self.ring,
             counted: usize::from(counted),
         }
     }
 }
 
-impl<R: Dwelling> Drop for Home<R> {
+impl<R: CountedRing> Drop for RingHandle<R> {
     fn drop(&mut self) {
         let ring = self.ring();
         // Every hold was taken through this handle, before this drop, so
@@ -157,10 +157,10 @@ impl<R: Dwelling> Drop for Home<R> {
 /// An owned guard's hold on the ring: the ring lives until [`finish`]
 /// (which the guard calls once, last).
 ///
-/// [`finish`]: Hold::finish
-pub(crate) struct Hold<R> {
+/// [`finish`]: RingHold::finish
+pub(crate) struct RingHold<R> {
     ring: NonNull<R>,
-    /// Counts of this hold in `Dwelling::holds`: 1, or 0 for a hold that
+    /// Counts of this hold in `CountedRing::holds`: 1, or 0 for a hold that
     /// stands for a busy slot. A word, not a `bool`: the guard that carries
     /// the hold is written whole moments before its drop reads it in words,
     /// and a word-wide load of a byte-wide store is not forwarded from the
@@ -168,12 +168,12 @@ pub(crate) struct Hold<R> {
     counted: usize,
 }
 
-// SAFETY: as for `Home`: a hold gives `&Ring` access and may free it.
-unsafe impl<R: Send + Sync> Send for Hold<R> {}
+// SAFETY: as for `RingHandle`: a hold gives `&Ring` access and may free it.
+unsafe impl<R: Send + Sync> Send for RingHold<R> {}
 // SAFETY: as above.
-unsafe impl<R: Send + Sync> Sync for Hold<R> {}
+unsafe impl<R: Send + Sync> Sync for RingHold<R> {}
 
-impl<R: Dwelling> Hold<R> {
+impl<R: CountedRing> RingHold<R> {
     /// The ring, until [`finish`](Self::finish) or
     /// [`release_slot`](Self::release_slot).
     #[inline(always)]
@@ -222,9 +222,9 @@ impl<R: Dwelling> Hold<R> {
 ///
 /// # Safety
 ///
-/// `ring` came from [`Home::new`] and its hold count just reached zero:
+/// `ring` came from [`RingHandle::new`] and its hold count just reached zero:
 /// nothing will use it again.
 unsafe fn free<R>(ring: NonNull<R>) {
-    // SAFETY: the caller's promise; `Home::new` made it from a `Box`.
+    // SAFETY: the caller's promise; `RingHandle::new` made it from a `Box`.
     drop(unsafe { Box::from_raw(ring.as_ptr()) });
 }

@@ -13,7 +13,7 @@ use pool_engine::OnUnwind;
 use pool_engine::barrier::Gate;
 
 use crate::cursor;
-use crate::home::{BIAS, Dwelling, Home};
+use crate::home::{BIAS, CountedRing, RingHandle};
 use crate::slot::{Claim, RingTicket, Slot, SlotTicket, Ticket};
 use crate::sync::{AtomicU8, AtomicUsize};
 
@@ -57,7 +57,7 @@ pub enum OnFull {
 pub struct RingPool<T: Send + 'static> {
     /// The ring, which owned guards keep alive after the pool is dropped
     /// (see `crate::home`: a busy slot counts its guard).
-    home: Home<Ring<T>>,
+    home: RingHandle<Ring<T>>,
 }
 
 /// What a [`RingPool`] shares with its owned guards.
@@ -89,7 +89,7 @@ pub(crate) struct Ring<T> {
     leaks: Option<Arc<pool_core::leaks::LeakTracker>>,
 }
 
-impl<T> Dwelling for Ring<T> {
+impl<T> CountedRing for Ring<T> {
     #[inline(always)]
     fn holds(&self) -> &AtomicUsize {
         &self.holds
@@ -111,7 +111,7 @@ impl<T> Dwelling for Ring<T> {
 /// `heap_bytes`, any of which may panic); its heap bytes if it may be
 /// kept, `None` if it is refused.
 #[inline(always)]
-pub(crate) fn settle<T: Reset>(item: &mut T) -> Option<u64> {
+pub(crate) fn reset_and_measure<T: Reset>(item: &mut T) -> Option<u64> {
     item.reset();
     item.is_reusable().then(|| item.heap_bytes() as u64)
 }
@@ -155,7 +155,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
 
     fn from_ring(ring: Ring<T>) -> Self {
         RingPool {
-            home: Home::new(ring),
+            home: RingHandle::new(ring),
         }
     }
 
@@ -425,7 +425,7 @@ impl<T: Reset + Send + 'static> RingPool<T> {
                 // item is dropped (never pooled half-reset), the slot is
                 // freed empty, and it is counted.
                 let guard = release_on_unwind(claim, true);
-                let kept = settle(&mut item);
+                let kept = reset_and_measure(&mut item);
                 let mut claim = guard.disarm();
                 let rest = Ring::put_in(&mut claim, item, kept);
                 claim.release();
@@ -482,7 +482,7 @@ impl<T: Reset + Send + 'static> Ring<T> {
     #[cold]
     pub(crate) fn put_fallback(&self, mut item: T) -> usize {
         let on_panic = OnUnwind::new((), |()| self.fallback.discarded.panicked.add_shared(1));
-        let kept = settle(&mut item);
+        let kept = reset_and_measure(&mut item);
         on_panic.disarm();
         let Some(bytes) = kept else {
             self.fallback.discarded.refused.add_shared(1);

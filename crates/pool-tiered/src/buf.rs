@@ -11,7 +11,7 @@ use pool_core::strategy::Site;
 use pool_core::strategy::words;
 use pool_engine::Entry;
 
-use crate::shared::{self, ClassBuf, Held, Shared};
+use crate::engine::{self, ClassBuf, TieredEngine, TieredEngineRef};
 
 /// What a [`TieredBuf`] holds besides its bytes: the class it came from.
 /// Not a class index: over the largest class (allocated exactly, never
@@ -35,7 +35,7 @@ pub struct TieredBuf<'a> {
     pub(crate) buf: ManuallyDrop<Vec<u8>>,
     /// The class index, or [`OVERSIZE`] or [`GONE`].
     pub(crate) class: usize,
-    pub(crate) pool: &'a Shared,
+    pub(crate) pool: &'a TieredEngine,
     pub(crate) site: Site,
 }
 
@@ -45,7 +45,7 @@ impl Drop for TieredBuf<'_> {
         self.site.release(self.pool.extra().leaks());
         let buf = std::mem::take(&mut *self.buf);
         if self.class < OVERSIZE - 1 {
-            shared::put(self.pool, self.class, ClassBuf(buf), Entry::Returned);
+            engine::put(self.pool, self.class, ClassBuf(buf), Entry::Returned);
         }
     }
 }
@@ -87,7 +87,7 @@ impl TieredBuf<'_> {
         this.site.release(this.pool.extra().leaks());
         let class = std::mem::replace(&mut this.class, GONE);
         if class < GONE {
-            shared::note_detached(this.pool, class);
+            engine::note_detached(this.pool, class);
         }
         std::mem::take(&mut this.buf)
     }
@@ -124,7 +124,7 @@ fn freeze_parts(
     buf: &mut Vec<u8>,
     class: &mut usize,
     site: &mut Site,
-    held: Option<Held>,
+    held: Option<TieredEngineRef>,
 ) -> SharedBuf {
     let buf = std::mem::take(buf);
     let class = std::mem::replace(class, GONE);
@@ -226,12 +226,17 @@ pub struct OwnedTieredBuf {
     site: Site,
     /// The hold on the pool, for a class buffer (`None` for an oversize
     /// one): counted per thread, no shared counter.
-    held: ManuallyDrop<Option<Held>>,
+    held: ManuallyDrop<Option<TieredEngineRef>>,
 }
 
 impl OwnedTieredBuf {
     #[inline]
-    pub(crate) fn new(buf: Vec<u8>, class: usize, site: Site, held: Option<Held>) -> Self {
+    pub(crate) fn new(
+        buf: Vec<u8>,
+        class: usize,
+        site: Site,
+        held: Option<TieredEngineRef>,
+    ) -> Self {
         OwnedTieredBuf {
             buf: ManuallyDrop::new(buf),
             class,
@@ -315,7 +320,7 @@ impl Drop for OwnedTieredBuf {
         if let Some(held) = words::take_words(&mut *self.held) {
             self.site.release(held.extra().leaks());
             if self.class < GONE {
-                shared::put_held(held, self.class, ClassBuf(buf));
+                engine::put_held(held, self.class, ClassBuf(buf));
                 return;
             }
         }
@@ -380,7 +385,7 @@ struct FrozenClass {
     class: usize,
     site: Site,
     /// `Some` until the drop gives the buffer back through it.
-    held: Option<Held>,
+    held: Option<TieredEngineRef>,
 }
 
 impl Drop for FrozenClass {
@@ -388,7 +393,7 @@ impl Drop for FrozenClass {
         if let Some(held) = self.held.take() {
             self.site.release(held.extra().leaks());
             let buf = std::mem::take(&mut self.buf);
-            shared::put_held(held, self.class, buf);
+            engine::put_held(held, self.class, buf);
         }
     }
 }

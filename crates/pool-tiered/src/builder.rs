@@ -9,8 +9,8 @@ use pool_engine::SharedByteCap;
 use pool_engine::{ClassLimits, Engine};
 
 use crate::SizeClasses;
+use crate::engine::{ClassBuf, TieredExtra};
 use crate::pool::TieredPool;
-use crate::shared::{ClassBuf, Extra};
 
 impl Default for TieredPool {
     fn default() -> Self {
@@ -355,7 +355,7 @@ impl TieredPoolBuilder {
                 (limits, make)
             })
             .collect();
-        let extra = Extra {
+        let extra = TieredExtra {
             zero_on_release: self.zero_on_release,
             oversize: CachePadded::new(Default::default()),
             foreign_kept: Default::default(),

@@ -60,10 +60,10 @@
 mod buf;
 mod builder;
 mod classes;
-mod insight;
+mod engine;
+mod observe;
 mod pool;
 mod recent;
-mod shared;
 mod stats;
 pub mod workload;
 

@@ -11,8 +11,8 @@ use pool_engine::Entry;
 
 use crate::SizeClasses;
 use crate::buf::{OVERSIZE, OwnedTieredBuf, TieredBuf};
+use crate::engine::{self, ClassBuf, TieredEngine, TieredEngineRef};
 use crate::recent::RECENT;
-use crate::shared::{self, ClassBuf, Held, Shared};
 
 /// A byte pool of size classes (Go's `BytePool`, or a
 /// `SizedPool`): each class has per-thread caches and a shared spill,
@@ -21,7 +21,7 @@ use crate::shared::{self, ClassBuf, Held, Shared};
 ///
 /// See the [crate docs](crate) for an overview.
 pub struct TieredPool {
-    pub(crate) engine: Shared,
+    pub(crate) engine: TieredEngine,
     pub(crate) classes: SizeClasses,
     max_len: usize,
     default_class: usize,
@@ -34,7 +34,7 @@ impl TieredPool {
     pub const RECENT: usize = RECENT;
 
     pub(crate) fn from_parts(
-        engine: Shared,
+        engine: TieredEngine,
         classes: SizeClasses,
         max_len: usize,
         default_len: usize,
@@ -102,7 +102,7 @@ impl TieredPool {
         // slower here, so it is written twice.
         match self.classes.class_of(len) {
             Some(class) => TieredBuf {
-                buf: ManuallyDrop::new(shared::take(&self.engine, class, len)),
+                buf: ManuallyDrop::new(engine::take(&self.engine, class, len)),
                 class,
                 pool: &self.engine,
                 site: Site::record(self.engine.extra().leaks()),
@@ -151,7 +151,7 @@ impl TieredPool {
         }
         Ok(match self.classes.class_of(len) {
             Some(class) => TieredBuf {
-                buf: ManuallyDrop::new(shared::take(&self.engine, class, len)),
+                buf: ManuallyDrop::new(engine::take(&self.engine, class, len)),
                 class,
                 pool: &self.engine,
                 site: Site::record(self.engine.extra().leaks()),
@@ -242,7 +242,7 @@ impl TieredPool {
     #[inline(always)]
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn owned_in(&self, class: usize, len: usize) -> OwnedTieredBuf {
-        let (buf, held) = shared::take_held(&self.engine, class, len);
+        let (buf, held) = engine::take_held(&self.engine, class, len);
         let site = Site::record(held.extra().leaks());
         OwnedTieredBuf::new(buf, class, site, Some(held))
     }
@@ -292,7 +292,7 @@ impl TieredPool {
     pub fn put(&self, buf: Vec<u8>) -> bool {
         let extra = self.engine.extra();
         match self.classes.class_for_capacity(buf.capacity()) {
-            Some(class) if shared::put(&self.engine, class, ClassBuf(buf), Entry::Adopted) => {
+            Some(class) if engine::put(&self.engine, class, ClassBuf(buf), Entry::Adopted) => {
                 extra.foreign_kept.add_shared(1);
                 true
             }
@@ -418,7 +418,7 @@ impl TieredPool {
 
     /// Records `len` and counts one oversize request.
     fn count_oversize(&self, len: usize) {
-        shared::record_only(&self.engine, len);
+        engine::record_only(&self.engine, len);
         self.engine.extra().oversize.add_shared(1);
     }
 
@@ -462,10 +462,10 @@ impl pool_core::strategy::Recycle for TieredPool {
         TierAnchor(self.engine.anchor())
     }
     fn recycle(&self, item: Vec<u8>, ticket: TierTicket) {
-        shared::put(&self.engine, ticket.0, ClassBuf(item), Entry::Returned);
+        engine::put(&self.engine, ticket.0, ClassBuf(item), Entry::Returned);
     }
     fn note_detached(&self, ticket: TierTicket) {
-        shared::note_detached(&self.engine, ticket.0);
+        engine::note_detached(&self.engine, ticket.0);
     }
     #[cfg(feature = "leak-sites")]
     fn leak_tracker(&self) -> Option<&pool_core::leaks::LeakTracker> {
@@ -476,13 +476,13 @@ impl pool_core::strategy::Recycle for TieredPool {
 /// What a generic owned guard of a [`TieredPool`]
 /// ([`Pool::try_get_owned`]) holds in place of the pool: a hold on the
 /// pool's memory counted per thread, as [`OwnedTieredBuf`] has.
-pub struct TierAnchor(Held);
+pub struct TierAnchor(TieredEngineRef);
 
 impl pool_core::strategy::Anchor for TierAnchor {
     type Item = Vec<u8>;
     type Ticket = TierTicket;
     fn recycle(self, item: Vec<u8>, ticket: TierTicket) {
-        shared::put_held(self.0, ticket.0, ClassBuf(item));
+        engine::put_held(self.0, ticket.0, ClassBuf(item));
     }
     fn note_detached(self, ticket: TierTicket) {
         self.0.count(ticket.0, |c| &c.detached);
@@ -536,7 +536,7 @@ impl UnboundedPool for TieredPool {
     #[cfg_attr(feature = "leak-sites", track_caller)]
     fn get(&self) -> Pooled<'_, Self> {
         let class = self.default_class;
-        let item = shared::take(&self.engine, class, self.default_len);
+        let item = engine::take(&self.engine, class, self.default_len);
         Pooled::new(item, TierTicket(class), self)
     }
 }

@@ -78,8 +78,8 @@
 //! The hooks guards use to give items back
 //! ([`Recycle::recycle`](pool_core::strategy::Recycle::recycle),
 //! [`Recycle::note_detached`](pool_core::strategy::Recycle::note_detached),
-//! [`Pooled::new`]; the strategy implementers' API in `pool_engine`,
-//! which this facade does not re-export) take a ticket that only the
+//! [`Pooled::new`]; the strategy implementers' API in `pool_core::strategy`
+//! and `pool_engine`, which this facade does not re-export) take a ticket that only the
 //! pool can make, so no code outside the pool can slip in an item it never
 //! handed out and skew its counts:
 //!
@@ -138,7 +138,8 @@ pub use pool_core::leaks;
 pub use pool_core::metrics;
 
 /// A recorded workload for `cargo xtask bench --workload FILE`
-/// ([`pool_tiered::workload`]).
+/// ([`pool_tiered::workload`]: a `TieredPool` records one).
+#[cfg(feature = "tiered")]
 pub use pool_tiered::workload;
 
 /// Timed trimming and [`trim_all`](trimmer::trim_all) for memory pressure

@@ -7,7 +7,7 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
-use super::{Inner, PerThread, Slot, ThreadState};
+use super::{BIAS, Inner, PerThread, Slot, ThreadState};
 use crate::sync::{Arc, AtomicUsize, lock, spin_until};
 
 /// The low bit of a slot's word: its thread is releasing a reference
@@ -16,11 +16,6 @@ const BUSY: usize = 1;
 
 /// One reference in a slot's word (above the [`BUSY`] bit).
 const ONE: usize = 2;
-
-/// Added to the central count while the handle lives, so that releases
-/// counted there never bring it to zero before the handle's drop has
-/// added up the slots.
-pub(super) const BIAS: usize = 1 << (usize::BITS - 2);
 
 /// Counts one reference taken by the thread that owns `slot` (or,
 /// without a slot, centrally).
@@ -68,25 +63,6 @@ fn release_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) -> bool 
     // The handle is gone (or there is no slot): central. AcqRel: the
     // release that reaches zero sees everything done before the others.
     inner.anchors.fetch_sub(1, AcqRel) == 1
-}
-
-/// Whether any owned reference may be out, read through the handle (`&mut`
-/// or under the slot lock): takes happen only through the handle, so only
-/// releases move the counts meanwhile, and a sum of zero means every
-/// reference was released, and its thread is done with the pool
-/// (Acquire: what it did happens before what the caller does next).
-pub(super) fn out<G: ThreadState>(
-    inner: &Inner<G>,
-    slots: &[Box<crossbeam_utils::CachePadded<Slot<G>>>],
-) -> bool {
-    let in_slots = slots.iter().fold(0usize, |sum, slot| {
-        // A release under way (`BUSY`, shifted out) still counts: its
-        // count goes down with the store that clears the bit.
-        let word = slot.anchors.load(Acquire);
-        sum.wrapping_add(((word as isize) >> 1) as usize)
-    });
-    let central = inner.anchors.load(Acquire).wrapping_sub(BIAS);
-    in_slots.wrapping_add(central) != 0
 }
 
 impl<G: ThreadState> PerThread<G> {
@@ -301,7 +277,7 @@ impl<G: ThreadState> Drop for PerThread<G> {
         // A reference's copy: nothing to settle, no count to give back
         // (checked inline: ghosts are dropped on every owned guard's drop).
         if !self.is_ghost() {
-            self.settle();
+            self.drop_handle();
         }
     }
 }
@@ -309,7 +285,7 @@ impl<G: ThreadState> Drop for PerThread<G> {
 impl<G: ThreadState> PerThread<G> {
     /// The handle's drop: see [`Drop`].
     #[inline(never)]
-    fn settle(&mut self) {
+    fn drop_handle(&mut self) {
         let in_slots = {
             let slots = lock(&self.inner.slots);
             // Closing fences (if a reference was ever taken): a release

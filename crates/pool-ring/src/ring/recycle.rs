@@ -8,8 +8,8 @@ use pool_core::Reset;
 use pool_core::strategy::Recycle;
 use pool_engine::OnUnwind;
 
-use super::{Ring, RingPool, settle};
-use crate::home::Hold;
+use super::{Ring, RingPool, reset_and_measure};
+use crate::home::RingHold;
 use crate::slot::{RingTicket, SlotCounters, SlotTicket, Ticket};
 use pool_core::strategy::Counter;
 
@@ -47,7 +47,7 @@ impl<T: Reset + Send + 'static> Recycle for RingPool<T> {
 /// hold on the ring's memory that writes no count (the guard's busy slot
 /// is the count; an item made because the ring was full counts
 /// centrally), and gives the item back to its slot when the guard drops.
-pub struct RingAnchor<T: Reset + Send + 'static>(pub(super) Hold<Ring<T>>);
+pub struct RingAnchor<T: Reset + Send + 'static>(pub(super) RingHold<Ring<T>>);
 
 impl<T: Reset + Send + 'static> pool_core::strategy::Anchor for RingAnchor<T> {
     type Item = T;
@@ -64,10 +64,10 @@ impl<T: Reset + Send + 'static> pool_core::strategy::Anchor for RingAnchor<T> {
                 // unwinds, the item is dropped, the slot freed empty and
                 // the panic counted, and the hold ends.
                 let on_panic =
-                    OnUnwind::new((hold, t), |(hold, t): (Hold<Ring<T>>, SlotTicket)| {
+                    OnUnwind::new((hold, t), |(hold, t): (RingHold<Ring<T>>, SlotTicket)| {
                         release_empty(hold, t, |c| &c.panicked);
                     });
-                let kept = settle(&mut item);
+                let kept = reset_and_measure(&mut item);
                 let (hold, t) = on_panic.disarm();
                 let index = t.index();
                 let rest = {
@@ -107,7 +107,7 @@ impl<T: Reset + Send + 'static> pool_core::strategy::Anchor for RingAnchor<T> {
 /// detached), counting why in the counter `why` picks; ends the hold. The
 /// slot stays empty: its next claimer makes a new item.
 fn release_empty<T: Reset + Send + 'static>(
-    hold: Hold<Ring<T>>,
+    hold: RingHold<Ring<T>>,
     t: SlotTicket,
     why: fn(&SlotCounters) -> &Counter,
 ) {

@@ -9,7 +9,7 @@
 //! up front and not yet handed out), held (by a guard, or on its
 //! way to a waiter), or owed (`missing`: it left circulation, detached,
 //! stale after a renew or dropped by a panic, and a replacement may be
-//! made). Owed items go to the oldest waiter first: [`Core::owe`] gives the
+//! made). Owed items go to the oldest waiter first: [`FixedState::owe`] gives the
 //! waiter the right to make one ([`Grant::Make`]), and a waiter that
 //! registers while something is owed makes it at once. Both look under the
 //! wait lock, so one of the two always sees the other.
@@ -50,20 +50,20 @@ impl<T> AsRef<Slot<T>> for ThreadSlot<T> {
 /// The calling thread's view: its slot and counters, or (while its
 /// thread-locals are being destroyed) no slot and the pool's shared
 /// counters, bumped with read-modify-writes.
-pub(crate) struct Tally<'a, T> {
+pub(crate) struct ThreadView<'a, T> {
     pub(crate) slot: Option<Mine<'a, T>>,
     pub(crate) counters: &'a Counters,
     pub(crate) shared: bool,
 }
 
-impl<T> Clone for Tally<'_, T> {
+impl<T> Clone for ThreadView<'_, T> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<T> Copy for Tally<'_, T> {}
+impl<T> Copy for ThreadView<'_, T> {}
 
-impl<T> Tally<'_, T> {
+impl<T> ThreadView<'_, T> {
     #[inline]
     pub(crate) fn add(&self, counter: impl Fn(&Counters) -> &Counter, n: u64) {
         let c = counter(self.counters);
@@ -94,7 +94,7 @@ impl<T> Tally<'_, T> {
 pub(crate) struct Reserve<T> {
     /// Items left. A get that reads zero while an item is on its way in
     /// misses nothing: one that holds the item's token reads the queue and
-    /// this again until it finds an item ([`Core::pop_owed`]), as it does
+    /// this again until it finds an item ([`FixedState::pop_owed`]), as it does
     /// for an item on its way to the queue.
     len: AtomicUsize,
     items: Mutex<Vec<Idle<T>>>,
@@ -139,7 +139,7 @@ impl<T> Reserve<T> {
 pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
 
 /// What every thread shares.
-pub(crate) struct Core<T> {
+pub(crate) struct FixedState<T> {
     /// Idle items not in a thread's slot. Never full: at most `count`
     /// items exist.
     pub(crate) queue: ArrayQueue<Idle<T>>,
@@ -174,7 +174,7 @@ pub(crate) struct Core<T> {
     pub(crate) leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
 }
 
-impl<T: Reset + Send + 'static> ThreadState for Core<T> {
+impl<T: Reset + Send + 'static> ThreadState for FixedState<T> {
     type Owned = ();
     type Shared = ThreadSlot<T>;
 
@@ -195,7 +195,7 @@ impl<T: Reset + Send + 'static> ThreadState for Core<T> {
     fn thread_exited(&self, (): (), _local: &ThreadSlot<T>) {}
 }
 
-impl<T> Core<T> {
+impl<T> FixedState<T> {
     /// Takes a token from `avail` if one is there, then the item it stands
     /// for from the queue.
     pub(crate) fn take_shared(&self) -> Option<Idle<T>> {
@@ -307,7 +307,7 @@ impl<T> Core<T> {
 
     /// Counts an idle item freed by a trim (close, renew),
     /// in `counters` with plain adds or shared ones.
-    pub(crate) fn count_trim(&self, tally: Tally<'_, T>, idle: &Idle<T>)
+    pub(crate) fn count_trim(&self, tally: ThreadView<'_, T>, idle: &Idle<T>)
     where
         T: Reset,
     {
@@ -337,8 +337,8 @@ type CounterOf = fn(&Counters) -> &Counter;
 /// put, and a copy of the tally's words (one of them a `bool` written by a
 /// byte store) stalled on store forwarding there.
 pub(crate) fn owe_on_unwind<'a, T>(
-    core: &'a Core<T>,
-    count: Option<(&'a Tally<'a, T>, CounterOf)>,
+    core: &'a FixedState<T>,
+    count: Option<(&'a ThreadView<'a, T>, CounterOf)>,
 ) -> OnUnwind<(), impl FnOnce(()) + 'a> {
     OnUnwind::new((), move |()| {
         if let Some((tally, counter)) = count {
@@ -352,7 +352,7 @@ pub(crate) fn owe_on_unwind<'a, T>(
 
 /// Around a returning item's `Reset` and `heap_bytes`: counted as
 /// discarded because of a panic.
-pub(crate) const RETURNING: CounterOf = |c| &c.discarded.panicked;
+pub(crate) const PANICKED_ON_RETURN: CounterOf = |c| &c.discarded.panicked;
 /// Around an idle item's `heap_bytes` on its way out: counted as trimmed
 /// (it leaves the idle set).
-pub(crate) const LEAVING: CounterOf = |c| &c.trimmed;
+pub(crate) const TRIMMED_ON_LEAVING: CounterOf = |c| &c.trimmed;

@@ -48,7 +48,7 @@ impl Reset for ClassBuf {
 /// dropped: the release settings and the counters of what the engine does
 /// not see.
 #[derive(Default)]
-pub(crate) struct Extra {
+pub(crate) struct TieredExtra {
     /// Zero a buffer's bytes before it is kept (Node.js's `buf.fill(0)`).
     pub(crate) zero_on_release: bool,
     /// Requests over the largest class (a shared counter: the oversize path
@@ -68,13 +68,13 @@ pub(crate) const INLINE: usize = 14;
 
 /// The engine of a [`TieredPool`](crate::TieredPool): one class per size;
 /// each thread also publishes its recent lengths.
-pub(crate) type Shared = Engine<ClassBuf, Recent, Extra, INLINE>;
+pub(crate) type TieredEngine = Engine<ClassBuf, Recent, TieredExtra, INLINE>;
 
 /// What owned and frozen buffers hold: a hold on the engine counted per
 /// thread, that outlives the pool.
-pub(crate) type Held = EngineRef<ClassBuf, Recent, Extra, INLINE>;
+pub(crate) type TieredEngineRef = EngineRef<ClassBuf, Recent, TieredExtra, INLINE>;
 
-impl Extra {
+impl TieredExtra {
     /// The leak tracker, if the pool has one (none without `leak-sites`).
     #[inline]
     pub(crate) fn leaks(&self) -> Option<&pool_core::leaks::LeakTracker> {
@@ -102,13 +102,17 @@ impl Extra {
 
 /// A buffer of class `class` from this thread's cache, recording `len`.
 #[inline]
-pub(crate) fn take(engine: &Shared, class: usize, len: usize) -> Vec<u8> {
+pub(crate) fn take(engine: &TieredEngine, class: usize, len: usize) -> Vec<u8> {
     engine.take_noting(class, |recent| recent.record(len)).0
 }
 
 /// [`take`], with a hold on the engine for an owned buffer.
 #[inline]
-pub(crate) fn take_held(engine: &Shared, class: usize, len: usize) -> (Vec<u8>, Held) {
+pub(crate) fn take_held(
+    engine: &TieredEngine,
+    class: usize,
+    len: usize,
+) -> (Vec<u8>, TieredEngineRef) {
     let (buf, held) = engine.take_noting_anchored(class, |recent| recent.record(len));
     (buf.0, held)
 }
@@ -119,24 +123,24 @@ pub(crate) fn take_held(engine: &Shared, class: usize, len: usize) -> (Vec<u8>, 
 /// the engine as too small: keeping it would break `get(len)`'s promise
 /// of capacity >= len.
 #[inline]
-pub(crate) fn put(engine: &Shared, class: usize, mut buf: ClassBuf, entry: Entry) -> bool {
+pub(crate) fn put(engine: &TieredEngine, class: usize, mut buf: ClassBuf, entry: Entry) -> bool {
     engine.extra().prepare(&mut buf);
     engine.put(class, buf, entry)
 }
 
 /// [`put`] through a hold, which is used up.
 #[inline]
-pub(crate) fn put_held(held: Held, class: usize, mut buf: ClassBuf) -> bool {
+pub(crate) fn put_held(held: TieredEngineRef, class: usize, mut buf: ClassBuf) -> bool {
     held.extra().prepare(&mut buf);
     held.put(class, buf, Entry::Returned)
 }
 
 /// Counts a class buffer taken out of the pool for good.
-pub(crate) fn note_detached(engine: &Shared, class: usize) {
+pub(crate) fn note_detached(engine: &TieredEngine, class: usize) {
     engine.count(class, |c| &c.detached);
 }
 
 /// Records a request length that no class serves.
-pub(crate) fn record_only(engine: &Shared, len: usize) {
+pub(crate) fn record_only(engine: &TieredEngine, len: usize) {
     engine.note(|recent| recent.record(len));
 }
