@@ -173,7 +173,7 @@ impl SharedByteCap {
     ///
     /// # Errors
     ///
-    /// [`PoolError::InvalidConfig`](crate::PoolError::InvalidConfig)
+    /// [`PoolError::InvalidConfig`](pool_core::PoolError::InvalidConfig)
     /// naming `max_retained_bytes` if `bytes` is 0.
     ///
     /// # Examples

@@ -19,7 +19,7 @@ use crate::shelf::{Factory, Shelf};
 use crate::state::{EngineState, ThreadRecord};
 
 /// Per-thread caches of one or more classes over shared spills; see the
-/// [module docs](self).
+/// [crate docs](crate) and the [implementation notes](crate::implementation#the-engine).
 ///
 /// `X` is what each thread publishes besides its counters (pool-tiered's
 /// recent request lengths, say): made with `Default` when a thread first
@@ -194,7 +194,7 @@ impl<
     /// reference keeps the engine's memory alive after the engine (the
     /// pool's handle) is dropped, and gives the item back through
     /// [`EngineRef::put`]. Taking it writes only this thread's slot; see
-    /// [`per_thread::anchor`].
+    /// [the notes](crate::implementation#owned-references-counted-per-thread).
     ///
     /// # Panics
     ///
@@ -422,7 +422,7 @@ impl<
 /// alive until it is consumed ([`put`](Self::put), [`count`](Self::count))
 /// or dropped, on any thread, and the last one frees the engine if the
 /// engine itself is gone. Taking and releasing one writes only the calling
-/// thread's slot; see [`per_thread::anchor`].
+/// thread's slot; see [the notes](crate::implementation#owned-references-counted-per-thread).
 ///
 /// # Examples
 ///

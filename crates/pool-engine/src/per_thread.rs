@@ -117,7 +117,7 @@ struct Inner<G: ThreadState> {
 }
 
 /// Per-thread state for one pool, with a shared part `G`; see the
-/// [module docs](self).
+/// [implementation notes](crate::implementation#the-per-thread-layer).
 pub struct PerThread<G: ThreadState> {
     /// Compared with the thread's cache on every access (without the
     /// [`GHOST`] bit).

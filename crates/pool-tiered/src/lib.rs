@@ -72,4 +72,5 @@ pub use builder::TieredPoolBuilder;
 pub use classes::SizeClasses;
 pub use pool::{TierAnchor, TierTicket, TieredPool};
 pub use pool_core::{Pool, PoolError, Stats};
+pub use pool_engine::SharedByteCap;
 pub use stats::{Calibration, ClassStats, TieredStats};

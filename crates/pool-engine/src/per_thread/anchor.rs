@@ -101,7 +101,7 @@ impl<G: ThreadState> PerThread<G> {
 }
 
 /// A counted reference to a [`PerThread`] that outlives its handle; see
-/// the [module docs](self).
+/// the [implementation notes](crate::implementation#owned-references-counted-per-thread).
 ///
 /// It reaches the shared part ([`global`](Self::global)) and the calling
 /// thread's slot ([`release_with`](Self::release_with)), never the handle
