@@ -2,7 +2,8 @@
 
 use crate::limits::ClassLimits;
 
-/// How an item enters the idle set in [`Engine::put`](crate::Engine::put).
+/// How an item came to [`Engine::put`](crate::Engine::put): returned by a
+/// guard, or adopted (never handed out); it decides what is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
     /// It was handed out by [`Engine::take`](crate::Engine::take) and comes back: counted as a

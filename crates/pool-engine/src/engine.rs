@@ -21,11 +21,14 @@ use crate::state::{EngineState, ThreadRecord};
 /// Per-thread caches of one or more classes over shared spills; see the
 /// [crate docs](crate) and the [implementation notes](crate::implementation#the-engine).
 ///
-/// `X` is what each thread publishes besides its counters (pool-tiered's
+/// `Notes` is what each thread publishes besides its counters (pool-tiered's
 /// recent request lengths, say): made with `Default` when a thread first
 /// uses the pool, written by that thread through
 /// [`take_noting`](Self::take_noting) and [`note`](Self::note), read by any
-/// thread through [`for_each_note`](Self::for_each_note).
+/// thread through [`for_each_note`](Self::for_each_note). `Extra` is what
+/// the pool keeps beside its classes (its settings, its own counters, a
+/// leak tracker), reached through [`extra`](Self::extra) by the engine and
+/// by every [`EngineRef`].
 ///
 /// `INLINE` is how many classes after the first keep their per-thread
 /// caches inline in the thread's slot (the rest sit behind one boxed
@@ -58,19 +61,19 @@ use crate::state::{EngineState, ThreadRecord};
 /// ```
 pub struct Engine<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static = (),
-    E: Send + Sync + 'static = (),
+    Notes: Default + Send + Sync + 'static = (),
+    Extra: Send + Sync + 'static = (),
     const INLINE: usize = 0,
 > {
-    threads: PerThread<EngineState<T, X, E, INLINE>>,
+    threads: PerThread<EngineState<T, Notes, Extra, INLINE>>,
 }
 
 impl<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Default + Send + Sync + 'static,
+    Notes: Default + Send + Sync + 'static,
+    Extra: Default + Send + Sync + 'static,
     const INLINE: usize,
-> Engine<T, X, E, INLINE>
+> Engine<T, Notes, Extra, INLINE>
 {
     /// An engine of `classes` (at least one), sharing `cap` if given,
     /// trimmed every `trim_interval` if given (and by every
@@ -86,16 +89,16 @@ impl<
         cap: Option<SharedByteCap>,
         trim_interval: Option<Duration>,
     ) -> Result<Self, PoolError> {
-        Self::with_extra(classes, cap, trim_interval, E::default())
+        Self::with_extra(classes, cap, trim_interval, Extra::default())
     }
 }
 
 impl<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Send + Sync + 'static,
+    Notes: Default + Send + Sync + 'static,
+    Extra: Send + Sync + 'static,
     const INLINE: usize,
-> Engine<T, X, E, INLINE>
+> Engine<T, Notes, Extra, INLINE>
 {
     /// [`new`](Self::new), keeping `extra` beside the classes (see
     /// [`extra`](Self::extra)).
@@ -107,7 +110,7 @@ impl<
         classes: Vec<ClassSpec<T>>,
         cap: Option<SharedByteCap>,
         trim_interval: Option<Duration>,
-        extra: E,
+        extra: Extra,
     ) -> Result<Self, PoolError> {
         check_trim_interval(trim_interval)?;
         for (limits, _) in &classes {
@@ -148,7 +151,7 @@ impl<
     /// [`EngineRef`], so an owned guard finds it after the pool's handle is
     /// gone.
     #[inline]
-    pub fn extra(&self) -> &E {
+    pub fn extra(&self) -> &Extra {
         &self.threads.global().extra
     }
 
@@ -179,7 +182,7 @@ impl<
     ///
     /// As [`take`](Self::take).
     #[inline(always)]
-    pub fn take_noting(&self, class: impl ClassIndex, note: impl FnOnce(&X)) -> T {
+    pub fn take_noting(&self, class: impl ClassIndex, note: impl FnOnce(&Notes)) -> T {
         let g = self.threads.global();
         // Word-wise: the fast and slow paths meet in a stack slot (see
         // `words::move_words`).
@@ -203,8 +206,8 @@ impl<
     pub fn take_noting_anchored(
         &self,
         class: impl ClassIndex,
-        note: impl FnOnce(&X),
-    ) -> (T, EngineRef<T, X, E, INLINE>) {
+        note: impl FnOnce(&Notes),
+    ) -> (T, EngineRef<T, Notes, Extra, INLINE>) {
         let g = self.threads.global();
         // Word-wise once, where the fast and slow paths meet: a second
         // word-wise move of the pair would be one more store-and-reload of
@@ -225,14 +228,14 @@ impl<
     ///
     /// As [`take`](Self::take).
     #[inline(always)]
-    pub fn take_anchored(&self, class: impl ClassIndex) -> (T, EngineRef<T, X, E, INLINE>) {
+    pub fn take_anchored(&self, class: impl ClassIndex) -> (T, EngineRef<T, Notes, Extra, INLINE>) {
         self.take_noting_anchored(class, |_| {})
     }
 
     /// A counted reference to the engine without an item (for a guard
     /// made from a borrowed one); see
     /// [`take_noting_anchored`](Self::take_noting_anchored).
-    pub fn anchor(&self) -> EngineRef<T, X, E, INLINE> {
+    pub fn anchor(&self) -> EngineRef<T, Notes, Extra, INLINE> {
         EngineRef {
             r: self.threads.with_anchor(|_| ()).1,
         }
@@ -295,7 +298,7 @@ impl<
 
     /// Calls `f` with this thread's notes (not for a thread that has no
     /// cache: one being torn down).
-    pub fn note(&self, f: impl FnOnce(&X)) {
+    pub fn note(&self, f: impl FnOnce(&Notes)) {
         self.threads.with(|slot| {
             if let Some(slot) = slot {
                 f(&slot.shared().notes);
@@ -305,7 +308,7 @@ impl<
 
     /// Calls `f` with the notes of every thread that holds a cache now or
     /// held one before it exited (slots are reused, notes kept).
-    pub fn for_each_note(&self, mut f: impl FnMut(&X)) {
+    pub fn for_each_note(&self, mut f: impl FnMut(&Notes)) {
         self.threads.with_shared(|slots, _| {
             for s in slots {
                 f(&s.notes);
@@ -319,7 +322,7 @@ impl<
     /// counters are read one after another as their threads work).
     pub fn stats(&self) -> Vec<Stats> {
         let mut stats = self.threads.with_shared(|slots, g| {
-            let slots: Vec<&ThreadRecord<X, INLINE>> = slots.collect();
+            let slots: Vec<&ThreadRecord<Notes, INLINE>> = slots.collect();
             (0..g.shelves.len())
                 .map(|class| {
                     Stats::from_counters(
@@ -442,19 +445,19 @@ impl<
 /// ```
 pub struct EngineRef<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static = (),
-    E: Send + Sync + 'static = (),
+    Notes: Default + Send + Sync + 'static = (),
+    Extra: Send + Sync + 'static = (),
     const INLINE: usize = 0,
 > {
-    r: PerThreadRef<EngineState<T, X, E, INLINE>>,
+    r: PerThreadRef<EngineState<T, Notes, Extra, INLINE>>,
 }
 
 impl<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Send + Sync + 'static,
+    Notes: Default + Send + Sync + 'static,
+    Extra: Send + Sync + 'static,
     const INLINE: usize,
-> EngineRef<T, X, E, INLINE>
+> EngineRef<T, Notes, Extra, INLINE>
 {
     /// [`Engine::put`], then the reference is released, in one
     /// thread-local access.
@@ -480,17 +483,17 @@ impl<
 
     /// The engine's [`extra`](Engine::extra).
     #[inline]
-    pub fn extra(&self) -> &E {
+    pub fn extra(&self) -> &Extra {
         &self.r.global().extra
     }
 }
 
 impl<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Send + Sync + 'static,
+    Notes: Default + Send + Sync + 'static,
+    Extra: Send + Sync + 'static,
     const INLINE: usize,
-> fmt::Debug for EngineRef<T, X, E, INLINE>
+> fmt::Debug for EngineRef<T, Notes, Extra, INLINE>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EngineRef").finish_non_exhaustive()
@@ -499,10 +502,10 @@ impl<
 
 impl<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Send + Sync + 'static,
+    Notes: Default + Send + Sync + 'static,
+    Extra: Send + Sync + 'static,
     const INLINE: usize,
-> fmt::Debug for Engine<T, X, E, INLINE>
+> fmt::Debug for Engine<T, Notes, Extra, INLINE>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = self.threads.global();

@@ -24,9 +24,9 @@ mod tls;
 #[path = "per_thread/tls_loom.rs"]
 mod tls;
 
-/// A pool's state, split into what each thread owns and what all share.
-///
-/// `Self` is the pool's shared part (the `G` of [`PerThread<G>`]).
+/// The shared part of a pool built on [`PerThread`] (its `G`), which names
+/// the two halves of each thread's slot: what the thread owns and what it
+/// shares.
 pub trait ThreadState: Send + Sync + Sized + 'static {
     /// What only the owning thread touches: idle items, byte credit.
     type Owned: Send + 'static;
@@ -120,18 +120,19 @@ struct Inner<G: ThreadState> {
 /// [implementation notes](crate::implementation#the-per-thread-layer).
 pub struct PerThread<G: ThreadState> {
     /// Compared with the thread's cache on every access (without the
-    /// [`GHOST`] bit).
+    /// [`GHOST_COPY_BIT`] bit).
     id: u64,
     /// Dropped by hand: a ghost owns no strong count.
     inner: std::mem::ManuallyDrop<Arc<Inner<G>>>,
 }
 
-/// Set in the id of a copy that an owned reference ([`PerThreadRef`](crate::PerThreadRef))
-/// holds: it owns no strong count, its drop does nothing, and references
-/// taken through it count centrally (see [`anchor`]). Kept in the id (ids
+/// The bit that marks a ghost copy of a handle: set in the id of the copy
+/// that an owned reference ([`PerThreadRef`](crate::PerThreadRef)) holds.
+/// A ghost owns no strong count, its drop does nothing, and references
+/// taken through it count centrally (see `anchor`). Kept in the id (ids
 /// count up from 1 and never reach it) so that a reference stays two
 /// words, which an owned guard moves on every get and drop.
-const GHOST: u64 = 1 << 63;
+const GHOST_COPY_BIT: u64 = 1 << 63;
 
 /// Pool ids: never 0 (the empty cache entry), never reused.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -166,13 +167,13 @@ impl<G: ThreadState> PerThread<G> {
 
     /// This pool's id: unique in the process, never reused.
     pub fn id(&self) -> u64 {
-        self.id & !GHOST
+        self.id & !GHOST_COPY_BIT
     }
 
-    /// Whether this is an owned reference's copy (see [`GHOST`]).
+    /// Whether this is an owned reference's copy (see [`GHOST_COPY_BIT`]).
     #[inline]
     fn is_ghost(&self) -> bool {
-        self.id & GHOST != 0
+        self.id & GHOST_COPY_BIT != 0
     }
 
     /// Threads that hold a slot now (they used the pool and have not

@@ -19,7 +19,7 @@ use crate::shelf::{Cache, Shelf, reset_and_measure};
 use crate::trimmer::Trim;
 
 /// What all threads share.
-pub(crate) struct EngineState<T, X, E, const INLINE: usize> {
+pub(crate) struct EngineState<T, Notes, Extra, const INLINE: usize> {
     pub(crate) shelves: PerClass<Shelf<T>>,
     /// Bumped by a trim; read (not written) on every get and put.
     pub(crate) epoch: CachePadded<AtomicU64>,
@@ -30,23 +30,23 @@ pub(crate) struct EngineState<T, X, E, const INLINE: usize> {
     /// The byte budget of every class, if there is one.
     pub(crate) budget: Option<Arc<ByteBudget>>,
     /// What the pool keeps beside its classes (see [`Engine::extra`](crate::Engine::extra)).
-    pub(crate) extra: E,
-    pub(crate) _notes: std::marker::PhantomData<fn() -> X>,
+    pub(crate) extra: Extra,
+    pub(crate) _notes: std::marker::PhantomData<fn() -> Notes>,
 }
 
 /// What each thread publishes: per-class counters and its notes.
-pub(crate) struct ThreadRecord<X, const INLINE: usize> {
+pub(crate) struct ThreadRecord<Notes, const INLINE: usize> {
     /// Inline as the caches are (see [`ThreadState::Owned`] below).
     pub(crate) counters: PerClass<Counters, INLINE>,
-    pub(crate) notes: X,
+    pub(crate) notes: Notes,
 }
 
 impl<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Send + Sync + 'static,
+    Notes: Default + Send + Sync + 'static,
+    Extra: Send + Sync + 'static,
     const INLINE: usize,
-> EngineState<T, X, E, INLINE>
+> EngineState<T, Notes, Extra, INLINE>
 {
     /// A trim of the shared part, from any thread: the epoch (which every
     /// thread acts on at its next get or put) and every spill. Returns the
@@ -66,7 +66,7 @@ impl<
         &self,
         slot: Option<&per_thread::Slot<Self>>,
         class: impl ClassIndex,
-        note: impl FnOnce(&X),
+        note: impl FnOnce(&Notes),
     ) -> T {
         // Looked up only off the cache's fast path; the range check of
         // `class` is there too (the thread's cache and counters are looked
@@ -167,10 +167,10 @@ impl<
 
 impl<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Send + Sync + 'static,
+    Notes: Default + Send + Sync + 'static,
+    Extra: Send + Sync + 'static,
     const INLINE: usize,
-> Trim for EngineState<T, X, E, INLINE>
+> Trim for EngineState<T, Notes, Extra, INLINE>
 {
     fn trim(&self) {
         self.trim_shared();
@@ -186,25 +186,25 @@ impl<
 
 impl<
     T: Reset + Send + 'static,
-    X: Default + Send + Sync + 'static,
-    E: Send + Sync + 'static,
+    Notes: Default + Send + Sync + 'static,
+    Extra: Send + Sync + 'static,
     const INLINE: usize,
-> ThreadState for EngineState<T, X, E, INLINE>
+> ThreadState for EngineState<T, Notes, Extra, INLINE>
 {
     /// The caches of the first `1 + INLINE` classes inline in the
     /// thread's slot: no pointer to load before the hot class's cache.
     type Owned = PerClass<Cache<T>, INLINE>;
-    type Shared = ThreadRecord<X, INLINE>;
+    type Shared = ThreadRecord<Notes, INLINE>;
 
     fn new_owned(&self) -> Self::Owned {
         let epoch = self.epoch.load(Relaxed);
         self.shelves.map_inline(|s| s.new_cache(epoch))
     }
 
-    fn new_shared(&self) -> ThreadRecord<X, INLINE> {
+    fn new_shared(&self) -> ThreadRecord<Notes, INLINE> {
         ThreadRecord {
             counters: self.shelves.map_inline(|_| Counters::default()),
-            notes: X::default(),
+            notes: Notes::default(),
         }
     }
 
@@ -214,7 +214,7 @@ impl<
         }
     }
 
-    fn thread_exited(&self, caches: Self::Owned, shared: &ThreadRecord<X, INLINE>) {
+    fn thread_exited(&self, caches: Self::Owned, shared: &ThreadRecord<Notes, INLINE>) {
         let epoch = self.epoch.load(Relaxed);
         for ((shelf, cache), c) in self.shelves.iter().zip(caches).zip(shared.counters.iter()) {
             shelf.thread_exited(cache, c, epoch);

@@ -126,7 +126,7 @@ unsafe fn ghost_of<G: ThreadState>(pool: &PerThread<G>) -> PerThread<G> {
     // never gives back the strong count it does not own (`ManuallyDrop`).
     let inner = unsafe { Arc::from_raw(Arc::as_ptr(&pool.inner)) };
     PerThread {
-        id: pool.id | super::GHOST,
+        id: pool.id | super::GHOST_COPY_BIT,
         inner: ManuallyDrop::new(inner),
     }
 }

@@ -87,7 +87,7 @@ impl<G: ThreadState> PerThread<G> {
     #[inline(always)]
     pub fn with<R>(&self, f: impl FnOnce(Option<&Slot<G>>) -> R) -> R {
         let (id, cached) = RECENT.with(|ways| ways[set_of(self.id)].get());
-        let ptr = if id == self.id & !super::GHOST {
+        let ptr = if id == self.id & !super::GHOST_COPY_BIT {
             cached
         } else {
             self.second_way()
