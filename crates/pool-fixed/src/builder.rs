@@ -202,15 +202,6 @@ impl<T> FixedPoolBuilder<T> {
         self
     }
 
-    /// The old name of [`capacity`](Self::capacity).
-    #[deprecated(
-        since = "0.2.0",
-        note = "renamed `capacity`, as the getter `FixedPool::capacity`"
-    )]
-    pub fn count(self, count: usize) -> Self {
-        self.capacity(count)
-    }
-
     /// `true`: no item is made up front; each is made the first time an
     /// acquire finds nothing idle, until `capacity` exist (deadpool's way).
     /// Start-up is instant and a pool that never needs `capacity` items never

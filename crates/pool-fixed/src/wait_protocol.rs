@@ -111,34 +111,6 @@ impl<T: Reset + Send + 'static> FixedPool<T> {
         Ok(OwnedPooled::new(item, ticket, self.anchored()))
     }
 
-    /// The old name of [`get_blocking`](Self::get_blocking).
-    ///
-    /// # Errors
-    ///
-    /// As [`get_blocking`](Self::get_blocking).
-    #[deprecated(
-        since = "0.2.0",
-        note = "`get` never waits in this family; a bounded pool waits with `get_blocking`, or use `try_get` / `get_timeout`"
-    )]
-    #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn get(&self) -> Result<Pooled<'_, Self>, PoolError> {
-        self.get_blocking()
-    }
-
-    /// The old name of [`get_owned_blocking`](Self::get_owned_blocking).
-    ///
-    /// # Errors
-    ///
-    /// As [`get_blocking`](Self::get_blocking).
-    #[deprecated(
-        since = "0.2.0",
-        note = "`get_owned` never waits in this family; a bounded pool waits with `get_owned_blocking`, or use `try_get_owned` / `get_owned_timeout`"
-    )]
-    #[cfg_attr(feature = "leak-sites", track_caller)]
-    pub fn get_owned(&self) -> Result<OwnedPooled<Self>, PoolError> {
-        self.get_owned_blocking()
-    }
-
     /// Waits at most `timeout` for an item. Any `Duration` is accepted:
     /// one too long to add to the clock (`Duration::MAX`) means no
     /// deadline, and `Duration::ZERO` only tries.

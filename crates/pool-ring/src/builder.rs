@@ -199,15 +199,6 @@ impl<T> RingPoolBuilder<T> {
         self
     }
 
-    /// The old name of [`capacity`](Self::capacity).
-    #[deprecated(
-        since = "0.2.0",
-        note = "renamed `capacity`, as the getter `RingPool::capacity`"
-    )]
-    pub fn slots(self, n: usize) -> Self {
-        self.capacity(n)
-    }
-
     /// Slots a get tries, from the calling thread's cursor on, before it
     /// gives up (default: `min(capacity, 8)`); `1..=capacity`.
     ///

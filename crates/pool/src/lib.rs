@@ -41,11 +41,9 @@
 //! `_owned` gives a `Send + 'static` guard. Generic code whose pool cannot
 //! run out bounds on [`UnboundedPool`] and calls `get` with no `?`. A
 //! bounded pool cannot promise `get`, so it has none, and the compiler says
-//! so (`FixedPool`'s old waiting `get` is a deprecated alias of
-//! `get_blocking` for one release):
+//! so:
 //!
 //! ```compile_fail
-//! #![deny(deprecated)]
 //! # #[cfg(feature = "fixed")] {
 //! use pool::prelude::*;
 //! let pool = FixedPool::new(1, Vec::<u8>::new).unwrap();

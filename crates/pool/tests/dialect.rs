@@ -218,19 +218,6 @@ fn the_size_setting_is_what_capacity_reports() {
 }
 
 #[test]
-#[allow(deprecated)]
-fn the_old_names_still_work_for_one_release() {
-    let fixed = FixedPool::builder().count(2).build(String::new).unwrap();
-    assert_eq!(fixed.capacity(), 2);
-    let a = fixed.get().unwrap();
-    let b = fixed.get_owned().unwrap();
-    assert_eq!(fixed.in_use(), 2);
-    drop((a, b));
-    let ring = RingPool::builder().slots(4).build(String::new).unwrap();
-    assert_eq!(ring.capacity(), 4);
-}
-
-#[test]
 fn a_type_alias_names_every_pool_and_reaches_its_builder() {
     type Local = LocalPool<Vec<u8>>;
     type Fixed = FixedPool<Vec<u8>>;
