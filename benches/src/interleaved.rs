@@ -163,11 +163,11 @@ pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
         .collect()
 }
 
-/// The median of `rounds` ratios of `who`'s time to `vs`'s. A round
+/// `rounds` ratios of `who`'s time to `vs`'s: their median and spread. A round
 /// times `who`, `vs`, `vs`, `who`, each loop about `loop_time` long, and
 /// divides the sum of `who`'s two by the sum of `vs`'s: a load that grows
 /// or falls steadily through the round weighs on both alike.
-pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Duration) -> f64 {
+pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Duration) -> Spread {
     let iters = loop_iters(&mut [who, vs], loop_time);
     let ratios: Vec<f64> = (0..rounds.max(1))
         .map(|_| {
@@ -177,7 +177,7 @@ pub fn ratio(who: &mut Looped, vs: &mut Looped, rounds: usize, loop_time: Durati
             a.as_secs_f64() / b.as_secs_f64().max(1e-12)
         })
         .collect();
-    median(ratios)
+    Spread::of(ratios)
 }
 
 /// Operations per loop: about `loop_time` for the slowest of `loops`,
@@ -189,10 +189,31 @@ fn loop_iters(loops: &mut [&mut Looped], loop_time: Duration) -> u64 {
     ((loop_time.as_secs_f64() / per_op.max(1e-9)) as u64).clamp(1_000, 50_000_000)
 }
 
-/// The median of `figures` (at least one).
-fn median(mut figures: Vec<f64>) -> f64 {
-    figures.sort_by(f64::total_cmp);
-    figures[figures.len() / 2]
+/// A figure timed over several rounds: their median, and the spread of
+/// the middle rounds (all but the lowest and the highest where there are
+/// five or more), which says whether a difference is the machine's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    /// The median round.
+    pub median: f64,
+    /// The lowest round of the middle ones.
+    pub lo: f64,
+    /// The highest round of the middle ones.
+    pub hi: f64,
+}
+
+impl Spread {
+    /// The spread of `figures` (at least one).
+    fn of(mut figures: Vec<f64>) -> Spread {
+        figures.sort_by(f64::total_cmp);
+        let n = figures.len();
+        let cut = usize::from(n >= 5);
+        Spread {
+            median: figures[n / 2],
+            lo: figures[cut],
+            hi: figures[n - 1 - cut],
+        }
+    }
 }
 
 /// The median of `rounds` figures of what `who` adds to `bare` against
@@ -206,7 +227,7 @@ pub fn above(
     bare: &mut Looped,
     rounds: usize,
     loop_time: Duration,
-) -> f64 {
+) -> Spread {
     let iters = loop_iters(&mut [&mut *who, &mut *alloc, &mut *bare], loop_time);
     let figures: Vec<f64> = (0..rounds.max(1))
         .map(|_| {
@@ -223,7 +244,7 @@ pub fn above(
             }
         })
         .collect();
-    median(figures)
+    Spread::of(figures)
 }
 
 /// Times every pair of `POOL_BENCH_PAIRS` in `scenario` at `size` on
@@ -274,13 +295,15 @@ pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
             )
         };
         println!(
-            "interleaved {scenario} {label}, {threads}t: {who} / {against} = {r:.2}x (median of {ROUNDS} rounds)"
+            "interleaved {scenario} {label}, {threads}t: {who} / {against} = {:.2}x (median of {ROUNDS} rounds, middle rounds {:.2}-{:.2}x)",
+            r.median, r.lo, r.hi
         );
         records::record(&records::ExtraRecord {
             id: format!("interleaved/{row}/{label}/{threads}t/{who}/{against}"),
             retained_bytes: None,
             home: None,
-            ratio: Some(r),
+            ratio: Some(r.median),
+            ratio_spread: Some((r.lo, r.hi)),
         });
     }
 }
@@ -375,13 +398,26 @@ mod tests {
         let mut who = timed(20.0, Some(4));
         let mut vs = timed(10.0, None);
         let r = ratio(&mut who, &mut vs, 7, Duration::from_millis(1));
-        assert!((1.96..2.06).contains(&r), "{r}");
+        assert!((1.96..2.06).contains(&r.median), "{r:?}");
+        assert!(r.lo <= r.median && r.median <= r.hi, "{r:?}");
         // Equal loops read 1x, though who, first and last in each round,
         // ran slower and faster than vs.
         let mut who = timed(10.0, None);
         let mut vs = timed(10.0, None);
         let r = ratio(&mut who, &mut vs, 7, Duration::from_millis(1));
-        assert!((0.97..1.03).contains(&r), "{r}");
+        assert!((0.97..1.03).contains(&r.median), "{r:?}");
+    }
+
+    /// The spread leaves out the lowest and the highest round where there
+    /// are five or more, and keeps every round where there are fewer.
+    #[test]
+    fn a_spread_is_the_middle_rounds() {
+        let s = Spread::of(vec![5.0, 1.0, 3.0, 2.0, 9.0, 4.0, 0.5]);
+        assert_eq!((s.median, s.lo, s.hi), (3.0, 1.0, 5.0));
+        let s = Spread::of(vec![2.0, 7.0, 1.0]);
+        assert_eq!((s.median, s.lo, s.hi), (2.0, 1.0, 7.0));
+        let s = Spread::of(vec![4.0]);
+        assert_eq!((s.median, s.lo, s.hi), (4.0, 4.0, 4.0));
     }
 
     /// Three loops on a fake clock that slows by a tenth at every loop:
@@ -403,9 +439,9 @@ mod tests {
         };
         let (mut who, mut alloc, mut bare) = (timed(30.0), timed(50.0), timed(10.0));
         let x = above(&mut who, &mut alloc, &mut bare, 7, Duration::from_millis(1));
-        assert!((0.47..0.53).contains(&x), "{x}");
+        assert!((0.47..0.53).contains(&x.median), "{x:?}");
         let (mut who, mut alloc, mut bare) = (timed(30.0), timed(8.0), timed(10.0));
         let x = above(&mut who, &mut alloc, &mut bare, 3, Duration::from_millis(1));
-        assert!(x.is_infinite(), "{x}");
+        assert!(x.median.is_infinite(), "{x:?}");
     }
 }

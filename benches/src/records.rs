@@ -50,6 +50,10 @@ pub struct ExtraRecord {
     /// `pool_benches::interleaved`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio: Option<f64>,
+    /// The spread of that ratio's middle rounds (`lo`, `hi`), where it was
+    /// timed over rounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio_spread: Option<(f64, f64)>,
 }
 
 /// Reads every line of a JSON-lines file that parses as `T` (a missing

@@ -247,6 +247,7 @@ pub fn record_extra(id: &str, extra: pipeline::Extra) {
         retained_bytes: extra.retained,
         home: extra.home,
         ratio: None,
+        ratio_spread: None,
     });
 }
 

@@ -26,12 +26,16 @@ pub(crate) fn recommend(
     let ratio = |r: &Row| r.ns / ours.ns;
 
     let mut reasons = Vec::new();
-    if let Some(a) = alloc.filter(|a| a.ns < ours.ns && a.ns >= 0.95 * ours.ns) {
-        // A tie within 5%: say so rather than crown either.
+    if let Some(a) =
+        alloc.filter(|a| a.ns < ours.ns && (a.ns >= 0.95 * ours.ns || within_noise(a, ours)))
+    {
+        // A tie (within 5%, or within the noise of the two figures): say
+        // so rather than crown either.
         return Some(format!(
-            "{} or plain allocation ({}): within 5% of each other ({:.2}x); pooling saves no time here, so choose by memory (a pool keeps what it holds until trimmed){}",
+            "{} or plain allocation ({}): {} of each other ({:.2}x); pooling saves no time here, so choose by memory (a pool keeps what it holds until trimmed){}",
             ours.contender,
             a.contender,
+            close(a, ours),
             a.ns / ours.ns,
             peer.map_or(String::new(), |p| format!(
                 "; best peer {} at {:.2}x",
@@ -53,11 +57,26 @@ pub(crate) fn recommend(
         }
         return Some(line);
     }
-    reasons.push(format!("{:.1} ns per op, the fastest of ours", ours.ns));
-    if let Some(a) = alloc.filter(|a| a.ns <= ours.ns * 1.05) {
+    // Another of ours within noise of the fastest: no claim that rests on
+    // the machine's noise.
+    match list
+        .iter()
+        .filter(|r| is(Kind::Ours, r) && r.contender != ours.contender)
+        .find(|r| within_noise(r, ours))
+    {
+        Some(tie) => reasons.push(format!(
+            "{:.1} ns per op, within noise of {} ({:.2}x): either serves here",
+            ours.ns,
+            tie.contender,
+            ratio(tie)
+        )),
+        None => reasons.push(format!("{:.1} ns per op, the fastest of ours", ours.ns)),
+    }
+    if let Some(a) = alloc.filter(|a| a.ns <= ours.ns * 1.05 || within_noise(a, ours)) {
         reasons.push(format!(
-            "but plain allocation ({}) is within 5% here: pooling saves little time in this scenario",
-            a.contender
+            "but plain allocation ({}) is {} here: pooling saves little time in this scenario",
+            a.contender,
+            close(a, ours)
         ));
     }
     // Scaling: our pick and the fastest peer, at the most threads measured
@@ -130,6 +149,22 @@ pub(crate) fn recommend(
         line.push_str(&format!(" (beside it: {})", beside.join(", ")));
     }
     Some(line)
+}
+
+/// Whether the two rows' confidence intervals overlap: their difference
+/// is the machine's noise, not the design's.
+fn within_noise(a: &Row, b: &Row) -> bool {
+    a.ns_range.0 <= b.ns_range.1 && b.ns_range.0 <= a.ns_range.1
+}
+
+/// How close two rows are that [`within_noise`] or a 5% margin calls a
+/// tie: "within 5%", or "within noise" where only the intervals say so.
+fn close(a: &Row, b: &Row) -> &'static str {
+    if (a.ns / b.ns - 1.0).abs() <= 0.05 {
+        "within 5%"
+    } else {
+        "within noise"
+    }
 }
 
 /// The threaded scenario at the most threads (over one) for `size`.
@@ -207,6 +242,48 @@ mod tests {
             line.contains("with a hard bound, pool-fixed 2.14x"),
             "{line}"
         );
+    }
+
+    /// A difference inside the two figures' intervals crowns neither:
+    /// plain allocation 8% faster but within noise is a tie, and two of
+    /// our pools within noise of each other are named together.
+    #[test]
+    fn no_advice_rests_on_a_difference_within_noise() {
+        let spread = |mut r: Row, lo: f64, hi: f64| {
+            r.ns_range = (lo, hi);
+            r
+        };
+        let c = cases(vec![
+            spread(row("replay", 4, "pool-tiered", 100.0), 90.0, 110.0),
+            spread(row("replay", 4, "alloc-mimalloc", 92.0), 85.0, 99.0),
+        ]);
+        let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
+        assert!(
+            line.starts_with("pool-tiered or plain allocation (alloc-mimalloc): within noise of each other (0.92x)"),
+            "{line}"
+        );
+        // Wholly apart: plain allocation wins, as before.
+        let c = cases(vec![
+            spread(row("replay", 4, "pool-tiered", 100.0), 99.0, 101.0),
+            spread(row("replay", 4, "alloc-mimalloc", 92.0), 91.0, 93.0),
+        ]);
+        let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
+        assert!(
+            line.starts_with("plain allocation (alloc-mimalloc)"),
+            "{line}"
+        );
+        // Two of ours within noise: no "fastest of ours".
+        let c = cases(vec![
+            spread(row("fill", 1, "pool-local", 50.0), 45.0, 55.0),
+            spread(row("fill", 1, "pool-tiered", 53.0), 48.0, 58.0),
+            row("fill", 1, "alloc-system", 90.0),
+        ]);
+        let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
+        assert!(
+            line.starts_with("use pool-local: 50.0 ns per op, within noise of pool-tiered (1.06x)"),
+            "{line}"
+        );
+        assert!(!line.contains("fastest of ours"), "{line}");
     }
 
     #[test]

@@ -12,6 +12,9 @@ pub(crate) struct Row {
     pub(crate) threads: usize,
     pub(crate) contender: String,
     pub(crate) ns: f64,
+    /// Criterion's confidence interval of that median (lower, upper):
+    /// where two rows' intervals overlap, their difference is noise.
+    pub(crate) ns_range: (f64, f64),
     /// Bytes the pool reported retaining after the benchmark, where it
     /// reports them and the scenario records them (pipeline).
     pub(crate) retained: Option<u64>,
@@ -19,9 +22,19 @@ pub(crate) struct Row {
     /// them last, where the scenario counts it (pipeline).
     pub(crate) home: Option<f64>,
     /// One-thread ratios of this contender's time to others', timed again
-    /// with the two loops in alternation (`pool_benches::interleaved`):
-    /// `(the other's name, the ratio)`.
-    pub(crate) paired: Vec<(String, f64)>,
+    /// with the two loops in alternation (`pool_benches::interleaved`).
+    pub(crate) paired: Vec<Paired>,
+}
+
+/// A ratio of a row's contender to another, timed in alternation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Paired {
+    /// The other contender (or `above:<name>`, see `table::above`).
+    pub(crate) vs: String,
+    /// The median round's ratio.
+    pub(crate) ratio: f64,
+    /// The spread of the middle rounds (lower, upper).
+    pub(crate) spread: (f64, f64),
 }
 
 impl Row {
@@ -96,6 +109,7 @@ pub(crate) fn row(scenario: &str, size: usize, threads: usize, contender: &str, 
         threads,
         contender: contender.into(),
         ns,
+        ns_range: (ns, ns),
         retained: None,
         home: None,
         paired: Vec::new(),

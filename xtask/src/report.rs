@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::cases::{Case, Row, group_cases};
+use crate::cases::{Case, Paired, Row, group_cases};
 use crate::records::{BurstRecord, ExtraRecord, read_lines};
 
 /// `4KiB` -> 4096.
@@ -46,6 +46,7 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
                     let group = b["group_id"].as_str().unwrap_or_default();
                     let parts: Vec<&str> = group.split('/').collect();
                     let ns = e["median"]["point_estimate"].as_f64();
+                    let bound = |b: &str| e["median"]["confidence_interval"][b].as_f64();
                     if let ([scenario, size, threads], Some(ns), Some(contender)) =
                         (parts.as_slice(), ns, b["function_id"].as_str())
                     {
@@ -56,6 +57,10 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
                             threads: threads.trim_end_matches('t').parse().unwrap_or(1),
                             contender: contender.to_string(),
                             ns,
+                            ns_range: (
+                                bound("lower_bound").unwrap_or(ns),
+                                bound("upper_bound").unwrap_or(ns),
+                            ),
                             retained: None,
                             home: None,
                             paired: Vec::new(),
@@ -99,15 +104,16 @@ pub(crate) fn write(
     // Pairs timed in alternation
     // (`interleaved/<scenario>/<size>/<threads>t/<who>/<vs>`), by the id of
     // `who`'s row (`<scenario>/<size>/<threads>t/<who>`).
-    let mut paired: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
+    let mut paired: BTreeMap<String, Vec<Paired>> = BTreeMap::new();
     for e in &extra {
         if let (Some(rest), Some(ratio)) = (e.id.strip_prefix("interleaved/"), e.ratio)
             && let Some((row, vs)) = rest.rsplit_once('/')
         {
-            paired
-                .entry(row.to_string())
-                .or_default()
-                .push((vs.to_string(), ratio));
+            paired.entry(row.to_string()).or_default().push(Paired {
+                vs: vs.to_string(),
+                ratio,
+                spread: e.ratio_spread.unwrap_or((ratio, ratio)),
+            });
         }
     }
     let extra: BTreeMap<String, (Option<u64>, Option<f64>)> = extra
@@ -209,6 +215,7 @@ pub(crate) fn write(
             json_rows.push(json!({
                 "scenario": r.scenario, "contender": r.contender, "threads": r.threads,
                 "size": r.size, "size_label": r.size_label, "ns_per_op": r.ns,
+                "ns_per_op_interval": [r.ns_range.0, r.ns_range.1],
                 "ratio": ratio, "mops": r.mops(), "retained_bytes": r.retained, "home": r.home,
             }));
         }

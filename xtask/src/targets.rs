@@ -19,14 +19,79 @@ fn mark(ok: bool) -> &'static str {
     if ok { "MET " } else { "MISS" }
 }
 
+/// A figure and its spread: criterion's confidence intervals carried
+/// through a ratio, or the middle rounds of an alternation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Fig {
+    pub(crate) x: f64,
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
+}
+
+impl Fig {
+    /// `a`'s time over `b`'s, each with its interval.
+    fn time_ratio(a: &Row, b: &Row) -> Fig {
+        Fig {
+            x: a.ns / b.ns,
+            lo: a.ns_range.0 / b.ns_range.1,
+            hi: a.ns_range.1 / b.ns_range.0,
+        }
+    }
+
+    /// `a`'s throughput over `b`'s (the inverse of their times, scaled
+    /// by the threads each row counts).
+    fn throughput_ratio(a: &Row, b: &Row) -> Fig {
+        let scale = (a.mops() * a.ns) / (b.mops() * b.ns);
+        let t = Fig::time_ratio(b, a);
+        Fig {
+            x: t.x * scale,
+            lo: t.lo * scale,
+            hi: t.hi * scale,
+        }
+    }
+
+    /// The same figure times `k` (a positive constant).
+    fn times(self, k: f64) -> Fig {
+        Fig {
+            x: self.x * k,
+            lo: self.lo * k,
+            hi: self.hi * k,
+        }
+    }
+}
+
+/// MET where the whole spread meets the target, MISS where none of it
+/// does, NOISE where the spread straddles it: the machine, not the
+/// design, decided that figure.
+pub(crate) fn judge(f: Fig, ok: impl Fn(f64) -> bool) -> &'static str {
+    match (ok(f.lo), ok(f.hi)) {
+        (true, true) => "MET ",
+        (false, false) => "MISS",
+        _ => "NOISE",
+    }
+}
+
+/// What a NOISE verdict adds to its line: the spread that straddles the
+/// target (nothing for the other verdicts).
+fn noise(f: Fig, ok: impl Fn(f64) -> bool) -> String {
+    if judge(f, ok) == "NOISE" {
+        format!(" [within noise: {:.2}-{:.2}]", f.lo, f.hi)
+    } else {
+        String::new()
+    }
+}
+
 /// `who` at least `min` times `of`'s throughput in the same table.
 fn throughput_line(who: &str, ours: &Row, of: &str, peer: &Row, min: f64) -> String {
-    let x = ours.mops() / peer.mops();
+    let f = Fig::throughput_ratio(ours, peer);
+    let ok = |x: f64| x >= min;
     format!(
-        "{} {who} at least {min}x {of} throughput, {}, {} threads: {x:.2}x",
-        mark(x >= min),
+        "{} {who} at least {min}x {of} throughput, {}, {} threads: {:.2}x{}",
+        judge(f, ok),
         ours.size_label,
-        ours.threads
+        ours.threads,
+        f.x,
+        noise(f, ok)
     )
 }
 
@@ -46,8 +111,10 @@ fn atomic_floor(list: &[Row]) -> String {
     let again = row
         .paired
         .iter()
-        .find(|(other, _)| other == without)
-        .map_or(String::new(), |&(_, x)| format!(", {x:.2}x in alternation"));
+        .find(|p| p.vs == without)
+        .map_or(String::new(), |p| {
+            format!(", {:.2}x in alternation", p.ratio)
+        });
     format!(
         "; floor: one atomic read-modify-write per op costs {:.2}x{again} here ({with} vs {without})",
         row.ns / base
@@ -77,7 +144,12 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
                 continue;
             };
             let who = who_row.ns;
-            let r = who / vs;
+            let vs_row = list
+                .iter()
+                .find(|r| r.contender == t.vs)
+                .expect("found above");
+            let f = Fig::time_ratio(who_row, vs_row);
+            let ok = |x: f64| x <= t.max;
             let label = &list[0].size_label;
             let plural = if threads == 1 { "" } else { "s" };
             let figure = |x: f64| {
@@ -92,19 +164,26 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
             let again = who_row
                 .paired
                 .iter()
-                .find(|(other, _)| other == t.vs)
-                .map_or(String::new(), |&(_, x)| {
+                .find(|p| p.vs == t.vs)
+                .map_or(String::new(), |p| {
+                    let g = Fig {
+                        x: p.ratio,
+                        lo: p.spread.0,
+                        hi: p.spread.1,
+                    };
                     format!(
-                        "; in alternation: {} ({})",
-                        figure(x),
-                        mark(x <= t.max).trim_end()
+                        "; in alternation: {} ({}){}",
+                        figure(p.ratio),
+                        judge(g, ok).trim_end(),
+                        noise(g, ok)
                     )
                 });
             out.push(format!(
-                "{} {}, {label}, {threads} thread{plural}: {} ({who:.1} vs {vs:.1} ns){again}{}",
-                mark(r <= t.max),
+                "{} {}, {label}, {threads} thread{plural}: {} ({who:.1} vs {vs:.1} ns){}{again}{}",
+                judge(f, ok),
                 t.what,
-                figure(r),
+                figure(f.x),
+                noise(f, ok),
                 if t.atomic {
                     atomic_floor(list)
                 } else {
@@ -157,9 +236,20 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
                 let again = row
                     .paired
                     .iter()
-                    .find(|(other, _)| *other == crate::table::above(crate::table::ALLOC_MIMALLOC))
-                    .map_or(String::new(), |&(_, y)| {
-                        format!("; in alternation: {y:.2}x ({})", mark(y <= 0.6).trim_end())
+                    .find(|p| p.vs == crate::table::above(crate::table::ALLOC_MIMALLOC))
+                    .map_or(String::new(), |p| {
+                        let g = Fig {
+                            x: p.ratio,
+                            lo: p.spread.0,
+                            hi: p.spread.1,
+                        };
+                        let ok = |y: f64| y <= 0.6;
+                        format!(
+                            "; in alternation: {:.2}x ({}){}",
+                            p.ratio,
+                            judge(g, ok).trim_end(),
+                            noise(g, ok)
+                        )
                     });
                 out.push(format!(
                     "{} {who} at most 0.6x mimalloc's cost above the bare hand-off, 4KiB, 2 threads: {x:.2}x ({:.1} vs {:.1} ns above {bare:.1}){again}",
@@ -175,18 +265,22 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
         // The most threads: still ahead of every peer.
         if let Some(t) = max_t.filter(|&t| t > 1)
             && let Some(list) = find(cases, "threads", size, t)
-            && let Some(ours) = ns_of(list, "pool-local")
+            && let Some(local) = list.iter().find(|r| r.contender == "pool-local")
             && let Some(p) = list
                 .iter()
                 .filter(|r| crate::table::kind_of(&r.contender) == Some(crate::table::Kind::Peer))
                 .min_by(|a, b| a.ns.total_cmp(&b.ns))
         {
+            let f = Fig::time_ratio(local, p);
+            let ok = |x: f64| x < 1.0;
             out.push(format!(
-                "{} pool-local faster than every peer, {label}, {t} threads: {ours:.1} ns vs best peer {} {:.1} ns ({:.2}x)",
-                mark(ours < p.ns),
+                "{} pool-local faster than every peer, {label}, {t} threads: {:.1} ns vs best peer {} {:.1} ns ({:.2}x){}",
+                judge(f, ok),
+                local.ns,
                 p.contender,
                 p.ns,
-                ours / p.ns
+                f.x,
+                noise(f, ok)
             ));
         }
     }
@@ -255,15 +349,18 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
                 .filter(|r| BOUNDED_PEERS.contains(&r.contender.as_str()))
                 .min_by(|a, b| a.ns.total_cmp(&b.ns));
             if let Some(p) = best {
+                let f = Fig::time_ratio(fixed, p);
+                let ok = |x: f64| x < 1.0;
                 out.push(format!(
-                    "{} pool-fixed faster than every peer that keeps a bound ({}), {}, {t} threads: {:.1} ns vs {} {:.1} ns ({:.2}x)",
-                    mark(fixed.ns < p.ns),
+                    "{} pool-fixed faster than every peer that keeps a bound ({}), {}, {t} threads: {:.1} ns vs {} {:.1} ns ({:.2}x){}",
+                    judge(f, ok),
                     BOUNDED_PEERS.join(", "),
                     fixed.size_label,
                     fixed.ns,
                     p.contender,
                     p.ns,
-                    fixed.ns / p.ns
+                    f.x,
+                    noise(f, ok)
                 ));
             }
             if t >= 16
@@ -275,9 +372,12 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
         }
     }
     if let Some((_, list)) = cases.iter().find(|(_, v)| v[0].scenario == "mixed")
-        && let (Some(tiered), Some(sys)) = (ns_of(list, "pool-tiered"), ns_of(list, "alloc-system"))
+        && let Some(tiered_row) = list.iter().find(|r| r.contender == "pool-tiered")
+        && let Some(sys_row) = list.iter().find(|r| r.contender == "alloc-system")
     {
-        let x = sys / tiered;
+        let (tiered, sys) = (tiered_row.ns, sys_row.ns);
+        let f = Fig::time_ratio(sys_row, tiered_row);
+        let ok = |x: f64| x >= 3.0;
         // Every contender writes each length whole: what the write alone
         // takes bounds what any pool can gain over allocation here.
         let floor = ns_of(list, "write-only").map_or(String::new(), |w| {
@@ -287,8 +387,10 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
             )
         });
         out.push(format!(
-            "{} pool-tiered at least 3x faster than plain allocation (system) on mixed sizes: {x:.2}x ({tiered:.1} vs {sys:.1} ns){floor}",
-            if x >= 3.0 { "MET " } else { "MISS" }
+            "{} pool-tiered at least 3x faster than plain allocation (system) on mixed sizes: {:.2}x ({tiered:.1} vs {sys:.1} ns){}{floor}",
+            judge(f, ok),
+            f.x,
+            noise(f, ok)
         ));
     }
     if let Some(list) = find(cases, "single", 128, 1)
@@ -316,14 +418,17 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
                 ) else {
                     continue;
                 };
-                let eff = b.mops() / (t as f64 * a.mops());
+                let f = Fig::throughput_ratio(b, a).times(1.0 / t as f64);
                 let want = if t == 2 { 0.95 } else { 0.8 };
+                let ok = |x: f64| x >= want;
                 out.push(format!(
-                    "{} {ours} scaling at {t} threads, {}: {:.0} Mops/s = {eff:.2} x {t} x one thread's {:.0} (target {want})",
-                    mark(eff >= want),
+                    "{} {ours} scaling at {t} threads, {}: {:.0} Mops/s = {:.2} x {t} x one thread's {:.0} (target {want}){}",
+                    judge(f, ok),
                     b.size_label,
                     b.mops(),
-                    a.mops()
+                    f.x,
+                    a.mops(),
+                    noise(f, ok)
                 ));
                 if t >= 16
                     && let Some(z) = many.iter().find(|r| r.contender == "zeropool")
@@ -494,7 +599,11 @@ mod tests {
         .iter()
         .map(|&(who, ns)| crate::cases::row("single", 4096, 1, who, ns))
         .collect();
-        rows[4].paired.push(("tls-stack".into(), 1.4));
+        rows[4].paired.push(crate::cases::Paired {
+            vs: "tls-stack".into(),
+            ratio: 1.4,
+            spread: (1.4, 1.4),
+        });
         let lines = targets_on(&crate::cases::group_cases(rows.clone()), 2);
         let owned = "MISS pool-local get_owned at most 1.2x get's time, 4KiB, 1 thread: 1.50x (15.0 vs 10.0 ns); floor: one atomic read-modify-write per op costs 1.50x, 1.40x in alternation here (tls-stack-atomic vs tls-stack)";
         assert!(has(&lines, owned), "{lines:#?}");
@@ -512,6 +621,52 @@ mod tests {
             .find(|l| l.contains("pool-local get_owned"))
             .expect("the owned target");
         assert!(owned.ends_with("(15.0 vs 10.0 ns)"), "{owned}");
+    }
+
+    /// A target whose figure's spread straddles it is NOISE, not MET or
+    /// MISS, and its line prints the spread; a spread wholly on one side
+    /// keeps the verdict of the figure (criterion's intervals, and the
+    /// middle rounds of an alternation, alike).
+    #[test]
+    fn a_spread_across_the_target_is_noise() {
+        let with = |tiered: (f64, f64, f64), local: (f64, f64, f64)| {
+            let mut t = crate::cases::row("single", 4096, 1, "pool-tiered", tiered.0);
+            t.ns_range = (tiered.1, tiered.2);
+            let mut l = crate::cases::row("single", 4096, 1, "pool-local", local.0);
+            l.ns_range = (local.1, local.2);
+            (t, l)
+        };
+        let line = |rows: Vec<Row>| {
+            targets_on(&crate::cases::group_cases(rows), 2)
+                .into_iter()
+                .find(|l| l.contains("pool-tiered within 1.15x of pool-local, 4KiB"))
+                .expect("the tiered target")
+        };
+        // 1.10x, but anything from 0.95x to 1.29x: noise.
+        let (t, l) = with((11.0, 10.5, 12.0), (10.0, 9.3, 11.0));
+        let noisy = line(vec![t, l]);
+        assert!(noisy.starts_with("NOISE "), "{noisy}");
+        assert!(noisy.contains("[within noise: 0.95-1.29]"), "{noisy}");
+        // The same 1.10x with tight intervals: MET, no spread printed.
+        let (t, l) = with((11.0, 10.9, 11.1), (10.0, 9.9, 10.1));
+        let clear = line(vec![t, l]);
+        assert!(clear.starts_with("MET "), "{clear}");
+        assert!(!clear.contains("within noise"), "{clear}");
+        // Wholly over: MISS, however wide.
+        let (t, l) = with((15.0, 14.0, 16.0), (10.0, 9.5, 10.5));
+        assert!(line(vec![t, l]).starts_with("MISS "));
+        // The alternation's own verdict follows its rounds' spread.
+        let (mut t, l) = with((11.0, 10.9, 11.1), (10.0, 9.9, 10.1));
+        t.paired.push(crate::cases::Paired {
+            vs: "pool-local".into(),
+            ratio: 1.12,
+            spread: (1.05, 1.21),
+        });
+        let both = line(vec![t, l]);
+        assert!(
+            both.contains("in alternation: 1.12x (NOISE) [within noise: 1.05-1.21]"),
+            "{both}"
+        );
     }
 
     /// The mixed-size target says what the write alone takes, which
