@@ -6,11 +6,15 @@ use crate::table;
 
 pub(crate) const USAGE: &str = "\
 usage:
-  cargo xtask bench [--full] [--threads LIST] [--sizes LIST] [--filter TEXT] [--no-burst]
-                   [--workload FILE] [--verbose]
+  cargo xtask bench [--full] [--variants] [--threads LIST] [--sizes LIST] [--filter TEXT]
+                   [--no-burst] [--workload FILE] [--verbose]
       Compare every pool strategy with plain allocation and the peer crates,
       and recommend one of ours per scenario.
-      --full           criterion's full sampling (minutes) instead of the quick default
+      --full           criterion's full sampling (minutes) instead of the quick default;
+                       implies --variants
+      --variants       also build and time the pools with statistics compiled out and
+                       with leak sites (what each costs): two more release builds,
+                       each in a target folder of its own; the quick default builds once
       --workload FILE  replay a recorded workload (request sizes, threads, buffers
                        held; the JSON of pool_tiered::workload, e.g. from
                        TieredPool::workload) against every strategy and peer, and
@@ -56,6 +60,9 @@ fn known() -> Vec<String> {
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct BenchArgs {
     pub(crate) full: bool,
+    /// Also the statistics-off and leak-sites builds (`--variants`, or
+    /// `--full`): two more release builds of the benches.
+    pub(crate) variants: bool,
     pub(crate) threads: Option<Vec<usize>>,
     pub(crate) sizes: Option<Vec<usize>>,
     pub(crate) filter: Option<String>,
@@ -147,7 +154,11 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, Stri
             };
             while let Some(flag) = it.next() {
                 match flag.as_str() {
-                    "--full" => a.full = true,
+                    "--full" => {
+                        a.full = true;
+                        a.variants = true;
+                    }
+                    "--variants" => a.variants = true,
                     "--verbose" | "-v" => a.verbose = true,
                     "--workload" => {
                         let path = PathBuf::from(value(&mut it, "--workload")?);
@@ -313,6 +324,7 @@ mod tests {
             panic!()
         };
         assert!(a.full);
+        assert!(a.variants, "--full measures the variant builds too");
         assert_eq!(a.threads, Some(vec![1, 2, 16]));
         assert_eq!(a.sizes, Some(vec![64, 4096, 1 << 20]));
         assert_eq!(a.filter.as_deref(), Some("pool-local"));

@@ -484,6 +484,9 @@ pub(crate) fn run(
         "--filter",
         "pool-local",
         "--no-burst",
+        // The statistics-off and leak-sites builds too, which the quick
+        // default leaves out.
+        "--variants",
     ]);
     r.run("bench", "xtask bench smoke", c);
     // The shipped example workload, replayed as a user would (it fails

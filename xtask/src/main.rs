@@ -334,32 +334,44 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
 }
 
 /// The sizes (4 KiB, 64 KiB, as asked) at which to measure the statistics
-/// cost, or `None` when the run does not measure pool-local on one thread.
+/// cost, or `None` when the run does not measure pool-local on one thread
+/// or does not ask for the variant builds (`--variants`, `--full`, or a
+/// filter that names the `-nostats` rows).
 fn stats_cost_sizes(a: &BenchArgs) -> Option<Vec<usize>> {
     let sizes: Vec<usize> = [4096, 65536]
         .into_iter()
         .filter(|s| a.sizes.as_ref().is_none_or(|l| l.contains(s)))
         .collect();
-    let wanted = filter_names(
-        a,
-        &["single/4KiB/1t/pool-local", "single/64KiB/1t/pool-tiered"],
-    ) || a.filter.as_ref().is_some_and(|f| f.contains("nostats"));
+    let named = a.filter.as_ref().is_some_and(|f| f.contains("nostats"));
+    let wanted = named
+        || (a.variants
+            && filter_names(
+                a,
+                &["single/4KiB/1t/pool-local", "single/64KiB/1t/pool-tiered"],
+            ));
     (wanted && !sizes.is_empty()).then_some(sizes)
 }
 
 /// Whether the run measures what leak sites cost (pool-local, 4 KiB, one
 /// thread): when its sizes include 4 KiB and its filter, if any, names
-/// one of the rows.
+/// one of the rows, and it asks for the variant builds (`--variants`,
+/// `--full`, or a filter that names the leak-sites rows).
 fn leak_cost_wanted(a: &BenchArgs) -> bool {
     let size = a.sizes.as_ref().is_none_or(|l| l.contains(&4096));
-    size && filter_names(
-        a,
-        &[
-            "single/4KiB/1t/pool-local-sampled",
-            "single/4KiB/1t/pool-local-tracked",
-            "single/4KiB/1t/pool-local-leak-sites",
-        ],
-    )
+    let named = a.filter.as_ref().is_some_and(|f| {
+        ["leak-sites", "sampled", "tracked"]
+            .iter()
+            .any(|n| f.contains(n))
+    });
+    size && (a.variants || named)
+        && filter_names(
+            a,
+            &[
+                "single/4KiB/1t/pool-local-sampled",
+                "single/4KiB/1t/pool-local-tracked",
+                "single/4KiB/1t/pool-local-leak-sites",
+            ],
+        )
 }
 
 /// Whether the run's filter, if any, names one of the benchmarks `ids`
@@ -455,3 +467,42 @@ quick="--warm-up-time ${WARMUP:-0.2} --measurement-time ${MEASURE:-0.5} --sample
 "$here/burst" --bench
 echo "results in $out"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bench_args(args: &[&str]) -> BenchArgs {
+        let mut all = vec!["bench".to_string()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        match args::parse(all.into_iter()).expect("valid arguments") {
+            args::Task::Bench(a) => a,
+            other => panic!("a bench task, not {other:?}"),
+        }
+    }
+
+    /// The quick default builds the benches once: the statistics-off and
+    /// leak-sites builds run with `--variants`, `--full`, or a filter
+    /// that names their rows.
+    #[test]
+    fn the_quick_default_builds_once() {
+        let quick = bench_args(&[]);
+        assert_eq!(stats_cost_sizes(&quick), None);
+        assert!(!leak_cost_wanted(&quick));
+        for asked in [&["--variants"][..], &["--full"]] {
+            let a = bench_args(asked);
+            assert_eq!(stats_cost_sizes(&a), Some(vec![4096, 65536]), "{asked:?}");
+            assert!(leak_cost_wanted(&a), "{asked:?}");
+        }
+        let named = bench_args(&["--filter", "nostats"]);
+        assert!(stats_cost_sizes(&named).is_some());
+        assert!(leak_cost_wanted(&bench_args(&[
+            "--filter",
+            "pool-local-sampled"
+        ])));
+        // Asked for, but the run measures neither row: no build.
+        let a = bench_args(&["--variants", "--sizes", "1m"]);
+        assert_eq!(stats_cost_sizes(&a), None);
+        assert!(!leak_cost_wanted(&a));
+    }
+}
