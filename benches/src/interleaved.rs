@@ -28,19 +28,20 @@ pub type Looped = Box<dyn FnMut(u64) -> Duration>;
 /// [`Looped`].
 pub type Make = fn(usize, usize) -> Looped;
 
-fn make<C: Contender + 'static>(size: usize, threads: usize) -> Looped {
+/// A `single` or `threads` loop of `C`: get, 16-byte write, put.
+pub fn make_single<C: Contender + 'static>(size: usize, threads: usize) -> Looped {
     let c = C::build(size);
     Box::new(move |iters| run_threads(&c, threads, iters))
 }
 
-/// As [`make`], for the `two` scenario: two pools used in turn on one
+/// As [`make_single`], for the `two` scenario: two pools used in turn on one
 /// thread.
 fn make_two<C: Contender + 'static>(size: usize, _threads: usize) -> Looped {
     let (a, b) = (C::build(size), C::build(size));
     Box::new(move |iters| run_two(&a, &b, iters))
 }
 
-/// As [`make`], for the `cross` scenario: taken and written on this
+/// As [`make_single`], for the `cross` scenario: taken and written on this
 /// thread, dropped on a consumer thread of its own (the pair of threads
 /// is the scenario's; `threads` is ignored).
 fn make_cross<C: Contender + 'static>(size: usize, _threads: usize) -> Looped {
@@ -94,19 +95,25 @@ pub const PAIRABLE_TWO: &[(&str, Make)] = &[
 /// of [`table::pairable`]`("single")`, in its order), each with its
 /// [`Make`].
 pub const PAIRABLE: &[(&str, Make)] = &[
-    (table::POOL_LOCAL.name, make::<PoolLocal>),
-    (table::POOL_LOCAL_TIMED.name, make::<PoolLocalTimed>),
-    (table::POOL_LOCAL_OWNED.name, make::<PoolLocalOwned>),
-    (table::POOL_TIERED.name, make::<PoolTiered>),
-    (table::POOL_TIERED_OWNED.name, make::<PoolTieredOwned>),
-    (table::POOL_FIXED.name, make::<PoolFixed>),
-    (table::POOL_FIXED_OWNED.name, make::<PoolFixedOwned>),
-    (table::POOL_RING.name, make::<PoolRing>),
-    (table::POOL_RING_OWNED.name, make::<PoolRingOwned>),
-    (table::TLS_STACK.name, make::<TlsStack>),
-    (table::TLS_STACK_ATOMIC.name, make::<TlsStackAtomic>),
-    (table::ZEROPOOL.name, make::<Zeropool>),
-    (table::LOCKFREE_OBJECT_POOL.name, make::<LockfreeObjectPool>),
+    (table::POOL_LOCAL.name, make_single::<PoolLocal>),
+    (table::POOL_LOCAL_TIMED.name, make_single::<PoolLocalTimed>),
+    (table::POOL_LOCAL_OWNED.name, make_single::<PoolLocalOwned>),
+    (table::POOL_TIERED.name, make_single::<PoolTiered>),
+    (
+        table::POOL_TIERED_OWNED.name,
+        make_single::<PoolTieredOwned>,
+    ),
+    (table::POOL_FIXED.name, make_single::<PoolFixed>),
+    (table::POOL_FIXED_OWNED.name, make_single::<PoolFixedOwned>),
+    (table::POOL_RING.name, make_single::<PoolRing>),
+    (table::POOL_RING_OWNED.name, make_single::<PoolRingOwned>),
+    (table::TLS_STACK.name, make_single::<TlsStack>),
+    (table::TLS_STACK_ATOMIC.name, make_single::<TlsStackAtomic>),
+    (table::ZEROPOOL.name, make_single::<Zeropool>),
+    (
+        table::LOCKFREE_OBJECT_POOL.name,
+        make_single::<LockfreeObjectPool>,
+    ),
 ];
 
 /// Rounds per pair; the median of their ratios is reported.
@@ -304,6 +311,7 @@ pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
             home: None,
             ratio: Some(r.median),
             ratio_spread: Some((r.lo, r.hi)),
+            instructions: None,
         });
     }
 }

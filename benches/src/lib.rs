@@ -34,8 +34,11 @@
 
 #[cfg(feature = "harness")]
 pub mod burst;
+pub mod callgrind;
 #[cfg(feature = "harness")]
 pub mod contenders;
+#[cfg(feature = "harness")]
+pub mod count;
 #[cfg(feature = "harness")]
 pub mod home;
 #[cfg(feature = "harness")]

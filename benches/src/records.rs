@@ -54,6 +54,10 @@ pub struct ExtraRecord {
     /// timed over rounds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio_spread: Option<(f64, f64)>,
+    /// Instructions per op, counted by callgrind (see
+    /// `pool_benches::callgrind`), where the run counted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<f64>,
 }
 
 /// Reads every line of a JSON-lines file that parses as `T` (a missing

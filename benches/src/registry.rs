@@ -248,6 +248,7 @@ pub fn record_extra(id: &str, extra: pipeline::Extra) {
         home: extra.home,
         ratio: None,
         ratio_spread: None,
+        instructions: None,
     });
 }
 

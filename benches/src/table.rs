@@ -225,6 +225,10 @@ pub fn pipeline_split(threads: usize) -> (usize, usize) {
 /// Plain allocation with mimalloc, as the `pools_mimalloc` target names it.
 pub const ALLOC_MIMALLOC: &str = "alloc-mimalloc";
 
+/// Plain allocation with the system allocator, as the `pools` target
+/// names it.
+pub const ALLOC_SYSTEM: &str = "alloc-system";
+
 /// The scenario name under which the cross-thread targets on what an owned
 /// guard adds to the bare hand-off, against what mimalloc adds, are timed
 /// as three loops in alternation (`pool_benches::interleaved::above`).

@@ -24,6 +24,9 @@ pub(crate) struct Row {
     /// One-thread ratios of this contender's time to others', timed again
     /// with the two loops in alternation (`pool_benches::interleaved`).
     pub(crate) paired: Vec<Paired>,
+    /// Instructions per op, counted by callgrind, where the run counted
+    /// them (one thread).
+    pub(crate) instructions: Option<f64>,
 }
 
 /// A ratio of a row's contender to another, timed in alternation.
@@ -113,5 +116,6 @@ pub(crate) fn row(scenario: &str, size: usize, threads: usize, contender: &str, 
         retained: None,
         home: None,
         paired: Vec::new(),
+        instructions: None,
     }
 }

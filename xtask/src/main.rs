@@ -311,8 +311,11 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     if !workload_only && let Some(cmd) = leaks(false) {
         progress.run(cmd, "bench target `pools` with leak sites")?;
     }
+    if !workload_only && a.sizes.as_ref().is_none_or(|s| s.contains(&4096)) {
+        count_instructions(a, &extra_out, &stage.join(COUNTS_NOTE))?;
+    }
     // Every target finished: the staged results replace the previous ones.
-    for name in ["criterion", "burst.jsonl", "extra.jsonl"] {
+    for name in ["criterion", "burst.jsonl", "extra.jsonl", COUNTS_NOTE] {
         let (from, to) = (stage.join(name), out.join(name));
         if to.is_dir() {
             std::fs::remove_dir_all(&to)
@@ -329,6 +332,70 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     let recommendations = report::write(&out, &out, Some(started.elapsed()))?;
     if a.workload.is_some() && !recommendations.iter().any(|r| r.starts_with("replay:")) {
         return Err("the workload was replayed, but no recommendation came of it (did --filter leave the replay out?)".into());
+    }
+    Ok(())
+}
+
+/// Where a run says why it has no instruction counts (valgrind missing),
+/// beside its results, for the report.
+const COUNTS_NOTE: &str = "instructions.txt";
+
+/// Counts instructions per op of every one-thread contender the run's
+/// filter names (4 KiB), under callgrind, and appends them to `extra_out`
+/// (`instructions/<id>`). Without valgrind, writes why to `note` instead:
+/// the report then says how to get it and leaves the column out.
+fn count_instructions(a: &BenchArgs, extra_out: &Path, note: &Path) -> Result<(), String> {
+    use pool_benches::callgrind;
+    use std::io::Write as _;
+    if let Err(why) = callgrind::available() {
+        eprintln!("no instruction counts: {why}");
+        return std::fs::write(note, why).map_err(|e| format!("{}: {e}", note.display()));
+    }
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "pool-benches",
+        "--bin",
+        "pool-count",
+    ]);
+    run(build, "building the instruction counter")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from);
+    let bin = target.join("release/pool-count");
+    let listed = Command::new(&bin)
+        .arg("--list")
+        .output()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    let wanted: Vec<(String, String)> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(s, c)| (s.to_string(), c.to_string()))
+        .filter(|(s, c)| filter_names(a, &[&format!("{s}/4KiB/1t/{c}")]))
+        .collect();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(extra_out)
+        .map_err(|e| format!("{}: {e}", extra_out.display()))?;
+    for (k, (scenario, contender)) in wanted.iter().enumerate() {
+        eprintln!(
+            "[instructions {}/{}] {scenario}/4KiB/1t/{contender}",
+            k + 1,
+            wanted.len()
+        );
+        let n = callgrind::per_op(&bin, scenario, contender, 4096)?;
+        let record = records::ExtraRecord {
+            id: format!("instructions/{scenario}/4KiB/1t/{contender}"),
+            retained_bytes: None,
+            home: None,
+            ratio: None,
+            ratio_spread: None,
+            instructions: Some(n),
+        };
+        let line = serde_json::to_string(&record).map_err(|e| e.to_string())?;
+        writeln!(file, "{line}").map_err(|e| format!("{}: {e}", extra_out.display()))?;
     }
     Ok(())
 }

@@ -64,6 +64,7 @@ fn collect(dir: &Path, rows: &mut Vec<Row>) {
                             retained: None,
                             home: None,
                             paired: Vec::new(),
+                            instructions: None,
                         });
                     }
                 }
@@ -116,6 +117,15 @@ pub(crate) fn write(
             });
         }
     }
+    let counts: BTreeMap<String, f64> = extra
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e.id.strip_prefix("instructions/")?.to_string(),
+                e.instructions?,
+            ))
+        })
+        .collect();
     let extra: BTreeMap<String, (Option<u64>, Option<f64>)> = extra
         .into_iter()
         .map(|e| (e.id, (e.retained_bytes, e.home)))
@@ -132,6 +142,7 @@ pub(crate) fn write(
         if let Some(p) = paired.remove(&id) {
             r.paired = p;
         }
+        r.instructions = counts.get(&id).copied();
     }
     let cases = group_cases(rows);
     let mut md = String::new();
@@ -161,6 +172,7 @@ pub(crate) fn write(
         );
         let with_retained = list.iter().any(|r| r.retained.is_some());
         let with_home = list.iter().any(|r| r.home.is_some());
+        let with_instr = list.iter().any(|r| r.instructions.is_some());
         let (mut md_extra, mut md_align, mut text_extra) =
             (String::new(), String::new(), String::new());
         if with_retained {
@@ -172,6 +184,11 @@ pub(crate) fn write(
             md_extra += " home |";
             md_align += "---:|";
             text_extra += &format!(" {:>6}", "home");
+        }
+        if with_instr {
+            md_extra += " instr/op |";
+            md_align += "---:|";
+            text_extra += &format!(" {:>9}", "instr/op");
         }
         let _ = writeln!(
             md,
@@ -194,6 +211,11 @@ pub(crate) fn write(
                 (true, Some(f)) => format!(" {:>w$}{end}", format!("{:.0}%", f * 100.0)),
                 (true, None) => format!(" {:>w$}{end}", "n/a"),
             };
+            let instr = |w: usize, end: &str| match (with_instr, r.instructions) {
+                (false, _) => String::new(),
+                (true, Some(n)) => format!(" {n:>w$.0}{end}"),
+                (true, None) => format!(" {:>w$}{end}", "n/a"),
+            };
             let _ = writeln!(
                 md,
                 "| {} | {:.1} | {:.2}x | {:.1} |{}",
@@ -201,7 +223,7 @@ pub(crate) fn write(
                 r.ns,
                 ratio,
                 r.mops(),
-                retained(0, " |") + &home(0, " |")
+                retained(0, " |") + &home(0, " |") + &instr(0, " |")
             );
             let _ = writeln!(
                 text,
@@ -210,13 +232,14 @@ pub(crate) fn write(
                 r.ns,
                 ratio,
                 r.mops(),
-                retained(13, "") + &home(6, "")
+                retained(13, "") + &home(6, "") + &instr(9, "")
             );
             json_rows.push(json!({
                 "scenario": r.scenario, "contender": r.contender, "threads": r.threads,
                 "size": r.size, "size_label": r.size_label, "ns_per_op": r.ns,
                 "ns_per_op_interval": [r.ns_range.0, r.ns_range.1],
                 "ratio": ratio, "mops": r.mops(), "retained_bytes": r.retained, "home": r.home,
+                "instructions_per_op": r.instructions,
             }));
         }
         if let Some(advice) = crate::advice::recommend(&cases, &burst, list) {
@@ -236,7 +259,14 @@ pub(crate) fn write(
         }
     }
 
-    let targets = crate::targets::targets(&cases);
+    let mut targets = crate::targets::targets(&cases);
+    // No counts: why, and how to get them (the column is left out).
+    if let Ok(why) = std::fs::read_to_string(from.join("instructions.txt")) {
+        targets.push(format!(
+            "INFO no instruction counts in this run: {}",
+            why.trim()
+        ));
+    }
     if !targets.is_empty() {
         let _ = writeln!(md, "## Targets\n");
         for t in &targets {

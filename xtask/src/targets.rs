@@ -195,6 +195,61 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
     out
 }
 
+/// The instruction targets, one thread, 4 KiB (callgrind's counts, the
+/// same on every run of one build): `(who, vs, at most who/vs, what)`.
+const INSTRUCTION_TARGETS: &[(&str, &str, f64, &str)] = &[
+    (
+        "pool-local",
+        "zeropool",
+        1.0,
+        "pool-local at most zeropool's instructions",
+    ),
+    (
+        "pool-tiered",
+        "pool-local",
+        1.1,
+        "pool-tiered at most 1.1x pool-local's instructions",
+    ),
+    (
+        "pool-local-owned",
+        "pool-local",
+        1.1,
+        "pool-local get_owned at most 1.1x get's instructions",
+    ),
+    (
+        "pool-tiered-owned",
+        "pool-tiered",
+        1.1,
+        "pool-tiered get_owned at most 1.1x get's instructions",
+    ),
+    (
+        "pool-fixed",
+        "pool-local",
+        1.2,
+        "pool-fixed at most 1.2x pool-local's instructions",
+    ),
+];
+
+/// The instruction targets this run counted: MET or MISS, with no noise
+/// to allow for.
+fn instruction_lines(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
+    let Some(list) = find(cases, "single", 4096, 1) else {
+        return Vec::new();
+    };
+    let count = |name: &str| list.iter().find(|r| r.contender == name)?.instructions;
+    INSTRUCTION_TARGETS
+        .iter()
+        .filter_map(|&(who, vs, max, what)| {
+            let (a, b) = (count(who)?, count(vs)?);
+            Some(format!(
+                "{} {what}, 4KiB, 1 thread: {:.2}x ({a:.0} vs {b:.0} instructions per op)",
+                mark(a <= max * b),
+                a / b
+            ))
+        })
+        .collect()
+}
+
 /// Every target this run measured, MET or MISS, and the ones it could not,
 /// judged for this machine's core count.
 pub(crate) fn targets(cases: &BTreeMap<Case, Vec<Row>>) -> Vec<String> {
@@ -221,6 +276,7 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
         .map(|k| k.2)
         .max();
     let mut out = ratio_lines(cases, max_t);
+    out.extend(instruction_lines(cases));
     // Cross-thread: what an owned guard adds to the bare hand-off (a
     // `usize` through the same queue), against what mimalloc adds.
     if let Some(list) = find(cases, "cross", 4096, 2)
@@ -621,6 +677,51 @@ mod tests {
             .find(|l| l.contains("pool-local get_owned"))
             .expect("the owned target");
         assert!(owned.ends_with("(15.0 vs 10.0 ns)"), "{owned}");
+    }
+
+    /// The instruction targets read the counts, MET or MISS, and are left
+    /// out where a side was not counted.
+    #[test]
+    fn instruction_targets_read_the_counts() {
+        let rows: Vec<Row> = [
+            ("pool-local", 170.0),
+            ("zeropool", 145.0),
+            ("pool-tiered", 180.0),
+            ("pool-local-owned", 190.0),
+        ]
+        .iter()
+        .map(|&(who, n)| {
+            let mut r = crate::cases::row("single", 4096, 1, who, 10.0);
+            r.instructions = Some(n);
+            r
+        })
+        .collect();
+        let lines = targets_on(&crate::cases::group_cases(rows), 2);
+        assert!(
+            has(
+                &lines,
+                "MISS pool-local at most zeropool's instructions, 4KiB, 1 thread: 1.17x (170 vs 145 instructions per op)"
+            ),
+            "{lines:#?}"
+        );
+        assert!(
+            has(
+                &lines,
+                "MET  pool-tiered at most 1.1x pool-local's instructions, 4KiB, 1 thread: 1.06x"
+            ),
+            "{lines:#?}"
+        );
+        assert!(
+            has(
+                &lines,
+                "MISS pool-local get_owned at most 1.1x get's instructions"
+            ),
+            "{lines:#?}"
+        );
+        assert!(
+            !has(&lines, "pool-fixed at most 1.2x"),
+            "not counted: {lines:#?}"
+        );
     }
 
     /// A target whose figure's spread straddles it is NOISE, not MET or
