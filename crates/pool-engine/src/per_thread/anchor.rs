@@ -8,6 +8,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 use super::{BIAS, Inner, PerThread, Slot, ThreadState};
+use crate::barrier::Gate;
 use crate::sync::{Arc, AtomicUsize, lock, spin_until};
 
 /// The low bit of a slot's word: its thread is releasing a reference
@@ -39,30 +40,34 @@ pub(super) fn take_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) 
     }
 }
 
-/// Counts one reference released by the thread that owns `slot` (or
-/// centrally); true if it was the last one and the handle is gone: the
-/// caller frees the pool.
+/// Counts one reference released by the thread whose slot's word is
+/// `word` (or centrally); true if it was the last one and the handle is
+/// gone: the caller frees the pool.
+///
+/// It reaches only atomics (the gate, the central count, the slot's word):
+/// once another thread's release is the last, that thread frees the pool
+/// while this call may not have returned yet, and a reference argument to
+/// anything but atomics would then point into freed memory.
 #[inline(always)]
-fn release_in<G: ThreadState>(inner: &Inner<G>, slot: Option<&Slot<G>>) -> bool {
-    if let Some(slot) = slot {
+fn release_in(gate: &Gate, central: &AtomicUsize, word: Option<&AtomicUsize>) -> bool {
+    if let Some(anchors) = word {
         // Only this thread writes the word: plain stores (see the module
         // docs for the order the fence keeps).
-        let word = slot.anchors.load(Relaxed);
-        slot.anchors.store(word | BUSY, Relaxed);
-        let dead = inner.gate.closed_after_fence();
+        let word = anchors.load(Relaxed);
+        anchors.store(word | BUSY, Relaxed);
+        let dead = gate.closed_after_fence();
         // Release: what this thread did with the pool happens before the
         // handle's drop reads the word (it waits for `BUSY` to clear). If
         // the handle is gone, its drop counted the reference in this
         // word's sum (or will): leave it there, count down centrally.
-        slot.anchors
-            .store(if dead { word } else { word.wrapping_sub(ONE) }, Release);
+        anchors.store(if dead { word } else { word.wrapping_sub(ONE) }, Release);
         if !dead {
             return false;
         }
     }
     // The handle is gone (or there is no slot): central. AcqRel: the
     // release that reaches zero sees everything done before the others.
-    inner.anchors.fetch_sub(1, AcqRel) == 1
+    central.fetch_sub(1, AcqRel) == 1
 }
 
 impl<G: ThreadState> PerThread<G> {
@@ -226,15 +231,33 @@ fn release<G: ThreadState, R>(
             }
         }
     }
+    /// Releases the reference when dropped, after `f` and the slot lookup
+    /// have returned, so that no reference argument into the pool is live
+    /// when another thread's release frees it. If `f` unwinds, the slot's
+    /// word is not known here and the reference is released centrally,
+    /// which counts the same (the sum over the slots and the central
+    /// count is what is out).
     struct Releasing<'a, G: ThreadState> {
-        inner: &'a Inner<G>,
-        slot: Option<&'a Slot<G>>,
+        /// The pool, reached only by its atomics' places.
+        inner: *const Inner<G>,
+        /// The calling thread's slot word, null without a slot.
+        word: *const AtomicUsize,
         last: &'a Cell<bool>,
     }
     impl<G: ThreadState> Drop for Releasing<'_, G> {
         #[inline]
         fn drop(&mut self) {
-            self.last.set(release_in(self.inner, self.slot));
+            // SAFETY: the pool, and so its slots, live until the release
+            // counted here (this reference is not released before it);
+            // the references made are to atomics only.
+            let (gate, central, word) = unsafe {
+                (
+                    &(*self.inner).gate,
+                    &(*self.inner).anchors,
+                    self.word.as_ref(),
+                )
+            };
+            self.last.set(release_in(gate, central, word));
         }
     }
 
@@ -242,14 +265,17 @@ fn release<G: ThreadState, R>(
         inner: &ghost.inner,
         last: Cell::new(false),
     };
-    let r = ghost.with(|slot| {
-        let _releasing = Releasing {
-            inner: &ghost.inner,
-            slot,
-            last: &freeing.last,
-        };
-        f(ghost.global(), slot)
+    let mut releasing = Releasing {
+        inner: Arc::as_ptr(&ghost.inner),
+        word: std::ptr::null(),
+        last: &freeing.last,
+    };
+    let (r, word) = ghost.with(|slot| {
+        let word = slot.map_or(std::ptr::null(), |s| std::ptr::from_ref(&s.anchors));
+        (f(ghost.global(), slot), word)
     });
+    releasing.word = word;
+    drop(releasing);
     drop(freeing);
     r
 }
