@@ -37,9 +37,13 @@ struct Crate {
     /// Test files Miri runs where `miri` is off (the ones that drive
     /// another crate's unsafe code: pool-tiered's owned buffers).
     miri_tests: &'static [&'static str],
-    /// Its multi-thread stress tests, run under ThreadSanitizer (and
-    /// Miri's many seeds where the crate has `miri`).
+    /// Its multi-thread stress tests, run under ThreadSanitizer and
+    /// AddressSanitizer.
     stress: &'static [&'static str],
+    /// The tests whose verdict rests on how threads interleave, run again
+    /// under Miri's many seeds where the crate has `miri` (each test runs
+    /// once under Miri with every other test anyway).
+    seeds: &'static [&'static str],
     /// Its fuzz target in `fuzz/`.
     fuzz: Option<&'static str>,
 }
@@ -52,6 +56,7 @@ const CRATES: &[Crate] = &[
         miri: true,
         miri_tests: &[],
         stress: &[],
+        seeds: &[],
         fuzz: None,
     },
     Crate {
@@ -60,6 +65,9 @@ const CRATES: &[Crate] = &[
         miri: true,
         miri_tests: &[],
         stress: &["threads", "engine"],
+        // The per-thread layer's hand-over and owned references; the
+        // engine's own tests check its bookkeeping, once.
+        seeds: &["threads"],
         fuzz: None,
     },
     Crate {
@@ -70,6 +78,7 @@ const CRATES: &[Crate] = &[
         miri: true,
         miri_tests: &[],
         stress: &["stress", "threads", "owned"],
+        seeds: &["stress", "threads", "owned"],
         fuzz: Some("local"),
     },
     Crate {
@@ -78,6 +87,7 @@ const CRATES: &[Crate] = &[
         miri: true,
         miri_tests: &[],
         stress: &["stress", "owned"],
+        seeds: &["stress", "owned"],
         fuzz: Some("ring"),
     },
     Crate {
@@ -86,6 +96,7 @@ const CRATES: &[Crate] = &[
         miri: true,
         miri_tests: &[],
         stress: &["stress", "threads", "owned"],
+        seeds: &["stress", "threads", "owned"],
         fuzz: Some("fixed"),
     },
     Crate {
@@ -94,6 +105,7 @@ const CRATES: &[Crate] = &[
         miri: false,
         miri_tests: &["owned"],
         stress: &["shared", "threads", "owned"],
+        seeds: &[],
         fuzz: Some("tiered"),
     },
 ];
@@ -346,7 +358,7 @@ pub(crate) fn run(
         let mut c = nightly_cargo(&["miri", "test", "-p", krate.name, "--lib", "--tests"]);
         c.env("MIRIFLAGS", "-Zmiri-disable-isolation");
         r.run("miri", &format!("miri {}", krate.name), c);
-        for stress in krate.stress {
+        for stress in krate.seeds {
             let mut c = nightly_cargo(&["miri", "test", "-p", krate.name, "--test", stress]);
             c.env(
                 "MIRIFLAGS",
@@ -356,52 +368,44 @@ pub(crate) fn run(
         }
     }
 
-    // ThreadSanitizer on the stress tests, three loops each.
-    for (krate, stress) in CRATES
-        .iter()
-        .flat_map(|k| k.stress.iter().map(move |s| (k, s)))
-    {
-        for i in 1..=3 {
-            let mut c = nightly_cargo(&[
-                "test",
-                "-Zbuild-std",
-                "--target",
-                TARGET,
-                "-p",
-                krate.name,
-                "--test",
-                stress,
-            ]);
-            c.env("RUSTFLAGS", "-Zsanitizer=thread")
-                .env("CARGO_TARGET_DIR", project_root().join("target/tsan"))
-                // A refused allocation returns null (as malloc does) rather
-                // than aborting: the tests check that a huge request becomes
-                // a typed error.
+    // The sanitizers on the concurrency tests (each crate's stress tests,
+    // in one run per crate; a crate without any, its own tests), where
+    // the unsafe code and the hand-written synchronisation are exercised.
+    for (group, flag, options_var, options) in [
+        (
+            "tsan",
+            "-Zsanitizer=thread",
+            "TSAN_OPTIONS",
+            // A refused allocation returns null (as malloc does) rather
+            // than aborting: the tests check that a huge request becomes a
+            // typed error.
+            "halt_on_error=1:allocator_may_return_null=1",
+        ),
+        (
+            "asan",
+            "-Zsanitizer=address",
+            "ASAN_OPTIONS",
+            "detect_leaks=0:allocator_may_return_null=1",
+        ),
+    ] {
+        for krate in CRATES {
+            let mut args = vec!["test", "-Zbuild-std", "--target", TARGET, "-p", krate.name];
+            if krate.stress.is_empty() {
+                args.extend(["--lib", "--tests"]);
+            }
+            for test in krate.stress {
+                args.extend(["--test", test]);
+            }
+            let mut c = nightly_cargo(&args);
+            c.env("RUSTFLAGS", flag)
                 .env(
-                    "TSAN_OPTIONS",
-                    "halt_on_error=1:allocator_may_return_null=1",
-                );
-            r.run("tsan", &format!("tsan {} {stress} #{i}", krate.name), c);
+                    "CARGO_TARGET_DIR",
+                    project_root().join("target").join(group),
+                )
+                .env(options_var, options);
+            r.run(group, &format!("{group} {}", krate.name), c);
         }
     }
-
-    // AddressSanitizer on every crate's tests.
-    let mut c = nightly_cargo(&[
-        "test",
-        "-Zbuild-std",
-        "--target",
-        TARGET,
-        "--lib",
-        "--tests",
-    ]);
-    for krate in CRATES {
-        c.args(["-p", krate.name]);
-    }
-    c.env("RUSTFLAGS", "-Zsanitizer=address")
-        .env("CARGO_TARGET_DIR", project_root().join("target/asan"))
-        // As for TSan: a refused allocation returns null, as malloc does.
-        .env("ASAN_OPTIONS", "detect_leaks=0:allocator_may_return_null=1");
-    r.run("asan", "asan", c);
 
     // Fuzzing: each pool's target for a bounded time.
     if r.wanted("fuzz") && !have("fuzz") {
@@ -463,8 +467,10 @@ pub(crate) fn run(
     }
 
     // The benches never rot: each once, tiny sizes; then the report.
+    // Through `cargo bench` (criterion's `--test`: each bench once), so
+    // that the build is the bench profile's, which the next step reuses.
     let mut c = cargo();
-    c.args(["test", "-p", "pool-benches", "--benches", "--release"])
+    c.args(["bench", "-p", "pool-benches", "--benches", "--", "--test"])
         .env("POOL_BENCH_SIZES", "64,4096")
         .env("POOL_BENCH_THREADS", "1,2")
         .env("POOL_BENCH_BURST_SIZE", "4096")
