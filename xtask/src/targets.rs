@@ -75,7 +75,7 @@ pub(crate) fn judge(f: Fig, ok: impl Fn(f64) -> bool) -> &'static str {
 /// target (nothing for the other verdicts).
 fn noise(f: Fig, ok: impl Fn(f64) -> bool) -> String {
     if judge(f, ok) == "NOISE" {
-        format!(" [within noise: {:.2}-{:.2}]", f.lo, f.hi)
+        format!(" [within noise: {:.3}-{:.3}]", f.lo, f.hi)
     } else {
         String::new()
     }
@@ -747,7 +747,7 @@ mod tests {
         let (t, l) = with((11.0, 10.5, 12.0), (10.0, 9.3, 11.0));
         let noisy = line(vec![t, l]);
         assert!(noisy.starts_with("NOISE "), "{noisy}");
-        assert!(noisy.contains("[within noise: 0.95-1.29]"), "{noisy}");
+        assert!(noisy.contains("[within noise: 0.955-1.290]"), "{noisy}");
         // The same 1.10x with tight intervals: MET, no spread printed.
         let (t, l) = with((11.0, 10.9, 11.1), (10.0, 9.9, 10.1));
         let clear = line(vec![t, l]);
@@ -765,7 +765,7 @@ mod tests {
         });
         let both = line(vec![t, l]);
         assert!(
-            both.contains("in alternation: 1.12x (NOISE) [within noise: 1.05-1.21]"),
+            both.contains("in alternation: 1.12x (NOISE) [within noise: 1.050-1.210]"),
             "{both}"
         );
     }
