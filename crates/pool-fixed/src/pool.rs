@@ -38,7 +38,7 @@ impl FixedTicket {
 /// A bounded pool of exactly `capacity` items, made up front or on demand.
 ///
 /// - [`try_get`](Self::try_get) never blocks;
-///   [`get`](Self::get) blocks until an item comes back or the pool
+///   [`get_blocking`](Self::get_blocking) blocks until an item comes back or the pool
 ///   closes; [`get_timeout`](Self::get_timeout) gives up after a
 ///   while; [`get_async`](Self::get_async) waits without blocking a
 ///   thread, on any executor.
