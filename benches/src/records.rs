@@ -91,17 +91,26 @@ pub fn load_workload(path: &std::path::Path) -> Result<pool_tiered::workload::Wo
 /// Appends `r` to the file named by `POOL_BENCH_EXTRA_OUT`, where it is
 /// set.
 pub fn record(r: &ExtraRecord) {
-    use std::io::Write as _;
     let Ok(path) = std::env::var("POOL_BENCH_EXTRA_OUT") else {
         return;
     };
+    if let Err(e) = append(std::path::Path::new(&path), r) {
+        eprintln!("{e}");
+    }
+}
+
+/// Appends `r` to the JSON-lines file at `path` (made if missing).
+///
+/// # Errors
+///
+/// When the file cannot be opened or written: a message naming it.
+pub fn append(path: &std::path::Path, r: &ExtraRecord) -> Result<(), String> {
+    use std::io::Write as _;
     let line = serde_json::to_string(r).expect("a record serializes");
-    let written = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&path)
-        .and_then(|mut f| writeln!(f, "{line}"));
-    if let Err(e) = written {
-        eprintln!("cannot write {path}: {e}");
-    }
+        .open(path)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -346,7 +346,6 @@ const COUNTS_NOTE: &str = "instructions.txt";
 /// the report then says how to get it and leaves the column out.
 fn count_instructions(a: &BenchArgs, extra_out: &Path, note: &Path) -> Result<(), String> {
     use pool_benches::callgrind;
-    use std::io::Write as _;
     if let Err(why) = callgrind::available() {
         eprintln!("no instruction counts: {why}");
         return std::fs::write(note, why).map_err(|e| format!("{}: {e}", note.display()));
@@ -374,11 +373,6 @@ fn count_instructions(a: &BenchArgs, extra_out: &Path, note: &Path) -> Result<()
         .map(|(s, c)| (s.to_string(), c.to_string()))
         .filter(|(s, c)| filter_names(a, &[&format!("{s}/4KiB/1t/{c}")]))
         .collect();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(extra_out)
-        .map_err(|e| format!("{}: {e}", extra_out.display()))?;
     for (k, (scenario, contender)) in wanted.iter().enumerate() {
         eprintln!(
             "[instructions {}/{}] {scenario}/4KiB/1t/{contender}",
@@ -394,8 +388,7 @@ fn count_instructions(a: &BenchArgs, extra_out: &Path, note: &Path) -> Result<()
             ratio_spread: None,
             instructions: Some(n),
         };
-        let line = serde_json::to_string(&record).map_err(|e| e.to_string())?;
-        writeln!(file, "{line}").map_err(|e| format!("{}: {e}", extra_out.display()))?;
+        records::append(extra_out, &record)?;
     }
     Ok(())
 }

@@ -50,6 +50,15 @@ impl Fig {
         }
     }
 
+    /// A ratio timed in alternation: its median and its middle rounds.
+    fn alternated(p: &crate::cases::Paired) -> Fig {
+        Fig {
+            x: p.ratio,
+            lo: p.spread.0,
+            hi: p.spread.1,
+        }
+    }
+
     /// The same figure times `k` (a positive constant).
     fn times(self, k: f64) -> Fig {
         Fig {
@@ -166,11 +175,7 @@ fn ratio_lines(cases: &BTreeMap<Case, Vec<Row>>, max_t: Option<usize>) -> Vec<St
                 .iter()
                 .find(|p| p.vs == t.vs)
                 .map_or(String::new(), |p| {
-                    let g = Fig {
-                        x: p.ratio,
-                        lo: p.spread.0,
-                        hi: p.spread.1,
-                    };
+                    let g = Fig::alternated(p);
                     format!(
                         "; in alternation: {} ({}){}",
                         figure(p.ratio),
@@ -294,11 +299,7 @@ pub(crate) fn targets_on(cases: &BTreeMap<Case, Vec<Row>>, cores: usize) -> Vec<
                     .iter()
                     .find(|p| p.vs == crate::table::above(crate::table::ALLOC_MIMALLOC))
                     .map_or(String::new(), |p| {
-                        let g = Fig {
-                            x: p.ratio,
-                            lo: p.spread.0,
-                            hi: p.spread.1,
-                        };
+                        let g = Fig::alternated(p);
                         let ok = |y: f64| y <= 0.6;
                         format!(
                             "; in alternation: {:.2}x ({}){}",
