@@ -268,6 +268,42 @@ impl Contender for PoolLocalPerProducer {
     }
 }
 
+/// pool-local as its docs build it, then prefilled with as many items as
+/// it keeps (`prefill(usize::MAX)`, a warm start): what a prefill costs a
+/// steady load, in time and in the memory its items hold.
+#[derive(Debug)]
+pub struct PoolLocalPrefilled(pub LocalPool<Vec<u8>>);
+
+impl Contender for PoolLocalPrefilled {
+    addr_of_bytes!();
+    type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
+    fn build(size: usize) -> Self {
+        let pool = LocalPool::<Vec<u8>>::build_pool(size, false, 1);
+        pool.prefill(usize::MAX);
+        PoolLocalPrefilled(pool)
+    }
+    #[inline(always)]
+    fn get(&self) -> Self::Item<'_> {
+        self.0.get()
+    }
+    #[inline(always)]
+    fn touch(item: &mut Self::Item<'_>) {
+        write_vec(item);
+    }
+}
+
+impl Burst for PoolLocalPrefilled {
+    fn fill(item: &mut Self::Item<'_>, size: usize) {
+        fill_vec(item, size);
+    }
+    fn trim(&self) {
+        burst_end(self, false, || self.0.trim());
+    }
+    fn retained_bytes(&self) -> Option<u64> {
+        Some(self.0.stats().retained_bytes)
+    }
+}
+
 /// pool-local built with the `leak-sites` feature: no tracker when
 /// `SAMPLE` is 0, [`LeakTracker::new`](pool::leaks::LeakTracker::new)
 /// (every guard) when 1, [`LeakTracker::sampled`](pool::leaks::LeakTracker::sampled)

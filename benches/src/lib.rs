@@ -10,7 +10,8 @@
 //!   thread that took them;
 //! - [`interleaved`]: the targets' ratios timed with the two loops in
 //!   alternation;
-//! - [`burst`]: memory before, at and after a burst;
+//! - [`burst`]: memory before, at and after a burst; [`footprint`]: what
+//!   an empty pool costs, and its first uses;
 //! - [`table`]: the one table of contender names and kinds, and
 //!   [`records`]: the records written for the report (both read by xtask).
 //!
@@ -39,6 +40,8 @@ pub mod callgrind;
 pub mod contenders;
 #[cfg(feature = "harness")]
 pub mod count;
+#[cfg(feature = "harness")]
+pub mod footprint;
 #[cfg(feature = "harness")]
 pub mod home;
 #[cfg(feature = "harness")]

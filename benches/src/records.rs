@@ -60,6 +60,25 @@ pub struct ExtraRecord {
     pub instructions: Option<f64>,
 }
 
+/// One line of `footprint.jsonl`: what one of our pools holds per pool at
+/// one stage of its use, many pools made and kept (see
+/// `pool_benches::footprint`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FootprintRecord {
+    /// The pool's name (the table's).
+    pub pool: String,
+    /// `empty`, `one get` or `second class`.
+    pub stage: String,
+    /// How many pools were made and kept.
+    pub pools: usize,
+    /// Heap bytes per pool the stage added, counted by the allocator
+    /// (the items left out).
+    pub heap_bytes: f64,
+    /// Resident bytes per pool the stage added, where the process's
+    /// resident memory could be read.
+    pub rss_bytes: Option<f64>,
+}
+
 /// Reads every line of a JSON-lines file that parses as `T` (a missing
 /// file is no record); returns the records and how many lines did not
 /// parse.

@@ -209,6 +209,10 @@ pub const POOLS_PIPELINE: &[(&str, RegisterPipeline)] = &[
         table::POOL_LOCAL_PER_PRODUCER.name,
         pipeline::bench_pipeline::<PoolLocalPerProducer>,
     ),
+    (
+        table::POOL_LOCAL_PREFILLED.name,
+        pipeline::bench_pipeline::<PoolLocalPrefilled>,
+    ),
     (table::POOL_RING.name, pipeline::bench_pipeline::<PoolRing>),
     (
         table::POOL_FIXED.name,

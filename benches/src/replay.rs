@@ -40,6 +40,7 @@ pub trait Replay: Burst {
 }
 
 impl Replay for TlsStack {}
+impl Replay for crate::contenders::PoolLocalPrefilled {}
 impl Replay for Opool {}
 impl Replay for ObjectPool {}
 impl Replay for LockfreeObjectPool {}

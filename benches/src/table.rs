@@ -108,6 +108,12 @@ pub const POOL_LOCAL_PER_PRODUCER: Entry = entry(
     Kind::OursVariant,
     "pool-local, one pool per producing thread: every buffer goes back to the pool of the thread that took it",
 );
+/// pool-local prefilled as full as it keeps (pipeline only).
+pub const POOL_LOCAL_PREFILLED: Entry = entry(
+    "pool-local-prefilled",
+    Kind::OursVariant,
+    "pool-local after prefill(usize::MAX): its 1,088 prefilled items wait in a reserve drawn from only when returned ones run out",
+);
 /// pool-tiered's owned buffers.
 pub const POOL_TIERED_OWNED: Entry = entry(
     "pool-tiered-owned",
@@ -195,6 +201,7 @@ pub const ALL: &[Entry] = &[
     POOL_LOCAL_TRACKED,
     POOL_LOCAL_OWNED,
     POOL_LOCAL_PER_PRODUCER,
+    POOL_LOCAL_PREFILLED,
     POOL_TIERED_OWNED,
     POOL_FIXED_OWNED,
     POOL_RING_OWNED,

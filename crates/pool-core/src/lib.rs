@@ -68,6 +68,7 @@
 mod error;
 mod guard;
 pub mod leaks;
+mod memory;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 mod pool;
@@ -78,6 +79,7 @@ mod waits;
 
 pub use error::PoolError;
 pub use guard::{OwnedPooled, Pooled};
+pub use memory::{Held, Memory};
 pub use pool::{Pool, UnboundedPool};
 pub use reset::{Reset, ResetWith};
 pub use stats::{Discards, Stats};

@@ -15,6 +15,7 @@
 //! | `pool_waits_total`, `pool_wait_timeouts_total` | counter | acquires that waited (bounded pools), those that timed out |
 //! | `pool_wait_seconds` | gauge | time spent waiting so far (a gauge: `metrics` counters are whole numbers, and Prometheus keeps `_total` for counters) |
 //! | `pool_outstanding`, `pool_retained_items`, `pool_retained_bytes`, `pool_hit_ratio` | gauge | out now; idle now; their heap bytes; hits / gets |
+//! | `pool_idle_items`, `pool_idle_bytes` | gauge | idle items and their heap bytes by `place` (`thread_caches`, `spill`, `reserve`): [`publish_memory`] |
 //!
 //! # A Prometheus scrape
 //!
@@ -38,6 +39,7 @@
 
 use metrics::{Label, counter, gauge};
 
+use crate::memory::Memory;
 use crate::pool::Pool;
 use crate::stats::Stats;
 
@@ -75,6 +77,40 @@ pub fn publish(name: &str, labels: &[(&'static str, String)], stats: &Stats) {
     gauge!("pool_retained_items", l()).set(stats.retained_items as f64);
     gauge!("pool_retained_bytes", l()).set(stats.retained_bytes as f64);
     gauge!("pool_hit_ratio", l()).set(stats.hit_rate());
+}
+
+/// Publishes where a pool's idle items are ([`Memory`]) under
+/// `pool = name`, with `labels` added (a size class, say): the gauges
+/// `pool_idle_items` and `pool_idle_bytes`, one per `place`
+/// (`thread_caches`, `spill`, `reserve`).
+///
+/// # Examples
+///
+/// ```
+/// use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+/// use pool_core::{Held, Memory, metrics::publish_memory};
+///
+/// let recorder = DebuggingRecorder::new();
+/// let snapshots = recorder.snapshotter();
+/// let m = Memory::new(Held::new(2, 2048), Held::new(8, 8192), Held::default());
+/// metrics::with_local_recorder(&recorder, || publish_memory("frames", &[], &m));
+/// let spill = snapshots.snapshot().into_vec().into_iter().find(|(k, ..)| {
+///     k.key().name() == "pool_idle_bytes" && k.key().labels().any(|l| l.value() == "spill")
+/// });
+/// assert_eq!(spill.map(|(.., v)| v), Some(DebugValue::Gauge(8192.0.into())));
+/// ```
+pub fn publish_memory(name: &str, labels: &[(&'static str, String)], memory: &Memory) {
+    for (place, held) in [
+        ("thread_caches", memory.thread_caches),
+        ("spill", memory.spill),
+        ("reserve", memory.reserve),
+    ] {
+        let mut l: Vec<Label> = vec![Label::new("pool", name.to_owned())];
+        l.extend(labels.iter().map(|(k, v)| Label::new(*k, v.clone())));
+        l.push(Label::new("place", place));
+        gauge!("pool_idle_items", l.clone()).set(held.items as f64);
+        gauge!("pool_idle_bytes", l).set(held.bytes as f64);
+    }
 }
 
 /// Publishes any pool's [`Pool::stats`] under `pool = name`.

@@ -5,17 +5,16 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crossbeam_utils::CachePadded;
-use pool_core::strategy::{Counter, Counters, words};
-use pool_core::{PoolError, Reset, Stats};
+use pool_core::strategy::{Counter, Counters, Totals, words};
+use pool_core::{Held, Memory, PoolError, Reset, Stats};
 
 use crate::budget::SharedByteCap;
-use crate::class::{ClassSpec, Entry};
+use crate::class::{ClassSpec, ClassTable, Entry};
 use crate::limits::{ClassLimits, check_trim_interval};
 use crate::per_class::{ClassIndex, PerClass};
 use crate::per_thread::PerThread;
 use crate::per_thread::anchor::PerThreadRef;
-use crate::shelf::{Factory, Shelf};
+use crate::shelf::Shelf;
 use crate::state::{EngineState, ThreadRecord};
 
 /// Per-thread caches of one or more classes over shared spills; see the
@@ -112,32 +111,43 @@ impl<
         trim_interval: Option<Duration>,
         extra: Extra,
     ) -> Result<Self, PoolError> {
+        Self::with_table(classes, cap, trim_interval, extra)
+    }
+
+    /// An engine of the classes `table` describes (see [`ClassTable`]):
+    /// nothing per class is allocated until the class is used. Otherwise
+    /// as [`with_extra`](Self::with_extra).
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new): no class (`classes`), a class's limits
+    /// ([`ClassLimits::validate`]), or [`check_trim_interval`].
+    pub fn with_table(
+        table: impl ClassTable<T>,
+        cap: Option<SharedByteCap>,
+        trim_interval: Option<Duration>,
+        extra: Extra,
+    ) -> Result<Self, PoolError> {
         check_trim_interval(trim_interval)?;
-        for (limits, _) in &classes {
-            limits.validate()?;
+        let n = table.classes();
+        for class in 0..n {
+            table.limits(class).validate()?;
         }
-        let budget = cap.map(|c| c.0);
-        let shelves: Vec<Shelf<T>> = classes
-            .into_iter()
-            .map(|(limits, factory)| {
-                let factory: Factory<T> = factory;
-                Shelf::new(&limits, factory, budget.clone())
-            })
-            .collect();
-        let Some(shelves) = PerClass::from_vec(shelves) else {
+        let Some(shelves) = PerClass::from_vec((0..n).map(|_| Shelf::default()).collect()) else {
             return Err(PoolError::invalid_config(
                 "classes",
                 0,
                 "at least one class",
             ));
         };
-        let cacheless = shelves.map(|_| Counters::default());
         let engine = Engine {
             threads: PerThread::new(EngineState {
+                table: Box::new(table),
                 shelves,
-                epoch: CachePadded::new(AtomicU64::new(0)),
-                cacheless,
-                budget,
+                epoch: AtomicU64::new(0),
+                timed_trims: Counter::default(),
+                timed_trimmed: Counter::default(),
+                budget: cap.map(|c| c.0),
                 extra,
                 _notes: std::marker::PhantomData,
             }),
@@ -259,29 +269,29 @@ impl<
         )
     }
 
-    /// Makes items of `class` with its factory and keeps them as
-    /// [`Entry::Adopted`] (counted as prefilled), at most `n`, stopping at
-    /// the first one the limits refuse (this thread's cache, then the
-    /// spill, then the byte budget); returns how many were kept. A huge
-    /// `n` ends when the pool is full: at most one item is made and
-    /// dropped past that.
+    /// Makes items of `class` with its factory, resets them and keeps them
+    /// in the class's reserve (counted as prefilled), at most `n`, stopping
+    /// at the first one refused (the reserve holds at most `cache_size +
+    /// spill_size` items; an item out of the class's limits, refused by
+    /// [`Reset::is_reusable`] or over the byte budget is dropped); returns
+    /// how many were kept. The reserve is taken from only when a thread's
+    /// cache and the spill are empty, so returned items go round first
+    /// and prefilled ones stay untouched until demand needs them. A huge
+    /// `n` ends when the reserve is full.
     ///
     /// # Panics
     ///
     /// If `class` is not below [`classes`](Self::classes), or if the
-    /// factory panics (what was kept before stays).
+    /// factory, [`Reset::reset`] or [`Reset::heap_bytes`] panics (what was
+    /// kept before stays).
     pub fn prefill(&self, class: impl ClassIndex, n: usize) -> usize {
+        let g = self.threads.global();
+        let class = g.class(class);
         let mut kept = 0;
-        while kept < n && self.put(class, self.make(class), Entry::Adopted) {
+        while kept < n && class.prefill_one(g.epoch.load(Relaxed)) {
             kept += 1;
         }
         kept
-    }
-
-    /// A new item of `class` from its factory, counted nowhere (the warm
-    /// start's: the pool's own rules then keep or drop it).
-    fn make(&self, class: impl ClassIndex) -> T {
-        class.of(&self.threads.global().shelves).make()
     }
 
     /// Adds one to the counter `which` picks of `class`, in this thread's
@@ -323,14 +333,21 @@ impl<
     pub fn stats(&self) -> Vec<Stats> {
         let mut stats = self.threads.with_shared(|slots, g| {
             let slots: Vec<&ThreadRecord<Notes, INLINE>> = slots.collect();
-            (0..g.shelves.len())
+            g.classes()
                 .map(|class| {
-                    Stats::from_counters(
-                        slots
-                            .iter()
-                            .map(|s| s.counters.get(class))
-                            .chain([g.cacheless.get(class)]),
-                    )
+                    let mut t = Totals::default();
+                    for s in &slots {
+                        t.add(s.counters.get(class.index));
+                    }
+                    if let Some(stock) = class.made() {
+                        t.add(stock.cacheless());
+                    }
+                    if class.index == 0 {
+                        // Counted once for the pool, in its first class.
+                        t.timed_trims += g.timed_trims.get();
+                        t.timed_trimmed += g.timed_trimmed.get();
+                    }
+                    Stats::from_totals(t)
                 })
                 .collect::<Vec<_>>()
         });
@@ -342,6 +359,54 @@ impl<
             }
         }
         stats
+    }
+
+    /// Where each class's idle items are: the threads' caches, the spill
+    /// and the reserve of prefilled items (see [`Memory`]); the same work
+    /// as [`stats`](Self::stats), for a metrics scrape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_engine::{ClassLimits, Engine, Entry, OnlyClass};
+    ///
+    /// let limits = ClassLimits { cache_size: 2, ..ClassLimits::default() };
+    /// let engine: Engine<Vec<u8>> = Engine::with_table((limits, || Vec::with_capacity(1024)), None, None, ())?;
+    /// assert_eq!(engine.prefill(OnlyClass, 3), 3);
+    /// let out: Vec<_> = (0..4).map(|_| engine.take(OnlyClass)).collect(); // 3 from the reserve, 1 made
+    /// for item in out {
+    ///     engine.put(OnlyClass, item, Entry::Returned); // 2 kept in this thread's cache, then a batch of 1 spills
+    /// }
+    /// let m = engine.memory()[0];
+    /// assert_eq!((m.thread_caches.items, m.spill.items, m.reserve.items), (2, 2, 0));
+    /// assert_eq!(m.total().bytes, 4 * 1024);
+    /// # Ok::<(), pool_core::PoolError>(())
+    /// ```
+    pub fn memory(&self) -> Vec<Memory> {
+        self.stats_with_memory()
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect()
+    }
+
+    /// [`stats`](Self::stats) and [`memory`](Self::memory) of each class,
+    /// from one snapshot.
+    pub fn stats_with_memory(&self) -> Vec<(Stats, Memory)> {
+        let g = self.threads.global();
+        self.stats()
+            .into_iter()
+            .zip(g.classes())
+            .map(|(s, class)| {
+                let p = class.places();
+                let spill = Held::new(p.spilled.0, p.spilled.1);
+                let reserve = Held::new(p.reserved.0, p.reserved.1);
+                let cached = Held::new(
+                    s.retained_items.saturating_sub(spill.items + reserve.items),
+                    s.retained_bytes.saturating_sub(spill.bytes + reserve.bytes),
+                );
+                (s, Memory::new(cached, spill, reserve))
+            })
+            .collect()
     }
 
     /// Frees idle items that sat unused through two consecutive trims, in
@@ -357,13 +422,12 @@ impl<
             if let Some(slot) = slot
                 && let Ok(mut caches) = slot.owned().try_borrow_mut()
             {
-                for ((shelf, cache), c) in g
-                    .shelves
-                    .iter()
+                for ((class, cache), c) in g
+                    .classes()
                     .zip(caches.iter_mut())
                     .zip(slot.shared().counters.iter())
                 {
-                    shelf.observe_trim(cache, c, epoch);
+                    class.observe_trim(cache, c, epoch);
                 }
             }
         });
@@ -376,13 +440,12 @@ impl<
     /// engine, so this does what [`clear_shared`](Self::clear_shared) does.
     pub fn clear(&mut self) {
         let all = self.threads.for_each_owned(|g, caches, published| {
-            for ((shelf, cache), c) in g
-                .shelves
-                .iter()
+            for ((class, cache), c) in g
+                .classes()
                 .zip(caches.iter_mut())
                 .zip(published.counters.iter())
             {
-                shelf.clear_cache(cache, c);
+                class.clear_cache(cache, c);
             }
         });
         if all {
@@ -414,7 +477,7 @@ impl<
     ///
     /// If `class` is not below [`classes`](Self::classes).
     pub fn limits(&self, class: usize) -> ClassLimits {
-        self.threads.global().shelves.get(class).limits()
+        self.threads.global().class(class).limits()
     }
 }
 
@@ -512,7 +575,7 @@ impl<
         f.debug_struct("Engine")
             .field(
                 "classes",
-                &g.shelves.iter().map(Shelf::limits).collect::<Vec<_>>(),
+                &g.classes().map(|c| c.limits()).collect::<Vec<_>>(),
             )
             .field("byte_cap", &g.budget.as_ref().map(|b| b.cap))
             .field("threads", &self.threads.threads())

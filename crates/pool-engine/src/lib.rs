@@ -73,7 +73,7 @@ pub mod trimmer;
 mod unwind;
 
 pub use budget::SharedByteCap;
-pub use class::{ClassSpec, Entry};
+pub use class::{ClassSpec, ClassTable, Entry};
 pub use engine::{Engine, EngineRef};
 pub use limits::{ClassLimits, MAX_CACHE_SIZE, MAX_SPILL_SIZE, check_trim_interval};
 pub use per_class::{ClassIndex, MAX_INLINE, OnlyClass, PerClass};

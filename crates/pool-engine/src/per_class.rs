@@ -316,6 +316,9 @@ impl<V, const INLINE: usize> IntoIterator for PerClass<V, INLINE> {
 /// assert_eq!((*1usize.of(&p), *OnlyClass.of(&p)), ("b", "a"));
 /// ```
 pub trait ClassIndex: Copy {
+    /// The class's index.
+    fn index(self) -> usize;
+
     /// The value of this class in `p`.
     ///
     /// # Panics
@@ -355,6 +358,11 @@ pub trait ClassIndex: Copy {
 
 impl ClassIndex for usize {
     #[inline(always)]
+    fn index(self) -> usize {
+        self
+    }
+
+    #[inline(always)]
     fn of<V, const INLINE: usize>(self, p: &PerClass<V, INLINE>) -> &V {
         p.get(self)
     }
@@ -380,6 +388,11 @@ impl ClassIndex for usize {
 pub struct OnlyClass;
 
 impl ClassIndex for OnlyClass {
+    #[inline(always)]
+    fn index(self) -> usize {
+        0
+    }
+
     #[inline(always)]
     fn of<V, const INLINE: usize>(self, p: &PerClass<V, INLINE>) -> &V {
         &p.first

@@ -1,52 +1,32 @@
 //! One class of items: its per-thread [`Cache`] and its shared [`Shelf`]
-//! (the spill, the limits, the byte budget, the factory).
+//! (the spill, the reserve of items made ahead of demand, the counters of
+//! calls made without a cache), reached through a [`Class`] that also
+//! carries the class's table and the byte budget.
+//!
+//! Nothing of a class is allocated until it is used: a thread's cache of
+//! the class starts as an empty filler and takes the class's limits at its
+//! first slow path, and the shelf's shared part ([`Stock`]) is made at the
+//! first spill, prefill or call without a cache.
 //!
 //! The engine owns every call into this module: it finds the calling
 //! thread's cache, reads the trim epoch and picks the counters, so these
 //! functions only take what they work on.
 
-use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use pool_core::Reset;
 use pool_core::strategy::words::pop_words;
 use pool_core::strategy::{Counter, Counters};
 
 use crate::budget::ByteBudget;
-use crate::class::Entry;
+use crate::class::{ClassTable, Entry};
 use crate::limits::ClassLimits;
 use crate::spill::Spill;
+use crate::sync::{Mutex, lock};
 use crate::unwind::OnUnwind;
 
 mod trim;
-
-/// Makes an item on a miss.
-pub(crate) type Factory<T> = Box<dyn Fn() -> T + Send + Sync>;
-
-/// A class's limits in the form the hot path reads.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Config {
-    /// Idle items one thread keeps.
-    pub(crate) cache_size: usize,
-    /// Items moved between a cache and the spill at once.
-    pub(crate) batch: usize,
-    /// Batches the spill holds.
-    pub(crate) spill_batches: usize,
-    pub(crate) max_item_bytes: usize,
-    pub(crate) min_item_bytes: usize,
-}
-
-impl From<&ClassLimits> for Config {
-    fn from(l: &ClassLimits) -> Self {
-        let batch = (l.cache_size / 2).max(1);
-        Config {
-            cache_size: l.cache_size,
-            batch,
-            spill_batches: l.spill_size.div_ceil(batch),
-            max_item_bytes: l.max_item_bytes,
-            min_item_bytes: l.min_item_bytes,
-        }
-    }
-}
 
 /// An idle item and the heap bytes it was measured to hold when it came
 /// back (so taking it out needs no second measurement).
@@ -66,11 +46,12 @@ struct Batch<T> {
 }
 
 /// What a get or put that stays in the cache reads of its class's limits:
-/// copied into each cache, so that the hot path reads one line of the
-/// thread's own and looks the shared [`Shelf`] up only when it leaves the
-/// cache (for pool-tiered, one class lookup fewer per get and per put).
+/// copied into each cache at the thread's first use of the class, so that
+/// the hot path reads one line of the thread's own and looks the shared
+/// [`Shelf`] up only when it leaves the cache.
 #[derive(Debug, Clone, Copy)]
 struct CachedLimits {
+    /// 0 until the thread first uses the class (see [`Cache`]'s `Default`).
     cache_size: usize,
     max_item_bytes: usize,
     min_item_bytes: usize,
@@ -78,10 +59,11 @@ struct CachedLimits {
     budgeted: bool,
 }
 
-/// One thread's idle items of one shelf. Only the owning thread touches it
+/// One thread's idle items of one class. Only the owning thread touches it
 /// (the per-thread layer guarantees that).
 pub(crate) struct Cache<T> {
-    /// Idle items, the most recently returned last (LIFO keeps them warm).
+    /// Idle items, the most recently returned last (LIFO keeps them warm);
+    /// grown as items come back, so an unused class costs no allocation.
     /// Invariant: `len <= cache_size`.
     items: Vec<Idle<T>>,
     /// Bytes reserved from the budget and not held by an item (0 without a
@@ -96,11 +78,13 @@ pub(crate) struct Cache<T> {
     hot: CachedLimits,
 }
 
-/// A cache no class owns (a [`PerClass`](crate::PerClass) filler): it
-/// holds nothing and keeps nothing, so a take or keep of an out-of-range
-/// class that reaches it goes to the slow path, whose lookup of the
-/// class's shelf panics. No item is kept and no limit stops an item
-/// before that lookup.
+/// A cache not set up yet: what every class's cache is until the thread
+/// first uses the class, and what the [`PerClass`](crate::PerClass) fillers
+/// past the last class stay. It holds nothing and keeps nothing (a
+/// `cache_size` of 0), so a take or keep that reaches it goes to the slow
+/// path, which looks the class up (panicking for a filler's out-of-range
+/// class) and sets the cache up with the class's limits. No item is kept
+/// and no limit stops an item before that lookup.
 impl<T> Default for Cache<T> {
     fn default() -> Self {
         Cache {
@@ -127,25 +111,147 @@ impl<T> std::fmt::Debug for Cache<T> {
     }
 }
 
-/// What one kind of item shares across threads.
+/// One class's part of the engine's shared state: its [`Stock`], made on
+/// first use.
 pub(crate) struct Shelf<T> {
-    /// Batches of idle items shared by all threads.
-    spill: Spill<Batch<T>>,
-    /// The retained-byte cap, if one is set.
-    budget: Option<Arc<ByteBudget>>,
-    factory: Factory<T>,
-    cfg: Config,
-    limits: ClassLimits,
+    stock: OnceLock<Box<Stock<T>>>,
 }
 
-impl<T> std::fmt::Debug for Shelf<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shelf")
-            .field("config", &self.cfg)
-            .field("spilled_batches", &self.spill.len())
-            .finish_non_exhaustive()
+impl<T> Default for Shelf<T> {
+    fn default() -> Self {
+        Shelf {
+            stock: OnceLock::new(),
+        }
     }
 }
+
+/// What threads share of one class once it spilled, was prefilled or was
+/// used without a cache.
+pub(crate) struct Stock<T> {
+    /// Batches of idle items shared by all threads.
+    spill: Spill<Batch<T>>,
+    /// Items and heap bytes in the spill's batches (for
+    /// [`Engine::memory`](crate::Engine::memory); approximate while
+    /// threads spill and refill).
+    spilled: Held,
+    /// Items made ahead of demand (prefill), taken only when a thread's
+    /// cache and the spill are empty: returned items go round first, and
+    /// these stay untouched until demand needs them.
+    reserve: Mutex<Reserve<T>>,
+    /// Items the reserve holds at most.
+    reserve_cap: usize,
+    /// Counts of calls made while the calling thread had no cache (its
+    /// thread-locals being destroyed, or a re-entrant call), of prefills
+    /// and of trims of the spill and reserve: shared adds, rarely.
+    cacheless: Counters,
+}
+
+/// Items and their heap bytes somewhere shared, counted as they move.
+#[derive(Default)]
+struct Held {
+    items: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl Held {
+    fn add(&self, items: usize, bytes: usize) {
+        self.items.fetch_add(items, Relaxed);
+        self.bytes.fetch_add(bytes, Relaxed);
+    }
+
+    fn sub(&self, items: usize, bytes: usize) {
+        self.items.fetch_sub(items, Relaxed);
+        self.bytes.fetch_sub(bytes, Relaxed);
+    }
+
+    fn get(&self) -> (u64, u64) {
+        (
+            self.items.load(Relaxed) as u64,
+            self.bytes.load(Relaxed) as u64,
+        )
+    }
+}
+
+/// Items made ahead of demand, with the trim epoch of the last one kept.
+struct Reserve<T> {
+    items: Vec<Idle<T>>,
+    bytes: usize,
+    epoch: u64,
+}
+
+/// Batches of `cache_size / 2` items (at least one) move between a cache
+/// and the spill.
+fn batch_of(cache_size: usize) -> usize {
+    (cache_size / 2).max(1)
+}
+
+impl<T> Stock<T> {
+    fn new(limits: &ClassLimits) -> Self {
+        let batch = batch_of(limits.cache_size);
+        Stock {
+            spill: Spill::new(limits.spill_size.div_ceil(batch)),
+            spilled: Held::default(),
+            reserve: Mutex::new(Reserve {
+                items: Vec::new(),
+                bytes: 0,
+                epoch: 0,
+            }),
+            reserve_cap: limits.cache_size + limits.spill_size,
+            cacheless: Counters::default(),
+        }
+    }
+
+    fn push_batch(&self, batch: Batch<T>) -> Result<(), Batch<T>> {
+        let (items, bytes) = (batch.items.len(), batch.bytes);
+        self.spill.push(batch)?;
+        self.spilled.add(items, bytes);
+        Ok(())
+    }
+
+    fn pop_batch(&self) -> Option<Batch<T>> {
+        let batch = self.spill.pop()?;
+        self.spilled.sub(batch.items.len(), batch.bytes);
+        Some(batch)
+    }
+
+    /// An item from the reserve, if it holds one.
+    fn take_reserved(&self) -> Option<Idle<T>> {
+        let mut r = lock(&self.reserve);
+        let idle = r.items.pop()?;
+        r.bytes -= idle.bytes;
+        Some(idle)
+    }
+
+    /// The calls made without a cache, prefills and trims of the shared
+    /// part, counted here.
+    pub(crate) fn cacheless(&self) -> &Counters {
+        &self.cacheless
+    }
+}
+
+/// Where one class's idle items are: thread caches, spill, reserve.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Places {
+    pub(crate) spilled: (u64, u64),
+    pub(crate) reserved: (u64, u64),
+}
+
+/// One class as the engine's slow paths see it: its shelf, its index in
+/// the table, the table and the budget.
+pub(crate) struct Class<'a, T> {
+    pub(crate) shelf: &'a Shelf<T>,
+    pub(crate) index: usize,
+    pub(crate) table: &'a dyn ClassTable<T>,
+    pub(crate) budget: Option<&'a ByteBudget>,
+}
+
+impl<T> Clone for Class<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Class<'_, T> {}
 
 /// The counter of an item entering the idle set: a return, or an item the
 /// pool never handed out (`put`).
@@ -158,57 +264,68 @@ fn entered(counters: &Counters, entry: Entry) -> &Counter {
     }
 }
 
-impl<T: Reset> Shelf<T> {
-    pub(crate) fn new(
-        limits: &ClassLimits,
-        factory: Factory<T>,
-        budget: Option<Arc<ByteBudget>>,
-    ) -> Self {
-        let cfg = Config::from(limits);
-        Shelf {
-            spill: Spill::new(cfg.spill_batches),
-            budget,
-            factory,
-            cfg,
-            limits: *limits,
-        }
+impl<'a, T: Reset + 'static> Class<'a, T> {
+    /// The class's shared part, made now if it was not.
+    pub(crate) fn stock(self) -> &'a Stock<T> {
+        self.shelf
+            .stock
+            .get_or_init(|| Box::new(Stock::new(&self.table.limits(self.index))))
     }
 
-    /// The limits the shelf was made with.
-    pub(crate) fn limits(&self) -> ClassLimits {
-        self.limits
+    /// The class's shared part, if it was made.
+    pub(crate) fn made(self) -> Option<&'a Stock<T>> {
+        self.shelf.stock.get().map(|b| &**b)
     }
 
-    /// An empty cache for a thread, as of trim epoch `epoch`.
-    pub(crate) fn new_cache(&self, epoch: u64) -> Cache<T> {
-        Cache {
-            items: Vec::with_capacity(self.cfg.cache_size),
-            credit: 0,
-            seen_epoch: epoch,
-            low_water: 0,
-            hot: CachedLimits {
-                cache_size: self.cfg.cache_size,
-                max_item_bytes: self.cfg.max_item_bytes,
-                min_item_bytes: self.cfg.min_item_bytes,
+    /// The limits the class was made with.
+    pub(crate) fn limits(self) -> ClassLimits {
+        self.table.limits(self.index)
+    }
+
+    /// A new item from the class's factory, counted nowhere.
+    pub(crate) fn make(self) -> T {
+        self.table.make(self.index)
+    }
+
+    /// Where the class's shared idle items are.
+    pub(crate) fn places(self) -> Places {
+        self.made().map_or_else(Places::default, |s| {
+            let r = lock(&s.reserve);
+            Places {
+                spilled: s.spilled.get(),
+                reserved: (r.items.len() as u64, r.bytes as u64),
+            }
+        })
+    }
+
+    /// Sets up a thread's cache of this class at its first slow path (a
+    /// cache starts as an empty filler, see [`Cache`]'s `Default`).
+    #[inline]
+    fn set_up(self, cache: &mut Cache<T>, epoch: u64) {
+        if cache.hot.cache_size == 0 {
+            let l = self.limits();
+            cache.hot = CachedLimits {
+                cache_size: l.cache_size,
+                max_item_bytes: l.max_item_bytes,
+                min_item_bytes: l.min_item_bytes,
                 budgeted: self.budget.is_some(),
-            },
+            };
+            cache.seen_epoch = epoch;
+            cache.low_water = 0;
         }
     }
 
-    /// Takes an item: from `cache`, else a batch from the spill, else a
-    /// new one (a miss). `c` is the owner's counter block; `shelf` finds
-    /// the cache's shelf, which an item taken from the cache does not need
-    /// (without a byte budget).
+    /// Takes an item: from `cache`, else a batch from the spill, else one
+    /// from the reserve, else a new one (a miss). `c` is the owner's
+    /// counter block; `class` finds the cache's class, which an item taken
+    /// from the cache does not need (without a byte budget).
     #[inline(always)]
-    pub(crate) fn take<'s>(
-        shelf: impl FnOnce() -> &'s Self,
+    pub(crate) fn take(
+        class: impl FnOnce() -> Self,
         cache: &mut Cache<T>,
         c: &Counters,
         epoch: u64,
-    ) -> T
-    where
-        T: 's,
-    {
+    ) -> T {
         if cache.seen_epoch == epoch
             && let Some(idle) = pop_words(&mut cache.items)
         {
@@ -220,7 +337,7 @@ impl<T: Reset> Shelf<T> {
             c.hits.incr();
             c.bytes_out.add(idle.bytes as u64);
             if cache.hot.budgeted
-                && let Some(budget) = &shelf().budget
+                && let Some(budget) = class().budget
             {
                 // The item's bytes become credit, kept for its return; what
                 // piles up past two chunks goes back to the budget.
@@ -234,60 +351,64 @@ impl<T: Reset> Shelf<T> {
             }
             return idle.item;
         }
-        shelf().take_slow(cache, c, epoch)
+        class().take_slow(cache, c, epoch)
     }
 
-    /// A trim to act on, an empty cache: refill from the spill or make one.
+    /// A cache to set up, a trim to act on, an empty cache: refill from
+    /// the spill, take from the reserve or make one.
     #[cold]
     #[inline(never)]
-    fn take_slow(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) -> T {
+    fn take_slow(self, cache: &mut Cache<T>, c: &Counters, epoch: u64) -> T {
+        self.set_up(cache, epoch);
         if cache.seen_epoch != epoch {
             self.observe_trim(cache, c, epoch);
             return Self::take(|| self, cache, c, epoch);
         }
-        if let Some(mut batch) = self.spill.pop() {
-            let first = match batch.items.pop() {
-                Some(first) => first,
-                None => unreachable!("spilled batches are never empty"),
-            };
-            cache.items.append(&mut batch.items);
-            cache.low_water = 0;
-            if self.budget.is_some() {
-                // The batch's bytes were reserved; the taken item's become credit.
-                cache.credit += first.bytes;
+        if let Some(stock) = self.made() {
+            if let Some(mut batch) = stock.pop_batch() {
+                let first = match batch.items.pop() {
+                    Some(first) => first,
+                    None => unreachable!("spilled batches are never empty"),
+                };
+                cache.items.append(&mut batch.items);
+                cache.low_water = 0;
+                return self.hand_out(cache, c, first);
             }
-            c.hits.incr();
-            c.bytes_out.add(first.bytes as u64);
-            return first.item;
+            if let Some(first) = stock.take_reserved() {
+                return self.hand_out(cache, c, first);
+            }
         }
-        let item = (self.factory)();
+        let item = self.make();
         c.misses.incr();
         item
     }
 
-    /// A new item from the class's factory, counted nowhere.
-    pub(crate) fn make(&self) -> T {
-        (self.factory)()
+    /// An item taken from the shared part, counted as a hit; its bytes,
+    /// reserved from the budget, become the cache's credit.
+    fn hand_out(self, cache: &mut Cache<T>, c: &Counters, idle: Idle<T>) -> T {
+        if self.budget.is_some() {
+            cache.credit += idle.bytes;
+        }
+        c.hits.incr();
+        c.bytes_out.add(idle.bytes as u64);
+        idle.item
     }
 
     /// Keeps an item that was reset already and measured at `bytes`, or
     /// drops it; true if kept. Items the pool never handed out (`adopted`)
     /// count as prefilled when kept and are not counted when dropped.
-    /// `shelf` finds the cache's shelf, which an item kept in the cache
+    /// `class` finds the cache's class, which an item kept in the cache
     /// does not need.
     #[inline(always)]
-    pub(crate) fn keep<'s>(
-        shelf: impl FnOnce() -> &'s Self,
+    pub(crate) fn keep(
+        class: impl FnOnce() -> Self,
         cache: &mut Cache<T>,
         c: &Counters,
         item: T,
         bytes: usize,
         epoch: u64,
         entry: Entry,
-    ) -> bool
-    where
-        T: 's,
-    {
+    ) -> bool {
         let hot = cache.hot;
         if bytes > hot.max_item_bytes || bytes < hot.min_item_bytes {
             let counter = if bytes > hot.max_item_bytes {
@@ -306,14 +427,15 @@ impl<T: Reset> Shelf<T> {
             push_kept(cache, c, Idle { item, bytes }, entry);
             return true;
         }
-        shelf().keep_slow(cache, c, item, bytes, epoch, entry)
+        class().keep_slow(cache, c, item, bytes, epoch, entry)
     }
 
-    /// A trim to act on, a full cache, or no credit left.
+    /// A cache to set up, a trim to act on, a full cache, or no credit
+    /// left.
     #[cold]
     #[inline(never)]
     fn keep_slow(
-        &self,
+        self,
         cache: &mut Cache<T>,
         c: &Counters,
         item: T,
@@ -321,14 +443,22 @@ impl<T: Reset> Shelf<T> {
         epoch: u64,
         entry: Entry,
     ) -> bool {
+        if cache.hot.cache_size == 0 {
+            self.set_up(cache, epoch);
+            // The first item: room for one, so a class a thread keeps one
+            // item of costs one item's room (the next push grows it).
+            cache.items.reserve_exact(1);
+            // The limits the filler let through, checked now.
+            return Self::keep(|| self, cache, c, item, bytes, epoch, entry);
+        }
         if cache.seen_epoch != epoch {
             self.observe_trim(cache, c, epoch);
         }
-        if cache.items.len() >= self.cfg.cache_size && !self.spill_half(cache, epoch) {
+        if cache.items.len() >= cache.hot.cache_size && !self.spill_half(cache, epoch) {
             discard(&c.discarded.full, entry);
             return false;
         }
-        if let Some(budget) = &self.budget {
+        if let Some(budget) = self.budget {
             if cache.credit < bytes {
                 let need = bytes - cache.credit;
                 let got = budget.reserve_up_to(need, need.max(budget.chunk()));
@@ -346,15 +476,16 @@ impl<T: Reset> Shelf<T> {
 
     /// Moves the older half of the cache to the spill in one batch; false
     /// if the spill is full (the cache is left as it was).
-    fn spill_half(&self, cache: &mut Cache<T>, epoch: u64) -> bool {
-        if self.spill.is_full() {
+    fn spill_half(self, cache: &mut Cache<T>, epoch: u64) -> bool {
+        let stock = self.stock();
+        if stock.spill.is_full() {
             return false;
         }
-        let n = self.cfg.batch.min(cache.items.len());
+        let n = batch_of(cache.hot.cache_size).min(cache.items.len());
         let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
         cache.low_water = cache.low_water.saturating_sub(n);
         let bytes = items.iter().map(|i| i.bytes).sum();
-        match self.spill.push(Batch {
+        match stock.push_batch(Batch {
             items,
             bytes,
             epoch,
@@ -374,86 +505,96 @@ impl<T: Reset> Shelf<T> {
     /// (what does not fit is freed and counted as trimmed), its credit back
     /// to the budget. `c` is still the owner's counter block. The caller
     /// also detaches from the budget.
-    pub(crate) fn thread_exited(&self, mut cache: Cache<T>, c: &Counters, epoch: u64) {
+    pub(crate) fn thread_exited(self, mut cache: Cache<T>, c: &Counters, epoch: u64) {
         let mut freed = (0u64, 0usize);
-        while !cache.items.is_empty() {
-            let n = self.cfg.batch.min(cache.items.len());
-            let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
-            let bytes = items.iter().map(|i| i.bytes).sum();
-            if let Err(batch) = self.spill.push(Batch {
-                items,
-                bytes,
-                epoch,
-            }) {
-                freed.0 += batch.items.len() as u64;
-                freed.1 += batch.bytes;
+        if !cache.items.is_empty() {
+            let stock = self.stock();
+            let batch = batch_of(cache.hot.cache_size);
+            while !cache.items.is_empty() {
+                let n = batch.min(cache.items.len());
+                let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
+                let bytes = items.iter().map(|i| i.bytes).sum();
+                if let Err(batch) = stock.push_batch(Batch {
+                    items,
+                    bytes,
+                    epoch,
+                }) {
+                    freed.0 += batch.items.len() as u64;
+                    freed.1 += batch.bytes;
+                }
             }
         }
         c.trimmed.add(freed.0);
         c.bytes_trimmed.add(freed.1 as u64);
-        if let Some(budget) = &self.budget {
+        if let Some(budget) = self.budget {
             budget.release(freed.1 + cache.credit);
         }
     }
 
     /// A get with no cache (the thread is being torn down, or a factory or
-    /// `Drop` re-entered the pool): one item from a spilled batch, else a
-    /// new one. Counts into `c` with shared adds.
+    /// `Drop` re-entered the pool): one item from a spilled batch, else
+    /// from the reserve, else a new one. Counts in the class's cacheless
+    /// counters.
     #[cold]
-    pub(crate) fn take_shared(&self, c: &Counters) -> T {
-        if let Some(mut batch) = self.spill.pop() {
-            let first = match batch.items.pop() {
-                Some(first) => first,
-                None => unreachable!("spilled batches are never empty"),
-            };
-            batch.bytes -= first.bytes;
-            if let Some(budget) = &self.budget {
-                budget.release(first.bytes);
-            }
-            if !batch.items.is_empty()
-                && let Err(rest) = self.spill.push(batch)
-            {
-                c.trimmed.add_shared(rest.items.len() as u64);
-                c.bytes_trimmed.add_shared(rest.bytes as u64);
-                if let Some(budget) = &self.budget {
-                    budget.release(rest.bytes);
+    pub(crate) fn take_shared(self) -> T {
+        let stock = self.stock();
+        let c = &stock.cacheless;
+        let first = match stock.pop_batch() {
+            Some(mut batch) => {
+                let first = match batch.items.pop() {
+                    Some(first) => first,
+                    None => unreachable!("spilled batches are never empty"),
+                };
+                batch.bytes -= first.bytes;
+                if !batch.items.is_empty()
+                    && let Err(rest) = stock.push_batch(batch)
+                {
+                    c.trimmed.add_shared(rest.items.len() as u64);
+                    c.bytes_trimmed.add_shared(rest.bytes as u64);
+                    if let Some(budget) = self.budget {
+                        budget.release(rest.bytes);
+                    }
                 }
+                Some(first)
+            }
+            None => stock.take_reserved(),
+        };
+        if let Some(first) = first {
+            if let Some(budget) = self.budget {
+                budget.release(first.bytes);
             }
             c.hits.add_shared(1);
             c.bytes_out.add_shared(first.bytes as u64);
             return first.item;
         }
-        let item = (self.factory)();
+        let item = self.make();
         c.misses.add_shared(1);
         item
     }
 
     /// A put with no cache (see [`take_shared`](Self::take_shared)): the
-    /// reset item joins the spill as a batch of one, within the limits, or
-    /// is dropped and counted. Counts into `c` with shared adds.
+    /// item, reset and measured at `bytes` already, joins the spill as a
+    /// batch of one, within the limits, or is dropped and counted. Counts
+    /// in the class's cacheless counters.
     #[cold]
-    pub(crate) fn keep_shared(
-        &self,
-        c: &Counters,
-        item: T,
-        bytes: usize,
-        epoch: u64,
-        entry: Entry,
-    ) -> bool {
+    pub(crate) fn keep_shared(self, item: T, bytes: usize, epoch: u64, entry: Entry) -> bool {
+        let stock = self.stock();
+        let c = &stock.cacheless;
         let count = |counter: &Counter| {
             if entry == Entry::Returned {
                 counter.add_shared(1);
             }
         };
-        if bytes > self.cfg.max_item_bytes {
+        let l = self.limits();
+        if bytes > l.max_item_bytes {
             count(&c.discarded.too_large);
             return false;
         }
-        if bytes < self.cfg.min_item_bytes {
+        if bytes < l.min_item_bytes {
             count(&c.discarded.too_small);
             return false;
         }
-        if let Some(budget) = &self.budget
+        if let Some(budget) = self.budget
             && !budget.try_reserve(bytes)
         {
             count(&c.discarded.over_byte_cap);
@@ -464,20 +605,57 @@ impl<T: Reset> Shelf<T> {
             bytes,
             epoch,
         };
-        if self.spill.push(batch).is_err() {
-            if let Some(budget) = &self.budget {
+        if stock.push_batch(batch).is_err() {
+            if let Some(budget) = self.budget {
                 budget.release(bytes);
             }
             count(&c.discarded.full);
             return false;
         }
-        if entry == Entry::Adopted {
-            c.prefilled.add_shared(1);
-        } else {
-            c.returns.add_shared(1);
-        }
+        entered(c, entry).add_shared(1);
         c.bytes_in.add_shared(bytes as u64);
         true
+    }
+
+    /// Makes an item and keeps it in the reserve (see [`Stock`]), counted
+    /// as prefilled; false (the item dropped, uncounted) if the reserve is
+    /// full, the item is out of the class's limits, refused by
+    /// [`Reset::is_reusable`] or over the byte budget.
+    pub(crate) fn prefill_one(self, epoch: u64) -> bool {
+        let stock = self.stock();
+        if lock(&stock.reserve).items.len() >= stock.reserve_cap {
+            return false;
+        }
+        let mut item = self.make();
+        let c = &stock.cacheless;
+        let Some(bytes) = reset_and_measure(&mut item, c, true, Entry::Adopted) else {
+            return false;
+        };
+        let l = self.limits();
+        if bytes > l.max_item_bytes || bytes < l.min_item_bytes {
+            return false;
+        }
+        if let Some(budget) = self.budget
+            && !budget.try_reserve(bytes)
+        {
+            return false;
+        }
+        {
+            let mut r = lock(&stock.reserve);
+            // Another thread's prefill may have filled it meanwhile.
+            if r.items.len() < stock.reserve_cap {
+                r.items.push(Idle { item, bytes });
+                r.bytes += bytes;
+                r.epoch = epoch;
+                c.prefilled.add_shared(1);
+                c.bytes_in.add_shared(bytes as u64);
+                return true;
+            }
+        }
+        if let Some(budget) = self.budget {
+            budget.release(bytes);
+        }
+        false
     }
 }
 
@@ -541,9 +719,9 @@ mod tests {
             spill_size,
             ..ClassLimits::default()
         };
-        let c = Config::from(&limits(10, 11));
-        assert_eq!((c.batch, c.spill_batches), (5, 3));
-        let c = Config::from(&limits(1, 1));
-        assert_eq!((c.batch, c.spill_batches), (1, 1));
+        let s = Stock::<u8>::new(&limits(10, 11));
+        assert_eq!((batch_of(10), s.spill.cap()), (5, 3));
+        let s = Stock::<u8>::new(&limits(1, 1));
+        assert_eq!((batch_of(1), s.spill.cap()), (1, 1));
     }
 }

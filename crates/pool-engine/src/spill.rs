@@ -80,6 +80,12 @@ impl<T> Spill<T> {
         self.len.load(Acquire).min(self.cap)
     }
 
+    /// Entries it holds at most.
+    #[cfg(test)]
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
     pub(crate) fn is_full(&self) -> bool {
         self.len.load(Acquire) >= self.cap
     }

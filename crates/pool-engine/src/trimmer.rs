@@ -85,14 +85,23 @@ pub trait Trim: Send + Sync {
 /// ```
 pub fn register_trim(pool: Weak<dyn Trim>, interval: Option<Duration>) {
     let mut reg = registry();
-    reg.entries.retain(|e| e.pool.strong_count() > 0);
-    let interval = interval.map(|i| i.max(MIN_INTERVAL));
-    reg.entries.push(Registered {
+    let Some(interval) = interval.map(|i| i.max(MIN_INTERVAL)) else {
+        // Dropped pools are forgotten when the list would grow: a process
+        // that makes pools by the thousand pays a weak pointer for each
+        // live one, and no scan per registration.
+        if reg.untimed.len() == reg.untimed.capacity() {
+            reg.untimed.retain(|p| p.strong_count() > 0);
+        }
+        reg.untimed.push(pool);
+        return;
+    };
+    reg.timed.retain(|e| e.pool.strong_count() > 0);
+    reg.timed.push(Registered {
         pool,
         interval,
-        due: interval.and_then(|i| Instant::now().checked_add(i)),
+        due: Instant::now().checked_add(interval),
     });
-    if interval.is_some() && !reg.running {
+    if !reg.running {
         reg.running = true;
         let handle = std::thread::Builder::new()
             .name("pool-trimmer".into())
@@ -147,21 +156,25 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
 /// caches that a steady load still uses.
 pub const SUGGESTED_INTERVAL: Duration = Duration::from_secs(10);
 
+/// A pool trimmed on a schedule.
 struct Registered {
     pool: Weak<dyn Trim>,
-    interval: Option<Duration>,
-    /// Next timed trim; `None` when untimed or beyond `Instant`'s range.
+    interval: Duration,
+    /// Next timed trim; `None` when beyond `Instant`'s range.
     due: Option<Instant>,
 }
 
 struct Registry {
-    entries: Vec<Registered>,
+    /// Pools trimmed only by [`trim_all`].
+    untimed: Vec<Weak<dyn Trim>>,
+    timed: Vec<Registered>,
     /// A trimmer thread is running (or starting).
     running: bool,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    entries: Vec::new(),
+    untimed: Vec::new(),
+    timed: Vec::new(),
     running: false,
 });
 /// Wakes the trimmer: a pool registered or was dropped.
@@ -202,10 +215,12 @@ fn registry() -> MutexGuard<'static, Registry> {
 pub fn trim_all() -> usize {
     let pools: Vec<_> = {
         let mut reg = registry();
-        reg.entries.retain(|e| e.pool.strong_count() > 0);
-        reg.entries
+        reg.untimed.retain(|p| p.strong_count() > 0);
+        reg.timed.retain(|e| e.pool.strong_count() > 0);
+        reg.untimed
             .iter()
-            .filter_map(|e| e.pool.upgrade())
+            .chain(reg.timed.iter().map(|e| &e.pool))
+            .filter_map(Weak::upgrade)
             .collect()
     };
     for p in &pools {
@@ -262,18 +277,16 @@ pub fn wait_ended(timeout: Duration) -> bool {
 fn run() {
     let mut reg = registry();
     loop {
-        reg.entries.retain(|e| e.pool.strong_count() > 0);
+        reg.timed.retain(|e| e.pool.strong_count() > 0);
         let now = Instant::now();
         let mut due = Vec::new();
         let mut next: Option<Instant> = None;
-        let mut timed = false;
-        for e in &mut reg.entries {
-            let Some(interval) = e.interval else { continue };
-            timed = true;
+        let timed = !reg.timed.is_empty();
+        for e in &mut reg.timed {
             if let Some(at) = e.due {
                 if at <= now {
                     due.push(e.pool.clone());
-                    e.due = now.checked_add(interval);
+                    e.due = now.checked_add(e.interval);
                 }
                 if let Some(at) = e.due {
                     next = Some(next.map_or(at, |n| n.min(at)));

@@ -435,8 +435,8 @@ impl<T> LocalPoolBuilder<T> {
             (None, Some(bytes)) => Some(SharedByteCap::new(bytes)?),
             (None, None) => None,
         };
-        let engine = Engine::with_extra(
-            vec![(self.limits, Box::new(factory))],
+        let engine = Engine::with_table(
+            (self.limits, factory),
             cap,
             self.trim_interval,
             crate::pool::LocalExtra {

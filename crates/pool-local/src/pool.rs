@@ -47,10 +47,11 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
         F: Fn() -> T + Send + Sync + 'static,
     {
         // The builder's defaults, which are the engine's.
-        match Engine::new(
-            vec![(ClassLimits::default(), Box::new(factory))],
+        match Engine::with_table(
+            (ClassLimits::default(), factory),
             None,
             None,
+            LocalExtra::default(),
         ) {
             Ok(engine) => LocalPool { engine },
             Err(_) => unreachable!("the default configuration is valid"),
@@ -156,15 +157,21 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     }
 
     /// Warm start: makes up to `n` items with the factory now and keeps
-    /// them, as `FixedPool` and `RingPool` do at construction. They go to
-    /// this thread's cache first, then to the shared spill every thread
-    /// draws from; it stops at the first item the limits refuse (the spill
-    /// full, the byte cap reached), so `usize::MAX` means "as many as the
-    /// pool keeps". Returns how many were kept (counted as prefilled).
+    /// them, as `FixedPool` and `RingPool` do at construction. They wait
+    /// in a reserve that every thread draws from only when its cache and
+    /// the spill are empty: returned items go round first, so a generous
+    /// prefill does not cycle every item through use (and its memory
+    /// through the cache) in a steady load. The reserve holds at most
+    /// `cache_size + spill_size` items; it stops at the first item refused
+    /// (the reserve full, the byte cap reached, an item out of the
+    /// limits), so `usize::MAX` means "as many as the pool keeps". Returns
+    /// how many were kept (counted as prefilled). Like every idle item,
+    /// prefilled ones unused through two trims are freed.
     ///
     /// # Panics
     ///
-    /// If the factory panics (what was kept before stays).
+    /// If the factory, `Reset::reset` or `Reset::heap_bytes` panics (what
+    /// was kept before stays).
     ///
     /// # Examples
     ///
@@ -186,6 +193,27 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// ```
     pub fn prefill(&self, n: usize) -> usize {
         self.engine.prefill(CLASS, n)
+    }
+
+    /// Where the idle items are: the threads' caches, the spill and the
+    /// reserve of prefilled items (its `total()` is the retained figures
+    /// of [`stats`](Self::stats)). The same work as `stats`: cheap enough
+    /// for a metrics scrape (`pool_core::metrics::publish_memory`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_local::LocalPool;
+    ///
+    /// let pool = LocalPool::new(|| Vec::<u8>::with_capacity(1024));
+    /// assert_eq!(pool.prefill(8), 8);
+    /// drop(pool.get()); // taken from the reserve, returned to this thread's cache
+    /// let m = pool.memory();
+    /// assert_eq!((m.thread_caches.items, m.spill.items, m.reserve.items), (1, 0, 7));
+    /// assert_eq!(m.total().bytes, pool.stats().retained_bytes);
+    /// ```
+    pub fn memory(&self) -> pool_core::Memory {
+        self.engine.memory()[0]
     }
 
     /// Adds an item the pool did not hand out (a buffer made elsewhere, say;

@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use crossbeam_utils::CachePadded;
 use pool_core::PoolError;
 use pool_engine::SharedByteCap;
 use pool_engine::{ClassLimits, Engine};
 
 use crate::SizeClasses;
-use crate::engine::{ClassBuf, TieredExtra};
+use crate::engine::{TieredExtra, Tiers};
 use crate::pool::TieredPool;
 
 impl Default for TieredPool {
@@ -333,37 +332,20 @@ impl TieredPoolBuilder {
             .map(SharedByteCap::new)
             .transpose()?;
         let sizes = self.classes.sizes();
-        let classes = sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &size)| {
-                // A buffer that grew into the next class's size (or past
-                // twice the largest) is dropped on return: no pool pollution.
-                let limit = sizes
-                    .get(i + 1)
-                    .map_or(size.saturating_mul(2), |&next| next - 1);
-                // One that shrank under the class's size is dropped too: it
-                // could not keep `get(len)`'s promise of capacity >= len.
-                let limits = ClassLimits {
-                    cache_size: self.cache_size,
-                    spill_size: self.spill_size,
-                    min_item_bytes: size,
-                    max_item_bytes: limit,
-                };
-                let make: Box<dyn Fn() -> ClassBuf + Send + Sync> =
-                    Box::new(move || ClassBuf(Vec::with_capacity(size)));
-                (limits, make)
-            })
-            .collect();
+        let table = Tiers {
+            sizes: sizes.into(),
+            cache_size: self.cache_size,
+            spill_size: self.spill_size,
+        };
         let extra = TieredExtra {
             zero_on_release: self.zero_on_release,
-            oversize: CachePadded::new(Default::default()),
+            oversize: Default::default(),
             foreign_kept: Default::default(),
             foreign_dropped: Default::default(),
             #[cfg(feature = "leak-sites")]
             leaks: self.leaks,
         };
-        let engine = Engine::with_extra(classes, cap, self.trim_interval, extra)?;
+        let engine = Engine::with_table(table, cap, self.trim_interval, extra)?;
         let default_len = self.default_len.unwrap_or(sizes[0]);
         Ok(TieredPool::from_parts(
             engine,

@@ -4,10 +4,9 @@
 
 use std::ops::{Deref, DerefMut};
 
-use crossbeam_utils::CachePadded;
 use pool_core::Reset;
 use pool_core::strategy::Counter;
-use pool_engine::{Engine, EngineRef, Entry};
+use pool_engine::{ClassLimits, ClassTable, Engine, EngineRef, Entry};
 
 use crate::recent::Recent;
 
@@ -52,13 +51,52 @@ pub(crate) struct TieredExtra {
     /// Zero a buffer's bytes before it is kept (Node.js's `buf.fill(0)`).
     pub(crate) zero_on_release: bool,
     /// Requests over the largest class (a shared counter: the oversize path
-    /// allocates anyway).
-    pub(crate) oversize: CachePadded<Counter>,
+    /// allocates anyway; not padded, as it is written only on that path,
+    /// and the engine keeps it off the line of the trim epoch).
+    pub(crate) oversize: Counter,
     pub(crate) foreign_kept: Counter,
     pub(crate) foreign_dropped: Counter,
     /// Where outstanding class buffers were taken, if tracked.
     #[cfg(feature = "leak-sites")]
     pub(crate) leaks: Option<std::sync::Arc<pool_core::leaks::LeakTracker>>,
+}
+
+/// The classes of a tiered pool, computed from their sizes: the engine
+/// asks for a class's limits and makes its buffers through this, so an
+/// empty pool holds the sizes and nothing per class.
+pub(crate) struct Tiers {
+    /// Strictly increasing.
+    pub(crate) sizes: Box<[usize]>,
+    pub(crate) cache_size: usize,
+    pub(crate) spill_size: usize,
+}
+
+impl ClassTable<ClassBuf> for Tiers {
+    fn classes(&self) -> usize {
+        self.sizes.len()
+    }
+
+    fn limits(&self, class: usize) -> ClassLimits {
+        let size = self.sizes[class];
+        // A buffer that grew into the next class's size (or past twice the
+        // largest) is dropped on return: no pool pollution. One that
+        // shrank under the class's size is dropped too: it could not keep
+        // `get(len)`'s promise of capacity >= len.
+        let max = self
+            .sizes
+            .get(class + 1)
+            .map_or(size.saturating_mul(2), |&next| next - 1);
+        ClassLimits {
+            cache_size: self.cache_size,
+            spill_size: self.spill_size,
+            min_item_bytes: size,
+            max_item_bytes: max,
+        }
+    }
+
+    fn make(&self, class: usize) -> ClassBuf {
+        ClassBuf(Vec::with_capacity(self.sizes[class]))
+    }
 }
 
 /// Classes after the first whose per-thread caches sit inline in each

@@ -28,8 +28,12 @@ impl TieredPool {
             .classes
             .sizes()
             .iter()
-            .zip(self.engine.stats())
-            .map(|(&size, stats)| ClassStats { size, stats })
+            .zip(self.engine.stats_with_memory())
+            .map(|(&size, (stats, memory))| ClassStats {
+                size,
+                stats,
+                memory,
+            })
             .collect();
         let mut total = Stats::default();
         for c in &classes {
@@ -55,8 +59,9 @@ impl TieredPool {
 
     /// Publishes the statistics to the `metrics` facade (`metrics`
     /// feature): every class's figures under `pool = name` and
-    /// `class = <size in bytes>` (the metrics of `pool_core::metrics`),
-    /// and `pool_oversize_total`. Call it when scraped; get and put carry
+    /// `class = <size in bytes>` (the metrics of `pool_core::metrics`,
+    /// with where its idle buffers are: `pool_idle_bytes` by `place`), and
+    /// `pool_oversize_total`. Call it when scraped; get and put carry
     /// no metrics code.
     ///
     /// # Examples
@@ -79,7 +84,9 @@ impl TieredPool {
     pub fn publish_metrics(&self, name: &str) {
         let s = self.stats();
         for c in &s.classes {
-            pool_core::metrics::publish(name, &[("class", c.size.to_string())], &c.stats);
+            let class = [("class", c.size.to_string())];
+            pool_core::metrics::publish(name, &class, &c.stats);
+            pool_core::metrics::publish_memory(name, &class, &c.memory);
         }
         metrics::counter!("pool_oversize_total", "pool" => name.to_owned()).absolute(s.oversize);
     }

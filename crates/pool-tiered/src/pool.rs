@@ -306,10 +306,13 @@ impl TieredPool {
 
     /// Warm start: makes up to `n` buffers of the class that serves `len`
     /// and keeps them, as `pool_local::LocalPool::prefill`
-    /// does for its one class: this thread's cache first, then the class's
-    /// spill; it stops at the first buffer the limits refuse, so
-    /// `usize::MAX` means "as many as the class keeps". Returns how many
-    /// were kept (counted as prefilled); 0 for a length no class serves.
+    /// does for its one class: in the class's reserve, drawn from only
+    /// when a thread's cache and the spill are empty (returned buffers go
+    /// round first); at most `cache_size + spill_size` buffers, stopping
+    /// at the first one refused (the reserve full, the byte cap reached),
+    /// so `usize::MAX` means "as many as the class keeps". Returns how
+    /// many were kept (counted as prefilled); 0 for a length no class
+    /// serves.
     ///
     /// # Examples
     ///

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use pool_core::Stats;
+use pool_core::{Memory, Stats};
 
 use crate::SizeClasses;
 
@@ -15,6 +15,11 @@ pub struct ClassStats {
     pub size: usize,
     /// Its pool's statistics.
     pub stats: Stats,
+    /// Where its idle buffers are: the threads' caches, the spill and
+    /// the reserve of prefilled buffers (its `total()` is the retained
+    /// figures of `stats`).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub memory: Memory,
 }
 
 /// A snapshot of a [`TieredPool`](crate::TieredPool): a table for people

@@ -1,19 +1,20 @@
-//! A class's part of a trim: what the trim epoch frees from a cache and
-//! from the spill, and the clears of `Engine::clear`.
+//! A class's part of a trim: what the trim epoch frees from a cache, from
+//! the spill and from the reserve, and the clears of `Engine::clear`.
 
 use std::mem;
 
 use pool_core::Reset;
 use pool_core::strategy::Counters;
 
-use super::{Cache, Idle, Shelf};
+use super::{Cache, Class, Idle};
+use crate::sync::lock;
 
-impl<T: Reset> Shelf<T> {
+impl<T: Reset + 'static> Class<'_, T> {
     /// Acts on trims this cache has not seen: frees the items that stayed
     /// below the low-water mark since the last trim (all of them if two or
     /// more trims passed), and gives all idle credit back.
     #[cold]
-    pub(crate) fn observe_trim(&self, cache: &mut Cache<T>, c: &Counters, epoch: u64) {
+    pub(crate) fn observe_trim(self, cache: &mut Cache<T>, c: &Counters, epoch: u64) {
         let behind = epoch.wrapping_sub(cache.seen_epoch);
         let idle = if behind >= 2 {
             cache.items.len()
@@ -28,20 +29,24 @@ impl<T: Reset> Shelf<T> {
         let bytes: usize = freed.iter().map(|i| i.bytes).sum();
         c.trimmed.add(freed.len() as u64);
         c.bytes_trimmed.add(bytes as u64);
-        if let Some(budget) = &self.budget {
+        if let Some(budget) = self.budget {
             budget.release(bytes + mem::take(&mut cache.credit));
         }
     }
 
     /// The trim of the shared part: frees spilled batches that sat through
-    /// two trims. Counts into `c` with shared adds (any thread may trim);
-    /// returns the items freed.
-    pub(crate) fn trim_spill(&self, c: &Counters, epoch: u64) -> u64 {
-        let n = self.spill.len();
+    /// two trims, and the reserve if nothing was prefilled through two
+    /// trims. Counts with shared adds (any thread may trim); returns the
+    /// items freed.
+    pub(crate) fn trim_spill(self, epoch: u64) -> u64 {
+        let Some(stock) = self.made() else { return 0 };
+        let n = stock.spill.len();
         let mut young = Vec::with_capacity(n);
         let (mut freed, mut freed_bytes) = (0usize, 0usize);
         for _ in 0..n {
-            let Some(batch) = self.spill.pop() else { break };
+            let Some(batch) = stock.pop_batch() else {
+                break;
+            };
             if epoch.wrapping_sub(batch.epoch) >= 2 {
                 freed += batch.items.len();
                 freed_bytes += batch.bytes;
@@ -50,15 +55,28 @@ impl<T: Reset> Shelf<T> {
             }
         }
         for batch in young {
-            if let Err(batch) = self.spill.push(batch) {
+            if let Err(batch) = stock.push_batch(batch) {
                 // Other threads spilled meanwhile: this batch is idle, free it.
                 freed += batch.items.len();
                 freed_bytes += batch.bytes;
             }
         }
+        let old_reserve = {
+            let mut r = lock(&stock.reserve);
+            if epoch.wrapping_sub(r.epoch) >= 2 {
+                freed += r.items.len();
+                freed_bytes += mem::take(&mut r.bytes);
+                mem::take(&mut r.items)
+            } else {
+                Vec::new()
+            }
+        };
+        // Dropped outside the lock: an item's `Drop` may use the pool.
+        drop(old_reserve);
+        let c = &stock.cacheless;
         c.trimmed.add_shared(freed as u64);
         c.bytes_trimmed.add_shared(freed_bytes as u64);
-        if let Some(budget) = &self.budget {
+        if let Some(budget) = self.budget {
             budget.release(freed_bytes);
         }
         freed as u64
@@ -66,27 +84,36 @@ impl<T: Reset> Shelf<T> {
 
     /// Frees every item of a cache and its credit (the owner is not using
     /// it); counts into the cache's own counters `c`.
-    pub(crate) fn clear_cache(&self, cache: &mut Cache<T>, c: &Counters) {
+    pub(crate) fn clear_cache(self, cache: &mut Cache<T>, c: &Counters) {
         let bytes: usize = cache.items.iter().map(|i| i.bytes).sum();
         c.trimmed.add(cache.items.len() as u64);
         c.bytes_trimmed.add(bytes as u64);
         cache.items.clear();
         cache.low_water = 0;
-        if let Some(budget) = &self.budget {
+        if let Some(budget) = self.budget {
             budget.release(bytes + mem::take(&mut cache.credit));
         }
     }
 
-    /// Frees every spilled batch; counts into `c` with shared adds.
-    pub(crate) fn clear_spill(&self, c: &Counters) {
+    /// Frees every spilled batch and the reserve; counts with shared adds.
+    pub(crate) fn clear_spill(self) {
+        let Some(stock) = self.made() else { return };
         let (mut items, mut bytes) = (0u64, 0usize);
-        while let Some(batch) = self.spill.pop() {
+        while let Some(batch) = stock.pop_batch() {
             items += batch.items.len() as u64;
             bytes += batch.bytes;
         }
+        let reserve = {
+            let mut r = lock(&stock.reserve);
+            bytes += mem::take(&mut r.bytes);
+            mem::take(&mut r.items)
+        };
+        items += reserve.len() as u64;
+        drop(reserve);
+        let c = &stock.cacheless;
         c.trimmed.add_shared(items);
         c.bytes_trimmed.add_shared(bytes as u64);
-        if let Some(budget) = &self.budget {
+        if let Some(budget) = self.budget {
             budget.release(bytes);
         }
     }
