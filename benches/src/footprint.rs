@@ -166,7 +166,10 @@ fn stages<P>(
     for _ in 0..pools {
         held.push(make());
     }
-    out.push(since(name, STAGES[0], start, pools, 0));
+    let mut empty = since(name, STAGES[0], start, pools, 0);
+    // The handle itself, where the pools are kept (in a `Vec` here).
+    empty.heap_bytes += std::mem::size_of::<P>() as f64;
+    out.push(empty);
     let (first_items, second) = match second {
         Some((items, f, more)) => (items, Some((f, more))),
         None => (0, None),

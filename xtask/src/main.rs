@@ -314,8 +314,17 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
     if !workload_only && a.sizes.as_ref().is_none_or(|s| s.contains(&4096)) {
         count_instructions(a, &extra_out, &stage.join(COUNTS_NOTE))?;
     }
+    if !workload_only && a.filter.as_ref().is_none_or(|f| f.contains("footprint")) {
+        measure_footprint(&stage.join(report::FOOTPRINT))?;
+    }
     // Every target finished: the staged results replace the previous ones.
-    for name in ["criterion", "burst.jsonl", "extra.jsonl", COUNTS_NOTE] {
+    for name in [
+        "criterion",
+        "burst.jsonl",
+        "extra.jsonl",
+        COUNTS_NOTE,
+        report::FOOTPRINT,
+    ] {
         let (from, to) = (stage.join(name), out.join(name));
         if to.is_dir() {
             std::fs::remove_dir_all(&to)
@@ -391,6 +400,38 @@ fn count_instructions(a: &BenchArgs, extra_out: &Path, note: &Path) -> Result<()
         records::append(extra_out, &record)?;
     }
     Ok(())
+}
+
+/// Measures what our empty pools cost and what their first uses add, and
+/// what the 64 KiB pipeline leaves resident through pool-local prefilled
+/// or not (the `pool-footprint` binary, a process per measurement), into
+/// `out` (JSON lines).
+fn measure_footprint(out: &Path) -> Result<(), String> {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "pool-benches",
+        "--bin",
+        "pool-footprint",
+    ]);
+    run(build, "building the footprint measurement")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from);
+    let bin = target.join("release/pool-footprint");
+    eprintln!("[footprint] empty pools, first uses, the prefilled pipeline");
+    let output = Command::new(&bin)
+        .output()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            bin.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    std::fs::write(out, &output.stdout).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 /// The sizes (4 KiB, 64 KiB, as asked) at which to measure the statistics

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::cases::{Case, Paired, Row, group_cases};
-use crate::records::{BurstRecord, ExtraRecord, read_lines};
+use crate::records::{BurstRecord, ExtraRecord, FootprintRecord, read_lines};
 
 /// `4KiB` -> 4096.
 fn parse_size(label: &str) -> usize {
@@ -91,6 +91,7 @@ pub(crate) fn write(
         ));
     }
     let (burst, bad_burst) = read_lines::<BurstRecord>(&from.join("burst.jsonl"));
+    let (footprint, _) = read_lines::<FootprintRecord>(&from.join(FOOTPRINT));
 
     // What benchmarks measured besides time (retained bytes), by id.
     let (extra, bad_extra) = read_lines::<ExtraRecord>(&from.join("extra.jsonl"));
@@ -310,6 +311,9 @@ pub(crate) fn write(
             );
         }
     }
+    if !footprint.is_empty() {
+        footprint_table(&footprint, &mut md, &mut text);
+    }
     let _ = writeln!(md, "\n## Recommendations\n");
     for r in &recommendations {
         let _ = writeln!(md, "- {r}");
@@ -321,6 +325,7 @@ pub(crate) fn write(
         "machine": { "available_parallelism": std::thread::available_parallelism().map_or(0, |n| n.get()) },
         "results": json_rows,
         "burst": burst,
+        "footprint": footprint,
         "targets": targets,
         "recommendations": recommendations,
     });
@@ -464,3 +469,64 @@ fn scaling_charts(cases: &BTreeMap<Case, Vec<Row>>, out: &Path) -> Result<Vec<St
 
 #[cfg(test)]
 mod tests;
+
+/// Where `cargo xtask bench` writes the `pool-footprint` records.
+pub(crate) const FOOTPRINT: &str = "footprint.jsonl";
+
+/// The footprint table: bytes per pool at each stage of its use (heap
+/// counted by the allocator, resident memory), and what the 64 KiB
+/// pipeline leaves resident, prefilled or not.
+fn footprint_table(records: &[FootprintRecord], md: &mut String, text: &mut String) {
+    let _ = writeln!(
+        md,
+        "\n## Footprint: what a pool costs before and after its first use\n\n\
+         Bytes per pool, 10,000 pools made and kept (`pool-footprint`): heap counted by the \
+         allocator (the pool's handle included, its items left out) and resident memory \
+         (`/proc/self/status`), each kind in a process of its own. A stage's figure is what \
+         it added.\n\n| pool | stage | heap B | resident B |\n|---|---|---:|---:|"
+    );
+    let _ = writeln!(text, "\nfootprint (bytes per pool: heap, resident)");
+    let rss = |r: &FootprintRecord| r.rss_bytes.map_or("n/a".to_string(), |v| format!("{v:.0}"));
+    for r in records.iter().filter(|r| r.pools > 1) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0} | {} |",
+            r.pool,
+            r.stage,
+            r.heap_bytes,
+            rss(r)
+        );
+        let _ = writeln!(
+            text,
+            "  {:<14} {:<14} {:>8.0} {:>8}",
+            r.pool,
+            r.stage,
+            r.heap_bytes,
+            rss(r)
+        );
+    }
+    let pipelines: Vec<&FootprintRecord> = records.iter().filter(|r| r.pools == 1).collect();
+    if let Some(first) = pipelines.first() {
+        let _ = writeln!(
+            md,
+            "\n{}, one process each: MiB held once the run is over (the pool alive).\n\n\
+             | pool | heap MiB | resident MiB |\n|---|---:|---:|",
+            first.stage
+        );
+        let _ = writeln!(text, "  {} (MiB: heap, resident)", first.stage);
+        let mib = |v: f64| v / f64::from(1 << 20);
+        for r in pipelines {
+            let resident = r
+                .rss_bytes
+                .map_or("n/a".to_string(), |v| format!("{:.1}", mib(v)));
+            let _ = writeln!(md, "| {} | {:.1} | {resident} |", r.pool, mib(r.heap_bytes));
+            let _ = writeln!(
+                text,
+                "    {:<22} {:>6.1} {:>6}",
+                r.pool,
+                mib(r.heap_bytes),
+                resident
+            );
+        }
+    }
+}
