@@ -5,8 +5,10 @@
 //!
 //! Nothing of a class is allocated until it is used: a thread's cache of
 //! the class starts as an empty filler and takes the class's limits at its
-//! first slow path, and the shelf's shared part ([`Stock`]) is made at the
-//! first spill, prefill or call without a cache.
+//! first slow path, which also makes the class's shared part ([`Stock`])
+//! if no thread did, and the cache's room: both before a later burst's
+//! items on the heap, which the allocator can then give back after a
+//! trim.
 //!
 //! The engine owns every call into this module: it finds the calling
 //! thread's cache, reads the trim epoch and picks the counters, so these
@@ -63,7 +65,8 @@ struct CachedLimits {
 /// (the per-thread layer guarantees that).
 pub(crate) struct Cache<T> {
     /// Idle items, the most recently returned last (LIFO keeps them warm);
-    /// grown as items come back, so an unused class costs no allocation.
+    /// room for `cache_size` made at the thread's first use of the class,
+    /// so an unused class costs no allocation.
     /// Invariant: `len <= cache_size`.
     items: Vec<Idle<T>>,
     /// Bytes reserved from the budget and not held by an item (0 without a
@@ -300,9 +303,16 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
 
     /// Sets up a thread's cache of this class at its first slow path (a
     /// cache starts as an empty filler, see [`Cache`]'s `Default`).
+    ///
+    /// The class's shared part is made here too, if it was not: its spill
+    /// queue must be allocated before a burst's items (at a first use),
+    /// not during the burst (at the first spill), where it would sit above
+    /// the burst's memory and keep the allocator from giving that memory
+    /// back after a trim.
     #[inline]
     fn set_up(self, cache: &mut Cache<T>, epoch: u64) {
         if cache.hot.cache_size == 0 {
+            self.stock();
             let l = self.limits();
             cache.hot = CachedLimits {
                 cache_size: l.cache_size,
@@ -312,6 +322,9 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
             };
             cache.seen_epoch = epoch;
             cache.low_water = 0;
+            // Room for the whole cache now, for the same reason: grown
+            // during a burst, it would sit above the burst's items.
+            cache.items.reserve_exact(l.cache_size);
         }
     }
 
@@ -445,9 +458,6 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
     ) -> bool {
         if cache.hot.cache_size == 0 {
             self.set_up(cache, epoch);
-            // The first item: room for one, so a class a thread keeps one
-            // item of costs one item's room (the next push grows it).
-            cache.items.reserve_exact(1);
             // The limits the filler let through, checked now.
             return Self::keep(|| self, cache, c, item, bytes, epoch, entry);
         }

@@ -97,13 +97,16 @@
 //! What a pool costs before it holds anything (measured by `cargo xtask
 //! bench`'s footprint table, 10,000 pools on x86-64 Linux, heap bytes
 //! counted by the allocator; resident memory adds the allocator's
-//! overhead): an empty pool about 250 bytes (its shared block, its class
-//! table and a weak pointer in the trimmer's list; no spill, no cache);
-//! a thread's first get and return about 550 more (the thread's slot on
-//! cache lines of its own, room for one idle item, an entry in the
-//! thread's list of pools). The spill's queue is made at the first spill
-//! (a cache full), [`LocalPool::prefill`]'s reserve at the first prefill;
-//! a thread's cache grows as items come back, up to `cache_size`.
+//! overhead): an empty pool about 260 bytes (its shared block, its class
+//! table and a weak pointer in the trimmer's list; no spill, no cache).
+//! The first get on a thread adds the thread's slot (320 bytes, on cache
+//! lines of its own), and the first use of the class its shared part
+//! with room for the spill (about 2.2 KiB at the default 32 batches)
+//! and the thread's room for `cache_size` items (2 KiB at 64 items of 32
+//! bytes): about 4.6 KiB in all with the defaults, 1.4 KiB with limits
+//! of 2. That room is reserved up front on purpose: grown during a burst,
+//! it would sit above the burst's memory on the heap and keep the
+//! allocator from giving that memory back after a trim.
 //!
 //! [`LocalPool::memory`] shows where the idle items are: the threads'
 //! caches, the spill, the reserve of prefilled items.

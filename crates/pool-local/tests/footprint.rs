@@ -61,19 +61,33 @@ fn warm() {
 }
 
 #[test]
-fn an_empty_pool_holds_at_most_512_bytes_and_its_first_get_at_most_1_kib() {
+fn an_empty_pool_holds_at_most_512_bytes_and_its_first_get_its_slot_and_room() {
     warm();
     let (before, _) = held();
     let pool = LocalPool::new(Vec::<u8>::new);
     let (empty, _) = held();
     let empty = empty - before + std::mem::size_of_val(&pool) as isize;
     assert!(empty <= 512, "an empty pool holds {empty} bytes");
+    drop(pool);
+    // The first use of a class reserves room for the cache and the spill
+    // up front, so that neither is allocated during a burst above the
+    // burst's memory (which the allocator could then not give back):
+    // with small limits, what is left is the thread's slot (320 bytes)
+    // and the class's shared part (its counters, and the spill queue's
+    // two padded indexes): at most 1.5 KiB with the empty pool, as the
+    // crate docs say.
+    let (before, _) = held();
+    let pool = LocalPool::builder()
+        .cache_size(2)
+        .spill_size(2)
+        .build(Vec::<u8>::new)
+        .unwrap();
     // `Vec::new` holds no heap: what the first get and return add is the
-    // pool's own (this thread's slot and the room of its cache).
+    // pool's own.
     drop(pool.get());
     let (used, _) = held();
     let used = used - before + std::mem::size_of_val(&pool) as isize;
-    assert!(used <= 1024, "after one get, the pool holds {used} bytes");
+    assert!(used <= 1536, "after one get, the pool holds {used} bytes");
 }
 
 #[test]

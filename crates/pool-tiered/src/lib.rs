@@ -63,9 +63,10 @@
 //! its shared part made later, the shared block); a thread's first get
 //! about 5.9 KiB (its slot holds every class's cache and counters inline,
 //! so a get or put of any class loads no pointer before them); each class
-//! a thread uses then about 130 bytes more (room for its idle buffers,
-//! grown as they come back), and a class's first spill its spill queue
-//! (2 KiB at the default 256 buffers). [`TieredPool::prefill`]'s buffers
+//! used then about 2.7 KiB more at the default limits: its shared part
+//! with room for its spill (32 batches) and the thread's room for 16
+//! cached buffers, reserved at the class's first use so that neither is
+//! allocated above a burst's memory. [`TieredPool::prefill`]'s buffers
 //! wait in a reserve drawn from only when a thread's cache and the spill
 //! are empty, so a generous prefill does not cycle every buffer through
 //! use. [`ClassStats::memory`] shows where each class's idle buffers are.
