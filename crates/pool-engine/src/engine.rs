@@ -340,7 +340,11 @@ impl<
                         t.add(s.counters.get(class.index));
                     }
                     if let Some(stock) = class.made() {
-                        t.add(stock.cacheless());
+                        if let Some(c) = stock.cacheless_made() {
+                            t.add(c);
+                        }
+                        t.trimmed += stock.trimmed.get();
+                        t.bytes_trimmed += stock.bytes_trimmed.get();
                     }
                     if class.index == 0 {
                         // Counted once for the pool, in its first class.

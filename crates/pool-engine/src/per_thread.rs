@@ -325,6 +325,11 @@ impl<G: ThreadState> Inner<G> {
                         handover: Mutex::new(()),
                         anchors: AtomicUsize::new(0),
                     }));
+                    if slots.all.capacity() == 0 {
+                        // Most pools are used by a few threads: room for
+                        // one, grown as more come.
+                        slots.all.reserve_exact(1);
+                    }
                     slots.all.push(slot);
                     slots.all.len() - 1
                 }

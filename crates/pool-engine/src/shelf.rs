@@ -6,16 +6,15 @@
 //! Nothing of a class is allocated until it is used: a thread's cache of
 //! the class starts as an empty filler and takes the class's limits at its
 //! first slow path, which also makes the class's shared part ([`Stock`])
-//! if no thread did, and the cache's room: both before a later burst's
-//! items on the heap, which the allocator can then give back after a
-//! trim.
+//! if no thread did (before a later burst's items on the heap, which the
+//! allocator can then give back after a trim). What grows with the items
+//! (a cache's room, the spill's) is freed when a trim empties it.
 //!
 //! The engine owns every call into this module: it finds the calling
 //! thread's cache, reads the trim epoch and picks the counters, so these
 //! functions only take what they work on.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use pool_core::Reset;
 use pool_core::strategy::words::pop_words;
@@ -47,13 +46,16 @@ struct Batch<T> {
     epoch: u64,
 }
 
-/// What a get or put that stays in the cache reads of its class's limits:
-/// copied into each cache at the thread's first use of the class, so that
+/// What a get or put that stays in the cache reads of its class's limits
+/// (its `cache_size` is the cache's room: one item, then the class's
+/// limit; see `Cache::items`): copied into each cache at the thread's
+/// first use of the class, so that
 /// the hot path reads one line of the thread's own and looks the shared
 /// [`Shelf`] up only when it leaves the cache.
 #[derive(Debug, Clone, Copy)]
 struct CachedLimits {
-    /// 0 until the thread first uses the class (see [`Cache`]'s `Default`).
+    /// 0 until the thread first uses the class (see [`Cache`]'s `Default`)
+    /// and after a trim freed the cache's room; then the room.
     cache_size: usize,
     max_item_bytes: usize,
     min_item_bytes: usize,
@@ -64,9 +66,13 @@ struct CachedLimits {
 /// One thread's idle items of one class. Only the owning thread touches it
 /// (the per-thread layer guarantees that).
 pub(crate) struct Cache<T> {
-    /// Idle items, the most recently returned last (LIFO keeps them warm);
-    /// room for `cache_size` made at the thread's first use of the class,
-    /// so an unused class costs no allocation.
+    /// Idle items, the most recently returned last (LIFO keeps them warm).
+    /// Its room is made for one item at the first return and for
+    /// `cache_size` at the first time it holds more, in one step (never by
+    /// doubling: a step made during a burst and freed later could sit in
+    /// the allocator's small-block cache above the burst's memory and keep
+    /// the allocator from giving it back), and freed when a trim or a
+    /// clear empties the cache.
     /// Invariant: `len <= cache_size`.
     items: Vec<Idle<T>>,
     /// Bytes reserved from the budget and not held by an item (0 without a
@@ -133,10 +139,6 @@ impl<T> Default for Shelf<T> {
 pub(crate) struct Stock<T> {
     /// Batches of idle items shared by all threads.
     spill: Spill<Batch<T>>,
-    /// Items and heap bytes in the spill's batches (for
-    /// [`Engine::memory`](crate::Engine::memory); approximate while
-    /// threads spill and refill).
-    spilled: Held,
     /// Items made ahead of demand (prefill), taken only when a thread's
     /// cache and the spill are empty: returned items go round first, and
     /// these stay untouched until demand needs them.
@@ -146,33 +148,15 @@ pub(crate) struct Stock<T> {
     /// Counts of calls made while the calling thread had no cache (its
     /// thread-locals being destroyed, or a re-entrant call), of prefills
     /// and of trims of the spill and reserve: shared adds, rarely.
-    cacheless: Counters,
-}
-
-/// Items and their heap bytes somewhere shared, counted as they move.
-#[derive(Default)]
-struct Held {
-    items: AtomicUsize,
-    bytes: AtomicUsize,
-}
-
-impl Held {
-    fn add(&self, items: usize, bytes: usize) {
-        self.items.fetch_add(items, Relaxed);
-        self.bytes.fetch_add(bytes, Relaxed);
-    }
-
-    fn sub(&self, items: usize, bytes: usize) {
-        self.items.fetch_sub(items, Relaxed);
-        self.bytes.fetch_sub(bytes, Relaxed);
-    }
-
-    fn get(&self) -> (u64, u64) {
-        (
-            self.items.load(Relaxed) as u64,
-            self.bytes.load(Relaxed) as u64,
-        )
-    }
+    /// Made at its first count: a class whose threads always have their
+    /// caches never needs it.
+    cacheless: OnceLock<Box<Counters>>,
+    /// Idle items (and their bytes) freed from the spill and the reserve
+    /// by trims and clears: counted here, not in `cacheless`, so that a
+    /// trim allocates nothing (made after a burst's memory was freed, a
+    /// block could keep the allocator from giving that memory back).
+    pub(crate) trimmed: Counter,
+    pub(crate) bytes_trimmed: Counter,
 }
 
 /// Items made ahead of demand, with the trim epoch of the last one kept.
@@ -193,28 +177,39 @@ impl<T> Stock<T> {
         let batch = batch_of(limits.cache_size);
         Stock {
             spill: Spill::new(limits.spill_size.div_ceil(batch)),
-            spilled: Held::default(),
             reserve: Mutex::new(Reserve {
                 items: Vec::new(),
                 bytes: 0,
                 epoch: 0,
             }),
             reserve_cap: limits.cache_size + limits.spill_size,
-            cacheless: Counters::default(),
+            cacheless: OnceLock::new(),
+            trimmed: Counter::default(),
+            bytes_trimmed: Counter::default(),
         }
     }
 
     fn push_batch(&self, batch: Batch<T>) -> Result<(), Batch<T>> {
-        let (items, bytes) = (batch.items.len(), batch.bytes);
-        self.spill.push(batch)?;
-        self.spilled.add(items, bytes);
-        Ok(())
+        self.spill.push(batch)
     }
 
     fn pop_batch(&self) -> Option<Batch<T>> {
-        let batch = self.spill.pop()?;
-        self.spilled.sub(batch.items.len(), batch.bytes);
-        Some(batch)
+        self.spill.pop()
+    }
+
+    /// Frees the spilled batches that sat through two trims as of
+    /// `epoch` (all of them with `None`); returns the items and bytes
+    /// freed.
+    fn drop_batches(&self, epoch: Option<u64>) -> (usize, usize) {
+        let mut freed = (0, 0);
+        self.spill.drop_old(
+            |b| epoch.is_none_or(|e| e.wrapping_sub(b.epoch) >= 2),
+            |b| {
+                freed.0 += b.items.len();
+                freed.1 += b.bytes;
+            },
+        );
+        freed
     }
 
     /// An item from the reserve, if it holds one.
@@ -228,7 +223,12 @@ impl<T> Stock<T> {
     /// The calls made without a cache, prefills and trims of the shared
     /// part, counted here.
     pub(crate) fn cacheless(&self) -> &Counters {
-        &self.cacheless
+        self.cacheless.get_or_init(Box::default)
+    }
+
+    /// [`cacheless`](Self::cacheless), if anything was counted there.
+    pub(crate) fn cacheless_made(&self) -> Option<&Counters> {
+        self.cacheless.get().map(|c| &**c)
     }
 }
 
@@ -295,7 +295,9 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
         self.made().map_or_else(Places::default, |s| {
             let r = lock(&s.reserve);
             Places {
-                spilled: s.spilled.get(),
+                spilled: s.spill.fold((0, 0), |(n, b), batch| {
+                    (n + batch.items.len() as u64, b + batch.bytes as u64)
+                }),
                 reserved: (r.items.len() as u64, r.bytes as u64),
             }
         })
@@ -304,27 +306,37 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
     /// Sets up a thread's cache of this class at its first slow path (a
     /// cache starts as an empty filler, see [`Cache`]'s `Default`).
     ///
-    /// The class's shared part is made here too, if it was not: its spill
-    /// queue must be allocated before a burst's items (at a first use),
-    /// not during the burst (at the first spill), where it would sit above
-    /// the burst's memory and keep the allocator from giving that memory
-    /// back after a trim.
+    /// The class's shared part is made here too, if it was not: made at a
+    /// first use, it sits below a later burst's items on the heap (made
+    /// during the burst, at the first spill, it would sit above them and
+    /// keep the allocator from giving their memory back after a trim).
     #[inline]
     fn set_up(self, cache: &mut Cache<T>, epoch: u64) {
         if cache.hot.cache_size == 0 {
             self.stock();
             let l = self.limits();
             cache.hot = CachedLimits {
-                cache_size: l.cache_size,
+                // Room for one item first (see `Cache::items`).
+                cache_size: 1,
                 max_item_bytes: l.max_item_bytes,
                 min_item_bytes: l.min_item_bytes,
                 budgeted: self.budget.is_some(),
             };
             cache.seen_epoch = epoch;
             cache.low_water = 0;
-            // Room for the whole cache now, for the same reason: grown
-            // during a burst, it would sit above the burst's items.
-            cache.items.reserve_exact(l.cache_size);
+        }
+    }
+
+    /// Room for the whole cache, in one step, once it holds more than one
+    /// item (see `Cache::items`).
+    #[cold]
+    fn make_room(self, cache: &mut Cache<T>) {
+        let full = self.limits().cache_size;
+        if cache.hot.cache_size < full {
+            cache
+                .items
+                .reserve_exact(full.saturating_sub(cache.items.len()));
+            cache.hot.cache_size = full;
         }
     }
 
@@ -383,6 +395,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
                     Some(first) => first,
                     None => unreachable!("spilled batches are never empty"),
                 };
+                self.make_room(cache);
                 cache.items.append(&mut batch.items);
                 cache.low_water = 0;
                 return self.hand_out(cache, c, first);
@@ -456,17 +469,26 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
         epoch: u64,
         entry: Entry,
     ) -> bool {
+        if cache.hot.cache_size != 0 && cache.seen_epoch != epoch {
+            // May free the cache's room (and set it up again below).
+            self.observe_trim(cache, c, epoch);
+        }
         if cache.hot.cache_size == 0 {
             self.set_up(cache, epoch);
+            // The first item: room for one, so a class a thread keeps one
+            // item of costs one item's room.
+            cache.items.reserve_exact(1);
             // The limits the filler let through, checked now.
             return Self::keep(|| self, cache, c, item, bytes, epoch, entry);
         }
-        if cache.seen_epoch != epoch {
-            self.observe_trim(cache, c, epoch);
-        }
-        if cache.items.len() >= cache.hot.cache_size && !self.spill_half(cache, epoch) {
-            discard(&c.discarded.full, entry);
-            return false;
+        if cache.items.len() >= cache.hot.cache_size {
+            let full = self.limits().cache_size;
+            if cache.hot.cache_size < full {
+                self.make_room(cache);
+            } else if !self.spill_half(cache, epoch) {
+                discard(&c.discarded.full, entry);
+                return false;
+            }
         }
         if let Some(budget) = self.budget {
             if cache.credit < bytes {
@@ -519,7 +541,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
         let mut freed = (0u64, 0usize);
         if !cache.items.is_empty() {
             let stock = self.stock();
-            let batch = batch_of(cache.hot.cache_size);
+            let batch = batch_of(self.limits().cache_size);
             while !cache.items.is_empty() {
                 let n = batch.min(cache.items.len());
                 let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
@@ -548,7 +570,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
     #[cold]
     pub(crate) fn take_shared(self) -> T {
         let stock = self.stock();
-        let c = &stock.cacheless;
+        let c = stock.cacheless();
         let first = match stock.pop_batch() {
             Some(mut batch) => {
                 let first = match batch.items.pop() {
@@ -589,7 +611,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
     #[cold]
     pub(crate) fn keep_shared(self, item: T, bytes: usize, epoch: u64, entry: Entry) -> bool {
         let stock = self.stock();
-        let c = &stock.cacheless;
+        let c = stock.cacheless();
         let count = |counter: &Counter| {
             if entry == Entry::Returned {
                 counter.add_shared(1);
@@ -637,7 +659,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
             return false;
         }
         let mut item = self.make();
-        let c = &stock.cacheless;
+        let c = stock.cacheless();
         let Some(bytes) = reset_and_measure(&mut item, c, true, Entry::Adopted) else {
             return false;
         };

@@ -1,93 +1,134 @@
-//! The spill: a bounded queue of batches of idle items that every thread
-//! shares, allocated whole when the pool is made if it is small.
+//! The spill: a bounded stack of batches of idle items that every thread
+//! shares, behind a lock; its room is made in one step at the first batch
+//! and freed when a trim or a clear empties it.
+//!
+//! Batches move through it on slow paths only (a thread's cache full or
+//! empty, every `cache_size / 2` gets or puts at most), each move one short
+//! critical section. A queue allocated up front would cost its whole room
+//! in every class of every pool, used or not.
+//!
+//! The room is made whole (not grown by doubling) and trims allocate
+//! nothing, for the allocator's sake: the first batch often comes during
+//! a burst, and a small block made then and freed later can sit in the
+//! allocator's per-thread cache above the burst's memory, which keeps the
+//! allocator from giving that memory back (glibc's heap shrinks from the
+//! top only).
 
-use std::sync::OnceLock;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use crossbeam_queue::{ArrayQueue, SegQueue};
+use crate::sync::{Mutex, lock};
 
-/// Spills of at most this many batches are allocated whole when the pool
-/// is made (at most `PREALLOCATE * size_of::<Batch>()`, 40 KiB); larger
-/// ones as they fill.
-const PREALLOCATE: usize = 1024;
+/// The most batches' room made at the first batch (a spill limit of up
+/// to `MAX_SPILL_SIZE` batches would otherwise be gigabytes up front).
+const ROOM_AT_ONCE: usize = 1 << 12;
 
-/// A bounded queue of batches.
-///
-/// A spill of up to [`PREALLOCATE`] entries is an `ArrayQueue` allocated
-/// when the pool is made. That placement matters: a queue allocated during
-/// a burst sits above the burst's buffers on the heap, and the allocator
-/// cannot give their memory back after they are freed. A larger limit
-/// would cost its whole size up front (hundreds of MiB for a
-/// `MAX_SPILL_SIZE` spill of batches of one), so it is a
-/// `SegQueue` instead, which takes blocks of a few dozen entries as it
-/// fills and frees them as it drains, made at the first spill.
-pub(crate) struct Spill<T> {
-    queue: SpillQueue<T>,
-    /// Entries pushed or being pushed; never over `cap` for long (a push
-    /// that takes it over gives its place back at once).
+/// A bounded stack of batches.
+pub(crate) struct Spill<B> {
+    batches: Mutex<Vec<B>>,
+    /// `batches.len()`, written under the lock, read without it (a hint
+    /// for a thread deciding whether to make a batch).
     len: AtomicUsize,
     cap: usize,
 }
 
-enum SpillQueue<T> {
-    Preallocated(Box<ArrayQueue<T>>),
-    Growing(OnceLock<Box<SegQueue<T>>>),
-}
-
-impl<T> Spill<T> {
+impl<B> Spill<B> {
+    /// An empty spill of at most `cap` batches; allocates nothing.
     pub(crate) fn new(cap: usize) -> Self {
-        let queue = if cap <= PREALLOCATE {
-            SpillQueue::Preallocated(Box::new(ArrayQueue::new(cap.max(1))))
-        } else {
-            SpillQueue::Growing(OnceLock::new())
-        };
         Spill {
-            queue,
+            batches: Mutex::new(Vec::new()),
             len: AtomicUsize::new(0),
             cap,
         }
     }
 
-    pub(crate) fn push(&self, value: T) -> Result<(), T> {
-        if self.len.fetch_add(1, AcqRel) >= self.cap {
-            self.len.fetch_sub(1, AcqRel);
-            return Err(value);
+    /// Keeps `batch`, or hands it back if the spill is full.
+    pub(crate) fn push(&self, batch: B) -> Result<(), B> {
+        let mut b = lock(&self.batches);
+        if b.len() >= self.cap {
+            return Err(batch);
         }
-        match &self.queue {
-            // Never full here: `len` reserved the place.
-            SpillQueue::Preallocated(q) => {
-                if let Err(value) = q.push(value) {
-                    self.len.fetch_sub(1, AcqRel);
-                    return Err(value);
-                }
-            }
-            SpillQueue::Growing(q) => q.get_or_init(|| Box::new(SegQueue::new())).push(value),
+        if b.capacity() == 0 {
+            // The whole room at once; a room too large to allocate (a
+            // limit near `MAX_SPILL_SIZE` of large batches) grows as
+            // batches come instead.
+            let _ = b.try_reserve_exact(self.cap.min(ROOM_AT_ONCE));
         }
+        b.push(batch);
+        self.len.store(b.len(), Relaxed);
         Ok(())
     }
 
-    pub(crate) fn pop(&self) -> Option<T> {
-        let value = match &self.queue {
-            SpillQueue::Preallocated(q) => q.pop()?,
-            SpillQueue::Growing(q) => q.get()?.pop()?,
+    /// The batch kept last (its items were in use most recently).
+    pub(crate) fn pop(&self) -> Option<B> {
+        let mut b = lock(&self.batches);
+        let batch = b.pop()?;
+        self.len.store(b.len(), Relaxed);
+        Some(batch)
+    }
+
+    /// Drops every batch `old` says is old, outside the lock (an item's
+    /// `Drop` may use the pool), calling `dropped` on each first; frees
+    /// the room if the spill is left empty. Allocates nothing.
+    pub(crate) fn drop_old(&self, mut old: impl FnMut(&B) -> bool, mut dropped: impl FnMut(&B)) {
+        let mut all = {
+            let mut b = lock(&self.batches);
+            self.len.store(0, Relaxed);
+            std::mem::take(&mut *b)
         };
-        self.len.fetch_sub(1, AcqRel);
-        Some(value)
+        all.retain(|batch| {
+            let is_old = old(batch);
+            if is_old {
+                dropped(batch);
+            }
+            !is_old
+        });
+        if all.is_empty() {
+            // Freed here, outside the lock.
+            return;
+        }
+        let mut b = lock(&self.batches);
+        if b.is_empty() {
+            // Nobody spilled meanwhile: the room goes back as it was.
+            std::mem::swap(&mut *b, &mut all);
+        } else {
+            let room = self.cap.saturating_sub(b.len());
+            let keep = all.len().min(room);
+            b.extend(all.drain(..keep));
+        }
+        self.len.store(b.len(), Relaxed);
+        drop(b);
+        // What no longer fits (others spilled meanwhile) is idle: freed.
+        for batch in &all {
+            dropped(batch);
+        }
     }
 
+    /// Folds `f` over the batches held now, under the lock (for a
+    /// report: `f` must not use the pool).
+    pub(crate) fn fold<A>(&self, init: A, f: impl FnMut(A, &B) -> A) -> A {
+        lock(&self.batches).iter().fold(init, f)
+    }
+
+    /// Batches held now (without the lock: a moment's figure).
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Acquire).min(self.cap)
+        self.len.load(Relaxed)
     }
 
-    /// Entries it holds at most.
+    /// Whether a push would be refused now (without the lock).
+    pub(crate) fn is_full(&self) -> bool {
+        self.len() >= self.cap
+    }
+
+    /// Batches it holds at most.
     #[cfg(test)]
     pub(crate) fn cap(&self) -> usize {
         self.cap
     }
 
-    pub(crate) fn is_full(&self) -> bool {
-        self.len.load(Acquire) >= self.cap
+    /// The room it has allocated, in batches (for the tests).
+    #[cfg(test)]
+    fn room(&self) -> usize {
+        lock(&self.batches).capacity()
     }
 }
 
@@ -99,9 +140,9 @@ mod tests {
     fn the_spill_holds_at_most_its_cap_and_nothing_up_front() {
         // A limit this large would take gigabytes if it were allocated.
         let huge: Spill<u64> = Spill::new(usize::MAX / 2);
-        assert_eq!((huge.len(), huge.is_full()), (0, false));
-        assert!(matches!(huge.queue, super::SpillQueue::Growing(_)));
+        assert_eq!((huge.len(), huge.is_full(), huge.room()), (0, false, 0));
         assert!(huge.push(1).is_ok());
+        assert!(huge.room() <= super::ROOM_AT_ONCE);
         assert_eq!(huge.pop(), Some(1));
         let s = Spill::new(3);
         for i in 0..3 {
@@ -110,11 +151,35 @@ mod tests {
         assert!(s.is_full());
         assert_eq!(s.push(9), Err(9), "refused, and handed back");
         assert_eq!(s.len(), 3);
-        assert_eq!(s.pop(), Some(0), "first in, first out");
+        assert_eq!(s.pop(), Some(2), "last in, first out");
         assert!(s.push(3).is_ok());
         let rest: Vec<_> = std::iter::from_fn(|| s.pop()).collect();
-        assert_eq!(rest, [1, 2, 3]);
+        assert_eq!(rest, [3, 1, 0]);
         assert_eq!((s.len(), s.pop()), (0, None));
+    }
+
+    #[test]
+    fn dropping_the_old_batches_keeps_the_rest_and_frees_an_empty_spill() {
+        let s = Spill::new(8);
+        for i in 0..6 {
+            assert!(s.push(i).is_ok());
+        }
+        assert_eq!(s.room(), 8, "the whole room at the first batch");
+        let mut old = Vec::new();
+        s.drop_old(|&b| b % 2 == 0, |&b| old.push(b));
+        old.sort_unstable();
+        assert_eq!(old, [0, 2, 4]);
+        assert_eq!(
+            (s.len(), s.room()),
+            (3, 8),
+            "the room kept while batches are left"
+        );
+        let mut n = 0;
+        s.drop_old(|_| true, |_| n += 1);
+        assert_eq!(n, 3);
+        assert_eq!((s.len(), s.room()), (0, 0), "emptied: its room freed");
+        assert!(s.push(7).is_ok());
+        assert_eq!(s.room(), 8, "made again at the next batch");
     }
 
     #[test]

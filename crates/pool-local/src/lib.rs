@@ -99,14 +99,15 @@
 //! counted by the allocator; resident memory adds the allocator's
 //! overhead): an empty pool about 260 bytes (its shared block, its class
 //! table and a weak pointer in the trimmer's list; no spill, no cache).
-//! The first get on a thread adds the thread's slot (320 bytes, on cache
-//! lines of its own), and the first use of the class its shared part
-//! with room for the spill (about 2.2 KiB at the default 32 batches)
-//! and the thread's room for `cache_size` items (2 KiB at 64 items of 32
-//! bytes): about 4.6 KiB in all with the defaults, 1.4 KiB with limits
-//! of 2. That room is reserved up front on purpose: grown during a burst,
-//! it would sit above the burst's memory on the heap and keep the
-//! allocator from giving that memory back after a trim.
+//! The first get and return on a thread add about 660 bytes: the
+//! thread's slot (320, on cache lines of its own), the class's shared part
+//! and room for one idle item. A cache makes room for `cache_size` items
+//! at once when it first holds two, the spill for its whole limit at its
+//! first batch, and both give their room back when a trim empties them.
+//! Room is made in one step, not by doubling, so that a burst's memory
+//! can be given back to the system after a trim (a small block made
+//! during the burst and freed later can keep the allocator from shrinking
+//! its heap).
 //!
 //! [`LocalPool::memory`] shows where the idle items are: the threads'
 //! caches, the spill, the reserve of prefilled items.

@@ -333,7 +333,7 @@ impl TieredPoolBuilder {
             .transpose()?;
         let sizes = self.classes.sizes();
         let table = Tiers {
-            sizes: sizes.into(),
+            sizes: self.classes.shared_sizes(),
             cache_size: self.cache_size,
             spill_size: self.spill_size,
         };

@@ -26,7 +26,8 @@ use pool_core::PoolError;
 #[derive(Clone, PartialEq, Eq)]
 pub struct SizeClasses {
     /// Strictly increasing, all positive.
-    sizes: Vec<usize>,
+    /// Shared with the pool's class table (see `Tiers`): one copy.
+    sizes: std::sync::Arc<[usize]>,
     /// When the sizes are consecutive powers of two from 2 bytes up: the
     /// class of a length `len` (1 or more) at `ilog2((len - 1) | 1)`, or
     /// [`NO_CLASS`] over the largest size; a binary search otherwise.
@@ -66,7 +67,10 @@ impl SizeClasses {
                     .unwrap_or(NO_CLASS)
             })
         });
-        SizeClasses { sizes, by_log2 }
+        SizeClasses {
+            sizes: sizes.into(),
+            by_log2,
+        }
     }
 
     /// Powers of two from `min` to `max` bytes (a Go `BytePool`'s
@@ -193,6 +197,11 @@ impl SizeClasses {
     /// ```
     pub fn sizes(&self) -> &[usize] {
         &self.sizes
+    }
+
+    /// The sizes, shared.
+    pub(crate) fn shared_sizes(&self) -> std::sync::Arc<[usize]> {
+        std::sync::Arc::clone(&self.sizes)
     }
 
     /// The largest size.

@@ -65,8 +65,8 @@ pub(crate) struct TieredExtra {
 /// asks for a class's limits and makes its buffers through this, so an
 /// empty pool holds the sizes and nothing per class.
 pub(crate) struct Tiers {
-    /// Strictly increasing.
-    pub(crate) sizes: Box<[usize]>,
+    /// Strictly increasing; shared with the pool's `SizeClasses`.
+    pub(crate) sizes: std::sync::Arc<[usize]>,
     pub(crate) cache_size: usize,
     pub(crate) spill_size: usize,
 }

@@ -59,17 +59,19 @@
 //! Nothing per class until the class is used (measured by `cargo xtask
 //! bench`'s footprint table, 10,000 pools on x86-64 Linux, heap bytes
 //! counted by the allocator): an empty pool of the default 15 classes
-//! about 900 bytes with its handle (the sizes, one word-pair per class for
+//! about 760 bytes with its handle (the sizes, a word-pair per class for
 //! its shared part made later, the shared block); a thread's first get
-//! about 5.9 KiB (its slot holds every class's cache and counters inline,
+//! about 6 KiB (its slot holds every class's cache and counters inline,
 //! so a get or put of any class loads no pointer before them); each class
-//! used then about 2.7 KiB more at the default limits: its shared part
-//! with room for its spill (32 batches) and the thread's room for 16
-//! cached buffers, reserved at the class's first use so that neither is
-//! allocated above a burst's memory. [`TieredPool::prefill`]'s buffers
-//! wait in a reserve drawn from only when a thread's cache and the spill
-//! are empty, so a generous prefill does not cycle every buffer through
-//! use. [`ClassStats::memory`] shows where each class's idle buffers are.
+//! a thread uses then about 260 bytes more (the class's shared part, room
+//! for one idle buffer). A class's cache makes room for `cache_size`
+//! buffers when it first holds two, its spill for its whole limit at its
+//! first batch, and a trim that empties them frees that room (made in one
+//! step, so a burst's memory can go back to the system after a trim).
+//! [`TieredPool::prefill`]'s buffers wait in a reserve drawn from only
+//! when a thread's cache and the spill are empty, so a generous prefill
+//! does not cycle every buffer through use. [`ClassStats::memory`] shows
+//! where each class's idle buffers are.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]

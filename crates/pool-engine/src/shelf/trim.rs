@@ -23,7 +23,14 @@ impl<T: Reset + 'static> Class<'_, T> {
         } else {
             0
         };
-        let freed: Vec<Idle<T>> = cache.items.drain(..idle).collect();
+        let freed: Vec<Idle<T>> = if idle == cache.items.len() {
+            // All of them: the room goes too, and the cache is set up
+            // again at its next use (see `Cache::items`).
+            cache.hot.cache_size = 0;
+            mem::take(&mut cache.items)
+        } else {
+            cache.items.drain(..idle).collect()
+        };
         cache.seen_epoch = epoch;
         cache.low_water = cache.items.len();
         let bytes: usize = freed.iter().map(|i| i.bytes).sum();
@@ -40,27 +47,7 @@ impl<T: Reset + 'static> Class<'_, T> {
     /// items freed.
     pub(crate) fn trim_spill(self, epoch: u64) -> u64 {
         let Some(stock) = self.made() else { return 0 };
-        let n = stock.spill.len();
-        let mut young = Vec::with_capacity(n);
-        let (mut freed, mut freed_bytes) = (0usize, 0usize);
-        for _ in 0..n {
-            let Some(batch) = stock.pop_batch() else {
-                break;
-            };
-            if epoch.wrapping_sub(batch.epoch) >= 2 {
-                freed += batch.items.len();
-                freed_bytes += batch.bytes;
-            } else {
-                young.push(batch);
-            }
-        }
-        for batch in young {
-            if let Err(batch) = stock.push_batch(batch) {
-                // Other threads spilled meanwhile: this batch is idle, free it.
-                freed += batch.items.len();
-                freed_bytes += batch.bytes;
-            }
-        }
+        let (mut freed, mut freed_bytes) = stock.drop_batches(Some(epoch));
         let old_reserve = {
             let mut r = lock(&stock.reserve);
             if epoch.wrapping_sub(r.epoch) >= 2 {
@@ -73,9 +60,8 @@ impl<T: Reset + 'static> Class<'_, T> {
         };
         // Dropped outside the lock: an item's `Drop` may use the pool.
         drop(old_reserve);
-        let c = &stock.cacheless;
-        c.trimmed.add_shared(freed as u64);
-        c.bytes_trimmed.add_shared(freed_bytes as u64);
+        stock.trimmed.add_shared(freed as u64);
+        stock.bytes_trimmed.add_shared(freed_bytes as u64);
         if let Some(budget) = self.budget {
             budget.release(freed_bytes);
         }
@@ -88,7 +74,8 @@ impl<T: Reset + 'static> Class<'_, T> {
         let bytes: usize = cache.items.iter().map(|i| i.bytes).sum();
         c.trimmed.add(cache.items.len() as u64);
         c.bytes_trimmed.add(bytes as u64);
-        cache.items.clear();
+        cache.items = Vec::new();
+        cache.hot.cache_size = 0;
         cache.low_water = 0;
         if let Some(budget) = self.budget {
             budget.release(bytes + mem::take(&mut cache.credit));
@@ -98,11 +85,8 @@ impl<T: Reset + 'static> Class<'_, T> {
     /// Frees every spilled batch and the reserve; counts with shared adds.
     pub(crate) fn clear_spill(self) {
         let Some(stock) = self.made() else { return };
-        let (mut items, mut bytes) = (0u64, 0usize);
-        while let Some(batch) = stock.pop_batch() {
-            items += batch.items.len() as u64;
-            bytes += batch.bytes;
-        }
+        let (items, mut bytes) = stock.drop_batches(None);
+        let mut items = items as u64;
         let reserve = {
             let mut r = lock(&stock.reserve);
             bytes += mem::take(&mut r.bytes);
@@ -110,9 +94,8 @@ impl<T: Reset + 'static> Class<'_, T> {
         };
         items += reserve.len() as u64;
         drop(reserve);
-        let c = &stock.cacheless;
-        c.trimmed.add_shared(items);
-        c.bytes_trimmed.add_shared(bytes as u64);
+        stock.trimmed.add_shared(items);
+        stock.bytes_trimmed.add_shared(bytes as u64);
         if let Some(budget) = self.budget {
             budget.release(bytes);
         }
