@@ -48,6 +48,7 @@ fn main() {
             rss_after: r.rss_after,
             retained_before_trim: r.retained_before_trim,
             retained_after: r.retained_after,
+            memory_before_trim: r.memory_before_trim,
         })
         .expect("a record serializes");
         println!("{json}");

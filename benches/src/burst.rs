@@ -31,6 +31,8 @@ pub struct BurstResult {
     /// Retained bytes the pool reports once the burst came back, before
     /// the trim, where it reports them.
     pub retained_before_trim: Option<u64>,
+    /// Where the idle items were then, where the pool says.
+    pub memory_before_trim: Option<pool_core::Memory>,
 }
 
 /// Steady load holding `steady` buffers at a time, then `10 * steady` at
@@ -56,6 +58,7 @@ pub fn run_burst<C: Burst>(size: usize, steady: usize) -> BurstResult {
         c.put(item);
     }
     let retained_before_trim = c.retained_bytes();
+    let memory_before_trim = c.memory();
     c.trim();
     BurstResult {
         rss_steady,
@@ -63,6 +66,7 @@ pub fn run_burst<C: Burst>(size: usize, steady: usize) -> BurstResult {
         rss_after: rss_bytes(),
         retained_after: c.retained_bytes(),
         retained_before_trim,
+        memory_before_trim,
     }
 }
 

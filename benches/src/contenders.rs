@@ -91,6 +91,10 @@ pub trait BuildPool: Pool<Item = Vec<u8>> {
     /// loop shows the two paths equal (13.5-14 ns each): a harness cost,
     /// not one a user pays.
     fn take(&self) -> Pooled<'_, Self>;
+    /// Where its idle items are, where it says (the per-thread pools).
+    fn memory(&self) -> Option<pool_core::Memory> {
+        None
+    }
 }
 
 impl BuildPool for LocalPool<Vec<u8>> {
@@ -103,6 +107,9 @@ impl BuildPool for LocalPool<Vec<u8>> {
     #[inline(always)]
     fn take(&self) -> Pooled<'_, Self> {
         self.get()
+    }
+    fn memory(&self) -> Option<pool_core::Memory> {
+        Some(LocalPool::memory(self))
     }
 }
 
@@ -302,6 +309,9 @@ impl Burst for PoolLocalPrefilled {
     fn retained_bytes(&self) -> Option<u64> {
         Some(self.0.stats().retained_bytes)
     }
+    fn memory(&self) -> Option<pool_core::Memory> {
+        Some(self.0.memory())
+    }
 }
 
 /// pool-local built with the `leak-sites` feature: no tracker when
@@ -464,6 +474,11 @@ pub trait Burst: Contender {
     fn retained_bytes(&self) -> Option<u64> {
         None
     }
+    /// Where its idle items are (thread caches, spill, reserve), where the
+    /// pool says.
+    fn memory(&self) -> Option<pool_core::Memory> {
+        None
+    }
 }
 
 pub(crate) fn fill_vec(v: &mut Vec<u8>, size: usize) {
@@ -508,6 +523,9 @@ impl<P: BuildPool, const TIMED: bool> Burst for Ours<P, TIMED> {
     fn retained_bytes(&self) -> Option<u64> {
         Some(self.0.stats().retained_bytes)
     }
+    fn memory(&self) -> Option<pool_core::Memory> {
+        self.0.memory()
+    }
 }
 
 impl Burst for PoolLocalPerProducer {
@@ -531,5 +549,14 @@ impl<const TIMED: bool> Burst for PoolTieredWith<TIMED> {
     }
     fn retained_bytes(&self) -> Option<u64> {
         Some(self.0.stats().total.retained_bytes)
+    }
+    fn memory(&self) -> Option<pool_core::Memory> {
+        let classes = self.0.stats().classes;
+        Some(
+            classes
+                .iter()
+                .map(|c| c.memory)
+                .fold(Default::default(), |a, m| a + m),
+        )
     }
 }

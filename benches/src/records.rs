@@ -30,6 +30,10 @@ pub struct BurstRecord {
     /// Retained bytes the pool reports after the trim, where it reports
     /// them.
     pub retained_after: Option<u64>,
+    /// Where the idle items were once the burst came back, before the
+    /// trim (thread caches, spill, reserve), where the pool says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_before_trim: Option<pool_core::Memory>,
 }
 
 /// One line of `extra.jsonl`: what a benchmark measured besides time.

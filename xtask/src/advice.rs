@@ -194,6 +194,7 @@ mod tests {
             rss_after: b(after_mib),
             retained_before_trim: Some(1 << 20),
             retained_after: Some(0),
+            memory_before_trim: None,
         }
     }
 

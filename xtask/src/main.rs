@@ -276,7 +276,14 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         target_dir: "nostats",
         sizes,
     });
-    let nostats = |list: bool| Some(nostats.as_ref()?.command(list, a.full, &criterion_home));
+    let nostats_build = nostats;
+    let nostats = |list: bool| {
+        Some(
+            nostats_build
+                .as_ref()?
+                .command(list, a.full, &criterion_home),
+        )
+    };
     if !workload_only && let Some(mut cmd) = nostats(true) {
         eprintln!("building the statistics-off benches (a target folder of their own)");
         progress.add_listed(&mut cmd)?;
@@ -291,7 +298,8 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         target_dir: "leaks",
         sizes: vec![4096],
     });
-    let leaks = |list: bool| Some(leaks.as_ref()?.command(list, a.full, &criterion_home));
+    let leaks_build = leaks;
+    let leaks = |list: bool| Some(leaks_build.as_ref()?.command(list, a.full, &criterion_home));
     if !workload_only && let Some(mut cmd) = leaks(true) {
         eprintln!("building the leak-sites benches (a target folder of their own)");
         progress.add_listed(&mut cmd)?;
@@ -312,7 +320,14 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         progress.run(cmd, "bench target `pools` with leak sites")?;
     }
     if !workload_only && a.sizes.as_ref().is_none_or(|s| s.contains(&4096)) {
-        count_instructions(a, &extra_out, &stage.join(COUNTS_NOTE))?;
+        // The variant builds' rows are counted in their own builds (in
+        // their target folders), where the run measured them.
+        let variants: Vec<&Rebuild> = nostats_build
+            .iter()
+            .chain(leaks_build.iter())
+            .filter(|r| r.sizes.contains(&4096))
+            .collect();
+        count_instructions(a, &extra_out, &stage.join(COUNTS_NOTE), &variants)?;
     }
     if !workload_only && a.filter.as_ref().is_none_or(|f| f.contains("footprint")) {
         measure_footprint(&stage.join(report::FOOTPRINT))?;
@@ -353,12 +368,24 @@ const COUNTS_NOTE: &str = "instructions.txt";
 /// filter names (4 KiB), under callgrind, and appends them to `extra_out`
 /// (`instructions/<id>`). Without valgrind, writes why to `note` instead:
 /// the report then says how to get it and leaves the column out.
-fn count_instructions(a: &BenchArgs, extra_out: &Path, note: &Path) -> Result<(), String> {
+fn count_instructions(
+    a: &BenchArgs,
+    extra_out: &Path,
+    note: &Path,
+    variants: &[&Rebuild],
+) -> Result<(), String> {
     use pool_benches::callgrind;
     if let Err(why) = callgrind::available() {
         eprintln!("no instruction counts: {why}");
         return std::fs::write(note, why).map_err(|e| format!("{}: {e}", note.display()));
     }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from);
+    // The default build, then each variant build the run measured (the
+    // `-nostats` and leak-sites rows), each in its own target folder.
+    // (the build, its target folder, what it is, whether the run's filter
+    // applies: a variant build is made only for the rows the run measures)
+    let mut builds: Vec<(Command, PathBuf, String, bool)> = Vec::new();
     let mut build = cargo();
     build.args([
         "build",
@@ -368,27 +395,60 @@ fn count_instructions(a: &BenchArgs, extra_out: &Path, note: &Path) -> Result<()
         "--bin",
         "pool-count",
     ]);
-    run(build, "building the instruction counter")?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project_root().join("target"), PathBuf::from);
-    let bin = target.join("release/pool-count");
-    let listed = Command::new(&bin)
-        .arg("--list")
-        .output()
-        .map_err(|e| format!("{}: {e}", bin.display()))?;
-    let wanted: Vec<(String, String)> = String::from_utf8_lossy(&listed.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(s, c)| (s.to_string(), c.to_string()))
-        .filter(|(s, c)| filter_names(a, &[&format!("{s}/4KiB/1t/{c}")]))
-        .collect();
-    for (k, (scenario, contender)) in wanted.iter().enumerate() {
+    builds.push((
+        build,
+        target.clone(),
+        "the instruction counter".into(),
+        true,
+    ));
+    for v in variants {
+        let mut build = cargo();
+        build.args([
+            "build",
+            "--release",
+            "-p",
+            "pool-benches",
+            "--bin",
+            "pool-count",
+        ]);
+        if !v.features.is_empty() {
+            build.args(["--features", &v.features.join(",")]);
+        }
+        let dir = project_root().join("target").join(v.target_dir);
+        build.env("CARGO_TARGET_DIR", &dir);
+        if let Some(flags) = v.rustflags {
+            build.env("RUSTFLAGS", flags);
+        }
+        builds.push((
+            build,
+            dir,
+            format!("the instruction counter ({})", v.target_dir),
+            false,
+        ));
+    }
+    let mut wanted: Vec<(PathBuf, String, String)> = Vec::new();
+    for (build, dir, what, filtered) in builds {
+        run(build, &format!("building {what}"))?;
+        let bin = dir.join("release/pool-count");
+        let listed = Command::new(&bin)
+            .arg("--list")
+            .output()
+            .map_err(|e| format!("{}: {e}", bin.display()))?;
+        wanted.extend(
+            String::from_utf8_lossy(&listed.stdout)
+                .lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(s, c)| (bin.clone(), s.to_string(), c.to_string()))
+                .filter(|(_, s, c)| !filtered || filter_names(a, &[&format!("{s}/4KiB/1t/{c}")])),
+        );
+    }
+    for (k, (bin, scenario, contender)) in wanted.iter().enumerate() {
         eprintln!(
             "[instructions {}/{}] {scenario}/4KiB/1t/{contender}",
             k + 1,
             wanted.len()
         );
-        let n = callgrind::per_op(&bin, scenario, contender, 4096)?;
+        let n = callgrind::per_op(bin, scenario, contender, 4096)?;
         let record = records::ExtraRecord {
             id: format!("instructions/{scenario}/4KiB/1t/{contender}"),
             retained_bytes: None,

@@ -284,7 +284,12 @@ pub(crate) fn write(
         );
         let _ = writeln!(
             md,
-            "| contender | RSS steady MiB | RSS peak MiB | RSS after MiB | retained after (bytes) |\n|---|---:|---:|---:|---:|"
+            "Idle before the trim: where the burst's items were once back (MiB in thread caches / \
+             the spill / the reserve), for the pools that say.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| contender | RSS steady MiB | RSS peak MiB | RSS after MiB | retained after (bytes) | idle before trim: caches / spill / reserve MiB |\n|---|---:|---:|---:|---:|---|"
         );
         let _ = writeln!(text, "\nburst (RSS in MiB: steady, peak, after trim)");
         let mib = |v: u64| v as f64 / (1 << 20) as f64;
@@ -292,9 +297,17 @@ pub(crate) fn write(
             let retained = b
                 .retained_after
                 .map_or("n/a".to_string(), |v| v.to_string());
+            let places = b.memory_before_trim.map_or("n/a".to_string(), |m| {
+                format!(
+                    "{:.2} / {:.2} / {:.2}",
+                    mib(m.thread_caches.bytes),
+                    mib(m.spill.bytes),
+                    mib(m.reserve.bytes)
+                )
+            });
             let _ = writeln!(
                 md,
-                "| {} | {:.1} | {:.1} | {:.1} | {} |",
+                "| {} | {:.1} | {:.1} | {:.1} | {} | {places} |",
                 b.contender,
                 mib(b.rss_steady),
                 mib(b.rss_peak),

@@ -233,6 +233,31 @@ const INSTRUCTION_TARGETS: &[(&str, &str, f64, &str)] = &[
         1.2,
         "pool-fixed at most 1.2x pool-local's instructions",
     ),
+    // At most 5% of an op's instructions: without >= 0.95 x with.
+    (
+        "pool-local",
+        "pool-local-nostats",
+        1.0 / 0.95,
+        "pool-local's statistics at most 5% of an op's instructions (vs pool-local-nostats)",
+    ),
+    (
+        "pool-tiered",
+        "pool-tiered-nostats",
+        1.0 / 0.95,
+        "pool-tiered's statistics at most 5% of an op's instructions (vs pool-tiered-nostats)",
+    ),
+    (
+        "pool-local-sampled",
+        "pool-local-leak-sites",
+        1.0 / 0.97,
+        "a sampled leak tracker at most 3% of an op's instructions (vs leak sites without a tracker)",
+    ),
+    (
+        "pool-local-leak-sites",
+        "pool-local",
+        1.0,
+        "leak sites built in, no tracker: no instruction more than pool-local",
+    ),
 ];
 
 /// The instruction targets this run counted: MET or MISS, with no noise

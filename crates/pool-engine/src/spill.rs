@@ -120,13 +120,13 @@ impl<B> Spill<B> {
     }
 
     /// Batches it holds at most.
-    #[cfg(test)]
+    #[cfg(all(test, not(pool_loom)))]
     pub(crate) fn cap(&self) -> usize {
         self.cap
     }
 
     /// The room it has allocated, in batches (for the tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(pool_loom)))]
     fn room(&self) -> usize {
         lock(&self.batches).capacity()
     }
