@@ -19,7 +19,16 @@ fn the_same_build_counts_the_same_twice() {
         eprintln!("skipped: {why}");
         return;
     }
-    for (scenario, contender) in [("single", "pool-local"), ("two", "pool-tiered")] {
+    // The leak-sites build (`--all-features`) counts its own rows only.
+    let counted: &[(&str, &str)] = if cfg!(feature = "leak-sites") {
+        &[
+            ("single", "pool-local-leak-sites"),
+            ("single", "pool-local-sampled"),
+        ]
+    } else {
+        &[("single", "pool-local"), ("two", "pool-tiered")]
+    };
+    for &(scenario, contender) in counted {
         let a = callgrind::per_op(bin(), scenario, contender, 4096).expect("counted");
         let b = callgrind::per_op(bin(), scenario, contender, 4096).expect("counted");
         assert!(
@@ -37,13 +46,23 @@ fn the_same_build_counts_the_same_twice() {
 fn the_counter_lists_what_it_runs_and_refuses_the_rest() {
     let listed = Command::new(bin()).arg("--list").output().expect("it runs");
     let text = String::from_utf8_lossy(&listed.stdout);
-    for line in [
-        "single pool-local",
-        "single zeropool",
-        "single alloc-system",
-        "two pool-tiered",
-    ] {
-        assert!(text.lines().any(|l| l == line), "{line} in {text}");
+    let lines: &[&str] = if cfg!(feature = "leak-sites") {
+        &[
+            "single pool-local-leak-sites",
+            "single pool-local-sampled",
+            "single pool-local-tracked",
+        ]
+    } else {
+        &[
+            "single pool-local",
+            "single zeropool",
+            "single alloc-system",
+            "two pool-tiered",
+            "fill pool-local",
+        ]
+    };
+    for line in lines {
+        assert!(text.lines().any(|l| l == *line), "{line} in {text}");
     }
     let refused = Command::new(bin())
         .args(["single", "no-such-pool", "4096", "10"])
@@ -58,7 +77,12 @@ fn the_counter_lists_what_it_runs_and_refuses_the_rest() {
     assert_eq!(bad.status.code(), Some(2));
     // A short run does what it says and exits cleanly.
     let ran = Command::new(bin())
-        .args(["single", "pool-local", "4096", "100"])
+        .args([
+            "single",
+            lines[0].trim_start_matches("single "),
+            "4096",
+            "100",
+        ])
         .output()
         .expect("it runs");
     assert!(ran.status.success());

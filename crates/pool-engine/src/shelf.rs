@@ -24,7 +24,7 @@ use crate::budget::ByteBudget;
 use crate::class::{ClassTable, Entry};
 use crate::limits::ClassLimits;
 use crate::spill::Spill;
-use crate::sync::{Mutex, lock};
+use crate::sync::{Mutex, lock, try_lock_briefly};
 use crate::unwind::OnUnwind;
 
 mod trim;
@@ -197,6 +197,19 @@ impl<T> Stock<T> {
         self.spill.pop()
     }
 
+    /// For a get's or put's slow path, which never waits for another
+    /// thread: a spill held too long counts as full (see
+    /// [`Spill::try_push`]).
+    fn try_push_batch(&self, batch: Batch<T>) -> Result<(), Batch<T>> {
+        self.spill.try_push(batch)
+    }
+
+    /// As [`try_push_batch`](Self::try_push_batch): a spill held too long
+    /// counts as empty.
+    fn try_pop_batch(&self) -> Option<Batch<T>> {
+        self.spill.try_pop()
+    }
+
     /// Frees the spilled batches that sat through two trims as of
     /// `epoch` (all of them with `None`); returns the items and bytes
     /// freed.
@@ -212,9 +225,10 @@ impl<T> Stock<T> {
         freed
     }
 
-    /// An item from the reserve, if it holds one.
+    /// An item from the reserve, if it holds one; `None` too if another
+    /// thread holds the reserve for long (a get never waits).
     fn take_reserved(&self) -> Option<Idle<T>> {
-        let mut r = lock(&self.reserve);
+        let mut r = try_lock_briefly(&self.reserve)?;
         let idle = r.items.pop()?;
         r.bytes -= idle.bytes;
         Some(idle)
@@ -390,7 +404,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
             return Self::take(|| self, cache, c, epoch);
         }
         if let Some(stock) = self.made() {
-            if let Some(mut batch) = stock.pop_batch() {
+            if let Some(mut batch) = stock.try_pop_batch() {
                 let first = match batch.items.pop() {
                     Some(first) => first,
                     None => unreachable!("spilled batches are never empty"),
@@ -517,7 +531,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
         let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
         cache.low_water = cache.low_water.saturating_sub(n);
         let bytes = items.iter().map(|i| i.bytes).sum();
-        match stock.push_batch(Batch {
+        match stock.try_push_batch(Batch {
             items,
             bytes,
             epoch,

@@ -16,7 +16,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use crate::sync::{Mutex, lock};
+use crate::sync::{Mutex, MutexGuard, lock, try_lock_briefly};
 
 /// The most batches' room made at the first batch (a spill limit of up
 /// to `MAX_SPILL_SIZE` batches would otherwise be gigabytes up front).
@@ -41,9 +41,24 @@ impl<B> Spill<B> {
         }
     }
 
-    /// Keeps `batch`, or hands it back if the spill is full.
+    /// Keeps `batch`, or hands it back if the spill is full; waits for
+    /// the lock (for the rare paths: a thread's exit, a call without a
+    /// cache).
     pub(crate) fn push(&self, batch: B) -> Result<(), B> {
-        let mut b = lock(&self.batches);
+        self.push_locked(lock(&self.batches), batch)
+    }
+
+    /// [`push`](Self::push) for a get's or put's slow path: hands the
+    /// batch back, as if the spill were full, rather than wait for a lock
+    /// another thread holds for long (see `sync::try_lock_briefly`).
+    pub(crate) fn try_push(&self, batch: B) -> Result<(), B> {
+        match try_lock_briefly(&self.batches) {
+            Some(b) => self.push_locked(b, batch),
+            None => Err(batch),
+        }
+    }
+
+    fn push_locked(&self, mut b: MutexGuard<'_, Vec<B>>, batch: B) -> Result<(), B> {
         if b.len() >= self.cap {
             return Err(batch);
         }
@@ -58,9 +73,23 @@ impl<B> Spill<B> {
         Ok(())
     }
 
-    /// The batch kept last (its items were in use most recently).
+    /// The batch kept last (its items were in use most recently); waits
+    /// for the lock (for the rare paths).
     pub(crate) fn pop(&self) -> Option<B> {
-        let mut b = lock(&self.batches);
+        self.pop_locked(lock(&self.batches))
+    }
+
+    /// [`pop`](Self::pop) for a get's slow path: `None`, as if the spill
+    /// were empty, rather than wait for a lock another thread holds for
+    /// long.
+    pub(crate) fn try_pop(&self) -> Option<B> {
+        if self.len() == 0 {
+            return None;
+        }
+        self.pop_locked(try_lock_briefly(&self.batches)?)
+    }
+
+    fn pop_locked(&self, mut b: MutexGuard<'_, Vec<B>>) -> Option<B> {
         let batch = b.pop()?;
         self.len.store(b.len(), Relaxed);
         Some(batch)
@@ -180,6 +209,21 @@ mod tests {
         assert_eq!((s.len(), s.room()), (0, 0), "emptied: its room freed");
         assert!(s.push(7).is_ok());
         assert_eq!(s.room(), 8, "made again at the next batch");
+    }
+
+    #[test]
+    fn a_get_or_put_gives_up_on_a_spill_held_by_another_thread() {
+        let s = Spill::new(4);
+        assert!(s.push(1).is_ok());
+        let held = crate::sync::lock(&s.batches);
+        // As if the spill were full, or empty: the caller makes an item or
+        // drops one instead of sleeping behind a preempted holder.
+        assert_eq!(s.try_push(2), Err(2));
+        assert_eq!(s.try_pop(), None);
+        drop(held);
+        assert_eq!(s.try_pop(), Some(1));
+        assert!(s.try_push(3).is_ok());
+        assert_eq!((s.len(), s.pop()), (1, Some(3)));
     }
 
     #[test]

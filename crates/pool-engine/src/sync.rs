@@ -51,6 +51,48 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
+/// Takes `m` if it is free, or freed within a short spin and a few
+/// yields of the CPU; `None` otherwise. For a path that promises not to
+/// wait (a get's or a put's slow path), which then does without what `m`
+/// guards: a holder that was preempted would otherwise make every thread
+/// behind it sleep until it runs again. A poisoned lock is taken as it
+/// is. Under loom, one try.
+///
+/// # Examples
+///
+/// ```
+/// use pool_engine::sync::{Mutex, lock, try_lock_briefly};
+///
+/// let m = Mutex::new(1);
+/// assert_eq!(try_lock_briefly(&m).map(|g| *g), Some(1));
+/// let held = lock(&m);
+/// assert!(try_lock_briefly(&m).is_none(), "held: given up, not waited for");
+/// drop(held);
+/// ```
+#[inline]
+pub fn try_lock_briefly<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    #[cfg(pool_loom)]
+    {
+        m.try_lock().ok()
+    }
+    #[cfg(not(pool_loom))]
+    {
+        let backoff = crossbeam_utils::Backoff::new();
+        loop {
+            match m.try_lock() {
+                Ok(g) => return Some(g),
+                Err(std::sync::TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    if backoff.is_completed() {
+                        return None;
+                    }
+                    backoff.snooze();
+                }
+            }
+        }
+    }
+}
+
 /// Spins until `ready` returns `Some`, and returns what it held: with
 /// crossbeam's `Backoff` (spinning, then yielding the CPU), or under loom
 /// yielding to the model's other threads at every try. For waits on a
