@@ -166,6 +166,23 @@ struct Reserve<T> {
     epoch: u64,
 }
 
+/// The smallest block a batch's items take: past the largest block glibc
+/// keeps in its per-thread cache (1,032 bytes). A batch is often made
+/// during a burst, above the burst's memory; freed after the burst into
+/// that cache, a smaller block would stay there, in use as far as the heap
+/// is concerned, and keep it from shrinking. Blocks this large go back to
+/// the heap and merge when freed.
+const MIN_BATCH_BLOCK: usize = 1040;
+
+/// The oldest `n` items of `items` as a batch's, in a block of at least
+/// [`MIN_BATCH_BLOCK`] bytes.
+fn batch_items<T>(items: &mut Vec<Idle<T>>, n: usize) -> Vec<Idle<T>> {
+    let floor = MIN_BATCH_BLOCK.div_ceil(std::mem::size_of::<Idle<T>>().max(1));
+    let mut batch = Vec::with_capacity(n.max(floor));
+    batch.extend(items.drain(..n));
+    batch
+}
+
 /// Batches of `cache_size / 2` items (at least one) move between a cache
 /// and the spill.
 fn batch_of(cache_size: usize) -> usize {
@@ -528,7 +545,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
             return false;
         }
         let n = batch_of(cache.hot.cache_size).min(cache.items.len());
-        let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
+        let items = batch_items(&mut cache.items, n);
         cache.low_water = cache.low_water.saturating_sub(n);
         let bytes = items.iter().map(|i| i.bytes).sum();
         match stock.try_push_batch(Batch {
@@ -558,7 +575,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
             let batch = batch_of(self.limits().cache_size);
             while !cache.items.is_empty() {
                 let n = batch.min(cache.items.len());
-                let items: Vec<Idle<T>> = cache.items.drain(..n).collect();
+                let items = batch_items(&mut cache.items, n);
                 let bytes = items.iter().map(|i| i.bytes).sum();
                 if let Err(batch) = stock.push_batch(Batch {
                     items,
