@@ -776,6 +776,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_batch_takes_a_block_the_allocators_thread_cache_does_not_keep() {
+        let mut items: Vec<Idle<u64>> = (0..8).map(|i| Idle { item: i, bytes: 8 }).collect();
+        let batch = batch_items(&mut items, 3);
+        assert_eq!(
+            batch.iter().map(|i| i.item).collect::<Vec<_>>(),
+            [0, 1, 2],
+            "the oldest"
+        );
+        assert_eq!(items.len(), 5);
+        assert!(batch.capacity() * std::mem::size_of::<Idle<u64>>() >= MIN_BATCH_BLOCK);
+    }
+
+    #[test]
     fn the_spill_rounds_up_to_whole_batches() {
         let limits = |cache_size, spill_size| ClassLimits {
             cache_size,
