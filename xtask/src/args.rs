@@ -34,10 +34,13 @@ usage:
       another machine of the same architecture (no registry needed there).
   cargo xtask report --from DIR [--out DIR]
       Write the report for results that run.sh produced in DIR.
-  cargo xtask ci [--only GROUPS] [--skip GROUPS] [--fuzz-secs N]
+  cargo xtask ci [--only GROUPS] [--skip GROUPS] [--fuzz-secs N] [--reclaim]
       Everything CI runs, with a time summary. GROUPS (comma-separated):
       lint, msrv, package, test, examples, loom, miri, tsan, asan, fuzz,
-      coverage, bench.";
+      coverage, bench.
+      --reclaim        remove each check's own build folder once it has run
+                       (msrv, loom, Miri, the sanitizers, fuzzing, coverage),
+                       for machines short of disk; `.ci/run` passes it";
 
 /// The groups `cargo xtask ci` knows.
 pub(crate) const CI_GROUPS: &[&str] = &[
@@ -86,6 +89,8 @@ pub(crate) enum Task {
         only: Option<Vec<String>>,
         skip: Vec<String>,
         fuzz_secs: u32,
+        /// Remove each check's own build folder once it has run.
+        reclaim: bool,
     },
 }
 
@@ -219,6 +224,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, Stri
         }
         "ci" => {
             let (mut only, mut skip, mut fuzz_secs) = (None, Vec::new(), 20u32);
+            let mut reclaim = false;
             while let Some(flag) = it.next() {
                 match flag.as_str() {
                     "--only" => only = Some(groups(&value(&mut it, "--only")?, "--only")?),
@@ -234,6 +240,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, Stri
                             }
                         };
                     }
+                    "--reclaim" => reclaim = true,
                     other => return Err(format!("ci: unknown option `{other}`")),
                 }
             }
@@ -241,6 +248,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, Stri
                 only,
                 skip,
                 fuzz_secs,
+                reclaim,
             })
         }
         other => Err(format!(
@@ -358,7 +366,17 @@ mod tests {
             Task::Ci {
                 only: None,
                 skip: vec!["fuzz".into(), "coverage".into()],
-                fuzz_secs: 20
+                fuzz_secs: 20,
+                reclaim: false,
+            }
+        );
+        assert_eq!(
+            p(&["ci", "--reclaim", "--fuzz-secs", "5"]).unwrap(),
+            Task::Ci {
+                only: None,
+                skip: vec![],
+                fuzz_secs: 5,
+                reclaim: true,
             }
         );
         let e = p(&["report"]).unwrap_err();

@@ -2,6 +2,7 @@
 //!
 //! A new crate is covered by adding one line to [`CRATES`].
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -114,12 +115,16 @@ struct Step {
     name: String,
     secs: f64,
     ok: bool,
+    /// Free disk space after the step, in MiB (where `df` could tell).
+    free_mib: Option<u64>,
 }
 
 struct Runner {
     steps: Vec<Step>,
     only: Option<Vec<String>>,
     skip: Vec<String>,
+    /// Remove each check's own build folder once it has run.
+    reclaim: bool,
 }
 
 impl Runner {
@@ -157,9 +162,59 @@ impl Runner {
             name: name.to_string(),
             secs,
             ok,
+            free_mib: free_mib(),
         });
         ok
     }
+
+    /// Removes `dir` (a check's own build folder, relative to the project
+    /// root) where `--reclaim` asks for it, so that the checks' builds do
+    /// not pile up on a machine short of disk.
+    fn reclaim(&self, dir: &str) {
+        let path = project_root().join(dir);
+        if !self.reclaim || !path.exists() {
+            return;
+        }
+        let size = dir_bytes(&path);
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => eprintln!("reclaimed {dir}: {} MiB", size >> 20),
+            // A folder left behind costs disk, not correctness.
+            Err(e) => eprintln!("warning: could not remove {dir}: {e}"),
+        }
+    }
+}
+
+/// Bytes of the files under `path` (what removing it gives back).
+fn dir_bytes(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Free space on the project's file system, in MiB, from POSIX `df -Pk`.
+fn free_mib() -> Option<u64> {
+    let out = Command::new("df")
+        .arg("-Pk")
+        .arg(project_root())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kib: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kib >> 10)
 }
 
 fn rustup(args: &[&str]) -> Command {
@@ -200,19 +255,24 @@ fn have(tool: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// `cargo xtask ci [--only a,b] [--skip a,b]`; groups: lint, test, loom,
-/// miri, tsan, asan, fuzz, coverage, bench.
+/// `cargo xtask ci [--only a,b] [--skip a,b] [--fuzz-secs N] [--reclaim]`;
+/// groups: lint, test, loom, miri, tsan, asan, fuzz, coverage, bench.
 pub(crate) fn run(
     only: Option<Vec<String>>,
     skip: Vec<String>,
     fuzz_secs: u32,
+    reclaim: bool,
 ) -> Result<(), String> {
     let started = Instant::now();
     let mut r = Runner {
         steps: Vec::new(),
         only,
         skip,
+        reclaim,
     };
+    if let Some(free) = free_mib() {
+        eprintln!("free disk at the start: {free} MiB");
+    }
 
     r.run_always(
         "toolchain",
@@ -289,6 +349,7 @@ pub(crate) fn run(
     let mut c = toolchain_cargo(MSRV, &args);
     c.env("CARGO_TARGET_DIR", project_root().join("target/msrv"));
     r.run("msrv", &format!("msrv {MSRV}"), c);
+    r.reclaim("target/msrv");
 
     // Every library crate packages for the registry (not verified: the
     // crates depend on each other's unpublished versions).
@@ -323,6 +384,7 @@ pub(crate) fn run(
         .env("RUSTFLAGS", "--cfg pool_loom")
         .env("CARGO_TARGET_DIR", project_root().join("target/loom"));
     r.run("loom", "loom clippy", c);
+    r.reclaim("target/loom");
 
     let needs_nightly = ["miri", "tsan", "asan", "fuzz"].iter().any(|g| r.wanted(g));
     if needs_nightly {
@@ -367,6 +429,7 @@ pub(crate) fn run(
             r.run("miri", &format!("miri {} {stress} x4 seeds", krate.name), c);
         }
     }
+    r.reclaim("target/miri");
 
     // The sanitizers on the concurrency tests (each crate's stress tests,
     // in one run per crate; a crate without any, its own tests), where
@@ -405,6 +468,7 @@ pub(crate) fn run(
                 .env(options_var, options);
             r.run(group, &format!("{group} {}", krate.name), c);
         }
+        r.reclaim(&format!("target/{group}"));
     }
 
     // Fuzzing: each pool's target for a bounded time.
@@ -431,6 +495,7 @@ pub(crate) fn run(
             .env("ASAN_OPTIONS", "detect_leaks=0");
         r.run("fuzz", &format!("fuzz {target}"), c);
     }
+    r.reclaim("fuzz/target");
 
     // Coverage, per crate.
     if r.wanted("coverage") && !have("llvm-cov") {
@@ -460,10 +525,12 @@ pub(crate) fn run(
                         name: "coverage table".into(),
                         secs: start.elapsed().as_secs_f64(),
                         ok: false,
+                        free_mib: free_mib(),
                     });
                 }
             }
         }
+        r.reclaim("target/llvm-cov-target");
     }
 
     // The benches never rot: each once, tiny sizes; then the report.
@@ -511,8 +578,11 @@ pub(crate) fn run(
         started.elapsed().as_secs_f64()
     );
     for s in &r.steps {
+        let free = s
+            .free_mib
+            .map_or_else(|| "?".to_string(), |m| m.to_string());
         println!(
-            "  {:<40} {:>7.1} s  {}",
+            "  {:<40} {:>7.1} s  {:<6}  {free:>8} MiB free after",
             s.name,
             s.secs,
             if s.ok { "ok" } else { "FAILED" }

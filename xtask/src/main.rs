@@ -50,7 +50,8 @@ fn main() -> ExitCode {
             only,
             skip,
             fuzz_secs,
-        } => ci::run(only, skip, fuzz_secs),
+            reclaim,
+        } => ci::run(only, skip, fuzz_secs, reclaim),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
