@@ -95,6 +95,9 @@ pub trait BuildPool: Pool<Item = Vec<u8>> {
     fn memory(&self) -> Option<pool_core::Memory> {
         None
     }
+    /// Fills it with as many items as it keeps, where it can (a warm
+    /// start); a pool that cannot does nothing.
+    fn prefill_all(&self) {}
 }
 
 impl BuildPool for LocalPool<Vec<u8>> {
@@ -110,6 +113,9 @@ impl BuildPool for LocalPool<Vec<u8>> {
     }
     fn memory(&self) -> Option<pool_core::Memory> {
         Some(LocalPool::memory(self))
+    }
+    fn prefill_all(&self) {
+        self.prefill(usize::MAX);
     }
 }
 
@@ -139,28 +145,47 @@ impl BuildPool for FixedPool<Vec<u8>> {
 
 /// Any pool of ours that implements [`Pool`]: taken with the get its docs
 /// recommend ([`BuildPool::take`]); with `TIMED`, trimmed every
-/// [`TIMED_INTERVAL`] by the trimmer. Burst hooks go through [`Pool::trim`]
-/// and [`Pool::stats`].
+/// [`TIMED_INTERVAL`] by the trimmer; with `PREFILLED`, filled with as
+/// many items as it keeps once built ([`BuildPool::prefill_all`]). Burst
+/// hooks go through [`Pool::trim`] and [`Pool::stats`].
 #[derive(Debug)]
-pub struct Ours<P, const TIMED: bool = false>(pub P);
+pub struct Ours<P, const TIMED: bool = false, const PREFILLED: bool = false>(pub P);
+
+impl<P: BuildPool, const TIMED: bool, const PREFILLED: bool> Ours<P, TIMED, PREFILLED> {
+    /// Built as [`BuildPool::build_pool`] builds it, then prefilled where
+    /// `PREFILLED`.
+    pub(crate) fn make(size: usize, out: usize) -> Self {
+        let pool = P::build_pool(size, TIMED, out);
+        if PREFILLED {
+            pool.prefill_all();
+        }
+        Ours(pool)
+    }
+}
 
 /// pool-local, as its docs build it.
 pub type PoolLocal = Ours<LocalPool<Vec<u8>>>;
 /// pool-local with timed trimming.
 pub type PoolLocalTimed = Ours<LocalPool<Vec<u8>>, true>;
+/// pool-local as its docs build it, then prefilled with as many items as
+/// it keeps (`prefill(usize::MAX)`, a warm start): what a prefill costs a
+/// steady load, in time and in the memory its items hold.
+pub type PoolLocalPrefilled = Ours<LocalPool<Vec<u8>>, false, true>;
 /// Our lock-free ring (64 slots).
 pub type PoolRing = Ours<RingPool<Vec<u8>>>;
 /// Our bounded pool (256 items; each thread holds one at a time here).
 pub type PoolFixed = Ours<FixedPool<Vec<u8>>>;
 
-impl<P: BuildPool, const TIMED: bool> Contender for Ours<P, TIMED> {
+impl<P: BuildPool, const TIMED: bool, const PREFILLED: bool> Contender
+    for Ours<P, TIMED, PREFILLED>
+{
     addr_of_bytes!();
     type Item<'a>
         = Pooled<'a, P>
     where
         P: 'a;
     fn build(size: usize) -> Self {
-        Ours(P::build_pool(size, TIMED, 1))
+        Self::make(size, 1)
     }
     #[inline(always)]
     fn get(&self) -> Self::Item<'_> {
@@ -272,45 +297,6 @@ impl Contender for PoolLocalPerProducer {
     #[inline(always)]
     fn touch(item: &mut Self::Item<'_>) {
         write_vec(item);
-    }
-}
-
-/// pool-local as its docs build it, then prefilled with as many items as
-/// it keeps (`prefill(usize::MAX)`, a warm start): what a prefill costs a
-/// steady load, in time and in the memory its items hold.
-#[derive(Debug)]
-pub struct PoolLocalPrefilled(pub LocalPool<Vec<u8>>);
-
-impl Contender for PoolLocalPrefilled {
-    addr_of_bytes!();
-    type Item<'a> = Pooled<'a, LocalPool<Vec<u8>>>;
-    fn build(size: usize) -> Self {
-        let pool = LocalPool::<Vec<u8>>::build_pool(size, false, 1);
-        pool.prefill(usize::MAX);
-        PoolLocalPrefilled(pool)
-    }
-    #[inline(always)]
-    fn get(&self) -> Self::Item<'_> {
-        self.0.get()
-    }
-    #[inline(always)]
-    fn touch(item: &mut Self::Item<'_>) {
-        write_vec(item);
-    }
-}
-
-impl Burst for PoolLocalPrefilled {
-    fn fill(item: &mut Self::Item<'_>, size: usize) {
-        fill_vec(item, size);
-    }
-    fn trim(&self) {
-        burst_end(self, false, || self.0.trim());
-    }
-    fn retained_bytes(&self) -> Option<u64> {
-        Some(self.0.stats().retained_bytes)
-    }
-    fn memory(&self) -> Option<pool_core::Memory> {
-        Some(self.0.memory())
     }
 }
 
@@ -479,6 +465,9 @@ pub trait Burst: Contender {
     fn memory(&self) -> Option<pool_core::Memory> {
         None
     }
+    /// Fills it with as many items as it keeps, where it can (a warm
+    /// start); a pool that cannot does nothing.
+    fn prefill_all(&self) {}
 }
 
 pub(crate) fn fill_vec(v: &mut Vec<u8>, size: usize) {
@@ -513,7 +502,7 @@ fn burst_end<C: Contender>(c: &C, timed: bool, trim: impl Fn()) {
     }
 }
 
-impl<P: BuildPool, const TIMED: bool> Burst for Ours<P, TIMED> {
+impl<P: BuildPool, const TIMED: bool, const PREFILLED: bool> Burst for Ours<P, TIMED, PREFILLED> {
     fn fill(item: &mut Self::Item<'_>, size: usize) {
         fill_vec(item, size);
     }

@@ -40,15 +40,14 @@ pub trait Replay: Burst {
 }
 
 impl Replay for TlsStack {}
-impl Replay for crate::contenders::PoolLocalPrefilled {}
 impl Replay for Opool {}
 impl Replay for ObjectPool {}
 impl Replay for LockfreeObjectPool {}
 impl Replay for SharedQueue {}
 
-impl<P: BuildPool, const TIMED: bool> Replay for Ours<P, TIMED> {
+impl<P: BuildPool, const TIMED: bool, const PREFILLED: bool> Replay for Ours<P, TIMED, PREFILLED> {
     fn build_for(max_len: usize, threads: usize, held: usize) -> Self {
-        Ours(P::build_pool(max_len, TIMED, threads.saturating_mul(held)))
+        Ours::make(max_len, threads.saturating_mul(held))
     }
 }
 

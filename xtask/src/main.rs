@@ -380,38 +380,19 @@ fn count_instructions(
         eprintln!("no instruction counts: {why}");
         return std::fs::write(note, why).map_err(|e| format!("{}: {e}", note.display()));
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project_root().join("target"), PathBuf::from);
     // The default build, then each variant build the run measured (the
     // `-nostats` and leak-sites rows), each in its own target folder.
     // (the build, its target folder, what it is, whether the run's filter
     // applies: a variant build is made only for the rows the run measures)
     let mut builds: Vec<(Command, PathBuf, String, bool)> = Vec::new();
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "-p",
-        "pool-benches",
-        "--bin",
-        "pool-count",
-    ]);
     builds.push((
-        build,
-        target.clone(),
+        release_bin_build("pool-count"),
+        target_dir(),
         "the instruction counter".into(),
         true,
     ));
     for v in variants {
-        let mut build = cargo();
-        build.args([
-            "build",
-            "--release",
-            "-p",
-            "pool-benches",
-            "--bin",
-            "pool-count",
-        ]);
+        let mut build = release_bin_build("pool-count");
         if !v.features.is_empty() {
             build.args(["--features", &v.features.join(",")]);
         }
@@ -463,24 +444,29 @@ fn count_instructions(
     Ok(())
 }
 
+/// The build of one of the bench crate's binaries, release profile.
+fn release_bin_build(bin: &str) -> Command {
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "pool-benches", "--bin", bin]);
+    build
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, else the workspace's `target`.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from)
+}
+
 /// Measures what our empty pools cost and what their first uses add, and
 /// what the 64 KiB pipeline leaves resident through pool-local prefilled
 /// or not (the `pool-footprint` binary, a process per measurement), into
 /// `out` (JSON lines).
 fn measure_footprint(out: &Path) -> Result<(), String> {
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "-p",
-        "pool-benches",
-        "--bin",
-        "pool-footprint",
-    ]);
-    run(build, "building the footprint measurement")?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project_root().join("target"), PathBuf::from);
-    let bin = target.join("release/pool-footprint");
+    run(
+        release_bin_build("pool-footprint"),
+        "building the footprint measurement",
+    )?;
+    let bin = target_dir().join("release/pool-footprint");
     eprintln!("[footprint] empty pools, first uses, the prefilled pipeline");
     let output = Command::new(&bin)
         .output()

@@ -2,53 +2,13 @@
 //! allocator, and the reserve that keeps prefilled items out of the way
 //! of returned ones.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::collections::HashSet;
 
 use pool_local::LocalPool;
-
-/// The system allocator, counting the bytes and allocations of each
-/// thread.
-struct Counting;
-
-thread_local! {
-    /// Bytes allocated minus bytes freed by this thread.
-    static NET: Cell<isize> = const { Cell::new(0) };
-    /// Allocations made by this thread.
-    static MADE: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count(bytes: isize) {
-    // During thread-local destruction the counters may be gone: not counted.
-    let _ = NET.try_with(|n| n.set(n.get() + bytes));
-    if bytes > 0 {
-        let _ = MADE.try_with(|n| n.set(n.get() + 1));
-    }
-}
-
-// SAFETY: every call is passed on to `System` unchanged; the counting
-// touches only thread-local `Cell`s, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use pool_testkit::{Counting, allocations, held_bytes};
 
 #[global_allocator]
 static COUNTING: Counting = Counting;
-
-/// Bytes this thread holds now, and allocations it made so far.
-fn held() -> (isize, usize) {
-    (NET.with(Cell::get), MADE.with(Cell::get))
-}
 
 /// Warms what the process keeps once, whatever the pool: the trimmer's
 /// list (grown here well past what the tests add), this thread's
@@ -63,16 +23,16 @@ fn warm() {
 #[test]
 fn an_empty_pool_holds_at_most_512_bytes_and_its_first_get_at_most_1_kib() {
     warm();
-    let (before, _) = held();
+    let before = held_bytes();
     let pool = LocalPool::new(Vec::<u8>::new);
-    let (empty, _) = held();
+    let empty = held_bytes();
     let empty = empty - before + std::mem::size_of_val(&pool) as isize;
     assert!(empty <= 512, "an empty pool holds {empty} bytes");
     // `Vec::new` holds no heap: what the first get and return add is the
     // pool's own (this thread's slot, the class's shared part, room for
     // one idle item).
     drop(pool.get());
-    let (used, _) = held();
+    let used = held_bytes();
     let used = used - before + std::mem::size_of_val(&pool) as isize;
     assert!(used <= 1024, "after one get, the pool holds {used} bytes");
 }
@@ -82,10 +42,10 @@ fn a_cache_takes_room_for_one_item_then_for_all_of_them_and_a_trim_frees_it() {
     warm();
     let pool = LocalPool::new(Vec::<u8>::new);
     drop(pool.get());
-    let (one, _) = held();
+    let one = held_bytes();
     // Two out and back: room for the whole cache (64 items) at once.
     drop((pool.get(), pool.get()));
-    let (all, made) = held();
+    let (all, made) = (held_bytes(), allocations());
     let room = all - one;
     assert!(
         (64 * 16..=64 * 64).contains(&room),
@@ -94,12 +54,12 @@ fn a_cache_takes_room_for_one_item_then_for_all_of_them_and_a_trim_frees_it() {
     // More items out and back make no room again.
     let out: Vec<_> = (0..60).map(|_| pool.get()).collect();
     drop(out);
-    let (_, made_after) = held();
+    let made_after = allocations();
     assert_eq!(made_after - made, 1, "only the test's own Vec of guards");
     // Two trims with the items unused free them, and the room.
     pool.trim();
     pool.trim();
-    let (trimmed, _) = held();
+    let trimmed = held_bytes();
     assert!(
         trimmed <= one - 16,
         "after the trims: {} bytes more than one item's room",
@@ -113,7 +73,7 @@ fn thousands_of_pools_made_used_and_dropped_leave_little_behind() {
     warm();
     // Fewer under Miri, which runs this a thousand times slower.
     let n = if cfg!(miri) { 300 } else { 10_000 };
-    let (before, _) = held();
+    let before = held_bytes();
     for _ in 0..n {
         let pool = LocalPool::new(Vec::<u8>::new);
         drop(pool.get());
@@ -121,7 +81,7 @@ fn thousands_of_pools_made_used_and_dropped_leave_little_behind() {
     for _ in 0..n {
         drop(LocalPool::new(Vec::<u8>::new));
     }
-    let (after, _) = held();
+    let after = held_bytes();
     // A dropped pool's block is freed once the weak references to it go:
     // the trimmer's list forgets dropped pools when it would grow, this
     // thread's list at its next first use of a pool. What stays is
@@ -137,9 +97,9 @@ fn thousands_of_pools_made_used_and_dropped_leave_little_behind() {
 #[test]
 fn a_pool_made_and_dropped_unused_makes_no_allocation_for_its_class_or_a_thread() {
     warm();
-    let (_, made_before) = held();
+    let made_before = allocations();
     let pool = LocalPool::new(Vec::<u8>::new);
-    let (_, made) = held();
+    let made = allocations();
     drop(pool);
     // The pool's own block, its class table and perhaps a step of the
     // trimmer's list; nothing per class (no spill, no counters, no
@@ -154,7 +114,7 @@ fn a_pool_made_and_dropped_unused_makes_no_allocation_for_its_class_or_a_thread(
         .spill_size(1 << 24)
         .build(Vec::<u8>::new)
         .unwrap();
-    let (_, made_big) = held();
+    let made_big = allocations();
     drop(built);
     assert!(
         made_big - made <= 3,

@@ -1,53 +1,13 @@
 //! What a tiered pool costs before and after its classes are used,
 //! counted by the allocator, and the reserve of prefilled buffers.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::collections::HashSet;
 
+use pool_testkit::{Counting, allocations, held_bytes};
 use pool_tiered::{SizeClasses, TieredPool};
-
-/// The system allocator, counting the bytes and allocations of each
-/// thread.
-struct Counting;
-
-thread_local! {
-    /// Bytes allocated minus bytes freed by this thread.
-    static NET: Cell<isize> = const { Cell::new(0) };
-    /// Allocations made by this thread.
-    static MADE: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count(bytes: isize) {
-    // During thread-local destruction the counters may be gone: not counted.
-    let _ = NET.try_with(|n| n.set(n.get() + bytes));
-    if bytes > 0 {
-        let _ = MADE.try_with(|n| n.set(n.get() + 1));
-    }
-}
-
-// SAFETY: every call is passed on to `System` unchanged; the counting
-// touches only thread-local `Cell`s, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static COUNTING: Counting = Counting;
-
-/// Bytes this thread holds now, and allocations it made so far.
-fn held() -> (isize, usize) {
-    (NET.with(Cell::get), MADE.with(Cell::get))
-}
 
 /// Warms what the process keeps once, whatever the pool: the trimmer's
 /// list, this thread's per-thread lists.
@@ -61,9 +21,9 @@ fn warm() {
 #[test]
 fn an_empty_pool_holds_at_most_1_kib_and_a_class_used_at_most_1_kib_more() {
     warm();
-    let (before, _) = held();
+    let before = held_bytes();
     let pool = TieredPool::new();
-    let (empty, _) = held();
+    let empty = held_bytes();
     let empty = empty - before + std::mem::size_of_val(&pool) as isize;
     assert!(
         empty <= 1024,
@@ -73,9 +33,9 @@ fn an_empty_pool_holds_at_most_1_kib_and_a_class_used_at_most_1_kib_more() {
     // every class, inline); then each class used adds its own part (its
     // shared part, room for one idle buffer).
     drop(pool.get(100));
-    let (slot, _) = held();
+    let slot = held_bytes();
     drop(pool.get(200));
-    let (second, _) = held();
+    let second = held_bytes();
     let class = second - slot - 256;
     assert!(class <= 1024, "a second class used adds {class} bytes");
 }
@@ -84,9 +44,9 @@ fn an_empty_pool_holds_at_most_1_kib_and_a_class_used_at_most_1_kib_more() {
 fn an_unused_pool_makes_as_many_allocations_whatever_its_number_of_classes() {
     warm();
     let made = |classes: SizeClasses| {
-        let (_, before) = held();
+        let before = allocations();
         let pool = TieredPool::builder().classes(classes).build().unwrap();
-        let (bytes_before, after) = held();
+        let (bytes_before, after) = (held_bytes(), allocations());
         drop(pool);
         let _ = bytes_before;
         after - before

@@ -4,46 +4,11 @@
 //! their buffer in fields the drop glue never drops, so a path that forgot
 //! to take it out would leak; this file would see it without a sanitizer.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+use pool_testkit::{Counting, held_bytes};
 use pool_tiered::{OwnedTieredBuf, TieredBuf, TieredPool};
-
-/// The system allocator, counting the bytes each thread holds.
-struct Counting;
-
-thread_local! {
-    /// Bytes allocated minus bytes freed by this thread.
-    static NET: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(bytes: isize) {
-    // During thread-local destruction the counter may be gone: not counted.
-    let _ = NET.try_with(|n| n.set(n.get() + bytes));
-}
-
-// SAFETY: every call is passed on to `System` unchanged; the counting
-// touches only a thread-local `Cell`, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static COUNTING: Counting = Counting;
-
-/// Bytes this thread holds now.
-fn held() -> isize {
-    NET.with(Cell::get)
-}
 
 /// One byte over the largest default class (2 MiB).
 const OVERSIZE: usize = (2 << 20) + 1;
@@ -62,10 +27,10 @@ fn warm() -> TieredPool {
 #[test]
 fn oversize_buffers_are_freed_on_drop_whatever_the_holder_did() {
     let pool = warm();
-    let before = held();
+    let before = held_bytes();
     drop(pool.get(OVERSIZE));
     drop(pool.get_owned(OVERSIZE));
-    assert_eq!(held(), before, "plain drops");
+    assert_eq!(held_bytes(), before, "plain drops");
 
     let mut b = pool.get(OVERSIZE);
     b.shrink_to_fit();
@@ -73,27 +38,27 @@ fn oversize_buffers_are_freed_on_drop_whatever_the_holder_did() {
     let mut o = pool.get_owned(OVERSIZE);
     std::mem::swap(&mut *b, &mut *o);
     drop((b, o));
-    assert_eq!(held(), before, "after a shrink, a push and a swap");
+    assert_eq!(held_bytes(), before, "after a shrink, a push and a swap");
 
     let mut b = pool.get(OVERSIZE);
     let taken = std::mem::take(&mut *b);
     drop(b);
     assert_eq!(
-        held() - before,
+        held_bytes() - before,
         taken.capacity() as isize,
         "the taken one is the holder's"
     );
     drop(taken);
-    assert_eq!(held(), before);
+    assert_eq!(held_bytes(), before);
 }
 
 #[test]
 fn detached_and_frozen_buffers_are_freed_by_their_new_owner() {
     let pool = warm();
-    let before = held();
+    let before = held_bytes();
     let v = TieredBuf::detach(pool.get(OVERSIZE));
     let w = OwnedTieredBuf::detach(pool.get_owned(OVERSIZE));
-    assert!(held() - before >= 2 * OVERSIZE as isize);
+    assert!(held_bytes() - before >= 2 * OVERSIZE as isize);
     drop((v, w));
     let frozen = pool.get(OVERSIZE).freeze();
     let copy = frozen.clone();
@@ -102,15 +67,15 @@ fn detached_and_frozen_buffers_are_freed_by_their_new_owner() {
     let frozen = pool.get_owned(OVERSIZE).freeze();
     drop(frozen);
     assert!(
-        held() - before < 1024,
+        held_bytes() - before < 1024,
         "{} bytes still held",
-        held() - before
+        held_bytes() - before
     );
 
     // A class buffer taken for good leaves the pool: freed by its owner.
     let v = TieredBuf::detach(pool.get(4096));
     let capacity = v.capacity() as isize;
-    let with = held();
+    let with = held_bytes();
     drop(v);
-    assert_eq!(with - held(), capacity);
+    assert_eq!(with - held_bytes(), capacity);
 }
