@@ -62,7 +62,8 @@ pub trait ClassTable<T>: Send + Sync + 'static {
     fn classes(&self) -> usize;
 
     /// The limits of `class` (below [`classes`](Self::classes)); the same
-    /// on every call.
+    /// on every call. They are checked when the engine is built; numbers
+    /// that leave the checked ranges later are held to them.
     fn limits(&self, class: usize) -> ClassLimits;
 
     /// A new item of `class` (below [`classes`](Self::classes)), on a miss

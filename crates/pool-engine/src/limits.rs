@@ -93,6 +93,21 @@ impl ClassLimits {
         }
         Ok(())
     }
+
+    /// These limits held to the ranges [`validate`](Self::validate)
+    /// checks: what the engine uses after the build, where a
+    /// [`ClassTable`](crate::ClassTable) that breaks its promise of the
+    /// same limits on every call must not make it size anything by an
+    /// unchecked number (an allocation that aborts, a capacity overflow).
+    pub(crate) fn clamped(self) -> Self {
+        let max_item_bytes = self.max_item_bytes.max(1);
+        ClassLimits {
+            cache_size: self.cache_size.clamp(1, MAX_CACHE_SIZE),
+            spill_size: self.spill_size.clamp(1, MAX_SPILL_SIZE),
+            min_item_bytes: self.min_item_bytes.min(max_item_bytes),
+            max_item_bytes,
+        }
+    }
 }
 
 /// Checks a timed-trim interval: `None` (no timed trimming) or at least

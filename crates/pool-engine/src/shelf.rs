@@ -303,7 +303,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
     pub(crate) fn stock(self) -> &'a Stock<T> {
         self.shelf
             .stock
-            .get_or_init(|| Box::new(Stock::new(&self.table.limits(self.index))))
+            .get_or_init(|| Box::new(Stock::new(&self.limits())))
     }
 
     /// The class's shared part, if it was made.
@@ -311,9 +311,9 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
         self.shelf.stock.get().map(|b| &**b)
     }
 
-    /// The limits the class was made with.
+    /// The limits the class was made with (held to the checked ranges).
     pub(crate) fn limits(self) -> ClassLimits {
-        self.table.limits(self.index)
+        self.table.limits(self.index).clamped()
     }
 
     /// A new item from the class's factory, counted nowhere.

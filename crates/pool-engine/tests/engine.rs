@@ -6,7 +6,8 @@ use std::sync::{Arc, Barrier};
 
 use pool_core::PoolError;
 use pool_engine::{
-    ClassLimits, ClassSpec, Engine, Entry, MAX_CACHE_SIZE, MAX_SPILL_SIZE, PerClass, SharedByteCap,
+    ClassLimits, ClassSpec, ClassTable, Engine, Entry, MAX_CACHE_SIZE, MAX_SPILL_SIZE, PerClass,
+    SharedByteCap,
 };
 
 fn class(size: usize, limits: ClassLimits) -> ClassSpec<Vec<u8>> {
@@ -391,4 +392,64 @@ fn per_class_holds_one_value_per_class() {
     *p.get_mut(2) += 10;
     assert_eq!(p.iter().copied().collect::<Vec<_>>(), [1, 2, 13]);
     assert_eq!(p.into_iter().collect::<Vec<_>>(), [1, 2, 13]);
+}
+
+/// A table that breaks its promise to return the same limits on every
+/// call: valid when the engine is built, out of range afterwards.
+struct Fickle {
+    calls: AtomicUsize,
+}
+
+impl ClassTable<Vec<u8>> for Fickle {
+    fn classes(&self) -> usize {
+        1
+    }
+    fn limits(&self, _class: usize) -> ClassLimits {
+        if self.calls.fetch_add(1, Relaxed) == 0 {
+            ClassLimits {
+                cache_size: 4,
+                spill_size: 8,
+                ..ClassLimits::default()
+            }
+        } else {
+            ClassLimits {
+                cache_size: usize::MAX,
+                spill_size: usize::MAX,
+                min_item_bytes: usize::MAX,
+                max_item_bytes: 0,
+            }
+        }
+    }
+    fn make(&self, _class: usize) -> Vec<u8> {
+        Vec::with_capacity(64)
+    }
+}
+
+#[test]
+fn limits_out_of_range_after_the_build_are_held_to_the_checked_ranges() {
+    let mut engine: Engine<Vec<u8>> = Engine::with_table(
+        Fickle {
+            calls: AtomicUsize::new(0),
+        },
+        None,
+        None,
+        (),
+    )
+    .expect("valid at the build");
+    // Items go round, overflow the cache into the spill and come back,
+    // with nothing sized by the out-of-range numbers (which would abort on
+    // allocation or overflow a capacity).
+    let items: Vec<Vec<u8>> = (0..200).map(|_| engine.take(0)).collect();
+    for item in items {
+        engine.put(0, item, Entry::Returned);
+    }
+    let again: Vec<Vec<u8>> = (0..200).map(|_| engine.take(0)).collect();
+    assert!(again.iter().all(|b| b.capacity() >= 64));
+    let limits = engine.limits(0);
+    assert_eq!(limits.cache_size, MAX_CACHE_SIZE);
+    assert_eq!(limits.spill_size, MAX_SPILL_SIZE);
+    assert!(limits.validate().is_ok(), "{limits:?}");
+    drop(again);
+    engine.trim();
+    engine.clear();
 }
