@@ -1,8 +1,8 @@
 //! The targets' ratios timed a second way (`single`, `two`: two pools
-//! used in turn, `threads` at the most threads of the run, and `cross`:
-//! taken on one thread, dropped on another): two contenders' plain loops
-//! in alternation, in one process, round after round, and the median of
-//! the rounds' ratios.
+//! used in turn, `threads` at the most threads of the run, `cross`:
+//! taken on one thread, dropped on another, and `pipeline`, whose rows the
+//! recommendations read): two contenders' plain loops in alternation, in
+//! one process, round after round, and the median of the rounds' ratios.
 //!
 //! Criterion times each contender on its own, one after the other, over a
 //! few seconds each; on a shared machine the load drifts between the two,
@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use crate::contenders::*;
 use crate::peers::*;
+use crate::pipeline;
+use crate::replay::Replay;
 use crate::scenarios::{run_cross, run_threads, run_two};
 use crate::settings::size_label;
 use crate::{records, table};
@@ -49,14 +51,25 @@ fn make_cross<C: Contender + 'static>(size: usize, _threads: usize) -> Looped {
     Box::new(move |iters| run_cross(&c, iters))
 }
 
+/// As [`make_single`], for the `pipeline` scenario: `items` buffers
+/// through `threads` threads' producers and consumers, the contender built
+/// as the pipeline's criterion rows build it.
+fn make_pipeline<C: Replay + 'static>(size: usize, threads: usize) -> Looped {
+    let held = pipeline::BATCH * (pipeline::QUEUE_BATCHES + 1);
+    let c = C::build_for(size, threads, held);
+    let shape = pipeline::Shape::of(size, threads);
+    Box::new(move |iters| pipeline::run_pipeline(&c, shape, iters))
+}
+
 /// The contenders that can be paired in `scenario` (`single`, `two`,
-/// `threads`, at the most threads of the run, `cross`, or `cross-above`),
-/// each with its [`Make`]; empty for another scenario.
+/// `threads`, at the most threads of the run, `cross`, `cross-above`, or
+/// `pipeline`), each with its [`Make`]; empty for another scenario.
 pub fn pairable(scenario: &str) -> &'static [(&'static str, Make)] {
     match scenario {
         "single" | "threads" => PAIRABLE,
         "two" => PAIRABLE_TWO,
         "cross" => PAIRABLE_CROSS,
+        "pipeline" => PAIRABLE_PIPELINE,
         table::CROSS_ABOVE => PAIRABLE_ABOVE,
         _ => &[],
     }
@@ -81,6 +94,24 @@ pub const PAIRABLE_CROSS: &[(&str, Make)] = &[
     (table::POOL_LOCAL_OWNED.name, make_cross::<PoolLocalOwned>),
     (table::POOL_TIERED.name, make_cross::<PoolTiered>),
     (table::POOL_TIERED_OWNED.name, make_cross::<PoolTieredOwned>),
+];
+
+/// The contenders of `pipeline` that can be paired (the names of
+/// [`table::pairable`]`("pipeline")`, then plain allocation with either
+/// allocator: each bench target times the pairs of its own global
+/// allocator, see [`run_pipeline_pairs`]): what the pipeline's
+/// recommendation compares, whose criterion rows move the most between
+/// runs (two or more threads handing buffers over).
+pub const PAIRABLE_PIPELINE: &[(&str, Make)] = &[
+    (table::POOL_LOCAL.name, make_pipeline::<PoolLocal>),
+    (
+        table::POOL_LOCAL_PREFILLED.name,
+        make_pipeline::<PoolLocalPrefilled>,
+    ),
+    (table::POOL_TIERED.name, make_pipeline::<PoolTiered>),
+    (table::ARRAYQUEUE.name, make_pipeline::<SharedQueue>),
+    (table::ALLOC_SYSTEM, make_pipeline::<Alloc>),
+    (table::ALLOC_MIMALLOC, make_pipeline::<Alloc>),
 ];
 
 /// The contenders of `two` that can be paired (the names of
@@ -125,7 +156,7 @@ const LOOP_TIME: Duration = Duration::from_millis(10);
 /// One pair to time: `who` against `vs` in `scenario`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pair<'a> {
-    /// `single`, `two`, `threads` or `cross`.
+    /// `single`, `two`, `threads`, `cross`, `cross-above` or `pipeline`.
     pub scenario: &'a str,
     /// The contender whose time is divided.
     pub who: &'a str,
@@ -139,9 +170,8 @@ pub struct Pair<'a> {
 ///
 /// # Errors
 ///
-/// An entry that is not `scenario/who:vs`, a scenario other than
-/// `single`, `two`, `threads` and `cross`, or a name that cannot be paired
-/// there.
+/// An entry that is not `scenario/who:vs`, a scenario other than those
+/// of [`pairable`], or a name that cannot be paired there.
 pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
     spec.split(',')
         .map(str::trim)
@@ -155,7 +185,7 @@ pub fn parse_pairs(spec: &str) -> Result<Vec<Pair<'_>>, String> {
             let list = pairable(scenario);
             if list.is_empty() {
                 return Err(format!(
-                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two`, `threads`, `cross` or `{}`", table::CROSS_ABOVE
+                    "POOL_BENCH_PAIRS: scenario `{scenario}` (in `{p}`) cannot be paired; expected `single`, `two`, `threads`, `cross`, `{}` or `pipeline`", table::CROSS_ABOVE
                 ));
             }
             let known = |n: &str| list.iter().any(|(name, _)| *name == n);
@@ -254,10 +284,17 @@ pub fn above(
     Spread::of(figures)
 }
 
+/// Whether criterion was asked only to list the benchmarks (`--list`, as
+/// `cargo xtask bench` does to count them): nothing is timed then.
+fn listing() -> bool {
+    std::env::args().any(|a| a == "--list")
+}
+
 /// Times every pair of `POOL_BENCH_PAIRS` in `scenario` at `size` on
 /// `threads` threads and records each ratio
 /// (`interleaved/<scenario>/<size>/<threads>t/<who>/<vs>`) for the
-/// report. Nothing when the variable is unset, when `size` is not one of
+/// report. Nothing when the variable is unset, when criterion only lists
+/// the benchmarks, when `size` is not one of
 /// [`THREADED_SIZES`] (the sizes the targets read), or in the builds
 /// whose `pools` target lacks the contenders (statistics off, leak
 /// sites).
@@ -267,7 +304,40 @@ pub fn above(
 /// Never; a malformed `POOL_BENCH_PAIRS` ends the process with a message
 /// naming what was wrong (exit status 2), as a bad workload does.
 pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
-    if cfg!(any(pool_no_stats, feature = "leak-sites")) || !THREADED_SIZES.contains(&size) {
+    run_pairs_where(scenario, size, threads, |_| true);
+}
+
+/// [`run_pairs`] for the `pipeline` scenario in the bench target whose
+/// global allocator is `allocator` (`system`, `mimalloc`): the pairs
+/// against plain allocation with that allocator (`alloc-<allocator>`, the
+/// target's `Alloc`), and, in the target that times our pools (the
+/// system's), the pairs with no allocator in them.
+pub fn run_pipeline_pairs(size: usize, threads: usize, allocator: &str) {
+    run_pairs_where("pipeline", size, threads, |p| timed_under(p, allocator));
+}
+
+/// Whether the bench target whose global allocator is `allocator` times
+/// `pair` (see [`run_pipeline_pairs`]).
+fn timed_under(pair: &Pair<'_>, allocator: &str) -> bool {
+    let allocs: Vec<&str> = [pair.who, pair.vs]
+        .into_iter()
+        .filter(|n| n.starts_with("alloc-"))
+        .collect();
+    if allocs.is_empty() {
+        allocator == "system"
+    } else {
+        allocs
+            .iter()
+            .all(|n| n.strip_prefix("alloc-") == Some(allocator))
+    }
+}
+
+/// [`run_pairs`], for the pairs `keep` accepts.
+fn run_pairs_where(scenario: &str, size: usize, threads: usize, keep: impl Fn(&Pair<'_>) -> bool) {
+    if cfg!(any(pool_no_stats, feature = "leak-sites"))
+        || !THREADED_SIZES.contains(&size)
+        || listing()
+    {
         return;
     }
     let Ok(spec) = std::env::var("POOL_BENCH_PAIRS") else {
@@ -282,7 +352,10 @@ pub fn run_pairs(scenario: &str, size: usize, threads: usize) {
     };
     let list = pairable(scenario);
     let find = |n: &str| list.iter().find(|(name, _)| *name == n).map(|p| p.1);
-    for Pair { who, vs, .. } in pairs.into_iter().filter(|p| p.scenario == scenario) {
+    for Pair { who, vs, .. } in pairs
+        .into_iter()
+        .filter(|p| p.scenario == scenario && keep(p))
+    {
         let (Some(make_who), Some(make_vs)) = (find(who), find(vs)) else {
             continue;
         };
@@ -322,9 +395,12 @@ mod tests {
 
     #[test]
     fn every_pairable_name_has_its_loop() {
-        for scenario in ["single", "two", "threads", "cross"] {
+        for scenario in ["single", "two", "threads", "cross", "pipeline"] {
             let names: Vec<&str> = pairable(scenario).iter().map(|p| p.0).collect();
-            let table: Vec<&str> = table::pairable(scenario).iter().map(|e| e.name).collect();
+            let mut table: Vec<&str> = table::pairable(scenario).iter().map(|e| e.name).collect();
+            if scenario == "pipeline" {
+                table.extend([table::ALLOC_SYSTEM, table::ALLOC_MIMALLOC]);
+            }
             assert_eq!(names, table, "{scenario}");
         }
         assert_eq!(pairable("threads").len(), PAIRABLE.len());
@@ -338,6 +414,38 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn every_pipeline_loop_moves_its_buffers_and_takes_time() {
+        for (name, make) in PAIRABLE_PIPELINE {
+            let mut looped = make(4096, 2);
+            assert!(looped(2_000) > Duration::ZERO, "{name}");
+        }
+        let (mut a, mut b) = (
+            PAIRABLE_PIPELINE[0].1(4096, 2),
+            PAIRABLE_PIPELINE[4].1(4096, 2),
+        );
+        let r = ratio(&mut a, &mut b, 3, Duration::from_millis(1));
+        assert!(r.median.is_finite() && r.median > 0.0, "{r:?}");
+        assert!(r.lo <= r.median && r.median <= r.hi, "{r:?}");
+    }
+
+    #[test]
+    fn each_target_times_the_pipeline_pairs_of_its_own_allocator() {
+        let pairs = parse_pairs(
+            "pipeline/pool-local:alloc-system,pipeline/pool-local:alloc-mimalloc,pipeline/pool-local:arrayqueue",
+        )
+        .unwrap();
+        let under = |allocator| {
+            pairs
+                .iter()
+                .filter(|p| timed_under(p, allocator))
+                .map(|p| p.vs)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(under("system"), ["alloc-system", "arrayqueue"]);
+        assert_eq!(under("mimalloc"), ["alloc-mimalloc"]);
     }
 
     #[test]
@@ -358,9 +466,14 @@ mod tests {
         assert!(e.contains("`pool-fixed`") && e.contains("in `two`"), "{e}");
         let e = parse_pairs("tokio/pool-local:pool-tiered").unwrap_err();
         assert!(
-            e.contains("expected `single`, `two`, `threads`, `cross` or `cross-above`"),
+            e.contains("expected `single`, `two`, `threads`, `cross`, `cross-above` or `pipeline`"),
             "{e}"
         );
+        let p = parse_pairs("pipeline/pool-local:alloc-system").unwrap();
+        assert_eq!(p, [pair("pipeline", "pool-local", "alloc-system")]);
+        // Plain allocation pairs in the pipeline, not in `single`.
+        let e = parse_pairs("single/pool-local:alloc-system").unwrap_err();
+        assert!(e.contains("`alloc-system`"), "{e}");
         let p = parse_pairs("cross-above/pool-local-owned:alloc-mimalloc").unwrap();
         assert_eq!(
             p,

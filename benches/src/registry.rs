@@ -371,6 +371,12 @@ pub fn run_all(c: &mut criterion::Criterion, allocator: &str, with_pools: bool) 
             let extra = pipeline::bench_pipeline::<Alloc>(&mut g, &alloc_name, size, t);
             record_extra(&format!("{id}/{alloc_name}"), extra);
             g.finish();
+            // The recommendation's ratios, timed in alternation at the
+            // most threads: these rows move the most from run to run. Each
+            // target times the pairs of its own allocator.
+            if Some(&t) == threads.iter().max() {
+                crate::interleaved::run_pipeline_pairs(size, t, allocator);
+            }
         }
     }
     // Replay: the workload named by POOL_BENCH_WORKLOAD.

@@ -255,11 +255,14 @@ pub const ALLOCATORS: &[&str] = &["system", "mimalloc"];
 /// the two loops in alternation, in one process (`POOL_BENCH_PAIRS`; see
 /// `pool_benches::interleaved`): those of the default build of the
 /// `pools` target that the targets name, in `single` and `threads`, those
-/// of `two` (two pools in turn) and of `cross` (owned guards against
-/// borrowed ones, dropped on another thread); none in another scenario.
+/// of `two` (two pools in turn), of `cross` (owned guards against
+/// borrowed ones, dropped on another thread) and of `pipeline` (our pools
+/// against the shared queue; plain allocation, [`ALLOC_SYSTEM`], pairs
+/// there too); none in another scenario.
 #[must_use]
 pub fn pairable(scenario: &str) -> &'static [Entry] {
     match scenario {
+        "pipeline" => &[POOL_LOCAL, POOL_LOCAL_PREFILLED, POOL_TIERED, ARRAYQUEUE],
         "single" | "threads" => &[
             POOL_LOCAL,
             POOL_LOCAL_TIMED,

@@ -26,8 +26,44 @@ pub(crate) fn recommend(
     let ratio = |r: &Row| r.ns / ours.ns;
 
     let mut reasons = Vec::new();
-    if let Some(a) =
-        alloc.filter(|a| a.ns < ours.ns && (a.ns >= 0.95 * ours.ns || within_noise(a, ours)))
+    // Plain allocation against our pick timed in alternation, where the
+    // run did (the pipeline's rows, which move the most from run to run):
+    // that figure decides; criterion's two figures otherwise.
+    let paired = alloc.and_then(|a| {
+        ours.paired
+            .iter()
+            .find(|p| p.vs == a.contender)
+            .map(|p| (a, p))
+    });
+    if let Some((a, p)) = paired {
+        // `p.ratio` is our time over allocation's: above 1.05 in every
+        // middle round, allocation wins; below 0.95 in every one, we do;
+        // anything between is a tie.
+        let rounds = format!(
+            "{:.2}x in alternation, middle rounds {:.2}-{:.2}x",
+            1.0 / p.ratio,
+            1.0 / p.spread.1,
+            1.0 / p.spread.0
+        );
+        let best_peer = peer.map_or(String::new(), |p| {
+            format!("; best peer {} at {:.2}x", p.contender, ratio(p))
+        });
+        if p.spread.0 > 1.05 {
+            return Some(format!(
+                "plain allocation ({}): {rounds} the time of {}, the fastest of our pools; pooling does not pay here{best_peer}",
+                a.contender, ours.contender
+            ));
+        }
+        if p.spread.1 >= 0.95 {
+            return Some(format!(
+                "{} or plain allocation ({}): {rounds}; pooling saves no time here, so choose by memory (a pool keeps what it holds until trimmed){best_peer}",
+                ours.contender, a.contender
+            ));
+        }
+    }
+    let unpaired = paired.is_none();
+    if let Some(a) = alloc
+        .filter(|a| unpaired && a.ns < ours.ns && (a.ns >= 0.95 * ours.ns || within_noise(a, ours)))
     {
         // A tie (within 5%, or within the noise of the two figures): say
         // so rather than crown either.
@@ -44,7 +80,7 @@ pub(crate) fn recommend(
             ))
         ));
     }
-    if let Some(a) = alloc.filter(|a| a.ns < ours.ns) {
+    if let Some(a) = alloc.filter(|a| unpaired && a.ns < ours.ns) {
         // Plain allocation wins: say so, with our best beside it.
         let mut line = format!(
             "plain allocation ({}): {:.2}x the time of {}, the fastest of our pools; pooling does not pay here",
@@ -72,7 +108,8 @@ pub(crate) fn recommend(
         )),
         None => reasons.push(format!("{:.1} ns per op, the fastest of ours", ours.ns)),
     }
-    if let Some(a) = alloc.filter(|a| a.ns <= ours.ns * 1.05 || within_noise(a, ours)) {
+    if let Some(a) = alloc.filter(|a| unpaired && (a.ns <= ours.ns * 1.05 || within_noise(a, ours)))
+    {
         reasons.push(format!(
             "but plain allocation ({}) is {} here: pooling saves little time in this scenario",
             a.contender,
@@ -138,7 +175,15 @@ pub(crate) fn recommend(
         beside.push(format!("best peer {} {:.2}x", p.contender, ratio(p)));
     }
     if let Some(a) = alloc {
-        beside.push(format!("{} {:.2}x", a.contender, ratio(a)));
+        beside.push(match paired {
+            Some((_, p)) => format!(
+                "{} {:.2}x ({:.2}x in alternation)",
+                a.contender,
+                ratio(a),
+                1.0 / p.ratio
+            ),
+            None => format!("{} {:.2}x", a.contender, ratio(a)),
+        });
     }
     if ours.contender != "pool-fixed"
         && let Some(f) = list.iter().find(|r| r.contender == "pool-fixed")
@@ -331,6 +376,70 @@ mod tests {
         let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
         assert!(
             line.contains("keeps 64 KiB idle once the pipeline stops"),
+            "{line}"
+        );
+    }
+
+    /// `who`'s row with its time timed against `vs` in alternation: the
+    /// median ratio and the middle rounds.
+    fn paired(mut who: Row, vs: &str, ratio: f64, spread: (f64, f64)) -> Row {
+        who.paired.push(crate::cases::Paired {
+            vs: vs.into(),
+            ratio,
+            spread,
+        });
+        who
+    }
+
+    #[test]
+    fn the_pipelines_alternation_overrules_criterions_figures() {
+        // Criterion says allocation takes half our time; in alternation the
+        // two are equal: a tie, said with the alternation's figure.
+        let local = paired(
+            row("pipeline", 4, "pool-local", 100.0),
+            "alloc-system",
+            1.01,
+            (0.98, 1.04),
+        );
+        let c = cases(vec![local, row("pipeline", 4, "alloc-system", 50.0)]);
+        let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
+        assert!(
+            line.starts_with(
+                "pool-local or plain allocation (alloc-system): 0.99x in alternation, middle rounds 0.96-1.02x"
+            ),
+            "{line}"
+        );
+        // Criterion says allocation wins; in alternation we take under half
+        // its time in every middle round: ours, with both figures beside.
+        let local = paired(
+            row("pipeline", 4, "pool-local", 100.0),
+            "alloc-system",
+            0.45,
+            (0.43, 0.48),
+        );
+        let c = cases(vec![local, row("pipeline", 4, "alloc-system", 90.0)]);
+        let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
+        assert!(
+            line.starts_with("use pool-local: 100.0 ns per op"),
+            "{line}"
+        );
+        assert!(
+            line.contains("alloc-system 0.90x (2.22x in alternation)"),
+            "{line}"
+        );
+        assert!(!line.contains("pooling"), "{line}");
+        // Criterion calls it a tie; in alternation allocation is faster in
+        // every middle round: allocation.
+        let local = paired(
+            row("pipeline", 4, "pool-local", 100.0),
+            "alloc-system",
+            1.30,
+            (1.20, 1.40),
+        );
+        let c = cases(vec![local, row("pipeline", 4, "alloc-system", 99.0)]);
+        let line = recommend(&c, &[], c.values().next().unwrap()).unwrap();
+        assert!(
+            line.starts_with("plain allocation (alloc-system): 0.77x in alternation"),
             "{line}"
         );
     }

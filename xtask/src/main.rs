@@ -211,17 +211,20 @@ fn bench(a: &BenchArgs) -> Result<(), String> {
         .collect();
     // The targets' pairs, timed again in alternation (see
     // `pool_benches::interleaved`), where the run measures both sides: one
-    // thread, the most threads of the run in `threads`, and the two
-    // threads of `cross`.
+    // thread, the most threads of the run in `threads` and `pipeline`, and
+    // the two threads of `cross`.
     let most = a
         .threads
         .as_ref()
         .and_then(|t| t.iter().max().copied())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
-    let pairs = ratios::pairs().into_iter().chain(ratios::above_pairs());
+    let pairs = ratios::pairs()
+        .into_iter()
+        .chain(ratios::above_pairs())
+        .chain(ratios::PIPELINE_PAIRS.iter().copied());
     let pairs = ratios::spec(pairs.filter(|(scenario, who, vs)| {
         let (scenario, t) = match *scenario {
-            "threads" => (*scenario, most),
+            "threads" | "pipeline" => (*scenario, most),
             "cross" => ("cross", 2),
             s if s == table::CROSS_ABOVE => ("cross", 2),
             _ => (*scenario, 1),

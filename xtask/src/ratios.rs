@@ -380,6 +380,31 @@ pub(crate) fn pairs() -> Vec<(&'static str, &'static str, &'static str)> {
     out
 }
 
+/// The pipeline's pairs, timed in alternation at the run's most threads
+/// for its recommendation (its rows move the most from run to run): each
+/// pool of ours against plain allocation with each allocator (in the
+/// bench target whose global allocator it is), pool-local against the
+/// shared queue, and pool-local prefilled against pool-local (what a
+/// prefill costs a steady load).
+pub(crate) const PIPELINE_PAIRS: &[(&str, &str, &str)] = &[
+    ("pipeline", "pool-local", crate::table::ALLOC_SYSTEM),
+    (
+        "pipeline",
+        "pool-local-prefilled",
+        crate::table::ALLOC_SYSTEM,
+    ),
+    ("pipeline", "pool-tiered", crate::table::ALLOC_SYSTEM),
+    ("pipeline", "pool-local", crate::table::ALLOC_MIMALLOC),
+    (
+        "pipeline",
+        "pool-local-prefilled",
+        crate::table::ALLOC_MIMALLOC,
+    ),
+    ("pipeline", "pool-tiered", crate::table::ALLOC_MIMALLOC),
+    ("pipeline", "pool-local", "arrayqueue"),
+    ("pipeline", "pool-local-prefilled", "pool-local"),
+];
+
 /// The owned guards whose cost above the bare hand-off, in `cross`, is
 /// held to 0.6x mimalloc's.
 pub(crate) const ABOVE_HANDOFF: &[&str] = &["pool-local-owned", "pool-tiered-owned"];

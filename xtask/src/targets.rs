@@ -586,6 +586,35 @@ mod tests {
         assert_eq!(dedup.len(), pairs.len());
     }
 
+    /// The pipeline's pairs are ones the bench can time (both names
+    /// pairable there: `table::pairable("pipeline")`, or plain allocation
+    /// with either allocator), each once, each pool of ours against plain
+    /// allocation with each allocator.
+    #[test]
+    fn the_pipelines_pairs_are_pairable_there() {
+        let pairs = crate::ratios::PIPELINE_PAIRS;
+        let allocs = [crate::table::ALLOC_SYSTEM, crate::table::ALLOC_MIMALLOC];
+        let pairable = |n: &str| {
+            allocs.contains(&n)
+                || crate::table::pairable("pipeline")
+                    .iter()
+                    .any(|e| e.name == n)
+        };
+        for (scenario, who, vs) in pairs {
+            assert_eq!(*scenario, "pipeline");
+            assert!(pairable(who) && pairable(vs), "{who}:{vs}");
+        }
+        let mut dedup = pairs.to_vec();
+        dedup.sort_unstable();
+        dedup.dedup();
+        assert_eq!(dedup.len(), pairs.len());
+        for ours in ["pool-local", "pool-local-prefilled", "pool-tiered"] {
+            for alloc in allocs {
+                assert!(pairs.contains(&("pipeline", ours, alloc)), "{ours}:{alloc}");
+            }
+        }
+    }
+
     #[test]
     fn oversubscribed_thread_counts_get_their_own_targets() {
         let c = cases(&[
