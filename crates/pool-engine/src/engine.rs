@@ -277,7 +277,9 @@ impl<
     /// how many were kept. The reserve is taken from only when a thread's
     /// cache and the spill are empty, so returned items go round first
     /// and prefilled ones stay untouched until demand needs them. A huge
-    /// `n` ends when the reserve is full.
+    /// `n` ends when the reserve is full, and one call makes at most
+    /// `cache_size + spill_size` items even while other threads take from
+    /// the reserve as it fills.
     ///
     /// # Panics
     ///
@@ -287,6 +289,9 @@ impl<
     pub fn prefill(&self, class: impl ClassIndex, n: usize) -> usize {
         let g = self.threads.global();
         let class = g.class(class);
+        // One reserve's worth per call, even while other threads draw from
+        // it as fast as it fills.
+        let n = n.min(class.reserve_cap());
         let mut kept = 0;
         while kept < n && class.prefill_one(g.epoch.load(Relaxed)) {
             kept += 1;

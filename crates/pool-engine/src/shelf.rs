@@ -680,6 +680,11 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
         true
     }
 
+    /// How many items the class's reserve holds at most.
+    pub(crate) fn reserve_cap(self) -> usize {
+        self.stock().reserve_cap
+    }
+
     /// Makes an item and keeps it in the reserve (see [`Stock`]), counted
     /// as prefilled; false (the item dropped, uncounted) if the reserve is
     /// full, the item is out of the class's limits, refused by

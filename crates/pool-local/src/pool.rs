@@ -164,7 +164,9 @@ impl<T: Reset + Send + 'static> LocalPool<T> {
     /// through the cache) in a steady load. The reserve holds at most
     /// `cache_size + spill_size` items; it stops at the first item refused
     /// (the reserve full, the byte cap reached, an item out of the
-    /// limits), so `usize::MAX` means "as many as the pool keeps". Returns
+    /// limits), so `usize::MAX` means "as many as the pool keeps"; one
+    /// call makes at most `cache_size + spill_size` items, even while other
+    /// threads take from the reserve as it fills. Returns
     /// how many were kept (counted as prefilled). Like every idle item,
     /// prefilled ones unused through two trims are freed.
     ///

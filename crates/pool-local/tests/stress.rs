@@ -103,3 +103,97 @@ fn eight_threads_never_share_an_item() {
     assert_eq!(tracker.live.load(SeqCst), 0);
     assert_eq!(pool.stats().retained_bytes, 0);
 }
+
+/// The reserve of prefilled items under contention: threads take and give
+/// back (some on other threads), one thread prefills, trims and clears
+/// nothing while another reads `memory()` and `stats()`: no item has two
+/// holders, the byte cap holds at every reading, and afterwards every live
+/// item is idle somewhere `memory()` names.
+#[test]
+fn prefill_trim_and_memory_race_with_gets_and_puts() {
+    const WORKERS: usize = 4;
+    let rounds = if cfg!(miri) { 30 } else { 10_000 };
+    let tracker = Arc::new(Tracker::default());
+    let t2 = Arc::clone(&tracker);
+    let mut pool = Arc::new(
+        LocalPool::builder()
+            .cache_size(4)
+            .spill_size(16)
+            .max_retained_bytes(CAP)
+            .build(move || Tagged::new(&t2, 1024))
+            .unwrap(),
+    );
+    // Workers, the prefiller and the reader start together.
+    let barrier = Barrier::new(WORKERS + 2);
+    let (tx, rx) = mpsc::channel::<OwnedPooled<LocalPool<Tagged>>>();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        // Joined one by one at the end: a scope alone returns before its
+        // threads' thread-locals are destroyed, which is when their caches
+        // go to the spill.
+        let mut handles = Vec::new();
+        for t in 0..WORKERS {
+            let (pool, barrier, done, tx) = (&pool, &barrier, &done, tx.clone());
+            handles.push(s.spawn(move || {
+                let me = t as u64 + 1;
+                barrier.wait();
+                for round in 0..rounds {
+                    let a = pool.get_owned();
+                    a.claim(me);
+                    let b = pool.get();
+                    b.claim(me);
+                    b.release(me);
+                    drop(b);
+                    a.release(me);
+                    if round % 4 == 0 {
+                        // Dropped on the receiving thread, below.
+                        tx.send(a).unwrap();
+                    } else {
+                        drop(a);
+                    }
+                }
+                done.fetch_add(1, SeqCst);
+            }));
+        }
+        drop(tx);
+        let (p, b, d) = (&pool, &barrier, &done);
+        handles.push(s.spawn(move || {
+            b.wait();
+            while d.load(SeqCst) < WORKERS {
+                let kept = p.prefill(usize::MAX);
+                assert!(kept <= 4 + 16, "the reserve holds at most cache + spill: {kept}");
+                p.trim();
+            }
+        }));
+        handles.push(s.spawn(move || {
+            b.wait();
+            while d.load(SeqCst) < WORKERS {
+                let m = p.memory();
+                let st = p.stats();
+                assert!(st.retained_bytes <= CAP as u64, "{st}");
+                assert!(m.spill.bytes + m.reserve.bytes <= CAP as u64, "{m:?}");
+                // Guards in transit on the channel are dropped here.
+                while let Ok(g) = rx.try_recv() {
+                    drop(g);
+                }
+            }
+            while let Ok(g) = rx.try_recv() {
+                drop(g);
+            }
+        }));
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    let s = pool.stats();
+    assert_accounting(&s);
+    assert_eq!(s.outstanding, 0, "{s}");
+    assert!(s.retained_bytes <= CAP as u64, "{s}");
+    let m = pool.memory();
+    assert_eq!(m.total().items, s.retained_items, "{m:?} vs {s}");
+    assert_eq!(m.total().bytes, s.retained_bytes, "{m:?} vs {s}");
+    // Every live item is idle in one of the places `memory()` names.
+    assert_eq!(tracker.live.load(SeqCst) as u64, m.total().items, "{m:?}");
+    Arc::get_mut(&mut pool).unwrap().clear();
+    assert_eq!(tracker.live.load(SeqCst), 0);
+}

@@ -310,7 +310,9 @@ impl TieredPool {
     /// when a thread's cache and the spill are empty (returned buffers go
     /// round first); at most `cache_size + spill_size` buffers, stopping
     /// at the first one refused (the reserve full, the byte cap reached),
-    /// so `usize::MAX` means "as many as the class keeps". Returns how
+    /// so `usize::MAX` means "as many as the class keeps"; one call makes
+    /// at most `cache_size + spill_size`, even while other threads take
+    /// from the reserve as it fills. Returns how
     /// many were kept (counted as prefilled); 0 for a length no class
     /// serves.
     ///
