@@ -161,7 +161,10 @@ fn prefill_trim_and_memory_race_with_gets_and_puts() {
             b.wait();
             while d.load(SeqCst) < WORKERS {
                 let kept = p.prefill(usize::MAX);
-                assert!(kept <= 4 + 16, "the reserve holds at most cache + spill: {kept}");
+                assert!(
+                    kept <= 4 + 16,
+                    "the reserve holds at most cache + spill: {kept}"
+                );
                 p.trim();
             }
         }));

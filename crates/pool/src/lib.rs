@@ -125,7 +125,8 @@
 pub struct ReadmeDoctests;
 
 pub use pool_core::{
-    Discards, OwnedPooled, Pool, PoolError, Pooled, Reset, ResetWith, Stats, UnboundedPool, Waits,
+    Discards, Held, Memory, OwnedPooled, Pool, PoolError, Pooled, Reset, ResetWith, Stats,
+    UnboundedPool, Waits,
 };
 
 /// Where outstanding guards were taken ([`pool_core::leaks`]).

@@ -96,3 +96,23 @@ fn a_type_alias_names_every_pool_and_reaches_its_builder() {
         .unwrap();
     assert!(p.get().is_empty());
 }
+
+/// What `memory()` returns is nameable from the facade alone (a user who
+/// stores it, or writes a function over it, needs no `pool-core`).
+#[test]
+fn memory_figures_are_named_from_the_facade() {
+    fn idle(m: &pool::Memory) -> pool::Held {
+        m.total()
+    }
+    let local = pool::LocalPool::new(|| Vec::<u8>::with_capacity(256));
+    assert_eq!(local.prefill(3), 3);
+    drop(local.get());
+    let m: pool::Memory = local.memory();
+    assert_eq!(idle(&m), pool::Held::new(3, 3 * 256));
+    assert_eq!(m.reserve.items, 2);
+    let tiered = pool::TieredPool::new();
+    drop(tiered.get(1000));
+    let per_class: Vec<pool::Memory> = tiered.stats().classes.iter().map(|c| c.memory).collect();
+    let held: u64 = per_class.iter().map(|m| idle(m).items).sum();
+    assert_eq!(held, tiered.stats().total.retained_items);
+}
