@@ -89,13 +89,11 @@ pub fn register_trim(pool: Weak<dyn Trim>, interval: Option<Duration>) {
         // Dropped pools are forgotten when the list would grow: a process
         // that makes pools by the thousand pays a weak pointer for each
         // live one, and no scan per registration.
-        if reg.untimed.len() == reg.untimed.capacity() {
-            reg.untimed.retain(|p| p.strong_count() > 0);
-        }
+        prune_before_push(&mut reg.untimed, |p| p.strong_count() > 0);
         reg.untimed.push(pool);
         return;
     };
-    reg.timed.retain(|e| e.pool.strong_count() > 0);
+    prune_before_push(&mut reg.timed, |e| e.pool.strong_count() > 0);
     reg.timed.push(Registered {
         pool,
         interval,
@@ -122,6 +120,26 @@ pub fn register_trim(pool: Weak<dyn Trim>, interval: Option<Duration>) {
         drop(reg);
         WAKE.notify_all();
     }
+}
+
+/// Before a push onto a list of registered pools: where the list is full,
+/// drops the entries of pools that are gone, then sizes it so that the
+/// next such scan is as many registrations away as pools are left (at
+/// least 4). Whatever the churn, a registration costs amortized O(1), and
+/// the list holds at most about twice the live pools' entries. Returns
+/// whether it scanned.
+fn prune_before_push<E>(list: &mut Vec<E>, live: impl Fn(&E) -> bool) -> bool {
+    if list.len() < list.capacity() {
+        return false;
+    }
+    list.retain(live);
+    let want = 2 * list.len().max(4);
+    if list.capacity() > 2 * want {
+        // Most were gone: give the room back.
+        list.shrink_to(want);
+    }
+    list.reserve(want - list.len());
+    true
 }
 
 /// A pool was dropped: lets the trimmer see it (and end if it was the last
@@ -320,5 +338,53 @@ fn run() {
             // Every timed pool's next trim is beyond `Instant`'s range.
             None => WAKE.wait(reg).unwrap_or_else(PoisonError::into_inner),
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prune_before_push;
+    use std::sync::{Arc, Weak};
+
+    #[test]
+    fn churn_beside_many_live_pools_scans_rarely_and_keeps_the_list_small() {
+        let live: Vec<Arc<u32>> = (0..1000).map(Arc::new).collect();
+        let mut list: Vec<Weak<u32>> = Vec::new();
+        let mut scans = 0;
+        let mut push = |list: &mut Vec<Weak<u32>>, w: Weak<u32>| {
+            scans += usize::from(prune_before_push(list, |p| p.strong_count() > 0));
+            list.push(w);
+        };
+        for a in &live {
+            push(&mut list, Arc::downgrade(a));
+        }
+        // Ten thousand pools made and dropped, one at a time.
+        for i in 0..10_000u32 {
+            let gone = Arc::new(i);
+            push(&mut list, Arc::downgrade(&gone));
+        }
+        // A scan each time the list doubles while the live ones arrive,
+        // then one per thousand or so registrations: not one each.
+        assert!(scans <= 30, "{scans} scans");
+        assert!(list.capacity() <= 4 * live.len(), "{}", list.capacity());
+        let alive = list.iter().filter(|p| p.strong_count() > 0).count();
+        assert_eq!(alive, live.len(), "no live pool forgotten");
+    }
+
+    #[test]
+    fn once_the_pools_are_gone_the_room_goes_too() {
+        let many: Vec<Arc<u32>> = (0..10_000).map(Arc::new).collect();
+        let mut list: Vec<Weak<u32>> = Vec::new();
+        for a in &many {
+            prune_before_push(&mut list, |p| p.strong_count() > 0);
+            list.push(Arc::downgrade(a));
+        }
+        drop(many);
+        for _ in 0..list.capacity() - list.len() + 1 {
+            let gone = Arc::new(0);
+            prune_before_push(&mut list, |p| p.strong_count() > 0);
+            list.push(Arc::downgrade(&gone));
+        }
+        assert!(list.capacity() <= 64, "{}", list.capacity());
     }
 }
