@@ -290,6 +290,36 @@ pub fn wait_ended(timeout: Duration) -> bool {
     true
 }
 
+/// How early a timed pool may be trimmed, as a fraction of its interval:
+/// pools due within an eighth of their interval of a wake are trimmed at
+/// that wake, so that however many pools there are, the trimmer wakes
+/// about eight times per interval (each wake looks at every timed pool),
+/// not once per pool.
+const COALESCE: u32 = 8;
+
+/// The pools of `timed` due at `now` (or within their slack, see
+/// [`COALESCE`]), their next trims set; and when the next one is due.
+/// Each pool is trimmed between seven eighths of its interval and its
+/// interval after its last trim, never later.
+fn take_due(timed: &mut [Registered], now: Instant) -> (Vec<Weak<dyn Trim>>, Option<Instant>) {
+    let mut due = Vec::new();
+    let mut next: Option<Instant> = None;
+    for e in timed {
+        if let Some(at) = e.due {
+            // Before the clock's range: no slack.
+            let early = at.checked_sub(e.interval / COALESCE).unwrap_or(at);
+            if early <= now {
+                due.push(e.pool.clone());
+                e.due = now.checked_add(e.interval);
+            }
+            if let Some(at) = e.due {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+    }
+    (due, next)
+}
+
 /// The trimmer thread: trims each timed pool when it is due, sleeps until
 /// the next one, ends when none is left.
 fn run() {
@@ -297,20 +327,8 @@ fn run() {
     loop {
         reg.timed.retain(|e| e.pool.strong_count() > 0);
         let now = Instant::now();
-        let mut due = Vec::new();
-        let mut next: Option<Instant> = None;
         let timed = !reg.timed.is_empty();
-        for e in &mut reg.timed {
-            if let Some(at) = e.due {
-                if at <= now {
-                    due.push(e.pool.clone());
-                    e.due = now.checked_add(e.interval);
-                }
-                if let Some(at) = e.due {
-                    next = Some(next.map_or(at, |n| n.min(at)));
-                }
-            }
-        }
+        let (due, next) = take_due(&mut reg.timed, now);
         if !timed {
             reg.running = false;
             drop(reg);
@@ -343,8 +361,76 @@ fn run() {
 
 #[cfg(test)]
 mod tests {
-    use super::prune_before_push;
+    use super::{Registered, Trim, prune_before_push, take_due};
     use std::sync::{Arc, Weak};
+    use std::time::{Duration, Instant};
+
+    struct Nothing;
+    impl Trim for Nothing {
+        fn trim(&self) {}
+    }
+
+    #[test]
+    fn pools_due_close_together_share_a_wake_and_none_is_trimmed_late() {
+        let n = if cfg!(miri) { 50 } else { 1000 };
+        let interval = Duration::from_secs(1);
+        let pools: Vec<Arc<dyn Trim>> =
+            (0..n).map(|_| Arc::new(Nothing) as Arc<dyn Trim>).collect();
+        let start = Instant::now();
+        // Registered one after another over one interval.
+        let mut timed: Vec<Registered> = pools
+            .iter()
+            .enumerate()
+            .map(|(k, p)| Registered {
+                pool: Arc::downgrade(p),
+                interval,
+                due: Some(start + interval * k as u32 / n as u32 + interval),
+            })
+            .collect();
+        let mut last: Vec<Instant> = timed.iter().map(|e| e.due.unwrap() - interval).collect();
+        let (mut now, mut wakes, mut trims) = (start, 0, 0);
+        // Ten intervals of the trimmer's loop, on a simulated clock that
+        // jumps to each wake.
+        while now < start + interval * 10 {
+            let (due, next) = take_due(&mut timed, now);
+            if !due.is_empty() {
+                wakes += 1;
+            }
+            trims += due.len();
+            for (e, l) in timed.iter().zip(&mut last) {
+                if e.due == now.checked_add(interval) && *l != now {
+                    let gap = now - *l;
+                    assert!(gap <= interval, "trimmed late: {gap:?}");
+                    assert!(gap >= interval * 7 / 8, "trimmed too early: {gap:?}");
+                    *l = now;
+                }
+            }
+            now = next.expect("a pool is due");
+        }
+        // One wake per pool and interval without coalescing (10 x n).
+        assert!(
+            wakes <= 10 * 9,
+            "{wakes} wakes for {n} pools over ten intervals"
+        );
+        assert!(
+            trims >= 9 * n,
+            "every pool trimmed about once an interval: {trims}"
+        );
+    }
+
+    #[test]
+    fn a_pool_due_beyond_the_clock_is_never_due() {
+        let pool: Arc<dyn Trim> = Arc::new(Nothing);
+        let now = Instant::now();
+        let mut timed = vec![Registered {
+            pool: Arc::downgrade(&pool),
+            interval: Duration::MAX,
+            due: now.checked_add(Duration::MAX),
+        }];
+        let (due, next) = take_due(&mut timed, now);
+        assert!(due.is_empty());
+        assert_eq!(next, timed[0].due);
+    }
 
     /// Fewer under Miri, where each registration is slow.
     const SCALE: u32 = if cfg!(miri) { 10 } else { 1 };
