@@ -130,6 +130,11 @@ struct Inner<G: ThreadState> {
     /// under way when the handle drops); closed by the handle's drop:
     /// releases count centrally from then on (see [`anchor`]).
     gate: Gate,
+    /// Registered for timed trims: its drop wakes the trimmer (which ends
+    /// with its last timed pool); an untimed pool's drop touches nothing
+    /// process-wide.
+    #[cfg(not(pool_loom))]
+    timed: std::sync::atomic::AtomicBool,
 }
 
 /// Per-thread state for one pool, with a shared part `G`; see the
@@ -171,6 +176,8 @@ impl<G: ThreadState> PerThread<G> {
                 // Prepares the fences, before any release of this pool's
                 // references runs its light one (see `anchor`).
                 gate: Gate::new(),
+                #[cfg(not(pool_loom))]
+                timed: std::sync::atomic::AtomicBool::new(false),
             })),
         }
     }
@@ -280,6 +287,11 @@ impl<G: ThreadState + Trim> PerThread<G> {
     pub fn register_trim(&self, interval: Option<std::time::Duration>) {
         #[cfg(not(pool_loom))]
         {
+            if interval.is_some() {
+                self.inner
+                    .timed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             let strong: std::sync::Arc<Inner<G>> = Arc::clone(&self.inner);
             let strong: std::sync::Arc<dyn Trim> = strong;
             crate::trimmer::register_trim(std::sync::Arc::downgrade(&strong), interval);
@@ -292,9 +304,12 @@ impl<G: ThreadState + Trim> PerThread<G> {
 impl<G: ThreadState> Drop for Inner<G> {
     fn drop(&mut self) {
         // The trimmer holds the shared part weakly: now that it is gone,
-        // let the trimmer notice (and end, if this was its last pool).
+        // let the trimmer notice (and end, if this was its last timed
+        // pool). An untimed pool is forgotten lazily (see `trim_all`).
         #[cfg(not(pool_loom))]
-        crate::trimmer::forget_trim();
+        if *self.timed.get_mut() {
+            crate::trimmer::forget_trim();
+        }
     }
 }
 
