@@ -6,7 +6,9 @@
 //! a pool built with a trim interval (`trim_interval` on the `LocalPool`
 //! and `TieredPool` builders; [`SUGGESTED_INTERVAL`] is a good start) is
 //! trimmed by one background thread every interval, so a burst's peak goes
-//! away after two intervals without anyone calling `trim`.
+//! away after two intervals without anyone calling `trim`. (A pool may be
+//! trimmed up to an eighth of its interval early, so that pools due close
+//! together share one wake of the thread; never late.)
 //!
 //! Off unless set: a pool nobody configured starts no thread and never
 //! frees anything on its own, so its behaviour (and its tests) are exactly
@@ -168,8 +170,9 @@ pub fn forget_trim() {
 pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
 
 /// A good first interval for a service: 10 s. Memory of a burst is back
-/// within 20 s, and the trimmer wakes at most once every 10 s per pool (a
-/// trim of an idle pool is one atomic add and a look at an empty queue).
+/// within 20 s, and each pool is trimmed about once every 10 s, with the
+/// pools due close to it (a trim of an idle pool is one atomic add and a
+/// look at an empty queue).
 /// Shorter intervals give memory back sooner at the price of refilling
 /// caches that a steady load still uses.
 pub const SUGGESTED_INTERVAL: Duration = Duration::from_secs(10);
