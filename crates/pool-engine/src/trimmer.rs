@@ -124,20 +124,25 @@ pub fn register_trim(pool: Weak<dyn Trim>, interval: Option<Duration>) {
     }
 }
 
+/// The room of a list of registered pools worth giving back once most of
+/// its pools are gone (entries; 16 bytes each).
+const SHRINK_FROM: usize = 1024;
+
 /// Before a push onto a list of registered pools: where the list is full,
 /// drops the entries of pools that are gone, then sizes it so that the
 /// next such scan is as many registrations away as pools are left (at
 /// least 4). Whatever the churn, a registration costs amortized O(1), and
-/// the list holds at most about twice the live pools' entries. Returns
-/// whether it scanned.
+/// a list of [`SHRINK_FROM`] entries or more holds at most about four
+/// times the live pools' entries. Returns whether it scanned.
 fn prune_before_push<E>(list: &mut Vec<E>, live: impl Fn(&E) -> bool) -> bool {
     if list.len() < list.capacity() {
         return false;
     }
     list.retain(live);
     let want = 2 * list.len().max(4);
-    if list.capacity() > 2 * want {
-        // Most were gone: give the room back.
+    if list.capacity() >= SHRINK_FROM && list.capacity() > 4 * want {
+        // Most were gone: give the room back (a large list only, so that
+        // a registration seldom allocates).
         list.shrink_to(want);
     }
     list.reserve(want - list.len());
@@ -459,7 +464,11 @@ mod tests {
         // then one per as many registrations as pools are alive: not one
         // every few.
         assert!(scans <= 30, "{scans} scans");
-        assert!(list.capacity() <= 4 * live.len(), "{}", list.capacity());
+        assert!(
+            list.capacity() <= (4 * live.len()).max(super::SHRINK_FROM),
+            "{}",
+            list.capacity()
+        );
         let alive = list.iter().filter(|p| p.strong_count() > 0).count();
         assert_eq!(alive, live.len(), "no live pool forgotten");
     }
