@@ -221,8 +221,8 @@ impl<T> Stock<T> {
         self.spill.try_push(batch)
     }
 
-    /// As [`try_push_batch`](Self::try_push_batch): a spill held too long
-    /// counts as empty.
+    /// For a get's slow path: a spill that looks empty counts as empty
+    /// at once; one with batches is waited for (see [`Spill::try_pop`]).
     fn try_pop_batch(&self) -> Option<Batch<T>> {
         self.spill.try_pop()
     }
