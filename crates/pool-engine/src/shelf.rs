@@ -24,7 +24,7 @@ use crate::budget::ByteBudget;
 use crate::class::{ClassTable, Entry};
 use crate::limits::ClassLimits;
 use crate::spill::Spill;
-use crate::sync::{Mutex, lock, try_lock_briefly};
+use crate::sync::{Mutex, lock};
 use crate::unwind::OnUnwind;
 
 mod trim;
@@ -214,17 +214,10 @@ impl<T> Stock<T> {
         self.spill.pop()
     }
 
-    /// For a get's or put's slow path, which never waits for another
-    /// thread: a spill held too long counts as full (see
-    /// [`Spill::try_push`]).
+    /// For a put's slow path, which never waits for another thread: a
+    /// spill held too long counts as full (see [`Spill::try_push`]).
     fn try_push_batch(&self, batch: Batch<T>) -> Result<(), Batch<T>> {
         self.spill.try_push(batch)
-    }
-
-    /// For a get's slow path: a spill that looks empty counts as empty
-    /// at once; one with batches is waited for (see [`Spill::try_pop`]).
-    fn try_pop_batch(&self) -> Option<Batch<T>> {
-        self.spill.try_pop()
     }
 
     /// Frees the spilled batches that sat through two trims as of
@@ -242,10 +235,10 @@ impl<T> Stock<T> {
         freed
     }
 
-    /// An item from the reserve, if it holds one; `None` too if another
-    /// thread holds the reserve for long (a get never waits).
+    /// An item from the reserve, if it holds one (waited for, as the
+    /// spill is: see [`Spill::pop`]).
     fn take_reserved(&self) -> Option<Idle<T>> {
-        let mut r = try_lock_briefly(&self.reserve)?;
+        let mut r = lock(&self.reserve);
         let idle = r.items.pop()?;
         r.bytes -= idle.bytes;
         Some(idle)
@@ -421,7 +414,7 @@ impl<'a, T: Reset + 'static> Class<'a, T> {
             return Self::take(|| self, cache, c, epoch);
         }
         if let Some(stock) = self.made() {
-            if let Some(mut batch) = stock.try_pop_batch() {
+            if let Some(mut batch) = stock.pop_batch() {
                 let first = match batch.items.pop() {
                     Some(first) => first,
                     None => unreachable!("spilled batches are never empty"),

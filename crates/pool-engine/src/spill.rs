@@ -73,29 +73,18 @@ impl<B> Spill<B> {
         Ok(())
     }
 
-    /// The batch kept last (its items were in use most recently); waits
-    /// for the lock (for the rare paths).
+    /// The batch kept last (its items were in use most recently), or
+    /// `None` at once if the spill looks empty; else waits for the lock.
+    /// Its critical sections are a push or a pop (a trim's drops run
+    /// outside it), so the wait is short unless the holder was preempted;
+    /// a get that gave up instead would allocate an item while idle ones
+    /// sit here, and on a loaded machine the items made that way pile up
+    /// to the byte cap and returns get refused.
     pub(crate) fn pop(&self) -> Option<B> {
-        self.pop_locked(lock(&self.batches))
-    }
-
-    /// [`pop`](Self::pop) for a get's slow path: `None` at once if the
-    /// spill looks empty; else the lock, waited for if another thread
-    /// holds it past a short spin. The critical sections are a push or a
-    /// pop (a trim's drops run outside the lock), so the wait is short
-    /// unless the holder was preempted; giving up instead would make the
-    /// caller allocate an item while idle ones sit here, and under a
-    /// loaded machine the items made that way pile up to the byte cap and
-    /// returns get refused.
-    pub(crate) fn try_pop(&self) -> Option<B> {
         if self.len() == 0 {
             return None;
         }
-        let b = match try_lock_briefly(&self.batches) {
-            Some(b) => b,
-            None => lock(&self.batches),
-        };
-        self.pop_locked(b)
+        self.pop_locked(lock(&self.batches))
     }
 
     fn pop_locked(&self, mut b: MutexGuard<'_, Vec<B>>) -> Option<B> {
@@ -237,12 +226,12 @@ mod tests {
     fn a_get_waits_for_a_held_spill_that_has_batches_and_not_for_an_empty_one() {
         let s = Spill::new(4);
         let held = crate::sync::lock(&s.batches);
-        assert_eq!(s.try_pop(), None, "empty: no wait, whoever holds it");
+        assert_eq!(s.pop(), None, "empty: no wait, whoever holds it");
         drop(held);
         assert!(s.push(1).is_ok());
         let held = crate::sync::lock(&s.batches);
         std::thread::scope(|scope| {
-            let getter = scope.spawn(|| s.try_pop());
+            let getter = scope.spawn(|| s.pop());
             // Watched for a while: a getter that gave up would be done
             // within microseconds; this one waits for the lock.
             let start = std::time::Instant::now();

@@ -52,9 +52,9 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Takes `m` if it is free, or freed within a short spin and a few
-/// yields of the CPU; `None` otherwise. For a path that promises not to
-/// wait (a get's or a put's slow path), which then does without what `m`
-/// guards: a holder that was preempted would otherwise make every thread
+/// yields of the CPU; `None` otherwise. For a path that does without what
+/// `m` guards rather than wait (a put's slow path, which frees an item the
+/// spill has no room for just then): a holder that was preempted would otherwise make every thread
 /// behind it sleep until it runs again. A poisoned lock is taken as it
 /// is. Under loom, one try.
 ///
