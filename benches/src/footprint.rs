@@ -204,28 +204,24 @@ pub const PIPELINE_STAGE: &str = "pipeline 64 KiB, 16 threads";
 /// a process of its own, as [`measure`].
 pub fn pipeline(pool: &str, items: u64) -> Option<FootprintRecord> {
     use crate::contenders::{PoolLocal, PoolLocalPrefilled};
-    use crate::pipeline::{Shape, run_pipeline};
-    use crate::replay::Replay;
-    let shape = Shape::of(64 << 10, 16);
-    let held = crate::pipeline::BATCH * (crate::pipeline::QUEUE_BATCHES + 1);
-    let start = mark();
-    // Measured with the pool still alive: heap bytes are what it retains
-    // (and the run's queues left), resident bytes what the run touched.
-    let measured = |c: &dyn Fn()| {
-        c();
-        since(pool, PIPELINE_STAGE, start, 1, 0)
-    };
     if pool == table::POOL_LOCAL.name {
-        let c = PoolLocal::build_for(shape.size, 16, held);
-        Some(measured(&|| {
-            run_pipeline(&c, shape, items);
-        }))
+        Some(pipeline_of::<PoolLocal>(pool, items))
     } else if pool == table::POOL_LOCAL_PREFILLED.name {
-        let c = PoolLocalPrefilled::build_for(shape.size, 16, held);
-        Some(measured(&|| {
-            run_pipeline(&c, shape, items);
-        }))
+        Some(pipeline_of::<PoolLocalPrefilled>(pool, items))
     } else {
         None
     }
+}
+
+/// [`pipeline`] through `C`, named `name`.
+fn pipeline_of<C: crate::replay::Replay>(name: &str, items: u64) -> FootprintRecord {
+    let shape = crate::pipeline::Shape::of(64 << 10, 16);
+    let start = mark();
+    let c = crate::pipeline::build::<C>(shape.size, 16);
+    crate::pipeline::run_pipeline(&c, shape, items);
+    // Measured with the pool still alive: heap bytes are what it retains
+    // (and the run's queues left), resident bytes what the run touched.
+    let record = since(name, PIPELINE_STAGE, start, 1, 0);
+    drop(c);
+    record
 }

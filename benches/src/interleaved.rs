@@ -55,8 +55,7 @@ fn make_cross<C: Contender + 'static>(size: usize, _threads: usize) -> Looped {
 /// through `threads` threads' producers and consumers, the contender built
 /// as the pipeline's criterion rows build it.
 fn make_pipeline<C: Replay + 'static>(size: usize, threads: usize) -> Looped {
-    let held = pipeline::BATCH * (pipeline::QUEUE_BATCHES + 1);
-    let c = C::build_for(size, threads, held);
+    let c = pipeline::build::<C>(size, threads);
     let shape = pipeline::Shape::of(size, threads);
     Box::new(move |iters| pipeline::run_pipeline(&c, shape, iters))
 }

@@ -19,6 +19,13 @@ pub const BATCH: usize = 16;
 /// Batches in flight between producers and consumers.
 pub const QUEUE_BATCHES: usize = 8;
 
+/// `C` built as the pipeline builds it for buffers of `size` bytes on
+/// `threads` threads: for as many buffers out at once as a batch and the
+/// batches in flight.
+pub fn build<C: Replay>(size: usize, threads: usize) -> C {
+    C::build_for(size, threads, BATCH * (QUEUE_BATCHES + 1))
+}
+
 /// What a pipeline moves and between how many threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -168,7 +175,7 @@ pub fn bench_pipeline<C: Replay>(
     threads: usize,
 ) -> Extra {
     let shape = Shape::of(size, threads);
-    let c = C::build_for(size, threads, BATCH * (QUEUE_BATCHES + 1));
+    let c = build::<C>(size, threads);
     let ran = std::cell::Cell::new(false);
     group.bench_function(name, |b| {
         ran.set(true);
@@ -223,13 +230,13 @@ mod tests {
     #[test]
     fn with_one_producer_every_buffer_seen_again_comes_home() {
         // One thread gets, so a buffer's previous get was on it.
-        let local = PoolLocal::build_for(4096, 2, BATCH * (QUEUE_BATCHES + 1));
+        let local = build::<PoolLocal>(4096, 2);
         assert_eq!(home_fraction(&local, shape(1, 1, false), 2000), Some(1.0));
         let alloc = Alloc::build_for(4096, 2, 1);
         let f = home_fraction(&alloc, shape(1, 1, false), 2000);
         assert!(f.is_none_or(|f| f == 1.0), "{f:?}");
         // Two producers: a fraction, and every buffer still comes back.
-        let local = PoolLocal::build_for(4096, 4, BATCH * (QUEUE_BATCHES + 1));
+        let local = build::<PoolLocal>(4096, 4);
         let f = home_fraction(&local, shape(2, 2, false), 4000).expect("buffers are reused");
         assert!((0.0..=1.0).contains(&f), "{f}");
         assert_eq!(local.0.stats().outstanding, 0);
@@ -238,7 +245,7 @@ mod tests {
     #[test]
     fn with_a_pool_per_producer_every_buffer_comes_home() {
         use crate::PoolLocalPerProducer;
-        let per = PoolLocalPerProducer::build_for(4096, 4, BATCH * (QUEUE_BATCHES + 1));
+        let per = build::<PoolLocalPerProducer>(4096, 4);
         // Each producer gets from its own pool, so a buffer it gets again
         // is one it held itself, whichever consumer gave it back.
         assert_eq!(home_fraction(&per, shape(2, 2, false), 4000), Some(1.0));
@@ -255,7 +262,7 @@ mod tests {
     fn every_buffer_comes_back() {
         fn check<C: Replay>(threads: usize) -> C {
             let (p, q) = pipeline_split(threads);
-            let c = C::build_for(4096, threads, BATCH * (QUEUE_BATCHES + 1));
+            let c = build::<C>(4096, threads);
             // 1,000 is not a multiple of the batch: the last one is partial.
             run_pipeline(&c, shape(p, q, true), 1000);
             c
