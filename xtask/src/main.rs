@@ -145,16 +145,24 @@ impl Rebuild {
             cmd.args(criterion_args(full));
         }
         cmd.arg("single/")
-            .env(
-                "CARGO_TARGET_DIR",
-                project_root().join("target").join(self.target_dir),
-            )
             .env("CRITERION_HOME", criterion_home)
             .env("POOL_BENCH_SIZES", args::join(&self.sizes));
+        self.configure(&mut cmd);
+        cmd
+    }
+
+    /// Its target folder.
+    fn dir(&self) -> PathBuf {
+        project_root().join("target").join(self.target_dir)
+    }
+
+    /// Points a cargo command at this build: its target folder and
+    /// `RUSTFLAGS` (features are the command's own arguments).
+    fn configure(&self, cmd: &mut Command) {
+        cmd.env("CARGO_TARGET_DIR", self.dir());
         if let Some(flags) = self.rustflags {
             cmd.env("RUSTFLAGS", flags);
         }
-        cmd
     }
 }
 
@@ -399,14 +407,10 @@ fn count_instructions(
         if !v.features.is_empty() {
             build.args(["--features", &v.features.join(",")]);
         }
-        let dir = project_root().join("target").join(v.target_dir);
-        build.env("CARGO_TARGET_DIR", &dir);
-        if let Some(flags) = v.rustflags {
-            build.env("RUSTFLAGS", flags);
-        }
+        v.configure(&mut build);
         builds.push((
             build,
-            dir,
+            v.dir(),
             format!("the instruction counter ({})", v.target_dir),
             false,
         ));
