@@ -60,22 +60,14 @@ const FILL: &[(&str, Make)] = &[
     (table::ALLOC_SYSTEM, make_fill::<Alloc>),
 ];
 
-/// The loop of `scenarios::bench_fill`: get, write the whole buffer, put.
+/// The loop of `scenarios::bench_fill` ([`run_fill`](crate::scenarios::run_fill)).
 #[cfg(not(any(pool_no_stats, feature = "leak-sites")))]
 fn make_fill<C: crate::contenders::Burst + 'static>(
     size: usize,
     _threads: usize,
 ) -> crate::interleaved::Looped {
     let c = C::build(size);
-    Box::new(move |iters| {
-        let start = std::time::Instant::now();
-        for _ in 0..iters {
-            let mut item = c.get();
-            C::fill(&mut item, size);
-            c.put(item);
-        }
-        start.elapsed()
-    })
+    Box::new(move |iters| crate::scenarios::run_fill(&c, size, iters))
 }
 
 /// See the default build's `countable`.

@@ -274,20 +274,22 @@ pub fn bench_fill<C: Burst>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str
     let c = C::build(size);
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
-            for _ in 0..8 {
-                let mut item = c.get();
-                C::fill(&mut item, size);
-                c.put(item);
-            }
-            let start = Instant::now();
-            for _ in 0..iters {
-                let mut item = c.get();
-                C::fill(&mut item, size);
-                c.put(item);
-            }
-            start.elapsed()
+            run_fill(&c, size, 8);
+            run_fill(&c, size, iters)
         })
     });
+}
+
+/// `iters` rounds of the fill loop on this thread (get, write the whole
+/// buffer of `size` bytes, put); returns their time.
+pub fn run_fill<C: Burst>(c: &C, size: usize, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        let mut item = c.get();
+        C::fill(&mut item, size);
+        c.put(item);
+    }
+    start.elapsed()
 }
 
 /// Registers the mixed-size benchmark of contender `C`.
